@@ -1,0 +1,9 @@
+//! Azure's rules as plain types and functions. Nothing here knows HTTP or SQL: surfaces
+//! (mimic-server) parse and render the wire, the store (mimic-store) persists these types.
+
+pub mod directory;
+pub mod rbac;
+pub mod resource;
+pub mod resource_id;
+pub mod secrets;
+pub mod token;

@@ -1,0 +1,158 @@
+//! Persistence behind one interface. A surface asks the [`Store`] for a read or a write
+//! transaction and works through the [`Tx`] trait; each backend (SQLite now, PostgreSQL next)
+//! implements `Tx` and passes the same tests (`tests/store_contract.rs`).
+//!
+//! Every write transaction is committed durably before `Store::write` returns, so a handler
+//! that answers after `write` never acknowledges a write that a crash could lose.
+
+mod sqlite;
+
+use mimic_domain::directory::{DirectoryObject, Subscription, Tenant};
+use mimic_domain::rbac::RoleAssignment;
+use mimic_domain::resource::Resource;
+use serde_json::Value;
+use uuid::Uuid;
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store backend error: {0}")]
+    Backend(String),
+    #[error("stored document is corrupt: {0}")]
+    Corrupt(String),
+    #[error("write conflict, retry")]
+    Conflict,
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Which resources a listing wants. Keys are lower-cased (see `resource_id::key`).
+#[derive(Debug, Clone, Default)]
+pub struct ResourceFilter<'a> {
+    pub subscription: &'a str,
+    /// Only resources in this resource group (lower-cased name).
+    pub resource_group: Option<&'a str>,
+    /// Only this type (lower-cased `namespace/type`).
+    pub resource_type: Option<&'a str>,
+    /// Exclude this type (resource groups are resources too; a resource listing skips them).
+    pub exclude_type: Option<&'a str>,
+    /// Page start: only keys greater than this.
+    pub after_key: Option<&'a str>,
+    pub limit: usize,
+}
+
+/// A signing key as stored: its PKCS#8 DER and whether new tokens use it.
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    pub kid: String,
+    pub pkcs8: Vec<u8>,
+    pub created: i64,
+    pub active: bool,
+}
+
+/// Everything a transaction can read and write. Object-safe, so handlers take `&mut dyn Tx`.
+pub trait Tx {
+    // Small named values (bootstrap state, schema facts).
+    fn meta(&mut self, key: &str) -> Result<Option<String>>;
+    fn put_meta(&mut self, key: &str, value: &str) -> Result<()>;
+
+    fn tenant(&mut self, id: Uuid) -> Result<Option<Tenant>>;
+    fn tenants(&mut self) -> Result<Vec<Tenant>>;
+    fn put_tenant(&mut self, t: &Tenant) -> Result<()>;
+
+    fn subscription(&mut self, id: Uuid) -> Result<Option<Subscription>>;
+    fn subscriptions(&mut self, tenant: Uuid) -> Result<Vec<Subscription>>;
+    fn put_subscription(&mut self, s: &Subscription) -> Result<()>;
+
+    fn directory_object(&mut self, tenant: Uuid, id: Uuid) -> Result<Option<DirectoryObject>>;
+    /// Applications and service principals share an app id: `kind` says which one.
+    fn directory_object_by_app_id(&mut self, tenant: Uuid, kind: &str, app_id: Uuid) -> Result<Option<DirectoryObject>>;
+    fn user_by_upn(&mut self, tenant: Uuid, upn: &str) -> Result<Option<DirectoryObject>>;
+    fn directory_objects(&mut self, tenant: Uuid, kind: &str) -> Result<Vec<DirectoryObject>>;
+    /// Groups that list `member` directly.
+    fn groups_with_member(&mut self, tenant: Uuid, member: Uuid) -> Result<Vec<Uuid>>;
+    fn put_directory_object(&mut self, o: &DirectoryObject) -> Result<()>;
+    fn delete_directory_object(&mut self, tenant: Uuid, id: Uuid) -> Result<bool>;
+
+    fn resource(&mut self, key: &str) -> Result<Option<Resource>>;
+    fn resources(&mut self, filter: &ResourceFilter) -> Result<Vec<Resource>>;
+    fn put_resource(&mut self, r: &Resource) -> Result<()>;
+    fn delete_resource(&mut self, key: &str) -> Result<bool>;
+    /// Deletes every resource whose key starts with `prefix/` (a resource group's contents).
+    fn delete_resources_under(&mut self, key_prefix: &str) -> Result<usize>;
+
+    fn role_assignment(&mut self, key: &str) -> Result<Option<RoleAssignment>>;
+    fn role_assignments_for(&mut self, principals: &[Uuid]) -> Result<Vec<RoleAssignment>>;
+    /// Assignments in a subscription (scope `/` included), for listing and duplicate checks.
+    fn role_assignments_in(&mut self, subscription: &str) -> Result<Vec<RoleAssignment>>;
+    fn put_role_assignment(&mut self, a: &RoleAssignment) -> Result<()>;
+    fn delete_role_assignment(&mut self, key: &str) -> Result<bool>;
+    fn delete_role_assignments_under(&mut self, scope_key: &str) -> Result<usize>;
+
+    fn signing_keys(&mut self) -> Result<Vec<StoredKey>>;
+    fn put_signing_key(&mut self, k: &StoredKey) -> Result<()>;
+
+    /// Opaque documents with an expiry: refresh tokens, async-operation status.
+    fn document(&mut self, kind: &str, id: &str) -> Result<Option<Value>>;
+    fn put_document(&mut self, kind: &str, id: &str, doc: &Value, expires: Option<i64>) -> Result<()>;
+    fn delete_document(&mut self, kind: &str, id: &str) -> Result<bool>;
+}
+
+/// A store: hands out transactions. Cheap to clone and share between threads.
+pub trait Backend: Send + Sync + 'static {
+    fn read_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    fn write_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+}
+
+/// The handle the rest of Mimic holds.
+#[derive(Clone)]
+pub struct Store(std::sync::Arc<dyn Backend>);
+
+impl Store {
+    pub fn new(backend: impl Backend) -> Self {
+        Store(std::sync::Arc::new(backend))
+    }
+
+    pub fn open_sqlite(path: &std::path::Path) -> Result<Self> {
+        Ok(Store::new(SqliteStore::open(path)?))
+    }
+
+    /// Runs `f` in a read transaction (a consistent snapshot).
+    pub fn read<R, E: From<StoreError>>(&self, f: impl FnOnce(&mut dyn Tx) -> std::result::Result<R, E>) -> std::result::Result<R, E> {
+        run(|g| self.0.read_tx(g), f)
+    }
+
+    /// Runs `f` in a write transaction; commits (durably) if `f` returns `Ok`, rolls back if not.
+    pub fn write<R, E: From<StoreError>>(&self, f: impl FnOnce(&mut dyn Tx) -> std::result::Result<R, E>) -> std::result::Result<R, E> {
+        run(|g| self.0.write_tx(g), f)
+    }
+}
+
+/// Adapts a typed `FnOnce` with its own error type to the object-safe `FnMut` of the backend:
+/// a domain error aborts (rolls back) the transaction and comes back to the caller unchanged.
+fn run<R, E: From<StoreError>>(
+    tx: impl FnOnce(&mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>,
+    f: impl FnOnce(&mut dyn Tx) -> std::result::Result<R, E>,
+) -> std::result::Result<R, E> {
+    let mut f = Some(f);
+    let mut out: Option<std::result::Result<R, E>> = None;
+    let res = tx(&mut |t| {
+        let f = f.take().ok_or(StoreError::Conflict)?;
+        let r = f(t);
+        let failed = r.is_err();
+        out = Some(r);
+        if failed {
+            // Any error makes the backend roll back; the caller gets `out`.
+            Err(StoreError::Backend("aborted".into()))
+        } else {
+            Ok(())
+        }
+    });
+    match (res, out) {
+        (_, Some(Err(e))) => Err(e),
+        (Ok(()), Some(Ok(v))) => Ok(v),
+        (Err(e), _) => Err(e.into()),
+        (Ok(()), None) => Err(StoreError::Backend("transaction body did not run".into()).into()),
+    }
+}

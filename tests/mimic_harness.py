@@ -1,0 +1,550 @@
+"""Boots a real `mimic serve` and drives it with Microsoft's unmodified clients.
+
+* `MimicServer`: one `mimic serve` process on free ports with its own data directory; start, stop
+  (SIGTERM), restart on the same data directory, log capture, plus a raw `requests` requester for
+  what SDKs never send (`arm(...)`, `token_request(...)`).
+* `Az`: the venv's `az` with a private `AZURE_CONFIG_DIR`, Mimic's CA and the settings a user needs
+  for a custom cloud; returns parsed JSON, raises `AzError` (with stderr) on a non-zero exit.
+* JWT helpers for forging and inspecting tokens.
+
+Nothing here knows Mimic's internals: only the contract in DESIGN.md (flags, endpoints.json,
+bootstrap.json, ca.pem) and Azure's public protocols.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import platform
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SURFACES = ("arm", "login", "graph", "portal", "imds", "proxy")
+
+#: Azure CLI's well-known public client id (az login -u/-p, device code).
+AZ_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+#: The ARM scope SDKs ask for by default (azure-mgmt-* `credential_scopes`).
+ARM_SCOPE = "https://management.azure.com/.default"
+#: What az asks for: `authentication.audiences[0]` of the cloud metadata + "/.default" (az-cli.md §3).
+AZ_ARM_SCOPE = "https://management.core.windows.net//.default"
+#: The audiences Azure's ARM accepts (FACTS.md §3, InvalidAuthenticationTokenAudience message).
+ARM_AUDIENCES = (
+    "https://management.core.windows.net/",
+    "https://management.core.windows.net",
+    "https://management.azure.com/",
+    "https://management.azure.com",
+)
+#: api-version used for raw resource-group calls (any version az/SDKs use would do).
+RG_API = "2021-04-01"
+AUTHZ_API = "2022-04-01"
+MSAL_VERSION = "1.39.0"  # what tests/requirements.lock pins; sent as x-client-ver like MSAL does
+
+START_TIMEOUT = float(os.environ.get("MIMIC_START_TIMEOUT", "10"))
+STOP_TIMEOUT = 10.0
+AZ_TIMEOUT = 120.0
+HTTP_TIMEOUT = 30.0
+
+_DEFAULT = object()  # "use the bootstrap service principal's token"
+
+
+class MimicError(RuntimeError):
+    pass
+
+
+def mimic_binary() -> Path:
+    return Path(os.environ.get("MIMIC_BIN") or REPO_ROOT / "target" / "release" / "mimic")
+
+
+def az_binary() -> Path:
+    if os.environ.get("MIMIC_AZ"):
+        return Path(os.environ["MIMIC_AZ"])
+    venv_az = REPO_ROOT / ".venv" / "bin" / "az"
+    if venv_az.exists():
+        return venv_az
+    return Path(sys.executable).parent / "az"
+
+
+def unique(prefix: str) -> str:
+    """A name no other test uses (tests share a server per xdist worker)."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The parent environment minus anything that would send client traffic elsewhere."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k.upper() not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+        and not k.startswith(("AZURE_", "MSI_", "IDENTITY_", "ARM_"))
+    }
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    if extra:
+        env.update(extra)
+    return env
+
+
+# --------------------------------------------------------------------------------------------
+# The server
+# --------------------------------------------------------------------------------------------
+
+
+class MimicServer:
+    """One `mimic serve` with its own data directory under `root` and its log in `root/serve.log`."""
+
+    def __init__(self, root: Path, *, binary: Path | None = None, extra_args: Sequence[str] = ()):
+        self.root = Path(root)
+        self.data_dir = self.root / "data"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.root / "serve.log"
+        self.binary = Path(binary) if binary else mimic_binary()
+        self.extra_args = list(extra_args)
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+        self.endpoints: dict[str, str] = {}
+        self.bootstrap: dict[str, Any] = {}
+        self._log_file = None
+        self._tokens: dict[tuple, str] = {}
+        self._session: requests.Session | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def command(self) -> list[str]:
+        cmd = [str(self.binary), "serve", "--data-dir", str(self.data_dir)]
+        for surface in SURFACES:
+            cmd += [f"--{surface}", "127.0.0.1:0"]
+        return cmd + self.extra_args
+
+    def start(self, timeout: float = START_TIMEOUT, env: Mapping[str, str] | None = None) -> "MimicServer":
+        if self.proc and self.proc.poll() is None:
+            raise MimicError("already running")
+        if not self.binary.exists():
+            raise MimicError(f"{self.binary} does not exist: build it (cargo build --release) or set MIMIC_BIN")
+        endpoints_file = self.data_dir / "endpoints.json"
+        endpoints_file.unlink(missing_ok=True)  # rewritten by every start; wait for the new one
+        self.starts += 1
+        cmd = self.command()
+        self._log_file = open(self.log_path, "ab", buffering=0)
+        extra = "" if not env else " with " + " ".join(f"{k}={v}" for k, v in env.items())
+        self._log_file.write(f"\n===== start #{self.starts}: {shlex.join(cmd)}{extra}\n".encode())
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env=_clean_env({"RUST_BACKTRACE": "1", **(env or {})}),
+            cwd=self.root,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                code = self.proc.returncode
+                self._close_log()
+                raise MimicError(f"mimic serve exited with {code} while starting (endpoints.json not read)\n{self.log_tail()}")
+            if endpoints_file.exists():
+                try:
+                    endpoints = json.loads(endpoints_file.read_text())
+                    if all(endpoints.get(s) for s in SURFACES):
+                        break
+                except (json.JSONDecodeError, OSError):
+                    pass  # being written
+            if time.monotonic() > deadline:
+                self.kill()
+                raise MimicError(f"no complete endpoints.json after {timeout} s\n{self.log_tail()}")
+            time.sleep(0.05)
+        self.endpoints = {k: v.rstrip("/") for k, v in endpoints.items() if isinstance(v, str)}
+        self.bootstrap = json.loads((self.data_dir / "bootstrap.json").read_text())
+        if not self.ca_path.exists():
+            raise MimicError(f"{self.ca_path} missing after start\n{self.log_tail()}")
+        self._session = None
+        return self
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
+        """SIGTERM, then SIGKILL after `timeout`; returns the exit code."""
+        if not self.proc:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._log(f"===== did not stop {timeout} s after SIGTERM: SIGKILL")
+                self.proc.kill()
+                self.proc.wait(5)
+        code = self.proc.returncode
+        self._log(f"===== exited with {code}")
+        self._close_log()
+        return code
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self._close_log()
+
+    def restart(self, **kw) -> "MimicServer":
+        self.stop()
+        return self.start(**kw)
+
+    def running(self) -> bool:
+        return bool(self.proc) and self.proc.poll() is None
+
+    def _log(self, line: str) -> None:
+        if self._log_file and not self._log_file.closed:
+            self._log_file.write(f"\n{line}\n".encode())
+
+    def _close_log(self) -> None:
+        if self._log_file and not self._log_file.closed:
+            self._log_file.close()
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no server log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    # ---- contract files --------------------------------------------------------------------
+
+    @property
+    def ca_path(self) -> Path:
+        return self.data_dir / "ca.pem"
+
+    # Base URLs from endpoints.json, without a trailing slash. (`arm` itself is the requester.)
+    arm_url = property(lambda self: self.endpoints["arm"])
+    login_url = property(lambda self: self.endpoints["login"])
+    graph_url = property(lambda self: self.endpoints["graph"])
+    portal_url = property(lambda self: self.endpoints["portal"])
+    imds_url = property(lambda self: self.endpoints["imds"])
+    proxy_url = property(lambda self: self.endpoints["proxy"])
+
+    @property
+    def tenant_id(self) -> str:
+        return self.bootstrap["tenantId"]
+
+    @property
+    def subscription_id(self) -> str:
+        return self.bootstrap["subscriptionId"]
+
+    @property
+    def sp(self) -> dict[str, str]:
+        return self.bootstrap["servicePrincipal"]
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.bootstrap["admin"]
+
+    def client_env(self) -> dict[str, str]:
+        """What a user exports so requests-based clients (az, MSAL, azure-core) trust Mimic."""
+        return {"REQUESTS_CA_BUNDLE": str(self.ca_path)}
+
+    # ---- raw HTTP --------------------------------------------------------------------------
+
+    @property
+    def http(self) -> requests.Session:
+        if self._session is None:
+            s = requests.Session()
+            s.trust_env = False  # no proxies from the environment; the CA is passed explicitly
+            s.verify = str(self.ca_path)
+            self._session = s
+        return self._session
+
+    def _url(self, base: str, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else base + path
+
+    def arm(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: Any = _DEFAULT,
+        json: Any = None,
+        data: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        api_version: str | None = None,
+        allow_redirects: bool = False,
+    ) -> requests.Response:
+        """One ARM request. `token`: default = the bootstrap SP's token, None = no Authorization
+        header, a str = that bearer token. `api_version` is added to `params` when given."""
+        h = dict(headers or {})
+        if token is _DEFAULT:
+            token = self.sp_token()
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        p = dict(params or {})
+        if api_version:
+            p["api-version"] = api_version
+        return self.http.request(
+            method, self._url(self.arm_url, path), json=json, data=data, params=p or None, headers=h,
+            timeout=HTTP_TIMEOUT, allow_redirects=allow_redirects,
+        )
+
+    def token_request(
+        self, form: Mapping[str, str], *, tenant: str | None = None, v1: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """POST a form to `{login}/{tenant}/oauth2/v2.0/token` (or the v1 `/oauth2/token`)."""
+        tenant = tenant or self.tenant_id
+        path = f"/{tenant}/oauth2/token" if v1 else f"/{tenant}/oauth2/v2.0/token"
+        return self.http.post(self.login_url + path, data=dict(form), headers=dict(headers or {}),
+                              timeout=HTTP_TIMEOUT)
+
+    def client_credentials(
+        self, *, client_id: str | None = None, secret: str | None = None, scope: str = ARM_SCOPE,
+        tenant: str | None = None,
+    ) -> requests.Response:
+        """The client-credentials grant as a plain HTTP client sends it."""
+        return self.token_request(
+            {
+                "grant_type": "client_credentials",
+                "client_id": client_id or self.sp["clientId"],
+                "client_secret": secret if secret is not None else self.sp["clientSecret"],
+                "scope": scope,
+            },
+            tenant=tenant,
+        )
+
+    def sp_token(self, scope: str = ARM_SCOPE) -> str:
+        """An access token of the bootstrap service principal (cached per server start)."""
+        key = (self.starts, scope)
+        if key not in self._tokens:
+            r = self.client_credentials(scope=scope)
+            if r.status_code != 200:
+                raise MimicError(f"client_credentials for {scope} failed: {r.status_code} {r.text}")
+            self._tokens[key] = r.json()["access_token"]
+        return self._tokens[key]
+
+    # MSAL's request headers (az-cli.md §3/§4); the values that identify the library.
+    @staticmethod
+    def msal_headers(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        h = {
+            "Accept": "application/json",
+            "x-client-sku": "MSAL.Python",
+            "x-client-ver": MSAL_VERSION,
+            "x-client-os": sys.platform,
+            "x-client-cpu": platform.machine(),
+            "x-ms-lib-capability": "retry-after, h429",
+            "client-request-id": str(uuid.uuid4()),
+            "x-client-current-telemetry": "4|84,3|",
+        }
+        h.update(extra or {})
+        return h
+
+    def ropc(
+        self, *, username: str | None = None, password: str | None = None, scope: str = AZ_ARM_SCOPE,
+        tenant: str = "organizations", client_id: str = AZ_CLI_CLIENT_ID,
+    ) -> requests.Response:
+        """`az login -u -p`'s password grant exactly as MSAL 1.39 sends it (az-cli.md §4)."""
+        username = username or self.admin["userName"]
+        return self.token_request(
+            {
+                "client_id": client_id,
+                "grant_type": "password",
+                "username": username,
+                "password": password if password is not None else self.admin["password"],
+                "scope": f"{scope} offline_access openid profile",
+                "client_info": "1",
+                "claims": json_dumps_compact({"access_token": {"xms_cc": {"values": ["CP1"]}}}),
+            },
+            tenant=tenant,
+            headers=self.msal_headers({"X-AnchorMailbox": f"upn:{username}"}),
+        )
+
+    def refresh(
+        self, refresh_token: str, *, scope: str = AZ_ARM_SCOPE, tenant: str | None = None,
+        client_id: str = AZ_CLI_CLIENT_ID, anchor: str | None = None,
+    ) -> requests.Response:
+        """The refresh-token grant as MSAL sends it for az (az-cli.md §4)."""
+        extra = {"X-AnchorMailbox": anchor} if anchor else {}
+        return self.token_request(
+            {
+                "client_id": client_id,
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "scope": f"{scope} offline_access openid profile",
+                "client_info": "1",
+                "claims": json_dumps_compact({"access_token": {"xms_cc": {"values": ["CP1"]}}}),
+            },
+            tenant=tenant,
+            headers=self.msal_headers(extra),
+        )
+
+    def admin_token(self, scope: str = AZ_ARM_SCOPE) -> str:
+        key = (self.starts, "admin", scope)
+        if key not in self._tokens:
+            r = self.ropc(scope=scope)
+            if r.status_code != 200:
+                raise MimicError(f"password grant for the admin failed: {r.status_code} {r.text}")
+            self._tokens[key] = r.json()["access_token"]
+        return self._tokens[key]
+
+    # ---- convenience -----------------------------------------------------------------------
+
+    def rg_path(self, name: str) -> str:
+        return f"/subscriptions/{self.subscription_id}/resourcegroups/{name}"
+
+    def create_rg(self, name: str, location: str = "westus", token: Any = _DEFAULT) -> dict:
+        r = self.arm("PUT", self.rg_path(name), json={"location": location}, api_version=RG_API, token=token)
+        if r.status_code not in (200, 201):
+            raise MimicError(f"PUT resource group {name}: {r.status_code} {r.text}")
+        return r.json()
+
+    def mimic_cli(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+        """Run another `mimic` command (env, admin, vm ...) against this server's data dir."""
+        return subprocess.run(
+            [str(self.binary), *args, "--data-dir", str(self.data_dir)],
+            capture_output=True, text=True, timeout=timeout, env=_clean_env(), stdin=subprocess.DEVNULL,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# az
+# --------------------------------------------------------------------------------------------
+
+
+class AzError(RuntimeError):
+    def __init__(self, result: "AzResult"):
+        self.result = result
+        super().__init__(
+            f"{result.cmdline} exited {result.returncode} after {result.seconds:.1f} s\n"
+            f"--- stderr ---\n{result.stderr.strip()}\n--- stdout ---\n{result.stdout.strip()[:4000]}"
+        )
+
+
+@dataclass
+class AzResult:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def cmdline(self) -> str:
+        return "az " + shlex.join(self.args)
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.stdout) if self.stdout.strip() else None
+
+
+@dataclass
+class Az:
+    """The venv's `az`, isolated in its own config dir and pointed at one Mimic."""
+
+    server: MimicServer
+    config_dir: Path
+    binary: Path = field(default_factory=az_binary)
+    history: list[AzResult] = field(default_factory=list, repr=False)
+
+    def env(self) -> dict[str, str]:
+        return _clean_env(
+            {
+                "AZURE_CONFIG_DIR": str(self.config_dir),
+                "REQUESTS_CA_BUNDLE": str(self.server.ca_path),
+                # MSAL would call login.microsoftonline.com/common/discovery/instance (az-cli.md §2)
+                "AZURE_CORE_INSTANCE_DISCOVERY": "false",
+                "AZURE_CORE_COLLECT_TELEMETRY": "false",
+                "AZURE_CORE_NO_COLOR": "1",
+                "AZURE_CORE_SURVEY_MESSAGE": "false",
+                "AZURE_CORE_ERROR_RECOMMENDATION": "off",  # no online "did you mean" lookups
+                "AZURE_CORE_DISABLE_PROGRESS_BAR": "true",
+                "AZURE_CORE_LOGIN_EXPERIENCE_V2": "off",
+                "AZURE_EXTENSION_USE_DYNAMIC_INSTALL": "no",
+                # Warnings stay visible on stderr (no AZURE_CORE_ONLY_SHOW_ERRORS): they help debugging.
+            }
+        )
+
+    def run(self, *args: str, check: bool = True, timeout: float = AZ_TIMEOUT, output: str | None = "json") -> AzResult:
+        __tracebackhide__ = True  # pytest: show the test's line and AzError, not this function
+        argv = list(args)
+        if output and "--output" not in argv and "-o" not in argv:
+            argv += ["--output", output]
+        t0 = time.monotonic()
+        try:
+            p = subprocess.run(
+                [str(self.binary), *argv], capture_output=True, text=True, timeout=timeout, env=self.env(),
+                stdin=subprocess.DEVNULL, cwd=self.config_dir,
+            )
+            result = AzResult(argv, p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
+        except subprocess.TimeoutExpired as e:
+            result = AzResult(argv, -1, _text(e.stdout), _text(e.stderr) + f"\n(timed out after {timeout} s)",
+                              time.monotonic() - t0)
+        self.history.append(result)
+        if check and result.returncode != 0:
+            raise AzError(result)
+        return result
+
+    def __call__(self, *args: str, **kw) -> Any:
+        """Run az and return its parsed JSON output (None when it printed nothing)."""
+        __tracebackhide__ = True
+        return self.run(*args, **kw).json
+
+    def register_cloud(self, name: str = "Mimic") -> Any:
+        # The ARM URL as a user would type it (no trailing slash: with one, az requests
+        # `//metadata/endpoints`, az-cli.md §1; test_metadata_endpoints covers that path).
+        return self("cloud", "register", "--name", name, "--endpoint-resource-manager", self.server.arm_url)
+
+    def login_sp(self) -> Any:
+        sp = self.server.sp
+        return self("login", "--service-principal", "-u", sp["clientId"], "-p", sp["clientSecret"],
+                    "--tenant", self.server.tenant_id)
+
+    def setup_sp(self, name: str = "Mimic") -> Any:
+        """Register and select the cloud, then log in as the bootstrap service principal."""
+        self.register_cloud(name)
+        self("cloud", "set", "--name", name)
+        return self.login_sp()
+
+    def history_text(self, last: int = 8) -> str:
+        out = []
+        for r in self.history[-last:]:
+            out.append(f"$ {r.cmdline}  -> exit {r.returncode} in {r.seconds:.1f} s")
+            if r.stderr.strip():
+                out.append("  stderr: " + r.stderr.strip()[-1500:].replace("\n", "\n          "))
+        return "\n".join(out)
+
+
+def _text(b: Any) -> str:
+    if b is None:
+        return ""
+    return b.decode(errors="replace") if isinstance(b, bytes) else b
+
+
+# --------------------------------------------------------------------------------------------
+# JWT helpers
+# --------------------------------------------------------------------------------------------
+
+
+def json_dumps_compact(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def jwt_parts(token: str) -> tuple[dict, dict, str]:
+    """(header, claims, signature) without verifying anything."""
+    h, p, s = token.split(".")
+    return json.loads(b64url_decode(h)), json.loads(b64url_decode(p)), s
+
+
+def unsigned_jwt(header: dict, claims: dict, signature: str = "") -> str:
+    return f"{b64url(json_dumps_compact(header).encode())}.{b64url(json_dumps_compact(claims).encode())}.{signature}"

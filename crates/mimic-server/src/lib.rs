@@ -1,1 +1,17 @@
+//! Mimic's surfaces, one module each (arm, login, graph, imds), and the wiring that serves
+//! them: TLS from the local CA, request ids, listeners, graceful shutdown.
 
+pub mod arm;
+pub mod authn;
+pub mod bootstrap;
+pub mod directory;
+pub mod graph;
+pub mod http;
+pub mod imds;
+pub mod keys;
+pub mod login;
+pub mod serve;
+pub mod state;
+pub mod tls;
+
+pub use serve::{serve, Listeners, ServeConfig};

@@ -1,1 +1,5 @@
+//! The JSON of every surface, per Azure's own shapes. Handlers map domain types to these and
+//! back; nothing else in Mimic defines a wire format.
 
+pub mod arm;
+pub mod oauth;

@@ -1,1 +1,112 @@
-fn main(){}
+//! The `mimic` binary: `serve` runs every surface; `env` tells a shell how to use it.
+
+mod env;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "mimic", version, about = "Azure managed identities for VMs, on one machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct DataDir {
+    /// Where Mimic keeps its store, CA, endpoints.json and bootstrap.json.
+    #[arg(long, env = "MIMIC_DATA_DIR", default_value = ".mimic", global = true)]
+    data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every surface (ARM, login, Graph, portal, IMDS, proxy) until SIGINT/SIGTERM.
+    Serve {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Store: omit for embedded SQLite in the data directory, or postgres://...
+        #[arg(long, env = "MIMIC_STORE")]
+        store: Option<String>,
+        /// ARM listener (management.azure.com), host:port; port 0 picks a free port.
+        #[arg(long, env = "MIMIC_ARM", default_value = "127.0.0.1:8443")]
+        arm: String,
+        /// Token service listener (login.microsoftonline.com).
+        #[arg(long, env = "MIMIC_LOGIN", default_value = "127.0.0.1:8444")]
+        login: String,
+        /// Microsoft Graph listener (graph.microsoft.com).
+        #[arg(long, env = "MIMIC_GRAPH", default_value = "127.0.0.1:8445")]
+        graph: String,
+        /// Portal listener.
+        #[arg(long, env = "MIMIC_PORTAL", default_value = "127.0.0.1:8446")]
+        portal: String,
+        /// IMDS listener (169.254.169.254), plain HTTP.
+        #[arg(long, env = "MIMIC_IMDS", default_value = "127.0.0.1:8080")]
+        imds: String,
+        /// HTTP proxy listener for Azure's public host names.
+        #[arg(long, env = "MIMIC_PROXY", default_value = "127.0.0.1:8480")]
+        proxy: String,
+        /// Fix the first tenant's id (reproducible CI).
+        #[arg(long, env = "MIMIC_TENANT_ID")]
+        tenant_id: Option<uuid::Uuid>,
+        /// Fix the first subscription's id.
+        #[arg(long, env = "MIMIC_SUBSCRIPTION_ID")]
+        subscription_id: Option<uuid::Uuid>,
+        /// Log format.
+        #[arg(long, env = "MIMIC_LOG_FORMAT", value_enum, default_value = "json")]
+        log_format: LogFormat,
+    },
+    /// Print the shell settings that point az and the Azure SDKs at a running Mimic.
+    Env {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long, value_enum, default_value = "bash")]
+        shell: env::Shell,
+        /// `json` prints the settings as a JSON object.
+        #[arg(long, short = 'o', value_enum)]
+        output: Option<Output>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Json,
+    Text,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum Output {
+    Json,
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MIMIC_LOG").unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { dir, store, arm, login, graph, portal, imds, proxy, tenant_id, subscription_id, log_format } => {
+            init_logs(log_format);
+            let cfg = mimic_server::ServeConfig {
+                data_dir: dir.data_dir,
+                store,
+                listeners: mimic_server::Listeners { arm, login, graph, portal, imds, proxy },
+                tenant_id,
+                subscription_id,
+            };
+            tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
+        }
+        Command::Env { dir, shell, output } => env::print(&dir.data_dir, shell, output == Some(Output::Json)),
+    };
+    if let Err(e) = result {
+        eprintln!("mimic: {e:#}");
+        std::process::exit(1);
+    }
+}

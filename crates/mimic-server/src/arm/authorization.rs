@@ -1,0 +1,327 @@
+//! Microsoft.Authorization: role definitions (the built-in roles with their real GUIDs) and
+//! role assignments at any scope, with Azure's validation and errors (FACTS.md §4).
+
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{SecondsFormat, Utc};
+use mimic_domain::directory::DirectoryObject;
+use mimic_domain::rbac::{self, RoleAssignment, RoleDefinition};
+use mimic_domain::resource_id::{self, ResourceId};
+use mimic_wire::arm as wire;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::ctx::{json_response, Ctx};
+use super::error::{ArmError, ArmResult};
+
+const RA_READ: &str = "Microsoft.Authorization/roleAssignments/read";
+const RA_WRITE: &str = "Microsoft.Authorization/roleAssignments/write";
+const RA_DELETE: &str = "Microsoft.Authorization/roleAssignments/delete";
+const RD_READ: &str = "Microsoft.Authorization/roleDefinitions/read";
+
+fn definition_id(scope: &str, name: Uuid) -> String {
+    match ResourceId::parse(scope).ok().and_then(|p| p.subscription) {
+        Some(sub) => format!("/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{name}"),
+        None => format!("/providers/Microsoft.Authorization/roleDefinitions/{name}"),
+    }
+}
+
+fn render_definition(scope: &str, d: &RoleDefinition) -> wire::RoleDefinition {
+    wire::RoleDefinition {
+        id: definition_id(scope, d.name),
+        kind: "Microsoft.Authorization/roleDefinitions",
+        name: d.name.to_string(),
+        properties: wire::RoleDefinitionProperties {
+            role_name: d.role_name.clone(),
+            role_type: d.role_type.as_str(),
+            description: d.description.clone(),
+            assignable_scopes: d.assignable_scopes.clone(),
+            permissions: d
+                .permissions
+                .iter()
+                .map(|p| wire::Permission {
+                    actions: p.actions.clone(),
+                    not_actions: p.not_actions.clone(),
+                    data_actions: p.data_actions.clone(),
+                    not_data_actions: p.not_data_actions.clone(),
+                })
+                .collect(),
+            created_on: "2015-02-02T21:55:09.8806423Z",
+            updated_on: "2024-01-01T00:00:00.0000000Z",
+            created_by: None,
+            updated_by: None,
+        },
+    }
+}
+
+/// Checks that the scope's subscription is the caller's and that its resource group exists.
+fn check_scope(ctx: &Ctx, scope: &str) -> ArmResult<ResourceId> {
+    let id = ResourceId::parse(scope).map_err(|_| ArmError::bad_request("InvalidScope", format!("The scope '{scope}' is not valid.")))?;
+    if let Some(sub) = &id.subscription {
+        ctx.subscription(sub)?;
+        if let Some(rg) = &id.resource_group {
+            super::resource_groups::load(ctx, sub, rg)?;
+        }
+    }
+    Ok(id)
+}
+
+/// `$filter=roleName eq 'X'` / `type eq 'BuiltInRole'`.
+fn definition_filter(f: Option<&str>) -> ArmResult<Box<dyn Fn(&RoleDefinition) -> bool>> {
+    let Some(f) = f else { return Ok(Box::new(|_| true)) };
+    let (k, v) = f.split_once(" eq ").ok_or_else(|| ArmError::bad_request("InvalidFilter", format!("The filter '{f}' is not supported.")))?;
+    let v = v.trim().trim_matches('\'').replace("''", "'");
+    match k.trim() {
+        k if k.eq_ignore_ascii_case("roleName") => Ok(Box::new(move |d| d.role_name.eq_ignore_ascii_case(&v))),
+        k if k.eq_ignore_ascii_case("type") => Ok(Box::new(move |d| d.role_type.as_str().eq_ignore_ascii_case(&v))),
+        _ => Err(ArmError::bad_request("InvalidFilter", format!("The filter '{f}' is not supported."))),
+    }
+}
+
+pub fn list_role_definitions(ctx: &Ctx, scope: &str) -> ArmResult<Response> {
+    if ctx.method != Method::GET {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    check_scope(ctx, scope)?;
+    if scope != "/" {
+        ctx.authorize(RD_READ, scope)?;
+    }
+    let keep = definition_filter(ctx.q("$filter"))?;
+    let value: Vec<wire::RoleDefinition> = rbac::builtin_roles().iter().filter(|d| keep(d)).map(|d| render_definition(scope, d)).collect();
+    Ok(json_response(StatusCode::OK, &wire::Page { value, next_link: None }))
+}
+
+pub fn role_definition(ctx: &Ctx, scope: &str, id: &str) -> ArmResult<Response> {
+    if ctx.method != Method::GET {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    check_scope(ctx, scope)?;
+    if scope != "/" {
+        ctx.authorize(RD_READ, scope)?;
+    }
+    let d = id.parse().ok().and_then(rbac::builtin_role).ok_or_else(|| {
+        ArmError::new(StatusCode::NOT_FOUND, "RoleDefinitionDoesNotExist", format!("The specified role definition with ID '{id}' does not exist."))
+    })?;
+    Ok(json_response(StatusCode::OK, &render_definition(scope, d)))
+}
+
+fn assignment_id(a: &RoleAssignment) -> String {
+    let scope = if a.scope == "/" { String::new() } else { a.scope.trim_end_matches('/').to_string() };
+    format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{}", a.name)
+}
+
+fn time(t: chrono::DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn render_assignment(a: &RoleAssignment) -> wire::RoleAssignment {
+    wire::RoleAssignment {
+        id: assignment_id(a),
+        kind: "Microsoft.Authorization/roleAssignments",
+        name: a.name.to_string(),
+        properties: wire::RoleAssignmentProperties {
+            role_definition_id: definition_id(&a.scope, a.role_definition_id),
+            principal_id: a.principal_id.to_string(),
+            principal_type: a.principal_type.clone(),
+            scope: a.scope.clone(),
+            condition: a.condition.clone(),
+            condition_version: a.condition_version.clone(),
+            created_on: time(a.created_on),
+            updated_on: time(a.updated_on),
+            created_by: a.created_by.map(|u| u.to_string()),
+            updated_by: a.updated_by.map(|u| u.to_string()),
+            delegated_managed_identity_resource_id: None,
+            description: a.description.clone(),
+        },
+    }
+}
+
+fn not_found(name: &str) -> ArmError {
+    ArmError::new(StatusCode::NOT_FOUND, "RoleAssignmentNotFound", format!("The role assignment '{name}' is not found."))
+}
+
+pub fn role_assignment(ctx: &Ctx, scope: &str, name: &str) -> ArmResult<Response> {
+    let target = ctx.path.trim_start_matches('/').to_string();
+    let target = format!("/{target}");
+    let key = resource_id::key(&target);
+    match ctx.method {
+        Method::GET => {
+            check_scope(ctx, scope)?;
+            ctx.authorize(RA_READ, scope)?;
+            let a = ctx.state.store.read(|tx| tx.role_assignment(&key))?.ok_or_else(|| not_found(name))?;
+            Ok(json_response(StatusCode::OK, &render_assignment(&a)))
+        }
+        Method::DELETE => {
+            check_scope(ctx, scope)?;
+            ctx.authorize(RA_DELETE, &target)?;
+            let removed = ctx.state.store.write(|tx| {
+                let a = tx.role_assignment(&key)?;
+                if a.is_some() {
+                    tx.delete_role_assignment(&key)?;
+                }
+                Ok::<_, ArmError>(a)
+            })?;
+            match removed {
+                Some(a) => Ok(json_response(StatusCode::OK, &render_assignment(&a))),
+                None => Ok(StatusCode::NO_CONTENT.into_response()),
+            }
+        }
+        Method::PUT => create(ctx, scope, name, &target, &key),
+        _ => Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path)),
+    }
+}
+
+fn create(ctx: &Ctx, scope: &str, name: &str, target: &str, key: &str) -> ArmResult<Response> {
+    let name: Uuid = name.parse().map_err(|_| {
+        ArmError::bad_request("InvalidRoleAssignmentId", format!("The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID."))
+    })?;
+    check_scope(ctx, scope)?;
+    ctx.authorize(RA_WRITE, target)?;
+    let body: wire::RoleAssignmentCreate = ctx.json()?;
+    let p = body.properties;
+    let role_guid = p.role_definition_id.rsplit('/').next().unwrap_or_default();
+    let role = role_guid.parse().ok().and_then(rbac::builtin_role).ok_or_else(|| {
+        ArmError::bad_request("RoleDefinitionDoesNotExist", format!("The specified role definition with ID '{role_guid}' does not exist."))
+    })?;
+    let tenant = ctx.caller.tenant;
+    let principal_not_found = || {
+        ArmError::bad_request(
+            "PrincipalNotFound",
+            format!(
+                "Principal {} does not exist in the directory {tenant}. Check that you have the correct principal ID. If you are creating this \
+                 principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role \
+                 assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype",
+                p.principal_id.replace('-', "")
+            ),
+        )
+    };
+    let principal: Uuid = p.principal_id.parse().map_err(|_| principal_not_found())?;
+    let object = ctx.state.store.read(|tx| tx.directory_object(tenant, principal))?;
+    let principal_type = match (&p.principal_type, &object) {
+        (Some(t), _) => {
+            let canonical = ["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"].into_iter().find(|c| c.eq_ignore_ascii_case(t));
+            canonical
+                .ok_or_else(|| ArmError::bad_request("InvalidPrincipalType", format!("The principal type '{t}' is not valid.")))?
+                .to_string()
+        }
+        (None, Some(DirectoryObject::User(_))) => "User".into(),
+        (None, Some(DirectoryObject::Group(_))) => "Group".into(),
+        (None, Some(DirectoryObject::ServicePrincipal(_))) => "ServicePrincipal".into(),
+        (None, _) => return Err(principal_not_found()),
+    };
+    let now = Utc::now();
+    let scope_text = if scope == "/" { "/".to_string() } else { scope.trim_end_matches('/').to_string() };
+    let scope_key = resource_id::key(&scope_text);
+    let sub = ResourceId::parse(scope).ok().and_then(|p| p.subscription).unwrap_or_default();
+    let (a, created) = ctx.state.store.write(|tx| {
+        if let Some(existing) = tx.role_assignment(key)? {
+            if existing.principal_id != principal || existing.role_definition_id != role.name {
+                return Err(ArmError::bad_request(
+                    "RoleAssignmentUpdateNotPermitted",
+                    "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+                ));
+            }
+            return Ok((existing, false));
+        }
+        let duplicate = tx.role_assignments_in(&sub)?.into_iter().find(|e| {
+            e.principal_id == principal && e.role_definition_id == role.name && resource_id::key(&e.scope) == scope_key
+        });
+        if duplicate.is_some() {
+            return Err(ArmError::new(StatusCode::CONFLICT, "RoleAssignmentExists", "The role assignment already exists."));
+        }
+        let a = RoleAssignment {
+            name,
+            scope: scope_text.clone(),
+            role_definition_id: role.name,
+            principal_id: principal,
+            principal_type: principal_type.clone(),
+            description: p.description.clone(),
+            condition: p.condition.clone(),
+            condition_version: p.condition_version.clone(),
+            created_on: now,
+            updated_on: now,
+            created_by: Some(ctx.caller.object_id),
+            updated_by: Some(ctx.caller.object_id),
+        };
+        tx.put_role_assignment(&a)?;
+        Ok((a, true))
+    })?;
+    Ok(json_response(if created { StatusCode::CREATED } else { StatusCode::OK }, &render_assignment(&a)))
+}
+
+/// `$filter` of role-assignment listing.
+enum Filter {
+    /// Everything at, above and below the scope.
+    All,
+    /// `atScope()`: at or above the scope.
+    AtScope,
+    /// `principalId eq '{id}'`
+    Principal(Uuid),
+    /// `assignedTo('{id}')`: the principal and the groups it belongs to.
+    AssignedTo(Vec<Uuid>),
+}
+
+fn parse_filter(ctx: &Ctx) -> ArmResult<Filter> {
+    let Some(f) = ctx.q("$filter").map(str::trim).filter(|f| !f.is_empty()) else { return Ok(Filter::All) };
+    let bad = || ArmError::bad_request("InvalidFilter", format!("The filter '{f}' is not supported."));
+    let quoted_guid = |s: &str| s.trim().trim_matches('\'').parse::<Uuid>().map_err(|_| bad());
+    if f.eq_ignore_ascii_case("atScope()") {
+        return Ok(Filter::AtScope);
+    }
+    if let Some((k, v)) = f.split_once(" eq ") {
+        if k.trim().eq_ignore_ascii_case("principalId") {
+            return Ok(Filter::Principal(quoted_guid(v)?));
+        }
+    }
+    let lower = f.to_ascii_lowercase();
+    if let Some(inner) = lower.strip_prefix("assignedto(").and_then(|r| r.strip_suffix(')')) {
+        let id = quoted_guid(inner)?;
+        let mut ids = vec![id];
+        ids.extend(crate::directory::transitive_groups(&ctx.state, ctx.caller.tenant, id)?);
+        return Ok(Filter::AssignedTo(ids));
+    }
+    Err(bad())
+}
+
+pub fn list_role_assignments(ctx: &Ctx, scope: &str) -> ArmResult<Response> {
+    if ctx.method != Method::GET {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    let id = check_scope(ctx, scope)?;
+    ctx.authorize(RA_READ, scope)?;
+    let filter = parse_filter(ctx)?;
+    let sub = id.subscription.clone().unwrap_or_default();
+    let all = ctx.state.store.read(|tx| tx.role_assignments_in(&sub))?;
+    let value: Vec<wire::RoleAssignment> = all
+        .iter()
+        .filter(|a| {
+            let above = rbac::scope_contains(&a.scope, scope);
+            let below = rbac::scope_contains(scope, &a.scope);
+            match &filter {
+                Filter::All => above || below,
+                Filter::AtScope => above,
+                Filter::Principal(p) => a.principal_id == *p && (above || below),
+                Filter::AssignedTo(ids) => ids.contains(&a.principal_id) && (above || below),
+            }
+        })
+        .map(render_assignment)
+        .collect();
+    Ok(json_response(StatusCode::OK, &wire::Page { value, next_link: None }))
+}
+
+/// `GET {scope}/providers/Microsoft.Authorization/permissions`: the caller's effective
+/// permissions at the scope, one entry per role held there.
+pub fn permissions(ctx: &Ctx, scope: &str) -> ArmResult<Response> {
+    check_scope(ctx, scope)?;
+    let mut principals = vec![ctx.caller.object_id];
+    principals.extend(crate::directory::transitive_groups(&ctx.state, ctx.caller.tenant, ctx.caller.object_id)?);
+    let assignments = ctx.state.store.read(|tx| tx.role_assignments_for(&principals))?;
+    let value: Vec<serde_json::Value> = assignments
+        .iter()
+        .filter(|a| rbac::scope_contains(&a.scope, scope))
+        .filter_map(|a| rbac::builtin_role(a.role_definition_id))
+        .flat_map(|d| d.permissions.iter())
+        .map(|p| json!({"actions": p.actions, "notActions": p.not_actions, "dataActions": p.data_actions, "notDataActions": p.not_data_actions}))
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+}

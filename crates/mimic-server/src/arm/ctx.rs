@@ -1,0 +1,132 @@
+//! The per-request context of an ARM call: caller, api-version, query, body, and the RBAC
+//! decisions made against the caller's role assignments (loaded once per request).
+
+use std::cell::OnceCell;
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use mimic_domain::directory::Subscription;
+use mimic_domain::rbac::{self, RoleAssignment};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::error::{ArmError, ArmResult};
+use crate::authn::{self, Caller};
+use crate::state::SharedState;
+
+pub struct Ctx {
+    pub state: SharedState,
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub api_version: String,
+    pub caller: Caller,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    assignments: OnceCell<Vec<RoleAssignment>>,
+}
+
+impl Ctx {
+    pub fn new(state: SharedState, method: Method, path: String, query: Option<&str>, headers: HeaderMap, body: Bytes) -> ArmResult<Self> {
+        let query: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
+        let api_version = query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("api-version"))
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(ArmError::missing_api_version)?;
+        let mut audiences: Vec<&str> = super::AUDIENCES.to_vec();
+        audiences.push(&state.endpoints.arm);
+        let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let caller = authn::authenticate(&state, auth, &audiences).map_err(|e| ArmError::from_auth(e, &state.endpoints.login))?;
+        Ok(Ctx { state, method, path, query, api_version, caller, headers, body, assignments: OnceCell::new() })
+    }
+
+    /// A query parameter (names compared case-insensitively, as ARM does).
+    pub fn q(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn arm_url(&self) -> &str {
+        &self.state.endpoints.arm
+    }
+
+    /// The request body as `T`: JSON content type, valid JSON, the right shape.
+    pub fn json<T: DeserializeOwned>(&self) -> ArmResult<T> {
+        if let Some(ct) = self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+            let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            if !(mime == "application/json" || mime.ends_with("+json") || mime == "text/json") {
+                return Err(ArmError::unsupported_media_type(ct));
+            }
+        }
+        if self.body.is_empty() {
+            return Err(ArmError::bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized: 'The request body is empty.'."));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| ArmError::invalid_request_content(&json_error(&e)))
+    }
+
+    fn assignments(&self) -> ArmResult<&[RoleAssignment]> {
+        if let Some(a) = self.assignments.get() {
+            return Ok(a);
+        }
+        let mut principals = vec![self.caller.object_id];
+        principals.extend(crate::directory::transitive_groups(&self.state, self.caller.tenant, self.caller.object_id)?);
+        let a = self.state.store.read(|tx| tx.role_assignments_for(&principals))?;
+        Ok(self.assignments.get_or_init(|| a))
+    }
+
+    pub fn allowed(&self, action: &str, scope: &str) -> ArmResult<bool> {
+        Ok(rbac::is_allowed(action, scope, self.assignments()?, rbac::builtin_role))
+    }
+
+    /// Fails with Azure's `AuthorizationFailed` unless the caller may do `action` at `scope`.
+    pub fn authorize(&self, action: &str, scope: &str) -> ArmResult<()> {
+        if self.allowed(action, scope)? {
+            Ok(())
+        } else {
+            Err(ArmError::authorization_failed(&self.caller.display(), &self.caller.object_id.to_string(), action, scope))
+        }
+    }
+
+    /// Whether the caller holds any role at or below `scope` (what makes a subscription
+    /// visible in `GET /subscriptions`).
+    pub fn has_any_access_within(&self, scope: &str) -> ArmResult<bool> {
+        Ok(self.assignments()?.iter().any(|a| rbac::scope_contains(&a.scope, scope) || rbac::scope_contains(scope, &a.scope)))
+    }
+
+    /// The subscription in the path, if it exists and belongs to the caller's tenant.
+    pub fn subscription(&self, sub: &str) -> ArmResult<Subscription> {
+        let id: Uuid = sub.parse().map_err(|_| {
+            ArmError::bad_request("InvalidSubscriptionId", format!("The provided subscription identifier '{sub}' is malformed or invalid."))
+        })?;
+        let s = self.state.store.read(|tx| tx.subscription(id))?.ok_or_else(|| ArmError::subscription_not_found(sub))?;
+        if s.tenant_id != self.caller.tenant {
+            let mut e = ArmError::new(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationTokenTenant",
+                format!(
+                    "The access token is from the wrong issuer 'https://sts.windows.net/{}/'. It must match the tenant 'https://sts.windows.net/{}/' \
+                     associated with this subscription. Please use the authority (URL) 'https://login.windows.net/{}' to get the token. Note, if the \
+                     subscription is transferred to another tenant there is no impact to the services, but information about new tenant could take \
+                     time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.",
+                    self.caller.tenant, s.tenant_id, s.tenant_id
+                ),
+            );
+            e.challenge = Some(format!("Bearer authorization_uri=\"{}/{}\", error=\"invalid_token\"", self.state.endpoints.login, s.tenant_id));
+            return Err(e);
+        }
+        Ok(s)
+    }
+}
+
+/// Renders serde's error the way ARM quotes Json.NET's: what went wrong and where.
+fn json_error(e: &serde_json::Error) -> String {
+    format!("{}. Path '', line {}, position {}", e.to_string().split(" at line").next().unwrap_or(""), e.line(), e.column())
+}
+
+pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    (status, Json(body)).into_response()
+}

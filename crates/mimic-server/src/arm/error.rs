@@ -1,0 +1,173 @@
+//! ARM's error envelope `{"error":{"code","message"}}` with Azure's codes, statuses and texts
+//! (FACTS.md §3). Every ARM failure is one of these; nothing else renders ARM errors.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use mimic_wire::arm::{ErrorBody, ErrorResponse};
+
+use crate::authn::AuthError;
+
+#[derive(Debug)]
+pub struct ArmError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub target: Option<String>,
+    /// `WWW-Authenticate` for 401s.
+    pub challenge: Option<String>,
+}
+
+pub type ArmResult<T> = Result<T, ArmError>;
+
+impl ArmError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        ArmError { status, code: code.to_string(), message: message.into(), target: None, challenge: None }
+    }
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    pub fn with_target(mut self, target: &str) -> Self {
+        self.target = Some(target.to_string());
+        self
+    }
+
+    pub fn missing_api_version() -> Self {
+        Self::bad_request("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
+    }
+
+    pub fn invalid_api_version(version: &str, supported: &[&str]) -> Self {
+        Self::bad_request(
+            "InvalidApiVersionParameter",
+            format!("The api-version '{version}' is invalid. The supported versions are '{}'.", supported.join(",")),
+        )
+    }
+
+    pub fn no_registered_provider(location: &str, version: &str, resource_type: &str, supported: &[&str], locations: &[&str]) -> Self {
+        Self::bad_request(
+            "NoRegisteredProviderFound",
+            format!(
+                "No registered resource provider found for location '{location}' and API version '{version}' for type '{resource_type}'. \
+                 The supported api-versions are '{}'. The supported locations are '{}'.",
+                supported.join(", "),
+                locations.join(", ")
+            ),
+        )
+    }
+
+    pub fn subscription_not_found(sub: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "SubscriptionNotFound", format!("The subscription '{sub}' could not be found."))
+    }
+
+    pub fn resource_group_not_found(rg: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "ResourceGroupNotFound", format!("Resource group '{rg}' could not be found."))
+    }
+
+    /// `resource_type` like `Microsoft.Compute/virtualMachines`.
+    pub fn resource_not_found(resource_type: &str, name: &str, rg: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            format!(
+                "The Resource '{resource_type}/{name}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+            ),
+        )
+    }
+
+    pub fn invalid_request_content(detail: &str) -> Self {
+        Self::bad_request("InvalidRequestContent", format!("The request content was invalid and could not be deserialized: '{detail}'."))
+    }
+
+    pub fn unsupported_media_type(content_type: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            format!("The content media type '{content_type}' is not supported. Only 'application/json' is supported."),
+        )
+    }
+
+    /// Azure's 403 for a missing permission (FACTS.md §3).
+    pub fn authorization_failed(caller: &str, object_id: &str, action: &str, scope: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "AuthorizationFailed",
+            format!(
+                "The client '{caller}' with object id '{object_id}' does not have authorization to perform action '{action}' over scope '{scope}' \
+                 or the scope is invalid. If access was recently granted, please refresh your credentials."
+            ),
+        )
+    }
+
+    pub fn not_found_route(path: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NotFound", format!("The requested resource '{path}' was not found."))
+    }
+
+    pub fn method_not_allowed(method: &str, path: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("The HTTP method '{method}' is not supported at scope '{path}'."),
+        )
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "An internal error occurred. Please retry the request.")
+    }
+
+    pub fn from_auth(e: AuthError, login: &str) -> Self {
+        let (code, message) = match &e {
+            AuthError::Missing => ("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.".to_string()),
+            AuthError::BadScheme => (
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is provided in an invalid format.".to_string(),
+            ),
+            AuthError::Invalid(_) => ("InvalidAuthenticationToken", "The access token is invalid.".to_string()),
+            AuthError::Expired { exp, now } => (
+                "ExpiredAuthenticationToken",
+                format!(
+                    "The access token expiry UTC time '{}' is earlier than current UTC time '{}'.",
+                    fmt_time(*exp),
+                    fmt_time(*now)
+                ),
+            ),
+            AuthError::WrongAudience => (
+                "InvalidAuthenticationTokenAudience",
+                "The access token has been obtained for wrong audience or resource 'https://management.azure.com/'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.".to_string(),
+            ),
+            AuthError::WrongIssuer => ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer.".to_string()),
+            AuthError::WrongTenant => ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer. It must match a tenant associated with this Mimic.".to_string()),
+        };
+        let mut err = Self::new(StatusCode::UNAUTHORIZED, code, message.clone());
+        let error = if e == AuthError::Missing { "" } else { ", error=\"invalid_token\"" };
+        err.challenge = Some(format!(
+            "Bearer authorization_uri=\"{login}/\"{error}, error_description=\"{}\"",
+            message.replace('"', "'")
+        ));
+        err
+    }
+}
+
+fn fmt_time(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).map(|d| d.format("%m/%d/%Y %H:%M:%S").to_string()).unwrap_or_default()
+}
+
+impl From<mimic_store::StoreError> for ArmError {
+    fn from(e: mimic_store::StoreError) -> Self {
+        ArmError::internal(e)
+    }
+}
+
+impl IntoResponse for ArmError {
+    fn into_response(self) -> Response {
+        let body = ErrorResponse { error: ErrorBody { code: self.code, message: self.message, target: self.target, details: vec![] } };
+        let mut res = (self.status, Json(body)).into_response();
+        if let Some(c) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, c);
+        }
+        if self.status == StatusCode::FORBIDDEN || self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert("x-ms-failure-cause", HeaderValue::from_static("gateway"));
+        }
+        res
+    }
+}

@@ -1,0 +1,125 @@
+//! Azure Resource Manager (management.azure.com). Every request: route parsed into a typed
+//! [`route::Route`], api-version checked, bearer token verified, then the handler, which asks
+//! [`Ctx::authorize`] for the action it performs (RBAC on every call, DESIGN.md §3).
+
+mod api_versions;
+mod authorization;
+mod ctx;
+mod error;
+mod metadata;
+mod operations;
+mod providers;
+mod resource_groups;
+mod resources;
+mod route;
+mod subscriptions;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+use crate::state::SharedState;
+pub use ctx::Ctx;
+pub use error::{ArmError, ArmResult};
+use route::Route;
+
+/// ARM accepts tokens for these audiences (DESIGN.md §3), plus its own URL.
+pub const AUDIENCES: &[&str] = &["https://management.core.windows.net/", "https://management.azure.com/"];
+
+pub fn router(state: SharedState) -> Router {
+    Router::new()
+        .fallback(handle)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(|req, next| crate::http::request_context("arm", req, next)))
+}
+
+async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let path = uri.path().to_string();
+    let Some(route) = route::parse(&path) else {
+        return ArmError::not_found_route(&path).into_response();
+    };
+    if route == Route::MetadataEndpoints {
+        return metadata::endpoints(&state, uri.query()).into_response();
+    }
+    let ctx = match Ctx::new(state, method, path, uri.query(), headers, body) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    // Reads run on the async workers (they take microseconds); writes wait for an fsync, so
+    // they go to the blocking pool rather than stall other requests.
+    let result = if ctx.method == Method::GET || ctx.method == Method::HEAD {
+        dispatch(&ctx, route)
+    } else {
+        tokio::task::spawn_blocking(move || dispatch(&ctx, route)).await.unwrap_or_else(|e| Err(ArmError::internal(e)))
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn dispatch(ctx: &Ctx, route: Route) -> ArmResult<Response> {
+    use api_versions as v;
+    match route {
+        Route::MetadataEndpoints => unreachable!("served before authentication"),
+        Route::Tenants => {
+            v::check(&ctx.api_version, v::RESOURCES)?;
+            subscriptions::list_tenants(ctx)
+        }
+        Route::Subscriptions => {
+            v::check(&ctx.api_version, v::RESOURCES)?;
+            subscriptions::list(ctx)
+        }
+        Route::Subscription { sub } => {
+            v::check(&ctx.api_version, v::RESOURCES)?;
+            subscriptions::get(ctx, &sub)
+        }
+        Route::Locations { sub } => {
+            v::check(&ctx.api_version, v::RESOURCES)?;
+            subscriptions::locations(ctx, &sub)
+        }
+        Route::Providers { sub } => {
+            v::check(&ctx.api_version, v::RESOURCES)?;
+            subscriptions::providers(ctx, sub.as_deref())
+        }
+        Route::Provider { sub, namespace } => {
+            v::check(&ctx.api_version, v::RESOURCES)?;
+            subscriptions::provider(ctx, sub.as_deref(), &namespace)
+        }
+        Route::ResourceGroups { sub } => {
+            v::check(&ctx.api_version, v::RESOURCES)?;
+            resource_groups::list(ctx, &sub)
+        }
+        Route::ResourceGroup { sub, rg } => {
+            v::check(&ctx.api_version, v::RESOURCES)?;
+            resource_groups::handle(ctx, &sub, &rg)
+        }
+        Route::Resources { sub, rg } => {
+            v::check(&ctx.api_version, v::RESOURCES)?;
+            resources::list_all(ctx, &sub, rg.as_deref())
+        }
+        Route::OperationResult { sub, id } => operations::result(ctx, &sub, &id),
+        Route::RoleDefinitions { scope } => {
+            v::check(&ctx.api_version, v::ROLE_DEFINITIONS)?;
+            authorization::list_role_definitions(ctx, &scope)
+        }
+        Route::RoleDefinition { scope, id } => {
+            v::check(&ctx.api_version, v::ROLE_DEFINITIONS)?;
+            authorization::role_definition(ctx, &scope, &id)
+        }
+        Route::RoleAssignments { scope } => {
+            v::check(&ctx.api_version, v::ROLE_ASSIGNMENTS)?;
+            authorization::list_role_assignments(ctx, &scope)
+        }
+        Route::RoleAssignment { scope, name } => {
+            v::check(&ctx.api_version, v::ROLE_ASSIGNMENTS)?;
+            authorization::role_assignment(ctx, &scope, &name)
+        }
+        Route::Permissions { scope } => {
+            v::check(&ctx.api_version, v::PERMISSIONS)?;
+            authorization::permissions(ctx, &scope)
+        }
+        Route::ResourceCollection { parent, namespace, resource_type } => resources::list_collection(ctx, &parent, &namespace, &resource_type),
+        Route::Resource { id } => resources::handle(ctx, &id),
+        Route::ResourceAction { id, action } => resources::action(ctx, &id, &action),
+    }
+}

@@ -1,0 +1,297 @@
+//! Resources Mimic stores generically (DESIGN.md §5): any type under a resource group, kept
+//! and returned as an ARM tracked resource with `provisioningState: Succeeded`, with the same
+//! RBAC as every other call.
+
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use mimic_domain::resource::{Resource, RESOURCE_GROUP_TYPE};
+use mimic_domain::resource_id::{self, ResourceId};
+use mimic_store::{ResourceFilter, Tx};
+use mimic_wire::arm::{GenericResource, Page};
+use serde_json::{json, Value};
+
+use super::ctx::{json_response, Ctx};
+use super::error::{ArmError, ArmResult};
+use super::{api_versions, providers, resource_groups};
+
+pub fn normalize_location(l: &str) -> ArmResult<String> {
+    let n: String = l.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    if providers::LOCATIONS.iter().any(|(name, _)| *name == n) || n == "global" {
+        Ok(n)
+    } else {
+        Err(ArmError::bad_request(
+            "LocationNotAvailableForResourceGroup",
+            format!(
+                "The provided location '{l}' is not available for resource group. List of available regions is '{}'.",
+                providers::LOCATIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(",")
+            ),
+        ))
+    }
+}
+
+/// `Namespace/type/child` of an id, and the type path below the namespace.
+fn type_of(id: &ResourceId) -> ArmResult<(String, String)> {
+    let full = id.full_type().ok_or_else(|| ArmError::not_found_route(&id.render()))?;
+    let path = id.types.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join("/");
+    Ok((full, path))
+}
+
+/// Checks the api-version against the provider's registered list, or its shape for types
+/// Mimic stores generically.
+pub fn check_version(ctx: &Ctx, namespace: &str, type_path: &str, location: Option<&str>) -> ArmResult<()> {
+    match providers::resource_type(namespace, type_path) {
+        Some(t) if !t.api_versions.iter().any(|v| v.eq_ignore_ascii_case(&ctx.api_version)) => Err(ArmError::no_registered_provider(
+            location.unwrap_or("westus"),
+            &ctx.api_version,
+            &format!("{namespace}/{type_path}"),
+            t.api_versions,
+            &providers::LOCATIONS.iter().map(|(_, d)| *d).collect::<Vec<_>>(),
+        )),
+        Some(_) => Ok(()),
+        None => api_versions::check_generic(&ctx.api_version, &format!("{namespace}/{type_path}")),
+    }
+}
+
+pub fn render(r: &Resource) -> GenericResource {
+    GenericResource {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        kind: r.resource_type.clone(),
+        location: r.location.clone(),
+        tags: r.tags.clone(),
+        identity: r.identity.clone(),
+        properties: Some(r.properties.clone()),
+        extra: r.extra.clone(),
+    }
+}
+
+/// Deletes what lives under a key prefix: resources and role assignments.
+pub fn delete_contents(_ctx: &Ctx, tx: &mut dyn Tx, key: &str) -> ArmResult<()> {
+    tx.delete_resources_under(key)?;
+    tx.delete_role_assignments_under(key)?;
+    Ok(())
+}
+
+fn not_found(id: &ResourceId, full_type: &str) -> ArmError {
+    ArmError::resource_not_found(full_type, id.name().unwrap_or_default(), id.resource_group.as_deref().unwrap_or_default())
+}
+
+pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
+    let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
+    let Some(rg) = id.resource_group.as_deref() else {
+        return Err(ArmError::not_found_route(&ctx.path));
+    };
+    let (full_type, type_path) = type_of(id)?;
+    let ns = id.namespace.clone().unwrap_or_default();
+    check_version(ctx, &ns, &type_path, None)?;
+    let scope = id.render();
+    let key = resource_id::key(&scope);
+    let action = |verb: &str| format!("{full_type}/{verb}");
+    match ctx.method {
+        Method::GET => {
+            ctx.authorize(&action("read"), &scope)?;
+            resource_groups::load(ctx, &sub.id.to_string(), rg)?;
+            let r = ctx.state.store.read(|tx| tx.resource(&key))?.ok_or_else(|| not_found(id, &full_type))?;
+            Ok(json_response(StatusCode::OK, &render(&r)))
+        }
+        Method::PUT => {
+            ctx.authorize(&action("write"), &scope)?;
+            let body: GenericResource = ctx.json()?;
+            put(ctx, id, &scope, &full_type, body)
+        }
+        Method::PATCH => {
+            ctx.authorize(&action("write"), &scope)?;
+            let body: GenericResource = ctx.json()?;
+            patch(ctx, id, &key, &full_type, body)
+        }
+        Method::DELETE => {
+            ctx.authorize(&action("delete"), &scope)?;
+            resource_groups::load(ctx, &sub.id.to_string(), rg)?;
+            let existed = ctx.state.store.write(|tx| {
+                let existed = tx.delete_resource(&key)?;
+                delete_contents(ctx, tx, &key)?;
+                Ok::<_, ArmError>(existed)
+            })?;
+            Ok(if existed { StatusCode::OK } else { StatusCode::NO_CONTENT }.into_response())
+        }
+        _ => Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path)),
+    }
+}
+
+fn put(ctx: &Ctx, id: &ResourceId, scope: &str, full_type: &str, body: GenericResource) -> ArmResult<Response> {
+    let sub = id.subscription.clone().unwrap_or_default();
+    let rg = id.resource_group.clone().unwrap_or_default();
+    let top_level = id.types.len() == 1;
+    let location = match body.location.as_deref() {
+        Some(l) => Some(normalize_location(l).map_err(|_| {
+            ArmError::bad_request("LocationNotAvailableForResourceType", format!("The provided location '{l}' is not available for resource type '{full_type}'."))
+        })?),
+        None if top_level => {
+            return Err(ArmError::bad_request("LocationRequired", "The location property is required for this definition."));
+        }
+        None => None,
+    };
+    let mut properties = body.properties.unwrap_or_else(|| json!({}));
+    if !properties.is_object() {
+        return Err(ArmError::invalid_request_content("Error converting value to type 'properties'. Path 'properties'"));
+    }
+    properties["provisioningState"] = "Succeeded".into();
+    let key = resource_id::key(scope);
+    let now = Utc::now();
+    let (r, created) = ctx.state.store.write(|tx| {
+        let rg_key = resource_id::key(&resource_id::resource_group_id(&sub, &rg));
+        if tx.resource(&rg_key)?.is_none() {
+            return Err(ArmError::resource_group_not_found(&rg));
+        }
+        if !top_level {
+            let parent = ResourceId { types: id.types[..id.types.len() - 1].to_vec(), ..id.clone() };
+            if tx.resource(&resource_id::key(&parent.render()))?.is_none() {
+                let (pt, _) = type_of(&parent)?;
+                return Err(not_found(&parent, &pt));
+            }
+        }
+        let existing = tx.resource(&key)?;
+        let r = Resource {
+            id: existing.as_ref().map(|e| e.id.clone()).unwrap_or_else(|| scope.to_string()),
+            name: existing.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| id.name().unwrap_or_default().to_string()),
+            resource_type: full_type.to_string(),
+            location: location.clone(),
+            tags: body.tags.clone(),
+            properties: properties.clone(),
+            identity: body.identity.clone(),
+            extra: body.extra.clone(),
+            created: existing.as_ref().map(|e| e.created).unwrap_or(now),
+            changed: now,
+        };
+        tx.put_resource(&r)?;
+        Ok::<_, ArmError>((r, existing.is_none()))
+    })?;
+    Ok(json_response(if created { StatusCode::CREATED } else { StatusCode::OK }, &render(&r)))
+}
+
+fn patch(ctx: &Ctx, id: &ResourceId, key: &str, full_type: &str, body: GenericResource) -> ArmResult<Response> {
+    let r = ctx.state.store.write(|tx| {
+        let mut r = tx.resource(key)?.ok_or_else(|| not_found(id, full_type))?;
+        if let Some(t) = &body.tags {
+            r.tags = Some(t.clone());
+        }
+        if let (Some(Value::Object(new)), Value::Object(old)) = (&body.properties, &mut r.properties) {
+            for (k, v) in new {
+                old.insert(k.clone(), v.clone());
+            }
+        }
+        if body.identity.is_some() {
+            r.identity = body.identity.clone();
+        }
+        for (k, v) in &body.extra {
+            r.extra.insert(k.clone(), v.clone());
+        }
+        r.changed = Utc::now();
+        tx.put_resource(&r)?;
+        Ok::<_, ArmError>(r)
+    })?;
+    Ok(json_response(StatusCode::OK, &render(&r)))
+}
+
+pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
+    let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
+    let (full_type, _) = type_of(id)?;
+    if ctx.method == Method::GET {
+        // A child collection: `.../{type}/{name}/{childType}`.
+        let parent = id.clone();
+        return list_children(ctx, &parent, action);
+    }
+    if ctx.method != Method::POST {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    let scope = id.render();
+    ctx.authorize(&format!("{full_type}/{action}/action"), &scope)?;
+    resource_groups::load(ctx, &sub.id.to_string(), id.resource_group.as_deref().unwrap_or_default())?;
+    ctx.state.store.read(|tx| tx.resource(&resource_id::key(&scope)))?.ok_or_else(|| not_found(id, &full_type))?;
+    Err(ArmError::bad_request(
+        "InvalidResourceOperation",
+        format!("The operation '{action}' is not supported for resource type '{full_type}' by Mimic."),
+    ))
+}
+
+fn list_children(ctx: &Ctx, parent: &ResourceId, child_type: &str) -> ArmResult<Response> {
+    let (parent_type, _) = type_of(parent)?;
+    let full = format!("{parent_type}/{child_type}");
+    let scope = parent.render();
+    ctx.authorize(&format!("{full}/read"), &scope)?;
+    let prefix = resource_id::key(&scope);
+    let sub = parent.subscription.clone().unwrap_or_default().to_ascii_lowercase();
+    let full_key = full.to_ascii_lowercase();
+    let items = ctx.state.store.read(|tx| {
+        tx.resources(&ResourceFilter {
+            subscription: &sub,
+            resource_group: None,
+            resource_type: Some(&full_key),
+            after_key: Some(&prefix),
+            limit: 1000,
+            ..Default::default()
+        })
+    })?;
+    let value: Vec<GenericResource> = items.iter().filter(|r| r.key().starts_with(&format!("{prefix}/"))).map(render).collect();
+    Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
+}
+
+/// `GET .../providers/{ns}/{type}` under a subscription or resource group.
+pub fn list_collection(ctx: &Ctx, parent: &ResourceId, namespace: &str, resource_type: &str) -> ArmResult<Response> {
+    let sub = ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
+    if ctx.method == Method::POST && resource_type.eq_ignore_ascii_case("register") && parent.resource_group.is_none() {
+        return super::subscriptions::provider(ctx, Some(&sub.id.to_string()), namespace);
+    }
+    if ctx.method != Method::GET {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    check_version(ctx, namespace, resource_type, None)?;
+    let full = format!("{namespace}/{resource_type}");
+    let canonical = providers::resource_type(namespace, resource_type)
+        .map(|t| format!("{}/{}", providers::provider(namespace).map(|p| p.namespace).unwrap_or(namespace), t.name))
+        .unwrap_or(full);
+    let scope = parent.render();
+    if let Some(rg) = &parent.resource_group {
+        resource_groups::load(ctx, &sub.id.to_string(), rg)?;
+    }
+    let read = format!("{canonical}/read");
+    let whole = ctx.allowed(&read, &scope)?;
+    let sub_key = sub.id.to_string();
+    let type_key = canonical.to_ascii_lowercase();
+    let rg_key = parent.resource_group.as_ref().map(|g| g.to_ascii_lowercase());
+    let items = ctx.state.store.read(|tx| {
+        tx.resources(&ResourceFilter { subscription: &sub_key, resource_group: rg_key.as_deref(), resource_type: Some(&type_key), limit: 100_000, ..Default::default() })
+    })?;
+    let mut value = Vec::new();
+    for r in &items {
+        if whole || ctx.allowed(&read, &r.id)? {
+            value.push(render(r));
+        }
+    }
+    if !whole && value.is_empty() && parent.resource_group.is_some() {
+        ctx.authorize(&read, &scope)?;
+    }
+    Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
+}
+
+/// `GET /subscriptions/{s}[/resourceGroups/{rg}]/resources`: every resource the caller may read.
+pub fn list_all(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult<Response> {
+    let s = ctx.subscription(sub)?;
+    let sub = s.id.to_string();
+    if let Some(rg) = rg {
+        resource_groups::load(ctx, &sub, rg)?;
+    }
+    let rg_key = rg.map(|g| g.to_ascii_lowercase());
+    let rgt = RESOURCE_GROUP_TYPE.to_ascii_lowercase();
+    let items = ctx.state.store.read(|tx| {
+        tx.resources(&ResourceFilter { subscription: &sub, resource_group: rg_key.as_deref(), exclude_type: Some(&rgt), limit: 100_000, ..Default::default() })
+    })?;
+    let mut value = Vec::new();
+    for r in &items {
+        if ctx.allowed(&format!("{}/read", r.resource_type), &r.id)? {
+            value.push(render(r));
+        }
+    }
+    Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
+}

@@ -1,0 +1,148 @@
+//! Parses an ARM request path into a typed [`Route`] before any handler runs. ARM matches
+//! keyword segments case-insensitively (`resourcegroups` = `resourceGroups`), and az sends
+//! `//metadata/endpoints` when the registered endpoint ends in `/`.
+
+use mimic_domain::resource_id::ResourceId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    MetadataEndpoints,
+    Tenants,
+    Subscriptions,
+    Subscription { sub: String },
+    Locations { sub: String },
+    /// `/providers` or `/subscriptions/{s}/providers`.
+    Providers { sub: Option<String> },
+    Provider { sub: Option<String>, namespace: String },
+    ResourceGroups { sub: String },
+    ResourceGroup { sub: String, rg: String },
+    /// `/subscriptions/{s}[/resourceGroups/{rg}]/resources`
+    Resources { sub: String, rg: Option<String> },
+    /// `/subscriptions/{s}/operationresults/{id}`: results of async operations.
+    OperationResult { sub: String, id: String },
+    /// `{scope}/providers/Microsoft.Authorization/roleDefinitions[/{id}]`
+    RoleDefinitions { scope: String },
+    RoleDefinition { scope: String, id: String },
+    /// `{scope}/providers/Microsoft.Authorization/roleAssignments[/{name}]`
+    RoleAssignments { scope: String },
+    RoleAssignment { scope: String, name: String },
+    /// `{scope}/providers/Microsoft.Authorization/permissions`: the caller's effective permissions.
+    Permissions { scope: String },
+    /// Resources of one type: `/subscriptions/{s}[/resourceGroups/{rg}]/providers/{ns}/{type}`
+    /// (and child collections `.../{type}/{name}/{childType}`).
+    ResourceCollection { parent: ResourceId, namespace: String, resource_type: String },
+    /// One resource by id.
+    Resource { id: ResourceId },
+    /// `POST {id}/{action}`
+    ResourceAction { id: ResourceId, action: String },
+}
+
+fn eq(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+pub fn parse(path: &str) -> Option<Route> {
+    let trimmed = path.trim_matches('/');
+    let segs: Vec<&str> = if trimmed.is_empty() { vec![] } else { trimmed.split('/').collect() };
+    if segs.iter().any(|s| s.is_empty()) {
+        return None;
+    }
+    // Microsoft.Authorization at any scope.
+    if let Some(i) = (0..segs.len().saturating_sub(1)).rev().find(|&i| eq(segs[i], "providers") && eq(segs[i + 1], "Microsoft.Authorization")) {
+        let scope = if i == 0 { "/".to_string() } else { format!("/{}", segs[..i].join("/")) };
+        ResourceId::parse(&scope).ok()?;
+        let rest = &segs[i + 2..];
+        return match rest {
+            [t] if eq(t, "roleDefinitions") => Some(Route::RoleDefinitions { scope }),
+            [t, id] if eq(t, "roleDefinitions") => Some(Route::RoleDefinition { scope, id: id.to_string() }),
+            [t] if eq(t, "roleAssignments") => Some(Route::RoleAssignments { scope }),
+            [t, name] if eq(t, "roleAssignments") => Some(Route::RoleAssignment { scope, name: name.to_string() }),
+            [t] if eq(t, "permissions") => Some(Route::Permissions { scope }),
+            _ => None,
+        };
+    }
+    match segs.as_slice() {
+        [m, e] if eq(m, "metadata") && eq(e, "endpoints") => Some(Route::MetadataEndpoints),
+        [t] if eq(t, "tenants") => Some(Route::Tenants),
+        [p] if eq(p, "providers") => Some(Route::Providers { sub: None }),
+        [p, ns] if eq(p, "providers") => Some(Route::Provider { sub: None, namespace: ns.to_string() }),
+        [s] if eq(s, "subscriptions") => Some(Route::Subscriptions),
+        [s, sub, rest @ ..] if eq(s, "subscriptions") => subscription_route(sub, rest),
+        _ => None,
+    }
+}
+
+fn subscription_route(sub: &str, rest: &[&str]) -> Option<Route> {
+    let sub = sub.to_string();
+    match rest {
+        [] => Some(Route::Subscription { sub }),
+        [l] if eq(l, "locations") => Some(Route::Locations { sub }),
+        [r] if eq(r, "resources") => Some(Route::Resources { sub, rg: None }),
+        [o, id] if eq(o, "operationresults") => Some(Route::OperationResult { sub, id: id.to_string() }),
+        [r] if eq(r, "resourceGroups") => Some(Route::ResourceGroups { sub }),
+        [r, rg] if eq(r, "resourceGroups") => Some(Route::ResourceGroup { sub, rg: rg.to_string() }),
+        [r, rg, x] if eq(r, "resourceGroups") && eq(x, "resources") => Some(Route::Resources { sub, rg: Some(rg.to_string()) }),
+        [r, rg, p, tail @ ..] if eq(r, "resourceGroups") && eq(p, "providers") => provider_route(sub, Some(rg.to_string()), tail),
+        [p] if eq(p, "providers") => Some(Route::Providers { sub: Some(sub) }),
+        [p, ns] if eq(p, "providers") => Some(Route::Provider { sub: Some(sub), namespace: ns.to_string() }),
+        [p, tail @ ..] if eq(p, "providers") => provider_route(sub, None, tail),
+        _ => None,
+    }
+}
+
+/// `tail` = `{ns}/{type}[/{name}[/{childType}[/{childName}...]]][/{action}]`
+fn provider_route(sub: String, rg: Option<String>, tail: &[&str]) -> Option<Route> {
+    let [ns, rest @ ..] = tail else { return None };
+    if rest.is_empty() {
+        return None;
+    }
+    let pairs = rest.len() / 2;
+    let types: Vec<(String, String)> = rest[..pairs * 2].chunks(2).map(|c| (c[0].to_string(), c[1].to_string())).collect();
+    let id = ResourceId { subscription: Some(sub), resource_group: rg, namespace: Some(ns.to_string()), types };
+    if rest.len() % 2 == 0 {
+        return Some(Route::Resource { id });
+    }
+    // Odd: a collection of `last` under `id` (GET), or an action on `id` (POST); the handler
+    // tells them apart by method.
+    let last = rest[rest.len() - 1].to_string();
+    if id.types.is_empty() {
+        let parent = ResourceId { namespace: None, ..id };
+        return Some(Route::ResourceCollection { parent, namespace: ns.to_string(), resource_type: last });
+    }
+    Some(Route::ResourceAction { id, action: last })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_every_shape_az_sends() {
+        let s = "00000000-0000-0000-0000-000000000001";
+        let cases: Vec<(String, &str)> = vec![
+            ("/metadata/endpoints".into(), "MetadataEndpoints"),
+            ("//metadata/endpoints".into(), "MetadataEndpoints"),
+            ("/tenants".into(), "Tenants"),
+            ("/subscriptions".into(), "Subscriptions"),
+            (format!("/subscriptions/{s}"), "Subscription"),
+            (format!("/subscriptions/{s}/resourcegroups"), "ResourceGroups"),
+            (format!("/subscriptions/{s}/resourceGroups/myRG"), "ResourceGroup"),
+            (format!("/subscriptions/{s}/providers/Microsoft.Authorization/roleAssignments"), "RoleAssignments"),
+            (format!("/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments/abc"), "RoleAssignment"),
+            ("/providers/Microsoft.Authorization/roleDefinitions".into(), "RoleDefinitions"),
+            (format!("/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/providers/Microsoft.Authorization/roleAssignments"), "RoleAssignments"),
+            (format!("/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm"), "Resource"),
+            (format!("/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines"), "ResourceCollection"),
+            (format!("/subscriptions/{s}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"), "ResourceCollection"),
+            (format!("/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/start"), "ResourceAction"),
+            (format!("/subscriptions/{s}/providers/Microsoft.Compute"), "Provider"),
+            (format!("/subscriptions/{s}/operationresults/xyz"), "OperationResult"),
+        ];
+        for (path, want) in cases {
+            let got = parse(&path).unwrap_or_else(|| panic!("no route for {path}"));
+            assert!(format!("{got:?}").starts_with(want), "{path}: {got:?}");
+        }
+        assert_eq!(parse("/nothing/here"), None);
+        assert_eq!(parse("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Authorization/unknown"), None);
+    }
+}

@@ -1,0 +1,122 @@
+//! Tenants, subscriptions, locations and resource providers.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use mimic_domain::directory::Subscription;
+use mimic_wire::arm as wire;
+use serde_json::{json, Value};
+
+use super::ctx::{json_response, Ctx};
+use super::error::{ArmError, ArmResult};
+use super::providers::{self, LOCATIONS, PROVIDERS};
+
+fn render(s: &Subscription) -> wire::Subscription {
+    wire::Subscription {
+        id: format!("/subscriptions/{}", s.id),
+        authorization_source: "RoleBased",
+        managed_by_tenants: vec![],
+        subscription_id: s.id.to_string(),
+        tenant_id: s.tenant_id.to_string(),
+        display_name: s.display_name.clone(),
+        state: s.state.clone(),
+        subscription_policies: wire::SubscriptionPolicies {
+            location_placement_id: "Public_2014-09-01",
+            quota_id: "PayAsYouGo_2014-09-01",
+            spending_limit: "Off",
+        },
+    }
+}
+
+/// `GET /tenants`: the caller's own tenant.
+pub fn list_tenants(ctx: &Ctx) -> ArmResult<Response> {
+    let t = ctx.state.store.read(|tx| tx.tenant(ctx.caller.tenant))?.ok_or_else(|| ArmError::internal("caller's tenant vanished"))?;
+    let body = wire::Page {
+        value: vec![wire::Tenant {
+            id: format!("/tenants/{}", t.id),
+            tenant_id: t.id.to_string(),
+            country_code: "US",
+            display_name: t.display_name.clone(),
+            domains: vec![t.default_domain.clone()],
+            tenant_category: "Home",
+            default_domain: t.default_domain.clone(),
+            tenant_type: "AAD",
+        }],
+        next_link: None,
+    };
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// `GET /subscriptions`: those of the caller's tenant where the caller holds some role.
+pub fn list(ctx: &Ctx) -> ArmResult<Response> {
+    let subs = ctx.state.store.read(|tx| tx.subscriptions(ctx.caller.tenant))?;
+    let mut value = Vec::new();
+    for s in &subs {
+        if ctx.has_any_access_within(&format!("/subscriptions/{}", s.id))? {
+            value.push(render(s));
+        }
+    }
+    Ok(json_response(StatusCode::OK, &wire::Page { value, next_link: None }))
+}
+
+pub fn get(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
+    if ctx.method != axum::http::Method::GET {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    let s = ctx.subscription(sub)?;
+    let scope = format!("/subscriptions/{}", s.id);
+    if !ctx.has_any_access_within(&scope)? {
+        return Err(ArmError::authorization_failed(&ctx.caller.display(), &ctx.caller.object_id.to_string(), "Microsoft.Resources/subscriptions/read", &scope));
+    }
+    Ok(json_response(StatusCode::OK, &render(&s)))
+}
+
+pub fn locations(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
+    let s = ctx.subscription(sub)?;
+    let value: Vec<Value> = LOCATIONS
+        .iter()
+        .map(|(name, display)| {
+            json!({
+                "id": format!("/subscriptions/{}/locations/{name}", s.id), "name": name, "type": "Region",
+                "displayName": display, "regionalDisplayName": display,
+                "metadata": {"regionType": "Physical", "regionCategory": "Recommended"},
+            })
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+}
+
+fn render_provider(sub: Option<&str>, p: &providers::Provider) -> Value {
+    let locations: Vec<&str> = LOCATIONS.iter().map(|(_, d)| *d).collect();
+    let types: Vec<Value> = p
+        .types
+        .iter()
+        .map(|t| json!({"resourceType": t.name, "locations": locations, "apiVersions": t.api_versions, "capabilities": "None"}))
+        .collect();
+    let id = match sub {
+        Some(s) => format!("/subscriptions/{s}/providers/{}", p.namespace),
+        None => format!("/providers/{}", p.namespace),
+    };
+    json!({"id": id, "namespace": p.namespace, "registrationState": "Registered", "registrationPolicy": "RegistrationRequired", "resourceTypes": types})
+}
+
+pub fn providers(ctx: &Ctx, sub: Option<&str>) -> ArmResult<Response> {
+    if let Some(s) = sub {
+        ctx.subscription(s)?;
+    }
+    let value: Vec<Value> = PROVIDERS.iter().map(|p| render_provider(sub, p)).collect();
+    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+}
+
+pub fn provider(ctx: &Ctx, sub: Option<&str>, namespace: &str) -> ArmResult<Response> {
+    if let Some(s) = sub {
+        ctx.subscription(s)?;
+    }
+    let p = providers::provider(namespace).ok_or_else(|| {
+        ArmError::new(StatusCode::NOT_FOUND, "InvalidResourceNamespace", format!("The resource namespace '{namespace}' is invalid."))
+    })?;
+    if ctx.method == axum::http::Method::POST {
+        // `.../providers/{ns}/register`: already registered.
+        return Ok(json_response(StatusCode::OK, &render_provider(sub, p)));
+    }
+    Ok(json_response(StatusCode::OK, &render_provider(sub, p)))
+}

@@ -1,0 +1,100 @@
+//! First start (DESIGN.md §3): one tenant, one subscription, an administrator user and a
+//! bootstrap service principal, both Owner of the subscription (as the account that creates a
+//! subscription is), with random secrets written once to `DATA_DIR/bootstrap.json` (0600).
+
+use std::path::Path;
+
+use chrono::Utc;
+use mimic_domain::directory::{self, DirectoryObject, Subscription, Tenant, User};
+use mimic_domain::rbac::{ids, RoleAssignment};
+use mimic_domain::{resource_id, secrets};
+use mimic_store::Store;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bootstrap {
+    pub tenant_id: Uuid,
+    pub subscription_id: Uuid,
+    pub admin: AdminUser,
+    pub service_principal: BootstrapPrincipal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminUser {
+    pub user_name: String,
+    pub password: String,
+    pub object_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BootstrapPrincipal {
+    pub client_id: Uuid,
+    pub client_secret: String,
+    pub object_id: Uuid,
+}
+
+const BOOTSTRAPPED: &str = "bootstrap.tenant";
+
+/// Creates the first tenant unless the store already has one. Returns the default tenant and
+/// subscription ids, and the secrets only when they were just created.
+pub fn ensure(store: &Store, data_dir: &Path, tenant: Option<Uuid>, subscription: Option<Uuid>) -> anyhow::Result<(Uuid, Uuid, Option<Bootstrap>)> {
+    if let Some(t) = store.read(|tx| tx.meta(BOOTSTRAPPED))? {
+        let sub = store.read(|tx| tx.meta("bootstrap.subscription"))?.unwrap_or_default();
+        return Ok((t.parse()?, sub.parse()?, None));
+    }
+    let now = Utc::now();
+    let tenant_id = tenant.unwrap_or_else(Uuid::new_v4);
+    let subscription_id = subscription.unwrap_or_else(Uuid::new_v4);
+    let domain = format!("mimic{}.onmicrosoft.com", &tenant_id.simple().to_string()[..8]);
+    let password = secrets::generate_password();
+    let admin = User {
+        id: Uuid::new_v4(),
+        tenant_id,
+        user_principal_name: format!("admin@{domain}"),
+        display_name: "Mimic Administrator".into(),
+        password_hash: secrets::hash_password(&password),
+        account_enabled: true,
+        created: now,
+    };
+    let (mut app, sp) = directory::new_application_with_principal(tenant_id, "mimic-bootstrap", now);
+    let (cred, client_secret) = directory::new_password_credential(Some("bootstrap".into()), now, 2);
+    app.password_credentials.push(cred);
+    let owner = |principal: Uuid, principal_type: &str| RoleAssignment {
+        name: Uuid::new_v4(),
+        scope: resource_id::subscription_scope(&subscription_id.to_string()),
+        role_definition_id: ids::OWNER,
+        principal_id: principal,
+        principal_type: principal_type.into(),
+        description: None,
+        condition: None,
+        condition_version: None,
+        created_on: now,
+        updated_on: now,
+        created_by: None,
+        updated_by: None,
+    };
+    let boot = Bootstrap {
+        tenant_id,
+        subscription_id,
+        admin: AdminUser { user_name: admin.user_principal_name.clone(), password, object_id: admin.id },
+        service_principal: BootstrapPrincipal { client_id: app.app_id, client_secret, object_id: sp.id },
+    };
+    // The secrets file first: if we crash before the commit, the next start redoes both.
+    crate::tls::write_private(&data_dir.join("bootstrap.json"), serde_json::to_string_pretty(&boot)?.as_bytes())?;
+    store.write(|tx| {
+        tx.put_tenant(&Tenant { id: tenant_id, display_name: "Mimic".into(), default_domain: domain.clone(), created: now })?;
+        tx.put_subscription(&Subscription { id: subscription_id, tenant_id, display_name: "Mimic Subscription".into(), state: "Enabled".into() })?;
+        tx.put_role_assignment(&owner(admin.id, "User"))?;
+        tx.put_role_assignment(&owner(sp.id, "ServicePrincipal"))?;
+        tx.put_directory_object(&DirectoryObject::User(admin.clone()))?;
+        tx.put_directory_object(&DirectoryObject::Application(app.clone()))?;
+        tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp.clone()))?;
+        tx.put_meta("bootstrap.subscription", &subscription_id.to_string())?;
+        tx.put_meta(BOOTSTRAPPED, &tenant_id.to_string())
+    })?;
+    Ok((tenant_id, subscription_id, Some(boot)))
+}

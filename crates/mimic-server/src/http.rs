@@ -1,0 +1,50 @@
+//! What every listener does to every request: a request id (returned as Azure's
+//! `x-ms-request-id` and carried by every log line of the request), correlation headers, and
+//! one structured log line with the outcome.
+
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
+pub static CORRELATION_ID: HeaderName = HeaderName::from_static("x-ms-correlation-request-id");
+pub static CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-client-request-id");
+pub static ROUTING_ID: HeaderName = HeaderName::from_static("x-ms-routing-request-id");
+
+/// The request id of the request being served, for handlers that put it in bodies
+/// (Entra's `trace_id`).
+#[derive(Clone, Copy, Debug)]
+pub struct RequestId(pub uuid::Uuid);
+
+pub async fn request_context(surface: &'static str, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = uuid::Uuid::new_v4();
+    req.extensions_mut().insert(RequestId(id));
+    let correlation = req.headers().get(&CORRELATION_ID).cloned();
+    let client_id = req.headers().get(&CLIENT_REQUEST_ID).cloned();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, surface);
+    let mut res = next.run(req).instrument(span.clone()).await;
+    let h = res.headers_mut();
+    let id_value = HeaderValue::from_str(&id.to_string()).expect("uuid is a valid header");
+    h.insert(&REQUEST_ID, id_value.clone());
+    h.insert(&CORRELATION_ID, correlation.unwrap_or(id_value));
+    if let Some(c) = client_id {
+        h.insert(&CLIENT_REQUEST_ID, c);
+    }
+    if surface == "arm" {
+        let routing = format!("LOCAL:{}:{id}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"));
+        if let Ok(v) = HeaderValue::from_str(&routing) {
+            h.insert(&ROUTING_ID, v);
+        }
+    }
+    span.in_scope(|| {
+        tracing::info!(%method, path, status = res.status().as_u16(), micros = started.elapsed().as_micros() as u64, "served");
+    });
+    res
+}

@@ -1,0 +1,78 @@
+//! Entra's OAuth2 error body (`error`, `error_description` with the AADSTS code and trace
+//! lines, `error_codes`, `timestamp`, `trace_id`, `correlation_id`, `error_uri`).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use uuid::Uuid;
+
+#[derive(Debug)]
+pub struct OAuthError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub code: u32,
+    pub message: String,
+    pub trace_id: Uuid,
+    pub correlation_id: Option<String>,
+}
+
+impl OAuthError {
+    pub fn new(status: StatusCode, error: &'static str, code: u32, message: impl Into<String>) -> Self {
+        OAuthError { status, error, code, message: message.into(), trace_id: Uuid::new_v4(), correlation_id: None }
+    }
+
+    pub fn missing_parameter(name: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            format!("The request body must contain the following parameter: '{name}'."),
+        )
+    }
+
+    pub fn tenant_not_found(tenant: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. \
+                 Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+            ),
+        )
+    }
+
+    /// Ties the error to the request id and the client's correlation id, as Entra does.
+    pub fn traced(mut self, trace_id: Uuid, correlation: Option<String>) -> Self {
+        self.trace_id = trace_id;
+        self.correlation_id = correlation;
+        self
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let now = chrono::Utc::now();
+        let timestamp = now.format("%Y-%m-%d %H:%M:%SZ").to_string();
+        let correlation = self.correlation_id.unwrap_or_else(|| Uuid::new_v4().to_string());
+        let body = mimic_wire::oauth::OAuthError {
+            error: self.error.to_string(),
+            error_description: format!(
+                "AADSTS{}: {}\r\nTrace ID: {}\r\nCorrelation ID: {}\r\nTimestamp: {}",
+                self.code, self.message, self.trace_id, correlation, timestamp
+            ),
+            error_codes: vec![self.code],
+            timestamp,
+            trace_id: self.trace_id.to_string(),
+            correlation_id: correlation,
+            error_uri: Some(format!("https://login.microsoftonline.com/error?code={}", self.code)),
+        };
+        let mut res = (self.status, Json(body)).into_response();
+        res.headers_mut().insert(axum::http::header::CACHE_CONTROL, "no-store, no-cache".parse().expect("static header"));
+        res
+    }
+}
+
+pub async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not_found", "error_description": "The requested endpoint does not exist on the token service."}))).into_response()
+}

@@ -1,0 +1,29 @@
+//! The token service (login.microsoftonline.com): OIDC discovery, JWKS, instance discovery,
+//! user realm, and the OAuth2 token endpoints (v2.0 and v1).
+
+mod discovery;
+mod error;
+mod tenant;
+mod token;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::SharedState;
+
+pub use error::OAuthError;
+
+pub fn router(state: SharedState) -> Router {
+    Router::new()
+        .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery::openid_configuration_v2))
+        .route("/{tenant}/.well-known/openid-configuration", get(discovery::openid_configuration_v1))
+        .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys))
+        .route("/{tenant}/discovery/keys", get(discovery::keys))
+        .route("/{tenant}/discovery/instance", get(discovery::instance))
+        .route("/common/userrealm/{user}", get(discovery::user_realm))
+        .route("/{tenant}/oauth2/v2.0/token", post(token::token_v2))
+        .route("/{tenant}/oauth2/token", post(token::token_v1))
+        .fallback(error::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(|req, next| crate::http::request_context("login", req, next)))
+}

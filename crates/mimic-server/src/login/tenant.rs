@@ -1,0 +1,31 @@
+//! The `{tenant}` path segment: a tenant id, a verified domain, or one of Entra's aliases.
+
+use mimic_domain::directory::Tenant;
+use uuid::Uuid;
+
+use crate::state::AppState;
+
+pub enum TenantRef {
+    Tenant(Tenant),
+    /// `common`, `organizations`, `consumers`: the tenant comes from the user signing in.
+    Multi(String),
+}
+
+pub fn is_alias(t: &str) -> bool {
+    matches!(t.to_ascii_lowercase().as_str(), "common" | "organizations" | "consumers")
+}
+
+pub fn resolve(state: &AppState, tenant: &str) -> Option<TenantRef> {
+    if is_alias(tenant) {
+        return Some(TenantRef::Multi(tenant.to_ascii_lowercase()));
+    }
+    if let Ok(id) = tenant.parse::<Uuid>() {
+        return state.store.read(|tx| tx.tenant(id)).ok().flatten().map(TenantRef::Tenant);
+    }
+    by_domain(state, tenant).map(TenantRef::Tenant)
+}
+
+pub fn by_domain(state: &AppState, domain: &str) -> Option<Tenant> {
+    let tenants = state.store.read(|tx| tx.tenants()).ok()?;
+    tenants.into_iter().find(|t| t.default_domain.eq_ignore_ascii_case(domain))
+}

@@ -1,0 +1,439 @@
+//! `POST /{tenant}/oauth2/v2.0/token` and the v1 `POST /{tenant}/oauth2/token`: the
+//! client_credentials, password (ROPC) and refresh_token grants, as Entra answers them.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use mimic_domain::directory::{self, DirectoryObject, Tenant};
+use mimic_domain::token::{self as tok, AccessTokenRequest, Subject, TokenVersion};
+use mimic_domain::secrets;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::tenant::{self, TenantRef};
+use super::OAuthError;
+use crate::http::RequestId;
+use crate::state::{AppState, SharedState};
+
+const APP_TOKEN_LIFETIME: i64 = 3599;
+const REFRESH_TOKEN_LIFETIME: i64 = 90 * 24 * 3600;
+const REFRESH_KIND: &str = "refresh_token";
+
+/// Which token endpoint was called: v2 takes `scope`, v1 takes `resource` and answers strings.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    V1,
+    V2,
+}
+
+pub async fn token_v2(state: State<SharedState>, path: Path<String>, headers: HeaderMap, rid: Extension<RequestId>, body: Bytes) -> Response {
+    token(state, path, headers, rid, body, Endpoint::V2).await
+}
+
+pub async fn token_v1(state: State<SharedState>, path: Path<String>, headers: HeaderMap, rid: Extension<RequestId>, body: Bytes) -> Response {
+    token(state, path, headers, rid, body, Endpoint::V1).await
+}
+
+async fn token(State(state): State<SharedState>, Path(t): Path<String>, headers: HeaderMap, Extension(rid): Extension<RequestId>, body: Bytes, ep: Endpoint) -> Response {
+    let correlation = headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let req = TokenRequest { state: &state, tenant: &t, form: &form, headers: &headers, ep };
+    // ROPC verifies an argon2 hash: keep it off the async workers.
+    let result = if form.get("grant_type").map(String::as_str) == Some("password") {
+        let (state2, t2, form2, headers2) = (state.clone(), t.clone(), form.clone(), headers.clone());
+        tokio::task::spawn_blocking(move || TokenRequest { state: &state2, tenant: &t2, form: &form2, headers: &headers2, ep }.issue())
+            .await
+            .unwrap_or_else(|_| Err(OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", 90033, "A transient error has occurred. Please try again.")))
+    } else {
+        req.issue()
+    };
+    match result {
+        Ok(r) => r,
+        Err(e) => e.traced(rid.0, correlation).into_response(),
+    }
+}
+
+struct TokenRequest<'a> {
+    state: &'a AppState,
+    tenant: &'a str,
+    form: &'a HashMap<String, String>,
+    headers: &'a HeaderMap,
+    ep: Endpoint,
+}
+
+/// What the caller asked a token for.
+struct Target {
+    /// The audience (the resource's identifier as requested, `/.default` stripped).
+    resource: String,
+    /// Scopes to echo back in a v2 response.
+    scope: String,
+    wants_id_token: bool,
+    wants_refresh: bool,
+}
+
+fn store_err(e: mimic_store::StoreError) -> OAuthError {
+    tracing::error!(error = %e, "store failure in token service");
+    OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", 90033, "A transient error has occurred. Please try again.")
+}
+
+impl TokenRequest<'_> {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.form.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, name: &str) -> Result<&str, OAuthError> {
+        self.param(name).ok_or_else(|| OAuthError::missing_parameter(name))
+    }
+
+    fn issue(&self) -> Result<Response, OAuthError> {
+        let tenant = tenant::resolve(self.state, self.tenant).ok_or_else(|| OAuthError::tenant_not_found(self.tenant))?;
+        let grant = self.required("grant_type")?;
+        match grant {
+            "client_credentials" => self.client_credentials(tenant),
+            "password" => self.password(tenant),
+            "refresh_token" => self.refresh(tenant),
+            other => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                70003,
+                format!("The app requested an unsupported grant type '{other}'."),
+            )),
+        }
+    }
+
+    /// `client_id`/`client_secret` from the form, or from HTTP Basic (client_secret_basic).
+    fn client_credentials_pair(&self) -> (Option<String>, Option<String>) {
+        let basic = self
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|b| STANDARD.decode(b).ok())
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())));
+        let id = self.param("client_id").map(str::to_string).or_else(|| basic.as_ref().map(|b| b.0.clone()));
+        let secret = self.param("client_secret").map(str::to_string).or_else(|| basic.map(|b| b.1));
+        (id, secret)
+    }
+
+    fn target(&self, app_only: bool) -> Result<Target, OAuthError> {
+        if self.ep == Endpoint::V1 {
+            let resource = self
+                .param("resource")
+                .map(str::to_string)
+                .unwrap_or_else(|| "00000002-0000-0000-c000-000000000000".to_string());
+            return Ok(Target { resource, scope: "user_impersonation".into(), wants_id_token: !app_only, wants_refresh: !app_only });
+        }
+        let scope = self.required("scope")?;
+        let scopes: Vec<&str> = scope.split_whitespace().collect();
+        let oidc = |s: &str| matches!(s, "openid" | "profile" | "offline_access" | "email");
+        let resource_scopes: Vec<&str> = scopes.iter().copied().filter(|s| !oidc(s)).collect();
+        if app_only {
+            let [single] = resource_scopes.as_slice() else {
+                return Err(invalid_scope(scope));
+            };
+            let Some(resource) = single.strip_suffix("/.default") else {
+                return Err(invalid_scope(single));
+            };
+            return Ok(Target { resource: resource.to_string(), scope: single.to_string(), wants_id_token: false, wants_refresh: false });
+        }
+        // Delegated: one resource per token; scopes name it as `<resource>/<permission>`.
+        let resource = match resource_scopes.first() {
+            None => "https://graph.microsoft.com".to_string(),
+            Some(s) => match s.rfind('/') {
+                Some(i) if i > 0 => s[..i].to_string(),
+                _ => s.to_string(),
+            },
+        };
+        let granted: Vec<String> = if resource_scopes.is_empty() {
+            vec!["https://graph.microsoft.com/User.Read".into()]
+        } else {
+            vec![format!("{resource}/user_impersonation"), format!("{resource}/.default")]
+        };
+        Ok(Target {
+            resource,
+            scope: granted.join(" "),
+            wants_id_token: scopes.contains(&"openid"),
+            wants_refresh: scopes.contains(&"offline_access"),
+        })
+    }
+
+    fn client_credentials(&self, tenant: TenantRef) -> Result<Response, OAuthError> {
+        let TenantRef::Tenant(tenant) = tenant else {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                50059,
+                "No tenant-identifying information found in either the request or implied by any provided credentials.",
+            ));
+        };
+        let (client_id, secret) = self.client_credentials_pair();
+        let client_id = client_id.ok_or_else(|| OAuthError::missing_parameter("client_id"))?;
+        let target = self.target(true)?;
+        let app_id: Uuid = client_id.parse().map_err(|_| unknown_client(&client_id, &tenant))?;
+        let (app, sp) = self
+            .state
+            .store
+            .read(|tx| {
+                Ok::<_, mimic_store::StoreError>((
+                    tx.directory_object_by_app_id(tenant.id, "application", app_id)?,
+                    tx.directory_object_by_app_id(tenant.id, "servicePrincipal", app_id)?,
+                ))
+            })
+            .map_err(store_err)?;
+        let Some(DirectoryObject::Application(app)) = app else {
+            return Err(unknown_client(&client_id, &tenant));
+        };
+        let secret = secret.ok_or_else(|| {
+            OAuthError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            )
+        })?;
+        let now = chrono::Utc::now();
+        let ok = app.password_credentials.iter().any(|c| c.start <= now && now < c.end && secrets::verify_client_secret(&c.secret_hash, &secret));
+        if !ok {
+            return Err(OAuthError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, \
+                     not the client secret ID, for a secret added to app '{app_id}'."
+                ),
+            ));
+        }
+        let Some(DirectoryObject::ServicePrincipal(sp)) = sp else {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                7000229,
+                format!("The client application {app_id} is missing service principal in the tenant {}.", tenant.id),
+            ));
+        };
+        if !sp.account_enabled {
+            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "unauthorized_client", 7000112, format!("Application '{app_id}'({}) is disabled.", sp.display_name)));
+        }
+        let subject = Subject::App { object_id: sp.id, app_id, display_name: sp.display_name.clone() };
+        self.respond(&tenant, &subject, &target, APP_TOKEN_LIFETIME, None)
+    }
+
+    fn public_client(&self) -> Result<Uuid, OAuthError> {
+        let id = self.required("client_id")?;
+        id.parse().map_err(|_| {
+            OAuthError::new(StatusCode::BAD_REQUEST, "unauthorized_client", 700016, format!("Application with identifier '{id}' was not found in the directory."))
+        })
+    }
+
+    fn password(&self, tenant: TenantRef) -> Result<Response, OAuthError> {
+        let client = self.public_client()?;
+        let username = self.required("username")?;
+        let password = self.required("password")?;
+        let target = self.target(false)?;
+        let tenant = match tenant {
+            TenantRef::Tenant(t) => t,
+            TenantRef::Multi(_) => {
+                let domain = username.rsplit('@').next().unwrap_or_default();
+                tenant::by_domain(self.state, domain).ok_or_else(|| unknown_user(self.tenant))?
+            }
+        };
+        self.check_client(&tenant, client)?;
+        let user = self.state.store.read(|tx| tx.user_by_upn(tenant.id, username)).map_err(store_err)?;
+        let Some(DirectoryObject::User(user)) = user else {
+            return Err(unknown_user(&tenant.id.to_string()));
+        };
+        if !secrets::verify_password(&user.password_hash, password) {
+            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50126, "Error validating credentials due to invalid username or password."));
+        }
+        if !user.account_enabled {
+            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50057, "The user account is disabled."));
+        }
+        let subject = user_subject(&user, client, &target);
+        self.respond(&tenant, &subject, &target, user_lifetime(), Some(client))
+    }
+
+    /// A client the tenant knows: a first-party public client or a registered application.
+    fn check_client(&self, tenant: &Tenant, client: Uuid) -> Result<(), OAuthError> {
+        if directory::is_first_party_public_client(client) {
+            return Ok(());
+        }
+        let app = self.state.store.read(|tx| tx.directory_object_by_app_id(tenant.id, "application", client)).map_err(store_err)?;
+        app.map(|_| ()).ok_or_else(|| unknown_client(&client.to_string(), tenant))
+    }
+
+    fn refresh(&self, path_tenant: TenantRef) -> Result<Response, OAuthError> {
+        let client = self.public_client()?;
+        let presented = self.required("refresh_token")?;
+        let target = self.target(false)?;
+        let doc = self.state.store.read(|tx| tx.document(REFRESH_KIND, &refresh_key(presented))).map_err(store_err)?;
+        let bad = || OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.");
+        let doc = doc.ok_or_else(bad)?;
+        let (Some(tid), Some(oid), Some(issued_to), Some(expires)) = (
+            doc["tenant"].as_str().and_then(|t| t.parse::<Uuid>().ok()),
+            doc["user"].as_str().and_then(|t| t.parse::<Uuid>().ok()),
+            doc["client"].as_str().and_then(|t| t.parse::<Uuid>().ok()),
+            doc["expires"].as_i64(),
+        ) else {
+            return Err(bad());
+        };
+        if expires <= chrono::Utc::now().timestamp() {
+            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 700082, "The refresh token has expired due to inactivity."));
+        }
+        if issued_to != client {
+            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 70000, "Provided grant is invalid or malformed."));
+        }
+        let tenant = match path_tenant {
+            TenantRef::Tenant(t) if t.id == tid => t,
+            TenantRef::Tenant(t) => {
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    50020,
+                    format!("User account from identity provider does not exist in tenant '{}' and cannot access the application '{client}' in that tenant.", t.display_name),
+                ))
+            }
+            TenantRef::Multi(_) => self.state.store.read(|tx| tx.tenant(tid)).map_err(store_err)?.ok_or_else(bad)?,
+        };
+        let user = self.state.store.read(|tx| tx.directory_object(tid, oid)).map_err(store_err)?;
+        let Some(DirectoryObject::User(user)) = user else {
+            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50034, "The user account does not exist in the directory."));
+        };
+        if !user.account_enabled {
+            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50057, "The user account is disabled."));
+        }
+        let subject = user_subject(&user, client, &target);
+        self.respond(&tenant, &subject, &target, user_lifetime(), Some(client))
+    }
+
+    fn respond(&self, tenant: &Tenant, subject: &Subject, target: &Target, lifetime: i64, public_client: Option<Uuid>) -> Result<Response, OAuthError> {
+        let now = chrono::Utc::now().timestamp();
+        let groups = crate::directory::transitive_groups(self.state, tenant.id, subject.object_id()).map_err(store_err)?;
+        let issuer = tok::issuer_v1(&self.state.endpoints.login, tenant.id);
+        let claims = tok::access_token_claims(&AccessTokenRequest {
+            subject,
+            tenant: tenant.id,
+            audience: &target.resource,
+            issuer: &issuer,
+            version: TokenVersion::V1,
+            issued_at: now,
+            lifetime_secs: lifetime,
+            groups: &groups,
+        });
+        let keys = self.state.keys.keys();
+        let signer = keys.first().ok_or_else(|| store_err(mimic_store::StoreError::Backend("no signing key".into())))?;
+        let access_token = signer.sign(&claims);
+
+        let mut refresh_token = None;
+        let mut id_token = None;
+        let mut client_info = None;
+        if let (Subject::User { object_id, upn, name, .. }, Some(client)) = (subject, public_client) {
+            // MSAL always keeps a refresh token for user accounts; Entra issues one with every
+            // user token on these grants.
+            let rt = format!("1.{}", tok::opaque(120));
+            let doc = json!({"tenant": tenant.id, "user": object_id, "client": client, "expires": now + REFRESH_TOKEN_LIFETIME});
+            self.state
+                .store
+                .write(|tx| tx.put_document(REFRESH_KIND, &refresh_key(&rt), &doc, Some(now + REFRESH_TOKEN_LIFETIME)))
+                .map_err(store_err)?;
+            refresh_token = Some(rt);
+            let v2_issuer = tok::issuer_v2(&self.state.endpoints.login, tenant.id);
+            if target.wants_id_token || self.ep == Endpoint::V1 {
+                id_token = Some(signer.sign(&tok::id_token_claims(&v2_issuer, tenant.id, &client.to_string(), *object_id, upn, name, now, None)));
+            }
+            client_info = Some(URL_SAFE_NO_PAD.encode(json!({"uid": object_id, "utid": tenant.id}).to_string()));
+        }
+        let _ = target.wants_refresh;
+        let body = match self.ep {
+            Endpoint::V2 => serde_json::to_value(mimic_wire::oauth::TokenResponse {
+                token_type: "Bearer",
+                scope: public_client.map(|_| target.scope.clone()),
+                expires_in: lifetime,
+                ext_expires_in: lifetime,
+                access_token,
+                refresh_token,
+                id_token,
+                client_info,
+            }),
+            Endpoint::V1 => serde_json::to_value(mimic_wire::oauth::TokenResponseV1 {
+                token_type: "Bearer",
+                expires_in: lifetime.to_string(),
+                ext_expires_in: lifetime.to_string(),
+                expires_on: (now + lifetime).to_string(),
+                not_before: now.to_string(),
+                resource: target.resource.clone(),
+                access_token,
+                scope: public_client.map(|_| "user_impersonation".to_string()),
+                refresh_token,
+                id_token,
+            }),
+        }
+        .expect("token response serializes");
+        let mut res = (StatusCode::OK, Json(body)).into_response();
+        res.headers_mut().insert(axum::http::header::CACHE_CONTROL, "no-store, no-cache".parse().expect("static header"));
+        Ok(res)
+    }
+}
+
+fn user_subject(user: &directory::User, client: Uuid, _target: &Target) -> Subject {
+    Subject::User {
+        object_id: user.id,
+        upn: user.user_principal_name.clone(),
+        name: user.display_name.clone(),
+        client_app_id: client,
+        scopes: "user_impersonation".into(),
+    }
+}
+
+/// Entra gives user access tokens a random lifetime between 60 and 90 minutes.
+fn user_lifetime() -> i64 {
+    3600 + rand::random::<u16>() as i64 % 1800
+}
+
+/// Refresh tokens are stored by their SHA-256, never in clear.
+fn refresh_key(rt: &str) -> String {
+    hex::encode(Sha256::digest(rt.as_bytes()))
+}
+
+fn invalid_scope(scope: &str) -> OAuthError {
+    OAuthError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+        1002012,
+        format!(
+            "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default \
+             suffixed to the resource identifier (application ID URI)."
+        ),
+    )
+}
+
+fn unknown_client(client_id: &str, tenant: &Tenant) -> OAuthError {
+    OAuthError::new(
+        StatusCode::BAD_REQUEST,
+        "unauthorized_client",
+        700016,
+        format!(
+            "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has \
+             not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your \
+             authentication request to the wrong tenant.",
+            tenant.display_name
+        ),
+    )
+}
+
+fn unknown_user(tenant: &str) -> OAuthError {
+    OAuthError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        50034,
+        format!("The user account {{EUII Hidden}} does not exist in the {tenant} directory. To sign into this application, the account must be added to the directory."),
+    )
+}

@@ -1,0 +1,136 @@
+//! `mimic serve`: open the store, bootstrap, bind every listener, announce `endpoints.json`,
+//! serve until SIGINT/SIGTERM, then drain in-flight requests.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum_server::tls_rustls::RustlsConfig;
+use axum_server::Handle;
+use mimic_store::Store;
+use uuid::Uuid;
+
+use crate::state::{AppState, Endpoints, VerifiedTokens};
+
+/// Listener addresses (`host:port`, port 0 picks a free port).
+#[derive(Debug, Clone)]
+pub struct Listeners {
+    pub arm: String,
+    pub login: String,
+    pub graph: String,
+    pub portal: String,
+    pub imds: String,
+    pub proxy: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub data_dir: PathBuf,
+    /// `None`: embedded SQLite in the data directory.
+    pub store: Option<String>,
+    pub listeners: Listeners,
+    pub tenant_id: Option<Uuid>,
+    pub subscription_id: Option<Uuid>,
+}
+
+fn bind(addr: &str) -> anyhow::Result<TcpListener> {
+    let l = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+fn url(scheme: &str, l: &TcpListener) -> anyhow::Result<String> {
+    let a: SocketAddr = l.local_addr()?;
+    Ok(format!("{scheme}://{a}"))
+}
+
+pub fn open_store(cfg: &ServeConfig) -> anyhow::Result<Store> {
+    match cfg.store.as_deref() {
+        None | Some("sqlite") => Ok(Store::open_sqlite(&cfg.data_dir.join("mimic.db"))?),
+        Some(other) if other.starts_with("postgres://") || other.starts_with("postgresql://") => {
+            anyhow::bail!("the PostgreSQL store is not available in this build yet; use the default SQLite store")
+        }
+        Some(other) => anyhow::bail!("unknown store '{other}': expected postgres://... or nothing for SQLite"),
+    }
+}
+
+pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+    let _ = std::fs::remove_file(cfg.data_dir.join("endpoints.json"));
+
+    let store = open_store(&cfg)?;
+    let (tenant, subscription, created) = crate::bootstrap::ensure(&store, &cfg.data_dir, cfg.tenant_id, cfg.subscription_id)?;
+    if let Some(b) = &created {
+        // Printed once, on the start that created them (DESIGN.md §3).
+        println!("{}", serde_json::to_string_pretty(b)?);
+    }
+    let keys = crate::keys::KeyRing::load_or_create(&store)?;
+    let ca = crate::tls::LocalCa::load_or_create(&cfg.data_dir)?;
+    let tls = RustlsConfig::from_config(ca.server_config()?);
+
+    let l = &cfg.listeners;
+    let (arm, login, graph, portal, imds, proxy) = (bind(&l.arm)?, bind(&l.login)?, bind(&l.graph)?, bind(&l.portal)?, bind(&l.imds)?, bind(&l.proxy)?);
+    let endpoints = Endpoints {
+        arm: url("https", &arm)?,
+        login: url("https", &login)?,
+        graph: url("https", &graph)?,
+        portal: url("https", &portal)?,
+        imds: url("http", &imds)?,
+        proxy: url("http", &proxy)?,
+    };
+    let state = Arc::new(AppState {
+        store,
+        keys,
+        endpoints: endpoints.clone(),
+        default_tenant: tenant,
+        default_subscription: subscription,
+        verified: VerifiedTokens::default(),
+    });
+
+    let handle = Handle::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let https = [
+        (arm, crate::arm::router(state.clone())),
+        (login, crate::login::router(state.clone())),
+        (graph, crate::graph::router(state.clone())),
+        (portal, crate::graph::not_built_router("portal")),
+    ];
+    for (listener, app) in https {
+        let server = axum_server::from_tcp_rustls(listener, tls.clone()).handle(handle.clone());
+        tasks.spawn(async move { server.serve(app.into_make_service()).await });
+    }
+    let http: [(TcpListener, Router); 2] = [(imds, crate::imds::router(state.clone())), (proxy, crate::graph::not_built_router("proxy"))];
+    for (listener, app) in http {
+        let server = axum_server::from_tcp(listener).handle(handle.clone());
+        tasks.spawn(async move { server.serve(app.into_make_service()).await });
+    }
+
+    crate::tls::write_private(&cfg.data_dir.join("endpoints.json"), serde_json::to_string_pretty(&endpoints)?.as_bytes())?;
+    tracing::info!(arm = %endpoints.arm, login = %endpoints.login, graph = %endpoints.graph, imds = %endpoints.imds, data_dir = %cfg.data_dir.display(), "mimic is ready");
+
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: draining in-flight requests");
+        shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    let _ = std::fs::remove_file(cfg.data_dir.join("endpoints.json"));
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term.recv() => {},
+    }
+}

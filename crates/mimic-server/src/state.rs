@@ -1,0 +1,61 @@
+//! What every surface shares: the store, the signing keys, the bound endpoints, the defaults
+//! from bootstrap, and the cache of verified bearer tokens.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use mimic_store::Store;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::keys::KeyRing;
+
+/// The real bound addresses, as written to `endpoints.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoints {
+    pub arm: String,
+    pub login: String,
+    pub graph: String,
+    pub portal: String,
+    pub imds: String,
+    pub proxy: String,
+}
+
+pub struct AppState {
+    pub store: Store,
+    pub keys: KeyRing,
+    pub endpoints: Endpoints,
+    pub default_tenant: Uuid,
+    pub default_subscription: Uuid,
+    pub verified: VerifiedTokens,
+}
+
+pub type SharedState = Arc<AppState>;
+
+/// Tokens whose signature was already checked, so a client reusing its token for thousands of
+/// calls pays for one RSA verification, not thousands. Bounded: cleared when full.
+#[derive(Default)]
+pub struct VerifiedTokens(Mutex<HashMap<Box<str>, Arc<Map<String, Value>>>>);
+
+const VERIFIED_CAPACITY: usize = 50_000;
+
+impl VerifiedTokens {
+    pub fn get(&self, token: &str) -> Option<Arc<Map<String, Value>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(token).cloned()
+    }
+    pub fn insert(&self, token: &str, claims: Arc<Map<String, Value>>) {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() >= VERIFIED_CAPACITY {
+            m.clear();
+        }
+        m.insert(token.into(), claims);
+    }
+}
+
+impl AppState {
+    /// v2 issuer and authority base for a tenant on this Mimic's login surface.
+    pub fn authority(&self) -> &str {
+        &self.endpoints.login
+    }
+}

@@ -1,0 +1,92 @@
+//! The local certificate authority (`DATA_DIR/ca.pem`) and the server certificate it issues.
+//!
+//! The CA key is created once and kept (mode 0600); the CA certificate is re-derived from it
+//! with the same subject on each start, so leaf certificates always chain to the `ca.pem` that
+//! clients already trust.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, KeyUsagePurpose, SanType};
+
+const CA_NAME: &str = "Mimic Local CA";
+
+/// Host names the server certificate covers: loopback, and Azure's public hosts for the proxy.
+pub const AZURE_HOSTS: &[&str] = &[
+    "management.azure.com",
+    "management.core.windows.net",
+    "login.microsoftonline.com",
+    "login.windows.net",
+    "sts.windows.net",
+    "graph.microsoft.com",
+];
+
+fn ca_params() -> CertificateParams {
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, CA_NAME);
+    dn.push(DnType::OrganizationName, "Mimic");
+    p.distinguished_name = dn;
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.not_before = rcgen::date_time_ymd(2024, 1, 1);
+    p.not_after = rcgen::date_time_ymd(2049, 12, 31);
+    p
+}
+
+pub struct LocalCa {
+    cert: rcgen::Certificate,
+    key: KeyPair,
+}
+
+impl LocalCa {
+    /// Loads the CA from `dir` or creates it there.
+    pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
+        let key_path = dir.join("ca-key.pem");
+        let key = if key_path.exists() {
+            KeyPair::from_pem(&std::fs::read_to_string(&key_path)?).context("reading ca-key.pem")?
+        } else {
+            let key = KeyPair::generate()?;
+            write_private(&key_path, key.serialize_pem().as_bytes())?;
+            key
+        };
+        let cert = ca_params().self_signed(&key)?;
+        let ca_path = dir.join("ca.pem");
+        if !ca_path.exists() {
+            std::fs::write(&ca_path, cert.pem())?;
+        }
+        Ok(LocalCa { cert, key })
+    }
+
+    /// A server certificate for loopback and Azure's host names.
+    pub fn server_config(&self) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+        let mut names: Vec<String> = vec!["localhost".into()];
+        names.extend(AZURE_HOSTS.iter().map(|h| h.to_string()));
+        let mut p = CertificateParams::new(names)?;
+        p.subject_alt_names.push(SanType::IpAddress("127.0.0.1".parse()?));
+        p.subject_alt_names.push(SanType::IpAddress("::1".parse()?));
+        p.distinguished_name.push(DnType::CommonName, "Mimic");
+        p.not_before = rcgen::date_time_ymd(2024, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2049, 12, 31);
+        let key = KeyPair::generate()?;
+        let cert = p.signed_by(&key, &self.cert, &self.key)?;
+        let chain = vec![cert.der().clone(), self.cert.der().clone()];
+        let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+        let mut cfg = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key_der)?;
+        cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Arc::new(cfg))
+    }
+}
+
+/// Writes a file readable only by its owner (secrets: keys, bootstrap.json).
+pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    f.write_all(contents)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! Azure Resource Manager bodies (resources.json, authorization specs, common-types v2).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// ARM's error envelope (common-types `ErrorResponse`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub details: Vec<ErrorBody>,
+}
+
+/// A page of a list (`x-ms-pageable`).
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub value: Vec<T>,
+    #[serde(rename = "nextLink", skip_serializing_if = "Option::is_none")]
+    pub next_link: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tenant {
+    pub id: String,
+    pub tenant_id: String,
+    pub country_code: &'static str,
+    pub display_name: String,
+    pub domains: Vec<String>,
+    pub tenant_category: &'static str,
+    pub default_domain: String,
+    pub tenant_type: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionPolicies {
+    pub location_placement_id: &'static str,
+    pub quota_id: &'static str,
+    pub spending_limit: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub id: String,
+    pub authorization_source: &'static str,
+    pub managed_by_tenants: Vec<Value>,
+    pub subscription_id: String,
+    pub tenant_id: String,
+    pub display_name: String,
+    pub state: String,
+    pub subscription_policies: SubscriptionPolicies,
+}
+
+/// Body of `PUT`/`PATCH` on a resource group.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceGroupWrite {
+    pub location: Option<String>,
+    pub tags: Option<Map<String, Value>>,
+    pub managed_by: Option<String>,
+    pub properties: Option<Value>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvisioningState {
+    pub provisioning_state: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceGroup {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub location: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Map<String, Value>>,
+    pub properties: ProvisioningState,
+}
+
+/// Any tracked resource (DESIGN.md §5), as ARM renders it.
+#[derive(Debug, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct GenericResource {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Value>,
+    /// kind, sku, plan, zones, managedBy, extendedLocation, etag...
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Permission {
+    pub actions: Vec<String>,
+    pub not_actions: Vec<String>,
+    pub data_actions: Vec<String>,
+    pub not_data_actions: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleDefinitionProperties {
+    pub role_name: String,
+    #[serde(rename = "type")]
+    pub role_type: &'static str,
+    pub description: String,
+    pub assignable_scopes: Vec<String>,
+    pub permissions: Vec<Permission>,
+    pub created_on: &'static str,
+    pub updated_on: &'static str,
+    pub created_by: Option<String>,
+    pub updated_by: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RoleDefinition {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+    pub properties: RoleDefinitionProperties,
+}
+
+/// Body of `PUT .../roleAssignments/{name}` (every api-version az and the SDKs send).
+#[derive(Debug, Deserialize)]
+pub struct RoleAssignmentCreate {
+    pub properties: RoleAssignmentCreateProperties,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleAssignmentCreateProperties {
+    pub role_definition_id: String,
+    pub principal_id: String,
+    pub principal_type: Option<String>,
+    pub description: Option<String>,
+    pub condition: Option<String>,
+    pub condition_version: Option<String>,
+    /// Sent by api-version 2015-07-01 clients; must equal the URL's scope.
+    pub scope: Option<String>,
+    pub delegated_managed_identity_resource_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleAssignmentProperties {
+    pub role_definition_id: String,
+    pub principal_id: String,
+    pub principal_type: String,
+    pub scope: String,
+    pub condition: Option<String>,
+    pub condition_version: Option<String>,
+    pub created_on: String,
+    pub updated_on: String,
+    pub created_by: Option<String>,
+    pub updated_by: Option<String>,
+    pub delegated_managed_identity_resource_id: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RoleAssignment {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+    pub properties: RoleAssignmentProperties,
+}
+
+/// Status resource of an async operation (`Azure-AsyncOperation`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationStatus {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub start_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}

@@ -142,7 +142,10 @@ class MimicServer:
             stdin=subprocess.DEVNULL,
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
-            env=_clean_env({"RUST_BACKTRACE": "1", **(env or {})}),
+            env=_clean_env({"RUST_BACKTRACE": "1",
+                            # readable lines in failure reports (an explicit MIMIC_LOG_FORMAT wins)
+                            "MIMIC_LOG_FORMAT": os.environ.get("MIMIC_LOG_FORMAT", "text"),
+                            **(env or {})}),
             cwd=self.root,
             start_new_session=True,
         )

@@ -288,8 +288,21 @@ def test_az_role_assignment_create_list_delete(az_sp, mimic: MimicServer):
 # ==========================================================================================
 
 
-def test_rbac_reader_on_rg_lets_admin_read_but_not_write(mimic: MimicServer):
+def test_rbac_reader_on_rg_lets_admin_read_but_not_write(mimic_factory):
+    """The admin user with only Reader on one resource group. Mimic's bootstrap may make the admin
+    Owner of the subscription (as Azure does for the account that creates it), so this runs on its own
+    server and first deletes the admin's subscription-level assignments with the bootstrap SP."""
+    mimic = mimic_factory()
     sub = mimic.subscription_id
+    sub_scope = f"/subscriptions/{sub}"
+    listed = mimic.arm("GET", f"{sub_scope}/providers/Microsoft.Authorization/roleAssignments", api_version=AUTHZ_API,
+                       params={"$filter": f"principalId eq '{mimic.admin['objectId']}'"})
+    assert listed.status_code == 200, listed.text
+    for existing in listed.json()["value"]:
+        assert existing["properties"]["principalId"] == mimic.admin["objectId"], existing
+        d = mimic.arm("DELETE", existing["id"], api_version=AUTHZ_API)
+        assert d.status_code == 200, d.text  # 200 with the deleted assignment as body (FACTS.md §4)
+        assert d.json()["id"] == existing["id"]
     rg, other = unique("reader"), unique("noaccess")
     mimic.create_rg(rg)
     mimic.create_rg(other)
@@ -604,7 +617,7 @@ def test_admin_wrong_password_is_400_invalid_grant(mimic: MimicServer):
     aad_error(r, 400, "invalid_grant", 50126)
 
 
-def test_msal_library_username_password_and_silent_refresh(mimic: MimicServer, monkeypatch):
+def test_msal_library_username_password_and_silent_refresh(mimic: MimicServer, client_ca: Path, monkeypatch):
     """The real MSAL client, with its userrealm discovery pre-marked as absent for 127.0.0.1 (it would
     go to port 443, az-cli.md §4): a 404 there makes MSAL do exactly this by itself."""
     import msal
@@ -613,8 +626,9 @@ def test_msal_library_username_password_and_silent_refresh(mimic: MimicServer, m
     if not hasattr(Authority, "_domains_without_user_realm_discovery"):
         pytest.skip("this MSAL version has no _domains_without_user_realm_discovery")
     monkeypatch.setattr(Authority, "_domains_without_user_realm_discovery", {"127.0.0.1"})
+    # CA via REQUESTS_CA_BUNDLE (client_ca): requests lets that variable override MSAL's `verify=`.
     app = msal.PublicClientApplication(AZ_CLI_CLIENT_ID, authority=f"{mimic.login_url}/{mimic.tenant_id}",
-                                       instance_discovery=False, verify=str(mimic.ca_path))
+                                       instance_discovery=False)
     result = app.acquire_token_by_username_password(mimic.admin["userName"], mimic.admin["password"],
                                                     scopes=[AZ_ARM_SCOPE])
     assert "access_token" in result, result
@@ -678,6 +692,18 @@ def test_invalid_resource_group_name_is_400_invalid_resource_group(mimic: MimicS
     r = mimic.arm("PUT", mimic.rg_path(quote(name)), json={"location": "westus"}, api_version=RG_API)
     err = arm_error(r, 400, "InvalidResourceGroup")
     assert err["message"].startswith(f"The provided resource group name '{name}' "), err
+
+
+def test_az_group_create_with_parentheses_in_name(az_sp, mimic: MimicServer):
+    """Names may hold '(' ')' '.' '_' '-' (pattern ^[-\\w._()]+$); azure-core percent-encodes path
+    parameters (quote(safe='')), so ARM must decode them: `rg(1)` arrives as `rg%281%29`."""
+    name = f"rg(paren).{uuid.uuid4().hex[:6]}_x-y"
+    rg = az_sp("group", "create", "--name", name, "--location", "westus")
+    assert rg["name"] == name
+    assert rg["id"] == f"/subscriptions/{mimic.subscription_id}/resourceGroups/{name}"
+    assert az_sp("group", "show", "--name", name)["name"] == name
+    assert name in [g["name"] for g in az_sp("group", "list")]
+    az_sp("group", "delete", "--name", name, "--yes")
 
 
 def test_resource_group_name_of_90_chars_is_fine(mimic: MimicServer):

@@ -52,7 +52,7 @@ else
     "$venv/bin/python" -m pip install --disable-pip-version-check --no-input -q \
         --no-compile --no-deps -r "$lock"
     "$venv/bin/python" -m pip check
-    "$venv/bin/python" -m compileall -q -j 0 "$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null \
+    "$venv/bin/python" -W ignore -m compileall -q -j 0 "$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null \
         || log "warning: some files did not byte-compile (harmless)"
     echo "$want" > "$stamp"
     log "venv ready in $((SECONDS - start)) s"

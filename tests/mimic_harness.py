@@ -145,6 +145,7 @@ class MimicServer:
             env=_clean_env({"RUST_BACKTRACE": "1",
                             # readable lines in failure reports (an explicit MIMIC_LOG_FORMAT wins)
                             "MIMIC_LOG_FORMAT": os.environ.get("MIMIC_LOG_FORMAT", "text"),
+                            "NO_COLOR": "1",
                             **(env or {})}),
             cwd=self.root,
             start_new_session=True,

@@ -617,6 +617,7 @@ def test_admin_wrong_password_is_400_invalid_grant(mimic: MimicServer):
     aad_error(r, 400, "invalid_grant", 50126)
 
 
+@pytest.mark.filterwarnings("ignore:This API has been deprecated:DeprecationWarning")  # ROPC, on purpose
 def test_msal_library_username_password_and_silent_refresh(mimic: MimicServer, client_ca: Path, monkeypatch):
     """The real MSAL client, with its userrealm discovery pre-marked as absent for 127.0.0.1 (it would
     go to port 443, az-cli.md §4): a 404 there makes MSAL do exactly this by itself."""

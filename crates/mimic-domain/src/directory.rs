@@ -232,3 +232,128 @@ pub fn new_password_credential(display_name: Option<String>, now: DateTime<Utc>,
     };
     (cred, secret)
 }
+
+/// Entra's built-in directory roles that Mimic's Graph honours. A role definition's id is its
+/// template id, the same in every tenant (learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference).
+#[derive(Debug, Clone, Copy)]
+pub struct DirectoryRoleDefinition {
+    pub id: Uuid,
+    pub display_name: &'static str,
+    pub description: &'static str,
+    /// What holding the role lets a principal do through Graph.
+    pub grants: &'static [DirectoryAction],
+}
+
+/// The directory operations Graph authorizes, coarsely: what Entra's role permissions
+/// (`microsoft.directory/users/create`, `.../groups/members/update`, ...) group into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryAction {
+    /// Read users, groups, applications, service principals and memberships.
+    Read,
+    /// Create, update, delete users and reset their passwords.
+    ManageUsers,
+    /// Create, update, delete groups and their memberships.
+    ManageGroups,
+    /// Create, update, delete applications and service principals and their credentials.
+    ManageApplications,
+    /// Assign and remove directory roles.
+    ManageRoles,
+}
+
+pub const GLOBAL_ADMINISTRATOR: Uuid = uuid::uuid!("62e90394-69f5-4237-9190-012177145e10");
+pub const DIRECTORY_READERS: Uuid = uuid::uuid!("88d8e3e3-8f55-4a1e-953a-9b9898b8876b");
+
+pub const DIRECTORY_ROLES: &[DirectoryRoleDefinition] = {
+    use DirectoryAction::*;
+    &[
+        DirectoryRoleDefinition {
+            id: GLOBAL_ADMINISTRATOR,
+            display_name: "Global Administrator",
+            description: "Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.",
+            grants: &[Read, ManageUsers, ManageGroups, ManageApplications, ManageRoles],
+        },
+        DirectoryRoleDefinition {
+            id: uuid::uuid!("e8611ab8-c189-46e8-94e1-60213ab1f814"),
+            display_name: "Privileged Role Administrator",
+            description: "Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management.",
+            grants: &[Read, ManageRoles],
+        },
+        DirectoryRoleDefinition {
+            id: uuid::uuid!("fe930be7-5e62-47db-91af-98c3a49a38b1"),
+            display_name: "User Administrator",
+            description: "Can manage all aspects of users and groups, including resetting passwords for limited admins.",
+            grants: &[Read, ManageUsers, ManageGroups],
+        },
+        DirectoryRoleDefinition {
+            id: uuid::uuid!("fdd7a751-b60b-444a-984c-02652fe8fa1c"),
+            display_name: "Groups Administrator",
+            description: "Members of this role can create/manage groups, create/manage groups settings like naming and expiration policies, and view groups activity and audit reports.",
+            grants: &[Read, ManageGroups],
+        },
+        DirectoryRoleDefinition {
+            id: uuid::uuid!("9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"),
+            display_name: "Application Administrator",
+            description: "Can create and manage all aspects of app registrations and enterprise apps.",
+            grants: &[Read, ManageApplications],
+        },
+        DirectoryRoleDefinition {
+            id: uuid::uuid!("158c047a-c907-4556-b7ef-446551a6b5f7"),
+            display_name: "Cloud Application Administrator",
+            description: "Can create and manage all aspects of app registrations and enterprise apps except App Proxy.",
+            grants: &[Read, ManageApplications],
+        },
+        DirectoryRoleDefinition {
+            id: uuid::uuid!("9360feb5-f418-4baa-8175-e2a00bac4301"),
+            display_name: "Directory Writers",
+            description: "Can read and write basic directory information. For granting access to applications, not intended for users.",
+            grants: &[Read, ManageGroups],
+        },
+        DirectoryRoleDefinition {
+            id: DIRECTORY_READERS,
+            display_name: "Directory Readers",
+            description: "Can read basic directory information. Commonly used to grant directory read access to applications and guests.",
+            grants: &[Read],
+        },
+    ]
+};
+
+pub fn directory_role(id: Uuid) -> Option<&'static DirectoryRoleDefinition> {
+    DIRECTORY_ROLES.iter().find(|r| r.id == id)
+}
+
+/// A directory role held by a principal, tenant-wide (`directoryScopeId` `/`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryRoleAssignment {
+    pub id: String,
+    pub principal_id: Uuid,
+    pub role_definition_id: Uuid,
+}
+
+/// Whether a principal may perform `action` in the directory. Entra's defaults: member users
+/// read the directory ("default user permissions"); applications and managed identities read
+/// nothing without a role or a Graph application permission; everything else comes from
+/// directory roles. (Mimic's tenants behave as if "Users can register applications" and "Users
+/// can create security groups" are set to No, and Graph application permissions are not
+/// modelled: a directory role is how an application gets directory access.)
+pub fn directory_allows(is_user: bool, roles: &[Uuid], action: DirectoryAction) -> bool {
+    if action == DirectoryAction::Read && is_user {
+        return true;
+    }
+    roles.iter().filter_map(|r| directory_role(*r)).any(|r| r.grants.contains(&action))
+}
+
+/// Entra's password rules for cloud users: 8 to 256 characters, three of upper case, lower
+/// case, digits and symbols.
+pub fn password_meets_complexity(p: &str) -> bool {
+    let n = p.chars().count();
+    if !(8..=256).contains(&n) {
+        return false;
+    }
+    let classes = [
+        p.chars().any(|c| c.is_ascii_uppercase()),
+        p.chars().any(|c| c.is_ascii_lowercase()),
+        p.chars().any(|c| c.is_ascii_digit()),
+        p.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    classes.iter().filter(|b| **b).count() >= 3
+}

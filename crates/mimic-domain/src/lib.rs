@@ -2,6 +2,8 @@
 //! (mimic-server) parse and render the wire, the store (mimic-store) persists these types.
 
 pub mod directory;
+pub mod identity;
+pub mod imds;
 pub mod rbac;
 pub mod resource;
 pub mod resource_id;

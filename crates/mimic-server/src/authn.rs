@@ -38,7 +38,7 @@ pub enum AuthError {
     BadScheme,
     Invalid(String),
     Expired { exp: i64, now: i64 },
-    WrongAudience,
+    WrongAudience(String),
     WrongIssuer,
     /// The token's tenant does not exist here, or the resource belongs to another tenant.
     WrongTenant,
@@ -87,7 +87,7 @@ pub fn authenticate(state: &AppState, header: Option<&str>, audiences: &[&str]) 
     }
     let aud = str_claim("aud").unwrap_or_default();
     if !audiences.iter().any(|a| same_audience(a, aud)) {
-        return Err(AuthError::WrongAudience);
+        return Err(AuthError::WrongAudience(aud.to_string()));
     }
     if state.store.read(|tx| tx.tenant(tenant)).ok().flatten().is_none() {
         return Err(AuthError::WrongTenant);

@@ -82,6 +82,8 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         imds: url("http", &imds)?,
         proxy: url("http", &proxy)?,
     };
+    let handle = Handle::new();
+    let imds_host = imds.local_addr()?.ip().to_string();
     let state = Arc::new(AppState {
         store,
         keys,
@@ -89,9 +91,10 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         default_tenant: tenant,
         default_subscription: subscription,
         verified: VerifiedTokens::default(),
+        imds_tokens: crate::imds::TokenCache::default(),
+        imds: crate::imds::ImdsRegistry::new(handle.clone(), imds_host),
     });
 
-    let handle = Handle::new();
     let mut tasks = tokio::task::JoinSet::new();
     let https = [
         (arm, crate::arm::router(state.clone())),

@@ -29,6 +29,10 @@ pub struct AppState {
     pub default_tenant: Uuid,
     pub default_subscription: Uuid,
     pub verified: VerifiedTokens,
+    /// Managed-identity tokens IMDS has handed out, per identity and resource.
+    pub imds_tokens: crate::imds::TokenCache,
+    /// Per-VM IMDS listeners.
+    pub imds: crate::imds::ImdsRegistry,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -2,4 +2,5 @@
 //! back; nothing else in Mimic defines a wire format.
 
 pub mod arm;
+pub mod graph;
 pub mod oauth;

@@ -1,6 +1,8 @@
 //! The `mimic` binary: `serve` runs every surface; `env` tells a shell how to use it.
 
+mod client;
 mod env;
+mod vm;
 
 use std::path::PathBuf;
 
@@ -67,6 +69,37 @@ enum Command {
         #[arg(long, short = 'o', value_enum)]
         output: Option<Output>,
     },
+    /// Run workloads on a VM: they get that VM's managed-identity tokens from its IMDS.
+    Vm {
+        #[command(subcommand)]
+        command: VmCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum VmCommand {
+    /// Run COMMAND as a workload on the VM RESOURCE_GROUP/NAME.
+    Run {
+        #[command(flatten)]
+        dir: DataDir,
+        /// RESOURCE_GROUP/NAME
+        vm: String,
+        /// Subscription of the VM (default: the bootstrap subscription).
+        #[arg(long)]
+        subscription: Option<String>,
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Print the variables that attach an existing shell to the VM RESOURCE_GROUP/NAME.
+    Env {
+        #[command(flatten)]
+        dir: DataDir,
+        vm: String,
+        #[arg(long)]
+        subscription: Option<String>,
+        #[arg(long, short = 'o', value_enum)]
+        output: Option<Output>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -104,6 +137,13 @@ fn main() {
             tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
         }
         Command::Env { dir, shell, output } => env::print(&dir.data_dir, shell, output == Some(Output::Json)),
+        Command::Vm { command: VmCommand::Run { dir, vm, subscription, command } } => match vm::run(&dir.data_dir, &vm, subscription.as_deref(), &command) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => Err(e),
+        },
+        Command::Vm { command: VmCommand::Env { dir, vm, subscription, output } } => {
+            vm::env(&dir.data_dir, &vm, subscription.as_deref(), output == Some(Output::Json))
+        }
     };
     if let Err(e) = result {
         eprintln!("mimic: {e:#}");

@@ -131,19 +131,19 @@ impl ArmError {
                     fmt_time(*now)
                 ),
             ),
-            AuthError::WrongAudience => (
+            AuthError::WrongAudience(aud) => (
                 "InvalidAuthenticationTokenAudience",
-                "The access token has been obtained for wrong audience or resource 'https://management.azure.com/'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.".to_string(),
+                format!("The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'."),
             ),
             AuthError::WrongIssuer => ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer.".to_string()),
             AuthError::WrongTenant => ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer. It must match a tenant associated with this Mimic.".to_string()),
         };
         let mut err = Self::new(StatusCode::UNAUTHORIZED, code, message.clone());
-        let error = if e == AuthError::Missing { "" } else { ", error=\"invalid_token\"" };
-        err.challenge = Some(format!(
-            "Bearer authorization_uri=\"{login}/\"{error}, error_description=\"{}\"",
-            message.replace('"', "'")
-        ));
+        let description = match e {
+            AuthError::Missing => "The authentication failed because of missing 'Authorization' header.".to_string(),
+            _ => message.replace('"', "'"),
+        };
+        err.challenge = Some(format!("Bearer authorization_uri=\"{login}/\", error=\"invalid_token\", error_description=\"{description}\""));
         err
     }
 }

@@ -7,6 +7,7 @@ mod authorization;
 mod ctx;
 mod error;
 mod metadata;
+mod mimic;
 mod operations;
 mod providers;
 mod resource_groups;
@@ -36,7 +37,7 @@ pub fn router(state: SharedState) -> Router {
 }
 
 async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let path = uri.path().to_string();
+    let path = route::percent_decode(uri.path());
     let Some(route) = route::parse(&path) else {
         return ArmError::not_found_route(&path).into_response();
     };
@@ -61,6 +62,7 @@ fn dispatch(ctx: &Ctx, route: Route) -> ArmResult<Response> {
     use api_versions as v;
     match route {
         Route::MetadataEndpoints => unreachable!("served before authentication"),
+        Route::MimicVmImds => mimic::vm_imds(ctx),
         Route::Tenants => {
             v::check(&ctx.api_version, v::RESOURCES)?;
             subscriptions::list_tenants(ctx)

@@ -7,6 +7,9 @@ use mimic_domain::resource_id::ResourceId;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     MetadataEndpoints,
+    /// `POST /mimic/vm-imds`: Mimic's own control call, outside Azure's URL space: the IMDS
+    /// address of a VM, for `mimic vm run`.
+    MimicVmImds,
     Tenants,
     Subscriptions,
     Subscription { sub: String },
@@ -37,6 +40,27 @@ pub enum Route {
     ResourceAction { id: ResourceId, action: String },
 }
 
+/// Decodes `%XX` escapes (clients encode path parameters: `rg%28x%29` is `rg(x)`), except an
+/// encoded `/`, which stays inside its segment.
+pub fn percent_decode(path: &str) -> String {
+    let b = path.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(c) = hex.filter(|c| *c != b'/') {
+                out.push(c);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| path.to_string())
+}
+
 fn eq(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
@@ -63,6 +87,7 @@ pub fn parse(path: &str) -> Option<Route> {
     }
     match segs.as_slice() {
         [m, e] if eq(m, "metadata") && eq(e, "endpoints") => Some(Route::MetadataEndpoints),
+        [m, v] if *m == "mimic" && *v == "vm-imds" => Some(Route::MimicVmImds),
         [t] if eq(t, "tenants") => Some(Route::Tenants),
         [p] if eq(p, "providers") => Some(Route::Providers { sub: None }),
         [p, ns] if eq(p, "providers") => Some(Route::Provider { sub: None, namespace: ns.to_string() }),
@@ -143,6 +168,7 @@ mod tests {
             assert!(format!("{got:?}").starts_with(want), "{path}: {got:?}");
         }
         assert_eq!(parse("/nothing/here"), None);
+        assert_eq!(percent_decode("/a/rg%28x%29%20y/%2F/%zz/%4"), "/a/rg(x) y/%2F/%zz/%4");
         assert_eq!(parse("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Authorization/unknown"), None);
     }
 }

@@ -1,19 +1,94 @@
-//! The Instance Metadata Service (169.254.169.254). Plain HTTP, as in Azure.
+//! The Instance Metadata Service (169.254.169.254), plain HTTP as in Azure.
+//!
+//! IMDS tells VMs apart by where a call arrives, never by what the caller sends: each VM gets
+//! its own listener (bound on demand by [`ImdsRegistry::endpoint_for`], which `mimic vm run`
+//! reaches through ARM with VM run-command rights), and that listener only ever serves its VM.
+//! The default IMDS listener belongs to no VM.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
-use serde_json::json;
+mod error;
+mod instance;
+mod token;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, Method};
+use axum::routing::any;
+use axum::Router;
 
 use crate::state::SharedState;
+pub use error::ImdsError;
+pub use token::TokenCache;
+
+/// Which VM a listener serves (its ARM id key), or none for the default listener.
+#[derive(Clone)]
+pub struct VmBinding {
+    pub state: SharedState,
+    pub vm_key: Option<Arc<str>>,
+}
 
 pub fn router(state: SharedState) -> Router {
+    vm_router(VmBinding { state, vm_key: None })
+}
+
+fn vm_router(binding: VmBinding) -> Router {
     Router::new()
-        .fallback(not_found)
-        .with_state(state)
+        .route("/metadata/identity/oauth2/token", any(token::token))
+        .route("/metadata/identity/oauth2/token/", any(token::token))
+        .route("/metadata/identity/info", any(token::info))
+        .route("/metadata/instance", any(instance::instance))
+        .route("/metadata/instance/", any(instance::instance))
+        .fallback(error::not_found)
+        .with_state(binding)
         .layer(axum::middleware::from_fn(|req, next| crate::http::request_context("imds", req, next)))
 }
 
-async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({"error": "not_found", "error_description": "No virtual machine is bound to this IMDS address."}))).into_response()
+/// What every IMDS endpoint checks first (FACTS.md §5): GET only, `Metadata: true`, and no
+/// `X-Forwarded-For` (IMDS refuses proxied calls, against SSRF).
+pub fn check_request(method: &Method, headers: &HeaderMap) -> Result<(), ImdsError> {
+    if method != Method::GET {
+        return Err(ImdsError::method_not_allowed());
+    }
+    if headers.contains_key("x-forwarded-for") {
+        return Err(ImdsError::bad_request("invalid_request", "Request with X-Forwarded-For header is not allowed"));
+    }
+    match headers.get("metadata").and_then(|v| v.to_str().ok()) {
+        Some("true") => Ok(()),
+        _ => Err(ImdsError::bad_request("invalid_request", "Required metadata header not specified")),
+    }
+}
+
+/// Per-VM IMDS listeners, bound on first request and kept for the server's life.
+pub struct ImdsRegistry {
+    listeners: Mutex<HashMap<String, SocketAddr>>,
+    shutdown: axum_server::Handle,
+    host: String,
+}
+
+impl ImdsRegistry {
+    pub fn new(shutdown: axum_server::Handle, host: String) -> Self {
+        ImdsRegistry { listeners: Mutex::new(HashMap::new()), shutdown, host }
+    }
+
+    /// The IMDS address of the VM with key `vm_key`, binding it if needed. Needs a Tokio runtime.
+    pub fn endpoint_for(&self, state: &SharedState, vm_key: &str) -> std::io::Result<SocketAddr> {
+        let mut map = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(a) = map.get(vm_key) {
+            return Ok(*a);
+        }
+        let listener = std::net::TcpListener::bind((self.host.as_str(), 0))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let app = vm_router(VmBinding { state: state.clone(), vm_key: Some(vm_key.into()) });
+        let server = axum_server::from_tcp(listener).handle(self.shutdown.clone());
+        tokio::runtime::Handle::current().spawn(async move {
+            if let Err(e) = server.serve(app.into_make_service()).await {
+                tracing::error!(error = %e, "per-VM IMDS listener failed");
+            }
+        });
+        tracing::info!(vm = vm_key, %addr, "bound IMDS for VM");
+        map.insert(vm_key.to_string(), addr);
+        Ok(addr)
+    }
 }

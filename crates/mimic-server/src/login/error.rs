@@ -33,7 +33,7 @@ impl OAuthError {
     pub fn tenant_not_found(tenant: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "invalid_request",
+            "invalid_tenant",
             90002,
             format!(
                 "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. \

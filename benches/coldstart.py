@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Cold start to ready: time from spawning `mimic serve` to `endpoints.json` appearing.
+
+Usage: coldstart.py MIMIC_BINARY WORK_DIR RUNS
+
+Two cases, RUNS timed runs each (plus one untimed warm-up run, so the binary's pages are cached):
+  fresh    a new, empty data directory every run: the first start creates the store, the
+           tenant and principals (argon2 hash of the admin password), the signing key and the CA.
+  restart  one existing data directory (made by an untimed first start), started again and again.
+Every run binds 127.0.0.1 on port 0 for each listener, is stopped with SIGTERM once ready, and
+must exit before the next starts. Prints one JSON object: {"fresh": [ms...], "restart": [ms...]}.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+BINARY, WORK, RUNS = sys.argv[1], sys.argv[2], int(sys.argv[3])
+LISTENERS = ["--arm", "--login", "--graph", "--portal", "--imds", "--proxy"]
+ENV = dict(os.environ, MIMIC_LOG="warn")
+TIMEOUT_S = 10.0
+
+
+def start_once(data_dir):
+    """Spawns the server, returns milliseconds until endpoints.json exists, then stops it."""
+    ready = os.path.join(data_dir, "endpoints.json")
+    args = [BINARY, "serve", "--data-dir", data_dir, "--log-format", "json"]
+    for flag in LISTENERS:
+        args += [flag, "127.0.0.1:0"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not os.path.exists(ready):
+            if proc.poll() is not None:
+                raise SystemExit(f"mimic serve exited with {proc.returncode} before it was ready ({data_dir})")
+            if time.perf_counter() - t0 > TIMEOUT_S:
+                raise SystemExit(f"mimic serve not ready after {TIMEOUT_S}s ({data_dir})")
+            time.sleep(0.0002)
+        elapsed_ms = (time.perf_counter() - t0) * 1000.0
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return elapsed_ms
+
+
+def main():
+    os.makedirs(WORK, exist_ok=True)
+    # Warm-up (untimed): also creates the data directory the restart case reuses.
+    restart_dir = os.path.join(WORK, "restart")
+    start_once(restart_dir)
+    fresh = [start_once(os.path.join(WORK, f"fresh-{i}")) for i in range(RUNS)]
+    restart = [start_once(restart_dir) for _ in range(RUNS)]
+    print(json.dumps({"fresh": fresh, "restart": restart}))
+
+
+if __name__ == "__main__":
+    main()

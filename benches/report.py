@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Turns the raw outputs of benches/run.sh (in $OUT) into the results section of BENCHMARKS.md.
+
+The section sits between the two marker comments below; everything else in BENCHMARKS.md is
+kept as written. With BENCH_NO_WRITE=1 the section is only printed.
+"""
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+BEGIN = "<!-- bench:results:begin (written by benches/run.sh; edit outside these markers) -->"
+END = "<!-- bench:results:end -->"
+
+OUT = os.environ["OUT"]
+ROOT = os.environ["ROOT"]
+NPROC = int(os.environ["NPROC"])
+CONC = int(os.environ["CONC"])
+WRK_THREADS = int(os.environ["WRK_THREADS"])
+SECS = int(os.environ["SECONDS_PER_RUN"])
+OPENSSL_SIGN = float(os.environ["OPENSSL_SIGN"])
+OPENSSL_SIGN_1 = float(os.environ["OPENSSL_SIGN_1"])
+FSYNC = float(os.environ["FSYNC_RATE"])
+PEER_VERSION = os.environ["PEER_VERSION"]
+
+TARGET_SIGN_SHARE = 0.80
+TARGET_PEER_RATIO = 4.0
+TARGET_ARM_READ = 20_000
+TARGET_COLD_MS = 200
+
+
+def sh(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def load(name):
+    d = json.load(open(f"{OUT}/{name}.json"))
+    d["rate"] = d["requests"] / (d["duration_us"] / 1e6)
+    d["errors"] = d["non2xx"] + d["err_connect"] + d["err_read"] + d["err_write"] + d["err_timeout"]
+    cpu = f"{OUT}/{name}.cpu"
+    d["cpu_s"] = float(open(cpu).read()) if os.path.exists(cpu) else None
+    wt = f"{OUT}/{name}.wrktime"
+    d["wrk_cpu_s"] = sum(float(x) for x in open(wt).read().split()[-2:]) if os.path.exists(wt) else None
+    return d
+
+
+def ms(us):
+    return f"{us / 1000:.2f} ms"
+
+
+def lat(d):
+    return f"p50 {ms(d['p50_us'])}, p99 {ms(d['p99_us'])}"
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def machine():
+    cpu = "?"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+    return cpu, mem_kb / 1024 / 1024
+
+
+def main():
+    tok = load("mimic-token")
+    peer_http = load("peer-token-http")
+    peer_https = load("peer-token-https")
+    read = load("mimic-arm-read")
+    write = load("mimic-arm-write")
+    cold = json.load(open(f"{OUT}/coldstart.json"))
+    fresh_med, restart_med = statistics.median(cold["fresh"]), statistics.median(cold["restart"])
+
+    cpu, mem_gib = machine()
+    commit = sh("git", "rev-parse", "--short=12", "HEAD")
+    dirty = " (with uncommitted changes)" if sh("git", "status", "--porcelain", "--untracked-files=no") else ""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    openssl_v = sh("openssl", "version")
+    node_v = sh("node", "--version")
+    wrk_v = (sh("sh", "-c", "wrk --version 2>&1 | head -1").split(" [")[0]) or "wrk"
+
+    sign_share = tok["rate"] / OPENSSL_SIGN
+    vs_http = tok["rate"] / peer_http["rate"]
+    vs_https = tok["rate"] / peer_https["rate"]
+    problems = [n for n, d in [("Mimic token", tok), ("peer HTTP", peer_http), ("peer HTTPS", peer_https),
+                               ("ARM read", read), ("ARM write", write)] if d["errors"]]
+
+    def cores(d):
+        return f"{d['cpu_s'] / SECS:.2f}" if d["cpu_s"] is not None else "?"
+
+    def wrk_cores(d):
+        return f"{d['wrk_cpu_s'] / SECS:.2f}" if d["wrk_cpu_s"] is not None else "?"
+
+    def per_req_cpu(d):
+        return f"{d['cpu_s'] / d['requests'] * 1e6:.0f} µs" if d["cpu_s"] else "?"
+
+    tok_per_cpu_s = tok["requests"] / tok["cpu_s"] if tok["cpu_s"] else float("nan")
+    lines = [
+        BEGIN,
+        f"## Results: {now}, commit `{commit}`{dirty}",
+        "",
+        f"Machine: {NPROC} cores (`nproc`), {cpu}, {mem_gib:.0f} GiB RAM, Linux {platform.release()}; "
+        f"{openssl_v}; Node.js {node_v}; {wrk_v}.",
+        f"Load: wrk, {WRK_THREADS} thread(s), {CONC} keep-alive connections (4 per core), {SECS} s per run "
+        f"after a 2 s warm-up, on the same machine as the server (loopback). Mimic ran with "
+        f"`MIMIC_LOG=warn` (no per-request log lines).",
+        "",
+        "| Measure | Mimic | Reference measured in the same run | Ratio | Target | |",
+        "|---|---|---|---|---|---|",
+        f"| Uncached token issuance: client_credentials, `POST /{{tenant}}/oauth2/v2.0/token`, HTTPS, "
+        f"a new RS256 JWT per call | **{tok['rate']:,.0f} tokens/s** ({lat(tok)}) | `openssl speed -multi {NPROC} rsa2048`: "
+        f"{OPENSSL_SIGN:,.0f} signs/s | {sign_share:.0%} of the signing rate | ≥ 80% | {verdict(sign_share >= TARGET_SIGN_SHARE)} |",
+        f"| Same, against the npm peer | {tok['rate']:,.0f} tokens/s (HTTPS) | `oauth2-mock-server` {PEER_VERSION} "
+        f"(one Node.js process started by its CLI), same load over plain HTTP: {peer_http['rate']:,.0f} tokens/s ({lat(peer_http)}) | "
+        f"**{vs_http:.1f}×** | ≥ 4× | {verdict(vs_http >= TARGET_PEER_RATIO)} |",
+        f"| Same, peer also over HTTPS (like for like) | {tok['rate']:,.0f} tokens/s | `oauth2-mock-server` with `-c/-k`: "
+        f"{peer_https['rate']:,.0f} tokens/s ({lat(peer_https)}) | {vs_https:.1f}× | ≥ 4× | {verdict(vs_https >= TARGET_PEER_RATIO)} |",
+        f"| Authorised ARM read: `GET /subscriptions/{{sub}}/resourcegroups/benchrg`, bearer token, RBAC check | "
+        f"**{read['rate']:,.0f} req/s** ({lat(read)}) | none (target is absolute) | | ≥ 20,000/s | "
+        f"{verdict(read['rate'] >= TARGET_ARM_READ)} |",
+        f"| Authorised ARM write: `PATCH` the group's tags, one durable SQLite commit (WAL, `synchronous=FULL`) each | "
+        f"**{write['rate']:,.0f} req/s** ({lat(write)}) | 4 KiB overwrite + `fdatasync` loop in the same filesystem "
+        f"(one durable commit's floor): {FSYNC:,.0f}/s | {write['rate'] / FSYNC:.0%} of it | none set | |",
+        f"| Cold start to ready, fresh data directory (creates store, principals, signing key, CA) | "
+        f"**{fresh_med:.0f} ms** median of {len(cold['fresh'])} (min {min(cold['fresh']):.0f}, max {max(cold['fresh']):.0f}) | | | < 200 ms | "
+        f"{verdict(fresh_med < TARGET_COLD_MS)} |",
+        f"| Cold start to ready, existing data directory (restart) | **{restart_med:.0f} ms** median of "
+        f"{len(cold['restart'])} (min {min(cold['restart']):.0f}, max {max(cold['restart']):.0f}) | | | < 200 ms | "
+        f"{verdict(restart_med < TARGET_COLD_MS)} |",
+        "",
+        f"Where the {NPROC} cores went during each timed run (server: user+system time from `/proc/PID/stat`; "
+        "wrk: its own user+system time; the rest is the kernel's loopback work, idle time, or other "
+        "processes on the machine):",
+        "",
+        "| Run | Server CPU (cores busy) | Server CPU per request | wrk CPU (cores busy) |",
+        "|---|---|---|---|",
+        f"| Mimic token issuance | {cores(tok)} | {per_req_cpu(tok)} (one RSA-2048 sign alone: "
+        f"{1e6 / OPENSSL_SIGN_1:.0f} µs at openssl's one-core rate of {OPENSSL_SIGN_1:,.0f}/s) | {wrk_cores(tok)} |",
+        f"| Peer token issuance, HTTP | {cores(peer_http)} | {per_req_cpu(peer_http)} | {wrk_cores(peer_http)} |",
+        f"| Peer token issuance, HTTPS | {cores(peer_https)} | {per_req_cpu(peer_https)} | {wrk_cores(peer_https)} |",
+        f"| Mimic ARM read | {cores(read)} | {per_req_cpu(read)} | {wrk_cores(read)} |",
+        f"| Mimic ARM write | {cores(write)} | {per_req_cpu(write)} | {wrk_cores(write)} |",
+        "",
+        f"Mimic issued {tok_per_cpu_s:,.0f} tokens per second of its own CPU time, "
+        f"{tok_per_cpu_s / OPENSSL_SIGN_1:.0%} of openssl's one-core signing rate.",
+    ]
+    if problems:
+        lines += ["", f"**Errors during the run** (non-2xx or socket errors) in: {', '.join(problems)}; "
+                      f"see `benches/target/last-run/`. The figures above are not valid."]
+    lines += ["", END]
+    section = "\n".join(lines) + "\n"
+
+    print(section)
+    if os.environ.get("BENCH_NO_WRITE") == "1":
+        return
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n\nRun `benches/run.sh`.\n\n"
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) + 1:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    open(path, "w").write(text)
+    print(f"[bench] wrote the results section of {path}", file=sys.stderr)
+    if problems:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+//! Directory roles (Entra's RBAC for the directory itself): who holds Global Administrator,
+//! Directory Readers, ... in a tenant. Stored as one document per tenant in the store, read
+//! once per Graph request; served at `/roleManagement/directory/role{Definitions,Assignments}`
+//! and `/directoryRoles`.
+
+use mimic_domain::directory::{self, DirectoryRoleAssignment};
+use mimic_store::{StoreError, Tx};
+use serde_json::json;
+use uuid::Uuid;
+
+const KIND: &str = "directory.roleAssignments";
+
+pub fn assignments(tx: &mut dyn Tx, tenant: Uuid) -> Result<Vec<DirectoryRoleAssignment>, StoreError> {
+    match tx.document(KIND, &tenant.to_string())? {
+        None => Ok(vec![]),
+        Some(doc) => serde_json::from_value(doc["assignments"].clone()).map_err(|e| StoreError::Corrupt(e.to_string())),
+    }
+}
+
+fn save(tx: &mut dyn Tx, tenant: Uuid, all: &[DirectoryRoleAssignment]) -> Result<(), StoreError> {
+    tx.put_document(KIND, &tenant.to_string(), &json!({ "assignments": all }), None)
+}
+
+/// The role definition ids `principal` holds.
+pub fn roles_of(tx: &mut dyn Tx, tenant: Uuid, principal: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    Ok(assignments(tx, tenant)?.into_iter().filter(|a| a.principal_id == principal).map(|a| a.role_definition_id).collect())
+}
+
+/// Gives `principal` the directory role `role` tenant-wide (idempotent). Bootstrap calls this
+/// for the administrator user and the bootstrap service principal with Global Administrator.
+pub fn assign(tx: &mut dyn Tx, tenant: Uuid, principal: Uuid, role: Uuid) -> Result<DirectoryRoleAssignment, StoreError> {
+    let mut all = assignments(tx, tenant)?;
+    if let Some(a) = all.iter().find(|a| a.principal_id == principal && a.role_definition_id == role) {
+        return Ok(a.clone());
+    }
+    let a = DirectoryRoleAssignment { id: assignment_id(role, principal), principal_id: principal, role_definition_id: role };
+    all.push(a.clone());
+    save(tx, tenant, &all)?;
+    Ok(a)
+}
+
+/// Removes one assignment by id; `false` when there was none.
+pub fn remove(tx: &mut dyn Tx, tenant: Uuid, id: &str) -> Result<bool, StoreError> {
+    let mut all = assignments(tx, tenant)?;
+    let before = all.len();
+    all.retain(|a| a.id != id);
+    if all.len() == before {
+        return Ok(false);
+    }
+    save(tx, tenant, &all)?;
+    Ok(true)
+}
+
+/// Removes every role a deleted principal held.
+pub fn remove_principal(tx: &mut dyn Tx, tenant: Uuid, principal: Uuid) -> Result<(), StoreError> {
+    let mut all = assignments(tx, tenant)?;
+    let before = all.len();
+    all.retain(|a| a.principal_id != principal);
+    if all.len() != before {
+        save(tx, tenant, &all)?;
+    }
+    Ok(())
+}
+
+/// Entra's unifiedRoleAssignment ids are opaque strings; Mimic's are derived from the role
+/// and the principal so that an assignment has one stable id.
+fn assignment_id(role: Uuid, principal: Uuid) -> String {
+    use base64::Engine;
+    let mut bytes = role.as_bytes().to_vec();
+    bytes.extend_from_slice(principal.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn is_known_role(id: Uuid) -> bool {
+    directory::directory_role(id).is_some()
+}

@@ -1,0 +1,216 @@
+//! `GET /metadata/identity/oauth2/token`: a token for one of this VM's identities, cached per
+//! identity and resource as IMDS caches them (a cached token costs no signature).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use mimic_domain::directory::DirectoryObject;
+use mimic_domain::imds::{self, AttachedIdentity, SelectError, Selector};
+use mimic_domain::resource_id::{self, ResourceId};
+use mimic_domain::token::{self as tok, AccessTokenRequest, Subject, TokenVersion};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::{check_request, ImdsError, VmBinding};
+use crate::state::AppState;
+
+/// Managed-identity tokens live about a day (FACTS.md §5).
+const LIFETIME: i64 = 86399;
+/// A cached token is handed out until it has less than this left.
+const MIN_REMAINING: i64 = 5 * 60;
+
+#[derive(Clone)]
+struct Cached {
+    token: Arc<str>,
+    expires_on: i64,
+    not_before: i64,
+}
+
+/// Tokens per (principal, resource).
+#[derive(Default)]
+pub struct TokenCache(Mutex<HashMap<(String, String), Cached>>);
+
+impl TokenCache {
+    fn get(&self, principal: &str, resource: &str, now: i64) -> Option<Cached> {
+        let m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        m.get(&(principal.to_string(), resource.to_string())).filter(|c| c.expires_on - now > MIN_REMAINING).cloned()
+    }
+    fn put(&self, principal: &str, resource: &str, c: Cached) {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() > 100_000 {
+            m.clear();
+        }
+        m.insert((principal.to_string(), resource.to_string()), c);
+    }
+}
+
+fn param<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+}
+
+/// The token endpoint accepts api-version 2018-02-01 and later.
+fn check_api_version(q: &[(String, String)]) -> Result<(), ImdsError> {
+    let v = param(q, "api-version").ok_or_else(|| ImdsError::bad_request("invalid_request", "Required query variable 'api-version' is missing"))?;
+    let ok = v.len() >= 10 && v.as_bytes()[4] == b'-' && v.as_bytes()[7] == b'-' && &v[..10] >= "2018-02-01" && v[..10].bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ImdsError::bad_request("invalid_request", "Invalid version specified"))
+    }
+}
+
+pub async fn token(State(b): State<VmBinding>, method: Method, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
+    match issue(&b, &method, &headers, &q) {
+        Ok(body) => (StatusCode::OK, Json(body)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &[(String, String)]) -> Result<Value, ImdsError> {
+    check_request(method, headers)?;
+    check_api_version(q)?;
+    let resource = param(q, "resource").ok_or_else(|| ImdsError::bad_request("invalid_request", "Required audience parameter not specified"))?;
+    let selectors: Vec<Selector> = [
+        param(q, "client_id").map(Selector::ClientId),
+        param(q, "object_id").map(Selector::ObjectId),
+        param(q, "msi_res_id").or_else(|| param(q, "mi_res_id")).map(Selector::ResourceId),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let selector = match selectors.as_slice() {
+        [] => Selector::Default,
+        [one] => one.clone(),
+        _ => return Err(ImdsError::bad_request("invalid_request", "Only one of client_id, object_id, msi_res_id can be specified")),
+    };
+    let Some(vm_key) = &b.vm_key else {
+        return Err(ImdsError::identity_not_found());
+    };
+    let (tenant, identities) = vm_identities(&b.state, vm_key)?;
+    let chosen = imds::select(&identities, &selector).map_err(|e| match e {
+        SelectError::NotFound => ImdsError::identity_not_found(),
+        SelectError::Ambiguous => ImdsError::bad_request(
+            "invalid_request",
+            "Multiple user assigned identities exist, please specify the clientId / resourceId of the identity in the token request",
+        ),
+    })?;
+    if !valid_resource(resource) {
+        return Err(ImdsError::bad_request(
+            "invalid_resource",
+            &format!("AADSTS500011: The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."),
+        ));
+    }
+    let now = chrono::Utc::now().timestamp();
+    let bypass = param(q, "bypass_cache") == Some("true");
+    let cached = if bypass { None } else { b.state.imds_tokens.get(&chosen.principal_id, resource, now) };
+    let c = match cached {
+        Some(c) => c,
+        None => {
+            let c = mint(&b.state, tenant, chosen, resource, now)?;
+            b.state.imds_tokens.put(&chosen.principal_id, resource, c.clone());
+            c
+        }
+    };
+    let mut body = json!({
+        "access_token": &*c.token,
+        "client_id": chosen.client_id,
+        "expires_in": (c.expires_on - now).to_string(),
+        "expires_on": c.expires_on.to_string(),
+        "ext_expires_in": (c.expires_on - now).to_string(),
+        "not_before": c.not_before.to_string(),
+        "resource": resource,
+        "token_type": "Bearer",
+    });
+    if let Selector::ResourceId(r) = selector {
+        body["msi_res_id"] = r.into();
+    }
+    Ok(body)
+}
+
+/// A resource is an absolute URI or an application id.
+fn valid_resource(r: &str) -> bool {
+    r.parse::<Uuid>().is_ok() || ((r.starts_with("https://") || r.starts_with("http://") || r.starts_with("api://")) && r.len() > 8 && !r.contains(char::is_whitespace))
+}
+
+fn mint(state: &AppState, tenant: Uuid, id: &AttachedIdentity, resource: &str, now: i64) -> Result<Cached, ImdsError> {
+    let subject = Subject::ManagedIdentity {
+        object_id: id.principal_id.parse().map_err(|_| ImdsError::internal())?,
+        client_id: id.client_id.parse().map_err(|_| ImdsError::internal())?,
+        resource_id: lower_resource_groups(&id.resource_id),
+    };
+    let groups = crate::directory::transitive_groups(state, tenant, subject.object_id())?;
+    let issuer = tok::issuer_v1(&state.endpoints.login, tenant);
+    let claims = tok::access_token_claims(&AccessTokenRequest {
+        subject: &subject,
+        tenant,
+        audience: resource,
+        issuer: &issuer,
+        version: TokenVersion::V1,
+        issued_at: now,
+        lifetime_secs: LIFETIME,
+        groups: &groups,
+    });
+    let keys = state.keys.keys();
+    let key = keys.first().ok_or_else(ImdsError::internal)?;
+    Ok(Cached { token: key.sign(&claims).into(), expires_on: now + LIFETIME, not_before: now })
+}
+
+/// `xms_mirid` spells the resource group segment in lower case, as Azure does.
+fn lower_resource_groups(id: &str) -> String {
+    match id.to_ascii_lowercase().find("/resourcegroups/") {
+        Some(i) => format!("{}/resourcegroups/{}", &id[..i], &id[i + 16..]),
+        None => id.to_string(),
+    }
+}
+
+/// The VM's tenant and the identities its `identity` block names that still exist.
+pub fn vm_identities(state: &AppState, vm_key: &str) -> Result<(Uuid, Vec<AttachedIdentity>), ImdsError> {
+    state.store.read(|tx| {
+        let vm = tx.resource(vm_key)?.ok_or_else(ImdsError::identity_not_found)?;
+        let sub: Uuid = vm.parsed_id().and_then(|p| p.subscription).and_then(|s| s.parse().ok()).ok_or_else(ImdsError::internal)?;
+        let tenant = tx.subscription(sub)?.ok_or_else(ImdsError::internal)?.tenant_id;
+        let mut out = Vec::new();
+        let identity = vm.identity.clone().unwrap_or(Value::Null);
+        let kind = identity.get("type").and_then(Value::as_str).unwrap_or("None").to_ascii_lowercase();
+        if kind.contains("systemassigned") {
+            if let Some(pid) = identity.get("principalId").and_then(Value::as_str).and_then(|p| p.parse::<Uuid>().ok()) {
+                if let Some(DirectoryObject::ServicePrincipal(sp)) = tx.directory_object(tenant, pid)? {
+                    out.push(AttachedIdentity { principal_id: sp.id.to_string(), client_id: sp.app_id.to_string(), resource_id: vm.id.clone(), system_assigned: true });
+                }
+            }
+        }
+        if kind.contains("userassigned") {
+            let ids: Vec<String> = match identity.get("userAssignedIdentities") {
+                Some(Value::Object(m)) => m.keys().cloned().collect(),
+                _ => identity.get("identityIds").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default(),
+            };
+            for id in ids {
+                // The identity resource is the truth: a deleted identity yields no token.
+                let Some(uai) = tx.resource(&resource_id::key(&id))? else { continue };
+                let props = &uai.properties;
+                let (Some(p), Some(c)) = (props.get("principalId").and_then(Value::as_str), props.get("clientId").and_then(Value::as_str)) else { continue };
+                let _ = ResourceId::parse(&id);
+                out.push(AttachedIdentity { principal_id: p.to_string(), client_id: c.to_string(), resource_id: uai.id.clone(), system_assigned: false });
+            }
+        }
+        Ok((tenant, out))
+    })
+}
+
+/// `GET /metadata/identity/info`: the tenant of the VM's identities.
+pub async fn info(State(b): State<VmBinding>, method: Method, headers: HeaderMap) -> Response {
+    let r = (|| {
+        check_request(&method, &headers)?;
+        let vm_key = b.vm_key.as_ref().ok_or_else(ImdsError::identity_not_found)?;
+        let (tenant, _) = vm_identities(&b.state, vm_key)?;
+        Ok::<_, ImdsError>(json!({ "tenantId": tenant }))
+    })();
+    match r {
+        Ok(v) => (StatusCode::OK, Json(v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,94 @@
+//! How the client commands (`env`, `vm`, `admin`) reach a running Mimic: its data directory
+//! tells the endpoints, the bootstrap principal and the CA; calls go over HTTPS like any client's.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde_json::Value;
+
+pub struct Server {
+    pub endpoints: Value,
+    pub bootstrap: Value,
+    pub ca_path: PathBuf,
+    agent: ureq::Agent,
+}
+
+fn read_json(path: &Path) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {} (is `mimic serve` running with this --data-dir?)", path.display()))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+impl Server {
+    pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
+        let endpoints = read_json(&data_dir.join("endpoints.json"))?;
+        let bootstrap = read_json(&data_dir.join("bootstrap.json"))?;
+        let ca_path = std::fs::canonicalize(data_dir.join("ca.pem")).context("ca.pem is missing from the data directory")?;
+        let pem = std::fs::read(&ca_path)?;
+        let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+            .filter_map(|i| match i {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::new_with_certs(&certs)).build();
+        let agent = ureq::Agent::config_builder().tls_config(tls).http_status_as_error(false).build().new_agent();
+        Ok(Server { endpoints, bootstrap, ca_path, agent })
+    }
+
+    pub fn endpoint(&self, name: &str) -> String {
+        self.endpoints.get(name).and_then(Value::as_str).unwrap_or_default().to_string()
+    }
+
+    pub fn boot(&self, path: &[&str]) -> String {
+        let mut v = &self.bootstrap;
+        for p in path {
+            v = &v[*p];
+        }
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    /// A token for `scope` as the bootstrap service principal.
+    pub fn token(&self, scope: &str) -> anyhow::Result<String> {
+        let url = format!("{}/{}/oauth2/v2.0/token", self.endpoint("login"), self.boot(&["tenantId"]));
+        let form = [
+            ("grant_type", "client_credentials".to_string()),
+            ("client_id", self.boot(&["servicePrincipal", "clientId"])),
+            ("client_secret", self.boot(&["servicePrincipal", "clientSecret"])),
+            ("scope", scope.to_string()),
+        ];
+        let mut res = self.agent.post(&url).send_form(form.iter().map(|(k, v)| (*k, v.as_str())))?;
+        let body: Value = res.body_mut().read_json()?;
+        match body.get("access_token").and_then(Value::as_str) {
+            Some(t) => Ok(t.to_string()),
+            None => bail!("token request failed: {}", body.get("error_description").and_then(Value::as_str).unwrap_or("no access_token")),
+        }
+    }
+
+    /// Sends JSON with a bearer token; returns the status and the JSON body (null if none).
+    pub fn call(&self, method: &str, url: &str, token: &str, body: Option<&Value>) -> anyhow::Result<(u16, Value)> {
+        let auth = format!("Bearer {token}");
+        let mut res = match (method, body) {
+            ("GET", _) => self.agent.get(url).header("Authorization", &auth).call()?,
+            ("DELETE", _) => self.agent.delete(url).header("Authorization", &auth).call()?,
+            (m, b) => {
+                let req = match m {
+                    "POST" => self.agent.post(url),
+                    "PUT" => self.agent.put(url),
+                    "PATCH" => self.agent.patch(url),
+                    other => bail!("unsupported method {other}"),
+                };
+                req.header("Authorization", &auth).send_json(b.cloned().unwrap_or(Value::Null))?
+            }
+        };
+        let status = res.status().as_u16();
+        let text = res.body_mut().read_to_string().unwrap_or_default();
+        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Ok((status, json))
+    }
+}
+
+/// The error message of an ARM or Graph error body, for one clear line.
+pub fn error_message(body: &Value) -> String {
+    body.pointer("/error/message").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| body.to_string())
+}

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Cold start to ready: time from spawning `mimic serve` to `endpoints.json` appearing.
 
-Usage: coldstart.py MIMIC_BINARY WORK_DIR RUNS
+Usage: coldstart.py MIMIC_BINARY WORK_DIR RUNS [PEER_CLI]
 
 Two cases, RUNS timed runs each (plus one untimed warm-up run, so the binary's pages are cached):
   fresh    a new, empty data directory every run: the first start creates the store, the
            tenant and principals (argon2 hash of the admin password), the signing key and the CA.
   restart  one existing data directory (made by an untimed first start), started again and again.
 Every run binds 127.0.0.1 on port 0 for each listener, is stopped with SIGTERM once ready, and
-must exit before the next starts. Prints one JSON object: {"fresh": [ms...], "restart": [ms...]}.
+must exit before the next starts. With PEER_CLI (oauth2-mock-server's CLI script), also times
+the peer from spawn to its "listening on" line ("peer": [ms...]), the same way.
+Prints one JSON object: {"fresh": [ms...], "restart": [ms...], "peer": [ms...]}.
 """
 import json
 import os
@@ -50,6 +52,25 @@ def start_once(data_dir):
     return elapsed_ms
 
 
+def peer_once(cli):
+    """Spawns `node CLI -a 127.0.0.1 -p 0`, returns milliseconds until it prints that it listens."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(["node", cli, "-a", "127.0.0.1", "-p", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        for line in proc.stdout:
+            if "listening on" in line:
+                return (time.perf_counter() - t0) * 1000.0
+        raise SystemExit(f"the peer exited with {proc.wait()} before listening")
+    finally:
+        proc.send_signal(signal.SIGINT)  # its CLI stops on SIGINT
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     # Warm-up (untimed): also creates the data directory the restart case reuses.
@@ -57,7 +78,11 @@ def main():
     start_once(restart_dir)
     fresh = [start_once(os.path.join(WORK, f"fresh-{i}")) for i in range(RUNS)]
     restart = [start_once(restart_dir) for _ in range(RUNS)]
-    print(json.dumps({"fresh": fresh, "restart": restart}))
+    result = {"fresh": fresh, "restart": restart}
+    if len(sys.argv) > 4:
+        peer_once(sys.argv[4])  # warm-up
+        result["peer"] = [peer_once(sys.argv[4]) for _ in range(RUNS)]
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

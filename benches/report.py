@@ -25,6 +25,7 @@ OPENSSL_SIGN = float(os.environ["OPENSSL_SIGN"])
 OPENSSL_SIGN_1 = float(os.environ["OPENSSL_SIGN_1"])
 FSYNC = float(os.environ["FSYNC_RATE"])
 PEER_VERSION = os.environ["PEER_VERSION"]
+IDLE_BUSY = float(os.environ.get("IDLE_BUSY", "0"))
 
 TARGET_SIGN_SHARE = 0.80
 TARGET_PEER_RATIO = 4.0
@@ -45,6 +46,11 @@ def load(name):
     d["errors"] = d["non2xx"] + d["err_connect"] + d["err_read"] + d["err_write"] + d["err_timeout"]
     cpu = f"{OUT}/{name}.cpu"
     d["cpu_s"] = float(open(cpu).read()) if os.path.exists(cpu) else None
+    b = f"{OUT}/{name}.busy"
+    d["busy_s"] = d["wall_s"] = None
+    if os.path.exists(b):
+        b0, w0, b1, w1 = map(float, open(b).read().split())
+        d["busy_s"], d["wall_s"] = b1 - b0, w1 - w0
     wt = f"{OUT}/{name}.wrktime"
     d["wrk_cpu_s"] = sum(float(x) for x in open(wt).read().split()[-2:]) if os.path.exists(wt) else None
     return d
@@ -81,6 +87,12 @@ def main():
     cold = json.load(open(f"{OUT}/coldstart.json"))
     fresh_med, restart_med = statistics.median(cold["fresh"]), statistics.median(cold["restart"])
 
+    def rss(name):
+        f = f"{OUT}/{name}.rss"
+        return int(open(f).read()) / 1024 if os.path.exists(f) else float("nan")
+
+    peer_cold = cold.get("peer") or [float("nan")]
+    peer_cold_med = statistics.median(peer_cold)
     cpu, mem_gib = machine()
     commit = sh("git", "rev-parse", "--short=12", "HEAD")
     dirty = " (with uncommitted changes)" if sh("git", "status", "--porcelain", "--untracked-files=no") else ""
@@ -95,11 +107,19 @@ def main():
     problems = [n for n, d in [("Mimic token", tok), ("peer HTTP", peer_http), ("peer HTTPS", peer_https),
                                ("ARM read", read), ("ARM write", write)] if d["errors"]]
 
+    def wall(d):
+        return d["wall_s"] or SECS
+
     def cores(d):
-        return f"{d['cpu_s'] / SECS:.2f}" if d["cpu_s"] is not None else "?"
+        return f"{d['cpu_s'] / wall(d):.2f}" if d["cpu_s"] is not None else "?"
 
     def wrk_cores(d):
-        return f"{d['wrk_cpu_s'] / SECS:.2f}" if d["wrk_cpu_s"] is not None else "?"
+        return f"{d['wrk_cpu_s'] / wall(d):.2f}" if d["wrk_cpu_s"] is not None else "?"
+
+    def rest_cores(d):
+        if None in (d["busy_s"], d["cpu_s"], d["wrk_cpu_s"]):
+            return "?"
+        return f"{max(0.0, d['busy_s'] - d['cpu_s'] - d['wrk_cpu_s']) / wall(d):.2f}"
 
     def per_req_cpu(d):
         return f"{d['cpu_s'] / d['requests'] * 1e6:.0f} µs" if d["cpu_s"] else "?"
@@ -113,7 +133,8 @@ def main():
         f"{openssl_v}; Node.js {node_v}; {wrk_v}.",
         f"Load: wrk, {WRK_THREADS} thread(s), {CONC} keep-alive connections (4 per core), {SECS} s per run "
         f"after a 2 s warm-up, on the same machine as the server (loopback). Mimic ran with "
-        f"`MIMIC_LOG=warn` (no per-request log lines).",
+        f"`MIMIC_LOG=warn` (no per-request log lines). Cores busy with other work just before the run: "
+        f"{IDLE_BUSY:.2f}{' (the machine was not idle: the figures are low)' if IDLE_BUSY >= 0.15 else ''}.",
         "",
         "| Measure | Mimic | Reference measured in the same run | Ratio | Target | |",
         "|---|---|---|---|---|---|",
@@ -129,7 +150,7 @@ def main():
         f"**{read['rate']:,.0f} req/s** ({lat(read)}) | none (target is absolute) | | ≥ 20,000/s | "
         f"{verdict(read['rate'] >= TARGET_ARM_READ)} |",
         f"| Authorised ARM write: `PATCH` the group's tags, one durable SQLite commit (WAL, `synchronous=FULL`) each | "
-        f"**{write['rate']:,.0f} req/s** ({lat(write)}) | 4 KiB overwrite + `fdatasync` loop in the same filesystem "
+        f"**{write['rate']:,.0f} req/s** ({lat(write)}) | 4 KiB overwrite + `fsync` loop in the same filesystem "
         f"(one durable commit's floor): {FSYNC:,.0f}/s | {write['rate'] / FSYNC:.0%} of it | none set | |",
         f"| Cold start to ready, fresh data directory (creates store, principals, signing key, CA) | "
         f"**{fresh_med:.0f} ms** median of {len(cold['fresh'])} (min {min(cold['fresh']):.0f}, max {max(cold['fresh']):.0f}) | | | < 200 ms | "
@@ -139,17 +160,18 @@ def main():
         f"{verdict(restart_med < TARGET_COLD_MS)} |",
         "",
         f"Where the {NPROC} cores went during each timed run (server: user+system time from `/proc/PID/stat`; "
-        "wrk: its own user+system time; the rest is the kernel's loopback work, idle time, or other "
-        "processes on the machine):",
+        "wrk: its own user+system time; rest: all other busy time from `/proc/stat`, that is the kernel's "
+        "softirq work for loopback TCP and any other process on the machine; a large rest means "
+        "something else was running and the figures are low):",
         "",
-        "| Run | Server CPU (cores busy) | Server CPU per request | wrk CPU (cores busy) |",
-        "|---|---|---|---|",
+        "| Run | Server CPU (cores busy) | Server CPU per request | wrk CPU (cores busy) | Rest (cores busy) |",
+        "|---|---|---|---|---|",
         f"| Mimic token issuance | {cores(tok)} | {per_req_cpu(tok)} (one RSA-2048 sign alone: "
-        f"{1e6 / OPENSSL_SIGN_1:.0f} µs at openssl's one-core rate of {OPENSSL_SIGN_1:,.0f}/s) | {wrk_cores(tok)} |",
-        f"| Peer token issuance, HTTP | {cores(peer_http)} | {per_req_cpu(peer_http)} | {wrk_cores(peer_http)} |",
-        f"| Peer token issuance, HTTPS | {cores(peer_https)} | {per_req_cpu(peer_https)} | {wrk_cores(peer_https)} |",
-        f"| Mimic ARM read | {cores(read)} | {per_req_cpu(read)} | {wrk_cores(read)} |",
-        f"| Mimic ARM write | {cores(write)} | {per_req_cpu(write)} | {wrk_cores(write)} |",
+        f"{1e6 / OPENSSL_SIGN_1:.0f} µs at openssl's one-core rate of {OPENSSL_SIGN_1:,.0f}/s) | {wrk_cores(tok)} | {rest_cores(tok)} |",
+        f"| Peer token issuance, HTTP | {cores(peer_http)} | {per_req_cpu(peer_http)} | {wrk_cores(peer_http)} | {rest_cores(peer_http)} |",
+        f"| Peer token issuance, HTTPS | {cores(peer_https)} | {per_req_cpu(peer_https)} | {wrk_cores(peer_https)} | {rest_cores(peer_https)} |",
+        f"| Mimic ARM read | {cores(read)} | {per_req_cpu(read)} | {wrk_cores(read)} | {rest_cores(read)} |",
+        f"| Mimic ARM write | {cores(write)} | {per_req_cpu(write)} | {wrk_cores(write)} | {rest_cores(write)} |",
         "",
         f"Mimic issued {tok_per_cpu_s:,.0f} tokens per second of its own CPU time, "
         f"{tok_per_cpu_s / OPENSSL_SIGN_1:.0%} of openssl's one-core signing rate.",

@@ -82,17 +82,38 @@ run_wrk() {
   local name="$1" url="$2"; shift 2
   env "$@" wrk -t"$WRK_THREADS" -c"$CONC" -d"${WARMUP_SECONDS}s" -s "$BENCH/lua/request.lua" "$url" >"$OUT/$name.warmup.txt" 2>&1
   local cpu0=""; [[ -n "${CPU_PID:-}" ]] && cpu0="$(cpu_seconds "$CPU_PID")"
+  local busy0; busy0="$(machine_busy_seconds)"
   # bash's `time` gives wrk's own CPU (user+system seconds): the load generator's share of the cores.
   local TIMEFORMAT='%U %S'
   { time env "$@" wrk -t"$WRK_THREADS" -c"$CONC" -d"${SECONDS_PER_RUN}s" --timeout 5s -s "$BENCH/lua/request.lua" "$url" >"$OUT/$name.txt" 2>&1 ; } 2>"$OUT/$name.wrktime"
+  echo "$busy0 $(machine_busy_seconds)" >"$OUT/$name.busy"   # busy0 wall0 busy1 wall1
   # CPU seconds the server spent in the timed run: tells the server's cost from the client's.
   [[ -n "$cpu0" ]] && python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$cpu0" "$(cpu_seconds "$CPU_PID")" >"$OUT/$name.cpu"
   grep '^BENCH_JSON ' "$OUT/$name.txt" | sed 's/^BENCH_JSON //' >"$OUT/$name.json" || die "wrk gave no result for $name (see $OUT/$name.txt)"
   log "$name: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.0f/s p50 %.2f ms p99 %.2f ms non-2xx %d" % (d["requests"]/(d["duration_us"]/1e6), d["p50_us"]/1000, d["p99_us"]/1000, d["non2xx"]))' "$OUT/$name.json")"
 }
 
+# Resident memory of a process, KiB.
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# CPU seconds all cores have been busy so far (everything but idle and iowait, from /proc/stat).
+# Printed with the wall clock: "BUSY WALL".
+machine_busy_seconds() { python3 -c 'import os, time; f=[int(x) for x in open("/proc/stat").readline().split()[1:]]; print((sum(f[:8]) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK"), time.time())'; }
+# Cores busy between two machine_busy_seconds readings.
+busy_between() { python3 -c 'import sys; b0, w0, b1, w1 = map(float, sys.argv[1:5]); print("%.2f" % ((b1 - b0) / (w1 - w0)))' $1 $2; }
 # CPU seconds (user+system) a process has used so far.
 cpu_seconds() { python3 -c 'import os,sys; f=open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")",1)[1].split(); print((int(f[11])+int(f[12]))/os.sysconf("SC_CLK_TCK"))' "$1"; }
+
+# --- is the machine quiet? ---------------------------------------------------------------------
+# Other work on the machine (a build, a test run) takes cores from both the server and the
+# references. Wait up to 60 s for it to end; the busy figure goes into the results either way.
+busy_cores_now() { local b0; b0="$(machine_busy_seconds)"; sleep 1; busy_between "$b0" "$(machine_busy_seconds)"; }
+IDLE_BUSY="$(busy_cores_now)"
+for _ in $(seq 1 20); do
+  python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 0.15 else 1)' "$IDLE_BUSY" && break
+  log "machine busy before the run ($IDLE_BUSY cores in use by other processes); waiting for it to settle"
+  sleep 2; IDLE_BUSY="$(busy_cores_now)"
+done
+log "cores busy before the run: $IDLE_BUSY"
 
 # --- 1. the machine's RSA-2048 signing rate ----------------------------------------------------
 log "openssl speed -multi $NPROC -seconds 3 rsa2048"
@@ -103,7 +124,7 @@ openssl speed -seconds 2 rsa2048 >"$OUT/openssl-speed-1core.txt" 2>&1
 OPENSSL_SIGN_1="$(awk '/^rsa 2048 bits/ {print $(NF-1)}' "$OUT/openssl-speed-1core.txt" | tail -1)"
 log "openssl: $OPENSSL_SIGN sign/s on $NPROC cores, $OPENSSL_SIGN_1 on one"
 
-# Durable-commit reference: overwrite 4 KiB in a preallocated file + fdatasync (what an SQLite WAL
+# Durable-commit reference: overwrite 4 KiB in a preallocated file + fsync (what an SQLite WAL
 # commit with synchronous=FULL costs at least), in the data directory's filesystem, 2 s.
 FSYNC_RATE="$(python3 - "$WORK" <<'EOF'
 import os, sys, time
@@ -112,12 +133,12 @@ fd = os.open(p, os.O_WRONLY | os.O_CREAT, 0o600)
 os.write(fd, b"\0" * (256 * 4096)); os.fsync(fd)
 n, t0, buf = 0, time.perf_counter(), b"x" * 4096
 while time.perf_counter() - t0 < 2.0:
-    os.pwrite(fd, buf, (n % 256) * 4096); os.fdatasync(fd); n += 1
+    os.pwrite(fd, buf, (n % 256) * 4096); os.fsync(fd); n += 1
 print(f"{n / (time.perf_counter() - t0):.0f}")
 os.close(fd); os.unlink(p)
 EOF
 )"
-log "durable-write reference: $FSYNC_RATE write+fdatasync/s"
+log "durable-write reference: $FSYNC_RATE write+fsync/s"
 
 # --- start Mimic -------------------------------------------------------------------------------
 DATA="$WORK/data"
@@ -128,6 +149,7 @@ MIMIC_LOG=warn "$MIMIC" serve --data-dir "$DATA" --arm 127.0.0.1:0 --login 127.0
 MIMIC_PID=$!
 PIDS+=("$MIMIC_PID")
 wait_for_file "$DATA/endpoints.json" "$MIMIC_PID" 20
+sleep 0.5; rss_kib "$MIMIC_PID" >"$OUT/mimic-idle.rss"
 LOGIN="$(json "$DATA/endpoints.json" login)"
 ARM="$(json "$DATA/endpoints.json" arm)"
 TENANT="$(json "$DATA/bootstrap.json" tenantId)"
@@ -153,6 +175,8 @@ code="$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" -X PATCH "$ARM$RG
 log "token issuance: POST $TOKEN_PATH over HTTPS, $CONC connections, ${SECONDS_PER_RUN}s"
 CPU_PID="$MIMIC_PID" run_wrk mimic-token "$LOGIN" BENCH_METHOD=POST BENCH_PATH="$TOKEN_PATH" BENCH_BODY="$TOKEN_FORM" \
   BENCH_CONTENT_TYPE=application/x-www-form-urlencoded
+
+rss_kib "$MIMIC_PID" >"$OUT/mimic-loaded.rss"
 
 # --- 4. authorised ARM read and write ----------------------------------------------------------
 log "ARM read: GET resource group with a bearer token, $CONC connections, ${SECONDS_PER_RUN}s"
@@ -183,6 +207,7 @@ stop_peer() { kill -TERM "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null |
 
 log "peer oauth2-mock-server $PEER_VERSION over HTTP"
 start_peer peer-http
+sleep 0.5; rss_kib "$PEER_PID" >"$OUT/peer-idle.rss"
 curl -sS --fail -X POST "http://127.0.0.1:$PEER_PORT/token" --data "$PEER_FORM" | grep -q access_token || die "peer gave no token"
 CPU_PID="$PEER_PID" run_wrk peer-token-http "http://127.0.0.1:$PEER_PORT" BENCH_METHOD=POST BENCH_PATH=/token BENCH_BODY="$PEER_FORM" \
   BENCH_CONTENT_TYPE=application/x-www-form-urlencoded
@@ -199,9 +224,9 @@ CPU_PID="$PEER_PID" run_wrk peer-token-https "https://127.0.0.1:$PEER_PORT" BENC
 stop_peer
 
 # --- 5. cold start to ready --------------------------------------------------------------------
-log "cold start: $COLD_RUNS fresh and $COLD_RUNS restarts"
-python3 "$BENCH/coldstart.py" "$MIMIC" "$WORK/cold" "$COLD_RUNS" >"$OUT/coldstart.json"
+log "cold start: $COLD_RUNS fresh, $COLD_RUNS restarts, $COLD_RUNS starts of the peer"
+python3 "$BENCH/coldstart.py" "$MIMIC" "$WORK/cold" "$COLD_RUNS" "$PEER_CLI" >"$OUT/coldstart.json"
 
 # --- results -----------------------------------------------------------------------------------
-export OUT ROOT NPROC CONC WRK_THREADS SECONDS_PER_RUN OPENSSL_SIGN OPENSSL_SIGN_1 FSYNC_RATE PEER_VERSION
+export IDLE_BUSY OUT ROOT NPROC CONC WRK_THREADS SECONDS_PER_RUN OPENSSL_SIGN OPENSSL_SIGN_1 FSYNC_RATE PEER_VERSION
 python3 "$BENCH/report.py"

@@ -93,6 +93,9 @@ pub fn ensure(store: &Store, data_dir: &Path, tenant: Option<Uuid>, subscription
         tx.put_directory_object(&DirectoryObject::User(admin.clone()))?;
         tx.put_directory_object(&DirectoryObject::Application(app.clone()))?;
         tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp.clone()))?;
+        // Both run the directory too: Global Administrator (Graph's authorization, graph/roles.rs).
+        crate::graph::roles::assign(tx, tenant_id, admin.id, directory::GLOBAL_ADMINISTRATOR)?;
+        crate::graph::roles::assign(tx, tenant_id, sp.id, directory::GLOBAL_ADMINISTRATOR)?;
         tx.put_meta("bootstrap.subscription", &subscription_id.to_string())?;
         tx.put_meta(BOOTSTRAPPED, &tenant_id.to_string())
     })?;

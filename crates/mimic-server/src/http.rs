@@ -48,3 +48,12 @@ pub async fn request_context(surface: &'static str, mut req: Request, next: Next
     });
     res
 }
+
+/// A listener whose surface is not part of this build: it answers every request with a clear
+/// error instead of pretending.
+pub fn not_built_router(surface: &'static str) -> axum::Router {
+    use axum::response::IntoResponse;
+    axum::Router::new().fallback(move || async move {
+        (axum::http::StatusCode::NOT_IMPLEMENTED, format!("The Mimic {surface} surface is not available in this version.\n")).into_response()
+    })
+}

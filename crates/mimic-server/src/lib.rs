@@ -10,6 +10,7 @@ pub mod http;
 pub mod imds;
 pub mod keys;
 pub mod login;
+pub mod proxy;
 pub mod serve;
 pub mod state;
 pub mod tls;

@@ -13,7 +13,7 @@ use axum_server::Handle;
 use mimic_store::Store;
 use uuid::Uuid;
 
-use crate::state::{AppState, Endpoints, VerifiedTokens};
+use crate::state::{AppState, Endpoints};
 
 /// Listener addresses (`host:port`, port 0 picks a free port).
 #[derive(Debug, Clone)]
@@ -70,7 +70,8 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     }
     let keys = crate::keys::KeyRing::load_or_create(&store)?;
     let ca = crate::tls::LocalCa::load_or_create(&cfg.data_dir)?;
-    let tls = RustlsConfig::from_config(ca.server_config()?);
+    let tls_config = ca.server_config()?;
+    let tls = RustlsConfig::from_config(tls_config.clone());
 
     let l = &cfg.listeners;
     let (arm, login, graph, portal, imds, proxy) = (bind(&l.arm)?, bind(&l.login)?, bind(&l.graph)?, bind(&l.portal)?, bind(&l.imds)?, bind(&l.proxy)?);
@@ -90,9 +91,9 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         endpoints: endpoints.clone(),
         default_tenant: tenant,
         default_subscription: subscription,
-        verified: VerifiedTokens::default(),
-        imds_tokens: crate::imds::TokenCache::default(),
-        imds: crate::imds::ImdsRegistry::new(handle.clone(), imds_host),
+        verified: Default::default(),
+        imds_tokens: Default::default(),
+        imds: Arc::new(crate::imds::ImdsRegistry::new(handle.clone(), imds_host)),
     });
 
     let mut tasks = tokio::task::JoinSet::new();
@@ -100,17 +101,18 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         (arm, crate::arm::router(state.clone())),
         (login, crate::login::router(state.clone())),
         (graph, crate::graph::router(state.clone())),
-        (portal, crate::graph::not_built_router("portal")),
+        (portal, crate::http::not_built_router("portal")),
     ];
     for (listener, app) in https {
         let server = axum_server::from_tcp_rustls(listener, tls.clone()).handle(handle.clone());
         tasks.spawn(async move { server.serve(app.into_make_service()).await });
     }
-    let http: [(TcpListener, Router); 2] = [(imds, crate::imds::router(state.clone())), (proxy, crate::graph::not_built_router("proxy"))];
-    for (listener, app) in http {
-        let server = axum_server::from_tcp(listener).handle(handle.clone());
-        tasks.spawn(async move { server.serve(app.into_make_service()).await });
-    }
+    let imds_server = axum_server::from_tcp(imds).handle(handle.clone());
+    let imds_app: Router = crate::imds::router(state.clone());
+    tasks.spawn(async move { imds_server.serve(imds_app.into_make_service()).await });
+    let proxy_task = crate::proxy::Proxy::new(&state, tls_config.clone());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tasks.spawn(async move { proxy_task.run(proxy, stop_rx).await });
 
     crate::tls::write_private(&cfg.data_dir.join("endpoints.json"), serde_json::to_string_pretty(&endpoints)?.as_bytes())?;
     tracing::info!(arm = %endpoints.arm, login = %endpoints.login, graph = %endpoints.graph, imds = %endpoints.imds, data_dir = %cfg.data_dir.display(), "mimic is ready");
@@ -120,6 +122,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         shutdown_signal().await;
         tracing::info!("shutting down: draining in-flight requests");
         shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
+        let _ = stop_tx.send(true);
     });
     while let Some(r) = tasks.join_next().await {
         r??;

@@ -22,17 +22,20 @@ pub struct Endpoints {
     pub proxy: String,
 }
 
+/// Shared by every surface. Cheap to clone: the proxy serves the same Mimic under Azure's host
+/// names with a clone whose `endpoints` name those hosts.
+#[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub keys: KeyRing,
     pub endpoints: Endpoints,
     pub default_tenant: Uuid,
     pub default_subscription: Uuid,
-    pub verified: VerifiedTokens,
+    pub verified: Arc<VerifiedTokens>,
     /// Managed-identity tokens IMDS has handed out, per identity and resource.
-    pub imds_tokens: crate::imds::TokenCache,
+    pub imds_tokens: Arc<crate::imds::TokenCache>,
     /// Per-VM IMDS listeners.
-    pub imds: crate::imds::ImdsRegistry,
+    pub imds: Arc<crate::imds::ImdsRegistry>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -54,6 +57,20 @@ impl VerifiedTokens {
             m.clear();
         }
         m.insert(token.into(), claims);
+    }
+}
+
+impl Endpoints {
+    /// Azure's public host names, as the proxy serves them (issue 9).
+    pub fn azure(local: &Endpoints) -> Endpoints {
+        Endpoints {
+            arm: "https://management.azure.com".into(),
+            login: "https://login.microsoftonline.com".into(),
+            graph: "https://graph.microsoft.com".into(),
+            portal: local.portal.clone(),
+            imds: local.imds.clone(),
+            proxy: local.proxy.clone(),
+        }
     }
 }
 

@@ -2,5 +2,7 @@
 //! back; nothing else in Mimic defines a wire format.
 
 pub mod arm;
+pub mod compute;
 pub mod graph;
+pub mod msi;
 pub mod oauth;

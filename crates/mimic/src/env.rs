@@ -1,10 +1,16 @@
-//! `mimic env`: the variables and the one-time az setup that point clients at a running Mimic,
-//! read from the data directory the server writes (`endpoints.json`, `bootstrap.json`, `ca.pem`).
+//! `mimic env`: what a shell needs to use a running Mimic, read from the data directory the
+//! server writes (`endpoints.json`, `bootstrap.json`, `ca.pem`).
+//!
+//! The default is the zero-configuration form: clients keep Azure's public host names and reach
+//! Mimic through its proxy (`HTTPS_PROXY`), trusting Mimic's CA; the bootstrap service principal
+//! is exported for credential chains. `--direct` prints the custom-cloud form instead, where
+//! clients are pointed at Mimic's own addresses.
 
 use std::path::Path;
 
-use anyhow::Context;
 use serde_json::Value;
+
+use crate::client::Server;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Shell {
@@ -13,45 +19,36 @@ pub enum Shell {
     Fish,
 }
 
-fn read_json(path: &Path) -> anyhow::Result<Value> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {} (is `mimic serve` running with this --data-dir?)", path.display()))?;
-    Ok(serde_json::from_str(&text)?)
-}
-
-pub fn print(data_dir: &Path, shell: Shell, json: bool) -> anyhow::Result<()> {
-    let endpoints = read_json(&data_dir.join("endpoints.json"))?;
-    let boot = read_json(&data_dir.join("bootstrap.json")).ok();
-    let ca = std::fs::canonicalize(data_dir.join("ca.pem")).context("ca.pem is missing from the data directory")?;
-    let ca = ca.display().to_string();
-    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-    let arm = s(&endpoints, "arm");
-    let login = s(&endpoints, "login");
+pub fn print(data_dir: &Path, shell: Shell, json: bool, direct: bool) -> anyhow::Result<()> {
+    let server = Server::open(data_dir)?;
+    let ca = server.ca_path.display().to_string();
+    let arm = server.endpoint("arm");
     let mut vars: Vec<(&str, String)> = vec![
         ("REQUESTS_CA_BUNDLE", ca.clone()),
         ("SSL_CERT_FILE", ca.clone()),
         ("NODE_EXTRA_CA_CERTS", ca.clone()),
-        ("AZURE_CORE_INSTANCE_DISCOVERY", "false".into()),
-        ("AZURE_AUTHORITY_HOST", login.clone()),
-        ("AZURE_POD_IDENTITY_AUTHORITY_HOST", s(&endpoints, "imds")),
-        ("MIMIC_ARM_URL", arm.clone()),
-        ("MIMIC_GRAPH_URL", s(&endpoints, "graph")),
     ];
-    if let Some(b) = &boot {
-        vars.push(("AZURE_TENANT_ID", s(b, "tenantId")));
-        vars.push(("AZURE_SUBSCRIPTION_ID", s(b, "subscriptionId")));
-        let sp = b.get("servicePrincipal").cloned().unwrap_or_default();
-        vars.push(("AZURE_CLIENT_ID", s(&sp, "clientId")));
-        vars.push(("AZURE_CLIENT_SECRET", s(&sp, "clientSecret")));
+    if direct {
+        vars.push(("AZURE_CORE_INSTANCE_DISCOVERY", "false".into()));
+        vars.push(("AZURE_AUTHORITY_HOST", server.endpoint("login")));
+    } else {
+        let proxy = server.endpoint("proxy");
+        vars.push(("HTTPS_PROXY", proxy.clone()));
+        vars.push(("https_proxy", proxy));
+        vars.push(("NO_PROXY", "127.0.0.1,localhost".into()));
+        vars.push(("no_proxy", "127.0.0.1,localhost".into()));
     }
+    vars.push(("MIMIC_ARM_URL", arm.clone()));
+    vars.push(("MIMIC_LOGIN_URL", server.endpoint("login")));
+    vars.push(("MIMIC_GRAPH_URL", server.endpoint("graph")));
+    vars.push(("AZURE_TENANT_ID", server.boot(&["tenantId"])));
+    vars.push(("AZURE_SUBSCRIPTION_ID", server.boot(&["subscriptionId"])));
+    vars.push(("AZURE_CLIENT_ID", server.boot(&["servicePrincipal", "clientId"])));
+    vars.push(("AZURE_CLIENT_SECRET", server.boot(&["servicePrincipal", "clientSecret"])));
     let az_setup = format!("az cloud register --name Mimic --endpoint-resource-manager {arm}/ && az cloud set --name Mimic");
     if json {
-        let mut m = serde_json::Map::new();
-        for (k, v) in &vars {
-            m.insert(k.to_string(), v.clone().into());
-        }
-        let out = serde_json::json!({"variables": m, "azSetup": az_setup});
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        let m: serde_json::Map<String, Value> = vars.iter().map(|(k, v)| (k.to_string(), v.clone().into())).collect();
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"variables": m, "azSetup": az_setup}))?);
         return Ok(());
     }
     let quote = |v: &str| format!("'{}'", v.replace('\'', r"'\''"));
@@ -62,7 +59,12 @@ pub fn print(data_dir: &Path, shell: Shell, json: bool) -> anyhow::Result<()> {
             Shell::Pwsh => println!("$env:{k} = \"{}\"", v.replace('"', "`\"")),
         }
     }
-    println!("# once per az configuration directory:");
-    println!("# {az_setup}");
+    if direct {
+        println!("# once per az configuration directory, to use Mimic's own addresses:");
+        println!("# {az_setup}");
+    } else {
+        println!("# az, azure-identity and the SDKs now reach Mimic under Azure's own host names. Without the proxy:");
+        println!("# {az_setup}");
+    }
     Ok(())
 }

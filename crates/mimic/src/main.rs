@@ -2,6 +2,7 @@
 
 mod client;
 mod env;
+mod netns;
 mod vm;
 
 use std::path::PathBuf;
@@ -65,6 +66,9 @@ enum Command {
         dir: DataDir,
         #[arg(long, value_enum, default_value = "bash")]
         shell: env::Shell,
+        /// Point clients at Mimic's own addresses (a registered custom cloud) instead of its proxy.
+        #[arg(long)]
+        direct: bool,
         /// `json` prints the settings as a JSON object.
         #[arg(long, short = 'o', value_enum)]
         output: Option<Output>,
@@ -136,7 +140,7 @@ fn main() {
             };
             tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
         }
-        Command::Env { dir, shell, output } => env::print(&dir.data_dir, shell, output == Some(Output::Json)),
+        Command::Env { dir, shell, direct, output } => env::print(&dir.data_dir, shell, output == Some(Output::Json), direct),
         Command::Vm { command: VmCommand::Run { dir, vm, subscription, command } } => match vm::run(&dir.data_dir, &vm, subscription.as_deref(), &command) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),

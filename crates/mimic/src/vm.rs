@@ -25,6 +25,8 @@ pub struct Placement {
     pub vm_id: String,
     pub imds: String,
     pub vars: Vec<(&'static str, String)>,
+    /// Mimic's listeners (`endpoints.json`), which a namespace must relay to.
+    pub listeners: Vec<std::net::SocketAddr>,
 }
 
 /// Resolves `RG/NAME` in the bootstrap subscription (or `subscription`) to its IMDS address.
@@ -49,7 +51,11 @@ pub fn place(data_dir: &Path, vm: &str, subscription: Option<&str>) -> anyhow::R
         ("MIMIC_VM_ID", body["vmId"].as_str().unwrap_or(&vm_id).to_string()),
         ("MIMIC_ARM_URL", server.endpoint("arm")),
     ];
-    Ok(Placement { vm_id, imds, vars })
+    let listeners = ["arm", "login", "graph", "portal", "imds", "proxy"]
+        .iter()
+        .filter_map(|n| server.endpoint(n).split("://").nth(1).and_then(|a| a.parse().ok()))
+        .collect();
+    Ok(Placement { vm_id, imds, vars, listeners })
 }
 
 pub fn run(data_dir: &Path, vm: &str, subscription: Option<&str>, command: &[String]) -> anyhow::Result<i32> {
@@ -60,10 +66,23 @@ pub fn run(data_dir: &Path, vm: &str, subscription: Option<&str>, command: &[Str
     for v in STRIPPED {
         cmd.env_remove(v);
     }
+    let namespaced = crate::netns::available();
     for (k, v) in &p.vars {
+        // In a namespace the workload finds IMDS where Azure puts it; no redirect needed.
+        if namespaced && *k == "AZURE_POD_IDENTITY_AUTHORITY_HOST" {
+            continue;
+        }
         cmd.env(k, v);
     }
-    let status = cmd.status().with_context(|| format!("cannot run {program}"))?;
+    let mut child = if namespaced {
+        let imds: std::net::SocketAddr = p.imds.trim_start_matches("http://").parse().context("bad IMDS address")?;
+        let mut relays: Vec<(std::net::SocketAddr, std::net::SocketAddr)> = vec![(([169, 254, 169, 254], 80).into(), imds)];
+        relays.extend(p.listeners.iter().map(|a| (*a, *a)));
+        crate::netns::spawn(cmd, relays)?
+    } else {
+        cmd.spawn().with_context(|| format!("cannot run {program}"))?
+    };
+    let status = child.wait()?;
     Ok(status.code().unwrap_or(1))
 }
 

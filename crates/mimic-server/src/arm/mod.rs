@@ -4,10 +4,12 @@
 
 mod api_versions;
 mod authorization;
+mod compute;
 mod ctx;
 mod error;
 mod metadata;
 mod mimic;
+mod msi;
 mod operations;
 mod providers;
 mod resource_groups;
@@ -120,8 +122,16 @@ fn dispatch(ctx: &Ctx, route: Route) -> ArmResult<Response> {
             v::check(&ctx.api_version, v::PERMISSIONS)?;
             authorization::permissions(ctx, &scope)
         }
+        // Typed resource types before the generic handler (DESIGN.md §5).
+        Route::ResourceCollection { parent, namespace, resource_type } if compute::is_vm_collection(&namespace, &resource_type) => compute::list(ctx, &parent),
+        Route::ResourceCollection { parent, namespace, resource_type } if msi::is_user_assigned_collection(&namespace, &resource_type) => msi::list(ctx, &parent),
         Route::ResourceCollection { parent, namespace, resource_type } => resources::list_collection(ctx, &parent, &namespace, &resource_type),
+        Route::Resource { id } if compute::is_vm(&id) => compute::handle(ctx, &id),
+        Route::Resource { id } if compute::is_operation(&id) => compute::operation(ctx, &id),
+        Route::Resource { id } if msi::is_user_assigned(&id) => msi::handle(ctx, &id),
+        Route::Resource { id } if msi::system_identity_scope(&id).is_some() => msi::system_assigned_by_scope(ctx, &msi::system_identity_scope(&id).unwrap_or(id)),
         Route::Resource { id } => resources::handle(ctx, &id),
+        Route::ResourceAction { id, action } if compute::is_vm_action(&id, &action) => compute::action(ctx, &id, &action),
         Route::ResourceAction { id, action } => resources::action(ctx, &id, &action),
     }
 }

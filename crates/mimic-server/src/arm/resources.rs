@@ -66,8 +66,10 @@ pub fn render(r: &Resource) -> GenericResource {
     }
 }
 
-/// Deletes what lives under a key prefix: resources and role assignments.
+/// Deletes what lives under a key prefix: resources and role assignments, and (for a resource
+/// group) the service principals of the managed identities in it.
 pub fn delete_contents(_ctx: &Ctx, tx: &mut dyn Tx, key: &str) -> ArmResult<()> {
+    super::msi::delete_principals_under(tx, key)?;
     tx.delete_resources_under(key)?;
     tx.delete_role_assignments_under(key)?;
     Ok(())

@@ -18,6 +18,16 @@ use super::odata::{self, Options};
 use crate::authn::Caller;
 use crate::state::SharedState;
 
+/// What a collection holds: its entity type (for `$filter`/`$select`), a full sample object
+/// (which properties are collections), its entity-set name in `@odata.context`, and whether
+/// objects keep `@odata.type` (mixed `directoryObject` collections).
+pub struct Spec {
+    pub et: odata::EntityType,
+    pub sample: &'static Map<String, Value>,
+    pub set: &'static str,
+    pub keep_type: bool,
+}
+
 pub const JSON_CONTENT_TYPE: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 pub struct Ctx {
@@ -174,7 +184,13 @@ impl Ctx {
     /// `ty` is the collection's entity type; objects keep `@odata.type` when it is
     /// `directoryObject`.
     pub fn collection(&self, ty: Kind, items: Vec<(Kind, Map<String, Value>)>) -> GraphResult<Response> {
-        let (matched, selected) = self.filtered(ty, items)?;
+        let spec = Spec { et: ty.entity_type(), sample: ty.sample(), set: ty.entity_set(), keep_type: ty == Kind::DirectoryObject };
+        self.collection_with(&spec, items)
+    }
+
+    /// A collection of another entity type (role definitions, role assignments, ...).
+    pub fn collection_with(&self, spec: &Spec, items: Vec<(Kind, Map<String, Value>)>) -> GraphResult<Response> {
+        let (matched, selected) = self.filtered(spec, items)?;
         let total = matched.len();
         let page = self.options.page_size()?;
         let start = match &self.options.skiptoken {
@@ -182,24 +198,15 @@ impl Ctx {
             None => 0,
         };
         let end = (start + page).min(total);
-        let keep_type = ty == Kind::DirectoryObject;
         let value: Vec<Value> = matched
             .into_iter()
             .skip(start)
             .take(end.saturating_sub(start))
-            .map(|(k, m)| {
-                let proj = match (&selected, k) {
-                    (Some(s), _) => odata::project(m, Some(s), keep_type),
-                    (None, Kind::User) => odata::project(m, Some(&default_user()), keep_type),
-                    (None, _) => odata::project(m, None, keep_type),
-                };
-                Value::Object(proj)
-            })
+            .map(|(k, m)| Value::Object(self.shape(k, m, selected.as_deref(), spec.keep_type)))
             .collect();
-        let set = ty.entity_set();
         let fragment = match &selected {
-            Some(s) => format!("{set}({})", s.join(",")),
-            None => set.to_string(),
+            Some(s) => format!("{}({})", spec.set, s.join(",")),
+            None => spec.set.to_string(),
         };
         let mut out = Map::new();
         out.insert("@odata.context".into(), Value::String(self.context_url(&fragment)));
@@ -213,6 +220,15 @@ impl Ctx {
         Ok(self.respond(StatusCode::OK, Value::Object(out)))
     }
 
+    /// `$select` (or the default property set) applied to one object of a collection.
+    pub fn shape(&self, kind: Kind, m: Map<String, Value>, selected: Option<&[String]>, keep_type: bool) -> Map<String, Value> {
+        match (selected, kind) {
+            (Some(s), _) => odata::project(m, Some(s), keep_type),
+            (None, Kind::User) => odata::project(m, Some(&default_user()), keep_type),
+            (None, _) => odata::project(m, None, keep_type),
+        }
+    }
+
     /// `GET .../$count`: the number of matching objects as text.
     pub fn raw_count(&self, ty: Kind, items: Vec<(Kind, Map<String, Value>)>) -> GraphResult<Response> {
         if !self.options.eventual {
@@ -221,17 +237,21 @@ impl Ctx {
                 "Raw count (/$count) is not supported because the 'ConsistencyLevel:eventual' header is missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information",
             ));
         }
-        let (matched, _) = self.filtered(ty, items)?;
+        let spec = Spec { et: ty.entity_type(), sample: ty.sample(), set: ty.entity_set(), keep_type: false };
+        let (matched, _) = self.filtered(&spec, items)?;
         let mut res = (StatusCode::OK, matched.len().to_string()).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         Ok(res)
     }
 
     #[allow(clippy::type_complexity)]
-    fn filtered(&self, ty: Kind, items: Vec<(Kind, Map<String, Value>)>) -> GraphResult<(Vec<(Kind, Map<String, Value>)>, Option<Vec<String>>)> {
-        let et = ty.entity_type();
-        self.options.check_count()?;
-        let selected = self.options.selected(&et)?;
+    fn filtered(&self, spec: &Spec, items: Vec<(Kind, Map<String, Value>)>) -> GraphResult<(Vec<(Kind, Map<String, Value>)>, Option<Vec<String>>)> {
+        let et = &spec.et;
+        if self.options.count && !self.options.eventual {
+            // microsoftgraph/microsoft-graph-docs#15067
+            return Err(GraphError::bad_request("$count is not currently supported."));
+        }
+        let selected = self.options.selected(et)?;
         if self.options.expand.is_some() {
             return Err(GraphError::unsupported_query("Unsupported Query."));
         }
@@ -239,13 +259,13 @@ impl Ctx {
         let filter = match &self.options.filter {
             Some(f) => {
                 let e = odata::parse_filter(f)?;
-                odata::validate(&e, &et, self.options.advanced(), ty.sample())?;
+                odata::validate(&e, et, self.options.advanced(), spec.sample)?;
                 Some(e)
             }
             None => None,
         };
         let order = match &self.options.orderby {
-            Some(o) => Some(odata::parse_orderby(o, &et)?),
+            Some(o) => Some(odata::parse_orderby(o, et)?),
             None => None,
         };
         let mut matched: Vec<(Kind, Map<String, Value>)> = items

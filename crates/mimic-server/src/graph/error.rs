@@ -128,7 +128,7 @@ impl GraphError {
             AuthError::Missing => "Access token is empty.",
             AuthError::BadScheme => "Access token validation failure. Invalid authentication scheme.",
             AuthError::Expired { .. } => "Lifetime validation failed, the token is expired.",
-            AuthError::WrongAudience => "Access token validation failure. Invalid audience.",
+            AuthError::WrongAudience(_) => "Access token validation failure. Invalid audience.",
             AuthError::WrongIssuer | AuthError::WrongTenant => "Access token validation failure. Invalid issuer.",
             AuthError::Invalid(_) => "Access token validation failure.",
         };

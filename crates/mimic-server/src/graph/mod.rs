@@ -79,14 +79,12 @@ async fn handle(State(state): State<SharedState>, Extension(rid): Extension<Requ
         .unwrap_or_else(|| request_id.clone());
     let mut res = match prepare(state, method, &uri, headers, body) {
         Ok(ctx) => {
-            let ctx = std::sync::Arc::new(ctx);
             // Reads take microseconds on the async workers; writes wait for an fsync (and
             // user creation for argon2), so they go to the blocking pool.
             let result = if ctx.method == Method::GET || ctx.method == Method::HEAD {
                 dispatch(&ctx)
             } else {
-                let c = ctx.clone();
-                tokio::task::spawn_blocking(move || dispatch(&c)).await.unwrap_or_else(|e| Err(GraphError::internal(e)))
+                tokio::task::spawn_blocking(move || dispatch(&ctx)).await.unwrap_or_else(|e| Err(GraphError::internal(e)))
             };
             result.unwrap_or_else(|e| e.render(&request_id, &client_request_id))
         }

@@ -581,14 +581,6 @@ impl Options {
         Ok(Some(out))
     }
 
-    pub fn check_count(&self) -> GraphResult<()> {
-        if self.count && !self.eventual {
-            // microsoftgraph/microsoft-graph-docs#15067
-            return Err(GraphError::bad_request("$count is not currently supported."));
-        }
-        Ok(())
-    }
-
     pub fn check_search(&self) -> GraphResult<Option<Vec<(String, String)>>> {
         let Some(s) = &self.search else { return Ok(None) };
         if !self.eventual {

@@ -1,0 +1,705 @@
+//! Microsoft.Compute/virtualMachines: PUT (create/replace) and PATCH as long-running operations
+//! with Compute's `Azure-AsyncOperation` header, GET (with `$expand=instanceView`), DELETE, list
+//! by resource group and subscription, and the power actions clients call (start, powerOff,
+//! deallocate, restart) as state changes. The `identity` block follows
+//! `mimic_domain::identity`; its system-assigned identity is a service principal in the
+//! directory, created and deleted in the same transaction as the VM write.
+//!
+//! Where things are stored (IMDS reads them, issue 5):
+//! * the VM is a [`Resource`] of type `Microsoft.Compute/virtualMachines`; its `identity` is
+//!   ARM's 2018-06-01+ identity object (`VmIdentity::to_stored`): `principalId` is the
+//!   system-assigned service principal's object id (its `appId` is the client id IMDS puts in
+//!   tokens: `Tx::directory_object(tenantId, principalId)`), and `userAssignedIdentities` maps
+//!   each attached identity's id to its `principalId`/`clientId`;
+//! * `properties` is what the client sent minus secrets (`osProfile.adminPassword`,
+//!   `osProfile.customData` are neither stored nor echoed) plus `vmId` and `timeCreated`;
+//! * the power state is a store document of kind [`POWER_DOC`] keyed by the VM's key.
+//!
+//! Sources: compute.json (2017-12-01, 2018-06-01, 2021-03-01) for paths, statuses and shapes;
+//! FACTS.md §1/§1b for identity rules and errors, §3 for LROs; clients/identity-libraries.md §6
+//! (SDKs accept only 200/201 for the first response of PUT/PATCH).
+
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{SecondsFormat, Utc};
+use mimic_domain::directory::{self, DirectoryObject};
+use mimic_domain::identity::{self, ApiShape, IdentityError, IdentityRequest, SystemIdentity, UserIdentity, VmIdentity, USER_ASSIGNED_IDENTITY_TYPE};
+use mimic_domain::resource::Resource;
+use mimic_domain::resource_id::{self, ResourceId};
+use mimic_store::{ResourceFilter, Tx};
+use mimic_wire::arm::Page;
+use mimic_wire::compute as wire;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::ctx::{json_response, Ctx};
+use super::error::{ArmError, ArmResult};
+use super::{resource_groups, resources};
+
+pub const VM_TYPE: &str = "Microsoft.Compute/virtualMachines";
+/// Store document kind holding a VM's power state, keyed by the VM's key.
+pub const POWER_DOC: &str = "compute.vm.power";
+/// The action linked authorization checks on each user-assigned identity being attached.
+pub const ASSIGN_ACTION: &str = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action";
+const NIC_TYPE: &str = "Microsoft.Network/networkInterfaces";
+/// Same kind and shape as `operations::record_done`, so one store holds every operation.
+const OPERATION_DOC: &str = "operation";
+const OPERATION_KEEP_SECS: i64 = 24 * 3600;
+
+fn eq(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}`
+pub fn is_vm(id: &ResourceId) -> bool {
+    id.resource_group.is_some()
+        && id.namespace.as_deref().is_some_and(|n| eq(n, "Microsoft.Compute"))
+        && id.types.len() == 1
+        && eq(&id.types[0].0, "virtualMachines")
+}
+
+pub fn is_vm_collection(namespace: &str, resource_type: &str) -> bool {
+    eq(namespace, "Microsoft.Compute") && eq(resource_type, "virtualMachines")
+}
+
+/// `/subscriptions/{s}/providers/Microsoft.Compute/locations/{loc}/operations/{id}`
+pub fn is_operation(id: &ResourceId) -> bool {
+    id.resource_group.is_none()
+        && id.namespace.as_deref().is_some_and(|n| eq(n, "Microsoft.Compute"))
+        && id.types.len() == 2
+        && eq(&id.types[0].0, "locations")
+        && eq(&id.types[1].0, "operations")
+}
+
+/// The actions this module serves on a VM (`POST {vm}/{action}`, `GET {vm}/instanceView`).
+pub fn is_vm_action(id: &ResourceId, action: &str) -> bool {
+    is_vm(id) && ["start", "powerOff", "deallocate", "restart", "instanceView"].iter().any(|a| eq(a, action))
+}
+
+fn identity_error(e: IdentityError) -> ArmError {
+    match &e {
+        IdentityError::InvalidContent(detail) => ArmError::invalid_request_content(detail),
+        IdentityError::InvalidParameter { message, target } => ArmError::bad_request("InvalidParameter", message.clone()).with_target(target),
+        IdentityError::MissingIdentityIds(_) => ArmError::bad_request(e.code(), e.to_string()),
+    }
+}
+
+fn not_found(id: &ResourceId) -> ArmError {
+    ArmError::resource_not_found(VM_TYPE, id.name().unwrap_or_default(), id.resource_group.as_deref().unwrap_or_default())
+}
+
+fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+// ---- requests -------------------------------------------------------------------------------
+
+/// `GET|PUT|PATCH|DELETE .../virtualMachines/{vm}`
+pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
+    let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
+    resources::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
+    let scope = id.render();
+    let rg = id.resource_group.clone().unwrap_or_default();
+    match ctx.method {
+        Method::GET => {
+            ctx.authorize(&format!("{VM_TYPE}/read"), &scope)?;
+            resource_groups::load(ctx, &sub.id.to_string(), &rg)?;
+            let key = resource_id::key(&scope);
+            let (r, power) = ctx.state.store.read(|tx| {
+                let r = tx.resource(&key)?;
+                let p = match &r {
+                    Some(_) => power_state(tx, &key)?,
+                    None => String::new(),
+                };
+                Ok::<_, ArmError>((r, p))
+            })?;
+            let r = r.ok_or_else(|| not_found(id))?;
+            let expand = ctx.q("$expand").is_some_and(|e| e.split(',').any(|x| eq(x.trim(), "instanceView")));
+            let view = expand.then(|| instance_view(&r, &power));
+            Ok(json_response(StatusCode::OK, &render(ctx, &r, "Succeeded", view)))
+        }
+        Method::PUT | Method::PATCH => write(ctx, id, &scope, sub.tenant_id),
+        Method::DELETE => delete(ctx, id, &scope, &sub.id.to_string()),
+        _ => Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path)),
+    }
+}
+
+/// The members of a VM body, read leniently as ARM does (unknown members are kept).
+struct VmBody {
+    location: Option<String>,
+    tags: Option<Option<Map<String, Value>>>,
+    properties: Option<Map<String, Value>>,
+    identity: Option<IdentityRequest>,
+    extra: Map<String, Value>,
+}
+
+fn parse_body(ctx: &Ctx) -> ArmResult<VmBody> {
+    let body: Value = ctx.json()?;
+    let Value::Object(mut body) = body else {
+        return Err(ArmError::invalid_request_content("Unexpected character encountered while parsing value. Path ''"));
+    };
+    let shape = ApiShape::for_api_version(&ctx.api_version);
+    let identity = identity::parse_request(body.get("identity"), shape).map_err(identity_error)?;
+    let location = match body.remove("location") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(l)) => Some(l),
+        Some(other) => return Err(ArmError::invalid_request_content(&format!("Error converting value {other} to type 'System.String'. Path 'location'"))),
+    };
+    let tags = match body.remove("tags") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::Object(t)) => Some(Some(t)),
+        Some(_) => return Err(ArmError::invalid_request_content("Error converting value to type 'Dictionary`2'. Path 'tags'")),
+    };
+    let properties = match body.remove("properties") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(p)) => Some(p),
+        Some(_) => return Err(ArmError::invalid_request_content("Error converting value to type 'VirtualMachineProperties'. Path 'properties'")),
+    };
+    let mut extra = Map::new();
+    for k in ["plan", "zones", "extendedLocation"] {
+        if let Some(v) = body.remove(k) {
+            extra.insert(k.to_string(), v);
+        }
+    }
+    Ok(VmBody { location, tags, properties, identity, extra })
+}
+
+/// Drops what the client may not set (read-only members) and what is never stored (secrets).
+fn clean_properties(p: &mut Map<String, Value>) {
+    for k in ["provisioningState", "instanceView", "vmId", "timeCreated"] {
+        p.remove(k);
+    }
+    if let Some(Value::Object(os)) = p.get_mut("osProfile") {
+        os.remove("adminPassword");
+        os.remove("customData");
+    }
+}
+
+/// RFC 7386 merge of a PATCH's `properties` into the stored ones.
+fn merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+/// PUT (create or replace) and PATCH: one transaction does every check, the directory changes
+/// and the write; any failure leaves everything as it was.
+fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Response> {
+    let put = ctx.method == Method::PUT;
+    ctx.authorize(&format!("{VM_TYPE}/write"), scope)?;
+    let body = parse_body(ctx)?;
+    let location = match (&body.location, put) {
+        (Some(l), _) => Some(resources::normalize_location(l).map_err(|_| {
+            ArmError::bad_request("LocationNotAvailableForResourceType", format!("The provided location '{l}' is not available for resource type '{VM_TYPE}'."))
+        })?),
+        (None, true) => return Err(ArmError::bad_request("LocationRequired", "The location property is required for this definition.")),
+        (None, false) => None,
+    };
+    let sub = id.subscription.clone().unwrap_or_default();
+    let rg = id.resource_group.clone().unwrap_or_default();
+    let key = resource_id::key(scope);
+    let method = if put { identity::Method::Put } else { identity::Method::Patch };
+    let now = Utc::now();
+    let op = Uuid::new_v4().to_string();
+    let (r, created) = ctx.state.store.write(|tx| {
+        if tx.resource(&resource_id::key(&resource_id::resource_group_id(&sub, &rg)))?.is_none() {
+            return Err(ArmError::resource_group_not_found(&rg));
+        }
+        let existing = tx.resource(&key)?;
+        if !put && existing.is_none() {
+            return Err(not_found(id));
+        }
+        let vm_id = existing.as_ref().map(|e| e.id.clone()).unwrap_or_else(|| scope.to_string());
+        let vm_name = existing.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| id.name().unwrap_or_default().to_string());
+        if let (Some(e), Some(l)) = (&existing, &location) {
+            if e.location.as_deref() != Some(l.as_str()) {
+                return Err(ArmError::new(
+                    StatusCode::CONFLICT,
+                    "InvalidResourceLocation",
+                    format!(
+                        "The resource '{vm_name}' already exists in location '{}' in resource group '{rg}'. A resource with the same name cannot be created in location '{l}'. Please select a new resource name.",
+                        e.location.clone().unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+
+        // Identity: what the request makes of it, then linked authorization on every
+        // user-assigned identity it attaches (FACTS.md §1b), before anything else the RP checks.
+        let current = VmIdentity::from_stored(existing.as_ref().and_then(|e| e.identity.as_ref()));
+        let plan = identity::plan(&current, body.identity.as_ref(), method).map_err(identity_error)?;
+        let mut denied = Vec::new();
+        for uai in &plan.added {
+            if !ctx.allowed(ASSIGN_ACTION, uai)? {
+                denied.push(uai.as_str());
+            }
+        }
+        if !denied.is_empty() {
+            return Err(linked_authorization_failed(ctx, scope, &denied));
+        }
+
+        // Properties: PUT replaces, PATCH merges.
+        let mut properties = match (&existing, put) {
+            (Some(e), false) => {
+                let mut p = e.properties.clone();
+                if let Some(patch) = &body.properties {
+                    let mut patch = patch.clone();
+                    clean_properties(&mut patch);
+                    merge(&mut p, &Value::Object(patch));
+                }
+                p
+            }
+            _ => {
+                let mut p = body.properties.clone().unwrap_or_default();
+                clean_properties(&mut p);
+                Value::Object(p)
+            }
+        };
+        if let Some(e) = &existing {
+            immutable_os_profile(&e.properties, &properties)?;
+        }
+        check_network_profile(tx, &vm_id, &properties, existing.is_none(), put || body.properties.as_ref().is_some_and(|p| p.contains_key("networkProfile")))?;
+
+        // User-assigned identities being attached must exist (FACTS.md §1b).
+        let mut user = Vec::with_capacity(plan.user.len());
+        for uid in &plan.user {
+            if let Some(u) = current.user.iter().find(|u| resource_id::key(&u.resource_id) == resource_id::key(uid)) {
+                user.push(u.clone());
+                continue;
+            }
+            let found = tx.resource(&resource_id::key(uid))?.filter(|r| eq(&r.resource_type, USER_ASSIGNED_IDENTITY_TYPE));
+            let ids = found.as_ref().and_then(|r| {
+                let p = |k: &str| r.properties.get(k).and_then(Value::as_str).and_then(|s| s.parse::<Uuid>().ok());
+                Some((p("principalId")?, p("clientId")?))
+            });
+            let Some((principal_id, client_id)) = ids else {
+                return Err(failed_identity_operation(&vm_id, uid));
+            };
+            user.push(UserIdentity { resource_id: uid.clone(), principal_id, client_id });
+        }
+
+        // System-assigned identity: a service principal with the VM's name (FACTS.md §7).
+        let system = match (plan.system, current.system) {
+            (true, Some(s)) => Some(s),
+            (true, None) => {
+                let sp = directory::new_managed_identity_principal(tenant, &vm_id, &vm_name, false, now);
+                let s = SystemIdentity { principal_id: sp.id, tenant_id: tenant };
+                tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp))?;
+                Some(s)
+            }
+            (false, Some(s)) => {
+                // Its role assignments stay, orphaned, as in Azure (FACTS.md §1b).
+                tx.delete_directory_object(s.tenant_id, s.principal_id)?;
+                None
+            }
+            (false, None) => None,
+        };
+        let new_identity = VmIdentity { system, user };
+
+        if let Value::Object(p) = &mut properties {
+            let vm_uuid = existing.as_ref().and_then(|e| e.properties.get("vmId").cloned()).unwrap_or_else(|| Uuid::new_v4().to_string().into());
+            let created_at = existing
+                .as_ref()
+                .and_then(|e| e.properties.get("timeCreated").cloned())
+                .unwrap_or_else(|| now.to_rfc3339_opts(SecondsFormat::Micros, true).into());
+            p.insert("vmId".into(), vm_uuid);
+            p.insert("timeCreated".into(), created_at);
+            p.insert("provisioningState".into(), "Succeeded".into());
+        }
+        let tags = match (&body.tags, &existing) {
+            (Some(t), _) => t.clone(),
+            (None, Some(e)) if !put => e.tags.clone(),
+            (None, _) => None,
+        };
+        let mut extra = match (&existing, put) {
+            (Some(e), false) => e.extra.clone(),
+            _ => Map::new(),
+        };
+        for (k, v) in &body.extra {
+            extra.insert(k.clone(), v.clone());
+        }
+        let r = Resource {
+            id: vm_id.clone(),
+            name: vm_name,
+            resource_type: VM_TYPE.into(),
+            location: location.clone().or_else(|| existing.as_ref().and_then(|e| e.location.clone())),
+            tags,
+            properties,
+            identity: new_identity.to_stored(),
+            extra,
+            created: existing.as_ref().map(|e| e.created).unwrap_or(now),
+            changed: now,
+        };
+        tx.put_resource(&r)?;
+        if existing.is_none() {
+            tx.put_document(POWER_DOC, &key, &json!({"powerState": "running"}), None)?;
+        }
+        record_operation(tx, &sub, &op)?;
+        Ok::<_, ArmError>((r, existing.is_none()))
+    })?;
+    // Compute answers 201 + Creating / 200 + Updating and finishes behind Azure-AsyncOperation
+    // (Mimic has already finished: the status URL says Succeeded on the first poll).
+    let (status, state) = if created { (StatusCode::CREATED, "Creating") } else { (StatusCode::OK, "Updating") };
+    let mut res = json_response(status, &render(ctx, &r, state, None));
+    add_async_headers(ctx, &mut res, &r, &op, false)?;
+    Ok(res)
+}
+
+fn linked_authorization_failed(ctx: &Ctx, scope: &str, denied: &[&str]) -> ArmError {
+    ArmError::new(
+        StatusCode::FORBIDDEN,
+        "LinkedAuthorizationFailed",
+        format!(
+            "The client '{}' with object id '{}' has permission to perform action '{VM_TYPE}/write' on scope '{scope}'; however, it does not have \
+             permission to perform action '{ASSIGN_ACTION}' on the linked scope(s) '{}' or the linked scope(s) are invalid.",
+            ctx.caller.display(),
+            ctx.caller.object_id,
+            denied.join(",")
+        ),
+    )
+}
+
+fn failed_identity_operation(vm_id: &str, uai: &str) -> ArmError {
+    ArmError::bad_request(
+        "FailedIdentityOperation",
+        format!(
+            "Identity operation for resource '{vm_id}' failed with error 'Failed to perform resource identity operation. Status: 'BadRequest'. \
+             Response: '{{\"error\":{{\"code\":\"BadRequest\",\"message\":\"Resource '{uai}' was not found.\"}}}}'.'."
+        ),
+    )
+}
+
+/// `osProfile.computerName` and `osProfile.adminUsername` cannot change after creation (spec:
+/// "This property cannot be updated after the VM is created").
+fn immutable_os_profile(old: &Value, new: &Value) -> ArmResult<()> {
+    for field in ["computerName", "adminUsername"] {
+        let (a, b) = (&old["osProfile"][field], &new["osProfile"][field]);
+        if a.is_string() && b.is_string() && a != b {
+            return Err(ArmError::new(StatusCode::CONFLICT, "PropertyChangeNotAllowed", format!("Changing property 'osProfile.{field}' is not allowed."))
+                .with_target(&format!("osProfile.{field}")));
+        }
+    }
+    Ok(())
+}
+
+/// A VM needs at least one network interface, and each must exist (FACTS.md §5 of DESIGN: NICs
+/// are generic resources).
+fn check_network_profile(tx: &mut dyn Tx, vm_id: &str, properties: &Value, creating: bool, given: bool) -> ArmResult<()> {
+    if !creating && !given {
+        return Ok(());
+    }
+    let profile = &properties["networkProfile"];
+    if profile.is_null() {
+        return Err(ArmError::bad_request("InvalidParameter", "Required parameter 'networkProfile' is missing (null).").with_target("networkProfile"));
+    }
+    let nics = profile["networkInterfaces"].as_array().cloned().unwrap_or_default();
+    let configurations = profile["networkInterfaceConfigurations"].as_array().is_some_and(|c| !c.is_empty());
+    if nics.is_empty() && !configurations {
+        return Err(ArmError::bad_request("InvalidParameter", "Required parameter 'networkProfile.networkInterfaces' is missing (null).")
+            .with_target("networkProfile.networkInterfaces"));
+    }
+    for (i, nic) in nics.iter().enumerate() {
+        let nic_id = nic["id"].as_str().unwrap_or_default();
+        let path = format!("properties.networkProfile.networkInterfaces[{i}].id");
+        let parsed = ResourceId::parse(nic_id).ok().filter(|p| p.subscription.is_some() && p.full_type().is_some());
+        if parsed.is_none() {
+            return Err(ArmError::bad_request(
+                "LinkedInvalidPropertyId",
+                format!(
+                    "Property id '{nic_id}' at path '{path}' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{{subscriptionId}}' or '/providers/{{resourceProviderNamespace}}/'."
+                ),
+            ));
+        }
+        let exists = tx.resource(&resource_id::key(nic_id))?.is_some_and(|r| eq(&r.resource_type, NIC_TYPE));
+        if !exists {
+            return Err(ArmError::bad_request(
+                "InvalidResourceReference",
+                format!(
+                    "Resource {nic_id} referenced by resource {vm_id} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn record_operation(tx: &mut dyn Tx, sub: &str, op: &str) -> ArmResult<()> {
+    let now = Utc::now();
+    let doc = json!({
+        "subscription": sub.to_ascii_lowercase(), "status": "Succeeded",
+        "startTime": now.to_rfc3339(), "endTime": now.to_rfc3339(), "error": null,
+    });
+    tx.put_document(OPERATION_DOC, op, &doc, Some(now.timestamp() + OPERATION_KEEP_SECS))?;
+    Ok(())
+}
+
+/// `Azure-AsyncOperation` (Compute's status URL, FACTS.md §3) and, for 202s, `Location`.
+fn add_async_headers(ctx: &Ctx, res: &mut Response, r: &Resource, op: &str, location_too: bool) -> ArmResult<()> {
+    let sub = r.parsed_id().and_then(|p| p.subscription).unwrap_or_default();
+    let loc = r.location.clone().unwrap_or_else(|| "westus".into());
+    let base = format!("{}/subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/operations/{op}", ctx.arm_url());
+    let async_url = format!("{base}?p={}&api-version={}", Uuid::new_v4(), ctx.api_version);
+    let h = res.headers_mut();
+    h.insert("azure-asyncoperation", HeaderValue::from_str(&async_url).map_err(ArmError::internal)?);
+    if location_too {
+        let location = format!("{base}?p={}&monitor=true&api-version={}", Uuid::new_v4(), ctx.api_version);
+        h.insert(header::LOCATION, HeaderValue::from_str(&location).map_err(ArmError::internal)?);
+    }
+    h.insert(header::RETRY_AFTER, HeaderValue::from_static("0"));
+    Ok(())
+}
+
+fn delete(ctx: &Ctx, id: &ResourceId, scope: &str, sub: &str) -> ArmResult<Response> {
+    ctx.authorize(&format!("{VM_TYPE}/delete"), scope)?;
+    let rg = id.resource_group.clone().unwrap_or_default();
+    resource_groups::load(ctx, sub, &rg)?;
+    let key = resource_id::key(scope);
+    let op = Uuid::new_v4().to_string();
+    let removed = ctx.state.store.write(|tx| {
+        let Some(r) = tx.resource(&key)? else { return Ok::<_, ArmError>(None) };
+        delete_in_tx(tx, &r)?;
+        resources::delete_contents(ctx, tx, &key)?;
+        record_operation(tx, sub, &op)?;
+        Ok(Some(r))
+    })?;
+    let Some(r) = removed else { return Ok(StatusCode::NO_CONTENT.into_response()) };
+    let mut res = StatusCode::ACCEPTED.into_response();
+    add_async_headers(ctx, &mut res, &r, &op, true)?;
+    Ok(res)
+}
+
+/// Deletes a VM and what only it owns: its system-assigned service principal (the VM's role
+/// assignments' principal is gone, so they grant nothing) and its power state. Also used when
+/// the VM's resource group is deleted.
+pub fn delete_in_tx(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
+    let key = r.key();
+    if let Some(s) = VmIdentity::from_stored(r.identity.as_ref()).system {
+        tx.delete_directory_object(s.tenant_id, s.principal_id)?;
+    }
+    tx.delete_document(POWER_DOC, &key)?;
+    tx.delete_resource(&key)?;
+    Ok(())
+}
+
+// ---- power actions, instance view, operations --------------------------------------------
+
+fn power_state(tx: &mut dyn Tx, key: &str) -> ArmResult<String> {
+    Ok(tx.document(POWER_DOC, key)?.and_then(|d| d["powerState"].as_str().map(str::to_string)).unwrap_or_else(|| "running".into()))
+}
+
+/// `POST {vm}/start|powerOff|deallocate|restart`, `GET {vm}/instanceView`.
+pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
+    let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
+    resources::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
+    let scope = id.render();
+    let key = resource_id::key(&scope);
+    let rg = id.resource_group.clone().unwrap_or_default();
+    if eq(action, "instanceView") {
+        if ctx.method != Method::GET {
+            return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+        }
+        ctx.authorize(&format!("{VM_TYPE}/instanceView/read"), &scope)?;
+        resource_groups::load(ctx, &sub.id.to_string(), &rg)?;
+        let (r, power) = ctx.state.store.read(|tx| {
+            let r = tx.resource(&key)?;
+            let p = power_state(tx, &key)?;
+            Ok::<_, ArmError>((r, p))
+        })?;
+        let r = r.ok_or_else(|| not_found(id))?;
+        return Ok(json_response(StatusCode::OK, &instance_view(&r, &power)));
+    }
+    if ctx.method != Method::POST {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    let canonical = ["start", "powerOff", "deallocate", "restart"].into_iter().find(|a| eq(a, action)).unwrap_or("start");
+    ctx.authorize(&format!("{VM_TYPE}/{canonical}/action"), &scope)?;
+    resource_groups::load(ctx, &sub.id.to_string(), &rg)?;
+    let op = Uuid::new_v4().to_string();
+    let sub_text = sub.id.to_string();
+    let r = ctx.state.store.write(|tx| {
+        let r = tx.resource(&key)?.ok_or_else(|| not_found(id))?;
+        let state = power_state(tx, &key)?;
+        let next = match canonical {
+            "start" => "running",
+            "powerOff" => {
+                if state == "deallocated" {
+                    "deallocated"
+                } else {
+                    "stopped"
+                }
+            }
+            "deallocate" => "deallocated",
+            _ => {
+                if state == "deallocated" {
+                    return Err(ArmError::new(
+                        StatusCode::CONFLICT,
+                        "OperationNotAllowed",
+                        format!("Operation 'restart' is not allowed on VM '{}' since the VM is deallocated or marked to be deallocated.", r.name),
+                    ));
+                }
+                "running"
+            }
+        };
+        tx.put_document(POWER_DOC, &key, &json!({ "powerState": next }), None)?;
+        record_operation(tx, &sub_text, &op)?;
+        Ok::<_, ArmError>(r)
+    })?;
+    let mut res = StatusCode::ACCEPTED.into_response();
+    add_async_headers(ctx, &mut res, &r, &op, true)?;
+    Ok(res)
+}
+
+fn instance_view(r: &Resource, power: &str) -> wire::VirtualMachineInstanceView {
+    let display = match power {
+        "stopped" => "VM stopped",
+        "deallocated" => "VM deallocated",
+        _ => "VM running",
+    };
+    wire::VirtualMachineInstanceView {
+        computer_name: r.properties["osProfile"]["computerName"].as_str().map(str::to_string),
+        os_name: None,
+        statuses: vec![
+            wire::InstanceViewStatus {
+                code: "ProvisioningState/succeeded".into(),
+                level: "Info",
+                display_status: "Provisioning succeeded".into(),
+                time: Some(r.changed.to_rfc3339_opts(SecondsFormat::Micros, true)),
+            },
+            wire::InstanceViewStatus { code: format!("PowerState/{power}"), level: "Info", display_status: display.into(), time: None },
+        ],
+    }
+}
+
+/// `GET /subscriptions/{s}/providers/Microsoft.Compute/locations/{l}/operations/{id}`: the status
+/// `Azure-AsyncOperation` points at, or with `monitor=true` the `Location` poll (200 when done).
+/// Not RBAC-checked beyond the subscription: the id is an unguessable GUID, as ARM treats it.
+pub fn operation(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
+    if ctx.method != Method::GET {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
+    let op = id.name().unwrap_or_default().to_string();
+    let doc = ctx.state.store.read(|tx| tx.document(OPERATION_DOC, &op))?;
+    let doc = doc.filter(|d| d["subscription"].as_str() == Some(sub.id.to_string().as_str())).ok_or_else(|| {
+        ArmError::new(StatusCode::NOT_FOUND, "NotFound", format!("The entity was not found in this Azure location. Operation '{op}'."))
+    })?;
+    if ctx.q("monitor").is_some_and(|m| eq(m, "true")) {
+        return Ok(StatusCode::OK.into_response());
+    }
+    let text = |k: &str| doc[k].as_str().map(str::to_string);
+    Ok(json_response(
+        StatusCode::OK,
+        &wire::OperationStatus {
+            start_time: text("startTime").unwrap_or_else(now_text),
+            end_time: text("endTime"),
+            status: text("status").unwrap_or_else(|| "Succeeded".into()),
+            name: op,
+        },
+    ))
+}
+
+// ---- listing and rendering ---------------------------------------------------------------
+
+/// `GET /subscriptions/{s}[/resourceGroups/{rg}]/providers/Microsoft.Compute/virtualMachines`
+pub fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Response> {
+    let sub = ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
+    if ctx.method != Method::GET {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    resources::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
+    let scope = parent.render();
+    if let Some(rg) = &parent.resource_group {
+        resource_groups::load(ctx, &sub.id.to_string(), rg)?;
+    }
+    let read = format!("{VM_TYPE}/read");
+    let whole = ctx.allowed(&read, &scope)?;
+    let sub_key = sub.id.to_string();
+    let type_key = VM_TYPE.to_ascii_lowercase();
+    let rg_key = parent.resource_group.as_ref().map(|g| g.to_ascii_lowercase());
+    let items = ctx.state.store.read(|tx| {
+        tx.resources(&ResourceFilter { subscription: &sub_key, resource_group: rg_key.as_deref(), resource_type: Some(&type_key), limit: 100_000, ..Default::default() })
+    })?;
+    let mut value = Vec::new();
+    for r in &items {
+        if whole || ctx.allowed(&read, &r.id)? {
+            value.push(render(ctx, r, "Succeeded", None));
+        }
+    }
+    if !whole && value.is_empty() && parent.resource_group.is_some() {
+        ctx.authorize(&read, &scope)?;
+    }
+    Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
+}
+
+/// The identity block in the shape of the request's api-version.
+pub fn render_identity(v: &VmIdentity, shape: ApiShape) -> Option<wire::VirtualMachineIdentity> {
+    if v.is_none() {
+        return None;
+    }
+    let (map, ids) = match (shape, v.user.is_empty()) {
+        (_, true) => (None, None),
+        (ApiShape::UserAssignedMap, false) => (
+            Some(
+                v.user
+                    .iter()
+                    .map(|u| {
+                        (u.resource_id.clone(), wire::UserAssignedIdentitiesValue { principal_id: u.principal_id.to_string(), client_id: u.client_id.to_string() })
+                    })
+                    .collect(),
+            ),
+            None,
+        ),
+        (ApiShape::IdentityIds, false) => (None, Some(v.user.iter().map(|u| u.resource_id.clone()).collect())),
+    };
+    Some(wire::VirtualMachineIdentity {
+        kind: v.kind().as_str(),
+        principal_id: v.system.map(|s| s.principal_id.to_string()),
+        tenant_id: v.system.map(|s| s.tenant_id.to_string()),
+        user_assigned_identities: map,
+        identity_ids: ids,
+    })
+}
+
+fn render(ctx: &Ctx, r: &Resource, provisioning_state: &str, view: Option<wire::VirtualMachineInstanceView>) -> wire::VirtualMachine {
+    let mut properties = r.properties.clone();
+    if let Value::Object(p) = &mut properties {
+        p.insert("provisioningState".into(), provisioning_state.into());
+        if let Some(v) = view {
+            p.insert("instanceView".into(), serde_json::to_value(v).unwrap_or_default());
+        }
+    }
+    let identity = VmIdentity::from_stored(r.identity.as_ref());
+    wire::VirtualMachine {
+        name: r.name.clone(),
+        id: r.id.clone(),
+        kind: VM_TYPE,
+        location: r.location.clone().unwrap_or_default(),
+        tags: r.tags.clone(),
+        identity: render_identity(&identity, ApiShape::for_api_version(&ctx.api_version)),
+        extra: r.extra.clone(),
+        properties,
+    }
+}
+
+/// Every VM in a resource group (for its deletion).
+pub fn vms_in(tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<Vec<Resource>> {
+    let type_key = VM_TYPE.to_ascii_lowercase();
+    let rg_key = rg.to_ascii_lowercase();
+    Ok(tx.resources(&ResourceFilter {
+        subscription: sub,
+        resource_group: Some(&rg_key),
+        resource_type: Some(&type_key),
+        limit: 1_000_000,
+        ..Default::default()
+    })?)
+}

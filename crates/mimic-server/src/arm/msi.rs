@@ -1,0 +1,352 @@
+//! Microsoft.ManagedIdentity: user-assigned identities (PUT, GET, PATCH, DELETE, list by
+//! resource group and subscription; synchronous, not long-running) and
+//! `SystemAssignedIdentities_GetByScope` (`{scope}/providers/Microsoft.ManagedIdentity/identities/default`).
+//! Creating an identity creates its service principal in the directory (`servicePrincipalType:
+//! ManagedIdentity`, `alternativeNames: ["isExplicit=True", <id>]`, FACTS.md §7) in the same
+//! transaction; deleting it deletes the principal.
+//!
+//! Stored as a [`Resource`] whose `properties` are ARM's: `tenantId`, `principalId` (the service
+//! principal's object id), `clientId` (its app id), and `isolationScope` when a client set it.
+//!
+//! Sources: specs/specification/msi 2018-11-30 (paths, statuses, shapes), FACTS.md §2, seed 002
+//! (`az identity create` output), clients/az-cli.md §6 (az sends api-version 2025-05-31-preview).
+
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use mimic_domain::directory::{self, DirectoryObject};
+use mimic_domain::identity::{self, VmIdentity, USER_ASSIGNED_IDENTITY_TYPE};
+use mimic_domain::resource::Resource;
+use mimic_domain::resource_id::{self, ResourceId};
+use mimic_store::{ResourceFilter, Tx};
+use mimic_wire::arm::Page;
+use mimic_wire::msi as wire;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::compute;
+use super::ctx::{json_response, Ctx};
+use super::error::{ArmError, ArmResult};
+use super::{resource_groups, resources};
+
+const NAMESPACE: &str = "Microsoft.ManagedIdentity";
+const SYSTEM_IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/Identities";
+
+fn eq(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`
+pub fn is_user_assigned(id: &ResourceId) -> bool {
+    id.resource_group.is_some()
+        && id.namespace.as_deref().is_some_and(|n| eq(n, NAMESPACE))
+        && id.types.len() == 1
+        && eq(&id.types[0].0, "userAssignedIdentities")
+}
+
+pub fn is_user_assigned_collection(namespace: &str, resource_type: &str) -> bool {
+    eq(namespace, NAMESPACE) && eq(resource_type, "userAssignedIdentities")
+}
+
+/// The scope of `{scope}/providers/Microsoft.ManagedIdentity/identities/default`, if `id` is one.
+pub fn system_identity_scope(id: &ResourceId) -> Option<ResourceId> {
+    let n = id.types.len();
+    let last_is_default = n >= 1 && eq(&id.types[n - 1].0, "identities") && eq(&id.types[n - 1].1, "default");
+    if !last_is_default {
+        return None;
+    }
+    if n == 1 && id.namespace.as_deref().is_some_and(|ns| eq(ns, NAMESPACE)) {
+        // A subscription or resource group scope.
+        return Some(ResourceId { namespace: None, types: vec![], ..id.clone() });
+    }
+    if n >= 3 && eq(&id.types[n - 2].0, "providers") && eq(&id.types[n - 2].1, NAMESPACE) {
+        return Some(ResourceId { types: id.types[..n - 2].to_vec(), ..id.clone() });
+    }
+    None
+}
+
+fn not_found(id: &ResourceId) -> ArmError {
+    ArmError::resource_not_found(USER_ASSIGNED_IDENTITY_TYPE, id.name().unwrap_or_default(), id.resource_group.as_deref().unwrap_or_default())
+}
+
+/// Name rule of FACTS.md §2 (message [INFERRED]: Azure's exact text was not found).
+fn check_name(name: &str) -> ArmResult<()> {
+    if identity::valid_user_assigned_identity_name(name) {
+        return Ok(());
+    }
+    Err(ArmError::bad_request(
+        "InvalidResourceName",
+        format!(
+            "Resource name '{name}' is invalid. The name can be between 3 and 128 characters long, must start with a letter or number, \
+             and can contain only letters, numbers, underscores (_) and hyphens (-)."
+        ),
+    ))
+}
+
+pub fn render(ctx: &Ctx, r: &Resource) -> wire::UserAssignedIdentity {
+    let prop = |k: &str| r.properties.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let (tenant, principal, client) = (prop("tenantId"), prop("principalId"), prop("clientId"));
+    let location = r.location.clone().unwrap_or_default();
+    // The oldest api-version's answers carried the credentials URL (seed 002 output).
+    let client_secret_url = ctx.api_version.eq_ignore_ascii_case("2015-08-31-preview").then(|| credentials_url(&location, &r.id, &tenant, &principal, &client));
+    wire::UserAssignedIdentity {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        kind: USER_ASSIGNED_IDENTITY_TYPE,
+        location,
+        tags: r.tags.clone().unwrap_or_default(),
+        properties: wire::UserAssignedIdentityProperties {
+            tenant_id: tenant,
+            principal_id: principal,
+            client_id: client,
+            client_secret_url,
+            isolation_scope: r.properties.get("isolationScope").and_then(Value::as_str).map(str::to_string),
+        },
+    }
+}
+
+fn credentials_url(location: &str, id: &str, tenant: &str, principal: &str, client: &str) -> String {
+    let id = id.replacen("/resourceGroups/", "/resourcegroups/", 1);
+    format!("https://control-{location}.identity.azure.net{id}/credentials?tid={tenant}&oid={principal}&aid={client}")
+}
+
+/// `GET|PUT|PATCH|DELETE .../userAssignedIdentities/{name}`
+pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
+    let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
+    resources::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
+    let scope = id.render();
+    let key = resource_id::key(&scope);
+    let rg = id.resource_group.clone().unwrap_or_default();
+    let sub_id = sub.id.to_string();
+    let action = |verb: &str| format!("{USER_ASSIGNED_IDENTITY_TYPE}/{verb}");
+    match ctx.method {
+        Method::GET => {
+            ctx.authorize(&action("read"), &scope)?;
+            resource_groups::load(ctx, &sub_id, &rg)?;
+            let r = ctx.state.store.read(|tx| tx.resource(&key))?.ok_or_else(|| not_found(id))?;
+            Ok(json_response(StatusCode::OK, &render(ctx, &r)))
+        }
+        Method::PUT => {
+            ctx.authorize(&action("write"), &scope)?;
+            check_name(id.name().unwrap_or_default())?;
+            let body: wire::IdentityWrite = ctx.json()?;
+            let l = body.location.clone().filter(|l| !l.is_empty()).ok_or_else(|| {
+                ArmError::bad_request("LocationRequired", "The location property is required for this definition.")
+            })?;
+            let location = resources::normalize_location(&l).map_err(|_| {
+                ArmError::bad_request(
+                    "LocationNotAvailableForResourceType",
+                    format!("The provided location '{l}' is not available for resource type '{USER_ASSIGNED_IDENTITY_TYPE}'."),
+                )
+            })?;
+            let isolation = isolation_scope(&body)?;
+            let now = Utc::now();
+            let (r, created) = ctx.state.store.write(|tx| {
+                if tx.resource(&resource_id::key(&resource_id::resource_group_id(&sub_id, &rg)))?.is_none() {
+                    return Err(ArmError::resource_group_not_found(&rg));
+                }
+                let existing = tx.resource(&key)?;
+                let r = match existing.clone() {
+                    Some(mut e) => {
+                        if e.location.as_deref() != Some(location.as_str()) {
+                            return Err(ArmError::new(
+                                StatusCode::CONFLICT,
+                                "InvalidResourceLocation",
+                                format!(
+                                    "The resource '{}' already exists in location '{}' in resource group '{rg}'. A resource with the same name cannot be created in location '{location}'. Please select a new resource name.",
+                                    e.name,
+                                    e.location.clone().unwrap_or_default()
+                                ),
+                            ));
+                        }
+                        e.tags = body.tags.clone();
+                        set_isolation(&mut e.properties, &isolation);
+                        e.changed = now;
+                        e
+                    }
+                    None => {
+                        let name = id.name().unwrap_or_default().to_string();
+                        let sp = directory::new_managed_identity_principal(sub.tenant_id, &scope, &name, true, now);
+                        let mut properties = json!({
+                            "tenantId": sub.tenant_id.to_string(), "principalId": sp.id.to_string(), "clientId": sp.app_id.to_string(),
+                        });
+                        set_isolation(&mut properties, &isolation);
+                        tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp))?;
+                        Resource {
+                            id: scope.clone(),
+                            name,
+                            resource_type: USER_ASSIGNED_IDENTITY_TYPE.into(),
+                            location: Some(location.clone()),
+                            tags: body.tags.clone(),
+                            properties,
+                            identity: None,
+                            extra: Map::new(),
+                            created: now,
+                            changed: now,
+                        }
+                    }
+                };
+                tx.put_resource(&r)?;
+                Ok::<_, ArmError>((r, existing.is_none()))
+            })?;
+            Ok(json_response(if created { StatusCode::CREATED } else { StatusCode::OK }, &render(ctx, &r)))
+        }
+        Method::PATCH => {
+            ctx.authorize(&action("write"), &scope)?;
+            let body: wire::IdentityWrite = ctx.json()?;
+            let isolation = isolation_scope(&body)?;
+            let r = ctx.state.store.write(|tx| {
+                if tx.resource(&resource_id::key(&resource_id::resource_group_id(&sub_id, &rg)))?.is_none() {
+                    return Err(ArmError::resource_group_not_found(&rg));
+                }
+                let mut r = tx.resource(&key)?.ok_or_else(|| not_found(id))?;
+                if let Some(t) = &body.tags {
+                    r.tags = Some(t.clone());
+                }
+                set_isolation(&mut r.properties, &isolation);
+                r.changed = Utc::now();
+                tx.put_resource(&r)?;
+                Ok::<_, ArmError>(r)
+            })?;
+            Ok(json_response(StatusCode::OK, &render(ctx, &r)))
+        }
+        Method::DELETE => {
+            ctx.authorize(&action("delete"), &scope)?;
+            resource_groups::load(ctx, &sub_id, &rg)?;
+            let existed = ctx.state.store.write(|tx| {
+                let Some(r) = tx.resource(&key)? else { return Ok::<_, ArmError>(false) };
+                delete_principal(tx, &r)?;
+                tx.delete_resource(&key)?;
+                resources::delete_contents(ctx, tx, &key)?;
+                Ok(true)
+            })?;
+            // VMs that reference it keep the reference (FACTS.md §2 [INFERRED]).
+            Ok(if existed { StatusCode::OK } else { StatusCode::NO_CONTENT }.into_response())
+        }
+        _ => Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path)),
+    }
+}
+
+/// `properties.isolationScope` (2024-11-30+: `None` | `Regional`), if the body sets it.
+fn isolation_scope(body: &wire::IdentityWrite) -> ArmResult<Option<String>> {
+    let Some(v) = body.properties.as_ref().and_then(|p| p.get("isolationScope")).filter(|v| !v.is_null()) else { return Ok(None) };
+    let s = v.as_str().unwrap_or_default();
+    ["None", "Regional"].into_iter().find(|c| eq(c, s)).map(|c| Some(c.to_string())).ok_or_else(|| {
+        ArmError::invalid_request_content(&format!("Error converting value {v} to type 'IsolationScope'. Path 'properties.isolationScope'"))
+    })
+}
+
+fn set_isolation(properties: &mut Value, isolation: &Option<String>) {
+    if let (Some(s), Value::Object(p)) = (isolation, properties) {
+        p.insert("isolationScope".into(), s.clone().into());
+    }
+}
+
+fn delete_principal(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
+    let uuid = |k: &str| r.properties.get(k).and_then(Value::as_str).and_then(|s| s.parse::<Uuid>().ok());
+    if let (Some(tenant), Some(principal)) = (uuid("tenantId"), uuid("principalId")) {
+        tx.delete_directory_object(tenant, principal)?;
+    }
+    Ok(())
+}
+
+/// Before a resource group's contents go: the service principals of its VMs' system-assigned
+/// identities and of its user-assigned identities go too (called from
+/// `resources::delete_contents`; `key` is the key of what is being deleted).
+pub fn delete_principals_under(tx: &mut dyn Tx, key: &str) -> ArmResult<()> {
+    let Ok(p) = ResourceId::parse(key) else { return Ok(()) };
+    let (Some(sub), Some(rg), None) = (p.subscription, p.resource_group, p.namespace) else { return Ok(()) };
+    for vm in compute::vms_in(tx, &sub, &rg)? {
+        compute::delete_in_tx(tx, &vm)?;
+    }
+    let type_key = USER_ASSIGNED_IDENTITY_TYPE.to_ascii_lowercase();
+    let rg_key = rg.to_ascii_lowercase();
+    let uais = tx.resources(&ResourceFilter { subscription: &sub, resource_group: Some(&rg_key), resource_type: Some(&type_key), limit: 1_000_000, ..Default::default() })?;
+    for r in &uais {
+        delete_principal(tx, r)?;
+    }
+    Ok(())
+}
+
+/// `GET /subscriptions/{s}[/resourceGroups/{rg}]/providers/Microsoft.ManagedIdentity/userAssignedIdentities`
+pub fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Response> {
+    let sub = ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
+    if ctx.method != Method::GET {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    resources::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
+    let scope = parent.render();
+    if let Some(rg) = &parent.resource_group {
+        resource_groups::load(ctx, &sub.id.to_string(), rg)?;
+    }
+    let read = format!("{USER_ASSIGNED_IDENTITY_TYPE}/read");
+    let whole = ctx.allowed(&read, &scope)?;
+    let sub_key = sub.id.to_string();
+    let type_key = USER_ASSIGNED_IDENTITY_TYPE.to_ascii_lowercase();
+    let rg_key = parent.resource_group.as_ref().map(|g| g.to_ascii_lowercase());
+    let items = ctx.state.store.read(|tx| {
+        tx.resources(&ResourceFilter { subscription: &sub_key, resource_group: rg_key.as_deref(), resource_type: Some(&type_key), limit: 100_000, ..Default::default() })
+    })?;
+    let mut value = Vec::new();
+    for r in &items {
+        if whole || ctx.allowed(&read, &r.id)? {
+            value.push(render(ctx, r));
+        }
+    }
+    if !whole && value.is_empty() && parent.resource_group.is_some() {
+        ctx.authorize(&read, &scope)?;
+    }
+    Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
+}
+
+/// `GET {scope}/providers/Microsoft.ManagedIdentity/identities/default`: the system-assigned
+/// identity of the resource at `scope` (SystemAssignedIdentities_GetByScope).
+pub fn system_assigned_by_scope(ctx: &Ctx, scope_id: &ResourceId) -> ArmResult<Response> {
+    if ctx.method != Method::GET {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    let sub = ctx.subscription(scope_id.subscription.as_deref().unwrap_or_default())?;
+    resources::check_version(ctx, NAMESPACE, "Identities", None)?;
+    let scope = scope_id.render();
+    ctx.authorize("Microsoft.ManagedIdentity/identities/read", &scope)?;
+    let missing = || {
+        ArmError::new(StatusCode::NOT_FOUND, "NotFound", format!("The system assigned identity of resource '{scope}' was not found."))
+    };
+    let found = ctx.state.store.read(|tx| {
+        let Some(r) = tx.resource(&resource_id::key(&scope))? else { return Ok::<_, ArmError>(None) };
+        let Some(s) = VmIdentity::from_stored(r.identity.as_ref()).system else { return Ok(None) };
+        let client = match tx.directory_object(s.tenant_id, s.principal_id)? {
+            Some(DirectoryObject::ServicePrincipal(sp)) => sp.app_id,
+            _ => return Ok(None),
+        };
+        Ok(Some((r, s, client)))
+    })?;
+    let (r, s, client) = match found {
+        Some(f) => f,
+        None if scope_id.types.is_empty() => {
+            if let Some(rg) = &scope_id.resource_group {
+                resource_groups::load(ctx, &sub.id.to_string(), rg)?;
+            }
+            return Err(missing());
+        }
+        None => return Err(missing()),
+    };
+    let location = r.location.clone().unwrap_or_default();
+    let (tenant, principal, client) = (s.tenant_id.to_string(), s.principal_id.to_string(), client.to_string());
+    Ok(json_response(
+        StatusCode::OK,
+        &wire::SystemAssignedIdentity {
+            id: format!("{}/providers/{NAMESPACE}/identities/default", r.id),
+            name: "default",
+            kind: SYSTEM_IDENTITY_TYPE,
+            location: location.clone(),
+            tags: r.tags.clone(),
+            properties: wire::SystemAssignedIdentityProperties {
+                client_secret_url: credentials_url(&location, &r.id, &tenant, &principal, &client),
+                tenant_id: tenant,
+                principal_id: principal,
+                client_id: client,
+            },
+        },
+    ))
+}

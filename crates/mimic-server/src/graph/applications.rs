@@ -1,0 +1,170 @@
+//! `/applications`: app registrations and their client secrets (`addPassword` returns the
+//! `secretText` once; only its salted hash is kept, and the token service checks secrets
+//! against it), as `az ad app ...` and `az ad sp create-for-rbac` use them.
+
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use mimic_domain::directory::{self, DirectoryAction, DirectoryObject};
+use mimic_wire::graph as wire;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::ctx::{parse_id, Ctx};
+use super::directory_objects;
+use super::error::{GraphError, GraphResult};
+use super::objects::{self, Kind};
+
+pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) -> GraphResult<Response> {
+    let obj = match (key, rest.first()) {
+        (Some((Some(prop), value)), _) if prop.eq_ignore_ascii_case("appId") => {
+            let id = parse_id(&value)?;
+            ctx.state.store.read(|tx| tx.directory_object_by_app_id(ctx.tenant_id(), "application", id))?.ok_or_else(|| GraphError::not_found(&value))?
+        }
+        (Some((Some(prop), _)), _) => return Err(GraphError::bad_request(format!("'{prop}' is not an alternate key of application."))),
+        (Some((None, id)), _) => ctx.get(Kind::Application, &id)?,
+        (None, None) => {
+            return match ctx.method {
+                Method::GET => {
+                    ctx.require(DirectoryAction::Read)?;
+                    ctx.collection(Kind::Application, ctx.all(Kind::Application)?)
+                }
+                Method::POST => create(ctx),
+                _ => Err(GraphError::method_not_allowed()),
+            };
+        }
+        (None, Some(first)) if first == "$count" => {
+            ctx.require(DirectoryAction::Read)?;
+            return ctx.raw_count(Kind::Application, ctx.all(Kind::Application)?);
+        }
+        (None, Some(first)) => ctx.get(Kind::Application, first)?,
+    };
+    let rest = if ctx.segments[0].contains('(') { rest } else { &rest[1..] };
+    let DirectoryObject::Application(app) = &obj else { unreachable!("looked up as an application") };
+    if rest.is_empty() {
+        return match ctx.method {
+            Method::GET => {
+                ctx.require(DirectoryAction::Read)?;
+                ctx.entity(StatusCode::OK, Kind::Application, objects::application(app, ctx.tenant()?))
+            }
+            Method::PATCH => update(ctx, app.id),
+            Method::DELETE => directory_objects::delete(ctx, &obj),
+            _ => Err(GraphError::method_not_allowed()),
+        };
+    }
+    match (rest[0].to_ascii_lowercase().as_str(), rest.len(), &ctx.method) {
+        ("addpassword", 1, &Method::POST) => add_password(ctx, app.id),
+        ("removepassword", 1, &Method::POST) => remove_password(ctx, app.id),
+        ("addpassword" | "removepassword", 1, _) => Err(GraphError::method_not_allowed()),
+        _ => directory_objects::membership(ctx, &obj, rest).unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0]))),
+    }
+}
+
+fn prop<'a>(m: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+}
+
+fn display_name(m: &Map<String, Value>) -> GraphResult<Option<String>> {
+    match prop(m, "displayName") {
+        None => Ok(None),
+        Some(v) => Ok(Some(v.as_str().filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "Application"))?.to_string())),
+    }
+}
+
+/// `POST /applications` (application-post-applications). Only `displayName` is modelled;
+/// other application properties are accepted and not kept (Mimic's token service does not
+/// use them).
+fn create(ctx: &Ctx) -> GraphResult<Response> {
+    ctx.require(DirectoryAction::ManageApplications)?;
+    let m = ctx.entity_body(Kind::Application)?;
+    let name = display_name(&m)?.ok_or_else(|| GraphError::invalid_value("displayName", "Application"))?;
+    let tenant = ctx.tenant()?.clone();
+    let (app, _) = directory::new_application_with_principal(tenant.id, &name, Utc::now());
+    ctx.state.store.write(|tx| tx.put_directory_object(&DirectoryObject::Application(app.clone())))?;
+    ctx.entity(StatusCode::CREATED, Kind::Application, objects::application(&app, &tenant))
+}
+
+fn update(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
+    ctx.require(DirectoryAction::ManageApplications)?;
+    let m = ctx.entity_body(Kind::Application)?;
+    let name = display_name(&m)?;
+    let tenant = ctx.tenant_id();
+    ctx.state.store.write(|tx| {
+        let Some(DirectoryObject::Application(mut app)) = tx.directory_object(tenant, id)? else {
+            return Err(GraphError::not_found(&id.to_string()));
+        };
+        if let Some(n) = name {
+            app.display_name = n;
+        }
+        tx.put_directory_object(&DirectoryObject::Application(app))?;
+        Ok(())
+    })?;
+    Ok(ctx.no_content())
+}
+
+fn parse_time(s: Option<&str>, field: &str) -> GraphResult<Option<DateTime<Utc>>> {
+    match s {
+        None => Ok(None),
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map(|d| Some(d.with_timezone(&Utc)))
+            .map_err(|_| GraphError::invalid_body(&format!("Cannot convert the literal '{s}' to the expected type 'Edm.DateTimeOffset' for '{field}'."))),
+    }
+}
+
+/// `POST /applications/{id}/addPassword` (application-addpassword): a new secret, returned
+/// once in `secretText`. Default lifetime two years, as Graph's.
+fn add_password(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
+    ctx.require(DirectoryAction::ManageApplications)?;
+    let req: wire::AddPasswordRequest = if ctx.body.is_empty() { Default::default() } else { ctx.json()? };
+    let input = req.password_credential.unwrap_or_default();
+    let now = Utc::now();
+    let start = parse_time(input.start_date_time.as_deref(), "startDateTime")?;
+    let end = parse_time(input.end_date_time.as_deref(), "endDateTime")?;
+    let (mut cred, secret) = directory::new_password_credential(input.display_name, now, 2);
+    if let Some(s) = start {
+        cred.start = s;
+    }
+    if let Some(e) = end {
+        cred.end = e;
+    }
+    if cred.end <= cred.start {
+        return Err(GraphError::bad_request("Key credential end date is invalid."));
+    }
+    let tenant = ctx.tenant_id();
+    ctx.state.store.write(|tx| {
+        let Some(DirectoryObject::Application(mut app)) = tx.directory_object(tenant, id)? else {
+            return Err(GraphError::not_found(&id.to_string()));
+        };
+        app.password_credentials.push(cred.clone());
+        tx.put_directory_object(&DirectoryObject::Application(app))?;
+        Ok(())
+    })?;
+    let mut out = Map::new();
+    out.insert("@odata.context".into(), Value::String(ctx.context_url("microsoft.graph.passwordCredential")));
+    if let Value::Object(m) = serde_json::to_value(objects::password_credential(&cred, Some(secret))).expect("serializes") {
+        out.extend(m);
+    }
+    Ok(ctx.respond(StatusCode::OK, Value::Object(out)))
+}
+
+/// `POST /applications/{id}/removePassword` `{"keyId"}` → 204.
+fn remove_password(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
+    ctx.require(DirectoryAction::ManageApplications)?;
+    let req: wire::RemovePasswordRequest = ctx.json()?;
+    let key = parse_id(&req.key_id)?;
+    let tenant = ctx.tenant_id();
+    ctx.state.store.write(|tx| {
+        let Some(DirectoryObject::Application(mut app)) = tx.directory_object(tenant, id)? else {
+            return Err(GraphError::not_found(&id.to_string()));
+        };
+        let before = app.password_credentials.len();
+        app.password_credentials.retain(|c| c.key_id != key);
+        if app.password_credentials.len() == before {
+            // Unverified text.
+            return Err(GraphError::bad_request(format!("No password credential found with keyId '{key}'.")));
+        }
+        tx.put_directory_object(&DirectoryObject::Application(app))?;
+        Ok(())
+    })?;
+    Ok(ctx.no_content())
+}

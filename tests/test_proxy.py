@@ -1,0 +1,108 @@
+"""Zero-configuration use (issue 9): with nothing but what `mimic env` prints, clients written
+for Azure reach Mimic under Azure's own host names through Mimic's proxy — az with the default
+AzureCloud (no `az cloud register`), azure-identity and the SDKs with no endpoint settings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from mimic_harness import REPO_ROOT, Az, MimicServer, _clean_env, jwt_parts, unique
+
+VENV_PY = str(REPO_ROOT / ".venv" / "bin" / "python")
+
+
+def env_vars(mimic: MimicServer) -> dict[str, str]:
+    """Exactly what `mimic env` prints, as a dict."""
+    p = mimic.mimic_cli("env", "--output", "json")
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)["variables"]
+
+
+class ProxiedAz(Az):
+    """az with only `mimic env`'s variables: default cloud, no custom endpoints."""
+
+    def env(self) -> dict[str, str]:
+        env = _clean_env(env_vars(self.server))
+        env.update({"AZURE_CONFIG_DIR": str(self.config_dir), "AZURE_CORE_COLLECT_TELEMETRY": "false",
+                    "AZURE_CORE_NO_COLOR": "1", "AZURE_CORE_SURVEY_MESSAGE": "false",
+                    "AZURE_CORE_ERROR_RECOMMENDATION": "off", "AZURE_CORE_LOGIN_EXPERIENCE_V2": "off"})
+        for k in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"):
+            env.pop(k, None)  # az takes credentials on its command line
+        return env
+
+
+@pytest.fixture
+def paz(mimic: MimicServer, tmp_path) -> ProxiedAz:
+    config = tmp_path / "azure-config"
+    config.mkdir()
+    return ProxiedAz(mimic, config)
+
+
+def test_az_service_principal_login_with_default_cloud(paz: ProxiedAz, mimic: MimicServer):
+    assert paz("cloud", "show")["name"] == "AzureCloud"
+    sp = mimic.sp
+    accounts = paz("login", "--service-principal", "-u", sp["clientId"], "-p", sp["clientSecret"], "--tenant", mimic.tenant_id)
+    assert accounts[0]["id"] == mimic.subscription_id
+    rg = unique("proxy")
+    created = paz("group", "create", "--name", rg, "--location", "westus")
+    assert created["id"] == f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}"
+    assert rg in [g["name"] for g in paz("group", "list")]
+    token = paz("account", "get-access-token")
+    _, claims, _ = jwt_parts(token["accessToken"])
+    assert claims["aud"] == "https://management.core.windows.net/"
+
+
+def test_az_user_password_login_with_default_cloud(paz: ProxiedAz, mimic: MimicServer):
+    """`az login -u -p` (ROPC): MSAL's user-realm call goes to port 443 of the login host,
+    which only works when Azure's host names reach Mimic (clients/az-cli.md §4)."""
+    accounts = paz("login", "-u", mimic.admin["userName"], "-p", mimic.admin["password"])
+    assert accounts[0]["id"] == mimic.subscription_id
+    assert accounts[0]["user"] == {"name": mimic.admin["userName"], "type": "user"}
+    assert paz("account", "show")["tenantId"] == mimic.tenant_id
+
+
+def test_python_sdk_written_for_azure(mimic: MimicServer):
+    rg = unique("proxysdk")
+    code = f"""
+import os, json
+from azure.identity import ClientSecretCredential, DefaultAzureCredential
+from azure.mgmt.resource import ResourceManagementClient
+cred = ClientSecretCredential(os.environ["AZURE_TENANT_ID"], os.environ["AZURE_CLIENT_ID"], os.environ["AZURE_CLIENT_SECRET"])
+client = ResourceManagementClient(cred, os.environ["AZURE_SUBSCRIPTION_ID"])
+client.resource_groups.create_or_update("{rg}", {{"location": "westus"}})
+names = [g.name for g in ResourceManagementClient(DefaultAzureCredential(), os.environ["AZURE_SUBSCRIPTION_ID"]).resource_groups.list()]
+print(json.dumps(names))
+"""
+    p = subprocess.run([VENV_PY, "-c", code], capture_output=True, text=True, timeout=120, env=_clean_env(env_vars(mimic)))
+    assert p.returncode == 0, p.stderr
+    assert rg in json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def test_other_hosts_are_refused_and_logged_once(mimic: MimicServer):
+    proxies = {"https": mimic.proxy_url, "http": mimic.proxy_url}
+    for _ in range(2):
+        with pytest.raises(requests.exceptions.ProxyError):
+            requests.get("https://example.com/", proxies=proxies, timeout=10)
+    r = requests.get("http://example.com/", proxies=proxies, timeout=10)
+    assert r.status_code == 403 and "example.com" in r.text
+    log = mimic.log_path.read_text()
+    refusals = [line for line in log.splitlines() if "proxy refused" in line and "example.com" in line]
+    assert len(refusals) == 1, refusals
+
+
+def test_discovery_through_proxy_names_azure_hosts(mimic: MimicServer):
+    s = requests.Session()
+    s.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would override `verify`
+    s.proxies = {"https": mimic.proxy_url}
+    s.verify = str(mimic.ca_path)
+    doc = s.get(f"https://login.microsoftonline.com/{mimic.tenant_id}/v2.0/.well-known/openid-configuration", timeout=10).json()
+    assert doc["issuer"] == f"https://login.microsoftonline.com/{mimic.tenant_id}/v2.0"
+    assert doc["token_endpoint"] == f"https://login.microsoftonline.com/{mimic.tenant_id}/oauth2/v2.0/token"
+    meta = s.get("https://management.azure.com/metadata/endpoints?api-version=2022-09-01", timeout=10).json()
+    assert meta["resourceManager"] == "https://management.azure.com/"
+    assert meta["authentication"]["loginEndpoint"] == "https://login.microsoftonline.com/"

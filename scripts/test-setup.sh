@@ -75,4 +75,17 @@ if [[ -z "$faketime_lib" && -z "${MIMIC_TEST_NO_APT:-}" && "$(id -u)" == 0 ]] &&
     fi
 fi
 
+# Microsoft's JavaScript clients (@azure/identity, @azure/arm-*), exactly as tests/js/package-lock.json pins them.
+js="$repo/tests/js"
+js_want="$(sha256sum "$js/package-lock.json" | cut -d' ' -f1)"
+if [[ -f "$js/node_modules/.mimic-lock.sha256" && "$(cat "$js/node_modules/.mimic-lock.sha256")" == "$js_want" ]]; then
+    log "node packages up to date"
+elif command -v npm >/dev/null 2>&1; then
+    log "installing node packages from tests/js/package-lock.json"
+    (cd "$js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$js_want" > "$js/node_modules/.mimic-lock.sha256"
+else
+    log "warning: npm not found; the JavaScript client tests will be skipped"
+fi
+
 log "done in $((SECONDS - start)) s"

@@ -261,3 +261,37 @@ def test_az_login_identity_in_vm_run(mimic, world, tmp_path):
         assert accounts[0]["id"] == mimic.subscription_id and accounts[0]["tenantId"] == mimic.tenant_id
         groups = run("group", "list")
         assert [g["name"] for g in groups] == [rg]
+
+
+JS_DIR = REPO_ROOT / "tests" / "js"
+
+
+@pytest.mark.skipif(not (JS_DIR / "node_modules" / "@azure" / "identity").exists(), reason="node packages not installed (scripts/test-setup.sh)")
+def test_javascript_managed_identity_in_vm_run(mimic, world):
+    """@azure/identity ManagedIdentityCredential (system and clientId) and
+    DefaultAzureCredential, unmodified, inside `mimic vm run`; the token then lists resource
+    groups through @azure/arm-resources."""
+    rg = world["rg"]
+    assign_reader(mimic, world["vm_a"]["identity"]["principalId"], f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}")
+    uai = world["uai_a"]
+    script = JS_DIR / "mi_workload.mjs"
+    script.write_text(f"""
+import {{ ManagedIdentityCredential, DefaultAzureCredential }} from "@azure/identity";
+import {{ ResourceManagementClient }} from "@azure/arm-resources";
+const scope = "https://management.azure.com/.default";
+const oid = (t) => JSON.parse(Buffer.from(t.token.split(".")[1], "base64url").toString()).oid;
+const out = {{}};
+out.system = oid(await new ManagedIdentityCredential().getToken(scope));
+out.client = oid(await new ManagedIdentityCredential({{ clientId: "{uai['properties']['clientId']}" }}).getToken(scope));
+out.default = oid(await new DefaultAzureCredential().getToken(scope));
+const client = new ResourceManagementClient(new ManagedIdentityCredential(), "{mimic.subscription_id}",
+  {{ endpoint: process.env.MIMIC_ARM_URL, credentialScopes: [scope] }});
+out.groups = [];
+for await (const g of client.resourceGroups.list()) out.groups.push(g.name);
+console.log(JSON.stringify(out));
+""")
+    p = vm_run(mimic, f"{rg}/vmA", "node", str(script))
+    assert p.returncode == 0, p.stderr + p.stdout
+    got = json.loads(p.stdout.strip().splitlines()[-1])
+    sa = world["vm_a"]["identity"]["principalId"]
+    assert got == {"system": sa, "client": uai["properties"]["principalId"], "default": sa, "groups": [rg]}

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Mimic's benchmarks, side by side with their peers, in one run:
-#   1. the machine's RSA-2048 signing rate (openssl speed, all cores)
-#   2. uncached token issuance (client_credentials over HTTPS, every call signs a new RS256 JWT)
-#   3. the same load against the npm peer oauth2-mock-server (pinned in benches/package.json)
-#   4. an authorised ARM read (GET resource group) and write (PATCH its tags, a durable commit)
-#   5. cold start to ready (spawn -> endpoints.json), fresh and existing data directory
-# and writes the results section of BENCHMARKS.md. Usage: benches/run.sh
-# Environment: MIMIC_BIN (measure this binary, skip the build), BENCH_SECONDS (each load run, default 8, at most 10), BENCH_NO_WRITE=1 (print the
-# section, leave BENCHMARKS.md alone), BENCH_COLD_RUNS (default 5).
-# Everything binds 127.0.0.1; every server started here is stopped here.
+# Mimic's benchmarks, side by side with their references and peers, in one run:
+#   - the machine's RSA-2048 signing rate (openssl speed, all cores), then at once
+#   - uncached token issuance (client_credentials over HTTPS, every call signs a new RS256 JWT),
+#     then at once the same load against the npm peer oauth2-mock-server (pinned in
+#     benches/package.json), over HTTP and over HTTPS
+#   - an authorised ARM read (GET a resource group) and write (PATCH its tags, a durable commit),
+#     beside the filesystem's write+fsync rate
+#   - cold start to ready (spawn -> endpoints.json), fresh and existing data directory, beside
+#     the peer's start; idle memory beside the peer's
+# and writes the results section of BENCHMARKS.md (between its marker comments).
+#
+# Usage: benches/run.sh
+# Environment: MIMIC_BIN=path (measure that binary, no build); BENCH_SECONDS (each load run,
+# default 8, at most 10); BENCH_COLD_RUNS (default 5); BENCH_NO_WRITE=1 (print the section,
+# leave BENCHMARKS.md alone). Raw outputs of the last run: benches/target/last-run/.
+# Everything binds 127.0.0.1; every process started here is stopped here, by its pid.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,19 +24,25 @@ SECONDS_PER_RUN="${BENCH_SECONDS:-8}"
 WARMUP_SECONDS=2
 COLD_RUNS="${BENCH_COLD_RUNS:-5}"
 NPROC="$(nproc)"
-CONC=$(( 4 * NPROC ))            # concurrency for every load run: 4 connections per core
-WRK_THREADS=$(( NPROC / 2 )); (( WRK_THREADS < 1 )) && WRK_THREADS=1   # leave cores to the server
-OUT="$BENCH/target/last-run"     # raw outputs of the last run (gitignored)
+CONC=$(( 4 * NPROC ))            # every load run: 4 keep-alive connections per core
+WRK_THREADS=$(( NPROC / 2 )); (( WRK_THREADS < 1 )) && WRK_THREADS=1   # leave the cores to the server
+OUT="$BENCH/target/last-run"     # gitignored
 WORK="$(mktemp -d /tmp/mimic-bench.XXXXXX)"
 PIDS=()
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+stop_pid() { # pid [signal]
+  kill -"${2:-TERM}" "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  local keep=() p
+  for p in "${PIDS[@]:-}"; do [[ -n "$p" && "$p" != "$1" ]] && keep+=("$p"); done
+  PIDS=("${keep[@]:-}")
+}
 cleanup() {
-  for p in "${PIDS[@]:-}"; do
-    [[ -n "$p" ]] && kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
-  done
+  local p
+  for p in "${PIDS[@]:-}"; do [[ -n "$p" ]] && stop_pid "$p"; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -50,7 +62,7 @@ command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are
 rm -rf "$OUT"; mkdir -p "$OUT"
 
 if [[ -n "${MIMIC_BIN:-}" ]]; then
-  MIMIC="$MIMIC_BIN"; log "using $MIMIC as built (MIMIC_BIN set: no build)"
+  MIMIC="$MIMIC_BIN"; log "measuring $MIMIC (MIMIC_BIN set: no build)"
 else
   log "building mimic (cargo build --release)"
   (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
@@ -60,9 +72,11 @@ fi
 
 log "installing the peer (npm ci in benches/)"
 (cd "$BENCH" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+PEER_CLI="$BENCH/node_modules/oauth2-mock-server/dist/oauth2-mock-server.mjs"
 PEER_VERSION="$(node -p "require('$BENCH/node_modules/oauth2-mock-server/package.json').version")"
 
-json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); 
+# --- helpers -----------------------------------------------------------------------------------
+json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."): d=d[k]
 print(d)' "$@"; }
 urlenc() { python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
@@ -76,69 +90,46 @@ wait_for_file() { # path pid seconds
   done
 }
 
-# run_wrk NAME URL [env assignments for benches/lua/request.lua...]: a warm-up, then the timed run.
-# With CPU_PID set, also records that process's CPU seconds during the timed run in NAME.cpu.
+# Resident memory of a process, KiB.
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# CPU seconds (user+system) a process has used so far.
+cpu_seconds() { python3 -c 'import os,sys; f=open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")",1)[1].split(); print((int(f[11])+int(f[12]))/os.sysconf("SC_CLK_TCK"))' "$1"; }
+# CPU seconds all cores have been busy so far (all but idle and iowait, /proc/stat), and the
+# wall clock: "BUSY WALL".
+machine_busy_seconds() { python3 -c 'import os, time; f=[int(x) for x in open("/proc/stat").readline().split()[1:]]; print((sum(f[:8]) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK"), time.time())'; }
+busy_cores_now() { # cores busy over the next second
+  local b0; b0="$(machine_busy_seconds)"; sleep 1
+  python3 -c 'import sys; b0, w0, b1, w1 = map(float, sys.argv[1:5]); print("%.2f" % ((b1 - b0) / (w1 - w0)))' $b0 $(machine_busy_seconds)
+}
+
+# run_wrk NAME URL [VAR=value for benches/lua/request.lua...]: a warm-up, then the timed run.
+# Records NAME.json (wrk's summary), NAME.wrktime (wrk's own CPU), NAME.busy (machine busy time
+# over the run) and, with CPU_PID set, NAME.cpu (that process's CPU seconds over the run).
 run_wrk() {
   local name="$1" url="$2"; shift 2
   env "$@" wrk -t"$WRK_THREADS" -c"$CONC" -d"${WARMUP_SECONDS}s" -s "$BENCH/lua/request.lua" "$url" >"$OUT/$name.warmup.txt" 2>&1
   local cpu0=""; [[ -n "${CPU_PID:-}" ]] && cpu0="$(cpu_seconds "$CPU_PID")"
   local busy0; busy0="$(machine_busy_seconds)"
-  # bash's `time` gives wrk's own CPU (user+system seconds): the load generator's share of the cores.
   local TIMEFORMAT='%U %S'
   { time env "$@" wrk -t"$WRK_THREADS" -c"$CONC" -d"${SECONDS_PER_RUN}s" --timeout 5s -s "$BENCH/lua/request.lua" "$url" >"$OUT/$name.txt" 2>&1 ; } 2>"$OUT/$name.wrktime"
-  echo "$busy0 $(machine_busy_seconds)" >"$OUT/$name.busy"   # busy0 wall0 busy1 wall1
-  # CPU seconds the server spent in the timed run: tells the server's cost from the client's.
-  [[ -n "$cpu0" ]] && python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$cpu0" "$(cpu_seconds "$CPU_PID")" >"$OUT/$name.cpu"
+  echo "$busy0 $(machine_busy_seconds)" >"$OUT/$name.busy"
+  if [[ -n "$cpu0" ]]; then
+    python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$cpu0" "$(cpu_seconds "$CPU_PID")" >"$OUT/$name.cpu"
+  fi
   grep '^BENCH_JSON ' "$OUT/$name.txt" | sed 's/^BENCH_JSON //' >"$OUT/$name.json" || die "wrk gave no result for $name (see $OUT/$name.txt)"
   log "$name: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.0f/s p50 %.2f ms p99 %.2f ms non-2xx %d" % (d["requests"]/(d["duration_us"]/1e6), d["p50_us"]/1000, d["p99_us"]/1000, d["non2xx"]))' "$OUT/$name.json")"
 }
 
-# Resident memory of a process, KiB.
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-# CPU seconds all cores have been busy so far (everything but idle and iowait, from /proc/stat).
-# Printed with the wall clock: "BUSY WALL".
-machine_busy_seconds() { python3 -c 'import os, time; f=[int(x) for x in open("/proc/stat").readline().split()[1:]]; print((sum(f[:8]) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK"), time.time())'; }
-# Cores busy between two machine_busy_seconds readings.
-busy_between() { python3 -c 'import sys; b0, w0, b1, w1 = map(float, sys.argv[1:5]); print("%.2f" % ((b1 - b0) / (w1 - w0)))' $1 $2; }
-# CPU seconds (user+system) a process has used so far.
-cpu_seconds() { python3 -c 'import os,sys; f=open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")",1)[1].split(); print((int(f[11])+int(f[12]))/os.sysconf("SC_CLK_TCK"))' "$1"; }
-
 # --- is the machine quiet? ---------------------------------------------------------------------
-# Other work on the machine (a build, a test run) takes cores from both the server and the
-# references. Wait up to 60 s for it to end; the busy figure goes into the results either way.
-busy_cores_now() { local b0; b0="$(machine_busy_seconds)"; sleep 1; busy_between "$b0" "$(machine_busy_seconds)"; }
+# Other work (a build, a test run) takes cores from the server and the references alike. Wait up
+# to 60 s for it to end; how busy the machine was goes into the results either way.
 IDLE_BUSY="$(busy_cores_now)"
 for _ in $(seq 1 20); do
   python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 0.15 else 1)' "$IDLE_BUSY" && break
-  log "machine busy before the run ($IDLE_BUSY cores in use by other processes); waiting for it to settle"
+  log "machine busy before the run ($IDLE_BUSY cores in use); waiting for it to settle"
   sleep 2; IDLE_BUSY="$(busy_cores_now)"
 done
 log "cores busy before the run: $IDLE_BUSY"
-
-# --- 1. the machine's RSA-2048 signing rate ----------------------------------------------------
-log "openssl speed -multi $NPROC -seconds 3 rsa2048"
-openssl speed -multi "$NPROC" -seconds 3 rsa2048 >"$OUT/openssl-speed.txt" 2>&1
-OPENSSL_SIGN="$(awk '/^rsa 2048 bits/ {print $(NF-1)}' "$OUT/openssl-speed.txt" | tail -1)"
-[[ -n "$OPENSSL_SIGN" ]] || die "could not read openssl's sign/s (see $OUT/openssl-speed.txt)"
-openssl speed -seconds 2 rsa2048 >"$OUT/openssl-speed-1core.txt" 2>&1
-OPENSSL_SIGN_1="$(awk '/^rsa 2048 bits/ {print $(NF-1)}' "$OUT/openssl-speed-1core.txt" | tail -1)"
-log "openssl: $OPENSSL_SIGN sign/s on $NPROC cores, $OPENSSL_SIGN_1 on one"
-
-# Durable-commit reference: overwrite 4 KiB in a preallocated file + fsync (what an SQLite WAL
-# commit with synchronous=FULL costs at least), in the data directory's filesystem, 2 s.
-FSYNC_RATE="$(python3 - "$WORK" <<'EOF'
-import os, sys, time
-p = os.path.join(sys.argv[1], "fsync-probe")
-fd = os.open(p, os.O_WRONLY | os.O_CREAT, 0o600)
-os.write(fd, b"\0" * (256 * 4096)); os.fsync(fd)
-n, t0, buf = 0, time.perf_counter(), b"x" * 4096
-while time.perf_counter() - t0 < 2.0:
-    os.pwrite(fd, buf, (n % 256) * 4096); os.fsync(fd); n += 1
-print(f"{n / (time.perf_counter() - t0):.0f}")
-os.close(fd); os.unlink(p)
-EOF
-)"
-log "durable-write reference: $FSYNC_RATE write+fsync/s"
 
 # --- start Mimic -------------------------------------------------------------------------------
 DATA="$WORK/data"
@@ -171,29 +162,27 @@ code="$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" -X PATCH "$ARM$RG
   -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data '{"tags":{"bench":"probe"}}')"
 [[ "$code" == 200 ]] || die "PATCH of the resource group answered $code"
 
-# --- 2. uncached token issuance ----------------------------------------------------------------
+# --- the machine's RSA-2048 signing rate, then token issuance, then the peer ------------------
+log "openssl speed -multi $NPROC -seconds 3 rsa2048"
+busy0="$(machine_busy_seconds)"
+{ TIMEFORMAT='%U %S'; time openssl speed -multi "$NPROC" -seconds 3 rsa2048 >"$OUT/openssl-speed.txt" 2>&1 ; } 2>"$OUT/openssl-speed.cputime"
+echo "$busy0 $(machine_busy_seconds)" >"$OUT/openssl-speed.busy"
+OPENSSL_SIGN="$(awk '/^rsa 2048 bits/ {print $(NF-1)}' "$OUT/openssl-speed.txt" | tail -1)"
+[[ -n "$OPENSSL_SIGN" ]] || die "could not read openssl's sign/s (see $OUT/openssl-speed.txt)"
+openssl speed -seconds 2 rsa2048 >"$OUT/openssl-speed-1core.txt" 2>&1
+OPENSSL_SIGN_1="$(awk '/^rsa 2048 bits/ {print $(NF-1)}' "$OUT/openssl-speed-1core.txt" | tail -1)"
+log "openssl: $OPENSSL_SIGN sign/s on $NPROC cores, $OPENSSL_SIGN_1 on one"
+
 log "token issuance: POST $TOKEN_PATH over HTTPS, $CONC connections, ${SECONDS_PER_RUN}s"
 CPU_PID="$MIMIC_PID" run_wrk mimic-token "$LOGIN" BENCH_METHOD=POST BENCH_PATH="$TOKEN_PATH" BENCH_BODY="$TOKEN_FORM" \
   BENCH_CONTENT_TYPE=application/x-www-form-urlencoded
-
 rss_kib "$MIMIC_PID" >"$OUT/mimic-loaded.rss"
 
-# --- 4. authorised ARM read and write ----------------------------------------------------------
-log "ARM read: GET resource group with a bearer token, $CONC connections, ${SECONDS_PER_RUN}s"
-CPU_PID="$MIMIC_PID" run_wrk mimic-arm-read "$ARM" BENCH_METHOD=GET BENCH_PATH="$RG_PATH" BENCH_AUTH="Bearer $TOKEN"
-log "ARM write: PATCH the group's tags (durable commit each), $CONC connections, ${SECONDS_PER_RUN}s"
-CPU_PID="$MIMIC_PID" run_wrk mimic-arm-write "$ARM" BENCH_METHOD=PATCH BENCH_PATH="$RG_PATH" BENCH_AUTH="Bearer $TOKEN" \
-  BENCH_CONTENT_TYPE=application/json BENCH_BODY='{"tags":{"bench":"0"}}' BENCH_VARY_TAG=1
-curl -sS --fail --cacert "$CA" "$ARM$RG_PATH" -H "Authorization: Bearer $TOKEN" >"$OUT/rg-after.json" || die "reading the group back failed"
-
-kill -TERM "$MIMIC_PID"; wait "$MIMIC_PID" || true; PIDS=()
-
-# --- 3. the peer: oauth2-mock-server, same load ------------------------------------------------
-PEER_CLI="$BENCH/node_modules/oauth2-mock-server/dist/oauth2-mock-server.mjs"
 PEER_FORM="grant_type=client_credentials&client_id=bench&client_secret=bench&scope=$(urlenc https://management.azure.com/.default)"
 start_peer() { # NAME [extra CLI args...]; sets PEER_PID and PEER_PORT
   local name="$1"; shift
-  node "$PEER_CLI" -a 127.0.0.1 -p 0 "$@" >"$OUT/$name.log" 2>&1 &
+  : >"$OUT/$name.log"
+  node "$PEER_CLI" -a 127.0.0.1 -p 0 "$@" >>"$OUT/$name.log" 2>&1 &
   PEER_PID=$!; PIDS+=("$PEER_PID")
   local i=0
   until grep -q 'listening on' "$OUT/$name.log"; do
@@ -203,7 +192,6 @@ start_peer() { # NAME [extra CLI args...]; sets PEER_PID and PEER_PORT
   done
   PEER_PORT="$(sed -n 's/.*listening on https\{0,1\}:\/\/[^ ]*:\([0-9]*\).*/\1/p' "$OUT/$name.log" | head -1)"
 }
-stop_peer() { kill -TERM "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null || true; PIDS=(); }
 
 log "peer oauth2-mock-server $PEER_VERSION over HTTP"
 start_peer peer-http
@@ -211,7 +199,7 @@ sleep 0.5; rss_kib "$PEER_PID" >"$OUT/peer-idle.rss"
 curl -sS --fail -X POST "http://127.0.0.1:$PEER_PORT/token" --data "$PEER_FORM" | grep -q access_token || die "peer gave no token"
 CPU_PID="$PEER_PID" run_wrk peer-token-http "http://127.0.0.1:$PEER_PORT" BENCH_METHOD=POST BENCH_PATH=/token BENCH_BODY="$PEER_FORM" \
   BENCH_CONTENT_TYPE=application/x-www-form-urlencoded
-stop_peer
+stop_pid "$PEER_PID" INT   # its CLI stops on SIGINT
 
 log "peer oauth2-mock-server $PEER_VERSION over HTTPS (its -c/-k options, a throwaway RSA-2048 certificate)"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
@@ -221,9 +209,36 @@ curl -sS --fail --cacert "$WORK/peer-cert.pem" -X POST "https://127.0.0.1:$PEER_
   || die "peer over HTTPS gave no token"
 CPU_PID="$PEER_PID" run_wrk peer-token-https "https://127.0.0.1:$PEER_PORT" BENCH_METHOD=POST BENCH_PATH=/token BENCH_BODY="$PEER_FORM" \
   BENCH_CONTENT_TYPE=application/x-www-form-urlencoded
-stop_peer
+stop_pid "$PEER_PID" INT
 
-# --- 5. cold start to ready --------------------------------------------------------------------
+# --- authorised ARM read and write -------------------------------------------------------------
+log "ARM read: GET resource group with a bearer token, $CONC connections, ${SECONDS_PER_RUN}s"
+CPU_PID="$MIMIC_PID" run_wrk mimic-arm-read "$ARM" BENCH_METHOD=GET BENCH_PATH="$RG_PATH" BENCH_AUTH="Bearer $TOKEN"
+
+# Durable-commit reference: overwrite 4 KiB in a preallocated file + fsync (what one SQLite WAL
+# commit with synchronous=FULL costs at least), in the data directory's filesystem, 2 s.
+FSYNC_RATE="$(python3 - "$WORK" <<'EOF'
+import os, sys, time
+p = os.path.join(sys.argv[1], "fsync-probe")
+fd = os.open(p, os.O_WRONLY | os.O_CREAT, 0o600)
+os.write(fd, b"\0" * (256 * 4096)); os.fsync(fd)
+n, t0, buf = 0, time.perf_counter(), b"x" * 4096
+while time.perf_counter() - t0 < 2.0:
+    os.pwrite(fd, buf, (n % 256) * 4096); os.fsync(fd); n += 1
+print(f"{n / (time.perf_counter() - t0):.0f}")
+os.close(fd); os.unlink(p)
+EOF
+)"
+log "durable-write reference: $FSYNC_RATE write+fsync/s"
+
+log "ARM write: PATCH the group's tags (durable commit each), $CONC connections, ${SECONDS_PER_RUN}s"
+CPU_PID="$MIMIC_PID" run_wrk mimic-arm-write "$ARM" BENCH_METHOD=PATCH BENCH_PATH="$RG_PATH" BENCH_AUTH="Bearer $TOKEN" \
+  BENCH_CONTENT_TYPE=application/json BENCH_BODY='{"tags":{"bench":"0"}}' BENCH_VARY_TAG=1
+curl -sS --fail --cacert "$CA" "$ARM$RG_PATH" -H "Authorization: Bearer $TOKEN" >"$OUT/rg-after.json" || die "reading the group back failed"
+
+stop_pid "$MIMIC_PID"
+
+# --- cold start to ready -----------------------------------------------------------------------
 log "cold start: $COLD_RUNS fresh, $COLD_RUNS restarts, $COLD_RUNS starts of the peer"
 python3 "$BENCH/coldstart.py" "$MIMIC" "$WORK/cold" "$COLD_RUNS" "$PEER_CLI" >"$OUT/coldstart.json"
 

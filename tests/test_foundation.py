@@ -27,6 +27,7 @@ from mimic_harness import (
     AUTHZ_API,
     AZ_ARM_SCOPE,
     AZ_CLI_CLIENT_ID,
+    Az,
     RG_API,
     AzError,
     MimicError,
@@ -351,10 +352,44 @@ def test_rbac_reader_on_rg_lets_admin_read_but_not_write(mimic_factory):
     arm_error(mimic.arm("GET", mimic.rg_path(new_rg), api_version=RG_API), 404, "ResourceGroupNotFound")
 
 
-def test_second_service_principal_with_reader_only(mimic: MimicServer):
-    pytest.skip("needs a way to create a second service principal (Graph POST /v1.0/applications + "
-                "/servicePrincipals + addPassword, or `mimic admin`), which is not built yet; "
-                "RBAC denial is covered with the admin user instead")
+def test_second_service_principal_with_reader_only(mimic: MimicServer, tmp_path: Path):
+    """A second service principal with only Reader on one resource group reads it (az and raw
+    ARM) and gets Azure's 403 AuthorizationFailed for writes; with no token, 401."""
+    p = mimic.mimic_cli("admin", "sp", "create", "--name", unique("reader-sp"), "--output", "json")
+    assert p.returncode == 0, p.stderr
+    sp = json.loads(p.stdout)
+    rg = unique("readeronly")
+    mimic.create_rg(rg)
+    scope = f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}"
+    r = mimic.arm("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", api_version=AUTHZ_API,
+                  json={"properties": {"roleDefinitionId": f"/subscriptions/{mimic.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
+                                       "principalId": sp["objectId"], "principalType": "ServicePrincipal"}})
+    assert r.status_code == 201, r.text
+    token_response = mimic.client_credentials(client_id=sp["appId"], secret=sp["secret"])
+    assert token_response.status_code == 200, token_response.text
+    token = token_response.json()["access_token"]
+    assert mimic.arm("GET", scope, api_version=RG_API, token=token).status_code == 200
+    r = mimic.arm("PATCH", scope, api_version=RG_API, token=token, json={"tags": {"a": "b"}})
+    err = arm_error(r, 403, "AuthorizationFailed")
+    assert err["message"] == (
+        f"The client '{sp['objectId']}' with object id '{sp['objectId']}' does not have authorization to perform action "
+        f"'Microsoft.Resources/subscriptions/resourceGroups/write' over scope '{scope}' or the scope is invalid. "
+        "If access was recently granted, please refresh your credentials.")
+    other = unique("notmine")
+    r = mimic.arm("PUT", f"/subscriptions/{mimic.subscription_id}/resourcegroups/{other}", api_version=RG_API, token=token, json={"location": "westus"})
+    arm_error(r, 403, "AuthorizationFailed")
+    assert mimic.arm("GET", scope, api_version=RG_API, token=None).status_code == 401
+
+    # The same principal through az: it sees only its group.
+    config = tmp_path / "az-reader"
+    config.mkdir()
+    az = Az(mimic, config)
+    az.register_cloud()
+    az("cloud", "set", "--name", "Mimic")
+    az("login", "--service-principal", "-u", sp["appId"], "-p", sp["secret"], "--tenant", mimic.tenant_id)
+    assert [g["name"] for g in az("group", "list")] == [rg]
+    failed = az.run("group", "update", "--name", rg, "--set", "tags.x=y", check=False)
+    assert failed.returncode != 0 and "AuthorizationFailed" in failed.stderr
 
 
 def test_no_token_is_401_with_bearer_challenge(mimic: MimicServer):

@@ -57,11 +57,16 @@ def make_uai(mimic: MimicServer, rg: str, name: str) -> dict:
     return r.json()
 
 
-def assign_reader(mimic: MimicServer, principal: str, scope: str) -> str:
+def assign_reader(mimic: MimicServer, principal: str, scope: str, *, exists_ok: bool = True) -> str:
+    """Reader for `principal` at `scope` (several tests share the module's VMs: an existing
+    identical assignment is Azure's 409 RoleAssignmentExists, which is fine here)."""
     name = str(uuid.uuid4())
     r = mimic.arm("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}", api_version="2022-04-01",
                   json={"properties": {"roleDefinitionId": f"/subscriptions/{mimic.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{READER}",
                                        "principalId": principal, "principalType": "ServicePrincipal"}})
+    if exists_ok and r.status_code == 409:
+        assert r.json()["error"]["code"] == "RoleAssignmentExists"
+        return ""
     assert r.status_code == 201, r.text
     return f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
 
@@ -205,7 +210,7 @@ def test_vm_identity_rbac_end_to_end(mimic, world):
     vm = make_vm(mimic, rg, "vmR", {"type": "SystemAssigned"})
     principal = vm["identity"]["principalId"]
     rg_scope = f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}"
-    assignment = assign_reader(mimic, principal, rg_scope)
+    assignment = assign_reader(mimic, principal, rg_scope, exists_ok=False)
     code = f"""
 import json, sys
 from azure.identity import ManagedIdentityCredential

@@ -357,3 +357,30 @@ pub fn password_meets_complexity(p: &str) -> bool {
     ];
     classes.iter().filter(|b| **b).count() >= 3
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_roles_decide_graph_access() {
+        use DirectoryAction::*;
+        assert!(directory_allows(true, &[], Read));
+        assert!(!directory_allows(true, &[], ManageGroups));
+        assert!(!directory_allows(false, &[], Read));
+        assert!(directory_allows(false, &[DIRECTORY_READERS], Read));
+        assert!(!directory_allows(false, &[DIRECTORY_READERS], ManageApplications));
+        for a in [Read, ManageUsers, ManageGroups, ManageApplications, ManageRoles] {
+            assert!(directory_allows(false, &[GLOBAL_ADMINISTRATOR], a));
+        }
+        assert!(!directory_allows(false, &[Uuid::new_v4()], Read));
+    }
+
+    #[test]
+    fn password_complexity() {
+        assert!(password_meets_complexity("Str0ng!Passw0rd"));
+        assert!(password_meets_complexity("abcDEF123"));
+        assert!(!password_meets_complexity("weak"));
+        assert!(!password_meets_complexity("alllowercase1"));
+    }
+}

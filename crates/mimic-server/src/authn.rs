@@ -89,7 +89,9 @@ pub fn authenticate(state: &AppState, header: Option<&str>, audiences: &[&str]) 
     if !audiences.iter().any(|a| same_audience(a, aud)) {
         return Err(AuthError::WrongAudience(aud.to_string()));
     }
-    if state.store.read(|tx| tx.tenant(tenant)).ok().flatten().is_none() {
+    let generation = state.store.generation();
+    let known = state.caches.tenants.get_or_load(generation, &tenant, || state.store.read(|tx| tx.tenant(tenant)).map(|t| t.is_some()));
+    if !known.unwrap_or(false) {
         return Err(AuthError::WrongTenant);
     }
     let object_id = str_claim("oid").and_then(|o| o.parse().ok()).ok_or_else(|| AuthError::Invalid("no oid".into()))?;

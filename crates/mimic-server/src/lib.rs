@@ -4,6 +4,7 @@
 pub mod arm;
 pub mod authn;
 pub mod bootstrap;
+pub mod cache;
 pub mod directory;
 pub mod graph;
 pub mod http;

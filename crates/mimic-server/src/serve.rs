@@ -92,6 +92,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         default_tenant: tenant,
         default_subscription: subscription,
         verified: Default::default(),
+        caches: Default::default(),
         imds_tokens: Default::default(),
         imds: Arc::new(crate::imds::ImdsRegistry::new(handle.clone(), imds_host)),
     });

@@ -32,6 +32,7 @@ pub struct AppState {
     pub default_tenant: Uuid,
     pub default_subscription: Uuid,
     pub verified: Arc<VerifiedTokens>,
+    pub caches: Arc<crate::cache::Caches>,
     /// Managed-identity tokens IMDS has handed out, per identity and resource.
     pub imds_tokens: Arc<crate::imds::TokenCache>,
     /// Per-VM IMDS listeners.

@@ -103,6 +103,9 @@ pub trait Tx {
 pub trait Backend: Send + Sync + 'static {
     fn read_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
     fn write_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// A number that changes whenever any write commits (the whole store's, not this
+    /// process's alone), so callers can keep derived data until it moves.
+    fn generation(&self) -> u64;
 }
 
 /// The handle the rest of Mimic holds.
@@ -116,6 +119,11 @@ impl Store {
 
     pub fn open_sqlite(path: &std::path::Path) -> Result<Self> {
         Ok(Store::new(SqliteStore::open(path)?))
+    }
+
+    /// Changes after every committed write; see [`Backend::generation`].
+    pub fn generation(&self) -> u64 {
+        self.0.generation()
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot).

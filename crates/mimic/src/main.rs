@@ -1,5 +1,6 @@
 //! The `mimic` binary: `serve` runs every surface; `env` tells a shell how to use it.
 
+mod admin;
 mod client;
 mod env;
 mod netns;
@@ -73,6 +74,9 @@ enum Command {
         #[arg(long, short = 'o', value_enum)]
         output: Option<Output>,
     },
+    /// Directory administration (service principals, secrets, users, groups, directory roles)
+    /// through the running server's Microsoft Graph.
+    Admin(admin::AdminArgs),
     /// Run workloads on a VM: they get that VM's managed-identity tokens from its IMDS.
     Vm {
         #[command(subcommand)]
@@ -140,6 +144,7 @@ fn main() {
             };
             tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
         }
+        Command::Admin(args) => admin::run(args),
         Command::Env { dir, shell, direct, output } => env::print(&dir.data_dir, shell, output == Some(Output::Json), direct),
         Command::Vm { command: VmCommand::Run { dir, vm, subscription, command } } => match vm::run(&dir.data_dir, &vm, subscription.as_deref(), &command) {
             Ok(code) => std::process::exit(code),

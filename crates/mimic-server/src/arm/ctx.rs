@@ -26,7 +26,7 @@ pub struct Ctx {
     pub caller: Caller,
     pub headers: HeaderMap,
     pub body: Bytes,
-    assignments: OnceCell<Vec<RoleAssignment>>,
+    assignments: OnceCell<std::sync::Arc<Vec<RoleAssignment>>>,
 }
 
 impl Ctx {
@@ -72,9 +72,13 @@ impl Ctx {
         if let Some(a) = self.assignments.get() {
             return Ok(a);
         }
-        let mut principals = vec![self.caller.object_id];
-        principals.extend(crate::directory::transitive_groups(&self.state, self.caller.tenant, self.caller.object_id)?);
-        let a = self.state.store.read(|tx| tx.role_assignments_for(&principals))?;
+        let (tenant, oid) = (self.caller.tenant, self.caller.object_id);
+        let generation = self.state.store.generation();
+        let a = self.state.caches.assignments.get_or_load(generation, &(tenant, oid), || {
+            let mut principals = vec![oid];
+            principals.extend(crate::directory::transitive_groups(&self.state, tenant, oid)?);
+            Ok::<_, ArmError>(std::sync::Arc::new(self.state.store.read(|tx| tx.role_assignments_for(&principals))?))
+        })?;
         Ok(self.assignments.get_or_init(|| a))
     }
 
@@ -102,7 +106,9 @@ impl Ctx {
         let id: Uuid = sub.parse().map_err(|_| {
             ArmError::bad_request("InvalidSubscriptionId", format!("The provided subscription identifier '{sub}' is malformed or invalid."))
         })?;
-        let s = self.state.store.read(|tx| tx.subscription(id))?.ok_or_else(|| ArmError::subscription_not_found(sub))?;
+        let generation = self.state.store.generation();
+        let s = self.state.caches.subscriptions.get_or_load(generation, &id, || self.state.store.read(|tx| tx.subscription(id)))?;
+        let s = s.ok_or_else(|| ArmError::subscription_not_found(sub))?;
         if s.tenant_id != self.caller.tenant {
             let mut e = ArmError::new(
                 StatusCode::UNAUTHORIZED,

@@ -377,12 +377,15 @@ pub fn validate(e: &Expr, ty: &EntityType, advanced: bool, sample: &Map<String, 
         let Some(name) = ty.canonical(first) else {
             return Err(GraphError::invalid_filter(&format!("Could not find a property named '{first}' on type 'microsoft.graph.{}'.", ty.name)));
         };
-        if p.contains('/') {
-            return Err(GraphError::unsupported_query("Unsupported Query."));
-        }
-        // Only scalar properties filter with a comparison.
-        if matches!(sample.get(name), Some(Value::Object(_)) | Some(Value::Array(_))) {
-            return Err(GraphError::unsupported_query("Unsupported Query."));
+        // Only scalar properties filter with a comparison (pnp/powershell#4519 for the text).
+        if p.contains('/') || matches!(sample.get(name), Some(Value::Object(_)) | Some(Value::Array(_))) {
+            let mut resource = ty.name.to_string();
+            if let Some(first) = resource.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            return Err(GraphError::unsupported_query(format!(
+                "Unsupported or invalid query filter clause specified for property '{name}' of resource '{resource}'."
+            )));
         }
         Ok(())
     };
@@ -584,6 +587,7 @@ impl Options {
     pub fn check_search(&self) -> GraphResult<Option<Vec<(String, String)>>> {
         let Some(s) = &self.search else { return Ok(None) };
         if !self.eventual {
+            // backstage/backstage#25517
             return Err(GraphError::unsupported_query(
                 "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
             ));

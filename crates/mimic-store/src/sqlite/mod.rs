@@ -22,6 +22,8 @@ pub struct SqliteStore {
     path: std::path::PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Commits so far. One process owns an SQLite store, so counting here sees every write.
+    commits: std::sync::atomic::AtomicU64,
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -47,7 +49,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self> {
         let mut writer = open_conn(path)?;
         migrations::apply(&mut writer)?;
-        Ok(SqliteStore { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(SqliteStore { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), commits: Default::default() })
     }
 }
 
@@ -73,7 +75,12 @@ impl Backend for SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         f(&mut SqliteTx(&tx))?;
         tx.commit()?;
+        self.commits.fetch_add(1, std::sync::atomic::Ordering::Release);
         Ok(())
+    }
+
+    fn generation(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Acquire)
     }
 }
 

@@ -1,0 +1,53 @@
+//! Data derived from the store and kept until the store's generation moves (any committed
+//! write). Hot read paths — every ARM call's tenant, subscription and role assignments — then
+//! cost a map lookup instead of several SQLite transactions, and never serve stale data: a
+//! write anywhere invalidates every entry.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+
+use mimic_domain::directory::Subscription;
+use mimic_domain::rbac::RoleAssignment;
+use uuid::Uuid;
+
+pub struct Derived<K, V> {
+    entries: Mutex<HashMap<K, (u64, V)>>,
+}
+
+impl<K, V> Default for Derived<K, V> {
+    fn default() -> Self {
+        Derived { entries: Mutex::new(HashMap::new()) }
+    }
+}
+
+const CAPACITY: usize = 100_000;
+
+impl<K: Eq + Hash + Clone, V: Clone> Derived<K, V> {
+    /// The value for `key` computed at store generation `generation`, loading it if the cached
+    /// one is older. `generation` must be read before `load` reads the store.
+    pub fn get_or_load<E>(&self, generation: u64, key: &K, load: impl FnOnce() -> Result<V, E>) -> Result<V, E> {
+        if let Some((g, v)) = self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
+            if *g == generation {
+                return Ok(v.clone());
+            }
+        }
+        let v = load()?;
+        let mut m = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() >= CAPACITY {
+            m.clear();
+        }
+        m.insert(key.clone(), (generation, v.clone()));
+        Ok(v)
+    }
+}
+
+/// The caches every surface shares.
+#[derive(Default)]
+pub struct Caches {
+    /// Tenants that exist.
+    pub tenants: Derived<Uuid, bool>,
+    pub subscriptions: Derived<Uuid, Option<Subscription>>,
+    /// A principal's role assignments, its groups' included, keyed by (tenant, principal).
+    pub assignments: Derived<(Uuid, Uuid), Arc<Vec<RoleAssignment>>>,
+}

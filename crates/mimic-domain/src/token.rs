@@ -192,9 +192,7 @@ pub fn access_token_claims(r: &AccessTokenRequest) -> Value {
             c.insert("amr".into(), json!(["pwd"]));
             c.insert(app_claim.into(), client_app_id.to_string().into());
             c.insert(acr_claim.into(), "0".into());
-            if !r.groups.is_empty() {
-                c.insert("groups".into(), json!(r.groups));
-            }
+            insert_groups(&mut c, r);
             c.insert("idtyp".into(), "user".into());
             c.insert("name".into(), name.as_str().into());
             c.insert("oid".into(), object_id.to_string().into());
@@ -211,9 +209,7 @@ pub fn access_token_claims(r: &AccessTokenRequest) -> Value {
         Subject::App { object_id, app_id, .. } => {
             c.insert(app_claim.into(), app_id.to_string().into());
             c.insert(acr_claim.into(), "1".into());
-            if !r.groups.is_empty() {
-                c.insert("groups".into(), json!(r.groups));
-            }
+            insert_groups(&mut c, r);
             if v1 {
                 c.insert("idp".into(), format!("https://sts.windows.net/{}/", r.tenant).into());
             }
@@ -225,9 +221,7 @@ pub fn access_token_claims(r: &AccessTokenRequest) -> Value {
         Subject::ManagedIdentity { object_id, client_id, resource_id } => {
             c.insert(app_claim.into(), client_id.to_string().into());
             c.insert(acr_claim.into(), "2".into());
-            if !r.groups.is_empty() {
-                c.insert("groups".into(), json!(r.groups));
-            }
+            insert_groups(&mut c, r);
             if v1 {
                 c.insert("idp".into(), format!("https://sts.windows.net/{}/", r.tenant).into());
             }
@@ -242,6 +236,26 @@ pub fn access_token_claims(r: &AccessTokenRequest) -> Value {
     c.insert("uti".into(), opaque(22).into());
     c.insert("ver".into(), if v1 { "1.0" } else { "2.0" }.into());
     Value::Object(c)
+}
+
+/// Entra's JWT group limit: beyond it the token carries no `groups` but a pointer to where
+/// the membership can be read (the "overage" claim).
+pub const GROUPS_OVERAGE_LIMIT: usize = 200;
+
+fn insert_groups(c: &mut Map<String, Value>, r: &AccessTokenRequest) {
+    if r.groups.is_empty() {
+        return;
+    }
+    if r.groups.len() <= GROUPS_OVERAGE_LIMIT {
+        c.insert("groups".into(), json!(r.groups));
+        return;
+    }
+    let oid = r.subject.object_id();
+    c.insert("_claim_names".into(), json!({"groups": "src1"}));
+    c.insert(
+        "_claim_sources".into(),
+        json!({"src1": {"endpoint": format!("https://graph.windows.net/{}/users/{oid}/getMemberObjects", r.tenant)}}),
+    );
 }
 
 /// The ID token of a user sign-in (always v2 shape for MSAL).
@@ -310,6 +324,24 @@ mod tests {
         let forged = B64.encode(r#"{"exp":10000,"sub":"b"}"#);
         assert_eq!(verify(&format!("{}.{forged}.{}", parts[0], parts[2]), std::slice::from_ref(&k), 0), Err(TokenError::BadSignature));
         assert_eq!(verify("not-a-jwt", std::slice::from_ref(&k), 0), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn groups_claim_and_overage() {
+        let sub = Subject::App { object_id: Uuid::new_v4(), app_id: Uuid::new_v4(), display_name: "x".into() };
+        let claims = |n: usize| {
+            let groups: Vec<Uuid> = (0..n).map(|_| Uuid::new_v4()).collect();
+            access_token_claims(&AccessTokenRequest {
+                subject: &sub, tenant: Uuid::nil(), audience: "a", issuer: "i", version: TokenVersion::V1,
+                issued_at: 0, lifetime_secs: 1, groups: &groups,
+            })
+        };
+        assert!(claims(0).get("groups").is_none());
+        assert_eq!(claims(200)["groups"].as_array().unwrap().len(), 200);
+        let over = claims(201);
+        assert!(over.get("groups").is_none());
+        assert_eq!(over["_claim_names"]["groups"], "src1");
+        assert!(over["_claim_sources"]["src1"]["endpoint"].as_str().unwrap().ends_with("/getMemberObjects"));
     }
 
     #[test]

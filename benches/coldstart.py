@@ -10,7 +10,9 @@ Two cases, RUNS timed runs each (plus one untimed warm-up run, so the binary's p
 Every run binds 127.0.0.1 on port 0 for each listener, is stopped with SIGTERM once ready, and
 must exit before the next starts. With PEER_CLI (oauth2-mock-server's CLI script), also times
 the peer from spawn to its "listening on" line ("peer": [ms...]), the same way.
-Prints one JSON object: {"fresh": [ms...], "restart": [ms...], "peer": [ms...]}.
+Prints one JSON object: {"fresh": [ms...], "restart": [ms...], "peer": [ms...],
+"killed_by_early_sigterm": N}, N counting the stops where the server died of the SIGTERM sent
+right after endpoints.json appeared instead of shutting down (its handler was not yet installed).
 """
 import json
 import os
@@ -23,11 +25,15 @@ BINARY, WORK, RUNS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 LISTENERS = ["--arm", "--login", "--graph", "--portal", "--imds", "--proxy"]
 ENV = dict(os.environ, MIMIC_LOG="warn")
 TIMEOUT_S = 10.0
+UNCLEAN = []  # runs where SIGTERM right after endpoints.json killed the server outright
 
 
 def start_once(data_dir):
     """Spawns the server, returns milliseconds until endpoints.json exists, then stops it."""
     ready = os.path.join(data_dir, "endpoints.json")
+    # A file left by an earlier run that did not stop cleanly would read as an instant start.
+    if os.path.exists(ready):
+        os.unlink(ready)
     args = [BINARY, "serve", "--data-dir", data_dir, "--log-format", "json"]
     for flag in LISTENERS:
         args += [flag, "127.0.0.1:0"]
@@ -45,10 +51,16 @@ def start_once(data_dir):
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=15)
+            rc = proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+            raise SystemExit(f"mimic serve did not stop within 15 s of SIGTERM ({data_dir})")
+    if rc == -signal.SIGTERM:
+        # SIGTERM arrived before the server had installed its handler: killed, not shut down.
+        UNCLEAN.append(data_dir)
+    elif rc != 0:
+        raise SystemExit(f"mimic serve exited with {rc} after SIGTERM ({data_dir})")
     return elapsed_ms
 
 
@@ -78,7 +90,7 @@ def main():
     start_once(restart_dir)
     fresh = [start_once(os.path.join(WORK, f"fresh-{i}")) for i in range(RUNS)]
     restart = [start_once(restart_dir) for _ in range(RUNS)]
-    result = {"fresh": fresh, "restart": restart}
+    result = {"fresh": fresh, "restart": restart, "killed_by_early_sigterm": len(UNCLEAN)}
     if len(sys.argv) > 4:
         peer_once(sys.argv[4])  # warm-up
         result["peer"] = [peer_once(sys.argv[4]) for _ in range(RUNS)]

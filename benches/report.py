@@ -149,7 +149,7 @@ def main():
         f"Machine: {NPROC} cores (`nproc`), {cpu}, {mem_gib:.0f} GiB RAM, Linux {platform.release()}; "
         f"{openssl_v}; Node.js {node_v}; {wrk_v}.",
         f"Load: wrk, {WRK_THREADS} thread(s), {CONC} keep-alive connections (4 per core), {SECS} s per run "
-        f"after a 2 s warm-up, on the same machine as the server (loopback). Mimic ran with "
+        f"after a 3 s warm-up, on the same machine as the server (loopback). Mimic ran with "
         f"`MIMIC_LOG=warn` (no per-request log lines). Cores busy with other work just before the run: "
         f"{IDLE_BUSY:.2f}{' (the machine was not idle: the figures are low)' if IDLE_BUSY >= 0.15 else ''}.",
         "",
@@ -196,6 +196,12 @@ def main():
         f"Mimic issued {tok_per_cpu_s:,.0f} tokens per second of its own CPU time, "
         f"{tok_per_cpu_s / OPENSSL_SIGN_1:.0%} of openssl's one-core signing rate.",
     ]
+    killed = cold.get("killed_by_early_sigterm", 0)
+    if killed:
+        lines += ["", f"Server bug seen while timing starts: {killed} of the {2 * len(cold['fresh']) + 1} stops died of "
+                      "the SIGTERM sent as soon as `endpoints.json` appeared, without shutting down (the file was "
+                      "left behind), because `mimic serve` installs its signal handler after announcing readiness. "
+                      "The harness deletes a stale `endpoints.json` before each start, so the timings stand."]
     if problems:
         lines += ["", f"**Errors during the run** (non-2xx or socket errors) in: {', '.join(problems)}; "
                       f"see `benches/target/last-run/`. The figures above are not valid."]

@@ -8,4 +8,5 @@ pub mod rbac;
 pub mod resource;
 pub mod resource_id;
 pub mod secrets;
+pub mod template;
 pub mod token;

@@ -14,7 +14,13 @@ const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 /// A client secret in Entra's style: 40 characters, the first three a visible hint.
 pub fn generate_client_secret() -> String {
     let mut rng = rand::thread_rng();
-    (0..40).map(|_| SECRET_ALPHABET[rng.gen_range(0..SECRET_ALPHABET.len())] as char).collect()
+    // The first character is alphanumeric, so a secret on a command line never reads as an option.
+    (0..40)
+        .map(|i| {
+            let range = if i == 0 { 62 } else { SECRET_ALPHABET.len() };
+            SECRET_ALPHABET[rng.gen_range(0..range)] as char
+        })
+        .collect()
 }
 
 /// A password that satisfies Entra's complexity rules (upper, lower, digit, symbol).

@@ -95,6 +95,12 @@ pub fn authenticate(state: &AppState, header: Option<&str>, audiences: &[&str]) 
         return Err(AuthError::WrongTenant);
     }
     let object_id = str_claim("oid").and_then(|o| o.parse().ok()).ok_or_else(|| AuthError::Invalid("no oid".into()))?;
+    let exists = state.caches.principals.get_or_load(generation, &(tenant, object_id), || {
+        state.store.read(|tx| tx.directory_object(tenant, object_id)).map(|o| o.is_some())
+    });
+    if !exists.unwrap_or(false) {
+        return Err(AuthError::Invalid("the principal no longer exists".into()));
+    }
     let app_id = str_claim("appid").or_else(|| str_claim("azp")).and_then(|a| a.parse().ok());
     let upn = str_claim("upn").or_else(|| str_claim("preferred_username")).map(str::to_string);
     Ok(Caller { tenant, object_id, app_id, upn, claims })

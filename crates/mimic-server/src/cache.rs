@@ -47,6 +47,9 @@ impl<K: Eq + Hash + Clone, V: Clone> Derived<K, V> {
 pub struct Caches {
     /// Tenants that exist.
     pub tenants: Derived<Uuid, bool>,
+    /// Directory objects that exist, keyed by (tenant, object id): a token of a deleted
+    /// principal (a disabled system identity, a deleted user) authenticates no more.
+    pub principals: Derived<(Uuid, Uuid), bool>,
     pub subscriptions: Derived<Uuid, Option<Subscription>>,
     /// A principal's role assignments, its groups' included, keyed by (tenant, principal).
     pub assignments: Derived<(Uuid, Uuid), Arc<Vec<RoleAssignment>>>,

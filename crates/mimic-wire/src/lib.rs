@@ -3,6 +3,7 @@
 
 pub mod arm;
 pub mod compute;
+pub mod deployments;
 pub mod graph;
 pub mod msi;
 pub mod oauth;

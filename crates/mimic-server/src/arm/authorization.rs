@@ -179,6 +179,20 @@ fn create(ctx: &Ctx, scope: &str, name: &str, target: &str, key: &str) -> ArmRes
     ctx.authorize(RA_WRITE, target)?;
     let body: wire::RoleAssignmentCreate = ctx.json()?;
     let p = body.properties;
+    // A `scope` in the body (api-version 2015-07-01 clients, ARM templates, az vm create's
+    // template) must be the URL's scope (real error: MicrosoftDocs/azure-docs #17715, #62786).
+    if let Some(body_scope) = p.scope.as_deref().filter(|s| !s.is_empty()) {
+        if resource_id::key(body_scope.trim_end_matches('/')) != resource_id::key(scope.trim_end_matches('/')) {
+            let uri_scope = match ResourceId::parse(scope) {
+                Ok(id) if id.resource_group.is_some() => scope.replacen("/resourceGroups/", "/resourcegroups/", 1),
+                _ => scope.to_string(),
+            };
+            return Err(ArmError::bad_request(
+                "InvalidCreateRoleAssignmentRequest",
+                format!("The request to create role assignment '{name}' is not valid. Role assignment scope '{body_scope}' must match the scope specified on the URI '{uri_scope}'."),
+            ));
+        }
+    }
     let role_guid = p.role_definition_id.rsplit('/').next().unwrap_or_default();
     let role = role_guid.parse().ok().and_then(rbac::builtin_role).ok_or_else(|| {
         ArmError::bad_request("RoleDefinitionDoesNotExist", format!("The specified role definition with ID '{role_guid}' does not exist."))

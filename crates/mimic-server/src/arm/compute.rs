@@ -612,32 +612,9 @@ pub fn operation(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
 
 /// `GET /subscriptions/{s}[/resourceGroups/{rg}]/providers/Microsoft.Compute/virtualMachines`
 pub fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Response> {
-    let sub = ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
-    if ctx.method != Method::GET {
-        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
-    }
+    ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
     resources::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
-    let scope = parent.render();
-    if let Some(rg) = &parent.resource_group {
-        resource_groups::load(ctx, &sub.id.to_string(), rg)?;
-    }
-    let read = format!("{VM_TYPE}/read");
-    let whole = ctx.allowed(&read, &scope)?;
-    let sub_key = sub.id.to_string();
-    let type_key = VM_TYPE.to_ascii_lowercase();
-    let rg_key = parent.resource_group.as_ref().map(|g| g.to_ascii_lowercase());
-    let items = ctx.state.store.read(|tx| {
-        tx.resources(&ResourceFilter { subscription: &sub_key, resource_group: rg_key.as_deref(), resource_type: Some(&type_key), limit: 100_000, ..Default::default() })
-    })?;
-    let mut value = Vec::new();
-    for r in &items {
-        if whole || ctx.allowed(&read, &r.id)? {
-            value.push(render(ctx, r, "Succeeded", None));
-        }
-    }
-    if !whole && value.is_empty() && parent.resource_group.is_some() {
-        ctx.authorize(&read, &scope)?;
-    }
+    let value: Vec<_> = resources::readable_of_type(ctx, parent, VM_TYPE)?.iter().map(|r| render(ctx, r, "Succeeded", None)).collect();
     Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
 }
 

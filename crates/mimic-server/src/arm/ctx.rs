@@ -45,6 +45,28 @@ impl Ctx {
         Ok(Ctx { state, method, path, query, api_version, caller, headers, body, assignments: OnceCell::new() })
     }
 
+    /// An ARM call Mimic makes on the caller's behalf (a template deployment's resources and
+    /// its `reference()`s): the same caller, and the same handlers and RBAC as a direct request
+    /// to `method path?api-version=...` with `body`.
+    pub fn internal(&self, method: Method, path: &str, api_version: &str, body: Option<&serde_json::Value>) -> Ctx {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+        if let Some(c) = self.headers.get("x-ms-correlation-request-id") {
+            headers.insert("x-ms-correlation-request-id", c.clone());
+        }
+        Ctx {
+            state: self.state.clone(),
+            method,
+            path: path.to_string(),
+            query: vec![("api-version".to_string(), api_version.to_string())],
+            api_version: api_version.to_string(),
+            caller: self.caller.clone(),
+            headers,
+            body: body.map(|b| Bytes::from(serde_json::to_vec(b).unwrap_or_default())).unwrap_or_default(),
+            assignments: OnceCell::new(),
+        }
+    }
+
     /// A query parameter (names compared case-insensitively, as ARM does).
     pub fn q(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())

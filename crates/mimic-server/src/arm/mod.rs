@@ -6,7 +6,9 @@ mod api_versions;
 mod authorization;
 mod compute;
 mod ctx;
+mod deployments;
 mod error;
+mod images;
 mod metadata;
 mod mimic;
 mod msi;
@@ -46,6 +48,10 @@ async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, head
     if route == Route::MetadataEndpoints {
         return metadata::endpoints(&state, uri.query()).into_response();
     }
+    if route == Route::MimicVmImageAliases {
+        // Open, as the public document az fetches from Azure's blob store is.
+        return images::alias_doc();
+    }
     let ctx = match Ctx::new(state, method, path, uri.query(), headers, body) {
         Ok(c) => c,
         Err(e) => return e.into_response(),
@@ -63,7 +69,7 @@ async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, head
 fn dispatch(ctx: &Ctx, route: Route) -> ArmResult<Response> {
     use api_versions as v;
     match route {
-        Route::MetadataEndpoints => unreachable!("served before authentication"),
+        Route::MetadataEndpoints | Route::MimicVmImageAliases => unreachable!("served before authentication"),
         Route::MimicVmImds => mimic::vm_imds(ctx),
         Route::Tenants => {
             v::check(&ctx.api_version, v::RESOURCES)?;
@@ -123,6 +129,11 @@ fn dispatch(ctx: &Ctx, route: Route) -> ArmResult<Response> {
             authorization::permissions(ctx, &scope)
         }
         // Typed resource types before the generic handler (DESIGN.md §5).
+        Route::ResourceCollection { parent, namespace, resource_type } if deployments::is_collection(&namespace, &resource_type) => deployments::list(ctx, &parent),
+        Route::Resource { id } if deployments::is_deployment_path(&id) => deployments::handle(ctx, &id),
+        Route::ResourceAction { id, action } if deployments::is_deployment_path(&id) => deployments::action(ctx, &id, &action),
+        Route::Resource { id } if images::is_image_path(&id) => images::get(ctx, &id),
+        Route::ResourceAction { id, action } if images::is_image_listing(&id, &action) => images::list(ctx, &id, &action),
         Route::ResourceCollection { parent, namespace, resource_type } if compute::is_vm_collection(&namespace, &resource_type) => compute::list(ctx, &parent),
         Route::ResourceCollection { parent, namespace, resource_type } if msi::is_user_assigned_collection(&namespace, &resource_type) => msi::list(ctx, &parent),
         Route::ResourceCollection { parent, namespace, resource_type } => resources::list_collection(ctx, &parent, &namespace, &resource_type),

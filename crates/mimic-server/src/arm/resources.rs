@@ -239,41 +239,49 @@ fn list_children(ctx: &Ctx, parent: &ResourceId, child_type: &str) -> ArmResult<
     Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
 }
 
+/// The resources of type `full_type` under `parent` (a subscription or resource group) that the
+/// caller may read: all of them with read at the parent, else those readable one by one; a
+/// caller who can read none in a resource group gets Azure's 403 for the listing itself.
+pub fn readable_of_type(ctx: &Ctx, parent: &ResourceId, full_type: &str) -> ArmResult<Vec<Resource>> {
+    let sub = ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
+    if ctx.method != Method::GET {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    let scope = parent.render();
+    if let Some(rg) = &parent.resource_group {
+        resource_groups::load(ctx, &sub.id.to_string(), rg)?;
+    }
+    let read = format!("{full_type}/read");
+    let whole = ctx.allowed(&read, &scope)?;
+    let sub_key = sub.id.to_string();
+    let type_key = full_type.to_ascii_lowercase();
+    let rg_key = parent.resource_group.as_ref().map(|g| g.to_ascii_lowercase());
+    let items = ctx.state.store.read(|tx| {
+        tx.resources(&ResourceFilter { subscription: &sub_key, resource_group: rg_key.as_deref(), resource_type: Some(&type_key), limit: 100_000, ..Default::default() })
+    })?;
+    let mut value = Vec::new();
+    for r in items {
+        if whole || ctx.allowed(&read, &r.id)? {
+            value.push(r);
+        }
+    }
+    if !whole && value.is_empty() && parent.resource_group.is_some() {
+        ctx.authorize(&read, &scope)?;
+    }
+    Ok(value)
+}
+
 /// `GET .../providers/{ns}/{type}` under a subscription or resource group.
 pub fn list_collection(ctx: &Ctx, parent: &ResourceId, namespace: &str, resource_type: &str) -> ArmResult<Response> {
     let sub = ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
     if ctx.method == Method::POST && resource_type.eq_ignore_ascii_case("register") && parent.resource_group.is_none() {
         return super::subscriptions::provider(ctx, Some(&sub.id.to_string()), namespace);
     }
-    if ctx.method != Method::GET {
-        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
-    }
     check_version(ctx, namespace, resource_type, None)?;
-    let full = format!("{namespace}/{resource_type}");
     let canonical = providers::resource_type(namespace, resource_type)
         .map(|t| format!("{}/{}", providers::provider(namespace).map(|p| p.namespace).unwrap_or(namespace), t.name))
-        .unwrap_or(full);
-    let scope = parent.render();
-    if let Some(rg) = &parent.resource_group {
-        resource_groups::load(ctx, &sub.id.to_string(), rg)?;
-    }
-    let read = format!("{canonical}/read");
-    let whole = ctx.allowed(&read, &scope)?;
-    let sub_key = sub.id.to_string();
-    let type_key = canonical.to_ascii_lowercase();
-    let rg_key = parent.resource_group.as_ref().map(|g| g.to_ascii_lowercase());
-    let items = ctx.state.store.read(|tx| {
-        tx.resources(&ResourceFilter { subscription: &sub_key, resource_group: rg_key.as_deref(), resource_type: Some(&type_key), limit: 100_000, ..Default::default() })
-    })?;
-    let mut value = Vec::new();
-    for r in &items {
-        if whole || ctx.allowed(&read, &r.id)? {
-            value.push(render(r));
-        }
-    }
-    if !whole && value.is_empty() && parent.resource_group.is_some() {
-        ctx.authorize(&read, &scope)?;
-    }
+        .unwrap_or_else(|| format!("{namespace}/{resource_type}"));
+    let value: Vec<GenericResource> = readable_of_type(ctx, parent, &canonical)?.iter().map(render).collect();
     Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
 }
 

@@ -10,6 +10,8 @@ pub enum Route {
     /// `POST /mimic/vm-imds`: Mimic's own control call, outside Azure's URL space: the IMDS
     /// address of a VM, for `mimic vm run`.
     MimicVmImds,
+    /// `GET /mimic/vm-image-aliases`: the image alias document `vmImageAliasDoc` names.
+    MimicVmImageAliases,
     Tenants,
     Subscriptions,
     Subscription { sub: String },
@@ -88,6 +90,7 @@ pub fn parse(path: &str) -> Option<Route> {
     match segs.as_slice() {
         [m, e] if eq(m, "metadata") && eq(e, "endpoints") => Some(Route::MetadataEndpoints),
         [m, v] if *m == "mimic" && *v == "vm-imds" => Some(Route::MimicVmImds),
+        [m, v] if *m == "mimic" && *v == "vm-image-aliases" => Some(Route::MimicVmImageAliases),
         [t] if eq(t, "tenants") => Some(Route::Tenants),
         [p] if eq(p, "providers") => Some(Route::Providers { sub: None }),
         [p, ns] if eq(p, "providers") => Some(Route::Provider { sub: None, namespace: ns.to_string() }),

@@ -1,0 +1,118 @@
+//! Microsoft.Resources/deployments (resources.json 2021-04-01 `DeploymentExtended`,
+//! `DeploymentOperation`, `WhatIfOperationResult`; common-types `ErrorDetail`).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// ARM's error detail with nested details and `additionalInfo` (`TemplateViolation`).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ErrorDetail {
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+    #[serde(rename = "additionalInfo", skip_serializing_if = "Vec::is_empty")]
+    pub additional_info: Vec<AdditionalInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdditionalInfo {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub info: Value,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorResponse {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Map<String, Value>>,
+    pub properties: DeploymentProperties,
+}
+
+#[derive(Debug, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentProperties {
+    pub template_hash: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Map<String, Value>>,
+    pub mode: String,
+    pub provisioning_state: String,
+    pub timestamp: String,
+    pub duration: String,
+    pub correlation_id: String,
+    pub providers: Vec<Value>,
+    pub dependencies: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_resources: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validated_resources: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentOperation {
+    pub id: String,
+    pub operation_id: String,
+    pub properties: Value,
+}
+
+/// What `Azure-AsyncOperation` of a deployment reports.
+#[derive(Debug, Serialize)]
+pub struct OperationStatus {
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub value: Vec<T>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WhatIfChange {
+    pub resource_id: String,
+    pub change_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub delta: Vec<Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WhatIfResult {
+    pub status: String,
+    pub properties: WhatIfProperties,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WhatIfProperties {
+    pub changes: Vec<WhatIfChange>,
+}
+
+/// `POST .../exportTemplate`.
+#[derive(Debug, Serialize)]
+pub struct ExportedTemplate {
+    pub template: Value,
+}

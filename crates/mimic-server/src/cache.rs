@@ -53,4 +53,6 @@ pub struct Caches {
     pub subscriptions: Derived<Uuid, Option<Subscription>>,
     /// A principal's role assignments, its groups' included, keyed by (tenant, principal).
     pub assignments: Derived<(Uuid, Uuid), Arc<Vec<RoleAssignment>>>,
+    /// A VM's tenant and the identities IMDS can serve for it, keyed by the VM's id key.
+    pub vm_identities: Derived<String, (Uuid, Arc<Vec<mimic_domain::imds::AttachedIdentity>>)>,
 }

@@ -90,7 +90,10 @@ fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &[(String, Stri
     let Some(vm_key) = &b.vm_key else {
         return Err(ImdsError::identity_not_found());
     };
-    let (tenant, identities) = vm_identities(&b.state, vm_key)?;
+    let generation = b.state.store.generation();
+    let (tenant, identities) = b.state.caches.vm_identities.get_or_load(generation, &vm_key.to_string(), || {
+        vm_identities(&b.state, vm_key).map(|(t, ids)| (t, Arc::new(ids)))
+    })?;
     let chosen = imds::select(&identities, &selector).map_err(|e| match e {
         SelectError::NotFound => ImdsError::identity_not_found(),
         SelectError::Ambiguous => ImdsError::bad_request(

@@ -115,29 +115,28 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tasks.spawn(async move { proxy_task.run(proxy, stop_rx).await });
 
-    crate::tls::write_private(&cfg.data_dir.join("endpoints.json"), serde_json::to_string_pretty(&endpoints)?.as_bytes())?;
-    tracing::info!(arm = %endpoints.arm, login = %endpoints.login, graph = %endpoints.graph, imds = %endpoints.imds, data_dir = %cfg.data_dir.display(), "mimic is ready");
-
+    // Signal handlers go in before readiness is announced: a script that sends SIGTERM as soon
+    // as endpoints.json appears must get a graceful shutdown, not the default kill.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
     let shutdown = handle.clone();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = interrupt.recv() => {},
+        }
         tracing::info!("shutting down: draining in-flight requests");
         shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
         let _ = stop_tx.send(true);
     });
+    crate::tls::write_private(&cfg.data_dir.join("endpoints.json"), serde_json::to_string_pretty(&endpoints)?.as_bytes())?;
+    tracing::info!(arm = %endpoints.arm, login = %endpoints.login, graph = %endpoints.graph, imds = %endpoints.imds, data_dir = %cfg.data_dir.display(), "mimic is ready");
+
     while let Some(r) = tasks.join_next().await {
         r??;
     }
     let _ = std::fs::remove_file(cfg.data_dir.join("endpoints.json"));
     tracing::info!("stopped");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = term.recv() => {},
-    }
 }

@@ -22,6 +22,7 @@ BENCH="$ROOT/benches"
 SECONDS_PER_RUN="${BENCH_SECONDS:-8}"
 (( SECONDS_PER_RUN > 10 )) && SECONDS_PER_RUN=10
 WARMUP_SECONDS=3
+PEER_WARMUP_SECONDS=5            # Node.js needs longer for its JIT to settle
 COLD_RUNS="${BENCH_COLD_RUNS:-5}"
 NPROC="$(nproc)"
 CONC=$(( 4 * NPROC ))            # every load run: 4 keep-alive connections per core
@@ -60,6 +61,10 @@ command -v python3 >/dev/null || die "python3 is needed"
 command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are needed for the peer"
 
 rm -rf "$OUT"; mkdir -p "$OUT"
+BENCH_COMMIT="$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+# Uncommitted changes outside the benchmark's own files mean the server measured is not the commit.
+BENCH_DIRTY="$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':!BENCHMARKS.md' ':!benches' 2>/dev/null | head -1)"
+BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
 
 if [[ -n "${MIMIC_BIN:-}" ]]; then
   MIMIC="$MIMIC_BIN"; log "measuring $MIMIC (MIMIC_BIN set: no build)"
@@ -102,12 +107,13 @@ busy_cores_now() { # cores busy over the next second
   python3 -c 'import sys; b0, w0, b1, w1 = map(float, sys.argv[1:5]); print("%.2f" % ((b1 - b0) / (w1 - w0)))' $b0 $(machine_busy_seconds)
 }
 
-# run_wrk NAME URL [VAR=value for benches/lua/request.lua...]: a warm-up, then the timed run.
+# run_wrk NAME URL [VAR=value for benches/lua/request.lua...]: a warm-up (WARMUP seconds, default
+# WARMUP_SECONDS), then the timed run.
 # Records NAME.json (wrk's summary), NAME.wrktime (wrk's own CPU), NAME.busy (machine busy time
 # over the run) and, with CPU_PID set, NAME.cpu (that process's CPU seconds over the run).
 run_wrk() {
   local name="$1" url="$2"; shift 2
-  env "$@" wrk -t"$WRK_THREADS" -c"$CONC" -d"${WARMUP_SECONDS}s" -s "$BENCH/lua/request.lua" "$url" >"$OUT/$name.warmup.txt" 2>&1
+  env "$@" wrk -t"$WRK_THREADS" -c"$CONC" -d"${WARMUP:-$WARMUP_SECONDS}s" -s "$BENCH/lua/request.lua" "$url" >"$OUT/$name.warmup.txt" 2>&1
   local cpu0=""; [[ -n "${CPU_PID:-}" ]] && cpu0="$(cpu_seconds "$CPU_PID")"
   local busy0; busy0="$(machine_busy_seconds)"
   local TIMEFORMAT='%U %S'
@@ -197,9 +203,9 @@ log "peer oauth2-mock-server $PEER_VERSION over HTTP"
 start_peer peer-http
 sleep 0.5; rss_kib "$PEER_PID" >"$OUT/peer-idle.rss"
 curl -sS --fail -X POST "http://127.0.0.1:$PEER_PORT/token" --data "$PEER_FORM" | grep -q access_token || die "peer gave no token"
-CPU_PID="$PEER_PID" run_wrk peer-token-http "http://127.0.0.1:$PEER_PORT" BENCH_METHOD=POST BENCH_PATH=/token BENCH_BODY="$PEER_FORM" \
+WARMUP=$PEER_WARMUP_SECONDS CPU_PID="$PEER_PID" run_wrk peer-token-http "http://127.0.0.1:$PEER_PORT" BENCH_METHOD=POST BENCH_PATH=/token BENCH_BODY="$PEER_FORM" \
   BENCH_CONTENT_TYPE=application/x-www-form-urlencoded
-stop_pid "$PEER_PID" INT   # its CLI stops on SIGINT
+stop_pid "$PEER_PID"
 
 log "peer oauth2-mock-server $PEER_VERSION over HTTPS (its -c/-k options, a throwaway RSA-2048 certificate)"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
@@ -207,9 +213,9 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext su
 start_peer peer-https -c "$WORK/peer-cert.pem" -k "$WORK/peer-key.pem"
 curl -sS --fail --cacert "$WORK/peer-cert.pem" -X POST "https://127.0.0.1:$PEER_PORT/token" --data "$PEER_FORM" | grep -q access_token \
   || die "peer over HTTPS gave no token"
-CPU_PID="$PEER_PID" run_wrk peer-token-https "https://127.0.0.1:$PEER_PORT" BENCH_METHOD=POST BENCH_PATH=/token BENCH_BODY="$PEER_FORM" \
+WARMUP=$PEER_WARMUP_SECONDS CPU_PID="$PEER_PID" run_wrk peer-token-https "https://127.0.0.1:$PEER_PORT" BENCH_METHOD=POST BENCH_PATH=/token BENCH_BODY="$PEER_FORM" \
   BENCH_CONTENT_TYPE=application/x-www-form-urlencoded
-stop_pid "$PEER_PID" INT
+stop_pid "$PEER_PID"
 
 # --- authorised ARM read and write -------------------------------------------------------------
 log "ARM read: GET resource group with a bearer token, $CONC connections, ${SECONDS_PER_RUN}s"
@@ -243,5 +249,8 @@ log "cold start: $COLD_RUNS fresh, $COLD_RUNS restarts, $COLD_RUNS starts of the
 python3 "$BENCH/coldstart.py" "$MIMIC" "$WORK/cold" "$COLD_RUNS" "$PEER_CLI" >"$OUT/coldstart.json"
 
 # --- results -----------------------------------------------------------------------------------
-export IDLE_BUSY OUT ROOT NPROC CONC WRK_THREADS SECONDS_PER_RUN OPENSSL_SIGN OPENSSL_SIGN_1 FSYNC_RATE PEER_VERSION
+export BENCH_COMMIT BENCH_DIRTY BENCH_DATE IDLE_BUSY OUT ROOT NPROC CONC WRK_THREADS SECONDS_PER_RUN OPENSSL_SIGN OPENSSL_SIGN_1 FSYNC_RATE PEER_VERSION
+for v in BENCH_COMMIT BENCH_DIRTY BENCH_DATE IDLE_BUSY NPROC CONC WRK_THREADS SECONDS_PER_RUN OPENSSL_SIGN OPENSSL_SIGN_1 FSYNC_RATE PEER_VERSION; do
+  printf '%s=%q\n' "$v" "${!v}"
+done >"$OUT/env.sh"   # to rebuild the section from these raw outputs: set -a; . env.sh; OUT=... ROOT=... report.py
 python3 "$BENCH/report.py"

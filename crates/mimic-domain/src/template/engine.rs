@@ -642,7 +642,13 @@ pub fn prepare(t: &Template, scope: &Scope, provided: &Map<String, Value>) -> Re
     for idx in 0..planned.len() {
         let mut e = t.evaluator(scope, None, &params, &planned);
         e.resource_copy = planned[idx].copy.clone();
-        let body = body_of(&planned[idx]);
+        let mut body = body_of(&planned[idx]);
+        if planned[idx].is_deployment() {
+            // A nested template is validated by its own deployment.
+            if let Some(props) = body.get_mut("properties").and_then(Value::as_object_mut) {
+                props.retain(|k, _| !k.eq_ignore_ascii_case("template"));
+            }
+        }
         match e.value(&body) {
             Ok(_) | Err(EvalError::Deferred) => {}
             Err(err) => return Err(resource_error(t, &planned[idx].path, &planned[idx].name, err.message().trim_end_matches('.'))),

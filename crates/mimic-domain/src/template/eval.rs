@@ -343,8 +343,11 @@ impl<'a> Evaluator<'a> {
                     None => return lang(format!("The template function 'copyIndex' is not expected at this location. The provided copy name '{n}' doesn't exist in the resource. Please see https://aka.ms/arm-copy for usage details.")),
                 }
             }
-            None => match &self.resource_copy {
-                Some((_, i)) => *i,
+            None => match self.resource_copy.as_ref().map(|(_, i)| *i).or_else(|| {
+                // An output's `copy` loop has no name: copyIndex() is its index.
+                self.named_copy.borrow().iter().rev().find(|(k, _)| k == "__output").map(|(_, i)| *i)
+            }) {
+                Some(i) => i,
                 None => return lang("The template function 'copyIndex' is not expected at this location. The function can only be used in a resource with copy specified. Please see https://aka.ms/arm-copy for usage details."),
             },
         };

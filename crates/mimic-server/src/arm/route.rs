@@ -111,6 +111,13 @@ fn subscription_route(sub: &str, rest: &[&str]) -> Option<Route> {
         [r, rg] if eq(r, "resourceGroups") => Some(Route::ResourceGroup { sub, rg: rg.to_string() }),
         [r, rg, x] if eq(r, "resourceGroups") && eq(x, "resources") => Some(Route::Resources { sub, rg: Some(rg.to_string()) }),
         [r, rg, p, tail @ ..] if eq(r, "resourceGroups") && eq(p, "providers") => provider_route(sub, Some(rg.to_string()), tail),
+        // Deployment operations keep their legacy path without `providers` (resources.json
+        // `DeploymentOperations_List`): `.../resourcegroups/{rg}/deployments/{name}/operations[/{id}]`.
+        [r, rg, d, name, o, rest @ ..] if eq(r, "resourceGroups") && eq(d, "deployments") && eq(o, "operations") && rest.len() <= 1 => {
+            let mut tail = vec!["Microsoft.Resources", "deployments", name, "operations"];
+            tail.extend(rest.iter().copied());
+            provider_route(sub, Some(rg.to_string()), &tail)
+        }
         [p] if eq(p, "providers") => Some(Route::Providers { sub: Some(sub) }),
         [p, ns] if eq(p, "providers") => Some(Route::Provider { sub: Some(sub), namespace: ns.to_string() }),
         [p, tail @ ..] if eq(p, "providers") => provider_route(sub, None, tail),
@@ -165,6 +172,8 @@ mod tests {
             (format!("/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/start"), "ResourceAction"),
             (format!("/subscriptions/{s}/providers/Microsoft.Compute"), "Provider"),
             (format!("/subscriptions/{s}/operationresults/xyz"), "OperationResult"),
+            (format!("/subscriptions/{s}/resourcegroups/rg/deployments/d/operations"), "ResourceAction"),
+            (format!("/subscriptions/{s}/resourcegroups/rg/deployments/d/operations/0123"), "Resource"),
         ];
         for (path, want) in cases {
             let got = parse(&path).unwrap_or_else(|| panic!("no route for {path}"));

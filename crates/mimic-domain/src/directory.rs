@@ -202,19 +202,11 @@ pub fn new_managed_identity_principal(tenant_id: Uuid, resource_id: &str, name: 
         service_principal_type: ServicePrincipalType::ManagedIdentity,
         alternative_names: vec![
             format!("isExplicit={}", if explicit { "True" } else { "False" }),
-            lowercase_resource_groups(resource_id),
+            crate::resource_id::lowercase_resource_groups(resource_id),
         ],
         service_principal_names: vec![app_id.to_string(), format!("https://identity.azure.net/{}", Uuid::new_v4().simple())],
         account_enabled: true,
         created: now,
-    }
-}
-
-fn lowercase_resource_groups(id: &str) -> String {
-    let lower = id.to_ascii_lowercase();
-    match lower.find("/resourcegroups/") {
-        Some(i) => format!("{}/resourcegroups/{}", &id[..i], &id[i + "/resourcegroups/".len()..]),
-        None => id.to_string(),
     }
 }
 

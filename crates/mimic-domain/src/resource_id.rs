@@ -118,6 +118,15 @@ pub fn key(id: &str) -> String {
     }
 }
 
+/// The id with its resource-group keyword spelled `resourcegroups`, as Azure writes resource
+/// ids into managed identities' alternative names and `xms_mirid`.
+pub fn lowercase_resource_groups(id: &str) -> String {
+    match id.to_ascii_lowercase().find("/resourcegroups/") {
+        Some(i) => format!("{}/resourcegroups/{}", &id[..i], &id[i + "/resourcegroups/".len()..]),
+        None => id.to_string(),
+    }
+}
+
 pub fn subscription_scope(sub: &str) -> String {
     format!("/subscriptions/{sub}")
 }

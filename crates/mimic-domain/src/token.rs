@@ -156,8 +156,7 @@ pub enum TokenVersion {
     V2,
 }
 
-pub fn issuer_v1(authority_host: &str, tenant: Uuid) -> String {
-    let _ = authority_host;
+pub fn issuer_v1(tenant: Uuid) -> String {
     format!("https://sts.windows.net/{tenant}/")
 }
 
@@ -299,7 +298,7 @@ mod tests {
         let k = key();
         let sub = Subject::App { object_id: Uuid::new_v4(), app_id: Uuid::new_v4(), display_name: "x".into() };
         let tenant = Uuid::new_v4();
-        let iss = issuer_v1("", tenant);
+        let iss = issuer_v1(tenant);
         let claims = access_token_claims(&AccessTokenRequest {
             subject: &sub, tenant, audience: "https://management.azure.com/", issuer: &iss,
             version: TokenVersion::V1, issued_at: 1000, lifetime_secs: 3600, groups: &[],

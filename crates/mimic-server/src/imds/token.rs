@@ -143,10 +143,10 @@ fn mint(state: &AppState, tenant: Uuid, id: &AttachedIdentity, resource: &str, n
     let subject = Subject::ManagedIdentity {
         object_id: id.principal_id.parse().map_err(|_| ImdsError::internal())?,
         client_id: id.client_id.parse().map_err(|_| ImdsError::internal())?,
-        resource_id: lower_resource_groups(&id.resource_id),
+        resource_id: resource_id::lowercase_resource_groups(&id.resource_id),
     };
     let groups = crate::directory::transitive_groups(state, tenant, subject.object_id())?;
-    let issuer = tok::issuer_v1(&state.endpoints.login, tenant);
+    let issuer = tok::issuer_v1(tenant);
     let claims = tok::access_token_claims(&AccessTokenRequest {
         subject: &subject,
         tenant,
@@ -162,13 +162,6 @@ fn mint(state: &AppState, tenant: Uuid, id: &AttachedIdentity, resource: &str, n
     Ok(Cached { token: key.sign(&claims).into(), expires_on: now + LIFETIME, not_before: now })
 }
 
-/// `xms_mirid` spells the resource group segment in lower case, as Azure does.
-fn lower_resource_groups(id: &str) -> String {
-    match id.to_ascii_lowercase().find("/resourcegroups/") {
-        Some(i) => format!("{}/resourcegroups/{}", &id[..i], &id[i + 16..]),
-        None => id.to_string(),
-    }
-}
 
 /// The VM's tenant and the identities its `identity` block names that still exist.
 pub fn vm_identities(state: &AppState, vm_key: &str) -> Result<(Uuid, Vec<AttachedIdentity>), ImdsError> {

@@ -317,7 +317,7 @@ impl TokenRequest<'_> {
     fn respond(&self, tenant: &Tenant, subject: &Subject, target: &Target, lifetime: i64, public_client: Option<Uuid>) -> Result<Response, OAuthError> {
         let now = chrono::Utc::now().timestamp();
         let groups = crate::directory::transitive_groups(self.state, tenant.id, subject.object_id()).map_err(store_err)?;
-        let issuer = tok::issuer_v1(&self.state.endpoints.login, tenant.id);
+        let issuer = tok::issuer_v1(tenant.id);
         let claims = tok::access_token_claims(&AccessTokenRequest {
             subject,
             tenant: tenant.id,

@@ -11,7 +11,8 @@ import sys
 import pytest
 import requests
 
-from mimic_harness import REPO_ROOT, Az, MimicServer, _clean_env, jwt_parts, unique
+from mimic_harness import REPO_ROOT, Az, MimicServer, _clean_env, js_clients_installed, jwt_parts, node_script, unique
+from test_vm_identity import check_js_sdk_steps, make_nic
 
 VENV_PY = str(REPO_ROOT / ".venv" / "bin" / "python")
 
@@ -81,6 +82,18 @@ print(json.dumps(names))
     p = subprocess.run([VENV_PY, "-c", code], capture_output=True, text=True, timeout=120, env=_clean_env(env_vars(mimic)))
     assert p.returncode == 0, p.stderr
     assert rg in json.loads(p.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not js_clients_installed(), reason="node packages not installed (scripts/test-setup.sh)")
+def test_javascript_sdks_written_for_azure(mimic: MimicServer):
+    """@azure/identity + @azure/arm-compute + @azure/arm-msi with no endpoint settings: only
+    `mimic env`'s variables (HTTPS_PROXY, NODE_EXTRA_CA_CERTS, AZURE_*)."""
+    rg = unique("proxyjs")
+    mimic.create_rg(rg)
+    env = _clean_env(env_vars(mimic))
+    assert "MIMIC_ARM" not in env and "NODE_EXTRA_CA_CERTS" in env
+    env.update({"MIMIC_RG": rg, "MIMIC_NIC": make_nic(mimic, rg, "proxynic"), "MIMIC_VM": "proxyvm"})
+    check_js_sdk_steps(mimic, node_script("vm_identity_sdk.mjs", env))
 
 
 def test_other_hosts_are_refused_and_logged_once(mimic: MimicServer):

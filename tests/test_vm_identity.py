@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mimic_harness import ARM_SCOPE, Az, MimicServer, unique
+from mimic_harness import ARM_SCOPE, Az, MimicServer, _clean_env, js_clients_installed, node_script, unique
 
 VM_API = "2024-11-01"  # what az sends for VM PATCH (az-cli.md §6)
 MSI_API = "2024-11-30"  # what both msi SDKs send (identity-libraries.md §6)
@@ -553,6 +553,42 @@ def test_python_sdks_enable_disable_system_and_user_assigned(mimic: MimicServer,
     assert graph_sp(mimic, ident.principal_id) is not None
     msi.user_assigned_identities.delete(rg, "sdkIdentity")
     assert graph_sp(mimic, ident.principal_id) is None
+
+
+def check_js_sdk_steps(mimic: MimicServer, steps: dict) -> None:
+    """What tests/js/vm_identity_sdk.mjs saw after each PATCH is what Azure returns (FACTS.md §1)."""
+    ua = steps["userAssigned"]
+    assert ua["principalId"] and ua["clientId"] and ua["tenantId"] == mimic.tenant_id
+    assert steps["created"] == {"provisioningState": "Succeeded", "identity": None, "adminPasswordEchoed": False}
+    on = steps["systemOn"]
+    assert on["type"] == "SystemAssigned" and on["principalId"] and on["userAssigned"] == []
+    added = steps["userAdded"]
+    assert added["type"] == "SystemAssigned, UserAssigned" and added["principalId"] == on["principalId"]
+    assert [k.lower() for k in added["userAssigned"]] == [ua["id"].lower()]
+    assert steps["userAddedValue"] == {"principalId": ua["principalId"], "clientId": ua["clientId"]}
+    assert steps["userRemoved"] == {"type": "SystemAssigned", "principalId": on["principalId"], "userAssigned": []}
+    assert steps["none"] is None
+    assert steps["listed"] == [steps_vm(steps)] and steps["identities"] == [steps_vm(steps) + "-id"]
+    assert graph_sp(mimic, on["principalId"]) is None, "type None removed the system-assigned principal"
+    assert graph_sp(mimic, ua["principalId"]) is None, "deleting the identity removed its principal"
+
+
+def steps_vm(steps: dict) -> str:
+    return steps["userAssigned"]["id"].rsplit("/", 1)[1].removesuffix("-id")
+
+
+@pytest.mark.skipif(not js_clients_installed(), reason="node packages not installed (scripts/test-setup.sh)")
+def test_javascript_sdks_enable_disable_system_and_user_assigned(mimic: MimicServer):
+    """@azure/arm-compute + @azure/arm-msi (pinned in tests/js), as a custom cloud."""
+    rg = unique("jssdk")
+    mimic.create_rg(rg)
+    nic = make_nic(mimic, rg, "jsnic")
+    steps = node_script("vm_identity_sdk.mjs", _clean_env({
+        "NODE_EXTRA_CA_CERTS": str(mimic.ca_path), "MIMIC_ARM": mimic.arm_url, "MIMIC_LOGIN": mimic.login_url,
+        "AZURE_TENANT_ID": mimic.tenant_id, "AZURE_CLIENT_ID": mimic.sp["clientId"],
+        "AZURE_CLIENT_SECRET": mimic.sp["clientSecret"], "AZURE_SUBSCRIPTION_ID": mimic.subscription_id,
+        "MIMIC_RG": rg, "MIMIC_NIC": nic, "MIMIC_VM": "jsvm"}))
+    check_js_sdk_steps(mimic, steps)
 
 
 # ==========================================================================================

@@ -18,6 +18,7 @@ mod resource_groups;
 mod resources;
 mod route;
 mod subscriptions;
+mod throttle;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -28,6 +29,7 @@ use axum::Router;
 use crate::state::SharedState;
 pub use ctx::Ctx;
 pub use error::{ArmError, ArmResult};
+pub use throttle::{RateLimit, Throttle};
 use route::Route;
 
 /// ARM accepts tokens for these audiences (DESIGN.md §3), plus its own URL.
@@ -56,6 +58,10 @@ async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, head
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
+    let admitted = match ctx.state.arm_throttle.admit(&ctx.method, &ctx.path, ctx.caller.tenant, ctx.caller.object_id) {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
     // Reads run on the async workers (they take microseconds); writes wait for an fsync, so
     // they go to the blocking pool rather than stall other requests.
     let result = if ctx.method == Method::GET || ctx.method == Method::HEAD {
@@ -63,7 +69,11 @@ async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, head
     } else {
         tokio::task::spawn_blocking(move || dispatch(&ctx, route)).await.unwrap_or_else(|e| Err(ArmError::internal(e)))
     };
-    result.unwrap_or_else(IntoResponse::into_response)
+    let mut res = result.unwrap_or_else(IntoResponse::into_response);
+    if let Some(a) = admitted {
+        a.apply(res.headers_mut());
+    }
+    res
 }
 
 fn dispatch(ctx: &Ctx, route: Route) -> ArmResult<Response> {

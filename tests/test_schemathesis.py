@@ -26,6 +26,11 @@ SECONDS = int(os.environ.get("MIMIC_SCHEMATHESIS_SECONDS", "40"))
 
 # (spec file, operations Mimic serves in it as a path regex). The regexes name Azure's paths as
 # the spec spells them.
+CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+# compute.json (2021-03-01) documents no error response at all for virtual machines (no
+# `default`), though Azure answers 400/404 like every RP: the status-code check would flag every
+# error Azure itself returns, so it is left out there; error bodies are still checked elsewhere.
+CHECKS_WITHOUT_ERRORS_DOCUMENTED = "not_a_server_error,content_type_conformance,response_schema_conformance"
 TARGETS = {
     "resource-groups": (
         "resources/resource-manager/Microsoft.Resources/stable/2021-04-01/resources.json",
@@ -38,6 +43,7 @@ TARGETS = {
     "virtual-machines": (
         "compute/resource-manager/Microsoft.Compute/stable/2021-03-01/compute.json",
         r"/virtualMachines(/\{vmName\}(/(instanceView|start|powerOff|restart|deallocate))?)?$",
+        CHECKS_WITHOUT_ERRORS_DOCUMENTED,
     ),
     "role-assignments": (
         "authorization/resource-manager/Microsoft.Authorization/preview/2020-10-01-preview/authorization-RoleAssignmentsCalls.json",
@@ -59,7 +65,7 @@ def st_binary() -> Path:
 def test_schemathesis_finds_no_5xx_and_no_response_contradicting_the_spec(mimic: MimicServer, tmp_path: Path, target: str):
     if not st_binary().exists():
         pytest.fail(f"{st_binary()} missing: run scripts/test-setup.sh (tests/requirements.lock pins schemathesis)")
-    spec, path_regex = TARGETS[target]
+    spec, path_regex, *checks = TARGETS[target]
     rg = "fuzz-rg"
     mimic.create_rg(rg)
     # Real ids where the spec has path parameters that name existing things, so generated
@@ -77,7 +83,7 @@ def test_schemathesis_finds_no_5xx_and_no_response_contradicting_the_spec(mimic:
         "--include-path-regex", path_regex,
         "-H", f"Authorization: Bearer {mimic.sp_token()}",
         "--tls-verify", str(mimic.ca_path),
-        "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        "--checks", checks[0] if checks else CHECKS,
         "--max-examples", str(EXAMPLES),
         "--max-time", str(SECONDS),
         "--phases", "coverage,fuzzing",

@@ -133,11 +133,14 @@ impl Throttle {
         let kind = Kind::of(method);
         let bucket = buckets[kind.index()];
         let scope = subscription_in(path).map(|s| Scope::Subscription(s.to_ascii_lowercase())).unwrap_or(Scope::Tenant(tenant));
-        let global = Bucket { size: bucket.size * GLOBAL_FACTOR, refill: bucket.refill * GLOBAL_FACTOR };
+        let global = global_of(bucket);
         let now = Instant::now();
         let mut levels = self.levels.lock().unwrap_or_else(|p| p.into_inner());
         if levels.len() > MAX_KEYS {
-            levels.retain(|(_, _, k), l| now.duration_since(l.at).as_secs_f64() * buckets[k.index()].refill < buckets[k.index()].size);
+            levels.retain(|(_, who, k), l| {
+                let b = if who.is_some() { buckets[k.index()] } else { global_of(buckets[k.index()]) };
+                now.duration_since(l.at).as_secs_f64() * b.refill < b.size
+            });
         }
         let own_key = (scope.clone(), Some(principal), kind);
         let global_key = (scope.clone(), None, kind);
@@ -157,6 +160,11 @@ impl Throttle {
             .map_err(ArmError::internal)?;
         Ok(Some(Admitted { header, remaining: (own - 1.0).floor() as u64 }))
     }
+}
+
+/// The subscription-wide bucket shared by every principal.
+fn global_of(b: Bucket) -> Bucket {
+    Bucket { size: b.size * GLOBAL_FACTOR, refill: b.refill * GLOBAL_FACTOR }
 }
 
 /// The level of a bucket after refilling it for the time since it was last looked at.
@@ -228,6 +236,14 @@ mod tests {
         assert!(t.admit(&Method::GET, "/Subscriptions/s1", tenant, a).is_err());
         let tenant_level = t.admit(&Method::GET, "/tenants", tenant, a).unwrap().unwrap();
         assert_eq!(tenant_level.header.as_str(), "x-ms-ratelimit-remaining-tenant-reads");
+    }
+
+    #[test]
+    fn the_subscription_wide_bucket_is_fifteen_callers_big() {
+        let t = Throttle::new("2/0.001".parse().unwrap());
+        let tenant = Uuid::new_v4();
+        let admitted = (0..40).filter(|_| t.admit(&Method::GET, "/subscriptions/s", tenant, Uuid::new_v4()).is_ok()).count();
+        assert_eq!(admitted, 30, "15 x 2 requests, whoever sends them");
     }
 
     #[test]

@@ -66,11 +66,9 @@ def test_schemathesis_finds_no_5xx_and_no_response_contradicting_the_spec(mimic:
     if not st_binary().exists():
         pytest.fail(f"{st_binary()} missing: run scripts/test-setup.sh (tests/requirements.lock pins schemathesis)")
     spec, path_regex, *checks = TARGETS[target]
-    rg = "fuzz-rg"
-    mimic.create_rg(rg)
-    # Real ids where the spec has path parameters that name existing things, so generated
-    # requests reach the handlers and not only "subscription not found". Other parameters
-    # (names, bodies, scopes, query) are generated, valid and invalid.
+    # The real subscription id, so generated requests reach the handlers and not only
+    # "subscription not found". Every other parameter (names, bodies, scopes, query) is
+    # generated, valid and invalid.
     (tmp_path / "schemathesis.toml").write_text(
         "[parameters]\n"
         f'subscriptionId = "{mimic.subscription_id}"\n'

@@ -75,6 +75,15 @@ if [[ -z "$faketime_lib" && -z "${MIMIC_TEST_NO_APT:-}" && "$(id -u)" == 0 ]] &&
     fi
 fi
 
+# wrk (Debian) drives the bounded load test (tests/test_load.py), as it drives benches/run.sh.
+if ! command -v wrk >/dev/null 2>&1 && [[ -z "${MIMIC_TEST_NO_APT:-}" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    log "installing wrk (Debian) for the load test"
+    export DEBIAN_FRONTEND=noninteractive
+    timeout 120 apt-get install -y -q --no-install-recommends wrk >/dev/null 2>&1 \
+        || { timeout 120 apt-get update -q >/dev/null 2>&1 || true; timeout 120 apt-get install -y -q --no-install-recommends wrk >/dev/null 2>&1; } \
+        || log "warning: could not install wrk; the load test will be skipped"
+fi
+
 # Microsoft's JavaScript clients (@azure/identity, @azure/arm-*), exactly as tests/js/package-lock.json pins them.
 js="$repo/tests/js"
 js_want="$(sha256sum "$js/package-lock.json" | cut -d' ' -f1)"

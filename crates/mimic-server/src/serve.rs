@@ -34,6 +34,8 @@ pub struct ServeConfig {
     pub listeners: Listeners,
     pub tenant_id: Option<Uuid>,
     pub subscription_id: Option<Uuid>,
+    /// ARM throttling (`--arm-rate-limit`), off by default.
+    pub arm_rate_limit: crate::arm::RateLimit,
 }
 
 fn bind(addr: &str) -> anyhow::Result<TcpListener> {
@@ -95,6 +97,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         caches: Default::default(),
         imds_tokens: Default::default(),
         imds: Arc::new(crate::imds::ImdsRegistry::new(handle.clone(), imds_host)),
+        arm_throttle: Arc::new(crate::arm::Throttle::new(cfg.arm_rate_limit)),
     });
 
     let mut tasks = tokio::task::JoinSet::new();

@@ -37,6 +37,8 @@ pub struct AppState {
     pub imds_tokens: Arc<crate::imds::TokenCache>,
     /// Per-VM IMDS listeners.
     pub imds: Arc<crate::imds::ImdsRegistry>,
+    /// ARM's request throttling (`--arm-rate-limit`).
+    pub arm_throttle: Arc<crate::arm::Throttle>,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -60,6 +60,10 @@ enum Command {
         /// Log format.
         #[arg(long, env = "MIMIC_LOG_FORMAT", value_enum, default_value = "json")]
         log_format: LogFormat,
+        /// ARM throttling as Azure does it: off, azure (Azure's token buckets: reads 250 +25/s,
+        /// writes and deletes 200 +10/s per principal and subscription), or SIZE/REFILL.
+        #[arg(long, env = "MIMIC_ARM_RATE_LIMIT", default_value = "off")]
+        arm_rate_limit: mimic_server::arm::RateLimit,
     },
     /// Print the shell settings that point az and the Azure SDKs at a running Mimic.
     Env {
@@ -133,7 +137,7 @@ fn init_logs(format: LogFormat) {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { dir, store, arm, login, graph, portal, imds, proxy, tenant_id, subscription_id, log_format } => {
+        Command::Serve { dir, store, arm, login, graph, portal, imds, proxy, tenant_id, subscription_id, log_format, arm_rate_limit } => {
             init_logs(log_format);
             let cfg = mimic_server::ServeConfig {
                 data_dir: dir.data_dir,
@@ -141,6 +145,7 @@ fn main() {
                 listeners: mimic_server::Listeners { arm, login, graph, portal, imds, proxy },
                 tenant_id,
                 subscription_id,
+                arm_rate_limit,
             };
             tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
         }

@@ -123,6 +123,19 @@ impl Ctx {
         Ok(self.assignments()?.iter().any(|a| rbac::scope_contains(&a.scope, scope) || rbac::scope_contains(scope, &a.scope)))
     }
 
+    /// For lists that show each caller what it may read: Azure filters the items for a caller
+    /// with some access at or below `scope`, but refuses one with none at all with
+    /// `AuthorizationFailed` for the list's `action` (e.g. 'Microsoft.Resources/subscriptions/
+    /// resourcegroups/read' over '/subscriptions/{id}', microsoft/azure-tools-for-java#3643;
+    /// '.../providers/read', hashicorp/terraform-provider-azurerm#2678).
+    pub fn authorize_list(&self, action: &str, scope: &str) -> ArmResult<()> {
+        if self.allowed(action, scope)? || self.has_any_access_within(scope)? {
+            Ok(())
+        } else {
+            Err(ArmError::authorization_failed(&self.caller.display(), &self.caller.object_id.to_string(), action, scope))
+        }
+    }
+
     /// The subscription in the path, if it exists and belongs to the caller's tenant.
     pub fn subscription(&self, sub: &str) -> ArmResult<Subscription> {
         let id: Uuid = sub.parse().map_err(|_| {

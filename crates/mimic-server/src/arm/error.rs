@@ -16,13 +16,15 @@ pub struct ArmError {
     pub target: Option<String>,
     /// `WWW-Authenticate` for 401s.
     pub challenge: Option<String>,
+    /// `Retry-After` (seconds) for 429s.
+    pub retry_after: Option<u64>,
 }
 
 pub type ArmResult<T> = Result<T, ArmError>;
 
 impl ArmError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        ArmError { status, code: code.to_string(), message: message.into(), target: None, challenge: None }
+        ArmError { status, code: code.to_string(), message: message.into(), target: None, challenge: None, retry_after: None }
     }
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -164,6 +166,9 @@ impl IntoResponse for ArmError {
         let mut res = (self.status, Json(body)).into_response();
         if let Some(c) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, c);
+        }
+        if let Some(secs) = self.retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if self.status == StatusCode::FORBIDDEN || self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert("x-ms-failure-cause", HeaderValue::from_static("gateway"));

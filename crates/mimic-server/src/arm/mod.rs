@@ -18,6 +18,7 @@ mod resource_groups;
 mod resources;
 mod route;
 mod subscriptions;
+mod throttle;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -28,6 +29,7 @@ use axum::Router;
 use crate::state::SharedState;
 pub use ctx::Ctx;
 pub use error::{ArmError, ArmResult};
+pub use throttle::{RateLimit, Throttle};
 use route::Route;
 
 /// ARM accepts tokens for these audiences (DESIGN.md §3), plus its own URL.
@@ -56,6 +58,10 @@ async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, head
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
+    let admitted = match ctx.state.arm_throttle.admit(&ctx.method, &ctx.path, ctx.caller.tenant, ctx.caller.object_id) {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
     // Reads run on the async workers (they take microseconds); writes wait for an fsync, so
     // they go to the blocking pool rather than stall other requests.
     let result = if ctx.method == Method::GET || ctx.method == Method::HEAD {
@@ -63,7 +69,11 @@ async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, head
     } else {
         tokio::task::spawn_blocking(move || dispatch(&ctx, route)).await.unwrap_or_else(|e| Err(ArmError::internal(e)))
     };
-    result.unwrap_or_else(IntoResponse::into_response)
+    let mut res = result.unwrap_or_else(IntoResponse::into_response);
+    if let Some(a) = admitted {
+        a.apply(res.headers_mut());
+    }
+    res
 }
 
 fn dispatch(ctx: &Ctx, route: Route) -> ArmResult<Response> {
@@ -128,6 +138,14 @@ fn dispatch(ctx: &Ctx, route: Route) -> ArmResult<Response> {
             v::check(&ctx.api_version, v::PERMISSIONS)?;
             authorization::permissions(ctx, &scope)
         }
+        // Lists of one type: a caller with no access at or below the list's scope is refused,
+        // as Azure does ('Microsoft.Network/networkSecurityGroups/read' over
+        // '/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Network', Azure/CloudShell#561);
+        // the handlers below filter the items for everyone else.
+        Route::ResourceCollection { ref parent, ref namespace, ref resource_type } if ctx.method == Method::GET && !collection_visible(ctx, parent, namespace, resource_type)? => {
+            let scope = format!("{}/providers/{namespace}", parent.render().trim_end_matches('/'));
+            Err(ArmError::authorization_failed(&ctx.caller.display(), &ctx.caller.object_id.to_string(), &format!("{namespace}/{resource_type}/read"), &scope))
+        }
         // Typed resource types before the generic handler (DESIGN.md §5).
         Route::ResourceCollection { parent, namespace, resource_type } if deployments::is_collection(&namespace, &resource_type) => deployments::list(ctx, &parent),
         Route::Resource { id } if deployments::is_deployment_path(&id) => deployments::handle(ctx, &id),
@@ -145,4 +163,12 @@ fn dispatch(ctx: &Ctx, route: Route) -> ArmResult<Response> {
         Route::ResourceAction { id, action } if compute::is_vm_action(&id, &action) => compute::action(ctx, &id, &action),
         Route::ResourceAction { id, action } => resources::action(ctx, &id, &action),
     }
+}
+
+/// Whether the caller may list `{parent}/providers/{namespace}/{resource_type}`: it may read the
+/// type there, or holds some role at or below the parent (then it sees what it may read).
+fn collection_visible(ctx: &Ctx, parent: &mimic_domain::resource_id::ResourceId, namespace: &str, resource_type: &str) -> ArmResult<bool> {
+    let parent = parent.render();
+    let scope = format!("{}/providers/{namespace}", parent.trim_end_matches('/'));
+    Ok(ctx.allowed(&format!("{namespace}/{resource_type}/read"), &scope)? || ctx.has_any_access_within(&parent)?)
 }

@@ -31,6 +31,9 @@ pub fn record_done(ctx: &Ctx, sub: &str, error: Option<ErrorBody>) -> ArmResult<
 /// `GET /subscriptions/{s}/operationresults/{id}`: 200 once done (202 while running).
 pub fn result(ctx: &Ctx, sub: &str, id: &str) -> ArmResult<Response> {
     let s = ctx.subscription(sub)?;
+    // Anyone with a role in the subscription may poll (the caller of an operation on its own
+    // resource group included); a caller with none is refused like any subscription read.
+    ctx.authorize_list("Microsoft.Resources/subscriptions/operationresults/read", &format!("/subscriptions/{}", s.id))?;
     let doc = ctx.state.store.read(|tx| tx.document(KIND, id))?;
     let doc = doc
         .filter(|d| d["subscription"].as_str() == Some(s.id.to_string().as_str()))

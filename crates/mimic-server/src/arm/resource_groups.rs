@@ -169,6 +169,9 @@ pub fn list(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
     let s = ctx.subscription(sub)?;
     let sub = s.id.to_string();
     let whole_sub = ctx.allowed(READ, &format!("/subscriptions/{sub}"))?;
+    if !whole_sub {
+        ctx.authorize_list(READ, &format!("/subscriptions/{sub}"))?;
+    }
     let top = ctx.q("$top").and_then(|t| t.parse::<usize>().ok()).unwrap_or(1000).clamp(1, 1000);
     let after = ctx.q("$skiptoken").map(str::to_string);
     let tag_filter = ctx.q("$filter").map(parse_tag_filter).transpose()?;

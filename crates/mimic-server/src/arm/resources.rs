@@ -289,8 +289,12 @@ pub fn list_collection(ctx: &Ctx, parent: &ResourceId, namespace: &str, resource
 pub fn list_all(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult<Response> {
     let s = ctx.subscription(sub)?;
     let sub = s.id.to_string();
-    if let Some(rg) = rg {
-        resource_groups::load(ctx, &sub, rg)?;
+    match rg {
+        Some(rg) => {
+            ctx.authorize_list("Microsoft.Resources/subscriptions/resourceGroups/resources/read", &format!("/subscriptions/{sub}/resourceGroups/{rg}"))?;
+            resource_groups::load(ctx, &sub, rg)?;
+        }
+        None => ctx.authorize_list("Microsoft.Resources/subscriptions/resources/read", &format!("/subscriptions/{sub}"))?,
     }
     let rg_key = rg.map(|g| g.to_ascii_lowercase());
     let rgt = RESOURCE_GROUP_TYPE.to_ascii_lowercase();

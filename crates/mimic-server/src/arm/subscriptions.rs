@@ -72,6 +72,7 @@ pub fn get(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
 
 pub fn locations(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
     let s = ctx.subscription(sub)?;
+    ctx.authorize_list("Microsoft.Resources/subscriptions/locations/read", &format!("/subscriptions/{}", s.id))?;
     let value: Vec<Value> = LOCATIONS
         .iter()
         .map(|(name, display)| {
@@ -99,9 +100,14 @@ fn render_provider(sub: Option<&str>, p: &providers::Provider) -> Value {
     json!({"id": id, "namespace": p.namespace, "registrationState": "Registered", "registrationPolicy": "RegistrationRequired", "resourceTypes": types})
 }
 
+/// Subscription-level provider reads need this; the tenant-level `/providers` is open to any
+/// authenticated caller (Providers_ListAtTenantScope).
+const PROVIDERS_READ: &str = "Microsoft.Resources/subscriptions/providers/read";
+
 pub fn providers(ctx: &Ctx, sub: Option<&str>) -> ArmResult<Response> {
     if let Some(s) = sub {
-        ctx.subscription(s)?;
+        let s = ctx.subscription(s)?;
+        ctx.authorize_list(PROVIDERS_READ, &format!("/subscriptions/{}", s.id))?;
     }
     let value: Vec<Value> = PROVIDERS.iter().map(|p| render_provider(sub, p)).collect();
     Ok(json_response(StatusCode::OK, &json!({ "value": value })))
@@ -109,7 +115,8 @@ pub fn providers(ctx: &Ctx, sub: Option<&str>) -> ArmResult<Response> {
 
 pub fn provider(ctx: &Ctx, sub: Option<&str>, namespace: &str) -> ArmResult<Response> {
     if let Some(s) = sub {
-        ctx.subscription(s)?;
+        let s = ctx.subscription(s)?;
+        ctx.authorize_list(PROVIDERS_READ, &format!("/subscriptions/{}", s.id))?;
     }
     let p = providers::provider(namespace).ok_or_else(|| {
         ArmError::new(StatusCode::NOT_FOUND, "InvalidResourceNamespace", format!("The resource namespace '{namespace}' is invalid."))

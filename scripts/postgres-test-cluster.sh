@@ -2,7 +2,7 @@
 # A throwaway PostgreSQL cluster on loopback for the tests (Debian's packages).
 #
 #   scripts/postgres-test-cluster.sh start DIR   install postgresql if missing (root, apt), initdb
-#                                                in DIR, start it on 127.0.0.1 on a free port and
+#                                                an empty cluster in DIR, start it on 127.0.0.1 on a free port and
 #                                                print its URL (postgres://USER@127.0.0.1:PORT/postgres)
 #   scripts/postgres-test-cluster.sh stop DIR    stop it (DIR is kept for its log; delete it freely)
 #
@@ -38,10 +38,12 @@ start)
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
     [[ "$(id -u)" == 0 ]] && chown postgres: "$dir"
-    if [[ ! -f "$dir/data/PG_VERSION" ]]; then
-        as_owner "$bin/initdb" -D "$dir/data" -U "$user" --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
+    # Throwaway: a cluster left by an interrupted run is stopped and replaced by an empty one.
+    if [[ -f "$dir/data/PG_VERSION" ]]; then
+        as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null
+        rm -rf "$dir/data"
     fi
-    as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null
+    as_owner "$bin/initdb" -D "$dir/data" -U "$user" --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
     port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
     # Many test servers, each with a small pool: room for them all.
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \

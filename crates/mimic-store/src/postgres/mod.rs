@@ -135,6 +135,9 @@ impl Backend for PgStore {
                     if let Err(e) = conn.execute("SELECT nextval('mimic_generation')", &[]) {
                         tracing::warn!(error = %e, "could not advance the store generation; other replicas' caches may lag until the next write");
                     }
+                    if attempt > 0 {
+                        tracing::info!(reruns = attempt, "write committed after re-running on serialization failures");
+                    }
                     return Ok(());
                 }
                 tracing::debug!(attempt, "write transaction failed to serialize; running it again");

@@ -1,6 +1,6 @@
 //! The PostgreSQL store, for several Mimic replicas over one database.
 //!
-//! The synchronous `postgres` client with an `r2d2` pool: the [`Tx`] trait is synchronous and
+//! The synchronous `postgres` client with `r2d2` pools: the [`Tx`] trait is synchronous and
 //! handlers already call the store from the blocking pool, so an async driver would only add a
 //! bridge. Reads run in REPEATABLE READ READ ONLY (one snapshot); writes in SERIALIZABLE, and a
 //! write that fails to serialize (SQLSTATE 40001, or a deadlock, 40P01) is rolled back and its
@@ -33,15 +33,21 @@ use crate::{Backend, ResourceFilter, Result, StoreError, StoredKey, Tx};
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
-/// Connections per process: enough for the blocking pool's concurrent handlers to overlap
-/// their round trips, few enough that a handful of replicas stay under `max_connections`.
-const POOL_SIZE: u32 = 16;
+/// Connections per process, in three pools so that no kind of use can starve another: a write
+/// body may read through a second connection (an RBAC check's cached assignments) and every
+/// cache asks for the generation, so writers holding every connection would wait forever on
+/// their own reads. Small enough that a handful of replicas stay under `max_connections`.
+const READ_POOL: u32 = 16;
+const WRITE_POOL: u32 = 8;
+const GENERATION_POOL: u32 = 4;
 /// Attempts of one write before giving up with `Conflict`. Each failure means another writer
 /// committed, so the system progresses; jittered backoff spreads the retries.
 const WRITE_ATTEMPTS: u32 = 200;
 
 pub struct PgStore {
-    pool: Pool,
+    reads: Pool,
+    writes: Pool,
+    generations: Pool,
     /// Returned (decreasing) when the generation cannot be read: never equal to a cached one,
     /// so caches reload rather than serve data of unknown age.
     unknown_generation: AtomicU64,
@@ -73,32 +79,40 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 impl PgStore {
     pub fn open(url: &str) -> Result<Self> {
         let config: postgres::Config = url.parse().map_err(|e: postgres::Error| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
-        blocking(|| {
-            let pool = r2d2::Pool::builder()
-                .max_size(POOL_SIZE)
+        let pool = |size: u32| {
+            r2d2::Pool::builder()
+                .max_size(size)
                 .min_idle(Some(1))
                 .connection_timeout(Duration::from_secs(30))
-                .build(PostgresConnectionManager::new(config, NoTls))
-                .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL: {e}")))?;
-            let store = PgStore { pool, unknown_generation: AtomicU64::new(u64::MAX) };
-            let mut conn = store.conn()?;
+                .build(PostgresConnectionManager::new(config.clone(), NoTls))
+                .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL: {e}")))
+        };
+        blocking(|| {
+            let store = PgStore {
+                reads: pool(READ_POOL)?,
+                writes: pool(WRITE_POOL)?,
+                generations: pool(GENERATION_POOL)?,
+                unknown_generation: AtomicU64::new(u64::MAX),
+            };
+            let mut conn = conn(&store.writes)?;
             migrations::apply(&mut conn)?;
             drop(conn);
             Ok(store)
         })
     }
 
-    fn conn(&self) -> Result<Conn> {
-        self.pool.get().map_err(|e| StoreError::Backend(format!("no PostgreSQL connection: {e}")))
-    }
 
     /// One attempt of a write: `Ok(true)` committed, `Ok(false)` failed to serialize.
     fn try_write(conn: &mut Conn, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<bool> {
         let mut tx = conn.build_transaction().isolation_level(IsolationLevel::Serializable).start()?;
-        let mut t = PgTx { tx: &mut tx, conflict: false };
+        let mut t = PgTx { tx: &mut tx, conflict: false, failed: false };
         let body = f(&mut t);
-        let conflict = t.conflict;
+        let (conflict, failed) = (t.conflict, t.failed);
         match body {
+            // A body that went on after a failed statement: PostgreSQL would turn COMMIT into
+            // a silent ROLLBACK, so never report that as committed.
+            Ok(()) if conflict => Ok(false),
+            Ok(()) if failed => Err(StoreError::Backend("a statement failed inside the write transaction".into())),
             Ok(()) => match tx.commit() {
                 Ok(()) => Ok(true),
                 Err(e) if is_conflict(&e) => Ok(false),
@@ -110,6 +124,10 @@ impl PgStore {
     }
 }
 
+fn conn(pool: &Pool) -> Result<Conn> {
+    pool.get().map_err(|e| StoreError::Backend(format!("no PostgreSQL connection: {e}")))
+}
+
 fn backoff(attempt: u32) {
     let cap_ms = 1u64 << attempt.min(6); // up to 64 ms
     let jitter = (Uuid::new_v4().as_u128() as u64) % (cap_ms * 1000);
@@ -119,16 +137,16 @@ fn backoff(attempt: u32) {
 impl Backend for PgStore {
     fn read_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         blocking(|| {
-            let mut conn = self.conn()?;
+            let mut conn = conn(&self.reads)?;
             let mut tx = conn.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
-            f(&mut PgTx { tx: &mut tx, conflict: false })
+            f(&mut PgTx { tx: &mut tx, conflict: false, failed: false })
             // dropped: rolled back, which is all a read-only transaction needs
         })
     }
 
     fn write_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         blocking(|| {
-            let mut conn = self.conn()?;
+            let mut conn = conn(&self.writes)?;
             for attempt in 0..WRITE_ATTEMPTS {
                 if PgStore::try_write(&mut conn, f)? {
                     // After the commit, so a reader that sees the new generation also sees the write.
@@ -149,7 +167,7 @@ impl Backend for PgStore {
 
     fn generation(&self) -> u64 {
         let read = blocking(|| -> Result<i64> {
-            let mut conn = self.conn()?;
+            let mut conn = conn(&self.generations)?;
             Ok(conn.query_one("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM mimic_generation", &[])?.get(0))
         });
         match read {
@@ -167,6 +185,8 @@ struct PgTx<'t, 'c> {
     /// A statement failed to serialize: the transaction is dead and the write is re-run,
     /// whatever error the body made of it.
     conflict: bool,
+    /// Some statement failed: the transaction cannot commit.
+    failed: bool,
 }
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -174,6 +194,7 @@ type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 impl PgTx<'_, '_> {
     fn check<T>(&mut self, r: std::result::Result<T, postgres::Error>) -> Result<T> {
         r.map_err(|e| {
+            self.failed = true;
             // Later statements fail with 25P02 (transaction aborted): the flag stays set.
             if is_conflict(&e) {
                 self.conflict = true;

@@ -2,7 +2,9 @@
 
 * `MimicServer`: one `mimic serve` process on free ports with its own data directory; start, stop
   (SIGTERM), restart on the same data directory, log capture, plus a raw `requests` requester for
-  what SDKs never send (`arm(...)`, `token_request(...)`).
+  what SDKs never send (`arm(...)`, `token_request(...)`). `store=` picks the store
+  (`--store`); `MIMIC_TEST_STORE=postgres` gives every server its own PostgreSQL database in
+  the test cluster (`MIMIC_TEST_POSTGRES`), so the whole suite runs against PostgreSQL.
 * `Az`: the venv's `az` with a private `AZURE_CONFIG_DIR`, Mimic's CA and the settings a user needs
   for a custom cloud; returns parsed JSON, raises `AzError` (with stderr) on a non-zero exit.
 * JWT helpers for forging and inspecting tokens.
@@ -116,11 +118,38 @@ def js_clients_installed() -> bool:
 # --------------------------------------------------------------------------------------------
 
 
+def new_postgres_database() -> str:
+    """A fresh, empty database in the test cluster (`MIMIC_TEST_POSTGRES`, as printed by
+    scripts/postgres-test-cluster.sh); returns its URL."""
+    admin = os.environ.get("MIMIC_TEST_POSTGRES")
+    if not admin:
+        raise MimicError("MIMIC_TEST_POSTGRES is unset: start a cluster with scripts/postgres-test-cluster.sh start DIR")
+    name = f"mimic_{uuid.uuid4().hex[:16]}"
+    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=60)
+    server, _, _ = admin.partition("?")[0].rpartition("/")
+    return f"{server}/{name}"
+
+
+def _store_for_new_server(store: str | None) -> str | None:
+    """`--store` for a new server: the given one, a new PostgreSQL database for "postgres"
+    (or for no choice under MIMIC_TEST_STORE=postgres), else the default SQLite."""
+    if store is None:
+        store = os.environ.get("MIMIC_TEST_STORE") or None
+    if store == "postgres":
+        return new_postgres_database()
+    if store in (None, "sqlite"):
+        return None
+    return store
+
+
 class MimicServer:
     """One `mimic serve` with its own data directory under `root` and its log in `root/serve.log`."""
 
-    def __init__(self, root: Path, *, binary: Path | None = None, extra_args: Sequence[str] = ()):
+    def __init__(self, root: Path, *, binary: Path | None = None, extra_args: Sequence[str] = (), store: str | None = None):
         self.root = Path(root)
+        #: `--store` (a postgres:// URL), or None for SQLite in the data directory. A replica
+        #: joining another server's store takes `store=other.store` and `bootstrap=other.bootstrap`.
+        self.store = _store_for_new_server(store)
         self.data_dir = self.root / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.root / "serve.log"
@@ -140,6 +169,8 @@ class MimicServer:
         cmd = [str(self.binary), "serve", "--data-dir", str(self.data_dir)]
         for surface in SURFACES:
             cmd += [f"--{surface}", "127.0.0.1:0"]
+        if self.store:
+            cmd += ["--store", self.store]
         return cmd + self.extra_args
 
     def start(self, timeout: float = START_TIMEOUT, env: Mapping[str, str] | None = None) -> "MimicServer":
@@ -185,7 +216,11 @@ class MimicServer:
                 raise MimicError(f"no complete endpoints.json after {timeout} s\n{self.log_tail()}")
             time.sleep(0.05)
         self.endpoints = {k: v.rstrip("/") for k, v in endpoints.items() if isinstance(v, str)}
-        self.bootstrap = json.loads((self.data_dir / "bootstrap.json").read_text())
+        bootstrap_file = self.data_dir / "bootstrap.json"
+        if bootstrap_file.exists():
+            self.bootstrap = json.loads(bootstrap_file.read_text())
+        elif not self.bootstrap:  # a replica joining a store knows the secrets from the first server
+            raise MimicError(f"{bootstrap_file} missing after start\n{self.log_tail()}")
         if not self.ca_path.exists():
             raise MimicError(f"{self.ca_path} missing after start\n{self.log_tail()}")
         self._session = None

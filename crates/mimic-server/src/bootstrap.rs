@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use anyhow::Context;
+
 use chrono::Utc;
 use mimic_domain::directory::{self, DirectoryObject, Subscription, Tenant, User};
 use mimic_domain::rbac::{ids, RoleAssignment};
@@ -39,12 +41,28 @@ pub struct BootstrapPrincipal {
 
 const BOOTSTRAPPED: &str = "bootstrap.tenant";
 
+const BOOTSTRAP_SUBSCRIPTION: &str = "bootstrap.subscription";
+
+/// The default tenant and subscription of a store already bootstrapped.
+fn existing(tx: &mut dyn mimic_store::Tx) -> mimic_store::Result<Option<(String, String)>> {
+    match tx.meta(BOOTSTRAPPED)? {
+        Some(t) => Ok(Some((t, tx.meta(BOOTSTRAP_SUBSCRIPTION)?.unwrap_or_default()))),
+        None => Ok(None),
+    }
+}
+
+fn parse_ids((t, s): (String, String)) -> anyhow::Result<(Uuid, Uuid)> {
+    Ok((t.parse().context("stored bootstrap tenant")?, s.parse().context("stored bootstrap subscription")?))
+}
+
 /// Creates the first tenant unless the store already has one. Returns the default tenant and
-/// subscription ids, and the secrets only when they were just created.
+/// subscription ids, and the secrets only when they were just created. Replicas starting
+/// together over one store create it once: the check and the creation are one (serializable)
+/// transaction, and a replica that loses removes the secrets file it wrote.
 pub fn ensure(store: &Store, data_dir: &Path, tenant: Option<Uuid>, subscription: Option<Uuid>) -> anyhow::Result<(Uuid, Uuid, Option<Bootstrap>)> {
-    if let Some(t) = store.read(|tx| tx.meta(BOOTSTRAPPED))? {
-        let sub = store.read(|tx| tx.meta("bootstrap.subscription"))?.unwrap_or_default();
-        return Ok((t.parse()?, sub.parse()?, None));
+    if let Some(ids) = store.read(existing)? {
+        let (t, s) = parse_ids(ids)?;
+        return Ok((t, s, None));
     }
     let now = Utc::now();
     let tenant_id = tenant.unwrap_or_else(Uuid::new_v4);
@@ -84,8 +102,12 @@ pub fn ensure(store: &Store, data_dir: &Path, tenant: Option<Uuid>, subscription
         service_principal: BootstrapPrincipal { client_id: app.app_id, client_secret, object_id: sp.id },
     };
     // The secrets file first: if we crash before the commit, the next start redoes both.
-    crate::tls::write_private(&data_dir.join("bootstrap.json"), serde_json::to_string_pretty(&boot)?.as_bytes())?;
-    store.write(|tx| {
+    let secrets_path = data_dir.join("bootstrap.json");
+    crate::tls::write_private(&secrets_path, serde_json::to_string_pretty(&boot)?.as_bytes())?;
+    let winner = store.write(|tx| {
+        if let Some(ids) = existing(tx)? {
+            return Ok(Some(ids)); // another replica bootstrapped first
+        }
         tx.put_tenant(&Tenant { id: tenant_id, display_name: "Mimic".into(), default_domain: domain.clone(), created: now })?;
         tx.put_subscription(&Subscription { id: subscription_id, tenant_id, display_name: "Mimic Subscription".into(), state: "Enabled".into() })?;
         tx.put_role_assignment(&owner(admin.id, "User"))?;
@@ -96,8 +118,14 @@ pub fn ensure(store: &Store, data_dir: &Path, tenant: Option<Uuid>, subscription
         // Both run the directory too: Global Administrator (Graph's authorization, graph/roles.rs).
         crate::graph::roles::assign(tx, tenant_id, admin.id, directory::GLOBAL_ADMINISTRATOR)?;
         crate::graph::roles::assign(tx, tenant_id, sp.id, directory::GLOBAL_ADMINISTRATOR)?;
-        tx.put_meta("bootstrap.subscription", &subscription_id.to_string())?;
-        tx.put_meta(BOOTSTRAPPED, &tenant_id.to_string())
+        tx.put_meta(BOOTSTRAP_SUBSCRIPTION, &subscription_id.to_string())?;
+        tx.put_meta(BOOTSTRAPPED, &tenant_id.to_string())?;
+        Ok::<_, anyhow::Error>(None)
     })?;
+    if let Some(ids) = winner {
+        let _ = std::fs::remove_file(&secrets_path);
+        let (t, s) = parse_ids(ids)?;
+        return Ok((t, s, None));
+    }
     Ok((tenant_id, subscription_id, Some(boot)))
 }

@@ -11,17 +11,23 @@ use mimic_store::{Store, StoredKey};
 pub struct KeyRing(Arc<RwLock<Arc<Vec<SigningKey>>>>);
 
 impl KeyRing {
+    /// The stored keys, after storing a first one if there is none. Replicas starting together
+    /// agree on it: the check and the insert are one (serializable) transaction.
     pub fn load_or_create(store: &Store) -> anyhow::Result<Self> {
-        let stored = store.read(|tx| tx.signing_keys())?;
+        let mut stored = store.read(|tx| tx.signing_keys())?;
+        if stored.is_empty() {
+            let k = SigningKey::generate()?;
+            let row = StoredKey { kid: k.kid.clone(), pkcs8: k.pkcs8().to_vec(), created: chrono::Utc::now().timestamp(), active: true };
+            stored = store.write(|tx| {
+                if tx.signing_keys()?.is_empty() {
+                    tx.put_signing_key(&row)?;
+                }
+                tx.signing_keys()
+            })?;
+        }
         let mut keys: Vec<SigningKey> = Vec::new();
         for k in stored.iter().filter(|k| k.active).chain(stored.iter().filter(|k| !k.active)) {
             keys.push(SigningKey::from_pkcs8(&k.pkcs8)?);
-        }
-        if keys.is_empty() {
-            let k = SigningKey::generate()?;
-            let row = StoredKey { kid: k.kid.clone(), pkcs8: k.pkcs8().to_vec(), created: chrono::Utc::now().timestamp(), active: true };
-            store.write(|tx| tx.put_signing_key(&row))?;
-            keys.push(k);
         }
         Ok(KeyRing(Arc::new(RwLock::new(Arc::new(keys)))))
     }

@@ -52,9 +52,7 @@ fn url(scheme: &str, l: &TcpListener) -> anyhow::Result<String> {
 pub fn open_store(cfg: &ServeConfig) -> anyhow::Result<Store> {
     match cfg.store.as_deref() {
         None | Some("sqlite") => Ok(Store::open_sqlite(&cfg.data_dir.join("mimic.db"))?),
-        Some(other) if other.starts_with("postgres://") || other.starts_with("postgresql://") => {
-            anyhow::bail!("the PostgreSQL store is not available in this build yet; use the default SQLite store")
-        }
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(Store::open_postgres(url)?),
         Some(other) => anyhow::bail!("unknown store '{other}': expected postgres://... or nothing for SQLite"),
     }
 }
@@ -71,7 +69,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(b)?);
     }
     let keys = crate::keys::KeyRing::load_or_create(&store)?;
-    let ca = crate::tls::LocalCa::load_or_create(&cfg.data_dir)?;
+    let ca = crate::tls::LocalCa::load_or_create(&store, &cfg.data_dir)?;
     let tls_config = ca.server_config()?;
     let tls = RustlsConfig::from_config(tls_config.clone());
 

@@ -1,16 +1,21 @@
 //! The local certificate authority (`DATA_DIR/ca.pem`) and the server certificate it issues.
 //!
-//! The CA key is created once and kept (mode 0600); the CA certificate is re-derived from it
-//! with the same subject on each start, so leaf certificates always chain to the `ca.pem` that
-//! clients already trust.
+//! The CA key and certificate are created once and kept in the store (meta `tls.ca_key`,
+//! `tls.ca_cert`), so every replica over one PostgreSQL store issues from the same CA and writes
+//! the same `ca.pem`; a data directory from before that (its `ca-key.pem`) has its key imported
+//! on first start. The issuing certificate is re-derived from the key with the same subject on
+//! each start, so leaf certificates always chain to the `ca.pem` that clients already trust.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use mimic_store::Store;
 use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, KeyUsagePurpose, SanType};
 
 const CA_NAME: &str = "Mimic Local CA";
+const CA_KEY_META: &str = "tls.ca_key";
+const CA_CERT_META: &str = "tls.ca_cert";
 
 /// Host names the server certificate covers: loopback, and Azure's public hosts for the proxy.
 pub const AZURE_HOSTS: &[&str] = &[
@@ -41,20 +46,35 @@ pub struct LocalCa {
 }
 
 impl LocalCa {
-    /// Loads the CA from `dir` or creates it there.
-    pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
-        let key_path = dir.join("ca-key.pem");
-        let key = if key_path.exists() {
-            KeyPair::from_pem(&std::fs::read_to_string(&key_path)?).context("reading ca-key.pem")?
-        } else {
-            let key = KeyPair::generate()?;
-            write_private(&key_path, key.serialize_pem().as_bytes())?;
-            key
+    /// Loads the CA key from the store, or stores one (imported from `dir/ca-key.pem` if an
+    /// older data directory has it, else new), and writes `dir/ca.pem` for clients. Concurrent
+    /// first starts of several replicas agree: the store keeps the first key committed.
+    pub fn load_or_create(store: &Store, dir: &Path) -> anyhow::Result<Self> {
+        let stored = store.read(|tx| Ok::<_, mimic_store::StoreError>((tx.meta(CA_KEY_META)?, tx.meta(CA_CERT_META)?)))?;
+        let (key_pem, cert_pem) = match stored {
+            (Some(k), Some(c)) => (k, c),
+            _ => {
+                let candidate = match std::fs::read_to_string(dir.join("ca-key.pem")) {
+                    Ok(pem) => KeyPair::from_pem(&pem).context("reading ca-key.pem")?,
+                    Err(_) => KeyPair::generate()?,
+                };
+                let (k, c) = (candidate.serialize_pem(), ca_params().self_signed(&candidate)?.pem());
+                store.write(|tx| match (tx.meta(CA_KEY_META)?, tx.meta(CA_CERT_META)?) {
+                    (Some(k), Some(c)) => Ok::<_, mimic_store::StoreError>((k, c)), // another replica won
+                    _ => {
+                        tx.put_meta(CA_KEY_META, &k)?;
+                        tx.put_meta(CA_CERT_META, &c)?;
+                        Ok((k.clone(), c.clone()))
+                    }
+                })?
+            }
         };
+        let key = KeyPair::from_pem(&key_pem).context("reading the stored CA key")?;
         let cert = ca_params().self_signed(&key)?;
+        // What clients trust: the stored certificate, identical on every replica.
         let ca_path = dir.join("ca.pem");
-        if !ca_path.exists() {
-            std::fs::write(&ca_path, cert.pem())?;
+        if std::fs::read_to_string(&ca_path).ok().as_deref() != Some(cert_pem.as_str()) {
+            std::fs::write(&ca_path, &cert_pem)?;
         }
         Ok(LocalCa { cert, key })
     }

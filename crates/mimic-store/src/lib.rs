@@ -1,10 +1,12 @@
 //! Persistence behind one interface. A surface asks the [`Store`] for a read or a write
-//! transaction and works through the [`Tx`] trait; each backend (SQLite now, PostgreSQL next)
-//! implements `Tx` and passes the same tests (`tests/store_contract.rs`).
+//! transaction and works through the [`Tx`] trait; each backend (embedded SQLite, PostgreSQL
+//! for several replicas) implements `Tx` and passes the same tests (`tests/store_contract.rs`).
 //!
 //! Every write transaction is committed durably before `Store::write` returns, so a handler
 //! that answers after `write` never acknowledges a write that a crash could lose.
 
+mod columns;
+mod postgres;
 mod sqlite;
 
 use mimic_domain::directory::{DirectoryObject, Subscription, Tenant};
@@ -13,6 +15,7 @@ use mimic_domain::resource::Resource;
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +105,8 @@ pub trait Tx {
 /// A store: hands out transactions. Cheap to clone and share between threads.
 pub trait Backend: Send + Sync + 'static {
     fn read_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// Runs `f` and commits. A backend whose transactions can fail to serialize (PostgreSQL)
+    /// rolls back and calls `f` again, so `f` must be safe to re-run.
     fn write_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
     /// A number that changes whenever any write commits (the whole store's, not this
     /// process's alone), so callers can keep derived data until it moves.
@@ -121,6 +126,11 @@ impl Store {
         Ok(Store::new(SqliteStore::open(path)?))
     }
 
+    /// Opens (and migrates) a PostgreSQL store, `postgres://user@host:port/db`.
+    pub fn open_postgres(url: &str) -> Result<Self> {
+        Ok(Store::new(PgStore::open(url)?))
+    }
+
     /// Changes after every committed write; see [`Backend::generation`].
     pub fn generation(&self) -> u64 {
         self.0.generation()
@@ -128,25 +138,31 @@ impl Store {
 
     /// Runs `f` in a read transaction (a consistent snapshot).
     pub fn read<R, E: From<StoreError>>(&self, f: impl FnOnce(&mut dyn Tx) -> std::result::Result<R, E>) -> std::result::Result<R, E> {
-        run(|g| self.0.read_tx(g), f)
+        let mut f = Some(f);
+        run(|g| self.0.read_tx(g), |t| match f.take() {
+            Some(f) => f(t),
+            None => Err(StoreError::Backend("a read transaction body ran twice".into()).into()),
+        })
     }
 
     /// Runs `f` in a write transaction; commits (durably) if `f` returns `Ok`, rolls back if not.
-    pub fn write<R, E: From<StoreError>>(&self, f: impl FnOnce(&mut dyn Tx) -> std::result::Result<R, E>) -> std::result::Result<R, E> {
+    /// `f` is `FnMut` because the backend may run it again after a serialization failure
+    /// (PostgreSQL, concurrent writers on several replicas): it must read what it decides on
+    /// through the transaction, and have no effects outside it.
+    pub fn write<R, E: From<StoreError>>(&self, f: impl FnMut(&mut dyn Tx) -> std::result::Result<R, E>) -> std::result::Result<R, E> {
         run(|g| self.0.write_tx(g), f)
     }
 }
 
-/// Adapts a typed `FnOnce` with its own error type to the object-safe `FnMut` of the backend:
-/// a domain error aborts (rolls back) the transaction and comes back to the caller unchanged.
+/// Adapts a typed body with its own error type to the object-safe `FnMut` of the backend:
+/// a domain error aborts (rolls back) the transaction and comes back to the caller unchanged;
+/// when the backend re-runs the body, the last run's result is the one returned.
 fn run<R, E: From<StoreError>>(
     tx: impl FnOnce(&mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>,
-    f: impl FnOnce(&mut dyn Tx) -> std::result::Result<R, E>,
+    mut f: impl FnMut(&mut dyn Tx) -> std::result::Result<R, E>,
 ) -> std::result::Result<R, E> {
-    let mut f = Some(f);
     let mut out: Option<std::result::Result<R, E>> = None;
     let res = tx(&mut |t| {
-        let f = f.take().ok_or(StoreError::Conflict)?;
         let r = f(t);
         let failed = r.is_err();
         out = Some(r);

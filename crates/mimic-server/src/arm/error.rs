@@ -156,7 +156,14 @@ fn fmt_time(t: i64) -> String {
 
 impl From<mimic_store::StoreError> for ArmError {
     fn from(e: mimic_store::StoreError) -> Self {
-        ArmError::internal(e)
+        match e {
+            // Concurrent writers kept winning over this one's re-runs (PostgreSQL store): what
+            // ARM answers when a concurrent request changed the resource first.
+            mimic_store::StoreError::Conflict => {
+                ArmError::new(StatusCode::CONFLICT, "Conflict", "The request failed due to conflict with a concurrent request.".to_string())
+            }
+            other => ArmError::internal(other),
+        }
     }
 }
 

@@ -93,8 +93,8 @@ fn update(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
         let Some(DirectoryObject::Application(mut app)) = tx.directory_object(tenant, id)? else {
             return Err(GraphError::not_found(&id.to_string()));
         };
-        if let Some(n) = name {
-            app.display_name = n;
+        if let Some(n) = &name {
+            app.display_name = n.clone();
         }
         tx.put_directory_object(&DirectoryObject::Application(app))?;
         Ok(())

@@ -9,13 +9,12 @@ use std::sync::Mutex;
 use mimic_domain::directory::{DirectoryObject, Subscription, Tenant};
 use mimic_domain::rbac::RoleAssignment;
 use mimic_domain::resource::Resource;
-use mimic_domain::resource_id;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::columns::{self, from_json, to_json};
 use crate::{Backend, ResourceFilter, Result, StoreError, StoredKey, Tx};
 
 pub struct SqliteStore {
@@ -86,14 +85,6 @@ impl Backend for SqliteStore {
 
 struct SqliteTx<'a>(&'a rusqlite::Transaction<'a>);
 
-fn to_json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
 impl SqliteTx<'_> {
     fn one<T: DeserializeOwned>(&self, sql: &str, p: impl rusqlite::Params) -> Result<Option<T>> {
         let doc: Option<String> = self.0.prepare_cached(sql)?.query_row(p, |r| r.get(0)).optional()?;
@@ -105,10 +96,6 @@ impl SqliteTx<'_> {
         let rows = stmt.query_map(p, |r| r.get::<_, String>(0))?;
         rows.map(|d| from_json(&d?)).collect()
     }
-}
-
-fn obj_columns(o: &DirectoryObject) -> (Option<String>, Option<String>) {
-    (o.app_id().map(|a| a.to_string()), o.user_principal_name().map(|u| u.to_ascii_lowercase()))
 }
 
 impl Tx for SqliteTx<'_> {
@@ -166,7 +153,7 @@ impl Tx for SqliteTx<'_> {
         rows.map(|r| Uuid::parse_str(&r?).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
     }
     fn put_directory_object(&mut self, o: &DirectoryObject) -> Result<()> {
-        let (app_id, upn) = obj_columns(o);
+        let (app_id, upn) = columns::object(o);
         self.0.prepare_cached(
             "INSERT INTO directory_objects(id, tenant_id, kind, app_id, upn, display_name, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, app_id = excluded.app_id, upn = excluded.upn,
@@ -204,22 +191,19 @@ impl Tx for SqliteTx<'_> {
         )
     }
     fn put_resource(&mut self, r: &Resource) -> Result<()> {
-        let parsed = r.parsed_id().ok_or_else(|| StoreError::Corrupt(format!("bad resource id {}", r.id)))?;
-        let sub = parsed.subscription.clone().unwrap_or_default().to_ascii_lowercase();
-        let rg = parsed.resource_group.as_ref().map(|g| g.to_ascii_lowercase());
+        let c = columns::resource(r)?;
         self.0.prepare_cached(
             "INSERT INTO resources(key, subscription, resource_group, type_key, doc) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(key) DO UPDATE SET doc = excluded.doc",
         )?
-        .execute(params![r.key(), sub, rg, r.resource_type.to_ascii_lowercase(), to_json(r)?])?;
+        .execute(params![c.key, c.subscription, c.resource_group, c.type_key, to_json(r)?])?;
         Ok(())
     }
     fn delete_resource(&mut self, key: &str) -> Result<bool> {
         Ok(self.0.prepare_cached("DELETE FROM resources WHERE key = ?1")?.execute([key])? > 0)
     }
     fn delete_resources_under(&mut self, key_prefix: &str) -> Result<usize> {
-        let lo = format!("{key_prefix}/");
-        let hi = format!("{key_prefix}0"); // '0' is the byte after '/'
+        let (lo, hi) = columns::under(key_prefix);
         Ok(self.0.prepare_cached("DELETE FROM resources WHERE key >= ?1 AND key < ?2")?.execute([lo, hi])?)
     }
 
@@ -240,22 +224,19 @@ impl Tx for SqliteTx<'_> {
         )
     }
     fn put_role_assignment(&mut self, a: &RoleAssignment) -> Result<()> {
-        let scope_key = resource_id::key(&a.scope);
-        let sub = resource_id::ResourceId::parse(&a.scope).ok().and_then(|p| p.subscription).unwrap_or_default().to_ascii_lowercase();
-        let key = resource_id::key(&format!("{}/providers/Microsoft.Authorization/roleAssignments/{}", a.scope.trim_end_matches('/'), a.name));
+        let c = columns::assignment(a);
         self.0.prepare_cached(
             "INSERT INTO role_assignments(key, scope_key, subscription, principal_id, doc) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(key) DO UPDATE SET doc = excluded.doc, principal_id = excluded.principal_id",
         )?
-        .execute(params![key, scope_key, sub, a.principal_id.to_string(), to_json(a)?])?;
+        .execute(params![c.key, c.scope_key, c.subscription, a.principal_id.to_string(), to_json(a)?])?;
         Ok(())
     }
     fn delete_role_assignment(&mut self, key: &str) -> Result<bool> {
         Ok(self.0.prepare_cached("DELETE FROM role_assignments WHERE key = ?1")?.execute([key])? > 0)
     }
     fn delete_role_assignments_under(&mut self, scope_key: &str) -> Result<usize> {
-        let lo = format!("{scope_key}/");
-        let hi = format!("{scope_key}0");
+        let (lo, hi) = columns::under(scope_key);
         Ok(self.0.prepare_cached("DELETE FROM role_assignments WHERE scope_key = ?1 OR (scope_key >= ?2 AND scope_key < ?3)")?
             .execute([scope_key, &lo, &hi])?)
     }

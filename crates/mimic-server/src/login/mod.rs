@@ -13,6 +13,7 @@ use axum::Router;
 
 use crate::state::SharedState;
 
+pub use authorize::escape as authorize_escape;
 pub use error::OAuthError;
 
 pub fn router(state: SharedState) -> Router {

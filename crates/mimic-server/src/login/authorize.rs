@@ -182,7 +182,7 @@ fn sign_in_page(t: &str, q: &Params, error: Option<&str>, status: StatusCode) ->
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, "no-store".parse().expect("static header"));
     h.insert("x-frame-options", "DENY".parse().expect("static header"));
-    h.insert("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'".parse().expect("static header"));
+    h.insert("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'".parse().expect("static header"));
     res
 }
 

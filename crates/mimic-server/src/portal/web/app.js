@@ -345,7 +345,7 @@ async function vmIdentityPage(rg, name) {
       h("div", { class: "commandbar", role: "toolbar", "aria-label": "System assigned identity commands" }, save, discard,
         h("button", { onclick: async () => { vm = await arm("GET", path, API.vm); render(); } }, "Refresh")),
       h("fieldset", { role: "radiogroup", "aria-labelledby": `${groupName}-legend` }, h("legend", { id: `${groupName}-legend`, class: "label" }, "Status"),
-        h("div", { class: "segmented" }, off, h("label", { for: off.id }, "Off"), on, h("label", { for: on.id }, "On"))),
+        h("div", { class: "segmented" }, h("label", {}, off, " Off"), h("label", {}, on, " On"))),
       details);
     render();
   };

@@ -162,3 +162,74 @@ def test_reader_cannot_save_and_sees_authorization_failed(mimic: MimicServer, az
             f"action 'Microsoft.Compute/virtualMachines/write' over scope '{vm_id}' or the scope is invalid.") in shown["error"]
     assert not shown["principalShown"]
     assert identity_show(az_sp, rg, "vmRead") == {}
+
+
+# ---- The protocol under the sign-in, over raw HTTP (RFC 6749 §4.1, RFC 7636) ----------------------
+
+PORTAL_APP = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"  # the Azure portal's first-party app id
+
+
+def authorize(mimic: MimicServer, **params):
+    from urllib.parse import parse_qs, urlsplit
+
+    verifier = base64.urlsafe_b64encode(os.urandom(48)).rstrip(b"=").decode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    q = {"client_id": PORTAL_APP, "response_type": "code", "redirect_uri": mimic.portal_url + "/signin-oidc",
+         "scope": "https://management.core.windows.net//user_impersonation openid offline_access", "state": "st8",
+         "nonce": "n0nce", "code_challenge": challenge, "code_challenge_method": "S256", **params}
+    url = f"{mimic.login_url}/organizations/oauth2/v2.0/authorize"
+    page = mimic.http.get(url, params=q, allow_redirects=False)
+    if page.status_code != 200:
+        return page, None, verifier
+    r = mimic.http.post(url, data={**q, "login": mimic.admin["userName"], "passwd": mimic.admin["password"]}, allow_redirects=False)
+    assert r.status_code == 302, r.text
+    back = parse_qs(urlsplit(r.headers["Location"]).query)
+    assert back["state"] == ["st8"]
+    return r, back["code"][0], verifier
+
+
+def redeem(mimic: MimicServer, code: str, verifier: str, redirect: str | None = None):
+    return mimic.token_request({"client_id": PORTAL_APP, "grant_type": "authorization_code", "code": code,
+                                "redirect_uri": redirect or mimic.portal_url + "/signin-oidc", "code_verifier": verifier,
+                                "scope": "https://management.core.windows.net//user_impersonation openid offline_access"},
+                               tenant="organizations")
+
+
+def test_authorization_code_with_pkce_is_single_use_and_checks_verifier_and_redirect(mimic: MimicServer):
+    _, code, verifier = authorize(mimic)
+    bad = redeem(mimic, code, "x" * 64)
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_grant"
+    _, code, verifier = authorize(mimic)
+    assert redeem(mimic, code, verifier, redirect="https://127.0.0.1:1/elsewhere").json()["error"] == "invalid_grant"
+    _, code, verifier = authorize(mimic)
+    ok = redeem(mimic, code, verifier)
+    assert ok.status_code == 200, ok.text
+    body = ok.json()
+    from mimic_harness import jwt_parts
+    assert jwt_parts(body["id_token"])[1]["nonce"] == "n0nce"
+    assert jwt_parts(body["access_token"])[1]["appid"] == PORTAL_APP
+    assert body["refresh_token"]
+    again = redeem(mimic, code, verifier)  # a code is single use
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+
+
+def test_authorize_errors_never_redirect_to_an_unregistered_uri(mimic: MimicServer):
+    r, _, _ = authorize(mimic, redirect_uri="https://attacker.example/cb")
+    assert r.status_code == 400 and "Location" not in r.headers and "AADSTS50011" in r.text
+    r, _, _ = authorize(mimic, client_id=str(uuid.uuid4()))
+    assert r.status_code == 400 and "Location" not in r.headers and "AADSTS700016" in r.text
+    r, _, _ = authorize(mimic, response_type="token")
+    assert r.status_code == 302 and "error=unsupported_response_type" in r.headers["Location"] and "state=st8" in r.headers["Location"]
+    r, _, _ = authorize(mimic, code_challenge=None, code_challenge_method=None)
+    assert r.status_code == 302 and "error=invalid_request" in r.headers["Location"]
+
+
+def test_portal_api_needs_a_session_and_cookies_are_httponly_secure_samesite(mimic: MimicServer):
+    r = mimic.http.get(mimic.portal_url + f"/api/arm/subscriptions?api-version=2022-12-01")
+    assert r.status_code == 401
+    r = mimic.http.get(mimic.portal_url + "/signin", allow_redirects=False)
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+    r = mimic.http.put(mimic.portal_url + "/api/arm" + mimic.rg_path("nope") + "?api-version=2021-04-01",
+                       json={"location": "westus"}, cookies={"mimic_portal_session": "forged"})
+    assert r.status_code == 401

@@ -105,6 +105,7 @@ def test_seed_enable_then_disable_system_assigned_on_existing_vm(mimic: MimicSer
     ident = identity_show(az_sp, rg, "vmPortal")
     assert ident["type"] == "SystemAssigned"
     assert shown["principalId"] == ident["principalId"] and shown["objectIdLabel"]
+    assert not shown["readOnlyNote"]  # the admin (Owner) may change it
 
     shown = portal(mimic, "disable_system", rg=rg, vm="vmPortal")
     assert shown == {"status": "Off", "principalShown": False}
@@ -160,6 +161,7 @@ def test_reader_cannot_save_and_sees_authorization_failed(mimic: MimicServer, az
     shown = portal(mimic, "reader_save", rg=rg, vm="vmRead", user=(user["userPrincipalName"], password))
     assert (f"The client '{user['userPrincipalName']}' with object id '{user['objectId']}' does not have authorization to perform "
             f"action 'Microsoft.Compute/virtualMachines/write' over scope '{vm_id}' or the scope is invalid.") in shown["error"]
+    assert shown["readOnlyNote"]  # the blade says it is read-only before the attempt
     assert not shown["principalShown"]
     assert identity_show(az_sp, rg, "vmRead") == {}
 

@@ -74,6 +74,7 @@ try {
   switch (args.action) {
     case "enable_system": {
       await openIdentity();
+      out.readOnlyNote = await page.getByRole("note").filter({ hasText: "read-only access" }).isVisible();
       await shot("before");
       await setSystemAssigned(true);
       await notification("Successfully updated system assigned managed identity");
@@ -150,6 +151,7 @@ try {
     }
     case "reader_save": {
       await openIdentity();
+      out.readOnlyNote = await page.getByRole("note").filter({ hasText: "read-only access" }).isVisible();
       await setSystemAssigned(true);
       const alert = errorAlert();
       await alert.waitFor();

@@ -403,7 +403,18 @@ async function vmIdentityPage(rg, name) {
   };
 
   const t = tabs("Identity type", [{ title: "System assigned", build: systemPanel }, { title: "User assigned", build: userPanel }]);
-  vmBlade(vm, rg, "identity", t.list, ...t.panels);
+  const readOnly = (await canWrite(path, "Microsoft.Compute/virtualMachines/write")) ? null
+    : h("p", { class: "info", role: "note" }, "You have read-only access to this virtual machine: changes you save need the Microsoft.Compute/virtualMachines/write permission (for example Virtual Machine Contributor).");
+  vmBlade(vm, rg, "identity", readOnly, t.list, ...t.panels);
+}
+
+/** Whether the user's effective permissions at `scope` (ARM's permissions API) include `action`. */
+async function canWrite(scope, action) {
+  const matches = (pattern, a) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`, "i").test(a);
+  try {
+    const perms = (await arm("GET", `${scope}/providers/Microsoft.Authorization/permissions`, API.authz)).value;
+    return perms.some((p) => p.actions.some((x) => matches(x, action)) && !p.notActions.some((x) => matches(x, action)));
+  } catch { return true; } // unknown: let ARM decide on Save
 }
 
 /** Role assignments: of a scope (Access control (IAM)) or of one principal (Azure role assignments). */

@@ -12,6 +12,8 @@ pub const SESSION_COOKIE: &str = "mimic_portal_session";
 pub const SIGNIN_COOKIE: &str = "mimic_portal_signin";
 /// Pending sign-ins expire like the authorization codes they wait for.
 const PENDING_LIFETIME: i64 = 600;
+/// A session lasts a working day at most, like the portal's own sign-in; then sign in again.
+const SESSION_LIFETIME: i64 = 12 * 3600;
 
 /// A signed-in user: who, and the tokens the BFF calls ARM and Graph with.
 #[derive(Clone)]
@@ -23,6 +25,8 @@ pub struct Session {
     pub refresh_token: String,
     /// Access tokens by audience, with their expiry (unix seconds).
     pub tokens: HashMap<&'static str, (String, i64)>,
+    /// When the user signed in (unix seconds).
+    pub created: i64,
 }
 
 /// An authorize request in flight: what the callback needs to redeem its code.
@@ -58,11 +62,15 @@ impl Sessions {
     /// Stores the session and returns the cookie value that names it.
     pub fn create(&self, s: Session) -> String {
         let id = mimic_domain::token::opaque(43);
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).insert(key(&id), s);
+        let mut m = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let now = chrono::Utc::now().timestamp();
+        m.retain(|_, v| now - v.created < SESSION_LIFETIME);
+        m.insert(key(&id), s);
         id
     }
     pub fn get(&self, id: &str) -> Option<Session> {
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get(&key(id)).cloned()
+        let now = chrono::Utc::now().timestamp();
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get(&key(id)).filter(|s| now - s.created < SESSION_LIFETIME).cloned()
     }
     pub fn update(&self, id: &str, s: Session) {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner()).insert(key(id), s);

@@ -2,7 +2,8 @@
 # Sets up what the real-client tests need, idempotently:
 #   * .venv at the repo root (Python 3.11) with exactly tests/requirements.lock installed
 #     (azure-cli, azure-identity, azure-mgmt-*, msal, pytest, ...);
-#   * libfaketime from Debian (optional: only the expired-token test uses it; skipped without it).
+#   * libfaketime from Debian (optional: only the expired-token test uses it; skipped without it);
+#   * Chromium from Debian and tests/portal's playwright-core (the portal tests; skipped without them).
 # A second run with an unchanged lock does nothing: a stamp in .venv records the lock's hash.
 #
 # Environment:
@@ -95,6 +96,28 @@ elif command -v npm >/dev/null 2>&1; then
     echo "$js_want" > "$js/node_modules/.mimic-lock.sha256"
 else
     log "warning: npm not found; the JavaScript client tests will be skipped"
+fi
+
+# The portal tests drive Debian's Chromium with playwright-core (tests/portal/package-lock.json).
+if [[ ! -x /usr/bin/chromium && -z "${MIMIC_TEST_NO_APT:-}" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    log "installing chromium (Debian) for the portal tests"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! timeout 600 apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; then
+        timeout 120 apt-get update -q >/dev/null 2>&1 || true
+        timeout 600 apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
+            || log "warning: could not install chromium; the portal tests will be skipped"
+    fi
+fi
+portal="$repo/tests/portal"
+portal_want="$(sha256sum "$portal/package-lock.json" | cut -d' ' -f1)"
+if [[ -f "$portal/node_modules/.mimic-lock.sha256" && "$(cat "$portal/node_modules/.mimic-lock.sha256")" == "$portal_want" ]]; then
+    log "portal node packages up to date"
+elif command -v npm >/dev/null 2>&1; then
+    log "installing portal test packages from tests/portal/package-lock.json"
+    (cd "$portal" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$portal_want" > "$portal/node_modules/.mimic-lock.sha256"
+else
+    log "warning: npm not found; the portal tests will be skipped"
 fi
 
 log "done in $((SECONDS - start)) s"

@@ -10,9 +10,12 @@ pub const AZURE_CLI_CLIENT_ID: Uuid = uuid::uuid!("04b07795-8ddb-461a-bbee-02f9e
 /// Azure PowerShell's public client id.
 pub const AZURE_POWERSHELL_CLIENT_ID: Uuid = uuid::uuid!("1950a258-227b-4e31-a9cf-717495945fc2");
 
+/// The Azure portal's first-party app id; Mimic's portal signs users in as this client.
+pub const AZURE_PORTAL_CLIENT_ID: Uuid = uuid::uuid!("c44b4083-3bb0-49c1-b47d-974e53cbdf3c");
+
 /// Public clients Entra knows in every tenant (first-party apps): they need no secret.
 pub fn is_first_party_public_client(app_id: Uuid) -> bool {
-    app_id == AZURE_CLI_CLIENT_ID || app_id == AZURE_POWERSHELL_CLIENT_ID
+    app_id == AZURE_CLI_CLIENT_ID || app_id == AZURE_POWERSHELL_CLIENT_ID || app_id == AZURE_PORTAL_CLIENT_ID
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

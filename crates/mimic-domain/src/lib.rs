@@ -1,6 +1,7 @@
 //! Azure's rules as plain types and functions. Nothing here knows HTTP or SQL: surfaces
 //! (mimic-server) parse and render the wire, the store (mimic-store) persists these types.
 
+pub mod authorization_code;
 pub mod directory;
 pub mod identity;
 pub mod imds;

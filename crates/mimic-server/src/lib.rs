@@ -1,4 +1,4 @@
-//! Mimic's surfaces, one module each (arm, login, graph, imds), and the wiring that serves
+//! Mimic's surfaces, one module each (arm, login, graph, imds, portal), and the wiring that serves
 //! them: TLS from the local CA, request ids, listeners, graceful shutdown.
 
 pub mod arm;
@@ -11,6 +11,7 @@ pub mod http;
 pub mod imds;
 pub mod keys;
 pub mod login;
+pub mod portal;
 pub mod proxy;
 pub mod serve;
 pub mod state;

@@ -103,7 +103,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         (arm, crate::arm::router(state.clone())),
         (login, crate::login::router(state.clone())),
         (graph, crate::graph::router(state.clone())),
-        (portal, crate::http::not_built_router("portal")),
+        (portal, crate::portal::router(state.clone())),
     ];
     for (listener, app) in https {
         let server = axum_server::from_tcp_rustls(listener, tls.clone()).handle(handle.clone());

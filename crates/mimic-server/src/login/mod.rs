@@ -1,6 +1,8 @@
 //! The token service (login.microsoftonline.com): OIDC discovery, JWKS, instance discovery,
-//! user realm, and the OAuth2 token endpoints (v2.0 and v1).
+//! user realm, the sign-in page of the authorization-code flow (`authorize`), and the OAuth2
+//! token endpoints (v2.0 and v1).
 
+mod authorize;
 mod discovery;
 mod error;
 mod tenant;
@@ -11,6 +13,7 @@ use axum::Router;
 
 use crate::state::SharedState;
 
+pub use authorize::escape as authorize_escape;
 pub use error::OAuthError;
 
 pub fn router(state: SharedState) -> Router {
@@ -21,6 +24,8 @@ pub fn router(state: SharedState) -> Router {
         .route("/{tenant}/discovery/keys", get(discovery::keys))
         .route("/{tenant}/discovery/instance", get(discovery::instance))
         .route("/common/userrealm/{user}", get(discovery::user_realm))
+        .route("/{tenant}/oauth2/v2.0/authorize", get(authorize::page).post(authorize::submit))
+        .route("/{tenant}/oauth2/authorize", get(authorize::page).post(authorize::submit))
         .route("/{tenant}/oauth2/v2.0/token", post(token::token_v2))
         .route("/{tenant}/oauth2/token", post(token::token_v1))
         .fallback(error::not_found)

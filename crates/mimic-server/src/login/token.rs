@@ -1,5 +1,6 @@
 //! `POST /{tenant}/oauth2/v2.0/token` and the v1 `POST /{tenant}/oauth2/token`: the
-//! client_credentials, password (ROPC) and refresh_token grants, as Entra answers them.
+//! client_credentials, password (ROPC), refresh_token and authorization_code (with PKCE)
+//! grants, as Entra answers them.
 
 use std::collections::HashMap;
 
@@ -12,6 +13,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use mimic_domain::directory::{self, DirectoryObject, Tenant};
 use mimic_domain::token::{self as tok, AccessTokenRequest, Subject, TokenVersion};
+use mimic_domain::authorization_code::{AuthorizationCode, RedeemError};
 use mimic_domain::secrets;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -45,8 +47,8 @@ async fn token(State(state): State<SharedState>, Path(t): Path<String>, headers:
     let correlation = headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let req = TokenRequest { state: &state, tenant: &t, form: &form, headers: &headers, ep };
-    // ROPC verifies an argon2 hash: keep it off the async workers.
-    let result = if form.get("grant_type").map(String::as_str) == Some("password") {
+    // ROPC verifies an argon2 hash, a code redemption writes: keep both off the async workers.
+    let result = if matches!(form.get("grant_type").map(String::as_str), Some("password" | "authorization_code")) {
         let (state2, t2, form2, headers2) = (state.clone(), t.clone(), form.clone(), headers.clone());
         tokio::task::spawn_blocking(move || TokenRequest { state: &state2, tenant: &t2, form: &form2, headers: &headers2, ep }.issue())
             .await
@@ -78,7 +80,7 @@ struct Target {
     wants_refresh: bool,
 }
 
-fn store_err(e: mimic_store::StoreError) -> OAuthError {
+pub(super) fn store_err(e: mimic_store::StoreError) -> OAuthError {
     tracing::error!(error = %e, "store failure in token service");
     OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", 90033, "A transient error has occurred. Please try again.")
 }
@@ -99,6 +101,7 @@ impl TokenRequest<'_> {
             "client_credentials" => self.client_credentials(tenant),
             "password" => self.password(tenant),
             "refresh_token" => self.refresh(tenant),
+            "authorization_code" => self.authorization_code(tenant),
             other => Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
@@ -224,7 +227,7 @@ impl TokenRequest<'_> {
             return Err(OAuthError::new(StatusCode::BAD_REQUEST, "unauthorized_client", 7000112, format!("Application '{app_id}'({}) is disabled.", sp.display_name)));
         }
         let subject = Subject::App { object_id: sp.id, app_id, display_name: sp.display_name.clone() };
-        self.respond(&tenant, &subject, &target, APP_TOKEN_LIFETIME, None)
+        self.respond(&tenant, &subject, &target, APP_TOKEN_LIFETIME, None, None)
     }
 
     fn public_client(&self) -> Result<Uuid, OAuthError> {
@@ -239,26 +242,51 @@ impl TokenRequest<'_> {
         let username = self.required("username")?;
         let password = self.required("password")?;
         let target = self.target(false)?;
-        let tenant = match tenant {
-            TenantRef::Tenant(t) => t,
-            TenantRef::Multi(_) => {
-                let domain = username.rsplit('@').next().unwrap_or_default();
-                tenant::by_domain(self.state, domain).ok_or_else(|| unknown_user(self.tenant))?
-            }
-        };
-        self.check_client(&tenant, client)?;
-        let user = self.state.store.read(|tx| tx.user_by_upn(tenant.id, username)).map_err(store_err)?;
-        let Some(DirectoryObject::User(user)) = user else {
-            return Err(unknown_user(&tenant.id.to_string()));
-        };
-        if !secrets::verify_password(&user.password_hash, password) {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50126, "Error validating credentials due to invalid username or password."));
-        }
-        if !user.account_enabled {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50057, "The user account is disabled."));
-        }
+        let (tenant, user) = sign_in(self.state, tenant, self.tenant, username, password, |t| self.check_client(t, client))?;
         let subject = user_subject(&user, client, &target);
-        self.respond(&tenant, &subject, &target, user_lifetime(), Some(client))
+        self.respond(&tenant, &subject, &target, user_lifetime(), Some(client), None)
+    }
+
+    /// RFC 6749 §4.1.3 with PKCE: the code is read and deleted in one transaction (single use),
+    /// then checked against the client, redirect URI and verifier (`authorization_code.rs`).
+    fn authorization_code(&self, path_tenant: TenantRef) -> Result<Response, OAuthError> {
+        let client = self.public_client()?;
+        let code = self.required("code")?;
+        let target = self.target(false)?;
+        let key = super::authorize::code_key(code);
+        let doc = self
+            .state
+            .store
+            .write(|tx| {
+                let d = tx.document(super::authorize::CODE_KIND, &key)?;
+                if d.is_some() {
+                    tx.delete_document(super::authorize::CODE_KIND, &key)?;
+                }
+                Ok::<_, mimic_store::StoreError>(d)
+            })
+            .map_err(store_err)?;
+        let invalid = |msg: &str| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 70008, msg.to_string());
+        let grant: AuthorizationCode = doc
+            .and_then(|d| serde_json::from_value(d).ok())
+            .ok_or_else(|| invalid("The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."))?;
+        grant.redeem(client, self.param("redirect_uri"), self.param("code_verifier"), chrono::Utc::now().timestamp()).map_err(|e| match e {
+            RedeemError::Expired => invalid("The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."),
+            RedeemError::WrongClient => OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 70000, "Provided grant is invalid or malformed."),
+            RedeemError::RedirectMismatch => OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50148, "The redirect_uri doesn't match the one used in the authorization request."),
+            RedeemError::VerifierMissing => OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", 50148, "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE."),
+            RedeemError::VerifierMismatch => OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request."),
+        })?;
+        let tenant = match path_tenant {
+            TenantRef::Tenant(t) if t.id != grant.tenant => return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 70000, "Provided grant is invalid or malformed.")),
+            TenantRef::Tenant(t) => t,
+            TenantRef::Multi(_) => self.state.store.read(|tx| tx.tenant(grant.tenant)).map_err(store_err)?.ok_or_else(|| invalid("Provided grant is invalid or malformed."))?,
+        };
+        let user = self.state.store.read(|tx| tx.directory_object(grant.tenant, grant.user)).map_err(store_err)?;
+        let Some(DirectoryObject::User(user)) = user.filter(|u| matches!(u, DirectoryObject::User(u) if u.account_enabled)) else {
+            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50034, "The user account does not exist in the directory."));
+        };
+        let subject = user_subject(&user, client, &target);
+        self.respond(&tenant, &subject, &target, user_lifetime(), Some(client), grant.nonce.as_deref())
     }
 
     /// A client the tenant knows: a first-party public client or a registered application.
@@ -311,10 +339,10 @@ impl TokenRequest<'_> {
             return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50057, "The user account is disabled."));
         }
         let subject = user_subject(&user, client, &target);
-        self.respond(&tenant, &subject, &target, user_lifetime(), Some(client))
+        self.respond(&tenant, &subject, &target, user_lifetime(), Some(client), None)
     }
 
-    fn respond(&self, tenant: &Tenant, subject: &Subject, target: &Target, lifetime: i64, public_client: Option<Uuid>) -> Result<Response, OAuthError> {
+    fn respond(&self, tenant: &Tenant, subject: &Subject, target: &Target, lifetime: i64, public_client: Option<Uuid>, nonce: Option<&str>) -> Result<Response, OAuthError> {
         let now = chrono::Utc::now().timestamp();
         let groups = crate::directory::transitive_groups(self.state, tenant.id, subject.object_id()).map_err(store_err)?;
         let issuer = tok::issuer_v1(tenant.id);
@@ -347,7 +375,7 @@ impl TokenRequest<'_> {
             refresh_token = Some(rt);
             let v2_issuer = tok::issuer_v2(&self.state.endpoints.login, tenant.id);
             if target.wants_id_token || self.ep == Endpoint::V1 {
-                id_token = Some(signer.sign(&tok::id_token_claims(&v2_issuer, tenant.id, &client.to_string(), *object_id, upn, name, now, None)));
+                id_token = Some(signer.sign(&tok::id_token_claims(&v2_issuer, tenant.id, &client.to_string(), *object_id, upn, name, now, nonce)));
             }
             client_info = Some(URL_SAFE_NO_PAD.encode(json!({"uid": object_id, "utid": tenant.id}).to_string()));
         }
@@ -381,6 +409,38 @@ impl TokenRequest<'_> {
         res.headers_mut().insert(axum::http::header::CACHE_CONTROL, "no-store, no-cache".parse().expect("static header"));
         Ok(res)
     }
+}
+
+/// The user's password check, shared by the password grant and the sign-in page: the tenant
+/// (from the path, or from the user name's domain for `organizations`), `client_ok` for the
+/// client in that tenant, then the argon2 check and the account state.
+pub(super) fn sign_in(
+    state: &AppState,
+    tenant: TenantRef,
+    path_tenant: &str,
+    username: &str,
+    password: &str,
+    client_ok: impl FnOnce(&Tenant) -> Result<(), OAuthError>,
+) -> Result<(Tenant, directory::User), OAuthError> {
+    let tenant = match tenant {
+        TenantRef::Tenant(t) => t,
+        TenantRef::Multi(_) => {
+            let domain = username.rsplit('@').next().unwrap_or_default();
+            tenant::by_domain(state, domain).ok_or_else(|| unknown_user(path_tenant))?
+        }
+    };
+    client_ok(&tenant)?;
+    let user = state.store.read(|tx| tx.user_by_upn(tenant.id, username)).map_err(store_err)?;
+    let Some(DirectoryObject::User(user)) = user else {
+        return Err(unknown_user(&tenant.id.to_string()));
+    };
+    if !secrets::verify_password(&user.password_hash, password) {
+        return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50126, "Error validating credentials due to invalid username or password."));
+    }
+    if !user.account_enabled {
+        return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50057, "The user account is disabled."));
+    }
+    Ok((tenant, user))
 }
 
 fn user_subject(user: &directory::User, client: Uuid, _target: &Target) -> Subject {

@@ -1,0 +1,127 @@
+//! The backend-for-frontend: the web app calls `/api/arm/{path}` and `/api/graph/{path}` on its
+//! own origin with its session cookie; the portal forwards the call to the ARM or Graph router
+//! in-process with the user's bearer token and returns the answer unchanged (status, Azure's
+//! error body), so RBAC and every ARM/Graph check apply exactly as for an external client.
+//!
+//! CSRF: state-changing calls must carry `X-Mimic-Portal: 1` (a cross-site form cannot set a
+//! custom header, and the cookie is SameSite=Lax) and, when the browser sends one, this origin.
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use mimic_domain::directory::AZURE_PORTAL_CLIENT_ID;
+use serde_json::json;
+use tower::ServiceExt;
+
+use super::oidc::token_request;
+use super::session::{cookie, Session, SESSION_COOKIE};
+use super::{Portal, PortalState};
+
+pub const ARM_AUDIENCE: &str = "https://management.core.windows.net/";
+pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
+
+#[derive(Clone, Copy)]
+enum Surface {
+    Arm,
+    Graph,
+}
+
+pub async fn me(State(p): State<PortalState>, headers: HeaderMap) -> Response {
+    match cookie(&headers, SESSION_COOKIE).and_then(|id| p.sessions.get(id)) {
+        None => not_signed_in(),
+        Some(s) => Json(json!({"name": s.name, "userPrincipalName": s.upn, "objectId": s.user, "tenantId": s.tenant})).into_response(),
+    }
+}
+
+pub async fn arm(state: State<PortalState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    forward(state, method, uri, headers, body, Surface::Arm).await
+}
+
+pub async fn graph(state: State<PortalState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    forward(state, method, uri, headers, body, Surface::Graph).await
+}
+
+async fn forward(State(p): State<PortalState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes, surface: Surface) -> Response {
+    let Some(sid) = cookie(&headers, SESSION_COOKIE).map(str::to_string) else {
+        return not_signed_in();
+    };
+    let Some(session) = p.sessions.get(&sid) else {
+        return not_signed_in();
+    };
+    if method != Method::GET && method != Method::HEAD {
+        let origin_ok = headers.get(header::ORIGIN).map_or(true, |o| o.as_bytes() == p.state.endpoints.portal.as_bytes());
+        if headers.get("x-mimic-portal").map(HeaderValue::as_bytes) != Some(b"1") || !origin_ok {
+            return (StatusCode::FORBIDDEN, Json(json!({"error": {"code": "CsrfCheckFailed", "message": "State-changing portal calls must come from the portal's own pages."}})))
+                .into_response();
+        }
+    }
+    let (prefix, audience, router, base) = match surface {
+        Surface::Arm => ("/api/arm", ARM_AUDIENCE, p.arm.clone(), &p.state.endpoints.arm),
+        Surface::Graph => ("/api/graph", GRAPH_AUDIENCE, p.graph.clone(), &p.state.endpoints.graph),
+    };
+    let token = match access_token(&p, &sid, session, audience).await {
+        Ok(t) => t,
+        Err(e) => return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "SessionExpired", "message": e}}))).into_response(),
+    };
+    let path_and_query = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+    let target = path_and_query.strip_prefix(prefix).unwrap_or(path_and_query);
+    let mut req = Request::builder().method(method).uri(if target.is_empty() { "/" } else { target });
+    let host = base.split("://").nth(1).unwrap_or_default();
+    req = req.header(header::HOST, host).header(header::AUTHORIZATION, format!("Bearer {token}"));
+    for name in [header::CONTENT_TYPE, header::ACCEPT, header::IF_MATCH, header::IF_NONE_MATCH] {
+        if let Some(v) = headers.get(&name) {
+            req = req.header(name, v);
+        }
+    }
+    let Ok(req) = req.body(Body::from(body)) else {
+        return (StatusCode::BAD_REQUEST, "bad request path").into_response();
+    };
+    let res = match router.oneshot(req).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    let (mut parts, body) = res.into_parts();
+    // Absolute URLs of the surface are not reachable with the cookie: point them at the BFF.
+    for name in ["azure-asyncoperation", "location"] {
+        if let Some(v) = parts.headers.get(name).and_then(|v| v.to_str().ok()) {
+            if let Some(rest) = v.strip_prefix(base.as_str()) {
+                if let Ok(nv) = HeaderValue::from_str(&format!("{prefix}{rest}")) {
+                    parts.headers.insert(name, nv);
+                }
+            }
+        }
+    }
+    parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Response::from_parts(parts, body)
+}
+
+/// The user's token for `audience`: cached while it has more than a minute left, else one
+/// refresh-token grant (which also rotates the session's refresh token).
+async fn access_token(p: &Portal, sid: &str, mut session: Session, audience: &'static str) -> Result<String, String> {
+    let now = chrono::Utc::now().timestamp();
+    if let Some((t, exp)) = session.tokens.get(audience) {
+        if *exp > now + 60 {
+            return Ok(t.clone());
+        }
+    }
+    let form = [
+        ("client_id", AZURE_PORTAL_CLIENT_ID.to_string()),
+        ("grant_type", "refresh_token".into()),
+        ("refresh_token", session.refresh_token.clone()),
+        ("scope", format!("{audience}/.default openid profile offline_access")),
+    ];
+    let v = token_request(p, &form).await?;
+    let at = v["access_token"].as_str().ok_or("no access token in the token response")?.to_string();
+    if let Some(rt) = v["refresh_token"].as_str() {
+        session.refresh_token = rt.to_string();
+    }
+    session.tokens.insert(audience, (at.clone(), now + v["expires_in"].as_i64().unwrap_or(0)));
+    p.sessions.update(sid, session);
+    Ok(at)
+}
+
+fn not_signed_in() -> Response {
+    (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "NotSignedIn", "message": "Sign in to the portal."}}))).into_response()
+}

@@ -1,0 +1,174 @@
+// Drives Debian's Chromium through Mimic's portal with playwright-core, one seed scenario per run,
+// using only accessible roles and names (what a person reads on the page), as the seeds word them.
+//
+//   node portal_flow.mjs '{"portal": "...", "username": "...", "password": "...", "action": "enable_system",
+//                          "rg": "...", "vm": "...", "identity": "...", "shots": "artifacts/portal", "spki": ["..."]}'
+//
+// Prints one JSON line with what the page showed. Screenshots of each blade state go to `shots`.
+import { chromium } from "playwright-core";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const args = JSON.parse(process.argv[2]);
+const shots = args.shots;
+mkdirSync(shots, { recursive: true });
+const profile = mkdtempSync(join(tmpdir(), "mimic-chromium-"));
+const TIMEOUT = 20000;
+
+// Mimic's CA is trusted by pinning the server certificate's public key (SPKI hash), so every
+// other certificate error still fails the test.
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.MIMIC_CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", `--ignore-certificate-errors-spki-list=${args.spki.join(",")}`],
+  viewport: { width: 1400, height: 900 },
+});
+context.setDefaultTimeout(TIMEOUT);
+const page = context.pages()[0] ?? (await context.newPage());
+const shot = (name) => page.screenshot({ path: join(shots, `${args.action}-${name}.png`) });
+const out = {};
+
+async function signIn() {
+  await page.goto(args.portal + "/");
+  await page.getByRole("link", { name: "Sign in" }).click();
+  await page.getByLabel("Email, phone, or Skype").fill(args.username);
+  await page.getByLabel("Password").fill(args.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("navigation", { name: "Portal menu" }).waitFor();
+}
+
+/** Seed step "Navigate to the desired Virtual Machine and in the Security section select Identity". */
+async function openIdentity() {
+  await page.getByRole("navigation", { name: "Portal menu" }).getByRole("link", { name: "Virtual machines" }).click();
+  await page.getByRole("table", { name: "Virtual machines" }).getByRole("link", { name: args.vm, exact: true }).click();
+  await page.getByRole("navigation", { name: "Resource menu" }).getByRole("link", { name: "Identity" }).click();
+  await page.getByRole("heading", { name: `${args.vm} | Identity` }).waitFor();
+}
+
+const notification = (text) => page.getByRole("status").filter({ hasText: text }).first().waitFor();
+const errorAlert = () => page.getByRole("alert").first();
+
+async function setSystemAssigned(on) {
+  await page.getByRole("tab", { name: "System assigned" }).click();
+  const status = page.getByRole("radiogroup", { name: "Status" });
+  await status.getByRole("radio", { name: on ? "On" : "Off" }).check();
+  await shot(`status-${on ? "on" : "off"}-selected`);
+  await page.getByRole("button", { name: "Save" }).click();
+  const dialog = page.getByRole("dialog", { name: on ? "Enable system assigned managed identity" : "Disable system assigned managed identity" });
+  await dialog.waitFor();
+  await shot("confirmation");
+  await dialog.getByRole("button", { name: "Yes" }).click();
+}
+
+async function userAssignedNames() {
+  const grid = page.getByRole("tabpanel", { name: "User assigned" }).getByRole("grid", { name: "User assigned managed identities" });
+  if (!(await grid.count())) return [];
+  return grid.locator("tbody tr td:nth-child(2)").allInnerTexts();
+}
+
+try {
+  await signIn();
+  await shot("signed-in");
+  switch (args.action) {
+    case "enable_system": {
+      await openIdentity();
+      out.readOnlyNote = await page.getByRole("note").filter({ hasText: "read-only access" }).isVisible();
+      await shot("before");
+      await setSystemAssigned(true);
+      await notification("Successfully updated system assigned managed identity");
+      const id = page.locator("#principal-id");
+      await id.waitFor();
+      await page.getByRole("button", { name: "Azure role assignments" }).waitFor();
+      out.principalId = (await id.innerText()).trim();
+      out.objectIdLabel = await page.getByText("Object (principal) ID", { exact: true }).isVisible();
+      await shot("after");
+      break;
+    }
+    case "disable_system": {
+      await openIdentity();
+      await setSystemAssigned(false);
+      await notification("Successfully updated system assigned managed identity");
+      await page.getByText("Object (principal) ID", { exact: true }).waitFor({ state: "detached" });
+      out.status = (await page.getByRole("radio", { name: "Off" }).isChecked()) ? "Off" : "On";
+      out.principalShown = await page.locator("#principal-id").count() > 0;
+      await shot("after");
+      break;
+    }
+    case "add_user": {
+      await openIdentity();
+      await page.getByRole("tab", { name: "User assigned" }).click();
+      await page.getByRole("button", { name: "+ Add" }).click();
+      const panel = page.getByRole("dialog", { name: "Add user assigned managed identity" });
+      await panel.getByRole("checkbox", { name: args.identity, exact: true }).check();
+      await shot("picker");
+      await panel.getByRole("button", { name: "Add", exact: true }).click();
+      await notification("Successfully added user assigned managed identities");
+      await page.getByRole("checkbox", { name: args.identity, exact: true }).waitFor();
+      out.userAssigned = await userAssignedNames();
+      await shot("after");
+      break;
+    }
+    case "remove_user": {
+      await openIdentity();
+      await page.getByRole("tab", { name: "User assigned" }).click();
+      await page.getByRole("checkbox", { name: args.identity, exact: true }).check();
+      await page.getByRole("button", { name: "Remove" }).click();
+      const dialog = page.getByRole("dialog", { name: "Remove user assigned managed identities" });
+      await shot("confirmation");
+      await dialog.getByRole("button", { name: "Yes" }).click();
+      await notification("Successfully removed user assigned managed identities");
+      await page.getByRole("checkbox", { name: args.identity, exact: true }).waitFor({ state: "detached" });
+      out.userAssigned = await userAssignedNames();
+      await shot("after");
+      break;
+    }
+    case "create_vm": {
+      await page.getByRole("navigation", { name: "Portal menu" }).getByRole("link", { name: "Virtual machines" }).click();
+      await page.getByRole("button", { name: "+ Create" }).click();
+      await page.getByLabel("Resource group").selectOption(args.rg);
+      await page.getByLabel("Virtual machine name").fill(args.vm);
+      await page.getByLabel("Password").fill("Portal-Passw0rd!");
+      await shot("basics");
+      // Seed 003: "select the Management tab. In the Identity section, select the Enable system
+      // assigned managed identity check-box."
+      await page.getByRole("tab", { name: "Management" }).click();
+      await page.getByRole("checkbox", { name: "Enable system assigned managed identity" }).check();
+      await shot("management");
+      await page.getByRole("tab", { name: "Review + create" }).click();
+      await shot("review");
+      await page.getByRole("button", { name: "Create", exact: true }).click();
+      await notification("Your deployment is complete");
+      await page.getByRole("heading", { name: args.vm, exact: true }).waitFor();
+      await page.getByRole("navigation", { name: "Resource menu" }).getByRole("link", { name: "Identity" }).click();
+      const id = page.locator("#principal-id");
+      await id.waitFor();
+      out.status = (await page.getByRole("radio", { name: "On" }).isChecked()) ? "On" : "Off";
+      out.principalId = (await id.innerText()).trim();
+      await shot("identity");
+      break;
+    }
+    case "reader_save": {
+      await openIdentity();
+      out.readOnlyNote = await page.getByRole("note").filter({ hasText: "read-only access" }).isVisible();
+      await setSystemAssigned(true);
+      const alert = errorAlert();
+      await alert.waitFor();
+      out.error = (await alert.innerText()).trim();
+      out.principalShown = await page.locator("#principal-id").count() > 0;
+      await shot("authorization-failed");
+      break;
+    }
+    default:
+      throw new Error(`unknown action ${args.action}`);
+  }
+  console.log(JSON.stringify(out));
+} catch (e) {
+  await shot("failure").catch(() => {});
+  console.error(e.stack ?? String(e));
+  process.exitCode = 1;
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}

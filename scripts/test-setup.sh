@@ -59,65 +59,51 @@ else
     log "venv ready in $((SECONDS - start)) s"
 fi
 
+# Optional Debian packages: installed when root and apt is there; their tests skip without them.
+apt_optional() { # package, what-needs-it, seconds
+    [[ -z "${MIMIC_TEST_NO_APT:-}" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1 || return 0
+    log "installing $1 (Debian) for $2"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! timeout "$3" apt-get install -y -q --no-install-recommends "$1" >/dev/null 2>&1; then
+        timeout 120 apt-get update -q >/dev/null 2>&1 || true
+        timeout "$3" apt-get install -y -q --no-install-recommends "$1" >/dev/null 2>&1 \
+            || log "warning: could not install $1; $2 will be skipped"
+    fi
+}
+
+# A pinned npm project (npm ci from its package-lock.json); a stamp of the lock's hash in
+# node_modules makes a second run with an unchanged lock do nothing.
+npm_project() { # dir, what-needs-it
+    local dir="$repo/$1" want
+    want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+    if [[ -f "$dir/node_modules/.mimic-lock.sha256" && "$(cat "$dir/node_modules/.mimic-lock.sha256")" == "$want" ]]; then
+        log "node packages of $1 up to date"
+    elif command -v npm >/dev/null 2>&1; then
+        log "installing node packages from $1/package-lock.json"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+        echo "$want" > "$dir/node_modules/.mimic-lock.sha256"
+    else
+        log "warning: npm not found; $2 will be skipped"
+    fi
+}
+
 # libfaketime lets one test start mimic with a clock in the future (the only black-box way to
-# hold a Mimic-signed token that has expired). Optional: that test skips when it is missing.
+# hold a Mimic-signed token that has expired).
 faketime_lib=""
 for f in /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 /usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1 \
          /usr/lib/faketime/libfaketime.so.1; do
     [[ -e "$f" ]] && faketime_lib="$f" && break
 done
-if [[ -z "$faketime_lib" && -z "${MIMIC_TEST_NO_APT:-}" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    log "installing libfaketime (Debian) for the expired-token test"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! timeout 120 apt-get install -y -q --no-install-recommends libfaketime >/dev/null 2>&1; then
-        timeout 120 apt-get update -q >/dev/null 2>&1 || true
-        timeout 120 apt-get install -y -q --no-install-recommends libfaketime >/dev/null 2>&1 \
-            || log "warning: could not install libfaketime; the expired-token test will be skipped"
-    fi
-fi
+[[ -n "$faketime_lib" ]] || apt_optional libfaketime "the expired-token test" 120
 
 # wrk (Debian) drives the bounded load test (tests/test_load.py), as it drives benches/run.sh.
-if ! command -v wrk >/dev/null 2>&1 && [[ -z "${MIMIC_TEST_NO_APT:-}" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    log "installing wrk (Debian) for the load test"
-    export DEBIAN_FRONTEND=noninteractive
-    timeout 120 apt-get install -y -q --no-install-recommends wrk >/dev/null 2>&1 \
-        || { timeout 120 apt-get update -q >/dev/null 2>&1 || true; timeout 120 apt-get install -y -q --no-install-recommends wrk >/dev/null 2>&1; } \
-        || log "warning: could not install wrk; the load test will be skipped"
-fi
+command -v wrk >/dev/null 2>&1 || apt_optional wrk "the load test" 120
 
-# Microsoft's JavaScript clients (@azure/identity, @azure/arm-*), exactly as tests/js/package-lock.json pins them.
-js="$repo/tests/js"
-js_want="$(sha256sum "$js/package-lock.json" | cut -d' ' -f1)"
-if [[ -f "$js/node_modules/.mimic-lock.sha256" && "$(cat "$js/node_modules/.mimic-lock.sha256")" == "$js_want" ]]; then
-    log "node packages up to date"
-elif command -v npm >/dev/null 2>&1; then
-    log "installing node packages from tests/js/package-lock.json"
-    (cd "$js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-    echo "$js_want" > "$js/node_modules/.mimic-lock.sha256"
-else
-    log "warning: npm not found; the JavaScript client tests will be skipped"
-fi
+# Microsoft's JavaScript clients (@azure/identity, @azure/arm-*), exactly as pinned.
+npm_project tests/js "the JavaScript client tests"
 
-# The portal tests drive Debian's Chromium with playwright-core (tests/portal/package-lock.json).
-if [[ ! -x /usr/bin/chromium && -z "${MIMIC_TEST_NO_APT:-}" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    log "installing chromium (Debian) for the portal tests"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! timeout 600 apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; then
-        timeout 120 apt-get update -q >/dev/null 2>&1 || true
-        timeout 600 apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
-            || log "warning: could not install chromium; the portal tests will be skipped"
-    fi
-fi
-portal="$repo/tests/portal"
-portal_want="$(sha256sum "$portal/package-lock.json" | cut -d' ' -f1)"
-if [[ -f "$portal/node_modules/.mimic-lock.sha256" && "$(cat "$portal/node_modules/.mimic-lock.sha256")" == "$portal_want" ]]; then
-    log "portal node packages up to date"
-elif command -v npm >/dev/null 2>&1; then
-    log "installing portal test packages from tests/portal/package-lock.json"
-    (cd "$portal" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-    echo "$portal_want" > "$portal/node_modules/.mimic-lock.sha256"
-else
-    log "warning: npm not found; the portal tests will be skipped"
-fi
+# The portal tests drive Debian's Chromium with playwright-core (pinned in tests/portal).
+[[ -x /usr/bin/chromium ]] || apt_optional chromium "the portal tests" 600
+npm_project tests/portal "the portal tests"
 
 log "done in $((SECONDS - start)) s"

@@ -3,6 +3,7 @@
 #   * .venv at the repo root (Python 3.11) with exactly tests/requirements.lock installed
 #     (azure-cli, azure-identity, azure-mgmt-*, msal, pytest, ...);
 #   * libfaketime from Debian (optional: only the expired-token test uses it; skipped without it);
+#   * wrk from Debian (the load test), tests/js's pinned Azure JavaScript clients;
 #   * Chromium from Debian and tests/portal's playwright-core (the portal tests; skipped without them).
 # A second run with an unchanged lock does nothing: a stamp in .venv records the lock's hash.
 #

@@ -13,46 +13,26 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import json
-import os
-import signal
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from live_mimic import LiveMimic
 VM_API, MSI_API, NET_API = "2024-11-01", "2023-01-31", "2024-05-01"
 
 
-class Mimic:
+class Mimic(LiveMimic):
     def __init__(self, data: Path):
-        binary = os.environ.get("MIMIC_BIN") or str(ROOT / "target" / "release" / "mimic")
-        args = [binary, "serve", "--data-dir", str(data)]
-        for surface in ("arm", "login", "graph", "portal", "imds", "proxy"):
-            args += [f"--{surface}", "127.0.0.1:0"]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while not (data / "endpoints.json").exists():
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.proc.kill()
-                raise SystemExit("mimic serve did not become ready")
-            time.sleep(0.02)
-        e = json.loads((data / "endpoints.json").read_text())
-        b = json.loads((data / "bootstrap.json").read_text())
-        self.arm = e["arm"]
+        super().__init__(data)
+        self.arm = self.endpoints["arm"]
         self.s = requests.Session()
-        self.s.verify = str(data / "ca.pem")
+        self.s.verify = self.ca
         self.s.trust_env = False
-        t = self.s.post(f"{e['login']}/{b['tenantId']}/oauth2/v2.0/token", data={
-            "grant_type": "client_credentials", "client_id": b["servicePrincipal"]["clientId"],
-            "client_secret": b["servicePrincipal"]["clientSecret"], "scope": "https://management.azure.com/.default"})
-        t.raise_for_status()
-        self.s.headers["Authorization"] = "Bearer " + t.json()["access_token"]
-        self.rg = f"/subscriptions/{b['subscriptionId']}/resourceGroups/scale"
+        self.s.headers["Authorization"] = "Bearer " + self.arm_token()
+        self.rg = f"/subscriptions/{self.bootstrap['subscriptionId']}/resourceGroups/scale"
 
     def call(self, method: str, path: str, api: str, body: dict | None = None, session=None) -> dict:
         r = (session or self.s).request(method, f"{self.arm}{path}?api-version={api}", json=body)
@@ -94,10 +74,6 @@ class Mimic:
             out.append(time.perf_counter() - t0)
         return out
 
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
-
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -109,8 +85,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mimic-scale-bench.") as tmp:
         small = large = None
         try:
-            for d in ("small", "large"):
-                Path(tmp, d).mkdir()
             small, large = Mimic(Path(tmp, "small")), Mimic(Path(tmp, "large"))
             t0 = time.monotonic()
             small.populate(100, 100)

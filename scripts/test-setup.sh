@@ -2,21 +2,22 @@
 # Sets up what the real-client tests need, idempotently:
 #   * .venv at the repo root (Python 3.11) with exactly tests/requirements.lock installed
 #     (azure-cli, azure-identity, azure-mgmt-*, msal, pytest, ...);
+#   * .venv-az278 with tests/requirements-az278.lock (azure-cli 2.78.0, for the seed's
+#     `az vm update --set identity.type=...` lines, which today's az no longer runs);
 #   * libfaketime from Debian (optional: only the expired-token test uses it; skipped without it);
 #   * wrk from Debian (the load test), tests/js's pinned Azure JavaScript clients;
 #   * Chromium from Debian and tests/portal's playwright-core (the portal tests; skipped without them).
-# A second run with an unchanged lock does nothing: a stamp in .venv records the lock's hash.
+# A second run with an unchanged lock does nothing: a stamp in each venv records its lock's hash.
 #
 # Environment:
 #   PYTHON=python3.11         interpreter to build the venv with (default: python3.11, else python3)
 #   MIMIC_TEST_VENV=DIR       venv location (default: <repo>/.venv)
+#   MIMIC_TEST_VENV_AZ278=DIR the older az's venv (default: <repo>/.venv-az278)
 #   MIMIC_TEST_NO_APT=1       never call apt-get
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-lock="$repo/tests/requirements.lock"
 venv="${MIMIC_TEST_VENV:-$repo/.venv}"
-stamp="$venv/.mimic-requirements.sha256"
 start=$SECONDS
 
 log() { printf 'test-setup: %s\n' "$*" >&2; }
@@ -32,12 +33,16 @@ if [[ "$pyver" != "3.11" ]]; then
     log "warning: $py is Python $pyver; the lock was made with 3.11 and may not install"
 fi
 
-want="$( (sha256sum "$lock" | cut -d' ' -f1; echo "python=$pyver") | sha256sum | cut -d' ' -f1)"
-
-if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
-    && "$venv/bin/python" -c 'import azure.cli.core, azure.identity, pytest' >/dev/null 2>&1; then
-    log "venv up to date ($venv)"
-else
+# A venv holding exactly a lock's packages; a stamp of the lock's hash (and the Python version)
+# makes a second run with an unchanged lock do nothing.
+python_venv() { # venv-dir, lock, modules-that-must-import
+    local venv="$1" lock="$2" stamp="$1/.mimic-requirements.sha256" want t0=$SECONDS
+    want="$( (sha256sum "$lock" | cut -d' ' -f1; echo "python=$pyver") | sha256sum | cut -d' ' -f1)"
+    if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
+        && "$venv/bin/python" -c "import $3" >/dev/null 2>&1; then
+        log "venv up to date ($venv)"
+        return
+    fi
     if [[ -x "$venv/bin/python" ]] \
         && [[ "$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" == "$pyver" ]]; then
         log "updating venv $venv from $lock"
@@ -57,8 +62,13 @@ else
     "$venv/bin/python" -W ignore -m compileall -q -j 0 "$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null \
         || log "warning: some files did not byte-compile (harmless)"
     echo "$want" > "$stamp"
-    log "venv ready in $((SECONDS - start)) s"
-fi
+    log "venv $venv ready in $((SECONDS - t0)) s"
+}
+
+python_venv "$venv" "$repo/tests/requirements.lock" "azure.cli.core, azure.identity, pytest"
+# A second, older az for the CLI seed's `az vm update --set identity.type=...` lines
+# (tests/requirements-az278.txt says why); the tests that need it skip without it.
+python_venv "${MIMIC_TEST_VENV_AZ278:-$repo/.venv-az278}" "$repo/tests/requirements-az278.lock" "azure.cli.core"
 
 # Optional Debian packages: installed when root and apt is there; their tests skip without them.
 apt_optional() { # package, what-needs-it, seconds

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mimic_harness import ARM_SCOPE, Az, MimicServer, _clean_env, js_clients_installed, node_script, unique
+from mimic_harness import ARM_SCOPE, REPO_ROOT, Az, MimicServer, _clean_env, js_clients_installed, node_script, unique
 
 VM_API = "2024-11-01"  # what az sends for VM PATCH (az-cli.md §6)
 MSI_API = "2024-11-30"  # what both msi SDKs send (identity-libraries.md §6)
@@ -134,11 +134,12 @@ def az_login_sp(az: Az, app_id: str, secret: str, *extra: str) -> None:
     az("login", "--service-principal", "-u", app_id, f"--password={secret}", "--tenant", az.server.tenant_id, *extra)
 
 
-def new_az(server: MimicServer, tmp_path: Path, name: str = "az") -> Az:
-    """az with the cloud registered and logged in as the bootstrap service principal."""
+def new_az(server: MimicServer, tmp_path: Path, name: str = "az", binary: Path | None = None) -> Az:
+    """az (the venv's, or `binary`) with the cloud registered and logged in as the bootstrap
+    service principal."""
     cfg = tmp_path / name
     cfg.mkdir()
-    az = Az(server, cfg)
+    az = Az(server, cfg, binary=binary) if binary else Az(server, cfg)
     az.register_cloud()
     az("cloud", "set", "--name", "Mimic")
     az_login_sp(az, server.sp["clientId"], server.sp["clientSecret"])
@@ -359,6 +360,78 @@ def test_cli_seed_vm_update_set_identity_type_with_todays_az(seed_server: MimicS
         assert vm["name"] == "myVM"
         assert "adminPassword" not in vm["osProfile"], "secrets are never echoed"
         assert az("vm", "identity", "show", "-g", "myResourceGroup", "-n", "myVM") == before
+
+
+AZ_278 = REPO_ROOT / ".venv-az278" / "bin" / "az"
+
+
+@pytest.mark.skipif(not AZ_278.exists(), reason="no .venv-az278 (scripts/test-setup.sh installs azure-cli 2.78.0 there)")
+def test_cli_seed_vm_update_set_identity_type_with_az_2_78(seed_server: MimicServer, tmp_path):
+    """seed 002's `az vm update --set identity.type=...` lines, verbatim, with azure-cli 2.78.0 (the
+    last release whose `vm update` applies `--set identity.*`: it GETs the VM, sets the path in the
+    document and PUTs the whole of it back; tests/requirements-az278.txt). Each line does what the
+    seed says it does; the one the seed warns about (`identity.type="none"` while user-assigned
+    identities are left) is refused as Azure refuses a type without UserAssigned that names
+    identities (identity.rs; Azure/aad-pod-identity#214)."""
+    mimic = seed_server
+    az = new_az(mimic, tmp_path, binary=AZ_278)
+    assert az("version")["azure-cli"] == "2.78.0"
+    az("group", "create", "--name", "myResourceGroup", "--location", "westus")
+    make_vm(mimic, "myResourceGroup", "myVM")
+    uai = az("identity", "create", "-g", "myResourceGroup", "-n", "myUserAssignedIdentity")
+    update = ["vm", "update", "-n", "myVM", "-g", "myResourceGroup", "--set"]
+
+    def both() -> str:
+        """System-assigned on, plus the user-assigned identity; the system principal's id."""
+        pid = az("vm", "identity", "assign", "-g", "myResourceGroup", "-n", "myVM")["systemAssignedIdentity"]
+        az("vm", "identity", "assign", "-g", "myResourceGroup", "-n", "myVM", "--identities", "myUserAssignedIdentity")
+        assert az("vm", "identity", "show", "-g", "myResourceGroup", "-n", "myVM")["type"] == "SystemAssigned, UserAssigned"
+        return pid
+
+    def user_assigned_ids(shown: dict) -> list[str]:
+        return [k.lower() for k in (shown.get("userAssignedIdentities") or {})]
+
+    # "no longer needs the system-assigned identity, but still needs user-assigned identities":
+    # az vm update -n myVM -g myResourceGroup --set identity.type='UserAssigned'
+    system_pid = both()
+    vm = az(*update, "identity.type=UserAssigned")
+    # (az 2.78 prints its SDK model, every attribute present: the secret is there as null)
+    assert vm["identity"]["type"] == "UserAssigned" and vm["osProfile"].get("adminPassword") is None
+    shown = az("vm", "identity", "show", "-g", "myResourceGroup", "-n", "myVM")
+    assert shown["type"] == "UserAssigned" and shown.get("principalId") is None
+    assert user_assigned_ids(shown) == [uai["id"].lower()]
+    assert graph_sp(mimic, system_pid) is None, "disabling the system identity deletes its principal"
+    assert graph_sp(mimic, uai["principalId"]) is not None
+
+    # The line the seed keeps for VMs with no user-assigned identity, run while one is left: the
+    # PUT says type None and still names the identity, which Azure refuses; nothing changes.
+    res = az.run(*update, "identity.type=none", check=False)
+    assert res.returncode != 0 and "InvalidParameter" in res.stderr, res.stderr
+    assert az("vm", "identity", "show", "-g", "myResourceGroup", "-n", "myVM")["type"] == "UserAssigned"
+
+    # "no system-assigned managed identity and you want to remove all user-assigned identities":
+    # az vm update -n myVM -g myResourceGroup --set identity.type="none" identity.userAssignedIdentities=null
+    vm = az(*update, "identity.type=none", "identity.userAssignedIdentities=null")
+    assert (vm.get("identity") or {}).get("type") in (None, "None")
+    assert az("vm", "identity", "show", "-g", "myResourceGroup", "-n", "myVM") is None
+    assert graph_sp(mimic, uai["principalId"]) is not None, "the identity resource itself stays"
+
+    # "no longer needs system-assigned identity and it has no user-assigned identities":
+    # az vm update -n myVM -g myResourceGroup --set identity.type="none"
+    system_pid = az("vm", "identity", "assign", "-g", "myResourceGroup", "-n", "myVM")["systemAssignedIdentity"]
+    az(*update, "identity.type=none")
+    assert az("vm", "identity", "show", "-g", "myResourceGroup", "-n", "myVM") is None
+    assert graph_sp(mimic, system_pid) is None
+
+    # "has both ... remove all the user-assigned identities by switching to use only system-assigned":
+    # az vm update -n myVM -g myResourceGroup --set identity.type='SystemAssigned' identity.userAssignedIdentities=null
+    system_pid = both()
+    az(*update, "identity.type=SystemAssigned", "identity.userAssignedIdentities=null")
+    shown = az("vm", "identity", "show", "-g", "myResourceGroup", "-n", "myVM")
+    assert (shown["type"], shown["principalId"], shown["tenantId"]) == ("SystemAssigned", system_pid, mimic.tenant_id), \
+        "the system identity keeps its principal"
+    assert not shown.get("userAssignedIdentities")
+    assert graph_sp(mimic, system_pid) is not None
 
 
 # ==========================================================================================

@@ -54,5 +54,5 @@ pub struct Caches {
     /// A principal's role assignments, its groups' included, keyed by (tenant, principal).
     pub assignments: Derived<(Uuid, Uuid), Arc<Vec<RoleAssignment>>>,
     /// A VM's tenant and the identities IMDS can serve for it, keyed by the VM's id key.
-    pub vm_identities: Derived<String, (Uuid, Arc<Vec<mimic_domain::imds::AttachedIdentity>>)>,
+    pub vm_identities: Derived<Arc<str>, (Uuid, Arc<Vec<mimic_domain::imds::AttachedIdentity>>)>,
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
 use mimic_store::Store;
@@ -109,9 +108,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         let server = axum_server::from_tcp_rustls(listener, tls.clone()).handle(handle.clone());
         tasks.spawn(async move { server.serve(app.into_make_service()).await });
     }
-    let imds_server = axum_server::from_tcp(imds).handle(handle.clone());
-    let imds_app: Router = crate::imds::router(state.clone());
-    tasks.spawn(async move { imds_server.serve(imds_app.into_make_service()).await });
+    tasks.spawn(crate::imds::serve(imds, handle.clone(), crate::imds::router(state.clone())));
     let proxy_task = crate::proxy::Proxy::new(&state, tls_config.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tasks.spawn(async move { proxy_task.run(proxy, stop_rx).await });

@@ -3,7 +3,6 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::{json, Value};
 
 #[derive(Debug)]
@@ -42,9 +41,7 @@ impl From<mimic_store::StoreError> for ImdsError {
 
 impl IntoResponse for ImdsError {
     fn into_response(self) -> Response {
-        let mut r = (self.status, Json(self.body)).into_response();
-        r.headers_mut().insert("server", "IMDS/150.870.65.1854".parse().expect("static header"));
-        r
+        super::json_response(self.status, self.body.to_string())
     }
 }
 

@@ -4,7 +4,6 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::{json, Value};
 
 use super::{check_request, ImdsError, VmBinding};
@@ -28,7 +27,7 @@ pub async fn instance(State(b): State<VmBinding>, method: Method, headers: Heade
         Ok(render(&vm))
     })();
     match r {
-        Ok(v) => (StatusCode::OK, Json(v)).into_response(),
+        Ok(v) => super::json_response(StatusCode::OK, v.to_string()),
         Err(e) => e.into_response(),
     }
 }

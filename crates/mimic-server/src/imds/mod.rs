@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::http::{HeaderMap, Method};
+use axum::http::header::{CONTENT_TYPE, SERVER as SERVER_HEADER};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 
@@ -59,6 +61,24 @@ pub fn check_request(method: &Method, headers: &HeaderMap) -> Result<(), ImdsErr
     }
 }
 
+/// Serves an IMDS listener: plain HTTP, and TCP_NODELAY so that a small answer leaves at once
+/// (IMDS is on every token refresh's critical path).
+pub fn serve(listener: std::net::TcpListener, shutdown: axum_server::Handle, app: Router) -> impl std::future::Future<Output = std::io::Result<()>> {
+    axum_server::from_tcp(listener).acceptor(axum_server::accept::NoDelayAcceptor).handle(shutdown).serve(app.into_make_service())
+}
+
+/// A JSON answer with the headers IMDS sends (FACTS.md §5: `Content-Type: application/json;
+/// charset=utf-8`, `Server: IMDS/...`).
+pub fn json_response(status: StatusCode, body: String) -> Response {
+    static SERVER: HeaderValue = HeaderValue::from_static("IMDS/150.870.65.1854");
+    static JSON: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
+    let mut r = (status, body).into_response();
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, JSON.clone());
+    h.insert(SERVER_HEADER, SERVER.clone());
+    r
+}
+
 /// Per-VM IMDS listeners, bound on first request and kept for the server's life.
 pub struct ImdsRegistry {
     listeners: Mutex<HashMap<String, SocketAddr>>,
@@ -81,9 +101,9 @@ impl ImdsRegistry {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let app = vm_router(VmBinding { state: state.clone(), vm_key: Some(vm_key.into()) });
-        let server = axum_server::from_tcp(listener).handle(self.shutdown.clone());
+        let server = serve(listener, self.shutdown.clone(), app);
         tokio::runtime::Handle::current().spawn(async move {
-            if let Err(e) = server.serve(app.into_make_service()).await {
+            if let Err(e) = server.await {
                 tracing::error!(error = %e, "per-VM IMDS listener failed");
             }
         });

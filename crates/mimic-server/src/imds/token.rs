@@ -2,12 +2,12 @@
 //! identity and resource as IMDS caches them (a cached token costs no signature).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::borrow::Cow;
+use std::sync::{Arc, RwLock};
 
-use axum::extract::{Query, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use mimic_domain::directory::DirectoryObject;
 use mimic_domain::imds::{self, AttachedIdentity, SelectError, Selector};
 use mimic_domain::resource_id::{self, ResourceId};
@@ -30,30 +30,39 @@ struct Cached {
     not_before: i64,
 }
 
-/// Tokens per (principal, resource).
+/// Tokens per principal, then per resource: nested so that a lookup borrows the request's
+/// strings instead of allocating a key, behind a read-write lock because nearly every call is a
+/// hit (IMDS is called on every token refresh of every workload).
 #[derive(Default)]
-pub struct TokenCache(Mutex<HashMap<(String, String), Cached>>);
+pub struct TokenCache(RwLock<HashMap<String, HashMap<String, Cached>>>);
 
 impl TokenCache {
     fn get(&self, principal: &str, resource: &str, now: i64) -> Option<Cached> {
-        let m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        m.get(&(principal.to_string(), resource.to_string())).filter(|c| c.expires_on - now > MIN_REMAINING).cloned()
+        let m = self.0.read().unwrap_or_else(|p| p.into_inner());
+        m.get(principal)?.get(resource).filter(|c| c.expires_on - now > MIN_REMAINING).cloned()
     }
     fn put(&self, principal: &str, resource: &str, c: Cached) {
-        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = self.0.write().unwrap_or_else(|p| p.into_inner());
         if m.len() > 100_000 {
             m.clear();
         }
-        m.insert((principal.to_string(), resource.to_string()), c);
+        m.entry(principal.to_string()).or_default().insert(resource.to_string(), c);
     }
 }
 
-fn param<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+/// The query's pairs, percent-decoded, borrowing the query where nothing needed decoding.
+type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+fn parse_query(raw: Option<&str>) -> QueryPairs<'_> {
+    raw.map(|q| form_urlencoded::parse(q.as_bytes()).collect()).unwrap_or_default()
+}
+
+fn param<'a>(q: &'a QueryPairs<'_>, name: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref()).filter(|v| !v.is_empty())
 }
 
 /// The token endpoint accepts api-version 2018-02-01 and later.
-fn check_api_version(q: &[(String, String)]) -> Result<(), ImdsError> {
+fn check_api_version(q: &QueryPairs<'_>) -> Result<(), ImdsError> {
     let v = param(q, "api-version").ok_or_else(|| ImdsError::bad_request("invalid_request", "Required query variable 'api-version' is missing"))?;
     let ok = v.len() >= 10 && v.as_bytes()[4] == b'-' && v.as_bytes()[7] == b'-' && &v[..10] >= "2018-02-01" && v[..10].bytes().all(|b| b.is_ascii_digit() || b == b'-');
     if ok {
@@ -63,14 +72,15 @@ fn check_api_version(q: &[(String, String)]) -> Result<(), ImdsError> {
     }
 }
 
-pub async fn token(State(b): State<VmBinding>, method: Method, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
-    match issue(&b, &method, &headers, &q) {
-        Ok(body) => (StatusCode::OK, Json(body)).into_response(),
+/// Takes the whole request rather than extractors, which would copy the header map on the hot path.
+pub async fn token(State(b): State<VmBinding>, req: Request) -> Response {
+    match issue(&b, req.method(), req.headers(), &parse_query(req.uri().query())) {
+        Ok(body) => super::json_response(StatusCode::OK, body),
         Err(e) => e.into_response(),
     }
 }
 
-fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &[(String, String)]) -> Result<Value, ImdsError> {
+fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &QueryPairs<'_>) -> Result<String, ImdsError> {
     check_request(method, headers)?;
     check_api_version(q)?;
     let resource = param(q, "resource").ok_or_else(|| ImdsError::bad_request("invalid_request", "Required audience parameter not specified"))?;
@@ -91,7 +101,7 @@ fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &[(String, Stri
         return Err(ImdsError::identity_not_found());
     };
     let generation = b.state.store.generation();
-    let (tenant, identities) = b.state.caches.vm_identities.get_or_load(generation, &vm_key.to_string(), || {
+    let (tenant, identities) = b.state.caches.vm_identities.get_or_load(generation, vm_key, || {
         vm_identities(&b.state, vm_key).map(|(t, ids)| (t, Arc::new(ids)))
     })?;
     let chosen = imds::select(&identities, &selector).map_err(|e| match e {
@@ -118,20 +128,33 @@ fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &[(String, Stri
             c
         }
     };
-    let mut body = json!({
-        "access_token": &*c.token,
-        "client_id": chosen.client_id,
-        "expires_in": (c.expires_on - now).to_string(),
-        "expires_on": c.expires_on.to_string(),
-        "ext_expires_in": (c.expires_on - now).to_string(),
-        "not_before": c.not_before.to_string(),
-        "resource": resource,
-        "token_type": "Bearer",
-    });
-    if let Selector::ResourceId(r) = selector {
-        body["msi_res_id"] = r.into();
+    Ok(render(&c, &chosen.client_id, resource, now, match selector {
+        Selector::ResourceId(r) => Some(r),
+        _ => None,
+    }))
+}
+
+/// The response body, in Azure's field order and types (every number a string, FACTS.md §5),
+/// written directly: the JWT (base64url and dots) and the client id (a GUID) need no escaping,
+/// and this is the hot path of every workload's token refresh.
+fn render(c: &Cached, client_id: &str, resource: &str, now: i64, msi_res_id: Option<&str>) -> String {
+    use std::fmt::Write;
+    let json_str = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    let expires_in = c.expires_on - now;
+    let mut body = String::with_capacity(c.token.len() + 320);
+    let _ = write!(
+        body,
+        r#"{{"access_token":"{}","client_id":"{client_id}","expires_in":"{expires_in}","expires_on":"{}","ext_expires_in":"{expires_in}","not_before":"{}","resource":{},"token_type":"Bearer""#,
+        c.token,
+        c.expires_on,
+        c.not_before,
+        json_str(resource),
+    );
+    if let Some(r) = msi_res_id {
+        let _ = write!(body, r#","msi_res_id":{}"#, json_str(r));
     }
-    Ok(body)
+    body.push('}');
+    body
 }
 
 /// A resource is an absolute URI or an application id.
@@ -206,7 +229,7 @@ pub async fn info(State(b): State<VmBinding>, method: Method, headers: HeaderMap
         Ok::<_, ImdsError>(json!({ "tenantId": tenant }))
     })();
     match r {
-        Ok(v) => (StatusCode::OK, Json(v)).into_response(),
+        Ok(v) => super::json_response(StatusCode::OK, v.to_string()),
         Err(e) => e.into_response(),
     }
 }

@@ -39,7 +39,8 @@ TARGET_COLD_MS = 200
 TARGET_IMDS_VS_MOTO = 50.0
 TARGET_IMDS_VS_HYPER = 0.50
 TARGET_IMDS_P99_US = 1000
-TARGET_FLAT = 1.25  # largest store's p50 at most this many times the 1k store's: "flat"
+TARGET_FLAT = 1.25  # largest store's p50 at most this many times the 1k store's: "flat"...
+FLAT_SLACK_US = 50  # ...or at most this much slower (sub-millisecond p50s move by tens of µs between runs)
 LEGACY_IMDS = ("<!-- bench:imds:begin -->", "<!-- bench:imds:end -->")  # the section benches/imds.sh wrote
 SCALE_CALLS = {"get": "GET one VM", "patch": "identity PATCH (durable commit)", "imds": "IMDS token, cached"}
 BUSY_FLAG = 0.25  # cores of other work during a run above which its row is flagged
@@ -102,7 +103,8 @@ def scale_section(verdict):
         f"Latency against the number of VMs in the store (`benches/vm_scale.py`): one connection, "
         f"{sc['seconds']:g} s per call and size after a 1 s warm-up, the calls on one VM while the store holds "
         f"N VMs; ratio = p50 (p99) at N ÷ p50 (p99) at {int(base):,} (flat cost ≈ 1×; target: flat to "
-        f"{int(sizes[-1]):,} VMs, read here as p50 at most {TARGET_FLAT}× the {int(base):,} point). The whole scale "
+        f"{int(sizes[-1]):,} VMs, read here as a p50 at most {TARGET_FLAT}× the {int(base):,} point's or at most "
+        f"{FLAT_SLACK_US} µs above it, for every call). The whole scale "
         f"benchmark took {sc.get('total_s', 0):.0f} s including seeding.",
         "",
         "| Store | VMs | " + " | ".join(f"{label}: p50 / p99 (ratio)" for label in SCALE_CALLS.values()) + " | seeding |",
@@ -125,7 +127,8 @@ def scale_section(verdict):
         top = data["sizes"].get(sizes[-1])
         if top:
             worst = max(top[c]["p50_us"] / max(1, b[c]["p50_us"]) for c in SCALE_CALLS)
-            verdicts.append(f"{label}: worst p50 ratio at {int(sizes[-1]):,} VMs {worst:.2f}× ({verdict(worst <= TARGET_FLAT)})")
+            flat = all(top[c]["p50_us"] <= max(TARGET_FLAT * b[c]["p50_us"], b[c]["p50_us"] + FLAT_SLACK_US) for c in SCALE_CALLS)
+            verdicts.append(f"{label}: worst p50 ratio at {int(sizes[-1]):,} VMs {worst:.2f}× ({verdict(flat)})")
     pg_version = f"{OUT}/postgres.version"
     pg = open(pg_version).read().strip() if os.path.exists(pg_version) else "PostgreSQL"
     lines += ["", f"SQLite: Mimic's embedded store (WAL, `synchronous=FULL`) in the data directory. PostgreSQL: {pg}, "

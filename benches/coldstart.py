@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cold start to ready: time from spawning `mimic serve` to `endpoints.json` appearing.
 
-Usage: coldstart.py MIMIC_BINARY WORK_DIR RUNS [PEER_CLI]
+Usage: coldstart.py MIMIC_BINARY WORK_DIR RUNS [PEER_CLI [MOTO_SERVER]]
 
 Two cases, RUNS timed runs each (plus one untimed warm-up run, so the binary's pages are cached):
   fresh    a new, empty data directory every run: the first start creates the store, the
@@ -9,7 +9,9 @@ Two cases, RUNS timed runs each (plus one untimed warm-up run, so the binary's p
   restart  one existing data directory (made by an untimed first start), started again and again.
 Every run binds 127.0.0.1 on port 0 for each listener, is stopped with SIGTERM once ready, and
 must exit before the next starts. With PEER_CLI (oauth2-mock-server's CLI script), also times
-the peer from spawn to its "listening on" line ("peer": [ms...]), the same way.
+the peer from spawn to its "listening on" line ("peer": [ms...]), the same way; with
+MOTO_SERVER (moto's `moto_server` script), moto from spawn to accepting a TCP connection on its
+port ("moto": [ms...]).
 Prints one JSON object: {"fresh": [ms...], "restart": [ms...], "peer": [ms...],
 "killed_by_early_sigterm": N}, N counting the stops where the server died of the SIGTERM sent
 right after endpoints.json appeared instead of shutting down (its handler was not yet installed).
@@ -17,6 +19,7 @@ right after endpoints.json appeared instead of shutting down (its handler was no
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -83,6 +86,37 @@ def peer_once(cli):
             proc.wait()
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def moto_once(server):
+    """Spawns `moto_server -H 127.0.0.1 -p PORT`, returns milliseconds until the port accepts."""
+    port = free_port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"moto_server exited with {proc.returncode} before listening")
+            if time.perf_counter() - t0 > 30:
+                raise SystemExit("moto_server not listening after 30 s")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return (time.perf_counter() - t0) * 1000.0
+            except OSError:
+                time.sleep(0.002)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     # Warm-up (untimed): also creates the data directory the restart case reuses.
@@ -94,6 +128,9 @@ def main():
     if len(sys.argv) > 4:
         peer_once(sys.argv[4])  # warm-up
         result["peer"] = [peer_once(sys.argv[4]) for _ in range(RUNS)]
+    if len(sys.argv) > 5:
+        moto_once(sys.argv[5])  # warm-up
+        result["moto"] = [moto_once(sys.argv[5]) for _ in range(RUNS)]
     print(json.dumps(result))
 
 

@@ -25,12 +25,24 @@ OPENSSL_SIGN = float(os.environ["OPENSSL_SIGN"])
 OPENSSL_SIGN_1 = float(os.environ["OPENSSL_SIGN_1"])
 FSYNC = float(os.environ["FSYNC_RATE"])
 PEER_VERSION = os.environ["PEER_VERSION"]
+MOTO_VERSION = os.environ.get("MOTO_VERSION", "?")
 IDLE_BUSY = float(os.environ.get("IDLE_BUSY", "0"))
+WARMUP = int(os.environ.get("WARMUP_SECONDS", "3"))
+PEER_WARMUP = int(os.environ.get("PEER_WARMUP_SECONDS", "5"))
+QUICK = os.environ.get("QUICK") == "1"
+RUN_SECONDS = int(os.environ.get("RUN_SECONDS", "0"))
 
 TARGET_SIGN_SHARE = 0.80
 TARGET_PEER_RATIO = 4.0
 TARGET_ARM_READ = 20_000
 TARGET_COLD_MS = 200
+TARGET_IMDS_VS_MOTO = 50.0
+TARGET_IMDS_VS_HYPER = 0.50
+TARGET_IMDS_P99_US = 1000
+TARGET_FLAT = 1.25  # largest store's p50 at most this many times the 1k store's: "flat"...
+FLAT_SLACK_US = 50  # ...or at most this much slower (sub-millisecond p50s move by tens of µs between runs)
+LEGACY_IMDS = ("<!-- bench:imds:begin -->", "<!-- bench:imds:end -->")  # the section benches/imds.sh wrote
+SCALE_CALLS = {"get": "GET one VM", "patch": "identity PATCH (durable commit)", "imds": "IMDS token, cached"}
 BUSY_FLAG = 0.25  # cores of other work during a run above which its row is flagged
 
 
@@ -79,12 +91,65 @@ def machine():
     return cpu, mem_kb / 1024 / 1024
 
 
+def scale_section(verdict):
+    """The latency curve against store size, per backend: p50/p99 per call, ratio to the smallest store."""
+    path = f"{OUT}/scale.json"
+    if not os.path.exists(path):
+        return ["Latency against store size: not measured in this run (no `scale.json`)."]
+    sc = json.load(open(path))
+    sizes = [str(n) for n in sc["sizes"]]
+    base = sizes[0]
+    lines = [
+        f"Latency against the number of VMs in the store (`benches/vm_scale.py`): one connection, "
+        f"{sc['seconds']:g} s per call and size after a 1 s warm-up, the calls on one VM while the store holds "
+        f"N VMs; ratio = p50 (p99) at N ÷ p50 (p99) at {int(base):,} (flat cost ≈ 1×; target: flat to "
+        f"{int(sizes[-1]):,} VMs, read here as a p50 at most {TARGET_FLAT}× the {int(base):,} point's or at most "
+        f"{FLAT_SLACK_US} µs above it, for every call). The whole scale "
+        f"benchmark took {sc.get('total_s', 0):.0f} s including seeding.",
+        "",
+        "| Store | VMs | " + " | ".join(f"{label}: p50 / p99 (ratio)" for label in SCALE_CALLS.values()) + " | seeding |",
+        "|---|---|" + "---|" * len(SCALE_CALLS) + "---|",
+    ]
+    verdicts = []
+    for backend, data in sc["backends"].items():
+        label = {"sqlite": "SQLite", "postgres": "PostgreSQL"}.get(backend, backend)
+        b = data["sizes"][base]
+        for n in sizes:
+            if n not in data["sizes"]:
+                continue
+            d = data["sizes"][n]
+            cells = []
+            for call in SCALE_CALLS:
+                r50 = d[call]["p50_us"] / max(1, b[call]["p50_us"])
+                r99 = d[call]["p99_us"] / max(1, b[call]["p99_us"])
+                cells.append(f"{ms(d[call]['p50_us'])} / {ms(d[call]['p99_us'])} (**{r50:.2f}×** / {r99:.2f}×)")
+            lines.append(f"| {label} | {int(n):,} | " + " | ".join(cells) + f" | {d['seed_s']:.1f} s |")
+        top = data["sizes"].get(sizes[-1])
+        if top:
+            worst = max(top[c]["p50_us"] / max(1, b[c]["p50_us"]) for c in SCALE_CALLS)
+            flat = all(top[c]["p50_us"] <= max(TARGET_FLAT * b[c]["p50_us"], b[c]["p50_us"] + FLAT_SLACK_US) for c in SCALE_CALLS)
+            verdicts.append(f"{label}: worst p50 ratio at {int(sizes[-1]):,} VMs {worst:.2f}× ({verdict(flat)})")
+    pg_version = f"{OUT}/postgres.version"
+    pg = open(pg_version).read().strip() if os.path.exists(pg_version) else "PostgreSQL"
+    lines += ["", f"SQLite: Mimic's embedded store (WAL, `synchronous=FULL`) in the data directory. PostgreSQL: {pg}, "
+                  "a throwaway cluster on loopback (`scripts/postgres-test-cluster.sh`: default settings but "
+                  "`shared_buffers=64MB`, so `fsync` and `synchronous_commit` on), over TCP."]
+    if "postgres" not in sc["backends"]:
+        lines += ["", "PostgreSQL was not measured in this run (no cluster could be started; see `postgres-start.log`)."]
+    lines += ["", "Flat cost: " + "; ".join(verdicts) + "."]
+    return lines
+
+
 def main():
     tok = load("mimic-token")
     peer_http = load("peer-token-http")
     peer_https = load("peer-token-https")
     read = load("mimic-arm-read")
     write = load("mimic-arm-write")
+    vm_id = load("mimic-vm-identity")
+    imds_c, imds_u = load("mimic-imds-cached"), load("mimic-imds-uncached")
+    moto_imds, moto_tags, moto_id = load("moto-imds"), load("moto-tags"), load("moto-identity")
+    hyper = load("bare-hyper")
     cold = json.load(open(f"{OUT}/coldstart.json"))
     fresh_med, restart_med = statistics.median(cold["fresh"]), statistics.median(cold["restart"])
 
@@ -94,6 +159,8 @@ def main():
 
     peer_cold = cold.get("peer") or [float("nan")]
     peer_cold_med = statistics.median(peer_cold)
+    moto_cold = cold.get("moto") or [float("nan")]
+    moto_cold_med = statistics.median(moto_cold)
     cpu, mem_gib = machine()
     # The commit and time of the run itself (run.sh records them when it starts).
     commit = os.environ.get("BENCH_COMMIT") or sh("git", "rev-parse", "--short=12", "HEAD")
@@ -117,7 +184,12 @@ def main():
     vs_http = tok["rate"] / peer_http["rate"]
     vs_https = tok["rate"] / peer_https["rate"]
     problems = [n for n, d in [("Mimic token", tok), ("peer HTTP", peer_http), ("peer HTTPS", peer_https),
-                               ("ARM read", read), ("ARM write", write)] if d["errors"]]
+                               ("ARM read", read), ("ARM write", write), ("VM identity PATCH", vm_id),
+                               ("IMDS cached", imds_c), ("IMDS uncached", imds_u), ("moto IMDS", moto_imds),
+                               ("moto CreateTags", moto_tags), ("moto identity", moto_id), ("bare hyper", hyper)]
+                if d["errors"]]
+    vs_moto_imds = imds_c["rate"] / moto_imds["rate"]
+    vs_hyper = imds_c["rate"] / hyper["rate"]
 
     def wall(d):
         return d["wall_s"] or SECS
@@ -150,10 +222,15 @@ def main():
         BEGIN,
         f"## Results: {now}, commit `{commit}`{dirty}",
         "",
+    ]
+    if QUICK:
+        lines += ["**Development run (`BENCH_QUICK=1`): short load runs, 1k and 10k VMs only. Not for the record.**", ""]
+    lines += [
         f"Machine: {NPROC} cores (`nproc`), {cpu}, {mem_gib:.0f} GiB RAM, Linux {platform.release()}; "
         f"{openssl_v}; Node.js {node_v}; {wrk_v}.",
         f"Load: wrk, {WRK_THREADS} thread(s), {CONC} keep-alive connections (4 per core), {SECS} s per run "
-        f"after a 3 s warm-up (5 s for the Node.js peer), on the same machine as the server (loopback). Mimic ran with "
+        f"after a {WARMUP} s warm-up ({PEER_WARMUP} s for the Node.js peer), on the same machine as the server (loopback). "
+        f"The whole command took {RUN_SECONDS / 60:.1f} min. Mimic ran with "
         f"`MIMIC_LOG=warn` (no per-request log lines). Cores busy with other work just before the run: "
         f"{IDLE_BUSY:.2f}{' (the machine was not idle: the figures are low)' if IDLE_BUSY >= 0.15 else ''}.",
         "",
@@ -173,6 +250,21 @@ def main():
         f"| Authorised ARM write: `PATCH` the group's tags, one durable SQLite commit (WAL, `synchronous=FULL`) each | "
         f"**{write['rate']:,.0f} req/s** ({lat(write)}) | 4 KiB overwrite + `fsync` loop in the same filesystem "
         f"(one durable commit's floor): {FSYNC:,.0f}/s | {write['rate'] / FSYNC:.0%} of it{flag(rest_value(write))} | none set | |",
+        f"| ARM write against moto: the group's tag `PATCH` (a new tag value each) | {write['rate']:,.0f} req/s ({lat(write)}) | "
+        f"moto {MOTO_VERSION} EC2 `CreateTags` on one instance, a new value each, SigV4-signed: {moto_tags['rate']:,.0f} req/s ({lat(moto_tags)}) | "
+        f"**{write['rate'] / moto_tags['rate']:.1f}×**{flag(rest_value(write), rest_value(moto_tags))} | none set | |",
+        f"| VM identity `PATCH` (`az vm identity assign`/`remove --identities`, in turn; a durable commit each) | "
+        f"**{vm_id['rate']:,.0f} req/s** ({lat(vm_id)}) | moto EC2 `ReplaceIamInstanceProfileAssociation`, two profiles in turn: "
+        f"{moto_id['rate']:,.0f} req/s ({lat(moto_id)}) | **{vm_id['rate'] / moto_id['rate']:.1f}×**{flag(rest_value(vm_id), rest_value(moto_id))} | none set | |",
+        f"| IMDS managed-identity token, cached (`GET /metadata/identity/oauth2/token`, `Metadata: true`, HTTP) | "
+        f"**{imds_c['rate']:,.0f} req/s** ({lat(imds_c)}) | moto's instance-metadata credentials "
+        f"(`/latest/meta-data/iam/security-credentials/<role>`): {moto_imds['rate']:,.0f} req/s ({lat(moto_imds)}) | "
+        f"**{vs_moto_imds:.0f}×**{flag(rest_value(imds_c), rest_value(moto_imds))} | ≥ 50× | {verdict(vs_moto_imds >= TARGET_IMDS_VS_MOTO)} |",
+        f"| Same, against a bare server | {imds_c['rate']:,.0f} req/s | bare hyper 1 (benches/bare-hyper), a fixed 1.5 KB JSON: "
+        f"{hyper['rate']:,.0f} req/s ({lat(hyper)}) | **{vs_hyper:.0%}**{flag(rest_value(hyper))} | ≥ 50% | {verdict(vs_hyper >= TARGET_IMDS_VS_HYPER)} |",
+        f"| Same, latency under that load | p99 **{ms(imds_c['p99_us'])}** | | | < 1 ms | {verdict(imds_c['p99_us'] < TARGET_IMDS_P99_US)} |",
+        f"| IMDS token, uncached (`bypass_cache=true`: a new RS256 signature each) | {imds_u['rate']:,.0f} req/s ({lat(imds_u)}) | "
+        f"`openssl speed` above: {OPENSSL_SIGN:,.0f} signs/s | {imds_u['rate'] / OPENSSL_SIGN:.0%} of the signing rate | none set | |",
         f"| Cold start to ready, fresh data directory (creates store, principals, signing key, CA) | "
         f"**{fresh_med:.0f} ms** median of {len(cold['fresh'])} (min {min(cold['fresh']):.0f}, max {max(cold['fresh']):.0f}) | | | < 200 ms | "
         f"{verdict(fresh_med < TARGET_COLD_MS)} |",
@@ -182,8 +274,13 @@ def main():
         f"| Start of the peer, spawn to listening (`node` + its CLI, which generates its RSA key) | "
         f"Mimic fresh {fresh_med:.0f} ms, restart {restart_med:.0f} ms | `oauth2-mock-server`: {peer_cold_med:.0f} ms median of {len(peer_cold)} | "
         f"peer ÷ Mimic: {peer_cold_med / fresh_med:.1f}× (fresh), {peer_cold_med / restart_med:.0f}× (restart) | none set | |",
-        f"| Idle memory, RSS 0.5 s after ready | {rss('mimic-idle'):.1f} MiB ({rss('mimic-loaded'):.1f} MiB after the token load) | "
-        f"`oauth2-mock-server`: {rss('peer-idle'):.1f} MiB | peer ÷ Mimic: {rss('peer-idle') / rss('mimic-idle'):.1f}× | none set | |",
+        f"| Start of moto, spawn to accepting connections (`moto_server`) | Mimic fresh {fresh_med:.0f} ms, restart {restart_med:.0f} ms | "
+        f"moto {MOTO_VERSION}: {moto_cold_med:.0f} ms median of {len(moto_cold)} | "
+        f"moto ÷ Mimic: {moto_cold_med / fresh_med:.1f}× (fresh), {moto_cold_med / restart_med:.0f}× (restart) | none set | |",
+        f"| Idle memory, RSS 0.5 s after ready | {rss('mimic-idle'):.1f} MiB ({rss('mimic-loaded'):.1f} MiB after the token load, "
+        f"{rss('mimic-after-all'):.1f} MiB after all its loads) | `oauth2-mock-server`: {rss('peer-idle'):.1f} MiB; moto: {rss('moto-idle'):.1f} MiB "
+        f"({rss('moto-after-all'):.1f} MiB after its loads) | peer ÷ Mimic: {rss('peer-idle') / rss('mimic-idle'):.1f}×; "
+        f"moto ÷ Mimic: {rss('moto-idle') / rss('mimic-idle'):.1f}× | none set | |",
         "",
         f"The two token targets meet only if the peer is slow enough: a server that signs every token "
         f"cannot exceed the machine's signing rate, so on this machine in this run no such server could be "
@@ -208,6 +305,10 @@ def main():
         f"| Peer token issuance, HTTPS | {cores(peer_https)} | {per_req_cpu(peer_https)} | {wrk_cores(peer_https)} | {rest_cores(peer_https)} |",
         f"| Mimic ARM read | {cores(read)} | {per_req_cpu(read)} | {wrk_cores(read)} | {rest_cores(read)} |",
         f"| Mimic ARM write | {cores(write)} | {per_req_cpu(write)} | {wrk_cores(write)} | {rest_cores(write)} |",
+    ] + [f"| {label} | {cores(d)} | {per_req_cpu(d)} | {wrk_cores(d)} | {rest_cores(d)} |" for label, d in [
+        ("Mimic VM identity PATCH", vm_id), ("moto CreateTags", moto_tags), ("moto ReplaceIamInstanceProfileAssociation", moto_id),
+        ("Mimic IMDS cached", imds_c), ("Mimic IMDS uncached", imds_u), ("moto instance credentials", moto_imds),
+        ("bare hyper", hyper)]] + [
         "",
         f"Mimic issued {tok_per_cpu_s:,.0f} tokens per second of its own CPU time: "
         f"{tok_per_cpu_s / (OPENSSL_SIGN / NPROC):.0%} of openssl's per-core signing rate with all cores busy "
@@ -223,7 +324,7 @@ def main():
     if problems:
         lines += ["", f"**Errors during the run** (non-2xx or socket errors) in: {', '.join(problems)}; "
                       f"see `benches/target/last-run/`. The figures above are not valid."]
-    lines += ["", END]
+    lines += [""] + scale_section(verdict) + ["", END]
     section = "\n".join(lines) + "\n"
 
     print(section)
@@ -233,6 +334,9 @@ def main():
     text = open(path).read() if os.path.exists(path) else "# Benchmarks\n\nRun `benches/run.sh`.\n\n"
     if BEGIN in text and END in text:
         text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) + 1:]
+    b, e = LEGACY_IMDS
+    if b in text and e in text:  # now part of the section above
+        text = text[: text.index(b)].rstrip("\n") + "\n\n" + text[text.index(e) + len(e):].lstrip("\n")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     open(path, "w").write(text)

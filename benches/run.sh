@@ -1,35 +1,52 @@
 #!/usr/bin/env bash
-# Mimic's benchmarks, side by side with their references and peers, in one run:
+# Mimic's benchmark suite, every figure side by side with its reference or peer in one run:
 #   - the machine's RSA-2048 signing rate (openssl speed, all cores), then at once
 #   - uncached token issuance (client_credentials over HTTPS, every call signs a new RS256 JWT),
-#     then at once the same load against the npm peer oauth2-mock-server (pinned in
-#     benches/package.json), over HTTP and over HTTPS
-#   - an authorised ARM read (GET a resource group) and write (PATCH its tags, a durable commit),
-#     beside the filesystem's write+fsync rate
-#   - cold start to ready (spawn -> endpoints.json), fresh and existing data directory, beside
-#     the peer's start; idle memory beside the peer's
+#     then the same load against the npm peer oauth2-mock-server (pinned in
+#     benches/package-lock.json), over HTTP and over HTTPS
+#   - an authorised ARM read (GET a resource group) and the writes: the group's tag PATCH and a
+#     VM identity PATCH (what `az vm identity assign/remove` sends), beside the filesystem's
+#     write+fsync rate and beside moto's EC2 equivalents (CreateTags,
+#     ReplaceIamInstanceProfileAssociation, SigV4-signed)
+#   - the IMDS managed-identity token, cached and uncached, beside moto's instance-metadata
+#     credentials and a bare hyper server (benches/bare-hyper)
+#   - cold start to ready and idle memory, beside oauth2-mock-server and moto
+#   - latency against store size (1k/10k/100k VMs) on SQLite and PostgreSQL (vm_scale.py)
 # and writes the results section of BENCHMARKS.md (between its marker comments).
 #
 # Usage: benches/run.sh
-# Environment: MIMIC_BIN=path (measure that binary, no build); BENCH_SECONDS (each load run,
-# default 8, at most 10); BENCH_COLD_RUNS (default 5); BENCH_NO_WRITE=1 (print the section,
-# leave BENCHMARKS.md alone). Raw outputs of the last run: benches/target/last-run/.
-# Everything binds 127.0.0.1; every process started here is stopped here, by its pid.
+# Environment: BENCH_QUICK=1 (development: 2 s load runs, 1 s warm-ups, 2 cold starts, 1k and
+# 10k VMs; not for the record); MIMIC_BIN=path (measure that binary, no build); BENCH_SECONDS
+# (each load run, default 8, at most 10); BENCH_COLD_RUNS (default 5); BENCH_SCALE_SIZES (default
+# 1000,10000,100000); BENCH_NO_WRITE=1 (print the section, leave BENCHMARKS.md alone).
+# Raw outputs of the last run: benches/target/last-run/. Peers are installed under benches/
+# (node_modules, target/moto-venv). Everything binds 127.0.0.1; every process started here is
+# stopped here, by its pid (and the throwaway PostgreSQL cluster by its pg_ctl).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/benches"
-SECONDS_PER_RUN="${BENCH_SECONDS:-8}"
+QUICK="${BENCH_QUICK:-0}"
+RUN_START="$(date +%s)"
+if [[ "$QUICK" == 1 ]]; then
+  SECONDS_PER_RUN="${BENCH_SECONDS:-2}"; WARMUP_SECONDS=1; PEER_WARMUP_SECONDS=1
+  COLD_RUNS="${BENCH_COLD_RUNS:-2}"; SCALE_SIZES="${BENCH_SCALE_SIZES:-1000,10000}"; SCALE_SECONDS=1
+else
+  SECONDS_PER_RUN="${BENCH_SECONDS:-8}"; WARMUP_SECONDS=3
+  PEER_WARMUP_SECONDS=5          # Node.js needs longer for its JIT to settle
+  COLD_RUNS="${BENCH_COLD_RUNS:-5}"; SCALE_SIZES="${BENCH_SCALE_SIZES:-1000,10000,100000}"; SCALE_SECONDS=3
+fi
 (( SECONDS_PER_RUN > 10 )) && SECONDS_PER_RUN=10
-WARMUP_SECONDS=3
-PEER_WARMUP_SECONDS=5            # Node.js needs longer for its JIT to settle
-COLD_RUNS="${BENCH_COLD_RUNS:-5}"
+MOTO_VERSION=5.2.5               # the peer in moto's server mode, in its own venv
+BENCH_VENV="$BENCH/target/moto-venv"
+BPY="$BENCH_VENV/bin/python"     # the helpers' Python (requests, boto3 and botocore come with moto)
 NPROC="$(nproc)"
 CONC=$(( 4 * NPROC ))            # every load run: 4 keep-alive connections per core
 WRK_THREADS=$(( NPROC / 2 )); (( WRK_THREADS < 1 )) && WRK_THREADS=1   # leave the cores to the server
 OUT="$BENCH/target/last-run"     # gitignored
 WORK="$(mktemp -d /tmp/mimic-bench.XXXXXX)"
 PIDS=()
+PG_DIR=""
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -44,6 +61,7 @@ stop_pid() { # pid [signal]
 cleanup() {
   local p
   for p in "${PIDS[@]:-}"; do [[ -n "$p" ]] && stop_pid "$p"; done
+  if [[ -n "$PG_DIR" ]]; then "$ROOT/scripts/postgres-test-cluster.sh" stop "$PG_DIR" || true; rm -rf "$PG_DIR"; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -75,16 +93,49 @@ else
 fi
 [[ -x "$MIMIC" ]] || die "no mimic binary at $MIMIC"
 
-log "installing the peer (npm ci in benches/)"
-(cd "$BENCH" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+# The npm peer, as pinned by benches/package-lock.json. `npm ci` only when the installed version
+# is not the pinned one, and never through a symlinked node_modules (a worktree sharing another
+# checkout's install: npm ci would empty the shared directory).
+PEER_PINNED="$(node -p "require('$BENCH/package-lock.json').packages['node_modules/oauth2-mock-server'].version")"
+peer_installed() { node -p "try { require('$BENCH/node_modules/oauth2-mock-server/package.json').version } catch (e) { '' }"; }
+if [[ "$(peer_installed)" != "$PEER_PINNED" ]]; then
+  [[ -L "$BENCH/node_modules" ]] && die "benches/node_modules is a symlink to an install without oauth2-mock-server $PEER_PINNED; not running npm ci through it"
+  log "installing the peer (npm ci in benches/)"
+  (cd "$BENCH" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
 PEER_CLI="$BENCH/node_modules/oauth2-mock-server/dist/oauth2-mock-server.mjs"
-PEER_VERSION="$(node -p "require('$BENCH/node_modules/oauth2-mock-server/package.json').version")"
+PEER_VERSION="$(peer_installed)"
+[[ "$PEER_VERSION" == "$PEER_PINNED" ]] || die "oauth2-mock-server $PEER_PINNED is not installed in benches/node_modules"
+
+if [[ "$("$BENCH_VENV/bin/pip" show moto 2>/dev/null | awk '/^Version:/ {print $2}')" != "$MOTO_VERSION" ]]; then
+  log "installing moto[server]==$MOTO_VERSION into $BENCH_VENV"
+  python3 -m venv "$BENCH_VENV"
+  "$BENCH_VENV/bin/pip" install -q "moto[server]==$MOTO_VERSION" >"$BENCH/target/moto-install.log" 2>&1 \
+    || die "pip install moto failed (see benches/target/moto-install.log)"
+fi
+MOTO_SERVER="$BENCH_VENV/bin/moto_server"
+
+log "building the bare hyper reference (benches/bare-hyper)"
+BARE_HYPER="$BENCH/target/bare-hyper/release/bare-hyper"
+cargo build -q --release --offline --manifest-path "$BENCH/bare-hyper/Cargo.toml" --target-dir "$BENCH/target/bare-hyper" 2>/dev/null \
+  || cargo build -q --release --manifest-path "$BENCH/bare-hyper/Cargo.toml" --target-dir "$BENCH/target/bare-hyper" \
+  || die "building benches/bare-hyper failed"
 
 # --- helpers -----------------------------------------------------------------------------------
 json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."): d=d[k]
 print(d)' "$@"; }
 urlenc() { python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for_http() { # url pid seconds: until the URL answers at all (any status)
+  local i=0
+  until curl -s -o /dev/null "$1"; do
+    kill -0 "$2" 2>/dev/null || die "process $2 exited before $1 answered"
+    (( i++ > $3 * 100 )) && die "$1 did not answer within $3 s"
+    sleep 0.01
+  done
+}
 
 wait_for_file() { # path pid seconds
   local i=0
@@ -130,7 +181,8 @@ run_wrk() {
 # Other work (a build, a test run) takes cores from the server and the references alike. Wait up
 # to 60 s for it to end; how busy the machine was goes into the results either way.
 IDLE_BUSY="$(busy_cores_now)"
-for _ in $(seq 1 20); do
+WAIT_ROUNDS=20; [[ "$QUICK" == 1 ]] && WAIT_ROUNDS=0   # development runs do not wait
+for _ in $(seq 1 "$WAIT_ROUNDS"); do
   python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 0.15 else 1)' "$IDLE_BUSY" && break
   log "machine busy before the run ($IDLE_BUSY cores in use); waiting for it to settle"
   sleep 2; IDLE_BUSY="$(busy_cores_now)"
@@ -157,16 +209,16 @@ CA="$DATA/ca.pem"
 TOKEN_FORM="grant_type=client_credentials&client_id=$(urlenc "$CLIENT_ID")&client_secret=$(urlenc "$CLIENT_SECRET")&scope=$(urlenc https://management.azure.com/.default)"
 TOKEN_PATH="/$TENANT/oauth2/v2.0/token"
 
-# Sanity: one token, then the resource group the ARM benchmarks read and write.
+# Sanity: one token, then what the ARM and IMDS benchmarks read and write (benches/mimic_setup.py).
 TOKEN="$(curl -sS --fail --cacert "$CA" -X POST "$LOGIN$TOKEN_PATH" -H 'Content-Type: application/x-www-form-urlencoded' \
   --data "$TOKEN_FORM" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
-RG_PATH="/subscriptions/$SUB/resourcegroups/benchrg?api-version=2021-04-01"
-code="$(curl -sS -o "$OUT/rg-create.json" -w '%{http_code}' --cacert "$CA" -X PUT "$ARM$RG_PATH" \
-  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data '{"location":"westus"}')"
-[[ "$code" == 200 || "$code" == 201 ]] || die "creating the resource group answered $code: $(cat "$OUT/rg-create.json")"
-code="$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" -X PATCH "$ARM$RG_PATH" \
-  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data '{"tags":{"bench":"probe"}}')"
-[[ "$code" == 200 ]] || die "PATCH of the resource group answered $code"
+(cd "$BENCH" && "$BPY" mimic_setup.py "$DATA") >"$OUT/mimic-setup.json" || die "setting up the benchmark's objects failed"
+RG_PATH="$(json "$OUT/mimic-setup.json" rgPath)"
+VM_PATH="$(json "$OUT/mimic-setup.json" vmPath)"
+MIMIC_IMDS="$(json "$OUT/mimic-setup.json" imds)"
+python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["identityBodies"]))' "$OUT/mimic-setup.json" >"$OUT/mimic-identity.bodies"
+IMDS_PATH="/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/"
+curl -sS --fail -H 'Metadata: true' "$MIMIC_IMDS$IMDS_PATH" | grep -q access_token || die "no IMDS token from Mimic"
 
 # --- the machine's RSA-2048 signing rate, then token issuance, then the peer ------------------
 log "openssl speed -multi $NPROC -seconds 3 rsa2048"
@@ -239,18 +291,86 @@ log "durable-write reference: $FSYNC_RATE write+fsync/s"
 
 log "ARM write: PATCH the group's tags (durable commit each), $CONC connections, ${SECONDS_PER_RUN}s"
 CPU_PID="$MIMIC_PID" run_wrk mimic-arm-write "$ARM" BENCH_METHOD=PATCH BENCH_PATH="$RG_PATH" BENCH_AUTH="Bearer $TOKEN" \
-  BENCH_CONTENT_TYPE=application/json BENCH_BODY='{"tags":{"bench":"0"}}' BENCH_VARY_TAG=1
+  BENCH_CONTENT_TYPE=application/json BENCH_BODY='{"tags":{"bench":"{n}"}}'
 curl -sS --fail --cacert "$CA" "$ARM$RG_PATH" -H "Authorization: Bearer $TOKEN" >"$OUT/rg-after.json" || die "reading the group back failed"
 
+log "ARM write: VM identity PATCH (attach, detach a user-assigned identity in turn), $CONC connections, ${SECONDS_PER_RUN}s"
+CPU_PID="$MIMIC_PID" run_wrk mimic-vm-identity "$ARM" BENCH_METHOD=PATCH BENCH_PATH="$VM_PATH" BENCH_AUTH="Bearer $TOKEN" \
+  BENCH_CONTENT_TYPE=application/json BENCH_BODIES_FILE="$OUT/mimic-identity.bodies"
+
+# --- IMDS (plain HTTP, as on a VM) ---------------------------------------------------------------
+log "IMDS token, cached and uncached (bypass_cache=true), $CONC connections, ${SECONDS_PER_RUN}s each"
+CPU_PID="$MIMIC_PID" run_wrk mimic-imds-cached "$MIMIC_IMDS" BENCH_PATH="$IMDS_PATH" BENCH_HEADERS="Metadata: true"
+CPU_PID="$MIMIC_PID" run_wrk mimic-imds-uncached "$MIMIC_IMDS" BENCH_PATH="$IMDS_PATH&bypass_cache=true" BENCH_HEADERS="Metadata: true"
+rss_kib "$MIMIC_PID" >"$OUT/mimic-after-all.rss"
 stop_pid "$MIMIC_PID"
+
+# --- moto (server mode): instance credentials, EC2 writes, idle memory ---------------------------
+log "peer moto $MOTO_VERSION (server mode)"
+MOTO_PORT="$(free_port)"
+"$MOTO_SERVER" -H 127.0.0.1 -p "$MOTO_PORT" >"$OUT/moto.log" 2>&1 &
+MOTO_PID=$!; PIDS+=("$MOTO_PID")
+MOTO="http://127.0.0.1:$MOTO_PORT"
+wait_for_http "$MOTO/" "$MOTO_PID" 30
+sleep 0.5; rss_kib "$MOTO_PID" >"$OUT/moto-idle.rss"
+(cd "$BENCH" && "$BPY" moto_ec2.py "$MOTO") >"$OUT/moto-setup.json" || die "setting up moto's EC2 objects failed"
+moto_request() { # KIND: BENCH_* variables for run_wrk from moto-setup.json
+  python3 - "$OUT/moto-setup.json" "$1" "$OUT/moto-$1.bodies" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))[sys.argv[2]]
+open(sys.argv[3], "w").write("\n".join(r["bodies"]) + "\n")
+print("BENCH_METHOD=" + r["method"])
+print("BENCH_PATH=" + r["path"])
+print("BENCH_BODIES_FILE=" + sys.argv[3])
+EOF
+}
+moto_headers() { python3 -c 'import json,sys; print("\n".join(f"{k}: {v}" for k, v in json.load(open(sys.argv[1]))[sys.argv[2]]["headers"].items()))' "$OUT/moto-setup.json" "$1"; }
+MOTO_CREDS="/latest/meta-data/iam/security-credentials/default-role"
+curl -sS --fail "$MOTO$MOTO_CREDS" | grep -q AccessKeyId || die "moto gave no instance credentials"
+log "moto: instance-metadata credentials, CreateTags, ReplaceIamInstanceProfileAssociation"
+CPU_PID="$MOTO_PID" run_wrk moto-imds "$MOTO" BENCH_PATH="$MOTO_CREDS" BENCH_HEADERS="Metadata: true"
+mapfile -t tag_vars < <(moto_request tags)
+CPU_PID="$MOTO_PID" run_wrk moto-tags "$MOTO" "${tag_vars[@]}" BENCH_HEADERS="$(moto_headers tags)"
+mapfile -t id_vars < <(moto_request identity)
+CPU_PID="$MOTO_PID" run_wrk moto-identity "$MOTO" "${id_vars[@]}" BENCH_HEADERS="$(moto_headers identity)"
+rss_kib "$MOTO_PID" >"$OUT/moto-after-all.rss"
+stop_pid "$MOTO_PID"
+
+# --- bare hyper: the floor of an HTTP answer on this machine --------------------------------------
+HYPER_PORT="$(free_port)"
+"$BARE_HYPER" "127.0.0.1:$HYPER_PORT" >"$OUT/bare-hyper.log" 2>&1 &
+HYPER_PID=$!; PIDS+=("$HYPER_PID")
+wait_for_http "http://127.0.0.1:$HYPER_PORT/" "$HYPER_PID" 10
+log "bare hyper: fixed 1.5 KB JSON"
+CPU_PID="$HYPER_PID" run_wrk bare-hyper "http://127.0.0.1:$HYPER_PORT" BENCH_PATH="$IMDS_PATH" BENCH_HEADERS="Metadata: true"
+stop_pid "$HYPER_PID"
 
 # --- cold start to ready -----------------------------------------------------------------------
 log "cold start: $COLD_RUNS fresh, $COLD_RUNS restarts, $COLD_RUNS starts of the peer"
-python3 "$BENCH/coldstart.py" "$MIMIC" "$WORK/cold" "$COLD_RUNS" "$PEER_CLI" >"$OUT/coldstart.json"
+python3 "$BENCH/coldstart.py" "$MIMIC" "$WORK/cold" "$COLD_RUNS" "$PEER_CLI" "$MOTO_SERVER" >"$OUT/coldstart.json"
+
+# --- latency against store size, SQLite and PostgreSQL -------------------------------------------
+# Its own directory: as root the cluster runs as Debian's `postgres` user, who cannot enter $WORK (mode 700).
+PG_DIR="$(mktemp -d /tmp/mimic-bench-pg.XXXXXX)"; chmod 755 "$PG_DIR"
+if PG_URL="$("$ROOT/scripts/postgres-test-cluster.sh" start "$PG_DIR" 2>"$OUT/postgres-start.log")"; then
+  PG_ARGS=(--postgres "$PG_URL")
+  "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/postgres" --version >"$OUT/postgres.version" 2>/dev/null || true
+else
+  log "no PostgreSQL cluster (see $OUT/postgres-start.log): the scale curve is SQLite only"
+  PG_ARGS=(); rm -rf "$PG_DIR"; PG_DIR=""
+fi
+log "store scale: $SCALE_SIZES VMs, SQLite${PG_ARGS:+ and PostgreSQL}"
+(cd "$BENCH" && MIMIC_BIN="$MIMIC" "$BPY" vm_scale.py --out "$OUT/scale.json" --sizes "$SCALE_SIZES" --seconds "$SCALE_SECONDS" "${PG_ARGS[@]}") \
+  || die "the store-scale benchmark failed"
+[[ -n "$PG_DIR" ]] && { "$ROOT/scripts/postgres-test-cluster.sh" stop "$PG_DIR"; rm -rf "$PG_DIR"; PG_DIR=""; }
 
 # --- results -----------------------------------------------------------------------------------
-export BENCH_COMMIT BENCH_DIRTY BENCH_DATE IDLE_BUSY OUT ROOT NPROC CONC WRK_THREADS SECONDS_PER_RUN OPENSSL_SIGN OPENSSL_SIGN_1 FSYNC_RATE PEER_VERSION
-for v in BENCH_COMMIT BENCH_DIRTY BENCH_DATE IDLE_BUSY NPROC CONC WRK_THREADS SECONDS_PER_RUN OPENSSL_SIGN OPENSSL_SIGN_1 FSYNC_RATE PEER_VERSION; do
+RUN_SECONDS=$(( $(date +%s) - RUN_START ))
+log "the run took ${RUN_SECONDS}s"
+VARS=(BENCH_COMMIT BENCH_DIRTY BENCH_DATE IDLE_BUSY NPROC CONC WRK_THREADS SECONDS_PER_RUN WARMUP_SECONDS PEER_WARMUP_SECONDS OPENSSL_SIGN OPENSSL_SIGN_1
+      FSYNC_RATE PEER_VERSION MOTO_VERSION QUICK RUN_SECONDS)
+export "${VARS[@]}" OUT ROOT
+for v in "${VARS[@]}"; do
   printf '%s=%q\n' "$v" "${!v}"
 done >"$OUT/env.sh"   # to rebuild the section from these raw outputs: set -a; . env.sh; OUT=... ROOT=... report.py
 python3 "$BENCH/report.py"

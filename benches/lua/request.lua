@@ -1,28 +1,53 @@
--- One wrk script for every Mimic benchmark; the request comes from the environment:
+-- One wrk script for every benchmark; the request comes from the environment:
 --   BENCH_METHOD (default GET), BENCH_PATH, BENCH_BODY, BENCH_CONTENT_TYPE, BENCH_AUTH
---   (a full Authorization header value), BENCH_VARY_TAG=1 (PATCH bodies that differ per request,
---   so every write really changes the row).
--- At the end it prints one line `BENCH_JSON {...}` that benches/run.sh parses.
+--   (a full Authorization header value), BENCH_HEADERS (more headers, one "Name: value" a line:
+--   a SigV4-signed request's X-Amz-Date, for instance),
+--   BENCH_BODIES_FILE (a file of bodies, one a line, sent in turn instead of BENCH_BODY: a
+--   write that alternates between two states, so every request really changes something).
+--   A "{n}" in a body is replaced by a value unique to each request (a tag value that differs
+--   on every write).
+-- At the end it prints one line `BENCH_JSON {...}` that the drivers parse.
 local method = os.getenv("BENCH_METHOD") or "GET"
 local path = os.getenv("BENCH_PATH") or "/"
 local body = os.getenv("BENCH_BODY")
 local ctype = os.getenv("BENCH_CONTENT_TYPE")
 local auth = os.getenv("BENCH_AUTH")
-local vary = os.getenv("BENCH_VARY_TAG") == "1"
+local extra = os.getenv("BENCH_HEADERS")
+local bodies_file = os.getenv("BENCH_BODIES_FILE")
 
 wrk.method = method
 wrk.path = path
 if body and body ~= "" then wrk.body = body end
 if ctype and ctype ~= "" then wrk.headers["Content-Type"] = ctype end
 if auth and auth ~= "" then wrk.headers["Authorization"] = auth end
+if extra and extra ~= "" then
+  for line in extra:gmatch("[^\n]+") do
+    local name, value = line:match("^([^:]+):%s*(.*)$")
+    if name then wrk.headers[name] = value end
+  end
+end
+
+local bodies = {}
+if bodies_file and bodies_file ~= "" then
+  for line in io.lines(bodies_file) do
+    if line ~= "" then bodies[#bodies + 1] = line end
+  end
+elseif body and body ~= "" then
+  bodies[1] = body
+end
 
 local counter = 0
+local vary = false
+for _, b in ipairs(bodies) do
+  if b:find("{n}", 1, true) then vary = true end
+end
 local thread_tag = tostring(math.random(1, 1000000000))
 
-if vary then
+if #bodies > 1 or vary then
   request = function()
     counter = counter + 1
-    local b = string.format('{"tags":{"bench":"%s-%d"}}', thread_tag, counter)
+    local b = bodies[(counter - 1) % #bodies + 1]
+    if vary then b = b:gsub("{n}", thread_tag .. "-" .. counter) end
     return wrk.format(method, path, nil, b)
   end
 end

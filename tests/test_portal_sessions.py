@@ -28,9 +28,9 @@ def browser(mimic: MimicServer) -> requests.Session:
     return s
 
 
-def portal_sign_in(start: MimicServer, finish: MimicServer | None = None) -> str:
+def portal_callback(start: MimicServer, finish: MimicServer | None = None) -> requests.Response:
     """The portal's OIDC sign-in as a browser performs it: `/signin` on `start`, the sign-in page
-    and form, then the callback on `finish` (default `start`). Returns the session cookie."""
+    and form, then the callback on `finish` (default `start`); returns the callback's answer."""
     finish = finish or start
     b = browser(start)
     r = b.get(start.portal_url + "/signin", allow_redirects=False, timeout=30)
@@ -47,7 +47,12 @@ def portal_sign_in(start: MimicServer, finish: MimicServer | None = None) -> str
     callback = r.headers["Location"]
     assert callback.startswith(start.portal_url + "/signin-oidc?"), callback
     callback = finish.portal_url + callback[len(start.portal_url):]
-    r = browser(finish).get(callback, cookies={SIGNIN_COOKIE: state}, allow_redirects=False, timeout=60)
+    return browser(finish).get(callback, cookies={SIGNIN_COOKIE: state}, allow_redirects=False, timeout=60)
+
+
+def portal_sign_in(start: MimicServer, finish: MimicServer | None = None) -> str:
+    """A completed sign-in (see `portal_callback`); returns the session cookie."""
+    r = portal_callback(start, finish)
     assert r.status_code == 302 and r.headers["Location"] == "/", r.text
     return r.cookies[SESSION_COOKIE]
 

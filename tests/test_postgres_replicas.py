@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from mimic_harness import ARM_SCOPE, AUTHZ_API, RG_API, Az, MimicServer, jwt_parts, unique
-from test_portal_sessions import SESSION_COOKIE, SUBSCRIPTIONS, browser, portal_get, portal_sign_in, signed_in_as
+from test_portal_sessions import SESSION_COOKIE, SUBSCRIPTIONS, browser, portal_callback, portal_get, portal_sign_in, signed_in_as
 from test_vm_identity import MSI_API, VM_API, get_vm, make_uai, make_vm, uai_id, vm_id
 
 pytestmark = pytest.mark.skipif(
@@ -179,6 +179,12 @@ def test_a_portal_session_started_on_one_replica_serves_calls_on_the_other(mimic
     r = browser(b).post(b.portal_url + "/signout", cookies={SESSION_COOKIE: session}, allow_redirects=False, timeout=30)
     assert r.status_code == 303
     assert signed_in_as(a, session) is None and signed_in_as(b, session) is None
+
+    # A sign-in started on A whose callback reaches B: B finds the pending sign-in (state, nonce,
+    # PKCE verifier) in the store. It then fails only because each replica's portal has its own
+    # redirect URI here (its own port); behind one address the two are the same.
+    r = portal_callback(a, b)
+    assert r.status_code == 400 and "expired" not in r.text and "redirect_uri" in r.text, r.text
 
 
 def jwks_kids(s: MimicServer) -> list[str]:

@@ -55,7 +55,7 @@ async fn forward(State(p): State<PortalState>, method: Method, uri: Uri, headers
         Err(e) => return unavailable(e),
     };
     if method != Method::GET && method != Method::HEAD {
-        let origin_ok = headers.get(header::ORIGIN).map_or(true, |o| o.as_bytes() == p.state.endpoints.portal.as_bytes());
+        let origin_ok = headers.get(header::ORIGIN).is_none_or(|o| o.as_bytes() == p.state.endpoints.portal.as_bytes());
         if headers.get("x-mimic-portal").map(HeaderValue::as_bytes) != Some(b"1") || !origin_ok {
             return (StatusCode::FORBIDDEN, Json(json!({"error": {"code": "CsrfCheckFailed", "message": "State-changing portal calls must come from the portal's own pages."}})))
                 .into_response();

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from mimic_harness import AUTHZ_API, RG_API, Az, MimicServer, unique
+from mimic_harness import ARM_SCOPE, AUTHZ_API, RG_API, Az, MimicServer, jwt_parts, unique
+from test_portal_sessions import SESSION_COOKIE, SUBSCRIPTIONS, browser, portal_callback, portal_get, portal_sign_in, signed_in_as
 from test_vm_identity import MSI_API, VM_API, get_vm, make_uai, make_vm, uai_id, vm_id
 
 pytestmark = pytest.mark.skipif(
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 PARALLEL_PATCHES = 50
 
 
@@ -156,3 +158,85 @@ def test_two_replicas_alternating_requests_behave_as_one(mimic_factory, tmp_path
 
     # The user-assigned identity's token works through either replica's ARM (same keys).
     assert a.arm("GET", uai_id(a, rg, "shared-id"), api_version=MSI_API, token=az("account", "get-access-token")["accessToken"]).status_code == 200
+
+
+def test_a_portal_session_started_on_one_replica_serves_calls_on_the_other(mimic_factory):
+    """A browser behind one address whose requests alternate between replicas: signed in through
+    A, its portal API calls answered by B (which refreshes the session's tokens and stores them
+    back for A), and a sign-out through B ends the session on A too."""
+    a = mimic_factory(store="postgres")
+    b = replica_of(mimic_factory, a)
+    session = portal_sign_in(a)
+    user = a.admin["userName"]
+    assert signed_in_as(b, session) == user
+    r = portal_get(b, session, SUBSCRIPTIONS)
+    assert r.status_code == 200 and [s["subscriptionId"] for s in r.json()["value"]] == [a.subscription_id], r.text
+    for replica in (b, a, b):  # B refreshes for Graph; A and B then share the stored tokens
+        r = portal_get(replica, session, "/api/graph/v1.0/me")
+        assert r.status_code == 200 and r.json()["userPrincipalName"].lower() == user.lower(), r.text
+    a.restart()
+    assert signed_in_as(a, session) == user, "a restarted replica keeps the session"
+    r = browser(b).post(b.portal_url + "/signout", cookies={SESSION_COOKIE: session}, allow_redirects=False, timeout=30)
+    assert r.status_code == 303
+    assert signed_in_as(a, session) is None and signed_in_as(b, session) is None
+
+    # A sign-in started on A whose callback reaches B: B finds the pending sign-in (state, nonce,
+    # PKCE verifier) in the store. It then fails only because each replica's portal has its own
+    # redirect URI here (its own port); behind one address the two are the same.
+    r = portal_callback(a, b)
+    assert r.status_code == 400 and "expired" not in r.text and "redirect_uri" in r.text, r.text
+
+
+def jwks_kids(s: MimicServer) -> list[str]:
+    r = s.http.get(f"{s.login_url}/{s.tenant_id}/discovery/v2.0/keys", timeout=30)
+    assert r.status_code == 200, r.text
+    return [k["kid"] for k in r.json()["keys"]]
+
+
+def new_token(s: MimicServer, scope: str = ARM_SCOPE) -> str:
+    r = s.client_credentials(scope=scope)
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+def test_key_rotation_on_one_replica_applies_on_every_replica(mimic_factory):
+    """`mimic admin keys rotate` through replica A: B publishes both keys at once, signs new
+    tokens with the new kid, and accepts tokens of the old key and of the new one (as Entra keeps
+    its previous key in JWKS through a rollover)."""
+    a = mimic_factory(store="postgres")
+    b = replica_of(mimic_factory, a)
+    [old_kid] = jwks_kids(b)
+    old_token = new_token(b)
+    assert jwt_parts(old_token)[0]["kid"] == old_kid
+
+    p = a.mimic_cli("admin", "keys", "rotate", "--output", "json")
+    assert p.returncode == 0, p.stderr
+    rotated = json.loads(p.stdout)
+    new_kid = rotated["kid"]
+    assert new_kid != old_kid and rotated["keys"] == [new_kid, old_kid]
+    for s in (a, b):
+        assert jwks_kids(s) == [new_kid, old_kid], "the new key signs, the old one still verifies"
+        fresh = new_token(s)
+        assert jwt_parts(fresh)[0]["kid"] == new_kid, "tokens minted after the rotation use the new key on every replica"
+        for token in (old_token, fresh, new_token(a if s is b else b)):
+            r = s.arm("GET", "/subscriptions", api_version=RG_API, token=token)
+            assert r.status_code == 200, r.text
+    # The portal's in-process token requests use the new key too.
+    session = portal_sign_in(b)
+    assert portal_get(a, session, SUBSCRIPTIONS).status_code == 200
+
+
+def test_key_rotation_needs_a_global_administrator_of_the_home_tenant(mimic_factory):
+    a = mimic_factory(store="postgres")
+    url = f"{a.graph_url}/mimic/signing-keys/rotate"
+    p = a.mimic_cli("admin", "sp", "create", "--name", unique("not-admin"), "--output", "json")
+    assert p.returncode == 0, p.stderr
+    sp = json.loads(p.stdout)
+    graph_token = a.client_credentials(client_id=sp["appId"], secret=sp["secret"], scope=GRAPH_SCOPE).json()["access_token"]
+    r = a.http.post(url, headers={"Authorization": f"Bearer {graph_token}"}, timeout=30)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "Authorization_RequestDenied", r.text
+    assert a.http.post(url, timeout=30).status_code == 401
+    admin = a.sp_token(scope=GRAPH_SCOPE)
+    r = a.http.get(url, headers={"Authorization": f"Bearer {admin}"}, timeout=30)
+    assert r.status_code == 405, r.text
+    assert len(jwks_kids(a)) == 1, "nothing was rotated"

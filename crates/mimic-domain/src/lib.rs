@@ -8,6 +8,7 @@ pub mod imds;
 pub mod rbac;
 pub mod resource;
 pub mod resource_id;
+pub mod sealed;
 pub mod secrets;
 pub mod template;
 pub mod token;

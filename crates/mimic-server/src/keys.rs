@@ -1,19 +1,46 @@
-//! The token signing keys: loaded from the store (created on first start), shared by every
-//! surface that mints or checks tokens. Rotation adds a key and makes it active; old keys stay
-//! published in JWKS so tokens they signed remain valid until they expire.
+//! The token signing keys: kept in the store (the first one created on first start), shared by
+//! every surface that mints or checks tokens, and by every replica over one store.
+//!
+//! Rotation (`rotate`, `POST /mimic/signing-keys/rotate`) stores a new active key; the previous
+//! keys stay published in JWKS so tokens they signed stay valid until they expire, as Entra
+//! keeps its previous keys in its JWKS through a rollover
+//! (https://learn.microsoft.com/entra/identity-platform/signing-key-rollover). A key retired
+//! longer ago than the longest token lifetime is removed, since nothing it signed is still valid.
+//!
+//! Every replica sees a rotation at its next use of the keys: the ring remembers the store
+//! generation it loaded at and, when the generation moves (any committed write, anywhere),
+//! re-reads the key rows and re-parses the keys only if the set changed.
 
 use std::sync::{Arc, RwLock};
 
 use mimic_domain::token::SigningKey;
 use mimic_store::{Store, StoredKey};
 
+/// The longest lifetime of a token Mimic signs (IMDS tokens: 24 hours), plus clock skew: a key
+/// retired longer ago than this signed nothing that is still valid.
+const RETIRED_KEY_KEPT_SECS: i64 = 86_400 + 300;
+
 #[derive(Clone)]
-pub struct KeyRing(Arc<RwLock<Arc<Vec<SigningKey>>>>);
+pub struct KeyRing(Arc<Inner>);
+
+struct Inner {
+    store: Store,
+    loaded: RwLock<Loaded>,
+}
+
+struct Loaded {
+    /// The store generation the keys were read at.
+    generation: u64,
+    /// The rows' (kid, active) pairs, to tell a changed key set from any other write.
+    rows: Vec<(String, bool)>,
+    keys: Arc<Vec<SigningKey>>,
+}
 
 impl KeyRing {
     /// The stored keys, after storing a first one if there is none. Replicas starting together
     /// agree on it: the check and the insert are one (serializable) transaction.
     pub fn load_or_create(store: &Store) -> anyhow::Result<Self> {
+        let generation = store.generation();
         let mut stored = store.read(|tx| tx.signing_keys())?;
         if stored.is_empty() {
             let k = SigningKey::generate()?;
@@ -25,37 +52,80 @@ impl KeyRing {
                 tx.signing_keys()
             })?;
         }
-        let mut keys: Vec<SigningKey> = Vec::new();
-        for k in stored.iter().filter(|k| k.active).chain(stored.iter().filter(|k| !k.active)) {
-            keys.push(SigningKey::from_pkcs8(&k.pkcs8)?);
-        }
-        Ok(KeyRing(Arc::new(RwLock::new(Arc::new(keys)))))
+        let loaded = parse(generation, &stored)?;
+        Ok(KeyRing(Arc::new(Inner { store: store.clone(), loaded: RwLock::new(loaded) })))
     }
 
-    /// All published keys; the first one signs new tokens.
+    /// All published keys as the store has them now; the first one signs new tokens.
     pub fn keys(&self) -> Arc<Vec<SigningKey>> {
-        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+        let generation = self.0.store.generation();
+        {
+            let loaded = self.0.loaded.read().unwrap_or_else(|p| p.into_inner());
+            if loaded.generation == generation {
+                return loaded.keys.clone();
+            }
+        }
+        match self.reload(generation) {
+            Ok(keys) => keys,
+            Err(e) => {
+                // The store is unreachable or a row is corrupt: keep signing with what was
+                // loaded, and try again at the next call.
+                tracing::warn!(error = %e, "cannot reload the signing keys");
+                self.0.loaded.read().unwrap_or_else(|p| p.into_inner()).keys.clone()
+            }
+        }
     }
 
-    /// Creates a new active key; previous keys stay for verification.
-    pub fn rotate(&self, store: &Store) -> anyhow::Result<String> {
-        let k = SigningKey::generate()?;
-        let kid = k.kid.clone();
-        let now = chrono::Utc::now().timestamp();
-        let old: Vec<StoredKey> = store.read(|tx| tx.signing_keys())?;
-        store.write(|tx| {
-            for mut o in old.clone() {
-                o.active = false;
-                tx.put_signing_key(&o)?;
-            }
-            tx.put_signing_key(&StoredKey { kid: k.kid.clone(), pkcs8: k.pkcs8().to_vec(), created: now, active: true })
-        })?;
-        let mut guard = self.0.write().unwrap_or_else(|p| p.into_inner());
-        let mut keys: Vec<SigningKey> = vec![k];
-        for existing in guard.iter() {
-            keys.push(SigningKey::from_pkcs8(existing.pkcs8())?);
+    /// Re-reads the key rows (read after `generation`, so never older than it); parses them
+    /// only when the set changed.
+    fn reload(&self, generation: u64) -> anyhow::Result<Arc<Vec<SigningKey>>> {
+        let stored = self.0.store.read(|tx| tx.signing_keys())?;
+        let mut loaded = self.0.loaded.write().unwrap_or_else(|p| p.into_inner());
+        if rows(&stored) != loaded.rows {
+            *loaded = parse(generation, &stored)?;
+        } else {
+            loaded.generation = generation;
         }
-        *guard = Arc::new(keys);
-        Ok(kid)
+        Ok(loaded.keys.clone())
     }
+
+    /// Stores a new active key and retires the others (removing those retired long enough ago
+    /// that nothing they signed is valid). Returns the new key's `kid`. Every replica signs with
+    /// it from its next request on (see `keys`).
+    pub fn rotate(&self) -> anyhow::Result<String> {
+        let k = SigningKey::generate()?;
+        let now = chrono::Utc::now().timestamp();
+        let new = StoredKey { kid: k.kid.clone(), pkcs8: k.pkcs8().to_vec(), created: now, active: true };
+        self.0.store.write(|tx| {
+            // Newest first: a key was retired when the next newer one was created.
+            let stored = tx.signing_keys()?;
+            let mut retired_at = now;
+            for mut old in stored {
+                if now - retired_at > RETIRED_KEY_KEPT_SECS {
+                    tx.delete_signing_key(&old.kid)?;
+                } else if old.active {
+                    old.active = false;
+                    tx.put_signing_key(&old)?;
+                }
+                retired_at = old.created;
+            }
+            tx.put_signing_key(&new)
+        })?;
+        self.keys();
+        Ok(new.kid)
+    }
+}
+
+fn rows(stored: &[StoredKey]) -> Vec<(String, bool)> {
+    stored.iter().map(|k| (k.kid.clone(), k.active)).collect()
+}
+
+/// The keys with the active one first (the newest, should two be marked active), then the
+/// retired ones newest first; `stored` comes newest first.
+fn parse(generation: u64, stored: &[StoredKey]) -> anyhow::Result<Loaded> {
+    let mut keys: Vec<SigningKey> = Vec::with_capacity(stored.len());
+    for k in stored.iter().filter(|k| k.active).chain(stored.iter().filter(|k| !k.active)) {
+        keys.push(SigningKey::from_pkcs8(&k.pkcs8)?);
+    }
+    Ok(Loaded { generation, rows: rows(stored), keys: Arc::new(keys) })
 }

@@ -95,11 +95,17 @@ pub trait Tx {
 
     fn signing_keys(&mut self) -> Result<Vec<StoredKey>>;
     fn put_signing_key(&mut self, k: &StoredKey) -> Result<()>;
+    /// Unpublishes a retired key (once no token it signed can still be valid).
+    fn delete_signing_key(&mut self, kid: &str) -> Result<bool>;
 
     /// Opaque documents with an expiry: refresh tokens, async-operation status.
     fn document(&mut self, kind: &str, id: &str) -> Result<Option<Value>>;
     fn put_document(&mut self, kind: &str, id: &str, doc: &Value, expires: Option<i64>) -> Result<()>;
     fn delete_document(&mut self, kind: &str, id: &str) -> Result<bool>;
+    /// Deletes the documents of `kind` whose expiry is at or before `now` (unix seconds);
+    /// documents without an expiry stay. Readers still check expiry themselves: this only
+    /// reclaims space.
+    fn delete_expired_documents(&mut self, kind: &str, now: i64) -> Result<usize>;
 }
 
 /// A store: hands out transactions. Cheap to clone and share between threads.

@@ -12,7 +12,7 @@ use mimic_domain::directory::{DirectoryObject, Group, Subscription, Tenant};
 use mimic_domain::rbac::RoleAssignment;
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::key;
-use mimic_store::{ResourceFilter, Store, StoreError};
+use mimic_store::{ResourceFilter, Store, StoreError, StoredKey};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -96,6 +96,7 @@ contract!(
     resources_match_case_insensitively_and_list_by_scope,
     role_assignments_by_principal_and_group_membership,
     documents_round_trip,
+    signing_keys_are_stored_retired_and_deleted,
     concurrent_read_modify_writes_lose_no_update,
     generation_moves_with_every_commit,
 );
@@ -200,6 +201,36 @@ fn documents_round_trip(db: &Db) {
     assert_eq!(s.read(|tx| tx.document("operation", "op1")).unwrap().unwrap()["status"], "Succeeded");
     assert!(s.write(|tx| tx.delete_document("operation", "op1")).unwrap());
     assert!(s.read(|tx| tx.document("operation", "op1")).unwrap().is_none());
+    // Expired documents of one kind are reclaimed; unexpired ones, documents without an
+    // expiry and other kinds stay.
+    s.write(|tx| {
+        tx.put_document("session", "old", &json!({}), Some(100))?;
+        tx.put_document("session", "due", &json!({}), Some(200))?;
+        tx.put_document("session", "live", &json!({}), Some(201))?;
+        tx.put_document("session", "forever", &json!({}), None)?;
+        tx.put_document("other", "old", &json!({}), Some(100))
+    })
+    .unwrap();
+    assert_eq!(s.write(|tx| tx.delete_expired_documents("session", 200)).unwrap(), 2);
+    let left = |kind: &'static str, id: &'static str| s.read(|tx| tx.document(kind, id)).unwrap().is_some();
+    assert!(!left("session", "old") && !left("session", "due"));
+    assert!(left("session", "live") && left("session", "forever") && left("other", "old"));
+}
+
+fn signing_keys_are_stored_retired_and_deleted(db: &Db) {
+    let s = db.open();
+    let key = |kid: &str, created: i64, active: bool| StoredKey { kid: kid.into(), pkcs8: vec![1, 2, 3], created, active };
+    s.write(|tx| {
+        tx.put_signing_key(&key("k1", 10, true))?;
+        tx.put_signing_key(&key("k2", 20, true))?;
+        tx.put_signing_key(&key("k1", 10, false))
+    })
+    .unwrap();
+    let stored = s.read(|tx| tx.signing_keys()).unwrap();
+    assert_eq!(stored.iter().map(|k| (k.kid.as_str(), k.active)).collect::<Vec<_>>(), [("k2", true), ("k1", false)], "newest first");
+    assert!(s.write(|tx| tx.delete_signing_key("k1")).unwrap());
+    assert!(!s.write(|tx| tx.delete_signing_key("k1")).unwrap());
+    assert_eq!(s.read(|tx| tx.signing_keys()).unwrap().len(), 1);
 }
 
 /// Many writers each add one entry to the same document (as PATCHes of one VM's identity block

@@ -1,7 +1,8 @@
 //! `mimic admin`: the directory administration Azure does outside ARM (service principals and
 //! their secrets, users, groups and members, directory roles), done through the running
 //! server's Microsoft Graph as the bootstrap service principal (a Global Administrator), so it
-//! obeys the same rules as any Graph client.
+//! obeys the same rules as any Graph client; and signing-key rotation, through Mimic's own
+//! control route on the Graph listener (`POST /mimic/signing-keys/rotate`).
 
 use std::path::PathBuf;
 
@@ -37,6 +38,17 @@ enum AdminCommand {
     /// Directory roles (Global Administrator, Directory Readers, ...).
     #[command(subcommand)]
     Role(RoleCommand),
+    /// The token signing keys (shared by every replica over one store).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a new key sign every token from now on, on every replica; the previous keys stay
+    /// published in JWKS until the tokens they signed have expired. Needs a Global
+    /// Administrator of the home tenant (the bootstrap service principal is one).
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -221,6 +233,16 @@ impl Graph {
             404 | 400 => Ok(None),
             _ => bail!("Graph answered {status}: {}", error_message(&v)),
         }
+    }
+
+    /// A call to Mimic's own control routes on the Graph listener (`{graph}/mimic/...`).
+    fn control(&self, method: &str, path: &str) -> anyhow::Result<Value> {
+        let root = self.base.strip_suffix("/v1.0").unwrap_or(&self.base);
+        let (status, v) = self.server.call(method, &format!("{root}/mimic{path}"), &self.token, None)?;
+        if !(200..300).contains(&status) {
+            bail!("Mimic answered {status}: {}", error_message(&v));
+        }
+        Ok(v)
     }
 
     /// Every page of a collection.
@@ -472,6 +494,10 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
                 .find(|a| s(a, "principalId").eq_ignore_ascii_case(&principal) && s(a, "roleDefinitionId") == s(&def, "id"))
                 .with_context(|| format!("'{principal}' does not hold {}", s(&def, "displayName")))?;
             g.call("DELETE", &format!("/roleManagement/directory/roleAssignments/{}", s(a, "id")), None)?;
+        }
+        AdminCommand::Keys(KeysCommand::Rotate) => {
+            let v = g.control("POST", "/signing-keys/rotate")?;
+            g.print(&v, |v| format!("signing key: {}\npublished:   {}", s(v, "kid"), v["keys"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default()));
         }
         AdminCommand::Role(RoleCommand::List) => {
             let defs = g.list("/roleManagement/directory/roleDefinitions")?;

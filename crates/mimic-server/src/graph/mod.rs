@@ -11,7 +11,8 @@
 //!
 //! Layout: `mod.rs` authenticates and routes, `ctx.rs` is the request context and the response
 //! builders, `odata.rs` the query options, `objects.rs` the JSON of each object type, one module
-//! per collection, `roles.rs` the directory-role store, `error.rs` Graph's errors.
+//! per collection, `roles.rs` the directory-role store, `error.rs` Graph's errors, `mimic.rs`
+//! Mimic's own control calls under `/mimic/` (signing-key rotation).
 
 mod applications;
 mod ctx;
@@ -19,6 +20,7 @@ mod directory_objects;
 mod directory_roles;
 mod error;
 mod groups;
+mod mimic;
 mod objects;
 pub mod odata;
 pub mod roles;
@@ -110,7 +112,8 @@ fn prepare(state: SharedState, method: Method, uri: &Uri, headers: HeaderMap, bo
         return Err(GraphError::new(StatusCode::BAD_REQUEST, "BadRequest", "Invalid version."));
     }
     let version = segments.remove(0);
-    if version != "v1.0" && version != "beta" {
+    // `/mimic/...`: Mimic's own control calls (graph/mimic.rs), outside Graph's versions.
+    if version != "v1.0" && version != "beta" && version != "mimic" {
         return Err(GraphError::new(StatusCode::BAD_REQUEST, "BadRequest", format!("Invalid version: {version}")));
     }
     let query: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
@@ -134,6 +137,9 @@ pub(crate) fn split_key(segment: &str) -> (String, Option<(Option<String>, Strin
 }
 
 fn dispatch(ctx: &Ctx) -> GraphResult<Response> {
+    if ctx.version == "mimic" {
+        return mimic::route(ctx);
+    }
     let Some(first) = ctx.segments.first() else {
         return Err(GraphError::segment_not_found(&ctx.version));
     };

@@ -16,7 +16,7 @@ use serde_json::json;
 use tower::ServiceExt;
 
 use super::oidc::token_request;
-use super::session::{cookie, Session, SESSION_COOKIE};
+use super::session::{cookie, Session, Unavailable, SESSION_COOKIE};
 use super::{Portal, PortalState};
 
 pub const ARM_AUDIENCE: &str = "https://management.core.windows.net/";
@@ -29,9 +29,11 @@ enum Surface {
 }
 
 pub async fn me(State(p): State<PortalState>, headers: HeaderMap) -> Response {
-    match cookie(&headers, SESSION_COOKIE).and_then(|id| p.sessions.get(id)) {
-        None => not_signed_in(),
-        Some(s) => Json(json!({"name": s.name, "userPrincipalName": s.upn, "objectId": s.user, "tenantId": s.tenant})).into_response(),
+    let Some(id) = cookie(&headers, SESSION_COOKIE) else { return not_signed_in() };
+    match p.sessions.get(id).await {
+        Err(e) => unavailable(e),
+        Ok(None) => not_signed_in(),
+        Ok(Some(s)) => Json(json!({"name": s.name, "userPrincipalName": s.upn, "objectId": s.user, "tenantId": s.tenant})).into_response(),
     }
 }
 
@@ -47,11 +49,13 @@ async fn forward(State(p): State<PortalState>, method: Method, uri: Uri, headers
     let Some(sid) = cookie(&headers, SESSION_COOKIE).map(str::to_string) else {
         return not_signed_in();
     };
-    let Some(session) = p.sessions.get(&sid) else {
-        return not_signed_in();
+    let session = match p.sessions.get(&sid).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return not_signed_in(),
+        Err(e) => return unavailable(e),
     };
     if method != Method::GET && method != Method::HEAD {
-        let origin_ok = headers.get(header::ORIGIN).map_or(true, |o| o.as_bytes() == p.state.endpoints.portal.as_bytes());
+        let origin_ok = headers.get(header::ORIGIN).is_none_or(|o| o.as_bytes() == p.state.endpoints.portal.as_bytes());
         if headers.get("x-mimic-portal").map(HeaderValue::as_bytes) != Some(b"1") || !origin_ok {
             return (StatusCode::FORBIDDEN, Json(json!({"error": {"code": "CsrfCheckFailed", "message": "State-changing portal calls must come from the portal's own pages."}})))
                 .into_response();
@@ -63,7 +67,8 @@ async fn forward(State(p): State<PortalState>, method: Method, uri: Uri, headers
     };
     let token = match access_token(&p, &sid, session, audience).await {
         Ok(t) => t,
-        Err(e) => return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "SessionExpired", "message": e}}))).into_response(),
+        Err(TokenError::Store(e)) => return unavailable(e),
+        Err(TokenError::Refused(e)) => return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "SessionExpired", "message": e}}))).into_response(),
     };
     let path_and_query = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
     let target = path_and_query.strip_prefix(prefix).unwrap_or(path_and_query);
@@ -97,9 +102,16 @@ async fn forward(State(p): State<PortalState>, method: Method, uri: Uri, headers
     Response::from_parts(parts, body)
 }
 
-/// The user's token for `audience`: cached while it has more than a minute left, else one
-/// refresh-token grant (which also rotates the session's refresh token).
-async fn access_token(p: &Portal, sid: &str, mut session: Session, audience: &'static str) -> Result<String, String> {
+enum TokenError {
+    /// The token service refused the refresh (the session has ended).
+    Refused(String),
+    Store(Unavailable),
+}
+
+/// The user's token for `audience`: kept in the session while it has more than a minute left,
+/// else one refresh-token grant (which also rotates the session's refresh token), written back
+/// to the store so every replica uses the new tokens.
+async fn access_token(p: &Portal, sid: &str, mut session: Session, audience: &'static str) -> Result<String, TokenError> {
     let now = chrono::Utc::now().timestamp();
     if let Some((t, exp)) = session.tokens.get(audience) {
         if *exp > now + 60 {
@@ -112,14 +124,19 @@ async fn access_token(p: &Portal, sid: &str, mut session: Session, audience: &'s
         ("refresh_token", session.refresh_token.clone()),
         ("scope", format!("{audience}/.default openid profile offline_access")),
     ];
-    let v = token_request(p, &form).await?;
-    let at = v["access_token"].as_str().ok_or("no access token in the token response")?.to_string();
+    let v = token_request(p, &form).await.map_err(TokenError::Refused)?;
+    let at = v["access_token"].as_str().ok_or_else(|| TokenError::Refused("no access token in the token response".into()))?.to_string();
     if let Some(rt) = v["refresh_token"].as_str() {
         session.refresh_token = rt.to_string();
     }
-    session.tokens.insert(audience, (at.clone(), now + v["expires_in"].as_i64().unwrap_or(0)));
-    p.sessions.update(sid, session);
+    session.tokens.insert(audience.to_string(), (at.clone(), now + v["expires_in"].as_i64().unwrap_or(0)));
+    p.sessions.update(sid, session).await.map_err(TokenError::Store)?;
     Ok(at)
+}
+
+fn unavailable(e: Unavailable) -> Response {
+    tracing::error!(error = %e.0, "portal session store unavailable");
+    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": {"code": "ServiceUnavailable", "message": "The portal cannot reach its session store. Try again in a moment."}}))).into_response()
 }
 
 fn not_signed_in() -> Response {

@@ -3,8 +3,9 @@
 //!
 //! * `oidc.rs`: sign-in as an OIDC client of Mimic's own token service (authorization code +
 //!   PKCE, as the Azure portal's first-party client), sign-out.
-//! * `session.rs`: server-side sessions behind an `HttpOnly; Secure; SameSite=Lax` cookie; the
-//!   tokens stay here, the browser never sees them.
+//! * `session.rs`: server-side sessions behind an `HttpOnly; Secure; SameSite=Lax` cookie, kept
+//!   in the store (sealed under the cookie) so every replica serves them and restarts keep
+//!   them; the browser never sees the tokens.
 //! * `bff.rs`: the backend-for-frontend: `/api/arm/...` and `/api/graph/...` forwarded to the ARM
 //!   and Graph routers in-process with the signed-in user's bearer token, so every call is
 //!   authenticated and authorised (RBAC) exactly like an external client's.
@@ -40,7 +41,7 @@ pub fn router(state: SharedState) -> Router {
         login: crate::login::router(state.clone()),
         arm: crate::arm::router(state.clone()),
         graph: crate::graph::router(state.clone()),
-        sessions: Default::default(),
+        sessions: session::Sessions::new(state.store.clone()),
         state,
     });
     Router::new()

@@ -15,7 +15,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use tower::ServiceExt;
 
-use super::session::{cookie, set_cookie, Pending, Session, SESSION_COOKIE, SIGNIN_COOKIE};
+use super::session::{cookie, set_cookie, Pending, Session, Unavailable, SESSION_COOKIE, SIGNIN_COOKIE};
 use super::{Portal, PortalState};
 use crate::login::authorize_escape as escape;
 
@@ -45,7 +45,9 @@ pub async fn signin(State(p): State<PortalState>) -> Response {
     ])
     .unwrap_or_default();
     let now = chrono::Utc::now().timestamp();
-    p.sessions.begin(state.clone(), Pending { verifier, nonce, created: now });
+    if let Err(e) = p.sessions.begin(state.clone(), Pending { verifier, nonce, created: now }).await {
+        return unavailable(e);
+    }
     let location = format!("{}/{AUTHORITY_TENANT}/oauth2/v2.0/authorize?{query}", p.state.endpoints.login);
     Response::builder()
         .status(StatusCode::FOUND)
@@ -67,8 +69,10 @@ pub async fn callback(State(p): State<PortalState>, headers: HeaderMap, Query(q)
     if cookie(&headers, SIGNIN_COOKIE) != Some(state.as_str()) {
         return failure("The sign-in response does not belong to this browser session. Sign in again.");
     }
-    let Some(pending) = p.sessions.take_pending(state) else {
-        return failure("The sign-in request has expired. Sign in again.");
+    let pending = match p.sessions.take_pending(state).await {
+        Ok(Some(pending)) => pending,
+        Ok(None) => return failure("The sign-in request has expired. Sign in again."),
+        Err(e) => return unavailable(e),
     };
     let form = [
         ("client_id", AZURE_PORTAL_CLIENT_ID.to_string()),
@@ -95,9 +99,12 @@ pub async fn callback(State(p): State<PortalState>, headers: HeaderMap, Query(q)
     let mut session = Session { tenant, user, upn: claim("preferred_username"), name: claim("name"), refresh_token: rt.to_string(), tokens: Default::default(), created: chrono::Utc::now().timestamp() };
     if let Some(at) = tokens["access_token"].as_str() {
         let exp = chrono::Utc::now().timestamp() + tokens["expires_in"].as_i64().unwrap_or(0);
-        session.tokens.insert(super::bff::ARM_AUDIENCE, (at.to_string(), exp));
+        session.tokens.insert(super::bff::ARM_AUDIENCE.to_string(), (at.to_string(), exp));
     }
-    let id = p.sessions.create(session);
+    let id = match p.sessions.create(session).await {
+        Ok(id) => id,
+        Err(e) => return unavailable(e),
+    };
     Response::builder()
         .status(StatusCode::FOUND)
         .header(header::LOCATION, "/")
@@ -110,7 +117,9 @@ pub async fn callback(State(p): State<PortalState>, headers: HeaderMap, Query(q)
 
 pub async fn signout(State(p): State<PortalState>, headers: HeaderMap) -> Response {
     if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        p.sessions.remove(id);
+        if let Err(e) = p.sessions.remove(id).await {
+            return unavailable(e);
+        }
     }
     Response::builder()
         .status(StatusCode::SEE_OTHER)
@@ -141,11 +150,21 @@ pub async fn token_request(p: &Portal, form: &[(&str, String)]) -> Result<Value,
 }
 
 fn failure(message: &str) -> Response {
+    page(StatusCode::BAD_REQUEST, message)
+}
+
+/// The store holding sessions cannot be reached: a retryable failure, not a sign-out.
+fn unavailable(e: Unavailable) -> Response {
+    tracing::error!(error = %e.0, "portal session store unavailable");
+    page(StatusCode::SERVICE_UNAVAILABLE, "The portal cannot reach its session store. Try again in a moment.")
+}
+
+fn page(status: StatusCode, message: &str) -> Response {
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in failed - Microsoft Azure</title>\
 <link rel=\"stylesheet\" href=\"/app.css\"></head><body><main class=\"landing\"><h1>Sign-in failed</h1>\
 <p role=\"alert\">{}</p><p><a href=\"/signin\">Sign in again</a></p></main></body></html>",
         escape(message)
     );
-    (StatusCode::BAD_REQUEST, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
 }

@@ -1,11 +1,22 @@
-//! Portal sessions and pending sign-ins, held in memory: a restart signs users out (they sign in
-//! again), and no token or PKCE verifier is ever written to disk or sent to the browser.
+//! Portal sessions and pending sign-ins, kept in the store as documents, so any replica over one
+//! store serves a browser whose requests alternate between replicas, and a restart signs no one
+//! out. Each is filed under the SHA-256 of the browser's secret (the session cookie; the
+//! sign-in's `state`) and sealed under a key derived from that secret
+//! (`mimic_domain::sealed`): the store holds no usable cookie, token or PKCE verifier, and the
+//! browser never sees the tokens.
+//!
+//! Cost: one store read per portal API call; a write only at sign-in, sign-out and when the
+//! session's tokens change (a refresh). Expiry is checked on every read; expired documents are
+//! deleted when a sign-in starts or completes.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use axum::http::HeaderMap;
-use sha2::{Digest, Sha256};
+use mimic_domain::sealed;
+use mimic_store::{Store, StoreError};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 pub const SESSION_COOKIE: &str = "mimic_portal_session";
@@ -15,8 +26,11 @@ const PENDING_LIFETIME: i64 = 600;
 /// A session lasts a working day at most, like the portal's own sign-in; then sign in again.
 const SESSION_LIFETIME: i64 = 12 * 3600;
 
+const SESSION_KIND: &str = "portal_session";
+const SIGNIN_KIND: &str = "portal_signin";
+
 /// A signed-in user: who, and the tokens the BFF calls ARM and Graph with.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Session {
     pub tenant: Uuid,
     pub user: Uuid,
@@ -24,59 +38,147 @@ pub struct Session {
     pub name: String,
     pub refresh_token: String,
     /// Access tokens by audience, with their expiry (unix seconds).
-    pub tokens: HashMap<&'static str, (String, i64)>,
+    pub tokens: HashMap<String, (String, i64)>,
     /// When the user signed in (unix seconds).
     pub created: i64,
 }
 
 /// An authorize request in flight: what the callback needs to redeem its code.
+#[derive(Serialize, Deserialize)]
 pub struct Pending {
     pub verifier: String,
     pub nonce: String,
     pub created: i64,
 }
 
-#[derive(Default)]
-pub struct Sessions {
-    /// By the SHA-256 of the cookie value, so a memory dump holds no usable cookie.
-    sessions: Mutex<HashMap<String, Session>>,
-    /// By the `state` parameter.
-    pending: Mutex<HashMap<String, Pending>>,
+/// The store failed; the caller answers 503 rather than pretending the user is signed out.
+#[derive(Debug)]
+pub struct Unavailable(pub String);
+
+impl From<StoreError> for Unavailable {
+    fn from(e: StoreError) -> Self {
+        Unavailable(e.to_string())
+    }
 }
 
-fn key(id: &str) -> String {
-    hex::encode(Sha256::digest(id.as_bytes()))
+pub struct Sessions {
+    store: Store,
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The stored document: the expiry in clear (checked before opening), the value sealed.
+fn document<T: Serialize>(secret: &str, value: &T, expires: i64) -> Result<Value, Unavailable> {
+    let plain = serde_json::to_vec(value).map_err(|e| Unavailable(e.to_string()))?;
+    let sealed = sealed::seal(secret, &plain).ok_or_else(|| Unavailable("the system's random source failed".into()))?;
+    Ok(json!({ "expires": expires, "sealed": sealed }))
+}
+
+/// The value in `doc` if it has not expired and opens under `secret`.
+fn unseal<T: DeserializeOwned>(secret: &str, doc: Option<Value>) -> Option<T> {
+    let doc = doc?;
+    if doc["expires"].as_i64()? <= now() {
+        return None;
+    }
+    serde_json::from_slice(&sealed::open(secret, doc["sealed"].as_str()?)?).ok()
+}
+
+/// Runs a store call on the blocking pool (SQLite waits for an fsync, PostgreSQL for the network).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Unavailable> + Send + 'static) -> Result<T, Unavailable> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Unavailable(e.to_string()))?
 }
 
 impl Sessions {
-    pub fn begin(&self, state: String, p: Pending) {
-        let mut m = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let now = chrono::Utc::now().timestamp();
-        m.retain(|_, v| now - v.created < PENDING_LIFETIME);
-        m.insert(state, p);
+    pub fn new(store: Store) -> Self {
+        Sessions { store }
     }
-    pub fn take_pending(&self, state: &str) -> Option<Pending> {
-        let p = self.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(state)?;
-        (chrono::Utc::now().timestamp() - p.created < PENDING_LIFETIME).then_some(p)
+
+    /// Files a sign-in in progress under its `state`, for whichever replica the callback reaches.
+    pub async fn begin(&self, state: String, p: Pending) -> Result<(), Unavailable> {
+        let store = self.store.clone();
+        blocking(move || {
+            let expires = p.created + PENDING_LIFETIME;
+            let doc = document(&state, &p, expires)?;
+            let id = sealed::locator(&state);
+            store.write(|tx| {
+                tx.delete_expired_documents(SIGNIN_KIND, now())?;
+                tx.put_document(SIGNIN_KIND, &id, &doc, Some(expires))
+            })?;
+            Ok(())
+        })
+        .await
     }
+
+    /// The sign-in filed under `state`, removed in the same transaction (a state is used once).
+    pub async fn take_pending(&self, state: &str) -> Result<Option<Pending>, Unavailable> {
+        let (store, state) = (self.store.clone(), state.to_string());
+        blocking(move || {
+            let id = sealed::locator(&state);
+            let doc = store.write(|tx| {
+                let doc = tx.document(SIGNIN_KIND, &id)?;
+                if doc.is_some() {
+                    tx.delete_document(SIGNIN_KIND, &id)?;
+                }
+                Ok::<_, StoreError>(doc)
+            })?;
+            Ok(unseal(&state, doc))
+        })
+        .await
+    }
+
     /// Stores the session and returns the cookie value that names it.
-    pub fn create(&self, s: Session) -> String {
-        let id = mimic_domain::token::opaque(43);
-        let mut m = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        let now = chrono::Utc::now().timestamp();
-        m.retain(|_, v| now - v.created < SESSION_LIFETIME);
-        m.insert(key(&id), s);
-        id
+    pub async fn create(&self, s: Session) -> Result<String, Unavailable> {
+        let store = self.store.clone();
+        blocking(move || {
+            let id = mimic_domain::token::opaque(43);
+            let expires = s.created + SESSION_LIFETIME;
+            let doc = document(&id, &s, expires)?;
+            let key = sealed::locator(&id);
+            store.write(|tx| {
+                tx.delete_expired_documents(SESSION_KIND, now())?;
+                tx.put_document(SESSION_KIND, &key, &doc, Some(expires))
+            })?;
+            Ok(id)
+        })
+        .await
     }
-    pub fn get(&self, id: &str) -> Option<Session> {
-        let now = chrono::Utc::now().timestamp();
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get(&key(id)).filter(|s| now - s.created < SESSION_LIFETIME).cloned()
+
+    pub async fn get(&self, id: &str) -> Result<Option<Session>, Unavailable> {
+        let (store, id) = (self.store.clone(), id.to_string());
+        blocking(move || {
+            let doc = store.read(|tx| tx.document(SESSION_KIND, &sealed::locator(&id)))?;
+            Ok(unseal(&id, doc))
+        })
+        .await
     }
-    pub fn update(&self, id: &str, s: Session) {
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).insert(key(id), s);
+
+    /// Writes the session's new tokens back, unless it was signed out (on any replica) meanwhile.
+    pub async fn update(&self, id: &str, s: Session) -> Result<(), Unavailable> {
+        let (store, id) = (self.store.clone(), id.to_string());
+        blocking(move || {
+            let expires = s.created + SESSION_LIFETIME;
+            let doc = document(&id, &s, expires)?;
+            let key = sealed::locator(&id);
+            store.write(|tx| {
+                if tx.document(SESSION_KIND, &key)?.is_some() {
+                    tx.put_document(SESSION_KIND, &key, &doc, Some(expires))?;
+                }
+                Ok::<_, StoreError>(())
+            })?;
+            Ok(())
+        })
+        .await
     }
-    pub fn remove(&self, id: &str) {
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(&key(id));
+
+    pub async fn remove(&self, id: &str) -> Result<(), Unavailable> {
+        let (store, id) = (self.store.clone(), id.to_string());
+        blocking(move || {
+            store.write(|tx| tx.delete_document(SESSION_KIND, &sealed::locator(&id)))?;
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -383,6 +383,10 @@ impl Tx for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn delete_signing_key(&mut self, kid: &str) -> Result<bool> {
+        Ok(self.exec("DELETE FROM signing_keys WHERE kid = $1", &[&kid])? > 0)
+    }
+
     fn document(&mut self, kind: &str, id: &str) -> Result<Option<Value>> {
         self.one("SELECT doc FROM documents WHERE kind = $1 AND id = $2", &[&kind, &id])
     }
@@ -396,5 +400,8 @@ impl Tx for PgTx<'_, '_> {
     }
     fn delete_document(&mut self, kind: &str, id: &str) -> Result<bool> {
         Ok(self.exec("DELETE FROM documents WHERE kind = $1 AND id = $2", &[&kind, &id])? > 0)
+    }
+    fn delete_expired_documents(&mut self, kind: &str, now: i64) -> Result<usize> {
+        Ok(self.exec("DELETE FROM documents WHERE kind = $1 AND expires <= $2", &[&kind, &now])? as usize)
     }
 }

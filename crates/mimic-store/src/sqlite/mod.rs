@@ -254,6 +254,10 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn delete_signing_key(&mut self, kid: &str) -> Result<bool> {
+        Ok(self.0.prepare_cached("DELETE FROM signing_keys WHERE kid = ?1")?.execute([kid])? > 0)
+    }
+
     fn document(&mut self, kind: &str, id: &str) -> Result<Option<Value>> {
         self.one("SELECT doc FROM documents WHERE kind = ?1 AND id = ?2", [kind, id])
     }
@@ -266,5 +270,8 @@ impl Tx for SqliteTx<'_> {
     }
     fn delete_document(&mut self, kind: &str, id: &str) -> Result<bool> {
         Ok(self.0.prepare_cached("DELETE FROM documents WHERE kind = ?1 AND id = ?2")?.execute([kind, id])? > 0)
+    }
+    fn delete_expired_documents(&mut self, kind: &str, now: i64) -> Result<usize> {
+        Ok(self.0.prepare_cached("DELETE FROM documents WHERE kind = ?1 AND expires <= ?2")?.execute(params![kind, now])?)
     }
 }

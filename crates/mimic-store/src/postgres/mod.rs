@@ -13,6 +13,7 @@
 
 mod migrations;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use mimic_domain::rbac::RoleAssignment;
 use mimic_domain::resource::Resource;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{IsolationLevel, NoTls};
+use postgres::{IsolationLevel, NoTls, Statement};
 use r2d2_postgres::PostgresConnectionManager;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -30,8 +31,43 @@ use uuid::Uuid;
 use crate::columns::{self, from_json, to_json};
 use crate::{Backend, ResourceFilter, Result, StoreError, StoredKey, Tx};
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
-type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<Manager>;
+type Conn = r2d2::PooledConnection<Manager>;
+
+/// A connection with its prepared statements, kept for the connection's life: every query of the
+/// store is one of a few fixed texts, and preparing one anew costs a round trip to PostgreSQL
+/// each time (on a busy 2-core machine, ~0.3 ms). Prepared statements belong to the session,
+/// not to a transaction, so they survive rollbacks and re-run writes.
+pub struct PgConn {
+    client: postgres::Client,
+    statements: HashMap<String, Statement>,
+}
+
+pub struct Manager(PostgresConnectionManager<NoTls>);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PgConn;
+    type Error = postgres::Error;
+    fn connect(&self) -> std::result::Result<PgConn, postgres::Error> {
+        Ok(PgConn { client: self.0.connect()?, statements: HashMap::new() })
+    }
+    fn is_valid(&self, conn: &mut PgConn) -> std::result::Result<(), postgres::Error> {
+        self.0.is_valid(&mut conn.client)
+    }
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        self.0.has_broken(&mut conn.client)
+    }
+}
+
+/// The statement for `sql` on this connection, prepared on first use.
+fn prepared(statements: &mut HashMap<String, Statement>, sql: &str, prepare: impl FnOnce(&str) -> std::result::Result<Statement, postgres::Error>) -> std::result::Result<Statement, postgres::Error> {
+    if let Some(st) = statements.get(sql) {
+        return Ok(st.clone());
+    }
+    let st = prepare(sql)?;
+    statements.insert(sql.to_string(), st.clone());
+    Ok(st)
+}
 
 /// Connections per process, in three pools so that no kind of use can starve another: a write
 /// body may read through a second connection (an RBAC check's cached assignments) and every
@@ -79,12 +115,16 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 impl PgStore {
     pub fn open(url: &str) -> Result<Self> {
         let config: postgres::Config = url.parse().map_err(|e: postgres::Error| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
+        // No test query on check-out (a round trip per use): a connection that broke is
+        // discarded when it is returned (`has_broken`), so after PostgreSQL restarts each pooled
+        // connection fails one call, which answers 500 and is not retried.
         let pool = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
+                .test_on_check_out(false)
                 .connection_timeout(Duration::from_secs(30))
-                .build(PostgresConnectionManager::new(config.clone(), NoTls))
+                .build(Manager(PostgresConnectionManager::new(config.clone(), NoTls)))
                 .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL: {e}")))
         };
         blocking(|| {
@@ -95,7 +135,7 @@ impl PgStore {
                 unknown_generation: AtomicU64::new(u64::MAX),
             };
             let mut conn = conn(&store.writes)?;
-            migrations::apply(&mut conn)?;
+            migrations::apply(&mut conn.client)?;
             drop(conn);
             Ok(store)
         })
@@ -104,8 +144,9 @@ impl PgStore {
 
     /// One attempt of a write: `Ok(true)` committed, `Ok(false)` failed to serialize.
     fn try_write(conn: &mut Conn, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<bool> {
-        let mut tx = conn.build_transaction().isolation_level(IsolationLevel::Serializable).start()?;
-        let mut t = PgTx { tx: &mut tx, conflict: false, failed: false };
+        let PgConn { client, statements } = &mut **conn;
+        let mut tx = client.build_transaction().isolation_level(IsolationLevel::Serializable).start()?;
+        let mut t = PgTx { tx: &mut tx, statements, conflict: false, failed: false };
         let body = f(&mut t);
         let (conflict, failed) = (t.conflict, t.failed);
         match body {
@@ -138,8 +179,9 @@ impl Backend for PgStore {
     fn read_tx(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         blocking(|| {
             let mut conn = conn(&self.reads)?;
-            let mut tx = conn.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
-            f(&mut PgTx { tx: &mut tx, conflict: false, failed: false })
+            let PgConn { client, statements } = &mut *conn;
+            let mut tx = client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
+            f(&mut PgTx { tx: &mut tx, statements, conflict: false, failed: false })
             // dropped: rolled back, which is all a read-only transaction needs
         })
     }
@@ -150,7 +192,7 @@ impl Backend for PgStore {
             for attempt in 0..WRITE_ATTEMPTS {
                 if PgStore::try_write(&mut conn, f)? {
                     // After the commit, so a reader that sees the new generation also sees the write.
-                    if let Err(e) = conn.execute("SELECT nextval('mimic_generation')", &[]) {
+                    if let Err(e) = conn.client.execute("SELECT nextval('mimic_generation')", &[]) {
                         tracing::warn!(error = %e, "could not advance the store generation; other replicas' caches may lag until the next write");
                     }
                     if attempt > 0 {
@@ -168,7 +210,9 @@ impl Backend for PgStore {
     fn generation(&self) -> u64 {
         let read = blocking(|| -> Result<i64> {
             let mut conn = conn(&self.generations)?;
-            Ok(conn.query_one("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM mimic_generation", &[])?.get(0))
+            let PgConn { client, statements } = &mut *conn;
+            let st = prepared(statements, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM mimic_generation", |sql| client.prepare(sql))?;
+            Ok(client.query_one(&st, &[])?.get(0))
         });
         match read {
             Ok(g) => g as u64,
@@ -182,6 +226,7 @@ impl Backend for PgStore {
 
 struct PgTx<'t, 'c> {
     tx: &'t mut postgres::Transaction<'c>,
+    statements: &'t mut HashMap<String, Statement>,
     /// A statement failed to serialize: the transaction is dead and the write is re-run,
     /// whatever error the body made of it.
     conflict: bool,
@@ -203,18 +248,27 @@ impl PgTx<'_, '_> {
         })
     }
 
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        let tx = &mut *self.tx;
+        let r = prepared(self.statements, sql, |sql| tx.prepare(sql));
+        self.check(r)
+    }
+
     fn exec(&mut self, sql: &str, p: Params) -> Result<u64> {
-        let r = self.tx.execute(sql, p);
+        let st = self.statement(sql)?;
+        let r = self.tx.execute(&st, p);
         self.check(r)
     }
 
     fn rows(&mut self, sql: &str, p: Params) -> Result<Vec<postgres::Row>> {
-        let r = self.tx.query(sql, p);
+        let st = self.statement(sql)?;
+        let r = self.tx.query(&st, p);
         self.check(r)
     }
 
     fn one<T: DeserializeOwned>(&mut self, sql: &str, p: Params) -> Result<Option<T>> {
-        let r = self.tx.query_opt(sql, p);
+        let st = self.statement(sql)?;
+        let r = self.tx.query_opt(&st, p);
         match self.check(r)? {
             Some(row) => Ok(Some(from_json(row.get::<_, &str>(0))?)),
             None => Ok(None),

@@ -5,6 +5,7 @@ pub mod authorization_code;
 pub mod directory;
 pub mod identity;
 pub mod imds;
+pub mod network;
 pub mod rbac;
 pub mod resource;
 pub mod resource_id;

@@ -34,6 +34,7 @@ use uuid::Uuid;
 
 use super::ctx::{json_response, Ctx};
 use super::error::{ArmError, ArmResult};
+use super::network::{self, NIC_TYPE};
 use super::{resource_groups, resources};
 
 pub const VM_TYPE: &str = "Microsoft.Compute/virtualMachines";
@@ -41,7 +42,6 @@ pub const VM_TYPE: &str = "Microsoft.Compute/virtualMachines";
 pub const POWER_DOC: &str = "compute.vm.power";
 /// The action linked authorization checks on each user-assigned identity being attached.
 pub const ASSIGN_ACTION: &str = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action";
-const NIC_TYPE: &str = "Microsoft.Network/networkInterfaces";
 /// Same kind and shape as `operations::record_done`, so one store holds every operation.
 const OPERATION_DOC: &str = "operation";
 const OPERATION_KEEP_SECS: i64 = 24 * 3600;
@@ -344,6 +344,9 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Res
         if existing.is_none() {
             tx.put_document(POWER_DOC, &key, &json!({"powerState": "running"}), None)?;
         }
+        let old_nics = existing.as_ref().map(|e| network::vm_nics(&e.properties)).unwrap_or_default();
+        let running = power_state(tx, &key)? == "running";
+        network::attach_vm(tx, &r.id, &old_nics, &network::vm_nics(&r.properties), running)?;
         record_operation(tx, &sub, &op)?;
         Ok::<_, ArmError>((r, existing.is_none()))
     })?;
@@ -486,6 +489,7 @@ pub fn delete_in_tx(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
     if let Some(s) = VmIdentity::from_stored(r.identity.as_ref()).system {
         tx.delete_directory_object(s.tenant_id, s.principal_id)?;
     }
+    network::attach_vm(tx, &r.id, &network::vm_nics(&r.properties), &[], false)?;
     tx.delete_document(POWER_DOC, &key)?;
     tx.delete_resource(&key)?;
     Ok(())
@@ -493,7 +497,7 @@ pub fn delete_in_tx(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
 
 // ---- power actions, instance view, operations --------------------------------------------
 
-fn power_state(tx: &mut dyn Tx, key: &str) -> ArmResult<String> {
+pub(super) fn power_state(tx: &mut dyn Tx, key: &str) -> ArmResult<String> {
     Ok(tx.document(POWER_DOC, key)?.and_then(|d| d["powerState"].as_str().map(str::to_string)).unwrap_or_else(|| "running".into()))
 }
 
@@ -551,6 +555,9 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
             }
         };
         tx.put_document(POWER_DOC, &key, &json!({ "powerState": next }), None)?;
+        if next != state && (next == "running" || next == "deallocated") {
+            network::vm_power(tx, &r, next == "running")?;
+        }
         record_operation(tx, &sub_text, &op)?;
         Ok::<_, ArmError>(r)
     })?;

@@ -12,6 +12,7 @@ mod images;
 mod metadata;
 mod mimic;
 mod msi;
+mod network;
 mod operations;
 mod providers;
 mod resource_groups;

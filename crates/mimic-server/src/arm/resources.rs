@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::ctx::{json_response, Ctx};
 use super::error::{ArmError, ArmResult};
-use super::{api_versions, providers, resource_groups};
+use super::{api_versions, network, providers, resource_groups};
 
 pub fn normalize_location(l: &str) -> ArmResult<String> {
     let n: String = l.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
@@ -70,6 +70,7 @@ pub fn render(r: &Resource) -> GenericResource {
 /// group) the service principals of the managed identities in it.
 pub fn delete_contents(_ctx: &Ctx, tx: &mut dyn Tx, key: &str) -> ArmResult<()> {
     super::msi::delete_principals_under(tx, key)?;
+    network::release_under(tx, key)?;
     tx.delete_resources_under(key)?;
     tx.delete_role_assignments_under(key)?;
     Ok(())
@@ -111,6 +112,9 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
             ctx.authorize(&action("delete"), &scope)?;
             resource_groups::load(ctx, &sub.id.to_string(), rg)?;
             let existed = ctx.state.store.write(|tx| {
+                if let Some(r) = tx.resource(&key)? {
+                    network::before_delete(tx, &r)?;
+                }
                 let existed = tx.delete_resource(&key)?;
                 delete_contents(ctx, tx, &key)?;
                 Ok::<_, ArmError>(existed)
@@ -154,7 +158,7 @@ fn put(ctx: &Ctx, id: &ResourceId, scope: &str, full_type: &str, body: GenericRe
             }
         }
         let existing = tx.resource(&key)?;
-        let r = Resource {
+        let mut r = Resource {
             id: existing.as_ref().map(|e| e.id.clone()).unwrap_or_else(|| scope.to_string()),
             name: existing.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| id.name().unwrap_or_default().to_string()),
             resource_type: full_type.to_string(),
@@ -166,6 +170,7 @@ fn put(ctx: &Ctx, id: &ResourceId, scope: &str, full_type: &str, body: GenericRe
             created: existing.as_ref().map(|e| e.created).unwrap_or(now),
             changed: now,
         };
+        network::before_write(tx, &mut r, existing.as_ref())?;
         tx.put_resource(&r)?;
         Ok::<_, ArmError>((r, existing.is_none()))
     })?;

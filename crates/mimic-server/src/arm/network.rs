@@ -1,0 +1,505 @@
+//! What the Network RP adds to the Microsoft.Network resources Mimic otherwise stores
+//! generically (resources.rs): private addresses for a NIC's IP configurations, public addresses,
+//! MAC addresses, and the read-only cross references Azure's GETs show (a NIC's
+//! `virtualMachine`, a public IP's `ipConfiguration`, a subnet's `ipConfigurations`). Every hook
+//! runs inside the caller's store write transaction, so two NICs written at once can never get
+//! the same address (SQLite has one writer; PostgreSQL's SERIALIZABLE re-runs the loser, which
+//! then sees the winner's NIC). The address rules are `mimic_domain::network`.
+//!
+//! Where things are stored: addresses and references in the resources' own `properties`; each
+//! public address taken also as a store document of kind [`PUBLIC_IP_DOC`] keyed by the address,
+//! because public addresses are unique across subscriptions.
+//!
+//! Sources: network.json (NetworkInterfaceIPConfiguration, PublicIPAddress, Subnet shapes);
+//! "Dynamic [public] addresses are assigned when the public IP is associated with a resource and
+//! the resource is started; released when you stop (deallocate) or delete the resource", Static
+//! ones "assigned at creation" (learn.microsoft.com/azure/virtual-network/ip-services/
+//! public-ip-addresses, "IP address assignment").
+
+use axum::http::StatusCode;
+use mimic_domain::network::{self as rules, AddressError, InUse, Prefix};
+use mimic_domain::resource::Resource;
+use mimic_domain::resource_id::{self, ResourceId};
+use mimic_store::{ResourceFilter, Tx};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::compute;
+use super::error::{ArmError, ArmResult};
+
+pub const NIC_TYPE: &str = "Microsoft.Network/networkInterfaces";
+pub const PUBLIC_IP_TYPE: &str = "Microsoft.Network/publicIPAddresses";
+const VNET_TYPE: &str = "Microsoft.Network/virtualNetworks";
+const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
+const IP_CONFIG_TYPE: &str = "Microsoft.Network/networkInterfaces/ipConfigurations";
+/// Store document per public address in use: `{"id": <public IP resource id>}`.
+const PUBLIC_IP_DOC: &str = "network.public_ip";
+
+fn eq(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+fn address_error(e: AddressError) -> ArmError {
+    ArmError::bad_request(e.code(), e.to_string())
+}
+
+/// Network's answer for a reference to something that does not exist (the same text Compute
+/// gives for a missing NIC).
+fn missing_reference(reference: &str, by: &str) -> ArmError {
+    ArmError::bad_request(
+        "InvalidResourceReference",
+        format!("Resource {reference} referenced by resource {by} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."),
+    )
+}
+
+fn id_of(v: &Value) -> Option<&str> {
+    v.get("id").and_then(Value::as_str)
+}
+
+/// Before a resource of any type is stored by the generic handler (inside its transaction).
+pub fn before_write(tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource>) -> ArmResult<()> {
+    if eq(&r.resource_type, NIC_TYPE) {
+        nic_write(tx, r, existing)
+    } else if eq(&r.resource_type, PUBLIC_IP_TYPE) {
+        public_ip_write(tx, r, existing)
+    } else if eq(&r.resource_type, VNET_TYPE) {
+        vnet_write(r, existing);
+        Ok(())
+    } else {
+        Ok(())
+    }
+}
+
+/// Before a direct DELETE: what Azure refuses, and what the resource held is given back.
+pub fn before_delete(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
+    if eq(&r.resource_type, NIC_TYPE) {
+        if let Some(vm) = id_of(&r.properties["virtualMachine"]) {
+            return Err(ArmError::bad_request(
+                "NicInUse",
+                format!(
+                    "Network Interface {} is used by existing resource {vm}. In order to delete the network interface, it must be dissociated from the resource. To learn more, see aka.ms/deletenic.",
+                    r.id
+                ),
+            ));
+        }
+        sync_references(tx, &config_refs(Some(r)), &[], false)?;
+    } else if eq(&r.resource_type, PUBLIC_IP_TYPE) {
+        if let Some(config) = id_of(&r.properties["ipConfiguration"]) {
+            return Err(ArmError::bad_request(
+                "PublicIPAddressCannotBeDeleted",
+                format!(
+                    "Public IP address {} can not be deleted since it is still allocated to resource {config}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.  To learn how to do this, see aka.ms/deletepublicip.",
+                    r.id
+                ),
+            ));
+        }
+        let mut r = r.clone();
+        release_public(tx, &mut r)?;
+    }
+    Ok(())
+}
+
+/// Before everything under `key` (a resource group) is deleted: its public addresses go back to
+/// the pool. (Private addresses live in the NICs themselves.)
+pub fn release_under(tx: &mut dyn Tx, key: &str) -> ArmResult<()> {
+    let Ok(p) = ResourceId::parse(key) else { return Ok(()) };
+    let (Some(sub), Some(rg), None) = (p.subscription, p.resource_group, p.namespace) else { return Ok(()) };
+    let type_key = PUBLIC_IP_TYPE.to_ascii_lowercase();
+    let rg_key = rg.to_ascii_lowercase();
+    let pips = tx.resources(&ResourceFilter { subscription: &sub, resource_group: Some(&rg_key), resource_type: Some(&type_key), limit: 1_000_000, ..Default::default() })?;
+    for mut pip in pips {
+        release_public(tx, &mut pip)?;
+    }
+    Ok(())
+}
+
+// ---- virtual networks ----------------------------------------------------------------------
+
+/// Inline subnets get their ids, and keep the `ipConfigurations` a client's PUT does not carry.
+fn vnet_write(r: &mut Resource, existing: Option<&Resource>) {
+    let vnet_id = r.id.clone();
+    let Some(subnets) = r.properties.get_mut("subnets").and_then(Value::as_array_mut) else { return };
+    for s in subnets.iter_mut() {
+        let Some(name) = s.get("name").and_then(Value::as_str).map(str::to_string) else { continue };
+        s["id"] = format!("{vnet_id}/subnets/{name}").into();
+        s["type"] = SUBNET_TYPE.into();
+        if !s["properties"].is_object() {
+            s["properties"] = json!({});
+        }
+        s["properties"]["provisioningState"] = "Succeeded".into();
+        let kept = existing.and_then(|e| inline_subnet(&e.properties, &name)).map(|old| old["properties"]["ipConfigurations"].clone());
+        if let Some(c) = kept.filter(Value::is_array) {
+            s["properties"]["ipConfigurations"] = c;
+        }
+    }
+}
+
+fn inline_subnet<'a>(vnet_properties: &'a Value, name: &str) -> Option<&'a Value> {
+    vnet_properties["subnets"].as_array()?.iter().find(|s| s["name"].as_str().is_some_and(|n| eq(n, name)))
+}
+
+/// The subnet's properties, wherever the subnet lives: stored on its own (a PUT of
+/// `.../subnets/{name}`) or inline in its virtual network. `edit` may change them; they are
+/// written back when it returns true.
+fn with_subnet<R>(tx: &mut dyn Tx, subnet_id: &str, edit: impl FnOnce(&mut Value) -> (R, bool)) -> ArmResult<Option<R>> {
+    let Some(p) = ResourceId::parse(subnet_id).ok().filter(|p| p.types.len() == 2 && eq(&p.types[0].0, "virtualNetworks") && eq(&p.types[1].0, "subnets")) else {
+        return Ok(None);
+    };
+    if let Some(mut s) = tx.resource(&resource_id::key(subnet_id))? {
+        let (out, changed) = edit(&mut s.properties);
+        if changed {
+            tx.put_resource(&s)?;
+        }
+        return Ok(Some(out));
+    }
+    let vnet = ResourceId { types: p.types[..1].to_vec(), ..p.clone() }.render();
+    let Some(mut v) = tx.resource(&resource_id::key(&vnet))? else { return Ok(None) };
+    let name = &p.types[1].1;
+    let Some(s) = v.properties.get_mut("subnets").and_then(Value::as_array_mut).and_then(|a| a.iter_mut().find(|s| s["name"].as_str().is_some_and(|n| eq(n, name)))) else {
+        return Ok(None);
+    };
+    if !s["properties"].is_object() {
+        s["properties"] = json!({});
+    }
+    let (out, changed) = edit(&mut s["properties"]);
+    if changed {
+        tx.put_resource(&v)?;
+    }
+    Ok(Some(out))
+}
+
+fn subnet_prefix(tx: &mut dyn Tx, subnet_id: &str) -> ArmResult<Option<Prefix>> {
+    let found = with_subnet(tx, subnet_id, |p| {
+        let text = p["addressPrefix"].as_str().or_else(|| p["addressPrefixes"][0].as_str()).map(str::to_string);
+        (text.as_deref().and_then(Prefix::parse), false)
+    })?;
+    Ok(found.flatten())
+}
+
+// ---- network interfaces --------------------------------------------------------------------
+
+/// One IP configuration's references, as stored.
+#[derive(Debug, Clone, PartialEq)]
+struct ConfigRef {
+    id: String,
+    subnet: Option<String>,
+    public_ip: Option<String>,
+}
+
+fn config_refs(nic: Option<&Resource>) -> Vec<ConfigRef> {
+    let Some(configs) = nic.and_then(|n| n.properties["ipConfigurations"].as_array()) else { return vec![] };
+    configs
+        .iter()
+        .filter_map(|c| {
+            Some(ConfigRef {
+                id: id_of(c)?.to_string(),
+                subnet: id_of(&c["properties"]["subnet"]).map(str::to_string),
+                public_ip: id_of(&c["properties"]["publicIPAddress"]).map(str::to_string),
+            })
+        })
+        .collect()
+}
+
+/// The private addresses other NICs of the subscription hold in `subnet`.
+fn used_in_subnet(tx: &mut dyn Tx, subnet: &str, except_nic: &str) -> ArmResult<InUse> {
+    let sub = ResourceId::parse(subnet).ok().and_then(|p| p.subscription).unwrap_or_default().to_ascii_lowercase();
+    let type_key = NIC_TYPE.to_ascii_lowercase();
+    let nics = tx.resources(&ResourceFilter { subscription: &sub, resource_type: Some(&type_key), limit: 1_000_000, ..Default::default() })?;
+    let subnet_key = resource_id::key(subnet);
+    let mut used = InUse::new();
+    for nic in nics.iter().filter(|n| n.key() != except_nic) {
+        for c in nic.properties["ipConfigurations"].as_array().into_iter().flatten() {
+            let p = &c["properties"];
+            if id_of(&p["subnet"]).is_some_and(|s| resource_id::key(s) == subnet_key) {
+                if let Some(ip) = p["privateIPAddress"].as_str().and_then(|a| a.parse().ok()) {
+                    used.insert(ip, id_of(c).unwrap_or_default().to_string());
+                }
+            }
+        }
+    }
+    Ok(used)
+}
+
+fn nic_write(tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource>) -> ArmResult<()> {
+    // Read-only members a client's PUT does not carry.
+    if let (Some(e), Value::Object(p)) = (existing, &mut r.properties) {
+        for k in ["virtualMachine", "macAddress"] {
+            if let Some(v) = e.properties.get(k) {
+                p.entry(k).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    let nic_id = r.id.clone();
+    let nic_key = r.key();
+    let old = config_refs(existing);
+    let mut configs = match r.properties.get_mut("ipConfigurations").map(Value::take) {
+        Some(Value::Array(c)) => c,
+        _ => vec![],
+    };
+    let any_primary = configs.iter().any(|c| c["properties"]["primary"].as_bool() == Some(true));
+    let mut mine = InUse::new();
+    for (i, c) in configs.iter_mut().enumerate() {
+        if !c.is_object() {
+            continue;
+        }
+        let name = c["name"].as_str().map(str::to_string).unwrap_or_else(|| format!("ipconfig{}", i + 1));
+        let config_id = format!("{nic_id}/ipConfigurations/{name}");
+        c["name"] = name.clone().into();
+        c["id"] = config_id.clone().into();
+        c["type"] = IP_CONFIG_TYPE.into();
+        if !c["properties"].is_object() {
+            c["properties"] = json!({});
+        }
+        let p = &mut c["properties"];
+        p["provisioningState"] = "Succeeded".into();
+        if i == 0 && !any_primary {
+            p["primary"] = true.into();
+        }
+        if p["privateIPAddressVersion"].is_null() {
+            p["privateIPAddressVersion"] = "IPv4".into();
+        }
+        if let Some(subnet) = id_of(&p["subnet"]).map(str::to_string) {
+            let prefix = subnet_prefix(tx, &subnet)?.ok_or_else(|| missing_reference(&subnet, &nic_id))?;
+            let mut used = used_in_subnet(tx, &subnet, &nic_key)?;
+            used.extend(mine.iter().map(|(k, v)| (*k, v.clone())));
+            let is_static = p["privateIPAllocationMethod"].as_str().is_some_and(|m| eq(m, "Static"));
+            let asked = p["privateIPAddress"].as_str().map(str::to_string);
+            // A dynamic address stays with its configuration while it stays in the subnet.
+            let kept = existing
+                .and_then(|e| e.properties["ipConfigurations"].as_array())
+                .and_then(|a| a.iter().find(|o| o["name"].as_str().is_some_and(|n| eq(n, &name))))
+                .filter(|o| id_of(&o["properties"]["subnet"]).is_some_and(|s| resource_id::key(s) == resource_id::key(&subnet)))
+                .and_then(|o| o["properties"]["privateIPAddress"].as_str().and_then(|a| a.parse().ok()))
+                .filter(|ip| prefix.contains(*ip) && !used.contains_key(ip));
+            let ip = match (is_static, asked, kept) {
+                (true, Some(text), _) => rules::check_static(prefix, &text, &config_id, &used).map_err(address_error)?,
+                (false, _, Some(ip)) => ip,
+                _ => rules::allocate_private(prefix, subnet.rsplit('/').next().unwrap_or_default(), &used).map_err(address_error)?,
+            };
+            mine.insert(ip, config_id.clone());
+            p["privateIPAddress"] = ip.to_string().into();
+            p["privateIPAllocationMethod"] = if is_static { "Static" } else { "Dynamic" }.into();
+        }
+        if let Some(pip_id) = id_of(&p["publicIPAddress"]).map(str::to_string) {
+            let pip = tx.resource(&resource_id::key(&pip_id))?.filter(|x| eq(&x.resource_type, PUBLIC_IP_TYPE)).ok_or_else(|| missing_reference(&pip_id, &nic_id))?;
+            if let Some(holder) = id_of(&pip.properties["ipConfiguration"]).filter(|h| !eq(h, &config_id)) {
+                // Text as the Network RP words it (e.g. microsoft/azure-tools-for-java#91).
+                return Err(ArmError::bad_request(
+                    "PublicIPAddressInUse",
+                    format!("IP configuration {config_id} is referencing public IP address {pip_id} that is already allocated to resource {holder}."),
+                ));
+            }
+        }
+    }
+    r.properties["ipConfigurations"] = Value::Array(configs);
+    let running = vm_running(tx, &r.properties)?;
+    sync_references(tx, &old, &config_refs(Some(r)), running)
+}
+
+/// Whether the NIC's properties name a VM that is running (its dynamic public IPs get addresses).
+fn vm_running(tx: &mut dyn Tx, nic_properties: &Value) -> ArmResult<bool> {
+    let Some(vm) = id_of(&nic_properties["virtualMachine"]) else { return Ok(false) };
+    let key = resource_id::key(vm);
+    Ok(tx.resource(&key)?.is_some() && compute::power_state(tx, &key)? == "running")
+}
+
+/// Moves the back references from the configurations `old` to `new`: subnets list their
+/// configurations, public IPs name theirs (and a dynamic one gets or loses its address).
+fn sync_references(tx: &mut dyn Tx, old: &[ConfigRef], new: &[ConfigRef], running: bool) -> ArmResult<()> {
+    for o in old {
+        if let Some(s) = &o.subnet {
+            with_subnet(tx, s, |p| {
+                let before = p["ipConfigurations"].as_array().map_or(0, Vec::len);
+                if let Some(a) = p.get_mut("ipConfigurations").and_then(Value::as_array_mut) {
+                    a.retain(|c| !id_of(c).is_some_and(|i| eq(i, &o.id)));
+                }
+                ((), p["ipConfigurations"].as_array().map_or(0, Vec::len) != before)
+            })?;
+        }
+        if let Some(pip_id) = &o.public_ip {
+            if new.iter().any(|n| n.public_ip.as_deref().is_some_and(|x| eq(x, pip_id))) {
+                continue;
+            }
+            if let Some(mut pip) = tx.resource(&resource_id::key(pip_id))? {
+                if id_of(&pip.properties["ipConfiguration"]).is_some_and(|h| eq(h, &o.id)) {
+                    if let Value::Object(p) = &mut pip.properties {
+                        p.remove("ipConfiguration");
+                    }
+                    if is_dynamic(&pip) {
+                        release_public(tx, &mut pip)?;
+                    }
+                    tx.put_resource(&pip)?;
+                }
+            }
+        }
+    }
+    for n in new {
+        if let Some(s) = &n.subnet {
+            with_subnet(tx, s, |p| {
+                if !p["ipConfigurations"].is_array() {
+                    p["ipConfigurations"] = json!([]);
+                }
+                let a = p["ipConfigurations"].as_array_mut().expect("just made an array");
+                let present = a.iter().any(|c| id_of(c).is_some_and(|i| eq(i, &n.id)));
+                if !present {
+                    a.push(json!({ "id": n.id }));
+                }
+                ((), !present)
+            })?;
+        }
+        if let Some(pip_id) = &n.public_ip {
+            if let Some(mut pip) = tx.resource(&resource_id::key(pip_id))? {
+                pip.properties["ipConfiguration"] = json!({ "id": n.id });
+                if is_dynamic(&pip) && running {
+                    assign_public(tx, &mut pip)?;
+                }
+                tx.put_resource(&pip)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---- public IP addresses -------------------------------------------------------------------
+
+fn is_dynamic(pip: &Resource) -> bool {
+    pip.properties["publicIPAllocationMethod"].as_str().is_some_and(|m| eq(m, "Dynamic"))
+}
+
+fn public_ip_write(tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource>) -> ArmResult<()> {
+    if let (Some(e), Value::Object(p)) = (existing, &mut r.properties) {
+        for k in ["ipAddress", "ipConfiguration"] {
+            match e.properties.get(k) {
+                Some(v) => p.insert(k.to_string(), v.clone()),
+                None => p.remove(k),
+            };
+        }
+    } else if let Value::Object(p) = &mut r.properties {
+        // Read-only: an address cannot be chosen, nor an association made from this side.
+        p.remove("ipAddress");
+        p.remove("ipConfiguration");
+    }
+    // Standard SKU addresses are always static; Basic ones default to dynamic (network.json
+    // `publicIPAllocationMethod`; public-ip-addresses "SKU" table).
+    let standard = r.extra.get("sku").and_then(|s| s["name"].as_str()).is_some_and(|n| eq(n, "Standard"));
+    let method = match r.properties["publicIPAllocationMethod"].as_str() {
+        Some(m) if eq(m, "Static") => "Static",
+        Some(m) if eq(m, "Dynamic") => "Dynamic",
+        _ if standard => "Static",
+        _ => "Dynamic",
+    };
+    r.properties["publicIPAllocationMethod"] = method.into();
+    if r.properties["publicIPAddressVersion"].is_null() {
+        r.properties["publicIPAddressVersion"] = "IPv4".into();
+    }
+    if let Some(label) = r.properties["dnsSettings"]["domainNameLabel"].as_str().map(str::to_string) {
+        let location = r.location.clone().unwrap_or_default();
+        r.properties["dnsSettings"]["fqdn"] = format!("{label}.{location}.cloudapp.azure.com").into();
+    }
+    let attached_running = match id_of(&r.properties["ipConfiguration"]).and_then(|c| c.split("/ipConfigurations/").next()).map(resource_id::key) {
+        Some(nic_key) => match tx.resource(&nic_key)? {
+            Some(nic) => vm_running(tx, &nic.properties)?,
+            None => false,
+        },
+        None => false,
+    };
+    if method == "Static" || attached_running {
+        assign_public(tx, r)
+    } else {
+        release_public(tx, r)
+    }
+}
+
+/// Gives the public IP an address from the pool if it has none.
+fn assign_public(tx: &mut dyn Tx, pip: &mut Resource) -> ArmResult<()> {
+    if pip.properties["ipAddress"].is_string() {
+        return Ok(());
+    }
+    let digest = Sha256::digest(pip.key().as_bytes());
+    let seed = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    for ip in rules::public_candidates(seed) {
+        let text = ip.to_string();
+        if tx.document(PUBLIC_IP_DOC, &text)?.is_none() {
+            tx.put_document(PUBLIC_IP_DOC, &text, &json!({ "id": pip.id }), None)?;
+            pip.properties["ipAddress"] = text.into();
+            return Ok(());
+        }
+    }
+    Err(ArmError::new(StatusCode::CONFLICT, "PublicIPCountLimitReached", "Cannot create more than 131072 public IP addresses in Mimic's address pool."))
+}
+
+/// Gives the public IP's address back to the pool.
+fn release_public(tx: &mut dyn Tx, pip: &mut Resource) -> ArmResult<()> {
+    if let Value::Object(p) = &mut pip.properties {
+        if let Some(Value::String(ip)) = p.remove("ipAddress") {
+            let ours = tx.document(PUBLIC_IP_DOC, &ip)?.is_some_and(|d| d["id"].as_str().is_some_and(|i| eq(i, &pip.id)));
+            if ours {
+                tx.delete_document(PUBLIC_IP_DOC, &ip)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---- virtual machines ----------------------------------------------------------------------
+
+/// The NIC ids a VM's properties name.
+pub fn vm_nics(vm_properties: &Value) -> Vec<String> {
+    vm_properties["networkProfile"]["networkInterfaces"].as_array().into_iter().flatten().filter_map(|n| id_of(n).map(str::to_string)).collect()
+}
+
+/// After a VM write or delete (inside its transaction): NICs it no longer names are detached
+/// (their dynamic public IPs lose their addresses), NICs it names point back at it, get a MAC
+/// address, and, when the VM runs, addresses for their dynamic public IPs.
+pub fn attach_vm(tx: &mut dyn Tx, vm_id: &str, old: &[String], new: &[String], running: bool) -> ArmResult<()> {
+    for nic_id in old.iter().filter(|o| !new.iter().any(|n| eq(n, o))) {
+        let Some(mut nic) = tx.resource(&resource_id::key(nic_id))? else { continue };
+        if id_of(&nic.properties["virtualMachine"]).is_some_and(|v| eq(v, vm_id)) {
+            if let Value::Object(p) = &mut nic.properties {
+                p.remove("virtualMachine");
+            }
+            tx.put_resource(&nic)?;
+            set_dynamic_public_ips(tx, &nic, false)?;
+        }
+    }
+    for nic_id in new {
+        let Some(mut nic) = tx.resource(&resource_id::key(nic_id))? else { continue };
+        nic.properties["virtualMachine"] = json!({ "id": vm_id });
+        if !nic.properties["macAddress"].is_string() {
+            let b = Uuid::new_v4().into_bytes();
+            nic.properties["macAddress"] = rules::mac_address([b[0], b[1], b[2]]).into();
+        }
+        tx.put_resource(&nic)?;
+        set_dynamic_public_ips(tx, &nic, running)?;
+    }
+    Ok(())
+}
+
+/// After a power change of a VM: its NICs' dynamic public IPs get an address when it starts and
+/// lose it when it is deallocated.
+pub fn vm_power(tx: &mut dyn Tx, vm: &Resource, running: bool) -> ArmResult<()> {
+    for nic_id in vm_nics(&vm.properties) {
+        if let Some(nic) = tx.resource(&resource_id::key(&nic_id))? {
+            set_dynamic_public_ips(tx, &nic, running)?;
+        }
+    }
+    Ok(())
+}
+
+fn set_dynamic_public_ips(tx: &mut dyn Tx, nic: &Resource, running: bool) -> ArmResult<()> {
+    for c in config_refs(Some(nic)) {
+        let Some(pip_id) = c.public_ip else { continue };
+        let Some(mut pip) = tx.resource(&resource_id::key(&pip_id))? else { continue };
+        if !is_dynamic(&pip) || running == pip.properties["ipAddress"].is_string() {
+            continue;
+        }
+        if running {
+            assign_public(tx, &mut pip)?;
+        } else {
+            release_public(tx, &mut pip)?;
+        }
+        tx.put_resource(&pip)?;
+    }
+    Ok(())
+}

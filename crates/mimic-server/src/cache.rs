@@ -5,19 +5,20 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use mimic_domain::directory::Subscription;
 use mimic_domain::rbac::RoleAssignment;
 use uuid::Uuid;
 
+/// Behind a read-write lock: nearly every use is a hit, and hits from all workers go side by side.
 pub struct Derived<K, V> {
-    entries: Mutex<HashMap<K, (u64, V)>>,
+    entries: RwLock<HashMap<K, (u64, V)>>,
 }
 
 impl<K, V> Default for Derived<K, V> {
     fn default() -> Self {
-        Derived { entries: Mutex::new(HashMap::new()) }
+        Derived { entries: RwLock::new(HashMap::new()) }
     }
 }
 
@@ -27,13 +28,13 @@ impl<K: Eq + Hash + Clone, V: Clone> Derived<K, V> {
     /// The value for `key` computed at store generation `generation`, loading it if the cached
     /// one is older. `generation` must be read before `load` reads the store.
     pub fn get_or_load<E>(&self, generation: u64, key: &K, load: impl FnOnce() -> Result<V, E>) -> Result<V, E> {
-        if let Some((g, v)) = self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
+        if let Some((g, v)) = self.entries.read().unwrap_or_else(|p| p.into_inner()).get(key) {
             if *g == generation {
                 return Ok(v.clone());
             }
         }
         let v = load()?;
-        let mut m = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if m.len() >= CAPACITY {
             m.clear();
         }

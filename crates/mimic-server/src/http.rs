@@ -49,6 +49,22 @@ pub async fn request_context(surface: &'static str, mut req: Request, next: Next
     res
 }
 
+/// IMDS's variant of [`request_context`]: the same log line, but no request id and none of ARM's
+/// correlation headers, which IMDS does not send (its answers carry `Content-Type` and `Server`:
+/// FACTS.md §5) — and nothing at all to do when the line is not logged, since IMDS sits on every
+/// token refresh of every workload.
+pub async fn log_request(surface: &'static str, req: Request, next: Next) -> Response {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return next.run(req).await;
+    }
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let res = next.run(req).await;
+    tracing::info!(surface, %method, path, status = res.status().as_u16(), micros = started.elapsed().as_micros() as u64, "served");
+    res
+}
+
 /// A listener whose surface is not part of this build: it answers every request with a clear
 /// error instead of pretending.
 pub fn not_built_router(surface: &'static str) -> axum::Router {

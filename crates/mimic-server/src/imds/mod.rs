@@ -43,7 +43,7 @@ fn vm_router(binding: VmBinding) -> Router {
         .route("/metadata/instance/", any(instance::instance))
         .fallback(error::not_found)
         .with_state(binding)
-        .layer(axum::middleware::from_fn(|req, next| crate::http::request_context("imds", req, next)))
+        .layer(axum::middleware::from_fn(|req, next| crate::http::log_request("imds", req, next)))
 }
 
 /// What every IMDS endpoint checks first (FACTS.md §5): GET only, `Metadata: true`, and no

@@ -201,14 +201,26 @@ fn config_refs(nic: Option<&Resource>) -> Vec<ConfigRef> {
         .collect()
 }
 
-/// The private addresses other NICs of the subscription hold in `subnet`.
+/// The private addresses other NICs hold in `subnet`. The subnet's `ipConfigurations`
+/// back-references (kept by [`sync_references`] in the same transactions) name every NIC in it,
+/// so this reads those NICs only, not every NIC of the subscription.
 fn used_in_subnet(tx: &mut dyn Tx, subnet: &str, except_nic: &str) -> ArmResult<InUse> {
-    let sub = ResourceId::parse(subnet).ok().and_then(|p| p.subscription).unwrap_or_default().to_ascii_lowercase();
-    let type_key = NIC_TYPE.to_ascii_lowercase();
-    let nics = tx.resources(&ResourceFilter { subscription: &sub, resource_type: Some(&type_key), limit: 1_000_000, ..Default::default() })?;
+    let configs = with_subnet(tx, subnet, |p| {
+        let ids: Vec<String> = p["ipConfigurations"].as_array().into_iter().flatten().filter_map(|c| id_of(c).map(str::to_string)).collect();
+        (ids, false)
+    })?
+    .unwrap_or_default();
+    let mut nic_keys: Vec<String> = configs
+        .iter()
+        .filter_map(|c| c.rsplit_once("/ipConfigurations/").map(|(nic, _)| resource_id::key(nic)))
+        .filter(|k| k != except_nic)
+        .collect();
+    nic_keys.sort();
+    nic_keys.dedup();
     let subnet_key = resource_id::key(subnet);
     let mut used = InUse::new();
-    for nic in nics.iter().filter(|n| n.key() != except_nic) {
+    for key in nic_keys {
+        let Some(nic) = tx.resource(&key)? else { continue };
         for c in nic.properties["ipConfigurations"].as_array().into_iter().flatten() {
             let p = &c["properties"];
             if id_of(&p["subnet"]).is_some_and(|s| resource_id::key(s) == subnet_key) {

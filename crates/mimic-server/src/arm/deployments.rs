@@ -61,6 +61,8 @@ const RUNNING_DOC: &str = "deployment.running";
 const RUNNING_ID: &str = "all";
 /// How long a deployment PUT waits for the deployment to finish before answering `Accepted`.
 const QUICK_FINISH: Duration = Duration::from_millis(250);
+/// How often a running deployment saves its operations (and looks for a cancel request).
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// Nested deployments deeper than this are refused (Azure allows 50 levels... of sanity).
 const MAX_NESTING: usize = 20;
 
@@ -1106,9 +1108,14 @@ fn run(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared,
     let started = Utc::now();
     doc["properties"]["provisioningState"] = json!("Running");
     let mut cancel = save(ctx, t, &doc, false).unwrap_or(false);
+    let mut saved = std::time::Instant::now();
     let outcome = execute(ctx, t, req, scope, prepared, depth, &mut |ops: &[Value]| {
-        doc["operations"] = json!(ops);
-        cancel = cancel || save(ctx, t, &doc, false).unwrap_or(false);
+        // Progress is saved at most every PROGRESS_EVERY (each save is a durable write).
+        if !cancel && saved.elapsed() >= PROGRESS_EVERY {
+            doc["operations"] = json!(ops);
+            cancel = save(ctx, t, &doc, false).unwrap_or(false);
+            saved = std::time::Instant::now();
+        }
         cancel
     });
     let finished = Utc::now();

@@ -11,8 +11,10 @@
 //! checked as Azure's preflight does (`InvalidTemplateDeployment`, "Authorization failed for
 //! template resource ...").
 //!
-//! Mimic runs the deployment before answering the PUT (every write is local and durable); the
-//! LRO protocol is kept so clients poll as against Azure. Deployment history lives in store
+//! The PUT records the deployment `Accepted` and answers; the deployment runs afterwards on a
+//! blocking task as the caller (`Running`, operations saved as resources finish, then
+//! `Succeeded`/`Failed`/`Canceled`), and one interrupted by a stop ends `Failed` at the next
+//! start (docs/ARCHITECTURE.md, "Deployments in the background"). Deployment history lives in store
 //! documents (`deployment` per deployment, `deployment.index` per scope); a deployment older
 //! than its resource group belongs to a deleted group of the same name and is not shown.
 //!

@@ -193,3 +193,18 @@ def test_a_deployment_running_when_the_server_stops_ends_failed_at_start(mimic_f
     r = put(server, rg, "interrupted", many_identities(3))
     assert r.status_code == 200, r.text
     assert wait_done(server, rg, "interrupted")["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_a_graceful_stop_lets_a_running_deployment_finish(mimic_factory):
+    server: MimicServer = mimic_factory()
+    rg = unique("lroterm")
+    server.create_rg(rg)
+    count = 800
+    r = put(server, rg, "finishes", many_identities(count))
+    assert r.status_code == 201, r.text
+    assert show(server, rg, "finishes")["properties"]["provisioningState"] == "Running"
+    assert server.stop() == 0  # SIGTERM: in-flight work drains, the deployment's task included
+    server.start()
+    d = show(server, rg, "finishes")
+    assert d["properties"]["provisioningState"] == "Succeeded", d["properties"].get("error")
+    assert len(identities(server, rg)) == count

@@ -102,6 +102,11 @@ def test_put_answers_accepted_and_the_deployment_runs_afterwards(mimic: MimicSer
     assert err["message"].startswith("Unable to edit or replace deployment 'slow': previous deployment from '")
     assert err["message"].endswith("' is still active. Please see https://aka.ms/arm-deploy for usage details.")
 
+    # ... and it cannot be deleted (resources.json Deployments_Delete: "A template deployment
+    # that is currently running cannot be deleted").
+    gone = mimic.arm("DELETE", path(mimic, rg, "slow"), api_version=DEPLOY_API)
+    assert gone.status_code == 409 and gone.json()["error"]["code"] == "DeploymentActive", gone.text
+
     # Operations appear as resources finish.
     seen = []
     end = time.monotonic() + 60
@@ -127,6 +132,8 @@ def test_put_answers_accepted_and_the_deployment_runs_afterwards(mimic: MimicSer
     assert c.json()["error"]["message"] == "The deployment 'slow' cannot be cancelled because it is in a terminal state 'Succeeded'."
     r = put(mimic, rg, "slow", many_identities(1))
     assert r.status_code == 200, r.text
+    assert wait_done(mimic, rg, "slow")["properties"]["provisioningState"] == "Succeeded"
+    assert mimic.arm("DELETE", path(mimic, rg, "slow"), api_version=DEPLOY_API).status_code == 202
 
 
 def test_cancel_stops_a_running_deployment(mimic: MimicServer):

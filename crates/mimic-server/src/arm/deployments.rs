@@ -1258,7 +1258,18 @@ fn delete(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let index_key = resource_id::key(&t.scope_id);
+    let rg_created = t.rg.as_ref().map(|r| r.created);
     ctx.state.store.write(|tx| {
+        // "A template deployment that is currently running cannot be deleted" (resources.json,
+        // Deployments_Delete). Azure's exact text is unrecorded: the code is the one Azure
+        // gives for an active deployment in the way, the wording Mimic's.
+        if tx.document(DOC, &t.key)?.is_some_and(|d| current(&d, rg_created) && is_active(&d)) {
+            return Err(ArmError::new(
+                StatusCode::CONFLICT,
+                "DeploymentActive",
+                format!("Unable to delete deployment '{}': the deployment is still active. Cancel it or wait for it to finish. Please see https://aka.ms/arm-deploy for usage details.", t.name),
+            ));
+        }
         tx.delete_document(DOC, &t.key)?;
         let mut keys: Vec<String> = tx.document(INDEX_DOC, &index_key)?.and_then(|d| serde_json::from_value(d["keys"].clone()).ok()).unwrap_or_default();
         keys.retain(|k| *k != t.key);

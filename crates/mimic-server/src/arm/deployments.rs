@@ -1055,7 +1055,14 @@ fn put(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
         Ok(rt) if depth == 0 => {
             let (bg, t, (done_tx, done_rx)) = (ctx.detached(), t.clone(), std::sync::mpsc::channel());
             rt.spawn_blocking(move || {
-                run(&bg, &t, &req, &scope, &prepared, 0, accepted);
+                let mut failed = accepted.clone();
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&bg, &t, &req, &scope, &prepared, 0, accepted)));
+                if ran.is_err() {
+                    // A bug must not leave the deployment Running (and its name blocked) forever.
+                    failed["properties"]["provisioningState"] = json!("Failed");
+                    failed["properties"]["error"] = json!({"code": "InternalServerError", "message": "The deployment stopped because of an internal error in Mimic."});
+                    let _ = save(&bg, &t, &failed, true);
+                }
                 let _ = done_tx.send(());
             });
             // Most deployments take milliseconds: waiting a moment for them lets the client's

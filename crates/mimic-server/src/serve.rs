@@ -67,6 +67,10 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         // Printed once, on the start that created them (DESIGN.md §3).
         println!("{}", serde_json::to_string_pretty(b)?);
     }
+    let interrupted = crate::arm::recover_interrupted_deployments(&store, &cfg.data_dir)?;
+    if interrupted > 0 {
+        tracing::warn!(interrupted, "deployments that were running when the server stopped are now Failed (DeploymentInterrupted)");
+    }
     let keys = crate::keys::KeyRing::load_or_create(&store)?;
     let ca = crate::tls::LocalCa::load_or_create(&store, &cfg.data_dir)?;
     let tls_config = ca.server_config()?;

@@ -432,6 +432,17 @@ impl<'a> Evaluator<'a> {
                 let path = type_and_names(f, &strs[1..])?;
                 Ok(Value::String(format!("{}/providers/{path}", strs[0].trim_end_matches('/'))))
             }
+            "resourceinfo" => {
+                // languageVersion 2.0: id, name, type and apiVersion of a resource the template
+                // declares under a symbolic name (learn.microsoft.com template-functions-resource
+                // #resourceinfo).
+                exact(1)?;
+                let target = str_arg(f, &a[0], "first ")?;
+                let d = self.declared.iter().find(|d| d.symbolic.as_deref() == Some(target.as_str())).ok_or_else(|| {
+                    EvalError::Language(format!("The template function 'resourceInfo' is not valid: the template declares no resource with the symbolic name '{target}'."))
+                })?;
+                Ok(serde_json::json!({"id": d.id, "name": d.name, "type": d.full_type, "apiVersion": d.api_version}))
+            }
             "reference" => {
                 range(1, 3)?;
                 let target = str_arg(f, &a[0], "first ")?;
@@ -1358,7 +1369,7 @@ pub fn canonical(lower: &str) -> Option<&'static str> {
 /// Every built-in function Mimic evaluates (plus `list*`).
 pub const BUILTINS: &[&str] = &[
     "parameters", "variables", "copyIndex", "resourceGroup", "subscription", "tenant", "deployment", "environment", "managementGroup",
-    "resourceId", "subscriptionResourceId", "tenantResourceId", "extensionResourceId", "reference", "utcNow", "newGuid", "uniqueString",
+    "resourceId", "subscriptionResourceId", "tenantResourceId", "extensionResourceId", "reference", "resourceInfo", "utcNow", "newGuid", "uniqueString",
     "guid", "concat", "format", "string", "toLower", "toUpper", "trim", "substring", "replace", "split", "startsWith", "endsWith", "indexOf",
     "lastIndexOf", "padLeft", "base64", "base64ToString", "base64ToJson", "dataUri", "dataUriToString", "uri", "uriComponent",
     "uriComponentToString", "json", "array", "createArray", "createObject", "length", "empty", "first", "last", "skip", "take", "contains",

@@ -67,6 +67,23 @@ impl Ctx {
         }
     }
 
+    /// The same request context, owned, for work that outlives the request (a deployment
+    /// running in the background): the caller was authenticated when the request arrived and
+    /// stays the identity of that work; RBAC is decided afresh on every later call.
+    pub fn detached(&self) -> Ctx {
+        Ctx {
+            state: self.state.clone(),
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            api_version: self.api_version.clone(),
+            caller: self.caller.clone(),
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+            assignments: OnceCell::new(),
+        }
+    }
+
     /// A query parameter (names compared case-insensitively, as ARM does).
     pub fn q(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())

@@ -11,8 +11,10 @@
 //! checked as Azure's preflight does (`InvalidTemplateDeployment`, "Authorization failed for
 //! template resource ...").
 //!
-//! Mimic runs the deployment before answering the PUT (every write is local and durable); the
-//! LRO protocol is kept so clients poll as against Azure. Deployment history lives in store
+//! The PUT records the deployment `Accepted` and answers; the deployment runs afterwards on a
+//! blocking task as the caller (`Running`, operations saved as resources finish, then
+//! `Succeeded`/`Failed`/`Canceled`), and one interrupted by a stop ends `Failed` at the next
+//! start (docs/ARCHITECTURE.md, "Deployments in the background"). Deployment history lives in store
 //! documents (`deployment` per deployment, `deployment.index` per scope); a deployment older
 //! than its resource group belongs to a deleted group of the same name and is not shown.
 //!
@@ -22,7 +24,8 @@
 //! DeploymentOutputEvaluationFailed, InvalidTemplateDeployment).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -55,6 +58,13 @@ const EXPORT: &str = "Microsoft.Resources/deployments/exportTemplate/action";
 const CANCEL: &str = "Microsoft.Resources/deployments/cancel/action";
 const OPERATIONS_READ: &str = "Microsoft.Resources/deployments/operations/read";
 const STATUS_READ: &str = "Microsoft.Resources/deployments/operationstatuses/read";
+/// The in-progress list: `{key, runner}` of every deployment Accepted or Running.
+const RUNNING_DOC: &str = "deployment.running";
+const RUNNING_ID: &str = "all";
+/// How long a deployment PUT waits for the deployment to finish before answering `Accepted`.
+const QUICK_FINISH: Duration = Duration::from_millis(250);
+/// How often a running deployment saves its operations (and looks for a cancel request).
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// Nested deployments deeper than this are refused (Azure allows 50 levels... of sanity).
 const MAX_NESTING: usize = 20;
 
@@ -72,6 +82,7 @@ pub fn is_collection(namespace: &str, resource_type: &str) -> bool {
 }
 
 /// Where a deployment lives.
+#[derive(Clone)]
 struct Target {
     sub: Subscription,
     rg: Option<Resource>,
@@ -170,7 +181,12 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
             }
             let state = doc["properties"]["provisioningState"].as_str().unwrap_or("Succeeded").to_string();
             let error = if state == "Failed" { Some(detail_from(&doc["properties"]["error"])) } else { None };
-            Ok(json_response(StatusCode::OK, &wire::OperationStatus { status: state, error }))
+            let mut res = json_response(StatusCode::OK, &wire::OperationStatus { status: state, error });
+            if is_active(&doc) {
+                // Without it clients wait their default interval (30 s for azure-mgmt-core).
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Ok(res)
         }
         (2, Method::GET) if eq(&id.types[1].0, "operations") => {
             ctx.authorize(OPERATIONS_READ, &t.id)?;
@@ -204,16 +220,7 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
             let doc = load(ctx, &t)?.ok_or_else(|| not_found(&t))?;
             Ok(json_response(StatusCode::OK, &wire::ExportedTemplate { template: doc["template"].clone() }))
         }
-        (Method::POST, "cancel") => {
-            ctx.authorize(CANCEL, &t.id)?;
-            let doc = load(ctx, &t)?.ok_or_else(|| not_found(&t))?;
-            let state = doc["properties"]["provisioningState"].as_str().unwrap_or_default().to_string();
-            Err(ArmError::new(
-                StatusCode::CONFLICT,
-                "DeploymentCannotBeCancelled",
-                format!("The deployment '{}' cannot be cancelled because it is in a terminal state '{state}'.", t.name),
-            ))
-        }
+        (Method::POST, "cancel") => cancel(ctx, &t),
         (m, _) => Err(ArmError::method_not_allowed(m.as_str(), &ctx.path)),
     }
 }
@@ -748,19 +755,6 @@ fn correlation_id(ctx: &Ctx) -> String {
 
 // ---- deploying --------------------------------------------------------------------------
 
-fn active() -> &'static Mutex<HashSet<String>> {
-    static ACTIVE: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
-    ACTIVE.get_or_init(|| Mutex::new(HashSet::new()))
-}
-
-struct ActiveGuard(String);
-
-impl Drop for ActiveGuard {
-    fn drop(&mut self) {
-        active().lock().unwrap_or_else(|p| p.into_inner()).remove(&self.0);
-    }
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum State {
     Pending,
@@ -776,6 +770,8 @@ struct Outcome {
     output_resources: Vec<Value>,
     outputs: Option<Map<String, Value>>,
     bodies: HashMap<usize, Value>,
+    /// Stopped by a cancel request.
+    canceled: bool,
 }
 
 fn status_name(s: StatusCode) -> String {
@@ -802,12 +798,21 @@ fn op_record(target: &Planned, provisioning: &str, state: &str, status: StatusCo
 }
 
 /// Runs the deployment: every resource in dependency order through the ARM handlers, then
-/// complete-mode deletions, then outputs.
-fn execute(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared, depth: usize) -> Outcome {
+/// complete-mode deletions, then outputs. `progress` is told the operations so far each time
+/// one is added and answers whether to stop (a cancel request).
+fn execute(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared, depth: usize, progress: &mut dyn FnMut(&[Value]) -> bool) -> Outcome {
     let host = CallerHost { ctx };
     let mut states = vec![State::Pending; prepared.resources.len()];
-    let mut out = Outcome { operations: Vec::new(), errors: Vec::new(), output_resources: Vec::new(), outputs: None, bodies: HashMap::new() };
+    let mut out = Outcome { operations: Vec::new(), errors: Vec::new(), output_resources: Vec::new(), outputs: None, bodies: HashMap::new(), canceled: false };
+    let mut reported = 0;
     for &i in &prepared.order {
+        if out.operations.len() > reported {
+            reported = out.operations.len();
+            if progress(&out.operations) {
+                out.canceled = true;
+                return out;
+            }
+        }
         let p = &prepared.resources[i];
         if p.depends_on.iter().any(|&d| matches!(states[d], State::Failed | State::Blocked)) {
             states[i] = State::Blocked;
@@ -887,6 +892,10 @@ fn execute(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepa
         states[i] = State::Done;
     }
     if !out.errors.is_empty() {
+        return out;
+    }
+    if out.operations.len() > reported && progress(&out.operations) {
+        out.canceled = true;
         return out;
     }
     if req.mode == "Complete" {
@@ -1020,19 +1029,104 @@ fn put(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    {
-        let mut running = active().lock().unwrap_or_else(|p| p.into_inner());
-        if !running.insert(t.key.clone()) {
+    let started = Utc::now();
+    let status_id = format!("0858{:016}", rand::random::<u64>() % 10_000_000_000_000_000);
+    let accepted = json!({
+        "id": t.id, "name": t.name, "location": req.location, "tags": req.tags,
+        "created": started.to_rfc3339(), "statusId": status_id,
+        "template": Value::Object(req.template.root.clone()),
+        "operations": [],
+        "properties": {
+            "templateHash": template_hash(&req.template.root),
+            "parameters": rendered_parameters(&prepared),
+            "mode": req.mode,
+            "provisioningState": "Accepted",
+            "timestamp": now_text(started),
+            "duration": "PT0S",
+            "correlationId": correlation_id(ctx),
+            "providers": providers_of(&prepared, &HashMap::new()),
+            "dependencies": dependencies_of(&prepared),
+        },
+    });
+    let existed = record_accepted(ctx, t, &accepted)?;
+    let mut res = json_response(if existed { StatusCode::OK } else { StatusCode::CREATED }, &render(&accepted, Some("Accepted")));
+    match tokio::runtime::Handle::try_current() {
+        // A top-level deployment runs on its own task, as the caller, after the PUT answered.
+        Ok(rt) if depth == 0 => {
+            let (bg, t, (done_tx, done_rx)) = (ctx.detached(), t.clone(), std::sync::mpsc::channel());
+            rt.spawn_blocking(move || {
+                let mut failed = accepted.clone();
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&bg, &t, &req, &scope, &prepared, 0, accepted)));
+                if ran.is_err() {
+                    // A bug must not leave the deployment Running (and its name blocked) forever.
+                    failed["properties"]["provisioningState"] = json!("Failed");
+                    failed["properties"]["error"] = json!({"code": "InternalServerError", "message": "The deployment stopped because of an internal error in Mimic."});
+                    let _ = save(&bg, &t, &failed, true);
+                }
+                let _ = done_tx.send(());
+            });
+            // Most deployments take milliseconds: waiting a moment for them lets the client's
+            // first poll find them done instead of sleeping out a Retry-After.
+            let _ = done_rx.recv_timeout(QUICK_FINISH);
+        }
+        // A nested deployment runs within its parent's (which waits for it anyway).
+        _ => run(ctx, t, &req, &scope, &prepared, depth, accepted),
+    }
+    let url = t.status_url(ctx, &status_id);
+    res.headers_mut().insert("azure-asyncoperation", HeaderValue::from_str(&url).map_err(ArmError::internal)?);
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("0"));
+    Ok(res)
+}
+
+/// Records the deployment as `Accepted` (durably, before anything runs) and as in progress; a
+/// deployment of the same name still in progress is Azure's 409 `DeploymentActive`
+/// (Azure/azure-dev#7248).
+fn record_accepted(ctx: &Ctx, t: &Target, doc: &Value) -> ArmResult<bool> {
+    let index_key = resource_id::key(&t.scope_id);
+    let rg_created = t.rg.as_ref().map(|r| r.created);
+    ctx.state.store.write(|tx| {
+        let previous = tx.document(DOC, &t.key)?.filter(|d| current(d, rg_created));
+        if let Some(p) = previous.as_ref().filter(|p| is_active(p)) {
             return Err(ArmError::new(
                 StatusCode::CONFLICT,
                 "DeploymentActive",
-                format!("Unable to edit or replace deployment '{}': previous deployment from '{}' is still active. Please see https://aka.ms/arm-deploy for usage details.", t.name, now_text(Utc::now())),
+                format!(
+                    "Unable to edit or replace deployment '{}': previous deployment from '{}' is still active. Please see https://aka.ms/arm-deploy for usage details.",
+                    t.name,
+                    p["properties"]["timestamp"].as_str().unwrap_or_default()
+                ),
             ));
         }
-    }
-    let _guard = ActiveGuard(t.key.clone());
+        tx.put_document(DOC, &t.key, doc, None)?;
+        let mut keys: Vec<String> = tx.document(INDEX_DOC, &index_key)?.and_then(|d| serde_json::from_value(d["keys"].clone()).ok()).unwrap_or_default();
+        keys.retain(|k| *k != t.key);
+        keys.push(t.key.clone());
+        tx.put_document(INDEX_DOC, &index_key, &json!({ "keys": keys }), None)?;
+        let mut running = running_entries(tx)?;
+        running.retain(|e| e["key"].as_str() != Some(t.key.as_str()));
+        running.push(json!({"key": t.key, "runner": runner()}));
+        tx.put_document(RUNNING_DOC, RUNNING_ID, &json!({ "entries": running }), None)?;
+        Ok(previous.is_some())
+    })
+}
+
+/// Runs a recorded deployment to its end: `Running`, each finished resource's operation saved
+/// as it finishes, then the outcome. A cancel request (stored on the document, so any replica
+/// may take it) stops it before the next resource.
+fn run(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared, depth: usize, mut doc: Value) {
     let started = Utc::now();
-    let outcome = execute(ctx, t, &req, &scope, &prepared, depth);
+    doc["properties"]["provisioningState"] = json!("Running");
+    let mut cancel = save(ctx, t, &doc, false).unwrap_or(false);
+    let mut saved = std::time::Instant::now();
+    let outcome = execute(ctx, t, req, scope, prepared, depth, &mut |ops: &[Value]| {
+        // Progress is saved at most every PROGRESS_EVERY (each save is a durable write).
+        if !cancel && saved.elapsed() >= PROGRESS_EVERY {
+            doc["operations"] = json!(ops);
+            cancel = save(ctx, t, &doc, false).unwrap_or(false);
+            saved = std::time::Instant::now();
+        }
+        cancel
+    });
     let finished = Utc::now();
     let failed = !outcome.errors.is_empty();
     let error = if failed {
@@ -1051,50 +1145,118 @@ fn put(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
     } else {
         None
     };
-    let status_id = format!("0858{:016}", rand::random::<u64>() % 10_000_000_000_000_000);
     let mut operations = outcome.operations.clone();
-    if outcome.outputs.as_ref().is_some_and(|o| !o.is_empty()) || req.template.section("outputs").is_some_and(|o| o.as_object().is_some_and(|m| !m.is_empty())) {
+    if !outcome.canceled && (outcome.outputs.as_ref().is_some_and(|o| !o.is_empty()) || req.template.section("outputs").is_some_and(|o| o.as_object().is_some_and(|m| !m.is_empty()))) {
         operations.push(json!({
             "operationId": operation_id(), "provisioningOperation": "EvaluateDeploymentOutput",
             "provisioningState": if error.as_ref().is_some_and(|e| e.code == "DeploymentOutputEvaluationFailed") { "Failed" } else if failed { "Canceled" } else { "Succeeded" },
             "timestamp": now_text(finished), "duration": "PT0S", "trackingId": Uuid::new_v4().to_string(), "statusCode": "OK",
         }));
     }
-    let doc = json!({
-        "id": t.id, "name": t.name, "location": req.location, "tags": req.tags,
-        "created": started.to_rfc3339(), "statusId": status_id,
-        "template": Value::Object(req.template.root.clone()),
-        "operations": operations,
-        "properties": {
-            "templateHash": template_hash(&req.template.root),
-            "parameters": rendered_parameters(&prepared),
-            "mode": req.mode,
-            "provisioningState": if failed { "Failed" } else { "Succeeded" },
-            "timestamp": now_text(finished),
-            "duration": duration_text(finished - started),
-            "correlationId": correlation_id(ctx),
-            "providers": providers_of(&prepared, &outcome.bodies),
-            "dependencies": dependencies_of(&prepared),
-            "outputs": outcome.outputs,
-            "outputResources": outcome.output_resources,
-            "error": error,
-        },
-    });
-    let index_key = resource_id::key(&t.scope_id);
-    let existed = ctx.state.store.write(|tx| {
-        let existed = tx.document(DOC, &t.key)?.is_some_and(|d| current(&d, t.rg.as_ref().map(|r| r.created)));
+    doc["operations"] = json!(operations);
+    let p = &mut doc["properties"];
+    p["provisioningState"] = json!(if outcome.canceled { "Canceled" } else if failed { "Failed" } else { "Succeeded" });
+    p["timestamp"] = json!(now_text(finished));
+    p["duration"] = json!(duration_text(finished - started));
+    p["providers"] = json!(providers_of(prepared, &outcome.bodies));
+    p["outputs"] = json!(outcome.outputs);
+    p["outputResources"] = json!(outcome.output_resources);
+    p["error"] = json!(error);
+    if let Err(e) = save(ctx, t, &doc, true) {
+        tracing::error!(deployment = %t.id, error = ?e, "could not record the end of a deployment");
+    }
+}
+
+/// Saves a deployment's progress (`done`: its end, which also takes it off the in-progress
+/// list). Says whether a cancel has been asked for; a cancel that arrives after the last
+/// resource still ends the deployment `Canceled`, as the 204 promised.
+fn save(ctx: &Ctx, t: &Target, doc: &Value, done: bool) -> ArmResult<bool> {
+    ctx.state.store.write(|tx| {
+        let stored = tx.document(DOC, &t.key)?;
+        let cancel = stored.as_ref().is_some_and(|d| d["cancelRequested"] == json!(true) && d["statusId"] == doc["statusId"]);
+        let mut d = doc.clone();
+        if cancel {
+            d["cancelRequested"] = json!(true);
+            if done && d["properties"]["provisioningState"] == json!("Succeeded") {
+                d["properties"]["provisioningState"] = json!("Canceled");
+            }
+        }
+        tx.put_document(DOC, &t.key, &d, None)?;
+        if done {
+            let mut running = running_entries(tx)?;
+            running.retain(|e| e["key"].as_str() != Some(t.key.as_str()));
+            tx.put_document(RUNNING_DOC, RUNNING_ID, &json!({ "entries": running }), None)?;
+        }
+        Ok(cancel)
+    })
+}
+
+/// `POST .../cancel`: 204 for a deployment in progress (it stops before its next resource and
+/// ends `Canceled`), else Azure's 409 `DeploymentCannotBeCancelled`.
+fn cancel(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
+    ctx.authorize(CANCEL, &t.id)?;
+    let rg_created = t.rg.as_ref().map(|r| r.created);
+    ctx.state.store.write(|tx| {
+        let mut doc = tx.document(DOC, &t.key)?.filter(|d| current(d, rg_created)).ok_or_else(|| not_found(t))?;
+        if !is_active(&doc) {
+            let state = doc["properties"]["provisioningState"].as_str().unwrap_or_default().to_string();
+            return Err(ArmError::new(
+                StatusCode::CONFLICT,
+                "DeploymentCannotBeCancelled",
+                format!("The deployment '{}' cannot be cancelled because it is in a terminal state '{state}'.", t.name),
+            ));
+        }
+        doc["cancelRequested"] = json!(true);
         tx.put_document(DOC, &t.key, &doc, None)?;
-        let mut keys: Vec<String> = tx.document(INDEX_DOC, &index_key)?.and_then(|d| serde_json::from_value(d["keys"].clone()).ok()).unwrap_or_default();
-        keys.retain(|k| *k != t.key);
-        keys.push(t.key.clone());
-        tx.put_document(INDEX_DOC, &index_key, &json!({ "keys": keys }), None)?;
-        Ok::<_, ArmError>(existed)
-    })?;
-    let mut res = json_response(if existed { StatusCode::OK } else { StatusCode::CREATED }, &render(&doc, Some("Accepted")));
-    let url = t.status_url(ctx, &status_id);
-    res.headers_mut().insert("azure-asyncoperation", HeaderValue::from_str(&url).map_err(ArmError::internal)?);
-    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("0"));
-    Ok(res)
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+}
+
+fn is_active(doc: &Value) -> bool {
+    matches!(doc["properties"]["provisioningState"].as_str(), Some("Accepted" | "Running"))
+}
+
+fn running_entries(tx: &mut dyn mimic_store::Tx) -> Result<Vec<Value>, mimic_store::StoreError> {
+    Ok(tx.document(RUNNING_DOC, RUNNING_ID)?.and_then(|d| d["entries"].as_array().cloned()).unwrap_or_default())
+}
+
+/// This server's name on the in-progress list: its data directory, which is its own across
+/// restarts and differs between replicas sharing one PostgreSQL store.
+static RUNNER: OnceLock<String> = OnceLock::new();
+
+fn runner() -> &'static str {
+    RUNNER.get().map(String::as_str).unwrap_or("local")
+}
+
+/// At start: a deployment this server was running when it stopped cannot be resumed honestly
+/// (half its resources may be written, its evaluation state is gone), so it ends `Failed` with
+/// `DeploymentInterrupted`; what it had written stays, as after any failed deployment.
+pub fn recover_interrupted(store: &mimic_store::Store, data_dir: &std::path::Path) -> Result<usize, mimic_store::StoreError> {
+    let me = RUNNER.get_or_init(|| std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf()).display().to_string());
+    store.write(|tx| {
+        let entries = running_entries(tx)?;
+        let (mine, others): (Vec<Value>, Vec<Value>) = entries.into_iter().partition(|e| e["runner"].as_str() == Some(me.as_str()));
+        let mut failed = 0;
+        for e in &mine {
+            let Some(key) = e["key"].as_str() else { continue };
+            let Some(mut doc) = tx.document(DOC, key)? else { continue };
+            if !is_active(&doc) {
+                continue;
+            }
+            let name = doc["name"].as_str().unwrap_or_default().to_string();
+            let p = &mut doc["properties"];
+            p["provisioningState"] = json!("Failed");
+            p["timestamp"] = json!(now_text(Utc::now()));
+            p["error"] = json!({
+                "code": "DeploymentInterrupted",
+                "message": format!("The deployment '{name}' was interrupted because the Mimic server stopped while it was running. Resources it had already deployed remain; deploy again to complete it."),
+            });
+            tx.put_document(DOC, key, &doc, None)?;
+            failed += 1;
+        }
+        tx.put_document(RUNNING_DOC, RUNNING_ID, &json!({ "entries": others }), None)?;
+        Ok(failed)
+    })
 }
 
 fn delete(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
@@ -1103,7 +1265,18 @@ fn delete(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let index_key = resource_id::key(&t.scope_id);
+    let rg_created = t.rg.as_ref().map(|r| r.created);
     ctx.state.store.write(|tx| {
+        // "A template deployment that is currently running cannot be deleted" (resources.json,
+        // Deployments_Delete). Azure's exact text is unrecorded: the code is the one Azure
+        // gives for an active deployment in the way, the wording Mimic's.
+        if tx.document(DOC, &t.key)?.is_some_and(|d| current(&d, rg_created) && is_active(&d)) {
+            return Err(ArmError::new(
+                StatusCode::CONFLICT,
+                "DeploymentActive",
+                format!("Unable to delete deployment '{}': the deployment is still active. Cancel it or wait for it to finish. Please see https://aka.ms/arm-deploy for usage details.", t.name),
+            ));
+        }
         tx.delete_document(DOC, &t.key)?;
         let mut keys: Vec<String> = tx.document(INDEX_DOC, &index_key)?.and_then(|d| serde_json::from_value(d["keys"].clone()).ok()).unwrap_or_default();
         keys.retain(|k| *k != t.key);

@@ -29,6 +29,7 @@ use axum::Router;
 
 use crate::state::SharedState;
 pub use ctx::Ctx;
+pub use deployments::recover_interrupted as recover_interrupted_deployments;
 pub use error::{ArmError, ArmResult};
 pub use throttle::{RateLimit, Throttle};
 use route::Route;

@@ -1,0 +1,217 @@
+"""Template deployments as real long-running operations (issue 6): the PUT answers 201
+`Accepted` with `Azure-AsyncOperation` and the deployment runs afterwards, as the caller.
+
+Azure's behaviour, with sources:
+* PUT .../deployments/{name} → 201, `provisioningState: Accepted`, `Azure-AsyncOperation`; GET of
+  the deployment shows Running then Succeeded/Failed/Canceled; deployment operations appear as
+  resources finish; the async-operation URL reports Running then the end state
+  (resources.json 2021-04-01 `Deployments_CreateOrUpdate` x-ms-long-running-operation,
+  learn.microsoft.com "Track asynchronous Azure operations"; FACTS.md §3).
+* A second PUT of the same name while one runs: 409 `DeploymentActive` (Azure/azure-dev#7248,
+  "Unable to edit or replace deployment ...: previous deployment from ... is still active").
+* `POST .../cancel`: 204 while running (state Canceled), 409 `DeploymentCannotBeCancelled`
+  otherwise (resources.json `Deployments_Cancel`: "You can cancel a deployment only if the
+  provisioningState is Accepted or Running").
+* `az deployment group create --no-wait` returns at once; `az deployment group wait --created`
+  polls the deployment until it has succeeded.
+Mimic's own rule (docs/ARCHITECTURE.md): a deployment running when the server stopped ends
+`Failed` with `DeploymentInterrupted` at the next start; what it had written stays.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from mimic_harness import Az, MimicServer, unique
+
+DEPLOY_API = "2025-04-01"  # what az deployment sends (az-cli.md §6)
+SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+
+
+def many_identities(count: int) -> dict:
+    """A template whose deployment takes a while: `count` identities by a `copy` loop, each one
+    written (durably) by its own ARM call."""
+    return {"$schema": SCHEMA, "contentVersion": "1.0.0.0",
+            "resources": [{"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31",
+                           "name": "[concat('id', copyIndex())]", "location": "westus",
+                           "copy": {"name": "ids", "count": count}}]}
+
+
+def path(mimic: MimicServer, rg: str, name: str) -> str:
+    return f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}/providers/Microsoft.Resources/deployments/{name}"
+
+
+def put(mimic: MimicServer, rg: str, name: str, template: dict):
+    return mimic.arm("PUT", path(mimic, rg, name), api_version=DEPLOY_API, json={"properties": {"mode": "Incremental", "template": template}})
+
+
+def show(mimic: MimicServer, rg: str, name: str) -> dict:
+    r = mimic.arm("GET", path(mimic, rg, name), api_version=DEPLOY_API)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def poll(mimic: MimicServer, url: str):
+    r = mimic.http.get(url, headers={"Authorization": f"Bearer {mimic.sp_token()}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r
+
+
+def wait_done(mimic: MimicServer, rg: str, name: str, timeout: float = 60) -> dict:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        d = show(mimic, rg, name)
+        if d["properties"]["provisioningState"] not in ("Accepted", "Running"):
+            return d
+        time.sleep(0.1)
+    raise AssertionError(f"deployment {name} still running after {timeout} s")
+
+
+def identities(mimic: MimicServer, rg: str) -> list[str]:
+    r = mimic.arm("GET", f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
+                  api_version="2023-01-31")
+    assert r.status_code == 200, r.text
+    return [i["name"] for i in r.json()["value"]]
+
+
+def test_put_answers_accepted_and_the_deployment_runs_afterwards(mimic: MimicServer):
+    rg = unique("lro")
+    mimic.create_rg(rg)
+    count = 800
+    t0 = time.monotonic()
+    r = put(mimic, rg, "slow", many_identities(count))
+    answered = time.monotonic() - t0
+    assert r.status_code == 201, r.text
+    assert r.json()["properties"]["provisioningState"] == "Accepted"
+    status_url = r.headers["Azure-AsyncOperation"]
+    assert "/providers/Microsoft.Resources/deployments/slow/operationStatuses/" in status_url
+
+    running = show(mimic, rg, "slow")
+    assert running["properties"]["provisioningState"] == "Running", (answered, running["properties"])
+    assert "outputResources" not in running["properties"] or not running["properties"]["outputResources"]
+    s = poll(mimic, status_url)
+    assert s.json() == {"status": "Running"} and s.headers["Retry-After"] == "1"
+
+    # While it runs, a second deployment of the same name is refused.
+    again = put(mimic, rg, "slow", many_identities(1))
+    assert again.status_code == 409, again.text
+    err = again.json()["error"]
+    assert err["code"] == "DeploymentActive"
+    assert err["message"].startswith("Unable to edit or replace deployment 'slow': previous deployment from '")
+    assert err["message"].endswith("' is still active. Please see https://aka.ms/arm-deploy for usage details.")
+
+    # ... and it cannot be deleted (resources.json Deployments_Delete: "A template deployment
+    # that is currently running cannot be deleted").
+    gone = mimic.arm("DELETE", path(mimic, rg, "slow"), api_version=DEPLOY_API)
+    assert gone.status_code == 409 and gone.json()["error"]["code"] == "DeploymentActive", gone.text
+
+    # Operations appear as resources finish.
+    seen = []
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        ops = mimic.arm("GET", path(mimic, rg, "slow") + "/operations", api_version=DEPLOY_API).json()["value"]
+        seen.append(len(ops))
+        if show(mimic, rg, "slow")["properties"]["provisioningState"] != "Running":
+            break
+        time.sleep(0.05)
+    done = wait_done(mimic, rg, "slow")
+    assert done["properties"]["provisioningState"] == "Succeeded", done["properties"].get("error")
+    assert any(0 < n < count for n in seen), f"no partial progress seen: {seen[:20]}"
+    assert seen == sorted(seen)
+    assert len(done["properties"]["outputResources"]) == count
+    assert poll(mimic, status_url).json() == {"status": "Succeeded"}
+    assert "Retry-After" not in poll(mimic, status_url).headers
+    assert len(identities(mimic, rg)) == count
+    print(f"\n{count} resources: PUT answered in {answered * 1000:.0f} ms; deployment took {done['properties']['duration']}")
+
+    # Cancelling a finished deployment is refused; the same name may now be deployed again.
+    c = mimic.arm("POST", path(mimic, rg, "slow") + "/cancel", api_version=DEPLOY_API)
+    assert c.status_code == 409 and c.json()["error"]["code"] == "DeploymentCannotBeCancelled", c.text
+    assert c.json()["error"]["message"] == "The deployment 'slow' cannot be cancelled because it is in a terminal state 'Succeeded'."
+    r = put(mimic, rg, "slow", many_identities(1))
+    assert r.status_code == 200, r.text
+    assert wait_done(mimic, rg, "slow")["properties"]["provisioningState"] == "Succeeded"
+    assert mimic.arm("DELETE", path(mimic, rg, "slow"), api_version=DEPLOY_API).status_code == 202
+
+
+def test_cancel_stops_a_running_deployment(mimic: MimicServer):
+    rg = unique("lrocancel")
+    mimic.create_rg(rg)
+    count = 800
+    r = put(mimic, rg, "tocancel", many_identities(count))
+    assert r.status_code == 201, r.text
+    c = mimic.arm("POST", path(mimic, rg, "tocancel") + "/cancel", api_version=DEPLOY_API)
+    assert c.status_code == 204, c.text
+    done = wait_done(mimic, rg, "tocancel")
+    assert done["properties"]["provisioningState"] == "Canceled"
+    assert poll(mimic, r.headers["Azure-AsyncOperation"]).json()["status"] == "Canceled"
+    made = len(identities(mimic, rg))
+    assert made < count, "a canceled deployment writes no further resources"
+    ops = mimic.arm("GET", path(mimic, rg, "tocancel") + "/operations", api_version=DEPLOY_API).json()["value"]
+    assert len(ops) == made, "what it wrote before the cancel stays, with its operations"
+
+
+def test_az_no_wait_then_wait_created(mimic: MimicServer, tmp_path: Path):
+    rg = unique("lroaz")
+    mimic.create_rg(rg)
+    cfg = tmp_path / "az-config"
+    cfg.mkdir()
+    az = Az(mimic, cfg)
+    az.setup_sp()
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps(many_identities(40)))
+    t0 = time.monotonic()
+    out = az("deployment", "group", "create", "-g", rg, "-n", "nowait", "--template-file", str(f), "--no-wait")
+    assert out is None, "--no-wait prints nothing"
+    first = show(mimic, rg, "nowait")["properties"]["provisioningState"]
+    assert first in ("Accepted", "Running", "Succeeded")
+    az("deployment", "group", "wait", "-g", rg, "-n", "nowait", "--created")
+    shown = az("deployment", "group", "show", "-g", rg, "-n", "nowait")
+    assert shown["properties"]["provisioningState"] == "Succeeded"
+    assert len(shown["properties"]["outputResources"]) == 40
+    print(f"\naz --no-wait: state right after: {first}; create + wait took {time.monotonic() - t0:.1f} s")
+
+
+def test_a_deployment_running_when_the_server_stops_ends_failed_at_start(mimic_factory):
+    server: MimicServer = mimic_factory()
+    rg = unique("lrokill")
+    server.create_rg(rg)
+    count = 800
+    r = put(server, rg, "interrupted", many_identities(count))
+    assert r.status_code == 201, r.text
+    assert show(server, rg, "interrupted")["properties"]["provisioningState"] == "Running"
+    server.proc.kill()  # SIGKILL: the deployment's task dies with the process
+    server.proc.wait(5)
+    server.kill()
+    server.start()
+    d = show(server, rg, "interrupted")
+    assert d["properties"]["provisioningState"] == "Failed"
+    assert d["properties"]["error"]["code"] == "DeploymentInterrupted"
+    assert d["properties"]["error"]["message"] == (
+        "The deployment 'interrupted' was interrupted because the Mimic server stopped while it was running. "
+        "Resources it had already deployed remain; deploy again to complete it.")
+    s = poll(server, r.headers["Azure-AsyncOperation"].replace(r.headers["Azure-AsyncOperation"].split("/subscriptions/")[0], server.arm_url))
+    assert s.json()["status"] == "Failed" and s.json()["error"]["code"] == "DeploymentInterrupted"
+    made = len(identities(server, rg))
+    assert made < count
+    # The name is free again, and a new deployment runs to the end.
+    r = put(server, rg, "interrupted", many_identities(3))
+    assert r.status_code == 200, r.text
+    assert wait_done(server, rg, "interrupted")["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_a_graceful_stop_lets_a_running_deployment_finish(mimic_factory):
+    server: MimicServer = mimic_factory()
+    rg = unique("lroterm")
+    server.create_rg(rg)
+    count = 800
+    r = put(server, rg, "finishes", many_identities(count))
+    assert r.status_code == 201, r.text
+    assert show(server, rg, "finishes")["properties"]["provisioningState"] == "Running"
+    assert server.stop() == 0  # SIGTERM: in-flight work drains, the deployment's task included
+    server.start()
+    d = show(server, rg, "finishes")
+    assert d["properties"]["provisioningState"] == "Succeeded", d["properties"].get("error")
+    assert len(identities(server, rg)) == count

@@ -62,7 +62,15 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(cfg.data_dir.join("endpoints.json"));
 
     let store = open_store(&cfg)?;
-    let (tenant, subscription, created) = crate::bootstrap::ensure(&store, &cfg.data_dir, cfg.tenant_id, cfg.subscription_id)?;
+    // A first start's two slow steps, side by side: the bootstrap (the administrator's argon2
+    // hash) and the first RSA-2048 signing key; each is its own transaction.
+    let (booted, keys) = std::thread::scope(|s| {
+        let keys = s.spawn(|| crate::keys::KeyRing::load_or_create(&store));
+        let booted = crate::bootstrap::ensure(&store, &cfg.data_dir, cfg.tenant_id, cfg.subscription_id);
+        (booted, keys.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    let (tenant, subscription, created) = booted?;
+    let keys = keys?;
     if let Some(b) = &created {
         // Printed once, on the start that created them (DESIGN.md §3).
         println!("{}", serde_json::to_string_pretty(b)?);
@@ -71,7 +79,6 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     if interrupted > 0 {
         tracing::warn!(interrupted, "deployments that were running when the server stopped are now Failed (DeploymentInterrupted)");
     }
-    let keys = crate::keys::KeyRing::load_or_create(&store)?;
     let ca = crate::tls::LocalCa::load_or_create(&store, &cfg.data_dir)?;
     let tls_config = ca.server_config()?;
     let tls = RustlsConfig::from_config(tls_config.clone());

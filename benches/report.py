@@ -334,11 +334,11 @@ def main():
     text = open(path).read() if os.path.exists(path) else "# Benchmarks\n\nRun `benches/run.sh`.\n\n"
     if BEGIN in text and END in text:
         text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) + 1:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
     b, e = LEGACY_IMDS
     if b in text and e in text:  # now part of the section above
         text = text[: text.index(b)].rstrip("\n") + "\n\n" + text[text.index(e) + len(e):].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
     open(path, "w").write(text)
     print(f"[bench] wrote the results section of {path}", file=sys.stderr)
     if problems:

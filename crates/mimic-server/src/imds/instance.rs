@@ -1,22 +1,23 @@
 //! `GET /metadata/instance`: what the VM knows about itself (imds.json `Instance`): every
 //! scalar a string, as IMDS renders it.
 
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::{check_request, ImdsError, VmBinding};
+use super::{check_request, param, parse_query, ImdsError, VmBinding};
 
 const NEWEST: &[&str] = &["2025-04-07", "2024-03-15", "2023-11-15"];
 
-pub async fn instance(State(b): State<VmBinding>, method: Method, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
+pub async fn instance(State(b): State<VmBinding>, method: Method, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    let q = parse_query(raw.as_deref());
     let r = (|| {
         check_request(&method, &headers).map_err(|e| match e.status {
             StatusCode::BAD_REQUEST => ImdsError::instance(StatusCode::BAD_REQUEST, "Bad request. Required metadata header not specified"),
             _ => e,
         })?;
-        if !q.iter().any(|(k, v)| k == "api-version" && !v.is_empty()) {
+        if param(&q, "api-version").is_none() {
             return Err(ImdsError {
                 status: StatusCode::BAD_REQUEST,
                 body: json!({"error": "Bad request. api-version was not specified in the request. For more information refer to aka.ms/azureimds", "newest-versions": NEWEST}),

@@ -9,6 +9,7 @@ mod error;
 mod instance;
 mod token;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -44,6 +45,18 @@ fn vm_router(binding: VmBinding) -> Router {
         .fallback(error::not_found)
         .with_state(binding)
         .layer(axum::middleware::from_fn(|req, next| crate::http::log_request("imds", req, next)))
+}
+
+/// The query's pairs, percent-decoded, borrowing the query where nothing needed decoding.
+pub type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+pub fn parse_query(raw: Option<&str>) -> QueryPairs<'_> {
+    raw.map(|q| form_urlencoded::parse(q.as_bytes()).collect()).unwrap_or_default()
+}
+
+/// A query parameter's value; empty counts as absent, as IMDS treats it.
+pub fn param<'a>(q: &'a QueryPairs<'_>, name: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref()).filter(|v| !v.is_empty())
 }
 
 /// What every IMDS endpoint checks first (FACTS.md §5): GET only, `Metadata: true`, and no

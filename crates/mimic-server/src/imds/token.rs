@@ -2,7 +2,6 @@
 //! identity and resource as IMDS caches them (a cached token costs no signature).
 
 use std::collections::HashMap;
-use std::borrow::Cow;
 use std::sync::{Arc, RwLock};
 
 use axum::extract::{Request, State};
@@ -10,12 +9,12 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mimic_domain::directory::DirectoryObject;
 use mimic_domain::imds::{self, AttachedIdentity, SelectError, Selector};
-use mimic_domain::resource_id::{self, ResourceId};
+use mimic_domain::resource_id;
 use mimic_domain::token::{self as tok, AccessTokenRequest, Subject, TokenVersion};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{check_request, ImdsError, VmBinding};
+use super::{check_request, param, parse_query, ImdsError, QueryPairs, VmBinding};
 use crate::state::AppState;
 
 /// Managed-identity tokens live about a day (FACTS.md §5).
@@ -48,17 +47,6 @@ impl TokenCache {
         }
         m.entry(principal.to_string()).or_default().insert(resource.to_string(), c);
     }
-}
-
-/// The query's pairs, percent-decoded, borrowing the query where nothing needed decoding.
-type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
-
-fn parse_query(raw: Option<&str>) -> QueryPairs<'_> {
-    raw.map(|q| form_urlencoded::parse(q.as_bytes()).collect()).unwrap_or_default()
-}
-
-fn param<'a>(q: &'a QueryPairs<'_>, name: &str) -> Option<&'a str> {
-    q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref()).filter(|v| !v.is_empty())
 }
 
 /// The token endpoint accepts api-version 2018-02-01 and later.
@@ -212,7 +200,6 @@ pub fn vm_identities(state: &AppState, vm_key: &str) -> Result<(Uuid, Vec<Attach
                 let Some(uai) = tx.resource(&resource_id::key(&id))? else { continue };
                 let props = &uai.properties;
                 let (Some(p), Some(c)) = (props.get("principalId").and_then(Value::as_str), props.get("clientId").and_then(Value::as_str)) else { continue };
-                let _ = ResourceId::parse(&id);
                 out.push(AttachedIdentity { principal_id: p.to_string(), client_id: c.to_string(), resource_id: uai.id.clone(), system_assigned: false });
             }
         }

@@ -76,6 +76,18 @@ fn document<T: Serialize>(secret: &str, value: &T, expires: i64) -> Result<Value
     Ok(json!({ "expires": expires, "sealed": sealed }))
 }
 
+/// Files `value` sealed under `secret`, removing the kind's expired documents in the same
+/// transaction.
+fn file<T: Serialize>(store: &Store, kind: &str, secret: &str, value: &T, expires: i64) -> Result<(), Unavailable> {
+    let doc = document(secret, value, expires)?;
+    let id = sealed::locator(secret);
+    store.write(|tx| {
+        tx.delete_expired_documents(kind, now())?;
+        tx.put_document(kind, &id, &doc, Some(expires))
+    })?;
+    Ok(())
+}
+
 /// The value in `doc` if it has not expired and opens under `secret`.
 fn unseal<T: DeserializeOwned>(secret: &str, doc: Option<Value>) -> Option<T> {
     let doc = doc?;
@@ -98,16 +110,7 @@ impl Sessions {
     /// Files a sign-in in progress under its `state`, for whichever replica the callback reaches.
     pub async fn begin(&self, state: String, p: Pending) -> Result<(), Unavailable> {
         let store = self.store.clone();
-        blocking(move || {
-            let expires = p.created + PENDING_LIFETIME;
-            let doc = document(&state, &p, expires)?;
-            let id = sealed::locator(&state);
-            store.write(|tx| {
-                tx.delete_expired_documents(SIGNIN_KIND, now())?;
-                tx.put_document(SIGNIN_KIND, &id, &doc, Some(expires))
-            })?;
-            Ok(())
-        })
+        blocking(move || file(&store, SIGNIN_KIND, &state, &p, p.created + PENDING_LIFETIME))
         .await
     }
 
@@ -133,13 +136,7 @@ impl Sessions {
         let store = self.store.clone();
         blocking(move || {
             let id = mimic_domain::token::opaque(43);
-            let expires = s.created + SESSION_LIFETIME;
-            let doc = document(&id, &s, expires)?;
-            let key = sealed::locator(&id);
-            store.write(|tx| {
-                tx.delete_expired_documents(SESSION_KIND, now())?;
-                tx.put_document(SESSION_KIND, &key, &doc, Some(expires))
-            })?;
+            file(&store, SESSION_KIND, &id, &s, s.created + SESSION_LIFETIME)?;
             Ok(id)
         })
         .await

@@ -65,6 +65,7 @@ impl Proxy {
                 accepted = listener.accept() => accepted?,
                 _ = shutdown.changed() => return Ok(()),
             };
+            let _ = tcp.set_nodelay(true); // see serve.rs: no delayed-ACK stalls
             let proxy = self.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req| proxy.clone().handle(req));

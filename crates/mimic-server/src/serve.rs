@@ -116,7 +116,11 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         (portal, crate::portal::router(state.clone())),
     ];
     for (listener, app) in https {
-        let server = axum_server::from_tcp_rustls(listener, tls.clone()).handle(handle.clone());
+        // Without TCP_NODELAY a response that TLS writes in two records waits for the client's
+        // delayed ACK (40 ms) now and then: the load test's max latency was exactly that.
+        let server = axum_server::from_tcp_rustls(listener, tls.clone())
+            .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor))
+            .handle(handle.clone());
         tasks.spawn(async move { server.serve(app.into_make_service()).await });
     }
     tasks.spawn(crate::imds::serve(imds, handle.clone(), crate::imds::router(state.clone())));

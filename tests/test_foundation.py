@@ -817,9 +817,19 @@ def test_token_from_another_tenant_is_401_invalid_tenant(mimic: MimicServer):
     # "The access token is from the wrong issuer 'https://sts.windows.net/<tid>/'. It must match the tenant
     # 'https://sts.windows.net/<sub tenant>/' associated with this subscription. Please use the authority
     # (URL) 'https://login.windows.net/<sub tenant>' to get the token. ..."
-    pytest.skip("needs a second tenant in the same Mimic (DESIGN §3 allows several) and a public way to "
-                "create it and a principal in it; a token signed by another Mimic's key is refused for its "
-                "signature first, so it cannot stand in")
+    p = mimic.mimic_cli("admin", "tenant", "create", "--name", "Other")
+    assert p.returncode == 0, p.stderr
+    other = json.loads(p.stdout)
+    r = mimic.client_credentials(client_id=other["servicePrincipal"]["clientId"], secret=other["servicePrincipal"]["clientSecret"],
+                                 tenant=other["tenantId"])
+    assert r.status_code == 200, r.text
+    r = _rg_list(mimic, r.json()["access_token"])
+    err = arm_error(r, 401, "InvalidAuthenticationTokenTenant")
+    assert err["message"].startswith(
+        f"The access token is from the wrong issuer 'https://sts.windows.net/{other['tenantId']}/'. It must match the tenant "
+        f"'https://sts.windows.net/{mimic.tenant_id}/' associated with this subscription. Please use the authority (URL) "
+        f"'https://login.windows.net/{mimic.tenant_id}' to get the token."), err
+    assert_bearer_challenge(r)
 
 
 FAKETIME_LIBS = [Path(p) for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",

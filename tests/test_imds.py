@@ -71,10 +71,13 @@ def assign_reader(mimic: MimicServer, principal: str, scope: str, *, exists_ok: 
     return f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
 
 
-def vm_run(mimic: MimicServer, vm: str, *command: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def vm_run(mimic: MimicServer, vm: str, *command: str, env: dict | None = None, timeout: float = 120,
+           credentials: Path | None = None) -> subprocess.CompletedProcess:
+    """`mimic vm run`, as the bootstrap principal or the one in a `credentials` file."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "IDENTITY_", "MSI_"))}
     full_env.update(env or {})
-    return subprocess.run([str(mimic.binary), "vm", "run", "--data-dir", str(mimic.data_dir), vm, "--", *command],
+    acting = ["--credentials", str(credentials)] if credentials else []
+    return subprocess.run([str(mimic.binary), "vm", "run", "--data-dir", str(mimic.data_dir), *acting, vm, "--", *command],
                           capture_output=True, text=True, timeout=timeout, env=full_env, stdin=subprocess.DEVNULL)
 
 

@@ -12,8 +12,7 @@ another VM's token, and secrets are never logged or echoed.
 * Secrets (client secrets, user passwords, a VM's adminPassword) never reach the log or a
   later response.
 
-Not covered: "one tenant never sees another's objects" needs a second tenant, which one Mimic
-store does not create (see test_security.py's unknown-tenant test for the token side).
+"One tenant never sees another's objects" is tests/test_tenants.py's, with a second tenant.
 """
 
 from __future__ import annotations

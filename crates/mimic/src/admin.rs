@@ -2,9 +2,8 @@
 //! their secrets, users, groups and members, directory roles), done through the running
 //! server's Microsoft Graph as the bootstrap service principal (a Global Administrator), so it
 //! obeys the same rules as any Graph client; and signing-key rotation, through Mimic's own
-//! control route on the Graph listener (`POST /mimic/signing-keys/rotate`).
+//! control routes on the Graph listener (`POST /mimic/signing-keys/rotate`, `POST /mimic/tenants`).
 
-use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
@@ -14,9 +13,8 @@ use crate::client::{error_message, Server};
 
 #[derive(Args)]
 pub struct AdminArgs {
-    /// Where the running Mimic keeps endpoints.json, bootstrap.json and ca.pem.
-    #[arg(long, env = "MIMIC_DATA_DIR", default_value = ".mimic", global = true)]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    target: crate::client::Target,
     /// `json` prints results as JSON.
     #[arg(long, short = 'o', value_enum, global = true)]
     output: Option<crate::Output>,
@@ -41,6 +39,28 @@ enum AdminCommand {
     /// The token signing keys (shared by every replica over one store).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Further tenants, each with its own directory and first subscription.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant that shares nothing with the others: its own directory with an
+    /// administrator user and a service principal (Global Administrators, Owners of its first
+    /// subscription). Prints its ids and secrets in bootstrap.json's shape, only this once.
+    /// Needs a Global Administrator of the home tenant (the bootstrap service principal is one).
+    Create {
+        /// Display name of the tenant (its subscription is "NAME Subscription").
+        #[arg(long, default_value = "Mimic")]
+        name: String,
+        /// A fixed tenant id (reproducible CI), else a random one.
+        #[arg(long)]
+        tenant_id: Option<uuid::Uuid>,
+        /// A fixed id for its first subscription, else a random one.
+        #[arg(long)]
+        subscription_id: Option<uuid::Uuid>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -208,7 +228,7 @@ fn quote(s: &str) -> String {
 
 impl Graph {
     fn open(args: &AdminArgs) -> anyhow::Result<Self> {
-        let server = Server::open(&args.data_dir)?;
+        let server = args.target.open()?;
         let graph = server.endpoint("graph");
         if graph.is_empty() {
             bail!("endpoints.json has no graph endpoint");
@@ -236,9 +256,9 @@ impl Graph {
     }
 
     /// A call to Mimic's own control routes on the Graph listener (`{graph}/mimic/...`).
-    fn control(&self, method: &str, path: &str) -> anyhow::Result<Value> {
+    fn control(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
         let root = self.base.strip_suffix("/v1.0").unwrap_or(&self.base);
-        let (status, v) = self.server.call(method, &format!("{root}/mimic{path}"), &self.token, None)?;
+        let (status, v) = self.server.call(method, &format!("{root}/mimic{path}"), &self.token, body.as_ref())?;
         if !(200..300).contains(&status) {
             bail!("Mimic answered {status}: {}", error_message(&v));
         }
@@ -496,8 +516,14 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
             g.call("DELETE", &format!("/roleManagement/directory/roleAssignments/{}", s(a, "id")), None)?;
         }
         AdminCommand::Keys(KeysCommand::Rotate) => {
-            let v = g.control("POST", "/signing-keys/rotate")?;
+            let v = g.control("POST", "/signing-keys/rotate", None)?;
             g.print(&v, |v| format!("signing key: {}\npublished:   {}", s(v, "kid"), v["keys"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default()));
+        }
+        AdminCommand::Tenant(TenantCommand::Create { name, tenant_id, subscription_id }) => {
+            let body = json!({ "displayName": name, "tenantId": tenant_id, "subscriptionId": subscription_id });
+            let v = g.control("POST", "/tenants", Some(body))?;
+            // The secrets are shown once, like bootstrap.json's: JSON either way, so it can be saved.
+            println!("{}", serde_json::to_string_pretty(&v)?);
         }
         AdminCommand::Role(RoleCommand::List) => {
             let defs = g.list("/roleManagement/directory/roleDefinitions")?;

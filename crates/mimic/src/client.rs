@@ -6,6 +6,25 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde_json::Value;
 
+/// Where the client commands find the running server, and whom they act as.
+#[derive(clap::Args, Clone)]
+pub struct Target {
+    /// Where the running Mimic keeps endpoints.json, bootstrap.json and ca.pem.
+    #[arg(long, env = "MIMIC_DATA_DIR", default_value = ".mimic", global = true)]
+    pub data_dir: PathBuf,
+    /// Act as the service principal of this file, in its tenant and subscription, instead of
+    /// bootstrap.json's: a file in bootstrap.json's shape, as `mimic admin tenant create`
+    /// prints for a new tenant.
+    #[arg(long, env = "MIMIC_CREDENTIALS", global = true)]
+    pub credentials: Option<PathBuf>,
+}
+
+impl Target {
+    pub fn open(&self) -> anyhow::Result<Server> {
+        Server::open(&self.data_dir, self.credentials.as_deref())
+    }
+}
+
 pub struct Server {
     pub endpoints: Value,
     pub bootstrap: Value,
@@ -20,9 +39,9 @@ fn read_json(path: &Path) -> anyhow::Result<Value> {
 }
 
 impl Server {
-    pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
+    pub fn open(data_dir: &Path, credentials: Option<&Path>) -> anyhow::Result<Self> {
         let endpoints = read_json(&data_dir.join("endpoints.json"))?;
-        let bootstrap = read_json(&data_dir.join("bootstrap.json"))?;
+        let bootstrap = read_json(credentials.unwrap_or(&data_dir.join("bootstrap.json")))?;
         let ca_path = std::fs::canonicalize(data_dir.join("ca.pem")).context("ca.pem is missing from the data directory")?;
         let pem = std::fs::read(&ca_path)?;
         let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
@@ -48,7 +67,7 @@ impl Server {
         v.as_str().unwrap_or_default().to_string()
     }
 
-    /// A token for `scope` as the bootstrap service principal.
+    /// A token for `scope` as the bootstrap service principal (or the `--credentials` one).
     pub fn token(&self, scope: &str) -> anyhow::Result<String> {
         let url = format!("{}/{}/oauth2/v2.0/token", self.endpoint("login"), self.boot(&["tenantId"]));
         let form = [

@@ -3,14 +3,12 @@
 //!
 //! The default is the zero-configuration form: clients keep Azure's public host names and reach
 //! Mimic through its proxy (`HTTPS_PROXY`), trusting Mimic's CA; the bootstrap service principal
-//! is exported for credential chains. `--direct` prints the custom-cloud form instead, where
+//! (or the `--credentials` one) is exported for credential chains. `--direct` prints the custom-cloud form instead, where
 //! clients are pointed at Mimic's own addresses.
-
-use std::path::Path;
 
 use serde_json::Value;
 
-use crate::client::Server;
+use crate::client::Target;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Shell {
@@ -19,8 +17,8 @@ pub enum Shell {
     Fish,
 }
 
-pub fn print(data_dir: &Path, shell: Shell, json: bool, direct: bool) -> anyhow::Result<()> {
-    let server = Server::open(data_dir)?;
+pub fn print(target: &Target, shell: Shell, json: bool, direct: bool) -> anyhow::Result<()> {
+    let server = target.open()?;
     let ca = server.ca_path.display().to_string();
     let arm = server.endpoint("arm");
     let mut vars: Vec<(&str, String)> = vec![

@@ -68,7 +68,7 @@ enum Command {
     /// Print the shell settings that point az and the Azure SDKs at a running Mimic.
     Env {
         #[command(flatten)]
-        dir: DataDir,
+        dir: client::Target,
         #[arg(long, value_enum, default_value = "bash")]
         shell: env::Shell,
         /// Point clients at Mimic's own addresses (a registered custom cloud) instead of its proxy.
@@ -93,10 +93,10 @@ enum VmCommand {
     /// Run COMMAND as a workload on the VM RESOURCE_GROUP/NAME.
     Run {
         #[command(flatten)]
-        dir: DataDir,
+        dir: client::Target,
         /// RESOURCE_GROUP/NAME
         vm: String,
-        /// Subscription of the VM (default: the bootstrap subscription).
+        /// Subscription of the VM (default: the bootstrap or `--credentials` subscription).
         #[arg(long)]
         subscription: Option<String>,
         #[arg(last = true, required = true)]
@@ -105,7 +105,7 @@ enum VmCommand {
     /// Print the variables that attach an existing shell to the VM RESOURCE_GROUP/NAME.
     Env {
         #[command(flatten)]
-        dir: DataDir,
+        dir: client::Target,
         vm: String,
         #[arg(long)]
         subscription: Option<String>,
@@ -150,13 +150,13 @@ fn main() {
             tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
         }
         Command::Admin(args) => admin::run(args),
-        Command::Env { dir, shell, direct, output } => env::print(&dir.data_dir, shell, output == Some(Output::Json), direct),
-        Command::Vm { command: VmCommand::Run { dir, vm, subscription, command } } => match vm::run(&dir.data_dir, &vm, subscription.as_deref(), &command) {
+        Command::Env { dir, shell, direct, output } => env::print(&dir, shell, output == Some(Output::Json), direct),
+        Command::Vm { command: VmCommand::Run { dir, vm, subscription, command } } => match vm::run(&dir, &vm, subscription.as_deref(), &command) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),
         },
         Command::Vm { command: VmCommand::Env { dir, vm, subscription, output } } => {
-            vm::env(&dir.data_dir, &vm, subscription.as_deref(), output == Some(Output::Json))
+            vm::env(&dir, &vm, subscription.as_deref(), output == Some(Output::Json))
         }
     };
     if let Err(e) = result {

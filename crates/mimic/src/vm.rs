@@ -6,12 +6,10 @@
 //! variable azure-identity (Python, JavaScript, .NET) and MSAL honour for the VM source; and
 //! credentials of the calling shell are removed, as a VM has none.
 
-use std::path::Path;
-
 use anyhow::{bail, Context};
 use serde_json::json;
 
-use crate::client::{error_message, Server};
+use crate::client::{error_message, Target};
 
 /// Variables that would make a credential chain skip managed identity, or point it at another
 /// managed-identity source: a VM has none of them.
@@ -29,10 +27,10 @@ pub struct Placement {
     pub listeners: Vec<std::net::SocketAddr>,
 }
 
-/// Resolves `RG/NAME` in the bootstrap subscription (or `subscription`) to its IMDS address.
-pub fn place(data_dir: &Path, vm: &str, subscription: Option<&str>) -> anyhow::Result<Placement> {
+/// Resolves `RG/NAME` in the bootstrap (or `--credentials`) subscription, or `subscription`, to its IMDS address.
+pub fn place(target: &Target, vm: &str, subscription: Option<&str>) -> anyhow::Result<Placement> {
     let (rg, name) = vm.split_once('/').filter(|(r, n)| !r.is_empty() && !n.is_empty() && !n.contains('/')).context("the VM must be given as RESOURCE_GROUP/NAME")?;
-    let server = Server::open(data_dir)?;
+    let server = target.open()?;
     let sub = subscription.map(str::to_string).unwrap_or_else(|| server.boot(&["subscriptionId"]));
     let token = server.token("https://management.azure.com/.default")?;
     let vm_id = format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}");
@@ -58,9 +56,9 @@ pub fn place(data_dir: &Path, vm: &str, subscription: Option<&str>) -> anyhow::R
     Ok(Placement { vm_id, imds, vars, listeners })
 }
 
-pub fn run(data_dir: &Path, vm: &str, subscription: Option<&str>, command: &[String]) -> anyhow::Result<i32> {
+pub fn run(target: &Target, vm: &str, subscription: Option<&str>, command: &[String]) -> anyhow::Result<i32> {
     let Some((program, args)) = command.split_first() else { bail!("give the command to run after `--`") };
-    let p = place(data_dir, vm, subscription)?;
+    let p = place(target, vm, subscription)?;
     let mut cmd = std::process::Command::new(program);
     cmd.args(args);
     for v in STRIPPED {
@@ -86,8 +84,8 @@ pub fn run(data_dir: &Path, vm: &str, subscription: Option<&str>, command: &[Str
     Ok(status.code().unwrap_or(1))
 }
 
-pub fn env(data_dir: &Path, vm: &str, subscription: Option<&str>, json_out: bool) -> anyhow::Result<()> {
-    let p = place(data_dir, vm, subscription)?;
+pub fn env(target: &Target, vm: &str, subscription: Option<&str>, json_out: bool) -> anyhow::Result<()> {
+    let p = place(target, vm, subscription)?;
     if json_out {
         let vars: serde_json::Map<String, serde_json::Value> = p.vars.iter().map(|(k, v)| (k.to_string(), v.clone().into())).collect();
         println!("{}", serde_json::to_string_pretty(&json!({"vmId": p.vm_id, "imds": p.imds, "variables": vars}))?);

@@ -1,5 +1,6 @@
 //! Data derived from the store and kept until the store's generation moves (any committed
-//! write). Hot read paths — every ARM call's tenant, subscription and role assignments — then
+//! write). Hot read paths — every ARM call's tenant, subscription, role assignments and resource
+//! group, and the resource a GET reads — then
 //! cost a map lookup instead of several SQLite transactions, and never serve stale data: a
 //! write anywhere invalidates every entry.
 
@@ -54,6 +55,9 @@ pub struct Caches {
     pub subscriptions: Derived<Uuid, Option<Subscription>>,
     /// A principal's role assignments, its groups' included, keyed by (tenant, principal).
     pub assignments: Derived<(Uuid, Uuid), Arc<Vec<RoleAssignment>>>,
+    /// Resources read by key (`resource_id::key`), absent ones too: the resource group behind
+    /// every call under it, and the resource a GET returns.
+    pub resources: Derived<String, Option<Arc<mimic_domain::resource::Resource>>>,
     /// A VM's tenant and the identities IMDS can serve for it, keyed by the VM's id key.
     pub vm_identities: Derived<Arc<str>, (Uuid, Arc<Vec<mimic_domain::imds::AttachedIdentity>>)>,
 }

@@ -7,7 +7,10 @@ use axum::body::Bytes;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::sync::Arc;
+
 use mimic_domain::directory::Subscription;
+use mimic_domain::resource::Resource;
 use mimic_domain::rbac::{self, RoleAssignment};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -151,6 +154,14 @@ impl Ctx {
         } else {
             Err(ArmError::authorization_failed(&self.caller.display(), &self.caller.object_id.to_string(), action, scope))
         }
+    }
+
+    /// The stored resource with this key (`resource_id::key`), through the generation-checked
+    /// cache: as fresh as a read of the store, and a hit costs no transaction.
+    pub fn resource(&self, key: &str) -> ArmResult<Option<Arc<Resource>>> {
+        let generation = self.state.store.generation();
+        let key = key.to_string();
+        Ok(self.state.caches.resources.get_or_load(generation, &key, || self.state.store.read(|tx| tx.resource(&key)).map(|r| r.map(Arc::new)))?)
     }
 
     /// The subscription in the path, if it exists and belongs to the caller's tenant.

@@ -85,7 +85,7 @@ pub fn is_collection(namespace: &str, resource_type: &str) -> bool {
 #[derive(Clone)]
 struct Target {
     sub: Subscription,
-    rg: Option<Resource>,
+    rg: Option<Arc<Resource>>,
     name: String,
     id: String,
     key: String,

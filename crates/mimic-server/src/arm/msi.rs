@@ -123,7 +123,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
         Method::GET => {
             ctx.authorize(&action("read"), &scope)?;
             resource_groups::load(ctx, &sub_id, &rg)?;
-            let r = ctx.state.store.read(|tx| tx.resource(&key))?.ok_or_else(|| not_found(id))?;
+            let r = ctx.resource(&key)?.ok_or_else(|| not_found(id))?;
             Ok(json_response(StatusCode::OK, &render(ctx, &r)))
         }
         Method::PUT => {

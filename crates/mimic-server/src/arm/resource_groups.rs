@@ -1,6 +1,8 @@
 //! Resource groups: PUT, GET, HEAD, PATCH, DELETE (long-running, 202 + Location), list with
 //! `$filter` on tags and `$top`/nextLink paging.
 
+use std::sync::Arc;
+
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -31,9 +33,9 @@ pub fn render(r: &Resource) -> wire::ResourceGroup {
 }
 
 /// The stored resource group `rg` of `sub`, or Azure's 404.
-pub fn load(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult<Resource> {
+pub fn load(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult<Arc<Resource>> {
     let key = resource_id::key(&resource_group_id(sub, rg));
-    ctx.state.store.read(|tx| tx.resource(&key))?.ok_or_else(|| ArmError::resource_group_not_found(rg))
+    ctx.resource(&key)?.ok_or_else(|| ArmError::resource_group_not_found(rg))
 }
 
 fn validate_name(rg: &str) -> ArmResult<()> {
@@ -58,7 +60,7 @@ pub fn handle(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult<Response> {
     match ctx.method {
         Method::GET => {
             ctx.authorize(READ, &scope)?;
-            Ok(json_response(StatusCode::OK, &render(&load(ctx, &sub, rg)?)))
+            Ok(json_response(StatusCode::OK, &render(&*load(ctx, &sub, rg)?)))
         }
         Method::HEAD => {
             ctx.authorize(READ, &scope)?;

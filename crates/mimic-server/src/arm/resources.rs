@@ -95,7 +95,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
         Method::GET => {
             ctx.authorize(&action("read"), &scope)?;
             resource_groups::load(ctx, &sub.id.to_string(), rg)?;
-            let r = ctx.state.store.read(|tx| tx.resource(&key))?.ok_or_else(|| not_found(id, &full_type))?;
+            let r = ctx.resource(&key)?.ok_or_else(|| not_found(id, &full_type))?;
             Ok(json_response(StatusCode::OK, &render(&r)))
         }
         Method::PUT => {

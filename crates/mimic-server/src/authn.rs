@@ -90,7 +90,7 @@ pub fn authenticate(state: &AppState, header: Option<&str>, audiences: &[&str]) 
         return Err(AuthError::WrongAudience(aud.to_string()));
     }
     let generation = state.store.generation();
-    let known = state.caches.tenants.get_or_load(generation, &tenant, || state.store.read(|tx| tx.tenant(tenant)).map(|t| t.is_some()));
+    let known = state.caches.tenants.get_or_load(generation, &tenant, || state.store.read(|tx| tx.tenant(tenant))).map(|t| t.is_some());
     if !known.unwrap_or(false) {
         return Err(AuthError::WrongTenant);
     }

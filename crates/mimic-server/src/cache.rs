@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 
-use mimic_domain::directory::Subscription;
+use mimic_domain::directory::{DirectoryObject, Subscription, Tenant};
 use mimic_domain::rbac::RoleAssignment;
 use uuid::Uuid;
 
@@ -47,8 +47,11 @@ impl<K: Eq + Hash + Clone, V: Clone> Derived<K, V> {
 /// The caches every surface shares.
 #[derive(Default)]
 pub struct Caches {
-    /// Tenants that exist.
-    pub tenants: Derived<Uuid, bool>,
+    /// Tenants by id (None: no such tenant).
+    pub tenants: Derived<Uuid, Option<Tenant>>,
+    /// An application and its service principal, keyed by (tenant, appId): the token service's
+    /// lookup of a confidential client.
+    pub clients: Derived<(Uuid, Uuid), Arc<(Option<DirectoryObject>, Option<DirectoryObject>)>>,
     /// Directory objects that exist, keyed by (tenant, object id): a token of a deleted
     /// principal (a disabled system identity, a deleted user) authenticates no more.
     pub principals: Derived<(Uuid, Uuid), bool>,

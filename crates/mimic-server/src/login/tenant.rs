@@ -20,7 +20,8 @@ pub fn resolve(state: &AppState, tenant: &str) -> Option<TenantRef> {
         return Some(TenantRef::Multi(tenant.to_ascii_lowercase()));
     }
     if let Ok(id) = tenant.parse::<Uuid>() {
-        return state.store.read(|tx| tx.tenant(id)).ok().flatten().map(TenantRef::Tenant);
+        let generation = state.store.generation();
+        return state.caches.tenants.get_or_load(generation, &id, || state.store.read(|tx| tx.tenant(id))).ok().flatten().map(TenantRef::Tenant);
     }
     by_domain(state, tenant).map(TenantRef::Tenant)
 }

@@ -3,6 +3,7 @@
 //! grants, as Entra answers them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -181,16 +182,21 @@ impl TokenRequest<'_> {
         let client_id = client_id.ok_or_else(|| OAuthError::missing_parameter("client_id"))?;
         let target = self.target(true)?;
         let app_id: Uuid = client_id.parse().map_err(|_| unknown_client(&client_id, &tenant))?;
-        let (app, sp) = self
+        let generation = self.state.store.generation();
+        let client = self
             .state
-            .store
-            .read(|tx| {
-                Ok::<_, mimic_store::StoreError>((
-                    tx.directory_object_by_app_id(tenant.id, "application", app_id)?,
-                    tx.directory_object_by_app_id(tenant.id, "servicePrincipal", app_id)?,
-                ))
+            .caches
+            .clients
+            .get_or_load(generation, &(tenant.id, app_id), || {
+                self.state.store.read(|tx| {
+                    Ok::<_, mimic_store::StoreError>(Arc::new((
+                        tx.directory_object_by_app_id(tenant.id, "application", app_id)?,
+                        tx.directory_object_by_app_id(tenant.id, "servicePrincipal", app_id)?,
+                    )))
+                })
             })
             .map_err(store_err)?;
+        let (app, sp) = &*client;
         let Some(DirectoryObject::Application(app)) = app else {
             return Err(unknown_client(&client_id, &tenant));
         };

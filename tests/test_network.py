@@ -219,3 +219,36 @@ def test_dynamic_public_ip_follows_the_vms_power_state(mimic: MimicServer, az_sp
     # Stopped (not deallocated) keeps the address.
     az_sp("vm", "stop", "-g", rg, "-n", "vm1")
     assert az_sp("vm", "show", "-d", "-g", rg, "-n", "vm1")["publicIps"] != ""
+
+
+def test_subnets_are_one_collection_with_their_virtual_network(mimic: MimicServer, az_sp: Az):
+    """Today's az (2.91) with the api-versions it sends (vnet create 2025-07-01, subnet 2024-07-01):
+    a subnet made inline with its VNet and one made on its own are both in `az network vnet show`
+    and `az network vnet subnet list/show`, as in Azure; a subnet in use cannot be deleted
+    (InUseSubnetCannotBeDeleted, the Network RP's code for it)."""
+    rg = "subnetsrg"
+    az_sp("group", "create", "-n", rg, "-l", "westus")
+    az_sp("network", "vnet", "create", "-g", rg, "-n", "vnet1", "--address-prefix", "10.0.0.0/16",
+          "--subnet-name", "default", "--subnet-prefix", "10.0.0.0/24")
+    inline = az_sp("network", "vnet", "subnet", "show", "-g", rg, "--vnet-name", "vnet1", "-n", "default")
+    assert inline["id"] == f"{net(mimic, rg, 'virtualNetworks', 'vnet1')}/subnets/default" and inline["addressPrefix"] == "10.0.0.0/24"
+    az_sp("network", "vnet", "subnet", "create", "-g", rg, "--vnet-name", "vnet1", "-n", "second", "--address-prefixes", "10.0.1.0/24")
+    assert [s["name"] for s in az_sp("network", "vnet", "show", "-g", rg, "-n", "vnet1")["subnets"]] == ["default", "second"]
+    assert [s["name"] for s in az_sp("network", "vnet", "subnet", "list", "-g", rg, "--vnet-name", "vnet1")] == ["default", "second"]
+    # A NIC in the second subnet: the subnet lists it and cannot go while it is there.
+    nic = ok(put(mimic, net(mimic, rg, "networkInterfaces", "nic1"), {"location": "westus", "properties": {"ipConfigurations": [
+        {"name": "ipconfig1", "properties": {"subnet": {"id": f"{net(mimic, rg, 'virtualNetworks', 'vnet1')}/subnets/second"}}}]}}))
+    assert private_ip(nic) == "10.0.1.4"
+    second = az_sp("network", "vnet", "subnet", "show", "-g", rg, "--vnet-name", "vnet1", "-n", "second")
+    assert [c["id"].lower() for c in second["ipConfigurations"]] == [f"{nic['id']}/ipConfigurations/ipconfig1".lower()]
+    refused = az_sp.run("network", "vnet", "subnet", "delete", "-g", rg, "--vnet-name", "vnet1", "-n", "second", check=False)
+    assert refused.returncode != 0 and "InUseSubnetCannotBeDeleted" in refused.stderr, refused.stderr
+    # A subnet PUT again (update) keeps what the Network RP filled in.
+    az_sp("network", "vnet", "subnet", "update", "-g", rg, "--vnet-name", "vnet1", "-n", "second", "--service-endpoints", "Microsoft.Storage")
+    assert az_sp("network", "vnet", "subnet", "show", "-g", rg, "--vnet-name", "vnet1", "-n", "second")["ipConfigurations"]
+    ok_del = mimic.arm("DELETE", net(mimic, rg, "networkInterfaces", "nic1"), api_version=NET_API)
+    assert ok_del.status_code in (200, 202, 204), ok_del.text
+    az_sp("network", "vnet", "subnet", "delete", "-g", rg, "--vnet-name", "vnet1", "-n", "second")
+    assert [s["name"] for s in az_sp("network", "vnet", "show", "-g", rg, "-n", "vnet1")["subnets"]] == ["default"]
+    missing = az_sp.run("network", "vnet", "subnet", "show", "-g", rg, "--vnet-name", "vnet1", "-n", "second", check=False)
+    assert missing.returncode != 0 and "ResourceNotFound" in missing.stderr, missing.stderr

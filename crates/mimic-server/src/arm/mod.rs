@@ -18,6 +18,7 @@ mod providers;
 mod resource_groups;
 mod resources;
 mod route;
+mod subnets;
 mod subscriptions;
 mod throttle;
 
@@ -161,8 +162,10 @@ fn dispatch(ctx: &Ctx, route: Route) -> ArmResult<Response> {
         Route::Resource { id } if compute::is_operation(&id) => compute::operation(ctx, &id),
         Route::Resource { id } if msi::is_user_assigned(&id) => msi::handle(ctx, &id),
         Route::Resource { id } if msi::system_identity_scope(&id).is_some() => msi::system_assigned_by_scope(ctx, &msi::system_identity_scope(&id).unwrap_or(id)),
+        Route::Resource { id } if subnets::is_subnet(&id) => subnets::handle(ctx, &id),
         Route::Resource { id } => resources::handle(ctx, &id),
         Route::ResourceAction { id, action } if compute::is_vm_action(&id, &action) => compute::action(ctx, &id, &action),
+        Route::ResourceAction { id, action } if subnets::is_collection(&id, &action) => subnets::list(ctx, &id),
         Route::ResourceAction { id, action } => resources::action(ctx, &id, &action),
     }
 }

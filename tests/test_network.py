@@ -252,3 +252,16 @@ def test_subnets_are_one_collection_with_their_virtual_network(mimic: MimicServe
     assert [s["name"] for s in az_sp("network", "vnet", "show", "-g", rg, "-n", "vnet1")["subnets"]] == ["default"]
     missing = az_sp.run("network", "vnet", "subnet", "show", "-g", rg, "--vnet-name", "vnet1", "-n", "second", check=False)
     assert missing.returncode != 0 and "ResourceNotFound" in missing.stderr, missing.stderr
+
+
+def test_az_disk_create_list_show_delete(az_sp: Az):
+    """A managed disk, another resource the VM story makes, with today's az: its own api-version
+    line (2023-04-02 in az's profile) and a PUT that answers 200, as the Compute spec says
+    (the SDK refuses a 201 from it)."""
+    az_sp("group", "create", "-n", "disksrg", "-l", "westus")
+    d = az_sp("disk", "create", "-g", "disksrg", "-n", "data1", "--size-gb", "4")
+    assert d["name"] == "data1" and d["diskSizeGB"] == 4 and d["type"] == "Microsoft.Compute/disks"
+    assert [x["name"] for x in az_sp("disk", "list", "-g", "disksrg")] == ["data1"]
+    assert az_sp("disk", "show", "-g", "disksrg", "-n", "data1")["id"] == d["id"]
+    az_sp("disk", "delete", "-g", "disksrg", "-n", "data1", "--yes")
+    assert az_sp("disk", "list", "-g", "disksrg") == []

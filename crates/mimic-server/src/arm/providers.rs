@@ -30,6 +30,13 @@ const COMPUTE: &[&str] = &[
     "2017-03-30", "2016-08-30", "2016-04-30-preview", "2016-03-30", "2015-06-15",
 ];
 
+/// Managed disks have their own line (az 2.91's profile reads them with 2023-04-02).
+const DISKS: &[&str] = &[
+    "2025-01-02", "2024-03-02", "2023-10-02", "2023-04-02", "2023-01-02", "2022-07-02", "2022-03-02", "2021-12-01", "2021-08-01",
+    "2021-04-01", "2020-12-01", "2020-09-30", "2020-06-30", "2020-05-01", "2019-11-01", "2019-07-01", "2019-03-01", "2018-09-30",
+    "2018-06-01", "2018-04-01", "2017-03-30", "2016-04-30-preview",
+];
+
 const MSI: &[&str] = &[
     "2025-05-31-preview", "2025-01-31-preview", "2024-11-30", "2023-07-31-preview", "2023-01-31", "2022-01-31-preview",
     "2021-09-30-preview", "2018-11-30", "2015-08-31-preview",
@@ -54,7 +61,7 @@ pub const PROVIDERS: &[Provider] = &[
         types: &[
             ResourceType { name: "virtualMachines", api_versions: COMPUTE },
             ResourceType { name: "virtualMachines/extensions", api_versions: COMPUTE },
-            ResourceType { name: "disks", api_versions: COMPUTE },
+            ResourceType { name: "disks", api_versions: DISKS },
             ResourceType { name: "locations", api_versions: COMPUTE },
         ],
     },

@@ -174,7 +174,13 @@ fn put(ctx: &Ctx, id: &ResourceId, scope: &str, full_type: &str, body: GenericRe
         tx.put_resource(&r)?;
         Ok::<_, ArmError>((r, existing.is_none()))
     })?;
-    Ok(json_response(if created { StatusCode::CREATED } else { StatusCode::OK }, &render(&r)))
+    Ok(json_response(if created && !create_answers_200(full_type) { StatusCode::CREATED } else { StatusCode::OK }, &render(&r)))
+}
+
+/// Resource types whose PUT answers 200 (or 202) even when it creates, per their OpenAPI files:
+/// the SDKs refuse a 201 from them ("Operation returned an invalid status 'Created'").
+fn create_answers_200(full_type: &str) -> bool {
+    full_type.eq_ignore_ascii_case("Microsoft.Compute/disks")
 }
 
 fn patch(ctx: &Ctx, id: &ResourceId, key: &str, full_type: &str, body: GenericResource) -> ArmResult<Response> {

@@ -39,10 +39,32 @@ _CPUS = sorted(os.sched_getaffinity(0))
 WRK_CPUS, SERVER_CPUS = ({_CPUS[-1]}, set(_CPUS[:-1])) if len(_CPUS) > 1 else (None, None)
 
 
+def busy_cores(seconds: float = 1.0) -> float:
+    """Cores busy (all but idle and iowait, /proc/stat) over `seconds`."""
+    def busy() -> float:
+        f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+        return (sum(f[:8]) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK")
+    b0, t0 = busy(), time.monotonic()
+    time.sleep(seconds)
+    return (busy() - b0) / (time.monotonic() - t0)
+
+
+def wait_for_quiet(limit: float = 60) -> float:
+    """Waits (up to `limit` seconds) until other work leaves the machine, as benches/run.sh does:
+    a build or test run beside the load shows its own tail, not the server's. Returns the last
+    reading, which the test prints."""
+    deadline = time.monotonic() + limit
+    while True:
+        b = busy_cores()
+        if b < 0.25 or time.monotonic() > deadline:
+            return b
+
+
 def wrk(server: MimicServer, connections: int, env: dict) -> dict:
     exe = shutil.which("wrk")
     if exe is None:
         pytest.skip("wrk not installed (scripts/test-setup.sh installs Debian's wrk)")
+    busy_before = wait_for_quiet()
     p = subprocess.run([exe, "-t1", f"-c{connections}", f"-d{SECONDS}s", "--timeout", "5s", "-s", str(LUA), server.arm_url],
                        capture_output=True, text=True, timeout=SECONDS + 30,
                        preexec_fn=(lambda: os.sched_setaffinity(0, WRK_CPUS)) if WRK_CPUS else None,
@@ -50,6 +72,7 @@ def wrk(server: MimicServer, connections: int, env: dict) -> dict:
     line = next((l for l in p.stdout.splitlines() if l.startswith("LOAD_JSON ")), None)
     assert p.returncode == 0 and line, f"wrk failed:\n{p.stdout}\n{p.stderr}"
     result = json.loads(line[len("LOAD_JSON "):])
+    result["busy_before"] = busy_before
     result["rate"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
 
@@ -60,7 +83,8 @@ ATTEMPTS = 3
 
 
 def summary(kind: str, r: dict) -> str:
-    return f"{kind}: {r['rate']:.0f} req/s, p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms, max {r['max_us'] / 1000:.1f} ms"
+    return (f"{kind}: {r['rate']:.0f} req/s, p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms, "
+            f"max {r['max_us'] / 1000:.1f} ms (cores busy before: {r['busy_before']:.2f})")
 
 
 def assert_no_errors(kind: str, r: dict) -> None:

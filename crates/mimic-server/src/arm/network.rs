@@ -30,13 +30,13 @@ use super::error::{ArmError, ArmResult};
 
 pub const NIC_TYPE: &str = "Microsoft.Network/networkInterfaces";
 pub const PUBLIC_IP_TYPE: &str = "Microsoft.Network/publicIPAddresses";
-const VNET_TYPE: &str = "Microsoft.Network/virtualNetworks";
-const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
+pub(super) const VNET_TYPE: &str = "Microsoft.Network/virtualNetworks";
+pub(super) const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
 const IP_CONFIG_TYPE: &str = "Microsoft.Network/networkInterfaces/ipConfigurations";
 /// Store document per public address in use: `{"id": <public IP resource id>}`.
 const PUBLIC_IP_DOC: &str = "network.public_ip";
 
-fn eq(a: &str, b: &str) -> bool {
+pub(super) fn eq(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
@@ -135,7 +135,8 @@ fn vnet_write(r: &mut Resource, existing: Option<&Resource>) {
     }
 }
 
-fn inline_subnet<'a>(vnet_properties: &'a Value, name: &str) -> Option<&'a Value> {
+/// The entry `name` of a virtual network's `subnets` array.
+pub(super) fn inline_subnet<'a>(vnet_properties: &'a Value, name: &str) -> Option<&'a Value> {
     vnet_properties["subnets"].as_array()?.iter().find(|s| s["name"].as_str().is_some_and(|n| eq(n, name)))
 }
 

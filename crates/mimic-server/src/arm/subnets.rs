@@ -16,14 +16,8 @@ use serde_json::{json, Map, Value};
 
 use super::ctx::{json_response, Ctx};
 use super::error::{ArmError, ArmResult};
-use super::{network, resource_groups, resources};
-
-const VNET_TYPE: &str = "Microsoft.Network/virtualNetworks";
-const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
-
-fn eq(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
-}
+use super::network::{self, eq, inline_subnet, SUBNET_TYPE, VNET_TYPE};
+use super::{resource_groups, resources};
 
 fn is_vnet(id: &ResourceId) -> bool {
     id.namespace.as_deref().is_some_and(|n| eq(n, "Microsoft.Network")) && id.types.first().is_some_and(|(t, _)| eq(t, "virtualNetworks"))
@@ -123,7 +117,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
                 vnet.changed = chrono::Utc::now();
                 network::before_write(tx, &mut vnet, Some(&old))?; // ids, type, kept ipConfigurations
                 tx.put_resource(&vnet)?;
-                let subnet = named(&subnets_of(&vnet), &name).cloned().unwrap_or_default();
+                let subnet = inline_subnet(&vnet.properties, &name).cloned().unwrap_or_default();
                 Ok::<_, ArmError>((subnet, created))
             })?;
             Ok(json_response(if created { StatusCode::CREATED } else { StatusCode::OK }, &subnet))
@@ -133,8 +127,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
             resource_groups::load(ctx, &sub.id.to_string(), &rg)?;
             let existed = ctx.state.store.write(|tx| {
                 let Some(old) = tx.resource(&vnet_key)? else { return Ok(false) };
-                let subnets = subnets_of(&old);
-                let Some(entry) = named(&subnets, &name) else {
+                let Some(entry) = inline_subnet(&old.properties, &name) else {
                     return Ok(tx.delete_resource(&resource_id::key(&scope))?); // one stored on its own
                 };
                 if let Some(user) = entry["properties"]["ipConfigurations"].as_array().and_then(|c| c.first()) {
@@ -147,7 +140,8 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
                     ));
                 }
                 let mut vnet = old.clone();
-                vnet.properties["subnets"] = Value::Array(subnets.into_iter().filter(|s| !s["name"].as_str().is_some_and(|n| eq(n, &name))).collect());
+                let kept = subnets_of(&old).into_iter().filter(|s| !s["name"].as_str().is_some_and(|n| eq(n, &name))).collect();
+                vnet.properties["subnets"] = Value::Array(kept);
                 vnet.changed = chrono::Utc::now();
                 tx.put_resource(&vnet)?;
                 Ok::<_, ArmError>(true)

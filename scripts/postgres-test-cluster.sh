@@ -1,16 +1,33 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster on loopback for the tests (Debian's packages).
 #
-#   scripts/postgres-test-cluster.sh start DIR   install postgresql if missing (root, apt), initdb
-#                                                an empty cluster in DIR, start it on 127.0.0.1 on a free port and
-#                                                print its URL (postgres://USER@127.0.0.1:PORT/postgres)
+#   scripts/postgres-test-cluster.sh start       install postgresql if missing (root, apt), initdb
+#                                                an empty cluster in a new directory of its own under
+#                                                the system's temporary directory, start it on
+#                                                127.0.0.1 on a free port and print, for `eval`, `export`s of
+#                                                MIMIC_TEST_POSTGRES=<its URL> (postgres://USER@127.0.0.1:PORT/postgres)
+#                                                and MIMIC_TEST_POSTGRES_DIR=<the directory>
+#   scripts/postgres-test-cluster.sh stop        stop the cluster in $MIMIC_TEST_POSTGRES_DIR and remove it
+#   scripts/postgres-test-cluster.sh start DIR   the same in DIR, printing only the URL
 #   scripts/postgres-test-cluster.sh stop DIR    stop it (DIR is kept for its log; delete it freely)
 #
-# initdb refuses to run as root, so as root the cluster belongs to Debian's `postgres` user.
+#   eval "$(scripts/postgres-test-cluster.sh start)"   # as scripts/test does; exports both
+#
+# initdb refuses to run as root, so as root the cluster belongs to Debian's `postgres` user, who
+# may not be able to enter the caller's checkout (a clone in root's 0700 home, or in any
+# `mktemp -d` directory): hence the directory of its own, and the owner's commands run from `/`.
+# A DIR that user cannot reach is refused with one line.
 # Trust authentication, loopback only: nothing but this machine's processes can reach it.
 set -euo pipefail
-cmd="${1:-}"; dir="${2:-}"
-[[ -n "$cmd" && -n "$dir" ]] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+cmd="${1:-}"; dir="${2:-}"; own_dir=""
+[[ -n "$cmd" ]] || { echo "usage: $0 start|stop [DIR]" >&2; exit 2; }
+if [[ -z "$dir" ]]; then
+    case "$cmd" in
+    start) own_dir=1 ;;
+    stop) dir="${MIMIC_TEST_POSTGRES_DIR:-}"; own_dir=1
+          [[ -n "$dir" ]] || { echo "$0 stop: give DIR or set MIMIC_TEST_POSTGRES_DIR (as start printed it)" >&2; exit 2; } ;;
+    esac
+fi
 log() { echo "postgres-test-cluster: $*" >&2; }
 
 bindir() {
@@ -20,7 +37,7 @@ bindir() {
 }
 
 as_owner() {
-    if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [[ "$(id -u)" == 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 case "$cmd" in
@@ -35,9 +52,15 @@ start)
     fi
     bin="$(bindir)"
     user="$(id -un)"; [[ "$user" == root ]] && user=postgres
+    [[ -z "$own_dir" ]] || dir="$(mktemp -d "${TMPDIR:-/tmp}/mimic-pg-test.XXXXXX")"
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
-    [[ "$(id -u)" == 0 ]] && chown postgres: "$dir"
+    if [[ "$(id -u)" == 0 ]]; then
+        chown postgres: "$dir"
+        # Fail here with one clear line rather than with initdb's "Permission denied".
+        as_owner test -w "$dir" -a -x "$dir" \
+            || { log "$dir is not reachable by the postgres user (a parent directory is private?): use a directory of its own, e.g. \$(mktemp -d)"; exit 1; }
+    fi
     # Throwaway: a cluster left by an interrupted run is stopped and replaced by an empty one.
     if [[ -f "$dir/data/PG_VERSION" ]]; then
         as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null
@@ -48,11 +71,19 @@ start)
     # Many test servers, each with a small pool: room for them all.
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c shared_buffers=64MB" start >/dev/null
-    echo "postgres://$user@127.0.0.1:$port/postgres"
+    url="postgres://$user@127.0.0.1:$port/postgres"
+    if [[ -n "$own_dir" ]]; then
+        printf 'export MIMIC_TEST_POSTGRES=%q\nexport MIMIC_TEST_POSTGRES_DIR=%q\n' "$url" "$dir"
+    else
+        echo "$url"
+    fi
     ;;
 stop)
-    bin="$(bindir)" || exit 0
-    [[ -f "$dir/data/PG_VERSION" ]] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
+    if bin="$(bindir)" && [[ -f "$dir/data/PG_VERSION" ]]; then
+        as_owner "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
+    fi
+    # Only a directory this script made itself (start without DIR) is removed.
+    [[ -z "$own_dir" || "$(basename "$dir")" != mimic-pg-test.* ]] || rm -rf "$dir"
     ;;
-*) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop [DIR]" >&2; exit 2 ;;
 esac

@@ -145,11 +145,8 @@ def _store_for_new_server(store: str | None) -> str | None:
 class MimicServer:
     """One `mimic serve` with its own data directory under `root` and its log in `root/serve.log`."""
 
-    def __init__(self, root: Path, *, binary: Path | None = None, extra_args: Sequence[str] = (), store: str | None = None,
-                 cpus: set[int] | None = None):
+    def __init__(self, root: Path, *, binary: Path | None = None, extra_args: Sequence[str] = (), store: str | None = None):
         self.root = Path(root)
-        #: CPUs the server may run on (None: all); the load test keeps its load generator apart.
-        self.cpus = cpus
         #: `--store` (a postgres:// URL), or None for SQLite in the data directory. A replica
         #: joining another server's store takes `store=other.store` and `bootstrap=other.bootstrap`.
         self.store = _store_for_new_server(store)
@@ -200,7 +197,6 @@ class MimicServer:
                             **(env or {})}),
             cwd=self.root,
             start_new_session=True,
-            preexec_fn=(lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None,
         )
         deadline = time.monotonic() + timeout
         while True:

@@ -147,14 +147,20 @@ fn main() {
                 subscription_id,
                 arm_rate_limit,
             };
-            tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
         }
         Command::Admin(args) => admin::run(args),
         Command::Env { dir, shell, direct, output } => env::print(&dir, shell, output == Some(Output::Json), direct),
-        Command::Vm { command: VmCommand::Run { dir, vm, subscription, command } } => match vm::run(&dir, &vm, subscription.as_deref(), &command) {
-            Ok(code) => std::process::exit(code),
-            Err(e) => Err(e),
-        },
+        Command::Vm { command: VmCommand::Run { dir, vm, subscription, command } } => {
+            match vm::run(&dir, &vm, subscription.as_deref(), &command) {
+                Ok(code) => std::process::exit(code),
+                Err(e) => Err(e),
+            }
+        }
         Command::Vm { command: VmCommand::Env { dir, vm, subscription, output } } => {
             vm::env(&dir, &vm, subscription.as_deref(), output == Some(Output::Json))
         }

@@ -145,7 +145,8 @@ impl ArmError {
             AuthError::Missing => "The authentication failed because of missing 'Authorization' header.".to_string(),
             _ => message.replace('"', "'"),
         };
-        err.challenge = Some(format!("Bearer authorization_uri=\"{login}/\", error=\"invalid_token\", error_description=\"{description}\""));
+        err.challenge =
+            Some(format!("Bearer authorization_uri=\"{login}/\", error=\"invalid_token\", error_description=\"{description}\""));
         err
     }
 }

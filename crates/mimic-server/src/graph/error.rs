@@ -92,7 +92,11 @@ impl GraphError {
 
     /// A request body that is not the JSON the operation takes.
     pub fn invalid_body(detail: &str) -> Self {
-        let message = if detail.is_empty() { "Write requests (excluding DELETE) must contain the Content-Type header declaration.".to_string() } else { detail.to_string() };
+        let message = if detail.is_empty() {
+            "Write requests (excluding DELETE) must contain the Content-Type header declaration.".to_string()
+        } else {
+            detail.to_string()
+        };
         Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
     }
 
@@ -133,7 +137,9 @@ impl GraphError {
             AuthError::Invalid(_) => "Access token validation failure.",
         };
         let mut err = Self::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message);
-        err.challenge = Some(format!("Bearer realm=\"\", authorization_uri=\"{login}/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\""));
+        err.challenge = Some(format!(
+            "Bearer realm=\"\", authorization_uri=\"{login}/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\""
+        ));
         err
     }
 

@@ -21,7 +21,13 @@ pub fn resolve(state: &AppState, tenant: &str) -> Option<TenantRef> {
     }
     if let Ok(id) = tenant.parse::<Uuid>() {
         let generation = state.store.generation();
-        return state.caches.tenants.get_or_load(generation, &id, || state.store.read(|tx| tx.tenant(id))).ok().flatten().map(TenantRef::Tenant);
+        return state
+            .caches
+            .tenants
+            .get_or_load(generation, &id, || state.store.read(|tx| tx.tenant(id)))
+            .ok()
+            .flatten()
+            .map(TenantRef::Tenant);
     }
     by_domain(state, tenant).map(TenantRef::Tenant)
 }

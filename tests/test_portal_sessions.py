@@ -84,7 +84,8 @@ def test_a_restart_keeps_portal_sessions_and_sign_out_ends_them(mimic: MimicServ
     r = portal_get(mimic, session, SUBSCRIPTIONS)
     assert r.status_code == 200 and [s["subscriptionId"] for s in r.json()["value"]] == [mimic.subscription_id], r.text
 
-    r = browser(mimic).post(mimic.portal_url + "/signout", cookies={SESSION_COOKIE: session}, allow_redirects=False, timeout=30)
+    r = browser(mimic).post(mimic.portal_url + "/signout", cookies={SESSION_COOKIE: session}, headers={"X-Mimic-Portal": "1"},
+                            allow_redirects=False, timeout=30)
     assert r.status_code == 303
     assert signed_in_as(mimic, session) is None
     assert portal_get(mimic, session, SUBSCRIPTIONS).status_code == 401

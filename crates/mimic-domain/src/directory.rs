@@ -18,6 +18,44 @@ pub fn is_first_party_public_client(app_id: Uuid) -> bool {
     app_id == AZURE_CLI_CLIENT_ID || app_id == AZURE_POWERSHELL_CLIENT_ID || app_id == AZURE_PORTAL_CLIENT_ID
 }
 
+/// The redirect URIs of the native first-party clients (az, PowerShell): loopback, matched with
+/// any port (RFC 8252; `redirect_uri.rs`). The portal's one redirect URI depends on where it
+/// listens and is decided by the server.
+pub const NATIVE_FIRST_PARTY_REDIRECT_URIS: &[&str] = &["http://localhost", "http://127.0.0.1"];
+
+/// Resource principals Entra has in every tenant (Microsoft's first-party APIs), by service
+/// principal name or application id: what a token may be requested for besides the tenant's
+/// own applications and Mimic's own ARM and Graph addresses (AADSTS500011 otherwise).
+pub const FIRST_PARTY_RESOURCES: &[&str] = &[
+    "https://management.azure.com/",
+    "https://management.core.windows.net/",
+    "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+    "https://graph.microsoft.com",
+    "00000003-0000-0000-c000-000000000000",
+    "https://graph.windows.net",
+    "00000002-0000-0000-c000-000000000000",
+    "https://vault.azure.net",
+    "cfa8b339-82a2-471a-a3c9-0fc0be7a4093",
+    "https://storage.azure.com",
+    "e406a681-f3d4-42a8-90b6-c2b029497af1",
+    "https://database.windows.net",
+    "022907d3-0f1b-48f7-badc-1ba6abab6d66",
+    "https://ossrdbms-aad.database.windows.net",
+    "https://servicebus.azure.net",
+    "https://eventhubs.azure.net",
+    "https://cognitiveservices.azure.com",
+    "https://monitor.azure.com",
+    "https://api.loganalytics.io",
+    "https://batch.core.windows.net",
+    "499b84ac-1321-427f-aa17-267ca6975798",
+];
+
+/// Resource identifiers name the same principal regardless of case and trailing slashes (so
+/// `https://management.core.windows.net//.default` asks for ARM).
+pub fn same_resource(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/').eq_ignore_ascii_case(b.trim_end_matches('/'))
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tenant {
     pub id: Uuid,
@@ -65,6 +103,33 @@ pub struct Application {
     pub display_name: String,
     pub password_credentials: Vec<PasswordCredential>,
     pub created: DateTime<Utc>,
+    /// `web.redirectUris`: a confidential client's (it redeems codes with its credential).
+    #[serde(default)]
+    pub web_redirect_uris: Vec<String>,
+    /// `publicClient.redirectUris`: a native client's (no credential).
+    #[serde(default)]
+    pub public_client_redirect_uris: Vec<String>,
+    /// `spa.redirectUris`: a single-page app's (no credential, PKCE).
+    #[serde(default)]
+    pub spa_redirect_uris: Vec<String>,
+    /// `isFallbackPublicClient`: the app may use public-client flows (ROPC, device code)
+    /// without a credential. `false` (Graph's default) makes it a confidential client.
+    #[serde(default)]
+    pub is_fallback_public_client: bool,
+}
+
+impl Application {
+    /// Every redirect URI registered on the application, of any platform.
+    pub fn redirect_uris(&self) -> impl Iterator<Item = &str> {
+        self.web_redirect_uris.iter().chain(&self.public_client_redirect_uris).chain(&self.spa_redirect_uris).map(String::as_str)
+    }
+
+    /// Whether a code issued to `redirect_uri` is redeemed without a client credential: the URI
+    /// is registered as a native (publicClient) or SPA one, not a web one.
+    pub fn is_public_redirect(&self, redirect_uri: &str) -> bool {
+        let public = self.public_client_redirect_uris.iter().chain(&self.spa_redirect_uris).map(String::as_str);
+        crate::redirect_uri::matches_any(public, redirect_uri) && !crate::redirect_uri::matches_any(self.web_redirect_uris.iter().map(String::as_str), redirect_uri)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +172,10 @@ pub struct Group {
     pub security_enabled: bool,
     pub members: Vec<Uuid>,
     pub created: DateTime<Utc>,
+    /// `isAssignableToRole`: set at creation only; only such groups can hold directory roles,
+    /// and their members hold those roles.
+    #[serde(default)]
+    pub is_assignable_to_role: bool,
 }
 
 /// Anything with an object id in a tenant.
@@ -178,6 +247,10 @@ pub fn new_application_with_principal(tenant_id: Uuid, display_name: &str, now: 
         display_name: display_name.to_string(),
         password_credentials: vec![],
         created: now,
+        web_redirect_uris: vec![],
+        public_client_redirect_uris: vec![],
+        spa_redirect_uris: vec![],
+        is_fallback_public_client: false,
     };
     let sp = ServicePrincipal {
         id: Uuid::new_v4(),
@@ -245,24 +318,52 @@ pub struct DirectoryRoleDefinition {
     pub grants: &'static [DirectoryAction],
 }
 
-/// The directory operations Graph authorizes, coarsely: what Entra's role permissions
+/// The directory operations Graph authorizes: what Entra's role permissions
 /// (`microsoft.directory/users/create`, `.../groups/members/update`, ...) group into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DirectoryAction {
     /// Read users, groups, applications, service principals and memberships.
     Read,
-    /// Create, update, delete users and reset their passwords.
-    ManageUsers,
-    /// Create, update, delete groups and their memberships.
+    /// `users/create`.
+    CreateUsers,
+    /// `users/basic/update`: a user's non-sensitive properties (display name, ...).
+    UpdateUsers,
+    /// `users/password/update`: set a user's `passwordProfile`, bounded by the target's roles
+    /// ("Who can reset passwords", `PASSWORD_RESET`).
+    ResetPassword,
+    /// `users/disable`, `users/enable`, `users/userPrincipalName/update`, `users/delete`: the
+    /// sensitive actions, bounded by the target's roles ("Who can perform sensitive actions",
+    /// `SENSITIVE_ACTIONS`).
+    SensitiveUserAction,
+    /// Create, update, delete groups and their memberships (not role-assignable ones).
     ManageGroups,
+    /// The same for role-assignable groups (`groups.roleAssignable`; their members hold the
+    /// group's directory roles): Privileged Role Administrator and Global Administrator only.
+    ManageRoleAssignableGroups,
     /// Create, update, delete applications and service principals and their credentials.
     ManageApplications,
-    /// Assign and remove directory roles.
+    /// Assign and remove directory roles (`roleAssignments/allProperties/allTasks`).
     ManageRoles,
 }
 
 pub const GLOBAL_ADMINISTRATOR: Uuid = uuid::uuid!("62e90394-69f5-4237-9190-012177145e10");
+pub const PRIVILEGED_ROLE_ADMINISTRATOR: Uuid = uuid::uuid!("e8611ab8-c189-46e8-94e1-60213ab1f814");
+pub const PRIVILEGED_AUTHENTICATION_ADMINISTRATOR: Uuid = uuid::uuid!("7be44c8a-adaf-4e2a-84d6-ab2649e08a13");
+pub const AUTHENTICATION_ADMINISTRATOR: Uuid = uuid::uuid!("c4e39bd9-1100-46d3-8c65-fb160da0071f");
+pub const USER_ADMINISTRATOR: Uuid = uuid::uuid!("fe930be7-5e62-47db-91af-98c3a49a38b1");
+pub const HELPDESK_ADMINISTRATOR: Uuid = uuid::uuid!("729827e3-9c14-49f7-bb1b-9608f156bbb8");
+pub const PASSWORD_ADMINISTRATOR: Uuid = uuid::uuid!("966707d0-3269-4727-9be2-8c3a10f19b9d");
+pub const GROUPS_ADMINISTRATOR: Uuid = uuid::uuid!("fdd7a751-b60b-444a-984c-02652fe8fa1c");
+pub const APPLICATION_ADMINISTRATOR: Uuid = uuid::uuid!("9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3");
+pub const CLOUD_APPLICATION_ADMINISTRATOR: Uuid = uuid::uuid!("158c047a-c907-4556-b7ef-446551a6b5f7");
+pub const DIRECTORY_WRITERS: Uuid = uuid::uuid!("9360feb5-f418-4baa-8175-e2a00bac4301");
 pub const DIRECTORY_READERS: Uuid = uuid::uuid!("88d8e3e3-8f55-4a1e-953a-9b9898b8876b");
+pub const GUEST_INVITER: Uuid = uuid::uuid!("95e79109-95c0-4d8e-aee3-d01accf2d47b");
+pub const REPORTS_READER: Uuid = uuid::uuid!("4a5d8f65-41da-4de4-8968-e035b65339cf");
+/// Rows of the tables below that Mimic does not offer as assignable roles.
+const MESSAGE_CENTER_READER: Uuid = uuid::uuid!("790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b");
+const USAGE_SUMMARY_REPORTS_READER: Uuid = uuid::uuid!("75934031-6c7e-415a-99d7-48dbd49e875e");
+const USER_EXPERIENCE_SUCCESS_MANAGER: Uuid = uuid::uuid!("27460883-1df1-4691-b032-3b79643e5e63");
 
 pub const DIRECTORY_ROLES: &[DirectoryRoleDefinition] = {
     use DirectoryAction::*;
@@ -271,40 +372,64 @@ pub const DIRECTORY_ROLES: &[DirectoryRoleDefinition] = {
             id: GLOBAL_ADMINISTRATOR,
             display_name: "Global Administrator",
             description: "Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.",
-            grants: &[Read, ManageUsers, ManageGroups, ManageApplications, ManageRoles],
+            grants: &[Read, CreateUsers, UpdateUsers, ResetPassword, SensitiveUserAction, ManageGroups, ManageRoleAssignableGroups, ManageApplications, ManageRoles],
         },
         DirectoryRoleDefinition {
-            id: uuid::uuid!("e8611ab8-c189-46e8-94e1-60213ab1f814"),
+            id: PRIVILEGED_ROLE_ADMINISTRATOR,
             display_name: "Privileged Role Administrator",
             description: "Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management.",
-            grants: &[Read, ManageRoles],
+            grants: &[Read, ManageRoles, ManageRoleAssignableGroups],
         },
         DirectoryRoleDefinition {
-            id: uuid::uuid!("fe930be7-5e62-47db-91af-98c3a49a38b1"),
+            id: PRIVILEGED_AUTHENTICATION_ADMINISTRATOR,
+            display_name: "Privileged Authentication Administrator",
+            description: "Can access to view, set and reset authentication method information for any user (admin or non-admin).",
+            grants: &[Read, UpdateUsers, ResetPassword, SensitiveUserAction],
+        },
+        DirectoryRoleDefinition {
+            id: AUTHENTICATION_ADMINISTRATOR,
+            display_name: "Authentication Administrator",
+            description: "Can access to view, set and reset authentication method information for any non-admin user.",
+            grants: &[Read, UpdateUsers, ResetPassword, SensitiveUserAction],
+        },
+        DirectoryRoleDefinition {
+            id: USER_ADMINISTRATOR,
             display_name: "User Administrator",
             description: "Can manage all aspects of users and groups, including resetting passwords for limited admins.",
-            grants: &[Read, ManageUsers, ManageGroups],
+            grants: &[Read, CreateUsers, UpdateUsers, ResetPassword, SensitiveUserAction, ManageGroups],
         },
         DirectoryRoleDefinition {
-            id: uuid::uuid!("fdd7a751-b60b-444a-984c-02652fe8fa1c"),
+            id: HELPDESK_ADMINISTRATOR,
+            display_name: "Helpdesk Administrator",
+            description: "Can reset passwords for non-administrators and Helpdesk Administrators.",
+            grants: &[Read, ResetPassword],
+        },
+        DirectoryRoleDefinition {
+            id: PASSWORD_ADMINISTRATOR,
+            display_name: "Password Administrator",
+            description: "Can reset passwords for non-administrators and Password Administrators.",
+            grants: &[Read, ResetPassword],
+        },
+        DirectoryRoleDefinition {
+            id: GROUPS_ADMINISTRATOR,
             display_name: "Groups Administrator",
             description: "Members of this role can create/manage groups, create/manage groups settings like naming and expiration policies, and view groups activity and audit reports.",
             grants: &[Read, ManageGroups],
         },
         DirectoryRoleDefinition {
-            id: uuid::uuid!("9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"),
+            id: APPLICATION_ADMINISTRATOR,
             display_name: "Application Administrator",
             description: "Can create and manage all aspects of app registrations and enterprise apps.",
             grants: &[Read, ManageApplications],
         },
         DirectoryRoleDefinition {
-            id: uuid::uuid!("158c047a-c907-4556-b7ef-446551a6b5f7"),
+            id: CLOUD_APPLICATION_ADMINISTRATOR,
             display_name: "Cloud Application Administrator",
             description: "Can create and manage all aspects of app registrations and enterprise apps except App Proxy.",
             grants: &[Read, ManageApplications],
         },
         DirectoryRoleDefinition {
-            id: uuid::uuid!("9360feb5-f418-4baa-8175-e2a00bac4301"),
+            id: DIRECTORY_WRITERS,
             display_name: "Directory Writers",
             description: "Can read and write basic directory information. For granting access to applications, not intended for users.",
             grants: &[Read, ManageGroups],
@@ -313,6 +438,18 @@ pub const DIRECTORY_ROLES: &[DirectoryRoleDefinition] = {
             id: DIRECTORY_READERS,
             display_name: "Directory Readers",
             description: "Can read basic directory information. Commonly used to grant directory read access to applications and guests.",
+            grants: &[Read],
+        },
+        DirectoryRoleDefinition {
+            id: GUEST_INVITER,
+            display_name: "Guest Inviter",
+            description: "Can invite guest users independent of the 'members can invite guests' setting.",
+            grants: &[Read],
+        },
+        DirectoryRoleDefinition {
+            id: REPORTS_READER,
+            display_name: "Reports Reader",
+            description: "Can read sign-in and audit reports.",
             grants: &[Read],
         },
     ]
@@ -336,11 +473,119 @@ pub struct DirectoryRoleAssignment {
 /// directory roles. (Mimic's tenants behave as if "Users can register applications" and "Users
 /// can create security groups" are set to No, and Graph application permissions are not
 /// modelled: a directory role is how an application gets directory access.)
+///
+/// For actions on a user whose limits depend on the target, use `directory_allows_on_user`.
 pub fn directory_allows(is_user: bool, roles: &[Uuid], action: DirectoryAction) -> bool {
     if action == DirectoryAction::Read && is_user {
         return true;
     }
     roles.iter().filter_map(|r| directory_role(*r)).any(|r| r.grants.contains(&action))
+}
+
+/// The user an action is performed upon, as the tables below see it: the directory roles it
+/// holds (directly and through role-assignable groups) and whether it is a member of a
+/// role-assignable group.
+#[derive(Debug, Clone, Copy)]
+pub struct UserTarget<'a> {
+    pub roles: &'a [Uuid],
+    pub in_role_assignable_group: bool,
+}
+
+/// One of Entra's tables of which administrators may act on which users
+/// (learn.microsoft.com/entra/identity/role-based-access-control/privileged-roles-permissions,
+/// "Who can reset passwords" and "Who can perform sensitive actions"; the same tables are in
+/// Graph's "Working with users" resource page). `columns` are the roles that may act at all;
+/// each row names, for a role the target holds, the columns allowed to act on it.
+pub struct TargetTable {
+    pub columns: &'static [Uuid],
+    /// Rows by the target's role. A target with no role is the row "User (no admin role)":
+    /// every column.
+    pub rows: &'static [(Uuid, &'static [Uuid])],
+    /// "User (no admin role, but member or owner of a role-assignable group)".
+    pub role_assignable_member: &'static [Uuid],
+    /// "All other built-in and custom roles".
+    pub other: &'static [Uuid],
+}
+
+const PAA: Uuid = PRIVILEGED_AUTHENTICATION_ADMINISTRATOR;
+const GA: Uuid = GLOBAL_ADMINISTRATOR;
+const TOP: &[Uuid] = &[PAA, GA];
+
+/// "Who can reset passwords": columns Password, Helpdesk, Authentication, User, Privileged
+/// Authentication and Global Administrator.
+pub const PASSWORD_RESET: TargetTable = {
+    const ALL: &[Uuid] = &[PASSWORD_ADMINISTRATOR, HELPDESK_ADMINISTRATOR, AUTHENTICATION_ADMINISTRATOR, USER_ADMINISTRATOR, PAA, GA];
+    const READERS: &[Uuid] = &[HELPDESK_ADMINISTRATOR, AUTHENTICATION_ADMINISTRATOR, USER_ADMINISTRATOR, PAA, GA];
+    TargetTable {
+        columns: ALL,
+        rows: &[
+            (AUTHENTICATION_ADMINISTRATOR, &[AUTHENTICATION_ADMINISTRATOR, PAA, GA]),
+            (DIRECTORY_READERS, ALL),
+            (GLOBAL_ADMINISTRATOR, TOP),
+            (GROUPS_ADMINISTRATOR, &[USER_ADMINISTRATOR, PAA, GA]),
+            (GUEST_INVITER, ALL),
+            (HELPDESK_ADMINISTRATOR, &[HELPDESK_ADMINISTRATOR, USER_ADMINISTRATOR, PAA, GA]),
+            (MESSAGE_CENTER_READER, READERS),
+            (PASSWORD_ADMINISTRATOR, ALL),
+            (PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, TOP),
+            (PRIVILEGED_ROLE_ADMINISTRATOR, TOP),
+            (REPORTS_READER, READERS),
+            (USER_ADMINISTRATOR, &[USER_ADMINISTRATOR, PAA, GA]),
+            (USER_EXPERIENCE_SUCCESS_MANAGER, READERS),
+            (USAGE_SUMMARY_REPORTS_READER, READERS),
+        ],
+        role_assignable_member: TOP,
+        other: TOP,
+    }
+};
+
+/// "Who can perform sensitive actions" (`accountEnabled`, `userPrincipalName`, ..., delete):
+/// columns Authentication, User, Privileged Authentication and Global Administrator.
+pub const SENSITIVE_ACTIONS: TargetTable = {
+    const ALL: &[Uuid] = &[AUTHENTICATION_ADMINISTRATOR, USER_ADMINISTRATOR, PAA, GA];
+    TargetTable {
+        columns: ALL,
+        rows: &[
+            (AUTHENTICATION_ADMINISTRATOR, &[AUTHENTICATION_ADMINISTRATOR, PAA, GA]),
+            (DIRECTORY_READERS, ALL),
+            (GLOBAL_ADMINISTRATOR, TOP),
+            (GROUPS_ADMINISTRATOR, &[USER_ADMINISTRATOR, PAA, GA]),
+            (GUEST_INVITER, ALL),
+            (HELPDESK_ADMINISTRATOR, &[USER_ADMINISTRATOR, PAA, GA]),
+            (MESSAGE_CENTER_READER, ALL),
+            (PASSWORD_ADMINISTRATOR, ALL),
+            (PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, TOP),
+            (PRIVILEGED_ROLE_ADMINISTRATOR, TOP),
+            (REPORTS_READER, ALL),
+            (USER_ADMINISTRATOR, &[USER_ADMINISTRATOR, PAA, GA]),
+            (USER_EXPERIENCE_SUCCESS_MANAGER, ALL),
+            (USAGE_SUMMARY_REPORTS_READER, ALL),
+        ],
+        role_assignable_member: TOP,
+        other: TOP,
+    }
+};
+
+impl TargetTable {
+    /// Whether an actor holding `actor_roles` may act on `target`: one of the actor's roles is a
+    /// column every row of the target allows.
+    pub fn allows(&self, actor_roles: &[Uuid], target: &UserTarget) -> bool {
+        let mut rows: Vec<&[Uuid]> = target.roles.iter().map(|r| self.rows.iter().find(|(t, _)| t == r).map(|(_, a)| *a).unwrap_or(self.other)).collect();
+        if target.in_role_assignable_group {
+            rows.push(self.role_assignable_member);
+        }
+        actor_roles.iter().any(|a| self.columns.contains(a) && rows.iter().all(|row| row.contains(a)))
+    }
+}
+
+/// `directory_allows` for an action on one user: password resets and the sensitive actions are
+/// bounded by the target's roles as Entra's tables say; other actions do not depend on the target.
+pub fn directory_allows_on_user(is_user: bool, actor_roles: &[Uuid], action: DirectoryAction, target: &UserTarget) -> bool {
+    match action {
+        DirectoryAction::ResetPassword => PASSWORD_RESET.allows(actor_roles, target),
+        DirectoryAction::SensitiveUserAction => SENSITIVE_ACTIONS.allows(actor_roles, target),
+        _ => directory_allows(is_user, actor_roles, action),
+    }
 }
 
 /// Entra's password rules for cloud users: 8 to 256 characters, three of upper case, lower
@@ -371,10 +616,76 @@ mod tests {
         assert!(!directory_allows(false, &[], Read));
         assert!(directory_allows(false, &[DIRECTORY_READERS], Read));
         assert!(!directory_allows(false, &[DIRECTORY_READERS], ManageApplications));
-        for a in [Read, ManageUsers, ManageGroups, ManageApplications, ManageRoles] {
+        for a in [Read, CreateUsers, UpdateUsers, ResetPassword, SensitiveUserAction, ManageGroups, ManageRoleAssignableGroups, ManageApplications, ManageRoles] {
             assert!(directory_allows(false, &[GLOBAL_ADMINISTRATOR], a));
         }
         assert!(!directory_allows(false, &[Uuid::new_v4()], Read));
+        assert!(!directory_allows(true, &[USER_ADMINISTRATOR], ManageRoles));
+        assert!(!directory_allows(true, &[USER_ADMINISTRATOR, GROUPS_ADMINISTRATOR], ManageRoleAssignableGroups));
+        assert!(directory_allows(true, &[PRIVILEGED_ROLE_ADMINISTRATOR], ManageRoleAssignableGroups));
+    }
+
+    /// The tables' columns are exactly the roles that grant the action: one truth.
+    #[test]
+    fn table_columns_are_the_granting_roles() {
+        for (table, action) in [(&PASSWORD_RESET, DirectoryAction::ResetPassword), (&SENSITIVE_ACTIONS, DirectoryAction::SensitiveUserAction)] {
+            let granting: Vec<Uuid> = DIRECTORY_ROLES.iter().filter(|r| r.grants.contains(&action)).map(|r| r.id).collect();
+            let mut cols = table.columns.to_vec();
+            cols.sort();
+            let mut g = granting.clone();
+            g.sort();
+            assert_eq!(cols, g, "{action:?}");
+            for (_, allowed) in table.rows {
+                assert!(allowed.iter().all(|a| table.columns.contains(a)));
+            }
+        }
+    }
+
+    #[test]
+    fn who_can_reset_passwords() {
+        use DirectoryAction::ResetPassword as R;
+        let t = |roles: &'static [Uuid]| UserTarget { roles, in_role_assignable_group: false };
+        let plain = t(&[]);
+        for actor in [PASSWORD_ADMINISTRATOR, HELPDESK_ADMINISTRATOR, AUTHENTICATION_ADMINISTRATOR, USER_ADMINISTRATOR, PAA, GA] {
+            assert!(directory_allows_on_user(true, &[actor], R, &plain), "{actor} resets a user without roles");
+            assert!(directory_allows_on_user(true, &[actor], R, &t(&[DIRECTORY_READERS])));
+        }
+        for actor in [GROUPS_ADMINISTRATOR, APPLICATION_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR, DIRECTORY_WRITERS] {
+            assert!(!directory_allows_on_user(true, &[actor], R, &plain), "{actor} resets no one");
+        }
+        let ga = t(&[GLOBAL_ADMINISTRATOR]);
+        assert!(!directory_allows_on_user(true, &[USER_ADMINISTRATOR], R, &ga));
+        assert!(!directory_allows_on_user(true, &[HELPDESK_ADMINISTRATOR], R, &ga));
+        assert!(!directory_allows_on_user(true, &[AUTHENTICATION_ADMINISTRATOR], R, &ga));
+        assert!(directory_allows_on_user(true, &[PAA], R, &ga));
+        assert!(directory_allows_on_user(true, &[GA], R, &ga));
+        // Helpdesk: Helpdesk and Reports Reader yes, User Administrator and Authentication Administrator no.
+        assert!(directory_allows_on_user(true, &[HELPDESK_ADMINISTRATOR], R, &t(&[HELPDESK_ADMINISTRATOR])));
+        assert!(directory_allows_on_user(true, &[HELPDESK_ADMINISTRATOR], R, &t(&[REPORTS_READER])));
+        assert!(!directory_allows_on_user(true, &[HELPDESK_ADMINISTRATOR], R, &t(&[USER_ADMINISTRATOR])));
+        assert!(!directory_allows_on_user(true, &[HELPDESK_ADMINISTRATOR], R, &t(&[AUTHENTICATION_ADMINISTRATOR])));
+        assert!(!directory_allows_on_user(true, &[PASSWORD_ADMINISTRATOR], R, &t(&[HELPDESK_ADMINISTRATOR])));
+        // Every role the target holds must allow the actor; "all other roles": PAA and GA only.
+        assert!(!directory_allows_on_user(true, &[USER_ADMINISTRATOR], R, &t(&[DIRECTORY_READERS, APPLICATION_ADMINISTRATOR])));
+        assert!(directory_allows_on_user(true, &[PAA], R, &t(&[APPLICATION_ADMINISTRATOR])));
+        let member = UserTarget { roles: &[], in_role_assignable_group: true };
+        assert!(!directory_allows_on_user(true, &[USER_ADMINISTRATOR], R, &member));
+        assert!(directory_allows_on_user(true, &[PAA], R, &member));
+    }
+
+    #[test]
+    fn who_can_perform_sensitive_actions() {
+        use DirectoryAction::SensitiveUserAction as S;
+        let t = |roles: &'static [Uuid]| UserTarget { roles, in_role_assignable_group: false };
+        assert!(directory_allows_on_user(true, &[USER_ADMINISTRATOR], S, &t(&[])));
+        assert!(!directory_allows_on_user(true, &[HELPDESK_ADMINISTRATOR], S, &t(&[])), "Helpdesk resets passwords only");
+        assert!(!directory_allows_on_user(true, &[PASSWORD_ADMINISTRATOR], S, &t(&[])));
+        assert!(!directory_allows_on_user(true, &[USER_ADMINISTRATOR], S, &t(&[GLOBAL_ADMINISTRATOR])));
+        assert!(!directory_allows_on_user(true, &[USER_ADMINISTRATOR], S, &t(&[PRIVILEGED_ROLE_ADMINISTRATOR])));
+        assert!(directory_allows_on_user(true, &[USER_ADMINISTRATOR], S, &t(&[HELPDESK_ADMINISTRATOR])));
+        assert!(!directory_allows_on_user(true, &[AUTHENTICATION_ADMINISTRATOR], S, &t(&[HELPDESK_ADMINISTRATOR])));
+        assert!(directory_allows_on_user(true, &[AUTHENTICATION_ADMINISTRATOR], S, &t(&[REPORTS_READER])));
+        assert!(directory_allows_on_user(true, &[PAA], S, &t(&[GLOBAL_ADMINISTRATOR])));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod identity;
 pub mod imds;
 pub mod network;
 pub mod rbac;
+pub mod redirect_uri;
 pub mod resource;
 pub mod resource_id;
 pub mod sealed;

@@ -76,15 +76,49 @@ fn display_name(m: &Map<String, Value>) -> GraphResult<Option<String>> {
     }
 }
 
-/// `POST /applications` (application-post-applications). Only `displayName` is modelled;
-/// other application properties are accepted and not kept (Mimic's token service does not
-/// use them).
+/// What of an application the token service uses: `web`/`publicClient`/`spa` `redirectUris`
+/// (the sign-in page redirects only to those) and `isFallbackPublicClient`.
+fn apply_settings(m: &Map<String, Value>, app: &mut directory::Application) -> GraphResult<()> {
+    for (platform, slot) in [("web", &mut app.web_redirect_uris), ("publicClient", &mut app.public_client_redirect_uris), ("spa", &mut app.spa_redirect_uris)] {
+        let Some(v) = prop(m, platform) else { continue };
+        let Some(uris) = v.as_object().and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("redirectUris"))).map(|(_, u)| u) else {
+            if v.is_object() {
+                continue;
+            }
+            return Err(GraphError::invalid_value(platform, "Application"));
+        };
+        let list = uris.as_array().ok_or_else(|| GraphError::invalid_value("redirectUris", "Application"))?;
+        let mut out = Vec::new();
+        for u in list {
+            let u = u.as_str().ok_or_else(|| GraphError::invalid_value("redirectUris", "Application"))?;
+            // Entra refuses what is not a valid redirect URI (reply-url: https, or http for
+            // loopback; no wildcards, 256 characters at most). Unverified text.
+            if mimic_domain::redirect_uri::parse(u).is_none() {
+                return Err(GraphError::bad_request(format!("Invalid value specified for property 'redirectUris' of resource 'Application': '{u}'.")));
+            }
+            out.push(u.to_string());
+        }
+        *slot = out;
+    }
+    if let Some(v) = prop(m, "isFallbackPublicClient") {
+        app.is_fallback_public_client = match v {
+            Value::Null => false,
+            v => v.as_bool().ok_or_else(|| GraphError::invalid_value("isFallbackPublicClient", "Application"))?,
+        };
+    }
+    Ok(())
+}
+
+/// `POST /applications` (application-post-applications). Modelled: `displayName`, the redirect
+/// URIs and `isFallbackPublicClient`; other application properties are accepted and not kept
+/// (Mimic's token service does not use them).
 fn create(ctx: &Ctx) -> GraphResult<Response> {
     ctx.require(DirectoryAction::ManageApplications)?;
     let m = ctx.entity_body(Kind::Application)?;
     let name = display_name(&m)?.ok_or_else(|| GraphError::invalid_value("displayName", "Application"))?;
     let tenant = ctx.tenant()?.clone();
-    let (app, _) = directory::new_application_with_principal(tenant.id, &name, Utc::now());
+    let (mut app, _) = directory::new_application_with_principal(tenant.id, &name, Utc::now());
+    apply_settings(&m, &mut app)?;
     ctx.state.store.write(|tx| tx.put_directory_object(&DirectoryObject::Application(app.clone())))?;
     ctx.entity(StatusCode::CREATED, Kind::Application, objects::application(&app, &tenant))
 }
@@ -101,6 +135,7 @@ fn update(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
         if let Some(n) = &name {
             app.display_name = n.clone();
         }
+        apply_settings(&m, &mut app)?;
         tx.put_directory_object(&DirectoryObject::Application(app))?;
         Ok(())
     })?;

@@ -119,6 +119,19 @@ impl Ctx {
         }
     }
 
+    /// Graph's 403 unless the caller may perform `action` on the user `target`: password resets
+    /// and sensitive actions are bounded by the roles the target holds (Entra's tables,
+    /// `directory::directory_allows_on_user`).
+    pub fn require_on_user(&self, action: DirectoryAction, target: Uuid) -> GraphResult<()> {
+        let held = self.state.store.read(|tx| super::roles::held_by(tx, self.caller.tenant, target))?;
+        let t = directory::UserTarget { roles: &held.roles, in_role_assignable_group: held.in_role_assignable_group };
+        if directory::directory_allows_on_user(self.caller.is_user(), self.roles()?, action, &t) {
+            Ok(())
+        } else {
+            Err(GraphError::forbidden())
+        }
+    }
+
     // ---- request body -------------------------------------------------------------------
 
     fn body_value(&self) -> GraphResult<Value> {

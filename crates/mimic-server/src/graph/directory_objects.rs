@@ -189,10 +189,12 @@ pub fn membership(ctx: &Ctx, obj: &DirectoryObject, rest: &[String]) -> Option<G
     })())
 }
 
-/// What deleting `obj` needs the caller to be allowed to do.
+/// What changing or deleting `obj` needs the caller to be allowed to do (for a user, bounded
+/// further by the roles it holds: `Ctx::require_on_user`).
 pub fn manage_action(obj: &DirectoryObject) -> DirectoryAction {
     match obj {
-        DirectoryObject::User(_) => DirectoryAction::ManageUsers,
+        DirectoryObject::User(_) => DirectoryAction::SensitiveUserAction,
+        DirectoryObject::Group(g) if g.is_assignable_to_role => DirectoryAction::ManageRoleAssignableGroups,
         DirectoryObject::Group(_) => DirectoryAction::ManageGroups,
         DirectoryObject::Application(_) | DirectoryObject::ServicePrincipal(_) => DirectoryAction::ManageApplications,
     }
@@ -202,7 +204,10 @@ pub fn manage_action(obj: &DirectoryObject) -> DirectoryAction {
 /// gone; an application takes its service principal with it. Managed identities' principals
 /// belong to their Azure resource and are refused.
 pub fn delete(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
-    ctx.require(manage_action(obj))?;
+    match obj {
+        DirectoryObject::User(u) => ctx.require_on_user(manage_action(obj), u.id)?,
+        _ => ctx.require(manage_action(obj))?,
+    }
     if let DirectoryObject::ServicePrincipal(sp) = obj {
         if sp.service_principal_type == mimic_domain::directory::ServicePrincipalType::ManagedIdentity {
             // Unverified text: Entra refuses to delete a managed identity's principal directly.

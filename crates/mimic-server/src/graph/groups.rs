@@ -61,7 +61,7 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
             ctx.raw_count(Kind::DirectoryObject, items)
         }
         ("members", [r]) if r == "$ref" => match ctx.method {
-            Method::POST => add_member(ctx, g.id),
+            Method::POST => add_member(ctx, &obj),
             Method::GET => {
                 ctx.require(DirectoryAction::Read)?;
                 let refs: Vec<Value> = g
@@ -77,7 +77,7 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
             if ctx.method != Method::DELETE {
                 return Err(GraphError::method_not_allowed());
             }
-            remove_member(ctx, g.id, member)
+            remove_member(ctx, &obj, member)
         }
         ("transitivemembers", []) if ctx.method == Method::GET => {
             ctx.require(DirectoryAction::Read)?;
@@ -136,23 +136,19 @@ fn str_prop<'a>(m: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a
 /// `POST /groups` (group-post-groups): `displayName`, `mailEnabled`, `mailNickname`,
 /// `securityEnabled` required; `members@odata.bind` adds members at creation.
 fn create(ctx: &Ctx) -> GraphResult<Response> {
-    ctx.require(DirectoryAction::ManageGroups)?;
     let m = ctx.entity_body(Kind::Group)?;
-    let display_name = str_prop(&m, "displayName")
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| GraphError::invalid_value("displayName", "Group"))?;
-    let mail_nickname = str_prop(&m, "mailNickname")
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| GraphError::invalid_value("mailNickname", "Group"))?;
-    let mail_enabled =
-        str_prop(&m, "mailEnabled").and_then(Value::as_bool).ok_or_else(|| GraphError::invalid_value("mailEnabled", "Group"))?;
-    let security_enabled =
-        str_prop(&m, "securityEnabled").and_then(Value::as_bool).ok_or_else(|| GraphError::invalid_value("securityEnabled", "Group"))?;
-    let unified = str_prop(&m, "groupTypes")
-        .and_then(Value::as_array)
-        .is_some_and(|t| t.iter().any(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("Unified"))));
+    // A role-assignable group's members hold its directory roles: only Privileged Role
+    // Administrators and Global Administrators create one (Entra's groups-concept page).
+    let assignable = match str_prop(&m, "isAssignableToRole") {
+        None | Some(Value::Null) => false,
+        Some(v) => v.as_bool().ok_or_else(|| GraphError::invalid_value("isAssignableToRole", "Group"))?,
+    };
+    ctx.require(if assignable { DirectoryAction::ManageRoleAssignableGroups } else { DirectoryAction::ManageGroups })?;
+    let display_name = str_prop(&m, "displayName").and_then(Value::as_str).filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "Group"))?;
+    let mail_nickname = str_prop(&m, "mailNickname").and_then(Value::as_str).filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("mailNickname", "Group"))?;
+    let mail_enabled = str_prop(&m, "mailEnabled").and_then(Value::as_bool).ok_or_else(|| GraphError::invalid_value("mailEnabled", "Group"))?;
+    let security_enabled = str_prop(&m, "securityEnabled").and_then(Value::as_bool).ok_or_else(|| GraphError::invalid_value("securityEnabled", "Group"))?;
+    let unified = str_prop(&m, "groupTypes").and_then(Value::as_array).is_some_and(|t| t.iter().any(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("Unified"))));
     if mail_enabled || unified || !security_enabled {
         return Err(GraphError::bad_request("Mimic's directory has security groups only: mailEnabled must be false, securityEnabled true, and groupTypes must not contain 'Unified'."));
     }
@@ -181,6 +177,7 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
         security_enabled,
         members,
         created: Utc::now(),
+        is_assignable_to_role: assignable,
     };
     ctx.state.store.write(|tx| {
         for m in &group.members {
@@ -195,8 +192,12 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
 }
 
 fn update(ctx: &Ctx, mut g: Group) -> GraphResult<Response> {
-    ctx.require(DirectoryAction::ManageGroups)?;
+    ctx.require(directory_objects::manage_action(&DirectoryObject::Group(g.clone())))?;
     let m = ctx.entity_body(Kind::Group)?;
+    if str_prop(&m, "isAssignableToRole").is_some_and(|v| v.as_bool() != Some(g.is_assignable_to_role)) {
+        // isAssignableToRole is fixed at creation (Graph's group resource). Unverified text.
+        return Err(GraphError::bad_request("The property 'isAssignableToRole' can only be set when the group is created."));
+    }
     if let Some(v) = str_prop(&m, "displayName") {
         g.display_name =
             v.as_str().filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "Group"))?.to_string();
@@ -225,8 +226,9 @@ fn update(ctx: &Ctx, mut g: Group) -> GraphResult<Response> {
 
 /// `POST /groups/{id}/members/$ref` `{"@odata.id": ".../directoryObjects/{id}"}` → 204
 /// (group-post-members; FACTS.md §7).
-fn add_member(ctx: &Ctx, group: Uuid) -> GraphResult<Response> {
-    ctx.require(DirectoryAction::ManageGroups)?;
+fn add_member(ctx: &Ctx, group: &DirectoryObject) -> GraphResult<Response> {
+    ctx.require(directory_objects::manage_action(group))?;
+    let group = group.id();
     let r: wire::Reference = ctx.json()?;
     let member = referenced_id(&r.odata_id)?;
     let tenant = ctx.tenant_id();
@@ -255,8 +257,9 @@ fn add_member(ctx: &Ctx, group: Uuid) -> GraphResult<Response> {
 }
 
 /// `DELETE /groups/{id}/members/{memberId}/$ref` → 204; 404 when it is not a member.
-fn remove_member(ctx: &Ctx, group: Uuid, member: &str) -> GraphResult<Response> {
-    ctx.require(DirectoryAction::ManageGroups)?;
+fn remove_member(ctx: &Ctx, group: &DirectoryObject, member: &str) -> GraphResult<Response> {
+    ctx.require(directory_objects::manage_action(group))?;
+    let group = group.id();
     let member_id = parse_id(member)?;
     let tenant = ctx.tenant_id();
     ctx.state.store.write(|tx| {

@@ -95,7 +95,7 @@ pub fn group(g: &Group) -> Map<String, Value> {
         display_name: g.display_name.clone(),
         expiration_date_time: None,
         group_types: vec![],
-        is_assignable_to_role: None,
+        is_assignable_to_role: g.is_assignable_to_role.then_some(true),
         mail: None,
         mail_enabled: false,
         mail_nickname: g.mail_nickname.clone(),
@@ -128,7 +128,7 @@ pub fn application(a: &Application, tenant: &Tenant) -> Map<String, Value> {
         group_membership_claims: None,
         identifier_uris: vec![],
         is_device_only_auth_supported: None,
-        is_fallback_public_client: None,
+        is_fallback_public_client: a.is_fallback_public_client.then_some(true),
         notes: None,
         publisher_domain: tenant.default_domain.clone(),
         service_management_reference: None,
@@ -141,10 +141,10 @@ pub fn application(a: &Application, tenant: &Tenant) -> Map<String, Value> {
         key_credentials: vec![],
         optional_claims: None,
         password_credentials: a.password_credentials.iter().map(|c| password_credential(c, None)).collect(),
-        public_client: json!({"redirectUris": []}),
+        public_client: json!({"redirectUris": a.public_client_redirect_uris}),
         required_resource_access: vec![],
-        web: json!({"homePageUrl": null, "logoutUrl": null, "redirectUris": [], "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}, "redirectUriSettings": []}),
-        spa: json!({"redirectUris": []}),
+        web: json!({"homePageUrl": null, "logoutUrl": null, "redirectUris": a.web_redirect_uris, "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}, "redirectUriSettings": []}),
+        spa: json!({"redirectUris": a.spa_redirect_uris}),
     })
 }
 
@@ -255,6 +255,7 @@ pub fn sample_group() -> &'static Map<String, Value> {
             security_enabled: true,
             members: vec![],
             created: DateTime::<Utc>::MIN_UTC,
+            is_assignable_to_role: true,
         })
     })
 }

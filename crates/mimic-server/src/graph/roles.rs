@@ -3,7 +3,7 @@
 //! once per Graph request; served at `/roleManagement/directory/role{Definitions,Assignments}`
 //! and `/directoryRoles`.
 
-use mimic_domain::directory::{self, DirectoryRoleAssignment};
+use mimic_domain::directory::{self, DirectoryObject, DirectoryRoleAssignment};
 use mimic_store::{StoreError, Tx};
 use serde_json::json;
 use uuid::Uuid;
@@ -21,9 +21,35 @@ fn save(tx: &mut dyn Tx, tenant: Uuid, all: &[DirectoryRoleAssignment]) -> Resul
     tx.put_document(KIND, &tenant.to_string(), &json!({ "assignments": all }), None)
 }
 
-/// The role definition ids `principal` holds.
+/// The directory roles a principal holds, directly and through the role-assignable groups it
+/// is a member of (Entra: role-assignable groups cannot be nested, so direct membership), and
+/// whether it is in such a group at all (a row of Entra's privilege tables of its own).
+pub struct Held {
+    pub roles: Vec<Uuid>,
+    pub in_role_assignable_group: bool,
+}
+
+pub fn held_by(tx: &mut dyn Tx, tenant: Uuid, principal: Uuid) -> Result<Held, StoreError> {
+    let all = assignments(tx, tenant)?;
+    let mut holders = vec![principal];
+    let mut in_rag = false;
+    for gid in tx.groups_with_member(tenant, principal)? {
+        if let Some(DirectoryObject::Group(g)) = tx.directory_object(tenant, gid)? {
+            if g.is_assignable_to_role {
+                in_rag = true;
+                holders.push(g.id);
+            }
+        }
+    }
+    let mut roles: Vec<Uuid> = all.iter().filter(|a| holders.contains(&a.principal_id)).map(|a| a.role_definition_id).collect();
+    roles.sort();
+    roles.dedup();
+    Ok(Held { roles, in_role_assignable_group: in_rag })
+}
+
+/// The role definition ids `principal` holds (directly or through role-assignable groups).
 pub fn roles_of(tx: &mut dyn Tx, tenant: Uuid, principal: Uuid) -> Result<Vec<Uuid>, StoreError> {
-    Ok(assignments(tx, tenant)?.into_iter().filter(|a| a.principal_id == principal).map(|a| a.role_definition_id).collect())
+    Ok(held_by(tx, tenant, principal)?.roles)
 }
 
 /// Gives `principal` the directory role `role` tenant-wide (idempotent). Bootstrap calls this

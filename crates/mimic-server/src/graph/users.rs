@@ -105,7 +105,7 @@ fn password_of(m: &Map<String, Value>) -> GraphResult<Option<String>> {
 /// `POST /users` (user-post-users): `accountEnabled`, `displayName`, `mailNickname`,
 /// `userPrincipalName` in a verified domain of the tenant, and `passwordProfile`.
 fn create(ctx: &Ctx) -> GraphResult<Response> {
-    ctx.require(DirectoryAction::ManageUsers)?;
+    ctx.require(DirectoryAction::CreateUsers)?;
     let m = ctx.entity_body(Kind::User)?;
     let account_enabled = bool_prop(&m, "accountEnabled").ok_or_else(|| GraphError::invalid_value("accountEnabled", "User"))?;
     let display_name =
@@ -144,10 +144,25 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
     ctx.entity(StatusCode::CREATED, Kind::User, objects::user(&user))
 }
 
-/// `PATCH /users/{id}`: display name, account state, password.
+/// `PATCH /users/{id}`: display name, account state, password. Each property is authorized as
+/// its own permission: `passwordProfile` is a password reset, `accountEnabled` and
+/// `userPrincipalName` are sensitive actions, both bounded by the roles the target holds
+/// (`directory::PASSWORD_RESET`, `directory::SENSITIVE_ACTIONS`); the rest is a basic update.
 fn update(ctx: &Ctx, mut u: User) -> GraphResult<Response> {
-    ctx.require(DirectoryAction::ManageUsers)?;
     let m = ctx.entity_body(Kind::User)?;
+    let has = |name: &str| m.keys().any(|k| k.eq_ignore_ascii_case(name));
+    let sensitive = has("accountEnabled") || has("userPrincipalName");
+    let password = has("passwordProfile");
+    let basic = m.keys().any(|k| !["accountEnabled", "userPrincipalName", "passwordProfile"].iter().any(|s| s.eq_ignore_ascii_case(k)));
+    if basic || !(sensitive || password) {
+        ctx.require(DirectoryAction::UpdateUsers)?;
+    }
+    if sensitive {
+        ctx.require_on_user(DirectoryAction::SensitiveUserAction, u.id)?;
+    }
+    if password {
+        ctx.require_on_user(DirectoryAction::ResetPassword, u.id)?;
+    }
     if let Some(n) = m.iter().find(|(k, _)| k.eq_ignore_ascii_case("displayName")).map(|(_, v)| v) {
         u.display_name =
             n.as_str().filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "User"))?.to_string();

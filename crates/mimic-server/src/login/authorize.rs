@@ -13,7 +13,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use mimic_domain::authorization_code::{self as ac, AuthorizationCode};
-use mimic_domain::directory::{self, AZURE_PORTAL_CLIENT_ID};
+use mimic_domain::directory::{self, DirectoryObject, AZURE_PORTAL_CLIENT_ID};
+use mimic_domain::redirect_uri;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -93,21 +94,28 @@ fn validate(state: &AppState, t: &str, q: &Params) -> Result<Trusted, Response> 
     let Some(client_id) = q.get("client_id").filter(|c| !c.is_empty()) else {
         return Err(error_page("AADSTS900144: The request body must contain the following parameter: 'client_id'."));
     };
-    let Some(TenantRef::Tenant(_) | TenantRef::Multi(_)) = tenant::resolve(state, t) else {
+    let Some(tref @ (TenantRef::Tenant(_) | TenantRef::Multi(_))) = tenant::resolve(state, t) else {
         return Err(error_page(&format!("AADSTS90002: Tenant '{t}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")));
     };
-    let client: Uuid = match client_id.parse() {
-        Ok(c) if directory::is_first_party_public_client(c) => c,
-        _ => {
-            return Err(error_page(&format!(
-                "AADSTS700016: Application with identifier '{client_id}' was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant."
-            )))
-        }
+    let not_found = || {
+        error_page(&format!(
+            "AADSTS700016: Application with identifier '{client_id}' was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant."
+        ))
     };
+    let client: Uuid = client_id.parse().map_err(|_| not_found())?;
     let redirect_uri = q.get("redirect_uri").cloned().unwrap_or_default();
-    if !redirect_allowed(state, client, &redirect_uri) {
+    let allowed = if directory::is_first_party_public_client(client) {
+        first_party_redirect_allowed(state, client, &redirect_uri)
+    } else {
+        // A registered application: single-tenant, so only under its own tenant.
+        let TenantRef::Tenant(tenant) = tref else { return Err(not_found()) };
+        let app = state.store.read(|tx| tx.directory_object_by_app_id(tenant.id, "application", client)).map_err(|_| error_page("AADSTS90033: A transient error has occurred. Please try again."))?;
+        let Some(DirectoryObject::Application(app)) = app else { return Err(not_found()) };
+        redirect_uri::matches_any(app.redirect_uris(), &redirect_uri)
+    };
+    if !allowed {
         return Err(error_page(&format!(
-            "AADSTS50011: The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal."
+            "AADSTS50011: The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this."
         )));
     }
     let trusted = Trusted { client, redirect_uri, state: q.get("state").cloned() };
@@ -157,15 +165,14 @@ fn validate(state: &AppState, t: &str, q: &Params) -> Result<Trusted, Response> 
     Ok(trusted)
 }
 
-/// The portal's callback on the listener it is bound to; native first-party clients (az, ...)
-/// may use any loopback `http://localhost` port, as Entra allows for them.
-fn redirect_allowed(state: &AppState, client: Uuid, uri: &str) -> bool {
+/// The portal's one redirect URI is its callback on the listener it is bound to; the native
+/// first-party clients (az, PowerShell) have loopback ones, any port (`redirect_uri.rs`).
+fn first_party_redirect_allowed(state: &AppState, client: Uuid, uri: &str) -> bool {
     if client == AZURE_PORTAL_CLIENT_ID {
-        return uri == format!("{}/signin-oidc", state.endpoints.portal);
+        let portal = format!("{}/signin-oidc", state.endpoints.portal);
+        return uri == portal && redirect_uri::matches_any([portal.as_str()], uri);
     }
-    ["http://localhost", "http://127.0.0.1"]
-        .iter()
-        .any(|p| uri.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/'])))
+    redirect_uri::matches_any(directory::NATIVE_FIRST_PARTY_REDIRECT_URIS.iter().copied(), uri)
 }
 
 fn redirect(base: &str, params: &[(&str, Option<&str>)]) -> Response {

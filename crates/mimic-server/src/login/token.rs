@@ -66,11 +66,11 @@ async fn token(
 ) -> Response {
     let correlation = headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let req = TokenRequest { state: &state, tenant: &t, form: &form, headers: &headers, ep };
+    let req = TokenRequest { state: &state, tenant: &t, form: &form, headers: &headers, ep, confidential: Default::default() };
     // ROPC verifies an argon2 hash, a code redemption writes: keep both off the async workers.
     let result = if matches!(form.get("grant_type").map(String::as_str), Some("password" | "authorization_code")) {
         let (state2, t2, form2, headers2) = (state.clone(), t.clone(), form.clone(), headers.clone());
-        tokio::task::spawn_blocking(move || TokenRequest { state: &state2, tenant: &t2, form: &form2, headers: &headers2, ep }.issue())
+        tokio::task::spawn_blocking(move || TokenRequest { state: &state2, tenant: &t2, form: &form2, headers: &headers2, ep, confidential: Default::default() }.issue())
             .await
             .unwrap_or_else(|_| {
                 Err(OAuthError::new(
@@ -95,6 +95,9 @@ struct TokenRequest<'a> {
     form: &'a HashMap<String, String>,
     headers: &'a HeaderMap,
     ep: Endpoint,
+    /// Set when the client authenticated with its credential (a confidential client): its
+    /// refresh tokens then need the credential too.
+    confidential: std::cell::Cell<bool>,
 }
 
 /// What the caller asked a token for.
@@ -223,30 +226,7 @@ impl TokenRequest<'_> {
         let Some(DirectoryObject::Application(app)) = app else {
             return Err(unknown_client(&client_id, &tenant));
         };
-        let secret = secret.ok_or_else(|| {
-            OAuthError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                7000218,
-                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-            )
-        })?;
-        let now = chrono::Utc::now();
-        let ok = app
-            .password_credentials
-            .iter()
-            .any(|c| c.start <= now && now < c.end && secrets::verify_client_secret(&c.secret_hash, &secret));
-        if !ok {
-            return Err(OAuthError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                7000215,
-                format!(
-                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, \
-                     not the client secret ID, for a secret added to app '{app_id}'."
-                ),
-            ));
-        }
+        verify_secret(app, secret.as_deref())?;
         let Some(DirectoryObject::ServicePrincipal(sp)) = sp else {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
@@ -284,7 +264,7 @@ impl TokenRequest<'_> {
         let username = self.required("username")?;
         let password = self.required("password")?;
         let target = self.target(false)?;
-        let (tenant, user) = sign_in(self.state, tenant, self.tenant, username, password, |t| self.check_client(t, client))?;
+        let (tenant, user) = sign_in(self.state, tenant, self.tenant, username, password, |t| self.authenticate_client(t, client, ClientFlow::PublicFlow))?;
         let subject = user_subject(&user, client, &target);
         self.respond(&tenant, &subject, &target, user_lifetime(), Some(client), None)
     }
@@ -330,6 +310,7 @@ impl TokenRequest<'_> {
                 .map_err(store_err)?
                 .ok_or_else(|| invalid("Provided grant is invalid or malformed."))?,
         };
+        self.authenticate_client(&tenant, client, ClientFlow::Code(&grant.redirect_uri))?;
         let user = self.state.store.read(|tx| tx.directory_object(grant.tenant, grant.user)).map_err(store_err)?;
         let Some(DirectoryObject::User(user)) = user.filter(|u| matches!(u, DirectoryObject::User(u) if u.account_enabled)) else {
             return Err(OAuthError::new(
@@ -343,13 +324,62 @@ impl TokenRequest<'_> {
         self.respond(&tenant, &subject, &target, user_lifetime(), Some(client), grant.nonce.as_deref())
     }
 
-    /// A client the tenant knows: a first-party public client or a registered application.
-    fn check_client(&self, tenant: &Tenant, client: Uuid) -> Result<(), OAuthError> {
+    /// A client the tenant knows, authenticated as Entra does: first-party public clients need
+    /// no credential; a registered application is a confidential client (its secret required,
+    /// AADSTS7000218, and checked, AADSTS7000215) unless the flow is a public one for it:
+    /// `isFallbackPublicClient` for ROPC and refresh, a publicClient/spa redirect URI for a code.
+    fn authenticate_client(&self, tenant: &Tenant, client: Uuid, flow: ClientFlow) -> Result<(), OAuthError> {
         if directory::is_first_party_public_client(client) {
             return Ok(());
         }
         let app = self.state.store.read(|tx| tx.directory_object_by_app_id(tenant.id, "application", client)).map_err(store_err)?;
-        app.map(|_| ()).ok_or_else(|| unknown_client(&client.to_string(), tenant))
+        let Some(DirectoryObject::Application(app)) = app else {
+            return Err(unknown_client(&client.to_string(), tenant));
+        };
+        let (_, secret) = self.client_credentials_pair();
+        let public = match flow {
+            ClientFlow::PublicFlow => app.is_fallback_public_client,
+            ClientFlow::Code(redirect) => app.is_public_redirect(redirect),
+            ClientFlow::Refresh { confidential } => !confidential,
+        };
+        if public && secret.is_none() {
+            return Ok(());
+        }
+        verify_secret(&app, secret.as_deref())?;
+        self.confidential.set(true);
+        Ok(())
+    }
+
+    /// The requested resource must be a principal the tenant has (AADSTS500011): one of
+    /// Microsoft's first-party APIs, Mimic's own ARM or Graph address, or an application or
+    /// service principal of the tenant by its application id (also as `api://{appId}`).
+    fn check_resource(&self, tenant: &Tenant, resource: &str) -> Result<(), OAuthError> {
+        let ep = &self.state.endpoints;
+        if directory::FIRST_PARTY_RESOURCES.iter().chain([&ep.arm.as_str(), &ep.graph.as_str()]).any(|r| directory::same_resource(r, resource)) {
+            return Ok(());
+        }
+        let app_id = resource.strip_prefix("api://").unwrap_or(resource).trim_end_matches('/').parse::<Uuid>().ok();
+        if let Some(app_id) = app_id {
+            let found = self
+                .state
+                .store
+                .read(|tx| Ok::<_, mimic_store::StoreError>(tx.directory_object_by_app_id(tenant.id, "servicePrincipal", app_id)?.is_some() || tx.directory_object_by_app_id(tenant.id, "application", app_id)?.is_some()))
+                .map_err(store_err)?;
+            if found {
+                return Ok(());
+            }
+        }
+        Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_resource",
+            500011,
+            format!(
+                "The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been \
+                 installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your \
+                 authentication request to the wrong tenant.",
+                tenant.id
+            ),
+        ))
     }
 
     fn refresh(&self, path_tenant: TenantRef) -> Result<Response, OAuthError> {
@@ -391,6 +421,7 @@ impl TokenRequest<'_> {
             }
             TenantRef::Multi(_) => self.state.store.read(|tx| tx.tenant(tid)).map_err(store_err)?.ok_or_else(bad)?,
         };
+        self.authenticate_client(&tenant, client, ClientFlow::Refresh { confidential: doc["confidential"].as_bool().unwrap_or(false) })?;
         let user = self.state.store.read(|tx| tx.directory_object(tid, oid)).map_err(store_err)?;
         let Some(DirectoryObject::User(user)) = user else {
             return Err(OAuthError::new(
@@ -407,15 +438,8 @@ impl TokenRequest<'_> {
         self.respond(&tenant, &subject, &target, user_lifetime(), Some(client), None)
     }
 
-    fn respond(
-        &self,
-        tenant: &Tenant,
-        subject: &Subject,
-        target: &Target,
-        lifetime: i64,
-        public_client: Option<Uuid>,
-        nonce: Option<&str>,
-    ) -> Result<Response, OAuthError> {
+    fn respond(&self, tenant: &Tenant, subject: &Subject, target: &Target, lifetime: i64, public_client: Option<Uuid>, nonce: Option<&str>) -> Result<Response, OAuthError> {
+        self.check_resource(tenant, &target.resource)?;
         let now = chrono::Utc::now().timestamp();
         let groups = crate::directory::transitive_groups(self.state, tenant.id, subject.object_id()).map_err(store_err)?;
         let issuer = tok::issuer_v1(tenant.id);
@@ -440,7 +464,7 @@ impl TokenRequest<'_> {
             // MSAL always keeps a refresh token for user accounts; Entra issues one with every
             // user token on these grants.
             let rt = format!("1.{}", tok::opaque(120));
-            let doc = json!({"tenant": tenant.id, "user": object_id, "client": client, "expires": now + REFRESH_TOKEN_LIFETIME});
+            let doc = json!({"tenant": tenant.id, "user": object_id, "client": client, "expires": now + REFRESH_TOKEN_LIFETIME, "confidential": self.confidential.get()});
             self.state
                 .store
                 .write(|tx| tx.put_document(REFRESH_KIND, &refresh_key(&rt), &doc, Some(now + REFRESH_TOKEN_LIFETIME)))
@@ -540,6 +564,43 @@ fn user_lifetime() -> i64 {
 /// Refresh tokens are stored by their SHA-256, never in clear.
 fn refresh_key(rt: &str) -> String {
     hex::encode(Sha256::digest(rt.as_bytes()))
+}
+
+/// How a client takes part in a user flow, which decides whether it must authenticate.
+enum ClientFlow<'a> {
+    /// ROPC: public only for `isFallbackPublicClient` apps.
+    PublicFlow,
+    /// A code issued to this redirect URI.
+    Code(&'a str),
+    /// A refresh token, issued to a client that did (`confidential`) or did not authenticate.
+    Refresh { confidential: bool },
+}
+
+/// A confidential client's secret: required (AADSTS7000218) and one of its valid ones
+/// (AADSTS7000215).
+fn verify_secret(app: &directory::Application, secret: Option<&str>) -> Result<(), OAuthError> {
+    let secret = secret.ok_or_else(|| {
+        OAuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        )
+    })?;
+    let now = chrono::Utc::now();
+    if app.password_credentials.iter().any(|c| c.start <= now && now < c.end && secrets::verify_client_secret(&c.secret_hash, secret)) {
+        return Ok(());
+    }
+    Err(OAuthError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        7000215,
+        format!(
+            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, \
+             not the client secret ID, for a secret added to app '{}'.",
+            app.app_id
+        ),
+    ))
 }
 
 fn invalid_scope(scope: &str) -> OAuthError {

@@ -37,6 +37,18 @@ pub async fn me(State(p): State<PortalState>, headers: HeaderMap) -> Response {
     }
 }
 
+/// The portal's CSRF check for state-changing calls (the BFF's and sign-out's): the
+/// `X-Mimic-Portal: 1` header, which a cross-site form or navigation cannot set, and an
+/// `Origin`, when sent, that is the portal's own.
+pub fn csrf_ok(headers: &HeaderMap, portal: &str) -> bool {
+    let origin_ok = headers.get(header::ORIGIN).is_none_or(|o| o.as_bytes() == portal.as_bytes());
+    headers.get("x-mimic-portal").map(HeaderValue::as_bytes) == Some(b"1") && origin_ok
+}
+
+pub fn csrf_refused() -> Response {
+    (StatusCode::FORBIDDEN, Json(json!({"error": {"code": "CsrfCheckFailed", "message": "State-changing portal calls must come from the portal's own pages."}}))).into_response()
+}
+
 pub async fn arm(state: State<PortalState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     forward(state, method, uri, headers, body, Surface::Arm).await
 }
@@ -54,12 +66,8 @@ async fn forward(State(p): State<PortalState>, method: Method, uri: Uri, headers
         Ok(None) => return not_signed_in(),
         Err(e) => return unavailable(e),
     };
-    if method != Method::GET && method != Method::HEAD {
-        let origin_ok = headers.get(header::ORIGIN).is_none_or(|o| o.as_bytes() == p.state.endpoints.portal.as_bytes());
-        if headers.get("x-mimic-portal").map(HeaderValue::as_bytes) != Some(b"1") || !origin_ok {
-            return (StatusCode::FORBIDDEN, Json(json!({"error": {"code": "CsrfCheckFailed", "message": "State-changing portal calls must come from the portal's own pages."}})))
-                .into_response();
-        }
+    if method != Method::GET && method != Method::HEAD && !csrf_ok(&headers, &p.state.endpoints.portal) {
+        return csrf_refused();
     }
     let (prefix, audience, router, base) = match surface {
         Surface::Arm => ("/api/arm", ARM_AUDIENCE, p.arm.clone(), &p.state.endpoints.arm),

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::Router;
 
 use crate::state::SharedState;
@@ -50,7 +50,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/app.css", get(|| async { asset("text/css; charset=utf-8", include_str!("web/app.css")) }))
         .route("/signin", get(oidc::signin))
         .route("/signin-oidc", get(oidc::callback))
-        .route("/signout", get(oidc::signout).post(oidc::signout))
+        .route("/signout", post(oidc::signout))
         .route("/api/me", get(bff::me))
         .route("/api/arm/{*path}", any(bff::arm))
         .route("/api/graph/{*path}", any(bff::graph))

@@ -123,7 +123,12 @@ pub async fn callback(State(p): State<PortalState>, headers: HeaderMap, Query(q)
         .unwrap_or_default()
 }
 
+/// `POST /signout` with the portal's CSRF check: a GET, or a POST another page could make,
+/// must not end a session.
 pub async fn signout(State(p): State<PortalState>, headers: HeaderMap) -> Response {
+    if !super::bff::csrf_ok(&headers, &p.state.endpoints.portal) {
+        return super::bff::csrf_refused();
+    }
     if let Some(id) = cookie(&headers, SESSION_COOKIE) {
         if let Err(e) = p.sessions.remove(id).await {
             return unavailable(e);

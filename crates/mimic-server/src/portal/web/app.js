@@ -528,7 +528,14 @@ async function start() {
     return;
   }
   me = await r.json();
-  document.getElementById("account").append(h("span", {}, me.userPrincipalName), h("a", { href: "/signout" }, "Sign out"));
+  // Sign-out is a POST with the CSRF header, so no other page can sign the user out.
+  const signOut = h("button", { type: "button", class: "link" }, "Sign out");
+  signOut.addEventListener("click", async () => {
+    const r = await fetch("/signout", { method: "POST", credentials: "same-origin", headers: { "X-Mimic-Portal": "1" }, redirect: "manual" });
+    if (r.type === "opaqueredirect" || r.ok) location.assign("/");
+    else notify("Sign-out failed", `HTTP ${r.status}`, "error");
+  });
+  document.getElementById("account").append(h("span", {}, me.userPrincipalName), signOut);
   document.getElementById("portal-nav").hidden = false;
   const subs = (await arm("GET", "/subscriptions", API.subs)).value;
   subscription = subs[0];

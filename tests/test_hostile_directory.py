@@ -428,6 +428,32 @@ def test_tokens_for_a_resource_that_does_not_exist_are_refused(mimic: MimicServe
         assert cred.get_token(scope).token, scope
 
 
+def test_imds_refuses_a_resource_that_does_not_exist(mimic: MimicServer):
+    """A VM's managed identity asks IMDS for a token: the same AADSTS500011 for a resource the
+    tenant has no principal for, found for Microsoft's APIs and the tenant's apps."""
+    import json
+
+    from test_graph import make_vm
+
+    rg = unique("hostile")
+    mimic.create_rg(rg)
+    vm = make_vm(mimic, rg, unique("vm"))
+    p = mimic.mimic_cli("vm", "env", f"{rg}/{vm['name']}", "--output", "json")
+    assert p.returncode == 0, p.stderr
+    base = json.loads(p.stdout)["imds"]
+
+    def ask(resource: str) -> requests.Response:
+        return mimic.http.get(f"{base}/metadata/identity/oauth2/token", params={"api-version": "2018-02-01", "resource": resource},
+                              headers={"Metadata": "true"}, timeout=10)
+
+    r = ask("https://nothere.example/")
+    assert r.status_code == 400 and r.json()["error"] == "invalid_resource", r.text
+    assert r.json()["error_description"].startswith("AADSTS500011: The resource principal named https://nothere.example/ was not found")
+    app = graph(mimic, "POST", "/v1.0/applications", json={"displayName": unique("api")}).json()
+    for resource in ("https://management.azure.com/", "https://vault.azure.net", f"api://{app['appId']}"):
+        assert ask(resource).status_code == 200, resource
+
+
 # ---- 4. portal sign-out -----------------------------------------------------------------------
 
 

@@ -20,3 +20,22 @@ pub fn transitive_groups(state: &AppState, tenant: Uuid, principal: Uuid) -> Res
         Ok(seen)
     })
 }
+
+
+/// Whether `resource` names a resource principal of the tenant (Entra's AADSTS500011
+/// otherwise): one of Microsoft's first-party APIs, Mimic's own ARM or Graph address, or an
+/// application or service principal of the tenant by its application id (also `api://{appId}`).
+/// Shared by the token service and IMDS.
+pub fn resource_exists(state: &AppState, tenant: Uuid, resource: &str) -> Result<bool, mimic_store::StoreError> {
+    use mimic_domain::directory::{same_resource, FIRST_PARTY_RESOURCES};
+    let ep = &state.endpoints;
+    if FIRST_PARTY_RESOURCES.iter().copied().chain([ep.arm.as_str(), ep.graph.as_str()]).any(|r| same_resource(r, resource)) {
+        return Ok(true);
+    }
+    let Ok(app_id) = resource.strip_prefix("api://").unwrap_or(resource).trim_end_matches('/').parse::<Uuid>() else {
+        return Ok(false);
+    };
+    state.store.read(|tx| {
+        Ok(tx.directory_object_by_app_id(tenant, "servicePrincipal", app_id)?.is_some() || tx.directory_object_by_app_id(tenant, "application", app_id)?.is_some())
+    })
+}

@@ -108,10 +108,7 @@ fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &QueryPairs<'_>
         ),
     })?;
     if !valid_resource(resource) {
-        return Err(ImdsError::bad_request(
-            "invalid_resource",
-            &format!("AADSTS500011: The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."),
-        ));
+        return Err(unknown_resource(resource, tenant));
     }
     let now = chrono::Utc::now().timestamp();
     let bypass = param(q, "bypass_cache") == Some("true");
@@ -119,6 +116,11 @@ fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &QueryPairs<'_>
     let c = match cached {
         Some(c) => c,
         None => {
+            // A cached token was for a resource that existed; a new one needs the resource to
+            // exist (Entra's AADSTS500011, as for every other grant).
+            if !crate::directory::resource_exists(&b.state, tenant, resource).map_err(|_| ImdsError::internal())? {
+                return Err(unknown_resource(resource, tenant));
+            }
             let c = mint(&b.state, tenant, chosen, resource, now)?;
             b.state.imds_tokens.put(&chosen.principal_id, resource, c.clone());
             c
@@ -157,6 +159,13 @@ fn render(c: &Cached, client_id: &str, resource: &str, now: i64, msi_res_id: Opt
     }
     body.push('}');
     body
+}
+
+fn unknown_resource(resource: &str, tenant: Uuid) -> ImdsError {
+    ImdsError::bad_request(
+        "invalid_resource",
+        &format!("AADSTS500011: The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."),
+    )
 }
 
 /// A resource is an absolute URI or an application id.

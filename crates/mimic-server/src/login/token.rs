@@ -350,24 +350,11 @@ impl TokenRequest<'_> {
         Ok(())
     }
 
-    /// The requested resource must be a principal the tenant has (AADSTS500011): one of
-    /// Microsoft's first-party APIs, Mimic's own ARM or Graph address, or an application or
-    /// service principal of the tenant by its application id (also as `api://{appId}`).
+    /// The requested resource must be a principal the tenant has (AADSTS500011,
+    /// `crate::directory::resource_exists`).
     fn check_resource(&self, tenant: &Tenant, resource: &str) -> Result<(), OAuthError> {
-        let ep = &self.state.endpoints;
-        if directory::FIRST_PARTY_RESOURCES.iter().chain([&ep.arm.as_str(), &ep.graph.as_str()]).any(|r| directory::same_resource(r, resource)) {
+        if crate::directory::resource_exists(self.state, tenant.id, resource).map_err(store_err)? {
             return Ok(());
-        }
-        let app_id = resource.strip_prefix("api://").unwrap_or(resource).trim_end_matches('/').parse::<Uuid>().ok();
-        if let Some(app_id) = app_id {
-            let found = self
-                .state
-                .store
-                .read(|tx| Ok::<_, mimic_store::StoreError>(tx.directory_object_by_app_id(tenant.id, "servicePrincipal", app_id)?.is_some() || tx.directory_object_by_app_id(tenant.id, "application", app_id)?.is_some()))
-                .map_err(store_err)?;
-            if found {
-                return Ok(());
-            }
         }
         Err(OAuthError::new(
             StatusCode::BAD_REQUEST,

@@ -128,7 +128,8 @@ impl Application {
     /// is registered as a native (publicClient) or SPA one, not a web one.
     pub fn is_public_redirect(&self, redirect_uri: &str) -> bool {
         let public = self.public_client_redirect_uris.iter().chain(&self.spa_redirect_uris).map(String::as_str);
-        crate::redirect_uri::matches_any(public, redirect_uri) && !crate::redirect_uri::matches_any(self.web_redirect_uris.iter().map(String::as_str), redirect_uri)
+        crate::redirect_uri::matches_any(public, redirect_uri)
+            && !crate::redirect_uri::matches_any(self.web_redirect_uris.iter().map(String::as_str), redirect_uri)
     }
 }
 
@@ -570,7 +571,8 @@ impl TargetTable {
     /// Whether an actor holding `actor_roles` may act on `target`: one of the actor's roles is a
     /// column every row of the target allows.
     pub fn allows(&self, actor_roles: &[Uuid], target: &UserTarget) -> bool {
-        let mut rows: Vec<&[Uuid]> = target.roles.iter().map(|r| self.rows.iter().find(|(t, _)| t == r).map(|(_, a)| *a).unwrap_or(self.other)).collect();
+        let mut rows: Vec<&[Uuid]> =
+            target.roles.iter().map(|r| self.rows.iter().find(|(t, _)| t == r).map(|(_, a)| *a).unwrap_or(self.other)).collect();
         if target.in_role_assignable_group {
             rows.push(self.role_assignable_member);
         }
@@ -616,7 +618,17 @@ mod tests {
         assert!(!directory_allows(false, &[], Read));
         assert!(directory_allows(false, &[DIRECTORY_READERS], Read));
         assert!(!directory_allows(false, &[DIRECTORY_READERS], ManageApplications));
-        for a in [Read, CreateUsers, UpdateUsers, ResetPassword, SensitiveUserAction, ManageGroups, ManageRoleAssignableGroups, ManageApplications, ManageRoles] {
+        for a in [
+            Read,
+            CreateUsers,
+            UpdateUsers,
+            ResetPassword,
+            SensitiveUserAction,
+            ManageGroups,
+            ManageRoleAssignableGroups,
+            ManageApplications,
+            ManageRoles,
+        ] {
             assert!(directory_allows(false, &[GLOBAL_ADMINISTRATOR], a));
         }
         assert!(!directory_allows(false, &[Uuid::new_v4()], Read));
@@ -628,7 +640,9 @@ mod tests {
     /// The tables' columns are exactly the roles that grant the action: one truth.
     #[test]
     fn table_columns_are_the_granting_roles() {
-        for (table, action) in [(&PASSWORD_RESET, DirectoryAction::ResetPassword), (&SENSITIVE_ACTIONS, DirectoryAction::SensitiveUserAction)] {
+        for (table, action) in
+            [(&PASSWORD_RESET, DirectoryAction::ResetPassword), (&SENSITIVE_ACTIONS, DirectoryAction::SensitiveUserAction)]
+        {
             let granting: Vec<Uuid> = DIRECTORY_ROLES.iter().filter(|r| r.grants.contains(&action)).map(|r| r.id).collect();
             let mut cols = table.columns.to_vec();
             cols.sort();

@@ -71,7 +71,13 @@ pub fn parse(s: &str) -> Option<RedirectUri> {
         None => (authority, None),
     };
     let host = host.to_ascii_lowercase();
-    let label_ok = |l: &str| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
     if host.is_empty() || host.len() > 253 || !host.split('.').all(label_ok) {
         return None;
     }
@@ -80,7 +86,9 @@ pub fn parse(s: &str) -> Option<RedirectUri> {
         None => (tail.to_string(), None),
     };
     // Dot segments and empty segments let a path mean another one once normalised.
-    if path.split('/').skip(1).any(|seg| seg == "." || seg == ".." || seg.eq_ignore_ascii_case("%2e") || seg.eq_ignore_ascii_case("%2e%2e")) || path.contains("//") {
+    if path.split('/').skip(1).any(|seg| seg == "." || seg == ".." || seg.eq_ignore_ascii_case("%2e") || seg.eq_ignore_ascii_case("%2e%2e"))
+        || path.contains("//")
+    {
         return None;
     }
     let uri = RedirectUri { scheme, host, port, path, query };
@@ -105,7 +113,14 @@ mod tests {
 
     #[test]
     fn loopback_any_port_same_path() {
-        for ok in ["http://localhost", "http://localhost/", "http://localhost:8400", "http://localhost:8400/", "http://127.0.0.1:61234", "http://LOCALHOST:5000"] {
+        for ok in [
+            "http://localhost",
+            "http://localhost/",
+            "http://localhost:8400",
+            "http://localhost:8400/",
+            "http://127.0.0.1:61234",
+            "http://LOCALHOST:5000",
+        ] {
             assert!(matches_any(AZ.iter().copied(), ok), "{ok}");
         }
         assert!(matches_any(["http://localhost/MyApp"], "http://localhost:1234/MyApp"));

@@ -21,7 +21,6 @@ pub fn transitive_groups(state: &AppState, tenant: Uuid, principal: Uuid) -> Res
     })
 }
 
-
 /// Whether `resource` names a resource principal of the tenant (Entra's AADSTS500011
 /// otherwise): one of Microsoft's first-party APIs, Mimic's own ARM or Graph address, or an
 /// application or service principal of the tenant by its application id (also `api://{appId}`).
@@ -36,6 +35,7 @@ pub fn resource_exists(state: &AppState, tenant: Uuid, resource: &str) -> Result
         return Ok(false);
     };
     state.store.read(|tx| {
-        Ok(tx.directory_object_by_app_id(tenant, "servicePrincipal", app_id)?.is_some() || tx.directory_object_by_app_id(tenant, "application", app_id)?.is_some())
+        Ok(tx.directory_object_by_app_id(tenant, "servicePrincipal", app_id)?.is_some()
+            || tx.directory_object_by_app_id(tenant, "application", app_id)?.is_some())
     })
 }

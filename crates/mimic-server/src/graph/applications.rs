@@ -79,7 +79,9 @@ fn display_name(m: &Map<String, Value>) -> GraphResult<Option<String>> {
 /// What of an application the token service uses: `web`/`publicClient`/`spa` `redirectUris`
 /// (the sign-in page redirects only to those) and `isFallbackPublicClient`.
 fn apply_settings(m: &Map<String, Value>, app: &mut directory::Application) -> GraphResult<()> {
-    for (platform, slot) in [("web", &mut app.web_redirect_uris), ("publicClient", &mut app.public_client_redirect_uris), ("spa", &mut app.spa_redirect_uris)] {
+    for (platform, slot) in
+        [("web", &mut app.web_redirect_uris), ("publicClient", &mut app.public_client_redirect_uris), ("spa", &mut app.spa_redirect_uris)]
+    {
         let Some(v) = prop(m, platform) else { continue };
         let Some(uris) = v.as_object().and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("redirectUris"))).map(|(_, u)| u) else {
             if v.is_object() {
@@ -94,7 +96,9 @@ fn apply_settings(m: &Map<String, Value>, app: &mut directory::Application) -> G
             // Entra refuses what is not a valid redirect URI (reply-url: https, or http for
             // loopback; no wildcards, 256 characters at most). Unverified text.
             if mimic_domain::redirect_uri::parse(u).is_none() {
-                return Err(GraphError::bad_request(format!("Invalid value specified for property 'redirectUris' of resource 'Application': '{u}'.")));
+                return Err(GraphError::bad_request(format!(
+                    "Invalid value specified for property 'redirectUris' of resource 'Application': '{u}'."
+                )));
             }
             out.push(u.to_string());
         }

@@ -177,7 +177,10 @@ fn assign(ctx: &Ctx, principal: &str, role: &str) -> GraphResult<DirectoryRoleAs
             // Only role-assignable groups can hold directory roles (their members then hold
             // them). Unverified text.
             Some(DirectoryObject::Group(g)) if !g.is_assignable_to_role => {
-                return Err(GraphError::bad_request(format!("The group '{}' is not role-assignable: create it with isAssignableToRole set to true to assign it directory roles.", g.id)))
+                return Err(GraphError::bad_request(format!(
+                    "The group '{}' is not role-assignable: create it with isAssignableToRole set to true to assign it directory roles.",
+                    g.id
+                )))
             }
             Some(DirectoryObject::Group(_)) => {}
             _ => return Err(GraphError::not_found(principal)),

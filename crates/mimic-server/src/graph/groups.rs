@@ -144,11 +144,21 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
         Some(v) => v.as_bool().ok_or_else(|| GraphError::invalid_value("isAssignableToRole", "Group"))?,
     };
     ctx.require(if assignable { DirectoryAction::ManageRoleAssignableGroups } else { DirectoryAction::ManageGroups })?;
-    let display_name = str_prop(&m, "displayName").and_then(Value::as_str).filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "Group"))?;
-    let mail_nickname = str_prop(&m, "mailNickname").and_then(Value::as_str).filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("mailNickname", "Group"))?;
-    let mail_enabled = str_prop(&m, "mailEnabled").and_then(Value::as_bool).ok_or_else(|| GraphError::invalid_value("mailEnabled", "Group"))?;
-    let security_enabled = str_prop(&m, "securityEnabled").and_then(Value::as_bool).ok_or_else(|| GraphError::invalid_value("securityEnabled", "Group"))?;
-    let unified = str_prop(&m, "groupTypes").and_then(Value::as_array).is_some_and(|t| t.iter().any(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("Unified"))));
+    let display_name = str_prop(&m, "displayName")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| GraphError::invalid_value("displayName", "Group"))?;
+    let mail_nickname = str_prop(&m, "mailNickname")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| GraphError::invalid_value("mailNickname", "Group"))?;
+    let mail_enabled =
+        str_prop(&m, "mailEnabled").and_then(Value::as_bool).ok_or_else(|| GraphError::invalid_value("mailEnabled", "Group"))?;
+    let security_enabled =
+        str_prop(&m, "securityEnabled").and_then(Value::as_bool).ok_or_else(|| GraphError::invalid_value("securityEnabled", "Group"))?;
+    let unified = str_prop(&m, "groupTypes")
+        .and_then(Value::as_array)
+        .is_some_and(|t| t.iter().any(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("Unified"))));
     if mail_enabled || unified || !security_enabled {
         return Err(GraphError::bad_request("Mimic's directory has security groups only: mailEnabled must be false, securityEnabled true, and groupTypes must not contain 'Unified'."));
     }

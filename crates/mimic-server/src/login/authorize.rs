@@ -109,7 +109,10 @@ fn validate(state: &AppState, t: &str, q: &Params) -> Result<Trusted, Response> 
     } else {
         // A registered application: single-tenant, so only under its own tenant.
         let TenantRef::Tenant(tenant) = tref else { return Err(not_found()) };
-        let app = state.store.read(|tx| tx.directory_object_by_app_id(tenant.id, "application", client)).map_err(|_| error_page("AADSTS90033: A transient error has occurred. Please try again."))?;
+        let app = state
+            .store
+            .read(|tx| tx.directory_object_by_app_id(tenant.id, "application", client))
+            .map_err(|_| error_page("AADSTS90033: A transient error has occurred. Please try again."))?;
         let Some(DirectoryObject::Application(app)) = app else { return Err(not_found()) };
         redirect_uri::matches_any(app.redirect_uris(), &redirect_uri)
     };

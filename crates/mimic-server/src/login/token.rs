@@ -70,16 +70,18 @@ async fn token(
     // ROPC verifies an argon2 hash, a code redemption writes: keep both off the async workers.
     let result = if matches!(form.get("grant_type").map(String::as_str), Some("password" | "authorization_code")) {
         let (state2, t2, form2, headers2) = (state.clone(), t.clone(), form.clone(), headers.clone());
-        tokio::task::spawn_blocking(move || TokenRequest { state: &state2, tenant: &t2, form: &form2, headers: &headers2, ep, confidential: Default::default() }.issue())
-            .await
-            .unwrap_or_else(|_| {
-                Err(OAuthError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "server_error",
-                    90033,
-                    "A transient error has occurred. Please try again.",
-                ))
-            })
+        tokio::task::spawn_blocking(move || {
+            TokenRequest { state: &state2, tenant: &t2, form: &form2, headers: &headers2, ep, confidential: Default::default() }.issue()
+        })
+        .await
+        .unwrap_or_else(|_| {
+            Err(OAuthError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                90033,
+                "A transient error has occurred. Please try again.",
+            ))
+        })
     } else {
         req.issue()
     };
@@ -264,7 +266,8 @@ impl TokenRequest<'_> {
         let username = self.required("username")?;
         let password = self.required("password")?;
         let target = self.target(false)?;
-        let (tenant, user) = sign_in(self.state, tenant, self.tenant, username, password, |t| self.authenticate_client(t, client, ClientFlow::PublicFlow))?;
+        let (tenant, user) =
+            sign_in(self.state, tenant, self.tenant, username, password, |t| self.authenticate_client(t, client, ClientFlow::PublicFlow))?;
         let subject = user_subject(&user, client, &target);
         self.respond(&tenant, &subject, &target, user_lifetime(), Some(client), None)
     }
@@ -425,7 +428,15 @@ impl TokenRequest<'_> {
         self.respond(&tenant, &subject, &target, user_lifetime(), Some(client), None)
     }
 
-    fn respond(&self, tenant: &Tenant, subject: &Subject, target: &Target, lifetime: i64, public_client: Option<Uuid>, nonce: Option<&str>) -> Result<Response, OAuthError> {
+    fn respond(
+        &self,
+        tenant: &Tenant,
+        subject: &Subject,
+        target: &Target,
+        lifetime: i64,
+        public_client: Option<Uuid>,
+        nonce: Option<&str>,
+    ) -> Result<Response, OAuthError> {
         self.check_resource(tenant, &target.resource)?;
         let now = chrono::Utc::now().timestamp();
         let groups = crate::directory::transitive_groups(self.state, tenant.id, subject.object_id()).map_err(store_err)?;

@@ -46,7 +46,13 @@ pub fn csrf_ok(headers: &HeaderMap, portal: &str) -> bool {
 }
 
 pub fn csrf_refused() -> Response {
-    (StatusCode::FORBIDDEN, Json(json!({"error": {"code": "CsrfCheckFailed", "message": "State-changing portal calls must come from the portal's own pages."}}))).into_response()
+    (
+        StatusCode::FORBIDDEN,
+        Json(
+            json!({"error": {"code": "CsrfCheckFailed", "message": "State-changing portal calls must come from the portal's own pages."}}),
+        ),
+    )
+        .into_response()
 }
 
 pub async fn arm(state: State<PortalState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {

@@ -176,7 +176,8 @@ def test_a_portal_session_started_on_one_replica_serves_calls_on_the_other(mimic
         assert r.status_code == 200 and r.json()["userPrincipalName"].lower() == user.lower(), r.text
     a.restart()
     assert signed_in_as(a, session) == user, "a restarted replica keeps the session"
-    r = browser(b).post(b.portal_url + "/signout", cookies={SESSION_COOKIE: session}, allow_redirects=False, timeout=30)
+    r = browser(b).post(b.portal_url + "/signout", cookies={SESSION_COOKIE: session}, headers={"X-Mimic-Portal": "1"},
+                        allow_redirects=False, timeout=30)
     assert r.status_code == 303
     assert signed_in_as(a, session) is None and signed_in_as(b, session) is None
 

@@ -166,6 +166,12 @@ def test_reader_cannot_save_and_sees_authorization_failed(mimic: MimicServer, az
     assert identity_show(az_sp, rg, "vmRead") == {}
 
 
+def test_sign_out_button_ends_the_session(mimic: MimicServer):
+    """The portal's "Sign out" is a button that POSTs /signout with the portal's CSRF header (a
+    GET no longer signs anyone out); afterwards the portal shows its landing page."""
+    assert portal(mimic, "sign_out")["signedOut"]
+
+
 # ---- The protocol under the sign-in, over raw HTTP (RFC 6749 §4.1, RFC 7636) ----------------------
 
 PORTAL_APP = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"  # the Azure portal's first-party app id

@@ -160,6 +160,17 @@ try {
       await shot("authorization-failed");
       break;
     }
+    case "sign_out": {
+      // The account menu's button POSTs /signout with the CSRF header; the landing page follows,
+      // and a reload finds no session.
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await page.getByRole("link", { name: "Sign in" }).waitFor();
+      await page.reload();
+      await page.getByRole("link", { name: "Sign in" }).waitFor();
+      out.signedOut = (await page.getByRole("navigation", { name: "Portal menu" }).isVisible()) === false;
+      await shot("signed-out");
+      break;
+    }
     default:
       throw new Error(`unknown action ${args.action}`);
   }

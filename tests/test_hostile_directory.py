@@ -250,8 +250,8 @@ def test_privilege_matrix_for_password_resets_and_sensitive_actions(mimic: Mimic
     token = people["tokens"][actor]
     for name, target in people["targets"].items():
         new = f"N3w!{secrets.token_hex(6)}"
-        r = graph(mimic, "PATCH", f"/v1.0/users/{target['id']}", token=token,
-                  json={"passwordProfile": {"password": new, "forceChangePasswordNextSignIn": False}})
+        r = graph(mimic, "PATCH", f"/v1.0/users/{target['id']}", token=token,  # as the msgraph SDK sends it
+                  json={"@odata.type": "#microsoft.graph.user", "passwordProfile": {"password": new, "forceChangePasswordNextSignIn": False}})
         if name in may_reset:
             assert r.status_code == 204, (name, r.text)
             target["password"] = new

@@ -153,7 +153,10 @@ fn update(ctx: &Ctx, mut u: User) -> GraphResult<Response> {
     let has = |name: &str| m.keys().any(|k| k.eq_ignore_ascii_case(name));
     let sensitive = has("accountEnabled") || has("userPrincipalName");
     let password = has("passwordProfile");
-    let basic = m.keys().any(|k| !["accountEnabled", "userPrincipalName", "passwordProfile"].iter().any(|s| s.eq_ignore_ascii_case(k)));
+    // Annotations (`@odata.type`, which SDKs add) are no property of their own.
+    let basic = m.keys().any(|k| {
+        !k.starts_with('@') && !["accountEnabled", "userPrincipalName", "passwordProfile"].iter().any(|s| s.eq_ignore_ascii_case(k))
+    });
     if basic || !(sensitive || password) {
         ctx.require(DirectoryAction::UpdateUsers)?;
     }

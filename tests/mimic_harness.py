@@ -23,6 +23,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -142,12 +143,32 @@ def _store_for_new_server(store: str | None) -> str | None:
     return store
 
 
+#: One master key file per PostgreSQL store, shared by every replica over it, as an operator gives
+#: every replica the same file (`--master-key-file`).
+_MASTER_KEYS: dict[str, Path] = {}
+
+
+def master_key_file_for(store: str) -> Path:
+    """The master key file of the PostgreSQL store `store` (created, 0600, on first use)."""
+    url = store.partition("?")[0]
+    path = _MASTER_KEYS.get(url)
+    if path is None:
+        path = Path(tempfile.mkdtemp(prefix="mimic-master-key-")) / "master.key"
+        path.touch(mode=0o600)
+        path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+        _MASTER_KEYS[url] = path
+    return path
+
+
 class MimicServer:
     """One `mimic serve` with its own data directory under `root` and its log in `root/serve.log`."""
 
     def __init__(self, root: Path, *, binary: Path | None = None, extra_args: Sequence[str] = (), store: str | None = None,
-                 cpus: set[int] | None = None):
+                 cpus: set[int] | None = None, master_key: bool = True):
         self.root = Path(root)
+        #: Over PostgreSQL, pass the store's shared master key file (False: none, to see the
+        #: server refuse to start without one).
+        self.master_key = master_key
         #: CPUs the server may run on (None: all); the load test keeps its load generator apart.
         self.cpus = cpus
         #: `--store` (a postgres:// URL), or None for SQLite in the data directory. A replica
@@ -174,6 +195,8 @@ class MimicServer:
             cmd += [f"--{surface}", "127.0.0.1:0"]
         if self.store:
             cmd += ["--store", self.store]
+            if self.master_key and self.store.startswith(("postgres://", "postgresql://")):
+                cmd += ["--master-key-file", str(master_key_file_for(self.store))]
         return cmd + self.extra_args
 
     def start(self, timeout: float = START_TIMEOUT, env: Mapping[str, str] | None = None) -> "MimicServer":

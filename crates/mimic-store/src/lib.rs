@@ -26,9 +26,20 @@ pub enum StoreError {
     Corrupt(String),
     #[error("write conflict, retry")]
     Conflict,
+    /// The database cannot be reached (PostgreSQL down or restarting): the call may succeed if
+    /// retried later; surfaces answer their 503 with `Retry-After`.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key material, in case a row ends up in a log.
+        f.debug_struct("StoredKey").field("kid", &self.kid).field("created", &self.created).field("active", &self.active).finish_non_exhaustive()
+    }
+}
 
 /// Which resources a listing wants. Keys are lower-cased (see `resource_id::key`).
 #[derive(Debug, Clone, Default)]
@@ -45,8 +56,9 @@ pub struct ResourceFilter<'a> {
     pub limit: usize,
 }
 
-/// A signing key as stored: its PKCS#8 DER and whether new tokens use it.
-#[derive(Debug, Clone)]
+/// A signing key as stored: its private key and whether new tokens use it. The store keeps
+/// `pkcs8` as given: the server seals it (PKCS#8 DER under its master key) before it gets here.
+#[derive(Clone)]
 pub struct StoredKey {
     pub kid: String,
     pub pkcs8: Vec<u8>,

@@ -16,7 +16,7 @@ pub struct ArmError {
     pub target: Option<String>,
     /// `WWW-Authenticate` for 401s.
     pub challenge: Option<String>,
-    /// `Retry-After` (seconds) for 429s.
+    /// `Retry-After` (seconds) for 429s and 503s.
     pub retry_after: Option<u64>,
 }
 
@@ -161,6 +161,13 @@ impl From<mimic_store::StoreError> for ArmError {
             // ARM answers when a concurrent request changed the resource first.
             mimic_store::StoreError::Conflict => {
                 ArmError::new(StatusCode::CONFLICT, "Conflict", "The request failed due to conflict with a concurrent request.".to_string())
+            }
+            // ARM's answer when a backend is down for a moment: 503 ServiceUnavailable, retry.
+            mimic_store::StoreError::Unavailable(e) => {
+                tracing::error!(error = %e, "store unavailable");
+                let mut err = ArmError::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "The service is temporarily unavailable. Please retry the request.".to_string());
+                err.retry_after = Some(crate::STORE_RETRY_AFTER_SECS);
+                err
             }
             other => ArmError::internal(other),
         }

@@ -155,12 +155,23 @@ impl GraphError {
         if let Some(c) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, c);
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(crate::STORE_RETRY_AFTER_SECS));
+        }
         res
     }
 }
 
 impl From<mimic_store::StoreError> for GraphError {
     fn from(e: mimic_store::StoreError) -> Self {
-        GraphError::internal(e)
+        match e {
+            // Graph's 503 (with Retry-After, added in `into_response`), as its error-handling
+            // guide documents for a service temporarily unavailable.
+            mimic_store::StoreError::Unavailable(e) => {
+                tracing::error!(error = %e, "store unavailable");
+                GraphError::new(StatusCode::SERVICE_UNAVAILABLE, "serviceNotAvailable", "The service is temporarily unavailable. Retry the request after the time in the Retry-After header.")
+            }
+            other => GraphError::internal(other),
+        }
     }
 }

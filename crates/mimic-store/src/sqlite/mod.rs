@@ -1,5 +1,9 @@
 //! The embedded SQLite store: one writer connection, a pool of readers, WAL with
 //! `synchronous=FULL` so a committed transaction survives a crash or power loss.
+//!
+//! The database file is created 0600 (SQLite would make it 0644 less the umask); SQLite gives
+//! its -wal and -shm files the database file's mode, and any an older version left open are
+//! narrowed on open.
 
 mod migrations;
 
@@ -46,10 +50,31 @@ fn open_conn(path: &Path) -> Result<Connection> {
 
 impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self> {
+        owner_only(path).map_err(|e| StoreError::Backend(format!("cannot restrict {} to its owner: {e}", path.display())))?;
         let mut writer = open_conn(path)?;
         migrations::apply(&mut writer)?;
         Ok(SqliteStore { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), commits: Default::default() })
     }
+}
+
+/// Creates the database file 0600 if absent; makes it and its -wal/-shm files 0600 if not.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path)?;
+    let with_suffix = |suffix: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    for p in [path.to_path_buf(), with_suffix("-wal"), with_suffix("-shm")] {
+        match std::fs::metadata(&p) {
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 impl Backend for SqliteStore {
@@ -248,7 +273,7 @@ impl Tx for SqliteTx<'_> {
     }
     fn put_signing_key(&mut self, k: &StoredKey) -> Result<()> {
         self.0.prepare_cached(
-            "INSERT INTO signing_keys(kid, pkcs8, created, active) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(kid) DO UPDATE SET active = excluded.active",
+            "INSERT INTO signing_keys(kid, pkcs8, created, active) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(kid) DO UPDATE SET active = excluded.active, pkcs8 = excluded.pkcs8",
         )?
         .execute(params![k.kid, k.pkcs8, k.created, k.active])?;
         Ok(())

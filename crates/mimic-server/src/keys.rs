@@ -152,6 +152,7 @@ fn seal_clear_rows(store: &Store, master: &MasterKey) -> anyhow::Result<Vec<Stor
         Ok::<_, anyhow::Error>(n)
     })?;
     tracing::info!(sealed, "sealed the signing keys an older version stored in clear");
+    store.scrub()?;
     Ok(store.read(|tx| tx.signing_keys())?)
 }
 

@@ -122,6 +122,7 @@ fn seal_clear_key(store: &Store, master: &MasterKey) -> anyhow::Result<Option<(S
         _ => Ok(None),
     })?;
     tracing::info!("sealed the CA key an older version stored in clear");
+    store.scrub()?;
     Ok(after)
 }
 

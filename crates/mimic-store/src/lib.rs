@@ -129,6 +129,12 @@ pub trait Backend: Send + Sync + 'static {
     /// A number that changes whenever any write commits (the whole store's, not this
     /// process's alone), so callers can keep derived data until it moves.
     fn generation(&self) -> u64;
+    /// Overwrites what deleted or replaced rows left in the backend's files (free pages), after
+    /// clear secrets were replaced by sealed ones. A backend whose copies (dumps) never hold
+    /// dead rows may do nothing.
+    fn scrub(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The handle the rest of Mimic holds.
@@ -152,6 +158,11 @@ impl Store {
     /// Changes after every committed write; see [`Backend::generation`].
     pub fn generation(&self) -> u64 {
         self.0.generation()
+    }
+
+    /// See [`Backend::scrub`].
+    pub fn scrub(&self) -> Result<()> {
+        self.0.scrub()
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot).

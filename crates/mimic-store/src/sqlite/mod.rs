@@ -45,6 +45,9 @@ fn open_conn(path: &Path) -> Result<Connection> {
     c.pragma_update(None, "journal_mode", "WAL")?;
     c.pragma_update(None, "synchronous", "FULL")?;
     c.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted and replaced rows are zeroed, not left in free pages: a retired signing key
+    // (sealed anyway) or any other deleted value does not linger in the file.
+    c.pragma_update(None, "secure_delete", "ON")?;
     Ok(c)
 }
 
@@ -105,6 +108,15 @@ impl Backend for SqliteStore {
 
     fn generation(&self) -> u64 {
         self.commits.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Rebuilds the file (VACUUM), so pages freed before `secure_delete` was on (by older
+    /// versions) hold nothing, then truncates the WAL that carried the old pages.
+    fn scrub(&self) -> Result<()> {
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        conn.execute_batch("VACUUM")?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 }
 

@@ -118,6 +118,9 @@ impl ArmError {
     }
 
     pub fn from_auth(e: AuthError, login: &str) -> Self {
+        if let AuthError::Unavailable(reason) = e {
+            return mimic_store::StoreError::Unavailable(reason).into();
+        }
         let (code, message) = match &e {
             AuthError::Missing => ("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.".to_string()),
             AuthError::BadScheme => (
@@ -137,7 +140,7 @@ impl ArmError {
                 "InvalidAuthenticationTokenAudience",
                 format!("The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'."),
             ),
-            AuthError::WrongIssuer => ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer.".to_string()),
+            AuthError::WrongIssuer | AuthError::Unavailable(_) => ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer.".to_string()),
             AuthError::WrongTenant => ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer. It must match a tenant associated with this Mimic.".to_string()),
         };
         let mut err = Self::new(StatusCode::UNAUTHORIZED, code, message.clone());

@@ -124,12 +124,15 @@ impl GraphError {
 
     /// 401 with Graph's texts for a token Graph refuses.
     pub fn from_auth(e: AuthError, login: &str) -> Self {
+        if let AuthError::Unavailable(reason) = e {
+            return mimic_store::StoreError::Unavailable(reason).into();
+        }
         let message = match e {
             AuthError::Missing => "Access token is empty.",
             AuthError::BadScheme => "Access token validation failure. Invalid authentication scheme.",
             AuthError::Expired { .. } => "Lifetime validation failed, the token is expired.",
             AuthError::WrongAudience(_) => "Access token validation failure. Invalid audience.",
-            AuthError::WrongIssuer | AuthError::WrongTenant => "Access token validation failure. Invalid issuer.",
+            AuthError::WrongIssuer | AuthError::WrongTenant | AuthError::Unavailable(_) => "Access token validation failure. Invalid issuer.",
             AuthError::Invalid(_) => "Access token validation failure.",
         };
         let mut err = Self::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message);

@@ -103,7 +103,7 @@ impl TokenRequest<'_> {
     }
 
     fn issue(&self) -> Result<Response, OAuthError> {
-        let tenant = tenant::resolve(self.state, self.tenant).ok_or_else(|| OAuthError::tenant_not_found(self.tenant))?;
+        let tenant = tenant::try_resolve(self.state, self.tenant).map_err(store_err)?.ok_or_else(|| OAuthError::tenant_not_found(self.tenant))?;
         let grant = self.required("grant_type")?;
         match grant {
             "client_credentials" => self.client_credentials(tenant),

@@ -160,6 +160,21 @@ def master_key_file_for(store: str) -> Path:
     return path
 
 
+SEALED_PREFIX = b"mimic-sealed:v1:"
+
+
+def open_sealed(master_key_file: Path, purpose: str, value: bytes) -> bytes:
+    """A value Mimic sealed under its master key (crates/mimic-server/src/master_key.rs):
+    AES-256-GCM, nonce first, `purpose` as additional data. For tests that need the server's
+    own key material (signing with it, making an old-format store)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    key = base64.b64decode(master_key_file.read_text().strip())
+    body = bytes(value)[len(SEALED_PREFIX):]
+    raw = base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4))
+    return AESGCM(key).decrypt(raw[:12], raw[12:], purpose.encode())
+
+
 class MimicServer:
     """One `mimic serve` with its own data directory under `root` and its log in `root/serve.log`."""
 

@@ -22,9 +22,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from mimic_harness import RG_API, MimicError, MimicServer, unique
+from mimic_harness import RG_API, MimicError, MimicServer, open_sealed, unique
 
 needs_postgres = pytest.mark.skipif(
     not os.environ.get("MIMIC_TEST_POSTGRES"),
@@ -123,22 +121,16 @@ def test_a_pg_dump_holds_no_private_key_in_clear(mimic_factory):
 # ---- migration from the old layout ---------------------------------------------------------
 
 
-def unseal(key: bytes, purpose: str, value: bytes) -> bytes:
-    raw = base64.urlsafe_b64decode(value[len(SEALED):] + b"=" * (-len(value[len(SEALED):]) % 4))
-    return AESGCM(key).decrypt(raw[:12], raw[12:], purpose.encode())
-
-
 def make_old_layout(data_dir: Path) -> None:
     """Turns a stopped current store into what versions before sealing left: clear PKCS#8 in
     `signing_keys`, the CA key as clear PEM, no master key, 0755/0644 modes."""
     key_file = data_dir / "master.key"
-    key = base64.b64decode(key_file.read_text().strip())
     db = sqlite3.connect(data_dir / "mimic.db")
     with db:
         for kid, value in db.execute("SELECT kid, pkcs8 FROM signing_keys").fetchall():
-            db.execute("UPDATE signing_keys SET pkcs8 = ? WHERE kid = ?", (unseal(key, f"signing_keys/{kid}", value), kid))
+            db.execute("UPDATE signing_keys SET pkcs8 = ? WHERE kid = ?", (open_sealed(key_file, f"signing_keys/{kid}", value), kid))
         (ca,) = db.execute("SELECT value FROM meta WHERE key = 'tls.ca_key'").fetchone()
-        db.execute("UPDATE meta SET value = ? WHERE key = 'tls.ca_key'", (unseal(key, "meta/tls.ca_key", ca.encode()).decode(),))
+        db.execute("UPDATE meta SET value = ? WHERE key = 'tls.ca_key'", (open_sealed(key_file, "meta/tls.ca_key", ca.encode()).decode(),))
         db.execute("DELETE FROM meta WHERE key = 'master_key.check'")
     db.close()
     key_file.unlink()

@@ -195,7 +195,13 @@ pub fn new_application_with_principal(tenant_id: Uuid, display_name: &str, now: 
 
 /// A managed identity's service principal (FACTS.md §7): display name = the resource's name,
 /// alternative names `isExplicit=False|True` and the resource id with lower-case `resourcegroups`.
-pub fn new_managed_identity_principal(tenant_id: Uuid, resource_id: &str, name: &str, explicit: bool, now: DateTime<Utc>) -> ServicePrincipal {
+pub fn new_managed_identity_principal(
+    tenant_id: Uuid,
+    resource_id: &str,
+    name: &str,
+    explicit: bool,
+    now: DateTime<Utc>,
+) -> ServicePrincipal {
     let app_id = Uuid::new_v4();
     ServicePrincipal {
         id: Uuid::new_v4(),

@@ -204,7 +204,10 @@ fn check_id(id: &str, target: &str) -> Result<(), IdentityError> {
     if is_user_assigned_identity_id(id) {
         Ok(())
     } else {
-        Err(invalid_parameter(format!("ResourceIdentity identityId '{id}' is not a valid reference to a Microsoft.ManagedIdentity identity."), target))
+        Err(invalid_parameter(
+            format!("ResourceIdentity identityId '{id}' is not a valid reference to a Microsoft.ManagedIdentity identity."),
+            target,
+        ))
     }
 }
 
@@ -226,7 +229,9 @@ pub fn parse_request(identity: Option<&Value>, shape: ApiShape) -> Result<Option
     };
     let get = |name: &str| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
     let kind = match get("type") {
-        None | Some(Value::Null) => return Err(IdentityError::InvalidContent("Required property 'type' not found in JSON. Path 'identity'.".into())),
+        None | Some(Value::Null) => {
+            return Err(IdentityError::InvalidContent("Required property 'type' not found in JSON. Path 'identity'.".into()))
+        }
         Some(Value::String(s)) => IdentityType::parse(s).ok_or_else(|| {
             IdentityError::InvalidContent(format!("Error converting value \"{s}\" to type 'ResourceIdentityType'. Path 'identity.type'."))
         })?,
@@ -526,9 +531,7 @@ pub fn plan(current: &VmIdentity, req: Option<&IdentityRequest>, method: Method)
 /// digits, `-` and `_` (seed 004; FACTS.md §1b, §2).
 pub fn valid_user_assigned_identity_name(name: &str) -> bool {
     let b = name.as_bytes();
-    (3..=128).contains(&b.len())
-        && b[0].is_ascii_alphanumeric()
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
+    (3..=128).contains(&b.len()) && b[0].is_ascii_alphanumeric() && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
 }
 
 #[cfg(test)]
@@ -548,7 +551,11 @@ mod tests {
             user: user
                 .iter()
                 .enumerate()
-                .map(|(i, n)| UserIdentity { resource_id: uai(n), principal_id: Uuid::from_u128(10 + i as u128), client_id: Uuid::from_u128(20 + i as u128) })
+                .map(|(i, n)| UserIdentity {
+                    resource_id: uai(n),
+                    principal_id: Uuid::from_u128(10 + i as u128),
+                    client_id: Uuid::from_u128(20 + i as u128),
+                })
                 .collect(),
         }
     }
@@ -604,15 +611,40 @@ mod tests {
             ("unknown type", json!({"type": "Everything"}), UserAssignedMap, "InvalidRequestContent"),
             ("type not a string", json!({"type": 3}), UserAssignedMap, "InvalidRequestContent"),
             ("identity not an object", json!("SystemAssigned"), UserAssignedMap, "InvalidRequestContent"),
-            ("map not an object", json!({"type": "UserAssigned", "userAssignedIdentities": [id1]}), UserAssignedMap, "InvalidRequestContent"),
-            ("map value not an object", json!({"type": "UserAssigned", "userAssignedIdentities": {id1.clone(): "x"}}), UserAssignedMap, "InvalidRequestContent"),
+            (
+                "map not an object",
+                json!({"type": "UserAssigned", "userAssignedIdentities": [id1]}),
+                UserAssignedMap,
+                "InvalidRequestContent",
+            ),
+            (
+                "map value not an object",
+                json!({"type": "UserAssigned", "userAssignedIdentities": {id1.clone(): "x"}}),
+                UserAssignedMap,
+                "InvalidRequestContent",
+            ),
             ("identityIds not an array", json!({"type": "UserAssigned", "identityIds": id1}), IdentityIds, "InvalidRequestContent"),
             // MicrosoftDocs/azure-docs#68377: identityIds in a 2018-06-01+ body
             ("identityIds in 2018-06-01", json!({"type": "UserAssigned", "identityIds": [id1]}), UserAssignedMap, "InvalidParameter"),
             // Azure/aad-pod-identity#69: not a user-assigned identity id
-            ("malformed id", json!({"type": "UserAssigned", "userAssignedIdentities": {"not-an-id": {}}}), UserAssignedMap, "InvalidParameter"),
-            ("vm id as identity", json!({"type": "UserAssigned", "identityIds": [format!("{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm")]}), IdentityIds, "InvalidParameter"),
-            ("rg id as identity", json!({"type": "UserAssigned", "userAssignedIdentities": {format!("{SUB}/resourceGroups/rg"): {}}}), UserAssignedMap, "InvalidParameter"),
+            (
+                "malformed id",
+                json!({"type": "UserAssigned", "userAssignedIdentities": {"not-an-id": {}}}),
+                UserAssignedMap,
+                "InvalidParameter",
+            ),
+            (
+                "vm id as identity",
+                json!({"type": "UserAssigned", "identityIds": [format!("{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm")]}),
+                IdentityIds,
+                "InvalidParameter",
+            ),
+            (
+                "rg id as identity",
+                json!({"type": "UserAssigned", "userAssignedIdentities": {format!("{SUB}/resourceGroups/rg"): {}}}),
+                UserAssignedMap,
+                "InvalidParameter",
+            ),
         ];
         for (what, body, shape, code) in cases {
             let err = parse(body, shape).expect_err(what);
@@ -622,7 +654,8 @@ mod tests {
         assert_eq!(
             err,
             IdentityError::InvalidParameter {
-                message: "ResourceIdentity property identityIds is deprecated. The userAssignedIdentities property should be used instead.".into(),
+                message: "ResourceIdentity property identityIds is deprecated. The userAssignedIdentities property should be used instead."
+                    .into(),
                 target: "resourceIdentity.identityIds".into()
             }
         );
@@ -652,7 +685,10 @@ mod tests {
         );
         // read-only values the old CLI echoes back are accepted and ignored
         assert_eq!(
-            parse(json!({"type": "UserAssigned", "userAssignedIdentities": {id1.clone(): {"principalId": "p", "clientId": "c"}}}), UserAssignedMap),
+            parse(
+                json!({"type": "UserAssigned", "userAssignedIdentities": {id1.clone(): {"principalId": "p", "clientId": "c"}}}),
+                UserAssignedMap
+            ),
             Ok(Some(IdentityRequest { kind: IdentityType::UserAssigned, user: UserPart::Map(vec![(id1.clone(), true)]) }))
         );
         // seed 004: 2017-12-01 identityIds
@@ -691,43 +727,232 @@ mod tests {
         };
         let cases = vec![
             // seed 004 REST "enable system-assigned on an existing VM"
-            Case { what: "PATCH SystemAssigned on a VM without identity", current: none.clone(), body: json!({"type": "SystemAssigned"}), shape: UserAssignedMap, method: Patch, want: ok(true, vec![], vec![]) },
-            Case { what: "PATCH SystemAssigned again keeps it", current: sa.clone(), body: json!({"type": "SystemAssigned"}), shape: UserAssignedMap, method: Patch, want: ok(true, vec![], vec![]) },
+            Case {
+                what: "PATCH SystemAssigned on a VM without identity",
+                current: none.clone(),
+                body: json!({"type": "SystemAssigned"}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(true, vec![], vec![]),
+            },
+            Case {
+                what: "PATCH SystemAssigned again keeps it",
+                current: sa.clone(),
+                body: json!({"type": "SystemAssigned"}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(true, vec![], vec![]),
+            },
             // seed 004 warns that this drops user-assigned identities (FACTS.md §1)
-            Case { what: "PATCH SystemAssigned drops user-assigned", current: sa_ua12.clone(), body: json!({"type": "SystemAssigned"}), shape: UserAssignedMap, method: Patch, want: ok(true, vec![], vec![]) },
+            Case {
+                what: "PATCH SystemAssigned drops user-assigned",
+                current: sa_ua12.clone(),
+                body: json!({"type": "SystemAssigned"}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(true, vec![], vec![]),
+            },
             // seed 004: enable SA while keeping ID1, ID2 (full dictionary sent)
-            Case { what: "PATCH SA+UA with the full map", current: attached(false, &["ID1", "ID2"]), body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id1.clone(): {}, id2.clone(): {}}}), shape: UserAssignedMap, method: Patch, want: ok(true, vec![&id1, &id2], vec![]) },
+            Case {
+                what: "PATCH SA+UA with the full map",
+                current: attached(false, &["ID1", "ID2"]),
+                body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id1.clone(): {}, id2.clone(): {}}}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(true, vec![&id1, &id2], vec![]),
+            },
             // seed 004: add ID2 to SA + ID1
-            Case { what: "PATCH adds a second user-assigned", current: sa_ua1.clone(), body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id1.clone(): {}, id2.clone(): {}}}), shape: UserAssignedMap, method: Patch, want: ok(true, vec![&id1, &id2], vec![&id2]) },
-            Case { what: "PATCH map merges with what is attached", current: sa_ua1.clone(), body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id3.clone(): {}}}), shape: UserAssignedMap, method: Patch, want: ok(true, vec![&id1, &id3], vec![&id3]) },
+            Case {
+                what: "PATCH adds a second user-assigned",
+                current: sa_ua1.clone(),
+                body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id1.clone(): {}, id2.clone(): {}}}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(true, vec![&id1, &id2], vec![&id2]),
+            },
+            Case {
+                what: "PATCH map merges with what is attached",
+                current: sa_ua1.clone(),
+                body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id3.clone(): {}}}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(true, vec![&id1, &id3], vec![&id3]),
+            },
             // seed 004: "Add null to the user-assigned managed identity you would like to remove"
-            Case { what: "PATCH null removes one", current: sa_ua12.clone(), body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id2.clone(): null}}), shape: UserAssignedMap, method: Patch, want: ok(true, vec![&id1], vec![]) },
-            Case { what: "PATCH null in any casing", current: sa_ua12.clone(), body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id2.to_uppercase().replace("/SUBSCRIPTIONS/", "/subscriptions/"): null}}), shape: UserAssignedMap, method: Patch, want: ok(true, vec![&id1], vec![]) },
-            Case { what: "PATCH null for the last one without changing the type", current: sa_ua1.clone(), body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id1.clone(): null}}), shape: UserAssignedMap, method: Patch, want: Err("MissingIdentityIds") },
+            Case {
+                what: "PATCH null removes one",
+                current: sa_ua12.clone(),
+                body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id2.clone(): null}}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(true, vec![&id1], vec![]),
+            },
+            Case {
+                what: "PATCH null in any casing",
+                current: sa_ua12.clone(),
+                body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id2.to_uppercase().replace("/SUBSCRIPTIONS/", "/subscriptions/"): null}}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(true, vec![&id1], vec![]),
+            },
+            Case {
+                what: "PATCH null for the last one without changing the type",
+                current: sa_ua1.clone(),
+                body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id1.clone(): null}}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: Err("MissingIdentityIds"),
+            },
             // seed 002: "no longer needs system-assigned identity, but still needs user-assigned"
-            Case { what: "PATCH UserAssigned without a map keeps user-assigned, drops SA", current: sa_ua12.clone(), body: json!({"type": "UserAssigned"}), shape: UserAssignedMap, method: Patch, want: ok(false, vec![&id1, &id2], vec![]) },
+            Case {
+                what: "PATCH UserAssigned without a map keeps user-assigned, drops SA",
+                current: sa_ua12.clone(),
+                body: json!({"type": "UserAssigned"}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(false, vec![&id1, &id2], vec![]),
+            },
             // az vm identity remove of the last UAI with SA on (clients/az-cli.md §6)
-            Case { what: "PATCH SystemAssigned + null map", current: sa_ua1.clone(), body: json!({"type": "SystemAssigned", "userAssignedIdentities": null}), shape: UserAssignedMap, method: Patch, want: ok(true, vec![], vec![]) },
-            Case { what: "PATCH SystemAssigned + map of nulls", current: sa_ua1.clone(), body: json!({"type": "SystemAssigned", "userAssignedIdentities": {id1.clone(): null}}), shape: UserAssignedMap, method: Patch, want: ok(true, vec![], vec![]) },
+            Case {
+                what: "PATCH SystemAssigned + null map",
+                current: sa_ua1.clone(),
+                body: json!({"type": "SystemAssigned", "userAssignedIdentities": null}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(true, vec![], vec![]),
+            },
+            Case {
+                what: "PATCH SystemAssigned + map of nulls",
+                current: sa_ua1.clone(),
+                body: json!({"type": "SystemAssigned", "userAssignedIdentities": {id1.clone(): null}}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(true, vec![], vec![]),
+            },
             // seed 004: remove all identities
-            Case { what: "PATCH None", current: sa_ua12.clone(), body: json!({"type": "None"}), shape: UserAssignedMap, method: Patch, want: ok(false, vec![], vec![]) },
-            Case { what: "PATCH none (lower case)", current: sa.clone(), body: json!({"type": "none", "userAssignedIdentities": null}), shape: UserAssignedMap, method: Patch, want: ok(false, vec![], vec![]) },
+            Case {
+                what: "PATCH None",
+                current: sa_ua12.clone(),
+                body: json!({"type": "None"}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(false, vec![], vec![]),
+            },
+            Case {
+                what: "PATCH none (lower case)",
+                current: sa.clone(),
+                body: json!({"type": "none", "userAssignedIdentities": null}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: ok(false, vec![], vec![]),
+            },
             // Azure/aad-pod-identity#214 (identityIds + SystemAssigned), and its map analogue
-            Case { what: "identityIds with SystemAssigned", current: none.clone(), body: json!({"type": "SystemAssigned", "identityIds": [id1.clone()]}), shape: IdentityIds, method: Put, want: Err("InvalidParameter") },
-            Case { what: "map with SystemAssigned", current: none.clone(), body: json!({"type": "SystemAssigned", "userAssignedIdentities": {id1.clone(): {}}}), shape: UserAssignedMap, method: Patch, want: Err("InvalidParameter") },
-            Case { what: "map with None", current: sa_ua1.clone(), body: json!({"type": "None", "userAssignedIdentities": {id1.clone(): {}}}), shape: UserAssignedMap, method: Patch, want: Err("InvalidParameter") },
-            Case { what: "UserAssigned with nothing", current: none.clone(), body: json!({"type": "UserAssigned"}), shape: UserAssignedMap, method: Put, want: Err("MissingIdentityIds") },
-            Case { what: "UserAssigned with an empty map", current: none.clone(), body: json!({"type": "UserAssigned", "userAssignedIdentities": {}}), shape: UserAssignedMap, method: Patch, want: Err("MissingIdentityIds") },
+            Case {
+                what: "identityIds with SystemAssigned",
+                current: none.clone(),
+                body: json!({"type": "SystemAssigned", "identityIds": [id1.clone()]}),
+                shape: IdentityIds,
+                method: Put,
+                want: Err("InvalidParameter"),
+            },
+            Case {
+                what: "map with SystemAssigned",
+                current: none.clone(),
+                body: json!({"type": "SystemAssigned", "userAssignedIdentities": {id1.clone(): {}}}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: Err("InvalidParameter"),
+            },
+            Case {
+                what: "map with None",
+                current: sa_ua1.clone(),
+                body: json!({"type": "None", "userAssignedIdentities": {id1.clone(): {}}}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: Err("InvalidParameter"),
+            },
+            Case {
+                what: "UserAssigned with nothing",
+                current: none.clone(),
+                body: json!({"type": "UserAssigned"}),
+                shape: UserAssignedMap,
+                method: Put,
+                want: Err("MissingIdentityIds"),
+            },
+            Case {
+                what: "UserAssigned with an empty map",
+                current: none.clone(),
+                body: json!({"type": "UserAssigned", "userAssignedIdentities": {}}),
+                shape: UserAssignedMap,
+                method: Patch,
+                want: Err("MissingIdentityIds"),
+            },
             // PUT replaces
-            Case { what: "PUT without identity keeps it (FACTS.md §10)", current: sa_ua1.clone(), body: Value::Null, shape: UserAssignedMap, method: Put, want: ok(true, vec![&id1], vec![]) },
-            Case { what: "PUT map replaces the set", current: sa_ua12.clone(), body: json!({"type": "UserAssigned", "userAssignedIdentities": {id3.clone(): {}}}), shape: UserAssignedMap, method: Put, want: ok(false, vec![&id3], vec![&id3]) },
-            Case { what: "PUT SystemAssigned replaces everything", current: sa_ua12.clone(), body: json!({"type": "SystemAssigned"}), shape: UserAssignedMap, method: Put, want: ok(true, vec![], vec![]) },
+            Case {
+                what: "PUT without identity keeps it (FACTS.md §10)",
+                current: sa_ua1.clone(),
+                body: Value::Null,
+                shape: UserAssignedMap,
+                method: Put,
+                want: ok(true, vec![&id1], vec![]),
+            },
+            Case {
+                what: "PUT map replaces the set",
+                current: sa_ua12.clone(),
+                body: json!({"type": "UserAssigned", "userAssignedIdentities": {id3.clone(): {}}}),
+                shape: UserAssignedMap,
+                method: Put,
+                want: ok(false, vec![&id3], vec![&id3]),
+            },
+            Case {
+                what: "PUT SystemAssigned replaces everything",
+                current: sa_ua12.clone(),
+                body: json!({"type": "SystemAssigned"}),
+                shape: UserAssignedMap,
+                method: Put,
+                want: ok(true, vec![], vec![]),
+            },
             // seed 004 templates/REST 2017-12-01: identityIds is the whole list, PUT and PATCH
-            Case { what: "PUT 2017-12-01 UserAssigned + identityIds", current: none.clone(), body: json!({"type": "UserAssigned", "identityIds": [id1.clone()]}), shape: IdentityIds, method: Put, want: ok(false, vec![&id1], vec![&id1]) },
-            Case { what: "PATCH 2017-12-01 keeps only the listed ones", current: sa_ua12.clone(), body: json!({"type": "SystemAssigned, UserAssigned", "identityIds": [id1.clone()]}), shape: IdentityIds, method: Patch, want: ok(true, vec![&id1], vec![]) },
-            Case { what: "PATCH 2017-12-01 userAssigned (lower u)", current: sa.clone(), body: json!({"type": "userAssigned", "identityIds": [id1.clone()]}), shape: IdentityIds, method: Patch, want: ok(false, vec![&id1], vec![&id1]) },
-            Case { what: "duplicates in any casing count once", current: none.clone(), body: json!({"type": "UserAssigned", "identityIds": [id1.clone(), id1.to_lowercase()]}), shape: IdentityIds, method: Put, want: ok(false, vec![&id1], vec![&id1]) },
-            Case { what: "attached id keeps its stored casing", current: ua1.clone(), body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id1.to_lowercase(): {}}}), shape: UserAssignedMap, method: Put, want: ok(true, vec![&id1], vec![]) },
+            Case {
+                what: "PUT 2017-12-01 UserAssigned + identityIds",
+                current: none.clone(),
+                body: json!({"type": "UserAssigned", "identityIds": [id1.clone()]}),
+                shape: IdentityIds,
+                method: Put,
+                want: ok(false, vec![&id1], vec![&id1]),
+            },
+            Case {
+                what: "PATCH 2017-12-01 keeps only the listed ones",
+                current: sa_ua12.clone(),
+                body: json!({"type": "SystemAssigned, UserAssigned", "identityIds": [id1.clone()]}),
+                shape: IdentityIds,
+                method: Patch,
+                want: ok(true, vec![&id1], vec![]),
+            },
+            Case {
+                what: "PATCH 2017-12-01 userAssigned (lower u)",
+                current: sa.clone(),
+                body: json!({"type": "userAssigned", "identityIds": [id1.clone()]}),
+                shape: IdentityIds,
+                method: Patch,
+                want: ok(false, vec![&id1], vec![&id1]),
+            },
+            Case {
+                what: "duplicates in any casing count once",
+                current: none.clone(),
+                body: json!({"type": "UserAssigned", "identityIds": [id1.clone(), id1.to_lowercase()]}),
+                shape: IdentityIds,
+                method: Put,
+                want: ok(false, vec![&id1], vec![&id1]),
+            },
+            Case {
+                what: "attached id keeps its stored casing",
+                current: ua1.clone(),
+                body: json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {id1.to_lowercase(): {}}}),
+                shape: UserAssignedMap,
+                method: Put,
+                want: ok(true, vec![&id1], vec![]),
+            },
         ];
         for c in cases {
             let req = parse_request(Some(&c.body), c.shape).unwrap_or_else(|e| panic!("{}: parse: {e}", c.what));

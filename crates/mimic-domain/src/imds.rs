@@ -81,7 +81,12 @@ mod tests {
             ("no identity at all", &[], Selector::Default, Err(SelectError::NotFound)),
             ("by client id", &all, Selector::ClientId("C-U2"), Ok("p-u2")),
             ("by object id", &all, Selector::ObjectId("p-u1"), Ok("p-u1")),
-            ("by resource id, any casing", &all, Selector::ResourceId("/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/U1"), Ok("p-u1")),
+            (
+                "by resource id, any casing",
+                &all,
+                Selector::ResourceId("/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/U1"),
+                Ok("p-u1"),
+            ),
             ("another VM's identity is not found", &all, Selector::ClientId("c-other"), Err(SelectError::NotFound)),
         ];
         for (what, ids, sel, want) in cases {

@@ -110,7 +110,9 @@ pub fn check_static(prefix: Prefix, text: &str, config: &str, used: &InUse) -> R
         return Err(AddressError::InReservedRange { ip: text.to_string(), prefix: prefix.to_string() });
     }
     match used.get(&ip) {
-        Some(owner) if !owner.eq_ignore_ascii_case(config) => Err(AddressError::IsAllocated { config: config.to_string(), ip: ip.to_string(), owner: owner.clone() }),
+        Some(owner) if !owner.eq_ignore_ascii_case(config) => {
+            Err(AddressError::IsAllocated { config: config.to_string(), ip: ip.to_string(), owner: owner.clone() })
+        }
         _ => Ok(ip),
     }
 }

@@ -145,8 +145,20 @@ mod tests {
             ("/", None, None, None, 0),
             ("/subscriptions/s1", Some("s1"), None, None, 0),
             ("/subscriptions/s1/resourcegroups/RG", Some("s1"), Some("RG"), None, 0),
-            ("/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm", Some("s1"), Some("rg"), Some("Microsoft.Compute"), 1),
-            ("/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/extensions/e", Some("s1"), Some("rg"), Some("Microsoft.Compute"), 2),
+            (
+                "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm",
+                Some("s1"),
+                Some("rg"),
+                Some("Microsoft.Compute"),
+                1,
+            ),
+            (
+                "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/extensions/e",
+                Some("s1"),
+                Some("rg"),
+                Some("Microsoft.Compute"),
+                2,
+            ),
             ("/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/x", Some("s1"), None, Some("Microsoft.Authorization"), 1),
         ];
         for (id, s, rg, ns, n) in cases {
@@ -160,8 +172,15 @@ mod tests {
 
     #[test]
     fn rejects_malformed_ids() {
-        for id in ["", "subscriptions/s", "/subscriptions", "/subscriptions/s/resourceGroups", "/subscriptions/s//x",
-            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines", "/foo/bar"] {
+        for id in [
+            "",
+            "subscriptions/s",
+            "/subscriptions",
+            "/subscriptions/s/resourceGroups",
+            "/subscriptions/s//x",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines",
+            "/foo/bar",
+        ] {
             assert!(ResourceId::parse(id).is_err(), "{id}");
         }
     }

@@ -26,9 +26,7 @@ pub fn generate_client_secret() -> String {
 /// A password that satisfies Entra's complexity rules (upper, lower, digit, symbol).
 pub fn generate_password() -> String {
     let mut rng = rand::thread_rng();
-    let body: String = (0..20)
-        .map(|_| SECRET_ALPHABET[rng.gen_range(0..62)] as char)
-        .collect();
+    let body: String = (0..20).map(|_| SECRET_ALPHABET[rng.gen_range(0..62)] as char).collect();
     format!("Mm{body}9!")
 }
 
@@ -60,16 +58,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 hashing with default parameters cannot fail")
-        .to_string()
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashing with default parameters cannot fail").to_string()
 }
 
 pub fn verify_password(stored: &str, password: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-        .unwrap_or(false)
+    PasswordHash::new(stored).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
 /// A short visible prefix of a secret, as Entra shows in `hint`.

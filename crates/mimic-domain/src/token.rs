@@ -117,8 +117,7 @@ pub fn verify(token: &str, keys: &[SigningKey], now: i64) -> Result<Map<String, 
     if !key.verify_signature(&token.as_bytes()[..h.len() + 1 + p.len()], &sig) {
         return Err(TokenError::BadSignature);
     }
-    let claims: Map<String, Value> =
-        B64.decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or(TokenError::Malformed)?;
+    let claims: Map<String, Value> = B64.decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or(TokenError::Malformed)?;
     let exp = claims.get("exp").and_then(Value::as_i64).ok_or(TokenError::Malformed)?;
     if exp <= now {
         return Err(TokenError::Expired { exp });
@@ -258,7 +257,16 @@ fn insert_groups(c: &mut Map<String, Value>, r: &AccessTokenRequest) {
 }
 
 /// The ID token of a user sign-in (always v2 shape for MSAL).
-pub fn id_token_claims(issuer: &str, tenant: Uuid, client_id: &str, object_id: Uuid, upn: &str, name: &str, now: i64, nonce: Option<&str>) -> Value {
+pub fn id_token_claims(
+    issuer: &str,
+    tenant: Uuid,
+    client_id: &str,
+    object_id: Uuid,
+    upn: &str,
+    name: &str,
+    now: i64,
+    nonce: Option<&str>,
+) -> Value {
     let mut c = json!({
         "aud": client_id, "iss": issuer, "iat": now, "nbf": now, "exp": now + 3600,
         "name": name, "oid": object_id.to_string(), "preferred_username": upn,
@@ -300,8 +308,14 @@ mod tests {
         let tenant = Uuid::new_v4();
         let iss = issuer_v1(tenant);
         let claims = access_token_claims(&AccessTokenRequest {
-            subject: &sub, tenant, audience: "https://management.azure.com/", issuer: &iss,
-            version: TokenVersion::V1, issued_at: 1000, lifetime_secs: 3600, groups: &[],
+            subject: &sub,
+            tenant,
+            audience: "https://management.azure.com/",
+            issuer: &iss,
+            version: TokenVersion::V1,
+            issued_at: 1000,
+            lifetime_secs: 3600,
+            groups: &[],
         });
         let t = k.sign(&claims);
         let got = verify(&t, std::slice::from_ref(&k), 2000).unwrap();
@@ -331,8 +345,14 @@ mod tests {
         let claims = |n: usize| {
             let groups: Vec<Uuid> = (0..n).map(|_| Uuid::new_v4()).collect();
             access_token_claims(&AccessTokenRequest {
-                subject: &sub, tenant: Uuid::nil(), audience: "a", issuer: "i", version: TokenVersion::V1,
-                issued_at: 0, lifetime_secs: 1, groups: &groups,
+                subject: &sub,
+                tenant: Uuid::nil(),
+                audience: "a",
+                issuer: "i",
+                version: TokenVersion::V1,
+                issued_at: 0,
+                lifetime_secs: 1,
+                groups: &groups,
             })
         };
         assert!(claims(0).get("groups").is_none());

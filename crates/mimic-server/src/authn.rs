@@ -37,7 +37,10 @@ pub enum AuthError {
     /// Not `Bearer <token>`.
     BadScheme,
     Invalid(String),
-    Expired { exp: i64, now: i64 },
+    Expired {
+        exp: i64,
+        now: i64,
+    },
     WrongAudience(String),
     WrongIssuer,
     /// The token's tenant does not exist here, or the resource belongs to another tenant.
@@ -69,11 +72,7 @@ impl From<TokenError> for AuthError {
 /// slash, case-insensitively, as Azure does).
 pub fn authenticate(state: &AppState, header: Option<&str>, audiences: &[&str]) -> Result<Caller, AuthError> {
     let header = header.ok_or(AuthError::Missing)?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .map(str::trim)
-        .ok_or(AuthError::BadScheme)?;
+    let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(str::trim).ok_or(AuthError::BadScheme)?;
     let now = chrono::Utc::now().timestamp();
     let claims = match state.verified.get(token) {
         Some(c) => {

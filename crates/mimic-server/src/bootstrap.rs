@@ -98,7 +98,12 @@ impl NewTenant {
         };
         NewTenant {
             tenant: Tenant { id: tenant_id, display_name: display_name.into(), default_domain: domain, created: now },
-            subscription: Subscription { id: subscription_id, tenant_id, display_name: format!("{display_name} Subscription"), state: "Enabled".into() },
+            subscription: Subscription {
+                id: subscription_id,
+                tenant_id,
+                display_name: format!("{display_name} Subscription"),
+                state: "Enabled".into(),
+            },
             admin,
             app,
             sp,
@@ -146,7 +151,12 @@ impl NewTenant {
 /// subscription ids, and the secrets only when they were just created. Replicas starting
 /// together over one store create it once: the check and the creation are one (serializable)
 /// transaction, and a replica that loses removes the secrets file it wrote.
-pub fn ensure(store: &Store, data_dir: &Path, tenant: Option<Uuid>, subscription: Option<Uuid>) -> anyhow::Result<(Uuid, Uuid, Option<Bootstrap>)> {
+pub fn ensure(
+    store: &Store,
+    data_dir: &Path,
+    tenant: Option<Uuid>,
+    subscription: Option<Uuid>,
+) -> anyhow::Result<(Uuid, Uuid, Option<Bootstrap>)> {
     if let Some(ids) = store.read(existing)? {
         let (t, s) = parse_ids(ids)?;
         return Ok((t, s, None));

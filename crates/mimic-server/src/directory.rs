@@ -20,4 +20,3 @@ pub fn transitive_groups(state: &AppState, tenant: Uuid, principal: Uuid) -> Res
         Ok(seen)
     })
 }
-

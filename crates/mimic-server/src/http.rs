@@ -70,6 +70,7 @@ pub async fn log_request(surface: &'static str, req: Request, next: Next) -> Res
 pub fn not_built_router(surface: &'static str) -> axum::Router {
     use axum::response::IntoResponse;
     axum::Router::new().fallback(move || async move {
-        (axum::http::StatusCode::NOT_IMPLEMENTED, format!("The Mimic {surface} surface is not available in this version.\n")).into_response()
+        (axum::http::StatusCode::NOT_IMPLEMENTED, format!("The Mimic {surface} surface is not available in this version.\n"))
+            .into_response()
     })
 }

@@ -58,7 +58,11 @@ impl Proxy {
         })
     }
 
-    pub async fn run(self: Arc<Self>, listener: std::net::TcpListener, mut shutdown: tokio::sync::watch::Receiver<bool>) -> std::io::Result<()> {
+    pub async fn run(
+        self: Arc<Self>,
+        listener: std::net::TcpListener,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> std::io::Result<()> {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         loop {
             let (tcp, _) = tokio::select! {
@@ -89,7 +93,10 @@ impl Proxy {
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
         let authority = req.uri().authority().map(|a| (a.host().to_ascii_lowercase(), a.port_u16()));
         let Some((host, port)) = authority else {
-            return Ok(Response::builder().status(StatusCode::BAD_REQUEST).body(Body::from("Mimic's proxy expects proxy requests.\n")).expect("static"));
+            return Ok(Response::builder()
+                .status(StatusCode::BAD_REQUEST)
+                .body(Body::from("Mimic's proxy expects proxy requests.\n"))
+                .expect("static"));
         };
         if req.method() != Method::CONNECT {
             let why = if host == "169.254.169.254" {
@@ -125,4 +132,3 @@ impl Proxy {
         Ok(Response::new(Body::empty()))
     }
 }
-

@@ -94,7 +94,8 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     let tls = RustlsConfig::from_config(tls_config.clone());
 
     let l = &cfg.listeners;
-    let (arm, login, graph, portal, imds, proxy) = (bind(&l.arm)?, bind(&l.login)?, bind(&l.graph)?, bind(&l.portal)?, bind(&l.imds)?, bind(&l.proxy)?);
+    let (arm, login, graph, portal, imds, proxy) =
+        (bind(&l.arm)?, bind(&l.login)?, bind(&l.graph)?, bind(&l.portal)?, bind(&l.imds)?, bind(&l.proxy)?);
     let endpoints = Endpoints {
         arm: url("https", &arm)?,
         login: url("https", &login)?,

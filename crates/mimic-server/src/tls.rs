@@ -67,7 +67,8 @@ impl LocalCa {
                     Ok(pem) => KeyPair::from_pem(&pem).context("reading ca-key.pem")?,
                     Err(_) => KeyPair::generate()?,
                 };
-                let (k, c) = (master.seal(CA_KEY_PURPOSE, candidate.serialize_pem().as_bytes())?, ca_params().self_signed(&candidate)?.pem());
+                let (k, c) =
+                    (master.seal(CA_KEY_PURPOSE, candidate.serialize_pem().as_bytes())?, ca_params().self_signed(&candidate)?.pem());
                 store.write(|tx| match (tx.meta(CA_KEY_META)?, tx.meta(CA_CERT_META)?) {
                     (Some(k), Some(c)) => Ok::<_, mimic_store::StoreError>((k, c)), // another replica won
                     _ => {
@@ -78,7 +79,11 @@ impl LocalCa {
                 })?
             }
         };
-        let key_pem = if MasterKey::is_sealed(key_value.as_bytes()) { String::from_utf8(master.open(CA_KEY_PURPOSE, &key_value)?)? } else { key_value };
+        let key_pem = if MasterKey::is_sealed(key_value.as_bytes()) {
+            String::from_utf8(master.open(CA_KEY_PURPOSE, &key_value)?)?
+        } else {
+            key_value
+        };
         let key = KeyPair::from_pem(&key_pem).context("reading the stored CA key")?;
         let cert = ca_params().self_signed(&key)?;
         // What clients trust: the stored certificate, identical on every replica.

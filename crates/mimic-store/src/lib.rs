@@ -37,7 +37,11 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 impl std::fmt::Debug for StoredKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the key material, in case a row ends up in a log.
-        f.debug_struct("StoredKey").field("kid", &self.kid).field("created", &self.created).field("active", &self.active).finish_non_exhaustive()
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("created", &self.created)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
     }
 }
 
@@ -168,10 +172,13 @@ impl Store {
     /// Runs `f` in a read transaction (a consistent snapshot).
     pub fn read<R, E: From<StoreError>>(&self, f: impl FnOnce(&mut dyn Tx) -> std::result::Result<R, E>) -> std::result::Result<R, E> {
         let mut f = Some(f);
-        run(|g| self.0.read_tx(g), |t| match f.take() {
-            Some(f) => f(t),
-            None => Err(StoreError::Backend("a read transaction body ran twice".into()).into()),
-        })
+        run(
+            |g| self.0.read_tx(g),
+            |t| match f.take() {
+                Some(f) => f(t),
+                None => Err(StoreError::Backend("a read transaction body ran twice".into()).into()),
+            },
+        )
     }
 
     /// Runs `f` in a write transaction; commits (durably) if `f` returns `Ok`, rolls back if not.

@@ -134,17 +134,35 @@ fn resources_match_case_insensitively_and_list_by_scope(db: &Db) {
     s.write(|tx| {
         tx.put_resource(&resource(rg, "Microsoft.Resources/resourceGroups"))?;
         tx.put_resource(&resource(&format!("{rg}/providers/Microsoft.Compute/virtualMachines/VM1"), "Microsoft.Compute/virtualMachines"))?;
-        tx.put_resource(&resource(&format!("{rg}/providers/Microsoft.Network/networkInterfaces/nic"), "Microsoft.Network/networkInterfaces"))?;
-        tx.put_resource(&resource("/subscriptions/s1/resourceGroups/RG2/providers/Microsoft.Compute/virtualMachines/vm2", "Microsoft.Compute/virtualMachines"))
+        tx.put_resource(&resource(
+            &format!("{rg}/providers/Microsoft.Network/networkInterfaces/nic"),
+            "Microsoft.Network/networkInterfaces",
+        ))?;
+        tx.put_resource(&resource(
+            "/subscriptions/s1/resourceGroups/RG2/providers/Microsoft.Compute/virtualMachines/vm2",
+            "Microsoft.Compute/virtualMachines",
+        ))
     })
     .unwrap();
-    let got = s.read(|tx| tx.resource(&key("/subscriptions/s1/resourcegroups/rg/providers/microsoft.compute/virtualmachines/vm1"))).unwrap().unwrap();
+    let got = s
+        .read(|tx| tx.resource(&key("/subscriptions/s1/resourcegroups/rg/providers/microsoft.compute/virtualmachines/vm1")))
+        .unwrap()
+        .unwrap();
     assert_eq!(got.id, format!("{rg}/providers/Microsoft.Compute/virtualMachines/VM1"), "casing of creation is kept");
     let vms = s
-        .read(|tx| tx.resources(&ResourceFilter { subscription: "s1", resource_type: Some("microsoft.compute/virtualmachines"), limit: 10, ..Default::default() }))
+        .read(|tx| {
+            tx.resources(&ResourceFilter {
+                subscription: "s1",
+                resource_type: Some("microsoft.compute/virtualmachines"),
+                limit: 10,
+                ..Default::default()
+            })
+        })
         .unwrap();
     assert_eq!(vms.len(), 2);
-    let in_rg = s.read(|tx| tx.resources(&ResourceFilter { subscription: "S1", resource_group: Some("rg"), limit: 10, ..Default::default() })).unwrap();
+    let in_rg = s
+        .read(|tx| tx.resources(&ResourceFilter { subscription: "S1", resource_group: Some("rg"), limit: 10, ..Default::default() }))
+        .unwrap();
     assert_eq!(in_rg.len(), 3);
     // Deleting a group's contents does not touch RG2, whose name shares the prefix.
     let n = s.write(|tx| tx.delete_resources_under(&key(rg))).unwrap();

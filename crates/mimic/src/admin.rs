@@ -4,7 +4,6 @@
 //! obeys the same rules as any Graph client; and signing-key rotation, through Mimic's own
 //! control routes on the Graph listener (`POST /mimic/signing-keys/rotate`, `POST /mimic/tenants`).
 
-
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
@@ -378,7 +377,15 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
                 "applicationObjectId": s(&app, "id"),
                 "secretEndDateTime": s(&secret, "endDateTime"),
             });
-            g.print(&out, |o| format!("appId:    {}\nobjectId: {}\nsecret:   {}\ntenantId: {}", s(o, "appId"), s(o, "objectId"), s(o, "secret"), s(o, "tenantId")));
+            g.print(&out, |o| {
+                format!(
+                    "appId:    {}\nobjectId: {}\nsecret:   {}\ntenantId: {}",
+                    s(o, "appId"),
+                    s(o, "objectId"),
+                    s(o, "secret"),
+                    s(o, "tenantId")
+                )
+            });
         }
         AdminCommand::Sp(SpCommand::List { display_name }) => {
             let path = match display_name {
@@ -448,7 +455,14 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::User(UserCommand::List) => {
             let all = Value::Array(g.list("/users?$select=id,userPrincipalName,displayName,accountEnabled")?);
             g.print(&all, |v| {
-                v.as_array().map(|a| a.iter().map(|u| format!("{}\t{}\t{}", s(u, "id"), s(u, "userPrincipalName"), s(u, "displayName"))).collect::<Vec<_>>().join("\n")).unwrap_or_default()
+                v.as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|u| format!("{}\t{}\t{}", s(u, "id"), s(u, "userPrincipalName"), s(u, "displayName")))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default()
             });
         }
         AdminCommand::User(UserCommand::Show { id }) => {
@@ -470,7 +484,11 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Group(GroupCommand::List) => {
             let all = Value::Array(g.list("/groups")?);
-            g.print(&all, |v| v.as_array().map(|a| a.iter().map(|x| format!("{}\t{}", s(x, "id"), s(x, "displayName"))).collect::<Vec<_>>().join("\n")).unwrap_or_default());
+            g.print(&all, |v| {
+                v.as_array()
+                    .map(|a| a.iter().map(|x| format!("{}\t{}", s(x, "id"), s(x, "displayName"))).collect::<Vec<_>>().join("\n"))
+                    .unwrap_or_default()
+            });
         }
         AdminCommand::Group(GroupCommand::Show { group }) => {
             let grp = g.group(&group)?;
@@ -482,7 +500,11 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Group(GroupCommand::Member(MemberCommand::Add { group, member_id })) => {
             let grp = g.group(&group)?;
-            g.call("POST", &format!("/groups/{}/members/$ref", s(&grp, "id")), Some(json!({"@odata.id": format!("{}/directoryObjects/{member_id}", g.base)})))?;
+            g.call(
+                "POST",
+                &format!("/groups/{}/members/$ref", s(&grp, "id")),
+                Some(json!({"@odata.id": format!("{}/directoryObjects/{member_id}", g.base)})),
+            )?;
         }
         AdminCommand::Group(GroupCommand::Member(MemberCommand::Remove { group, member_id })) => {
             let grp = g.group(&group)?;
@@ -493,7 +515,19 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
             let all = Value::Array(g.list(&format!("/groups/{}/members", s(&grp, "id")))?);
             g.print(&all, |v| {
                 v.as_array()
-                    .map(|a| a.iter().map(|x| format!("{}\t{}\t{}", s(x, "id"), s(x, "@odata.type").trim_start_matches("#microsoft.graph."), s(x, "displayName"))).collect::<Vec<_>>().join("\n"))
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| {
+                                format!(
+                                    "{}\t{}\t{}",
+                                    s(x, "id"),
+                                    s(x, "@odata.type").trim_start_matches("#microsoft.graph."),
+                                    s(x, "displayName")
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
                     .unwrap_or_default()
             });
         }
@@ -517,7 +551,13 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Keys(KeysCommand::Rotate) => {
             let v = g.control("POST", "/signing-keys/rotate", None)?;
-            g.print(&v, |v| format!("signing key: {}\npublished:   {}", s(v, "kid"), v["keys"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default()));
+            g.print(&v, |v| {
+                format!(
+                    "signing key: {}\npublished:   {}",
+                    s(v, "kid"),
+                    v["keys"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default()
+                )
+            });
         }
         AdminCommand::Tenant(TenantCommand::Create { name, tenant_id, subscription_id }) => {
             let body = json!({ "displayName": name, "tenantId": tenant_id, "subscriptionId": subscription_id });
@@ -539,7 +579,11 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
                 .collect();
             let all = Value::Array(all);
             g.print(&all, |v| {
-                v.as_array().map(|a| a.iter().map(|x| format!("{}\t{}", s(x, "principalId"), s(x, "roleDefinitionName"))).collect::<Vec<_>>().join("\n")).unwrap_or_default()
+                v.as_array()
+                    .map(|a| {
+                        a.iter().map(|x| format!("{}\t{}", s(x, "principalId"), s(x, "roleDefinitionName"))).collect::<Vec<_>>().join("\n")
+                    })
+                    .unwrap_or_default()
             });
         }
     }

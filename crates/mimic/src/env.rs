@@ -21,11 +21,8 @@ pub fn print(target: &Target, shell: Shell, json: bool, direct: bool) -> anyhow:
     let server = target.open()?;
     let ca = server.ca_path.display().to_string();
     let arm = server.endpoint("arm");
-    let mut vars: Vec<(&str, String)> = vec![
-        ("REQUESTS_CA_BUNDLE", ca.clone()),
-        ("SSL_CERT_FILE", ca.clone()),
-        ("NODE_EXTRA_CA_CERTS", ca.clone()),
-    ];
+    let mut vars: Vec<(&str, String)> =
+        vec![("REQUESTS_CA_BUNDLE", ca.clone()), ("SSL_CERT_FILE", ca.clone()), ("NODE_EXTRA_CA_CERTS", ca.clone())];
     if direct {
         vars.push(("AZURE_CORE_INSTANCE_DISCOVERY", "false".into()));
         vars.push(("AZURE_AUTHORITY_HOST", server.endpoint("login")));

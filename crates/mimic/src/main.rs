@@ -142,7 +142,21 @@ fn init_logs(format: LogFormat) {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { dir, store, master_key_file, arm, login, graph, portal, imds, proxy, tenant_id, subscription_id, log_format, arm_rate_limit } => {
+        Command::Serve {
+            dir,
+            store,
+            master_key_file,
+            arm,
+            login,
+            graph,
+            portal,
+            imds,
+            proxy,
+            tenant_id,
+            subscription_id,
+            log_format,
+            arm_rate_limit,
+        } => {
             init_logs(log_format);
             let cfg = mimic_server::ServeConfig {
                 data_dir: dir.data_dir,
@@ -153,14 +167,20 @@ fn main() {
                 arm_rate_limit,
                 master_key_file,
             };
-            tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
         }
         Command::Admin(args) => admin::run(args),
         Command::Env { dir, shell, direct, output } => env::print(&dir, shell, output == Some(Output::Json), direct),
-        Command::Vm { command: VmCommand::Run { dir, vm, subscription, command } } => match vm::run(&dir, &vm, subscription.as_deref(), &command) {
-            Ok(code) => std::process::exit(code),
-            Err(e) => Err(e),
-        },
+        Command::Vm { command: VmCommand::Run { dir, vm, subscription, command } } => {
+            match vm::run(&dir, &vm, subscription.as_deref(), &command) {
+                Ok(code) => std::process::exit(code),
+                Err(e) => Err(e),
+            }
+        }
         Command::Vm { command: VmCommand::Env { dir, vm, subscription, output } } => {
             vm::env(&dir, &vm, subscription.as_deref(), output == Some(Output::Json))
         }

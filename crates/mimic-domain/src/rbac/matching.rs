@@ -57,11 +57,7 @@ fn glob(p: &[u8], t: &[u8]) -> bool {
                 // Trailing free star: swallows the rest of the text.
                 return true;
             }
-            star = Some(Star {
-                resume_pi: pi,
-                resume_ti: ti,
-                segment,
-            });
+            star = Some(Star { resume_pi: pi, resume_ti: ti, segment });
             continue;
         }
         if pi < p.len() && ti < t.len() && p[pi].eq_ignore_ascii_case(&t[ti]) {

@@ -43,8 +43,7 @@ impl Permission {
 
     /// Some `dataActions` pattern matches and no `notDataActions` pattern of this block does.
     pub fn allows_data(&self, data_action: &str) -> bool {
-        any_match(&self.data_actions, data_action)
-            && !any_match(&self.not_data_actions, data_action)
+        any_match(&self.data_actions, data_action) && !any_match(&self.not_data_actions, data_action)
     }
 }
 
@@ -122,33 +121,20 @@ pub mod ids {
     pub const OWNER: Uuid = Uuid::from_u128(0x8e3af657_a8ff_443c_a75c_2fe8c4bcb635);
     pub const CONTRIBUTOR: Uuid = Uuid::from_u128(0xb24988ac_6180_42a0_ab88_20f7382dd24c);
     pub const READER: Uuid = Uuid::from_u128(0xacdd72a7_3385_48ef_bd42_f606fba81ae7);
-    pub const USER_ACCESS_ADMINISTRATOR: Uuid =
-        Uuid::from_u128(0x18d7d88d_d35e_4fb5_a5c3_7773c20a72d9);
-    pub const ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR: Uuid =
-        Uuid::from_u128(0xf58310d9_a9f6_439a_9e8d_f62e7b41a168);
-    pub const VIRTUAL_MACHINE_CONTRIBUTOR: Uuid =
-        Uuid::from_u128(0x9980e02c_c2be_4d73_94e8_173b1dc7cf3c);
-    pub const VIRTUAL_MACHINE_ADMINISTRATOR_LOGIN: Uuid =
-        Uuid::from_u128(0x1c0163c0_47e6_4577_8991_ea5c82e286e4);
-    pub const VIRTUAL_MACHINE_USER_LOGIN: Uuid =
-        Uuid::from_u128(0xfb879df8_f326_4884_b1cf_06f3ad86be52);
-    pub const MANAGED_IDENTITY_CONTRIBUTOR: Uuid =
-        Uuid::from_u128(0xe40ec5ca_96e0_45a2_b4ff_59039f2c2b59);
-    pub const MANAGED_IDENTITY_OPERATOR: Uuid =
-        Uuid::from_u128(0xf1a07417_d97a_45cb_824c_7a7467783830);
+    pub const USER_ACCESS_ADMINISTRATOR: Uuid = Uuid::from_u128(0x18d7d88d_d35e_4fb5_a5c3_7773c20a72d9);
+    pub const ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR: Uuid = Uuid::from_u128(0xf58310d9_a9f6_439a_9e8d_f62e7b41a168);
+    pub const VIRTUAL_MACHINE_CONTRIBUTOR: Uuid = Uuid::from_u128(0x9980e02c_c2be_4d73_94e8_173b1dc7cf3c);
+    pub const VIRTUAL_MACHINE_ADMINISTRATOR_LOGIN: Uuid = Uuid::from_u128(0x1c0163c0_47e6_4577_8991_ea5c82e286e4);
+    pub const VIRTUAL_MACHINE_USER_LOGIN: Uuid = Uuid::from_u128(0xfb879df8_f326_4884_b1cf_06f3ad86be52);
+    pub const MANAGED_IDENTITY_CONTRIBUTOR: Uuid = Uuid::from_u128(0xe40ec5ca_96e0_45a2_b4ff_59039f2c2b59);
+    pub const MANAGED_IDENTITY_OPERATOR: Uuid = Uuid::from_u128(0xf1a07417_d97a_45cb_824c_7a7467783830);
     pub const NETWORK_CONTRIBUTOR: Uuid = Uuid::from_u128(0x4d97b98b_1d4f_4787_a291_c67834d212e7);
-    pub const STORAGE_ACCOUNT_CONTRIBUTOR: Uuid =
-        Uuid::from_u128(0x17d1049b_9a84_46fb_8f53_869881c3d3ab);
-    pub const STORAGE_BLOB_DATA_CONTRIBUTOR: Uuid =
-        Uuid::from_u128(0xba92f5b4_2d11_453d_a403_e96b0029c9fe);
-    pub const STORAGE_BLOB_DATA_OWNER: Uuid =
-        Uuid::from_u128(0xb7e6dc6d_f1e8_4753_8033_0f276bb0955b);
-    pub const STORAGE_BLOB_DATA_READER: Uuid =
-        Uuid::from_u128(0x2a2b9908_6ea1_4ae2_8e65_a410df84e7d1);
-    pub const KEY_VAULT_SECRETS_OFFICER: Uuid =
-        Uuid::from_u128(0xb86a8fe4_44ce_4948_aee5_eccb2c155cd7);
-    pub const KEY_VAULT_SECRETS_USER: Uuid =
-        Uuid::from_u128(0x4633458b_17de_408a_b874_0445c86b69e6);
+    pub const STORAGE_ACCOUNT_CONTRIBUTOR: Uuid = Uuid::from_u128(0x17d1049b_9a84_46fb_8f53_869881c3d3ab);
+    pub const STORAGE_BLOB_DATA_CONTRIBUTOR: Uuid = Uuid::from_u128(0xba92f5b4_2d11_453d_a403_e96b0029c9fe);
+    pub const STORAGE_BLOB_DATA_OWNER: Uuid = Uuid::from_u128(0xb7e6dc6d_f1e8_4753_8033_0f276bb0955b);
+    pub const STORAGE_BLOB_DATA_READER: Uuid = Uuid::from_u128(0x2a2b9908_6ea1_4ae2_8e65_a410df84e7d1);
+    pub const KEY_VAULT_SECRETS_OFFICER: Uuid = Uuid::from_u128(0xb86a8fe4_44ce_4948_aee5_eccb2c155cd7);
+    pub const KEY_VAULT_SECRETS_USER: Uuid = Uuid::from_u128(0x4633458b_17de_408a_b874_0445c86b69e6);
 }
 
 /// Shape of one entry of `builtin_roles.json` (roleType and assignableScopes
@@ -167,8 +153,8 @@ struct BuiltinEntry {
 pub fn builtin_roles() -> &'static [RoleDefinition] {
     static ROLES: OnceLock<Vec<RoleDefinition>> = OnceLock::new();
     ROLES.get_or_init(|| {
-        let entries: Vec<BuiltinEntry> = serde_json::from_str(include_str!("builtin_roles.json"))
-            .expect("rbac/builtin_roles.json is valid (checked by unit tests)");
+        let entries: Vec<BuiltinEntry> =
+            serde_json::from_str(include_str!("builtin_roles.json")).expect("rbac/builtin_roles.json is valid (checked by unit tests)");
         entries
             .into_iter()
             .map(|e| RoleDefinition {
@@ -190,9 +176,7 @@ pub fn builtin_role(name: Uuid) -> Option<&'static RoleDefinition> {
 
 /// The built-in role with this `roleName`, compared case-insensitively.
 pub fn builtin_role_by_name(role_name: &str) -> Option<&'static RoleDefinition> {
-    builtin_roles()
-        .iter()
-        .find(|r| r.role_name.eq_ignore_ascii_case(role_name))
+    builtin_roles().iter().find(|r| r.role_name.eq_ignore_ascii_case(role_name))
 }
 
 /// Does the role grant the control-plane operation `action`? True if some
@@ -222,10 +206,7 @@ pub fn is_allowed<'a, 'r>(
     assignments: impl IntoIterator<Item = &'a RoleAssignment>,
     role: impl Fn(Uuid) -> Option<&'r RoleDefinition>,
 ) -> bool {
-    assignments.into_iter().any(|a| {
-        scope_contains(&a.scope, scope)
-            && role(a.role_definition_id).is_some_and(|d| role_allows(d, action))
-    })
+    assignments.into_iter().any(|a| scope_contains(&a.scope, scope) && role(a.role_definition_id).is_some_and(|d| role_allows(d, action)))
 }
 
 /// Data-plane counterpart of [`is_allowed`] (uses `dataActions` / `notDataActions`).
@@ -235,10 +216,9 @@ pub fn is_data_allowed<'a, 'r>(
     assignments: impl IntoIterator<Item = &'a RoleAssignment>,
     role: impl Fn(Uuid) -> Option<&'r RoleDefinition>,
 ) -> bool {
-    assignments.into_iter().any(|a| {
-        scope_contains(&a.scope, scope)
-            && role(a.role_definition_id).is_some_and(|d| role_allows_data(d, data_action))
-    })
+    assignments
+        .into_iter()
+        .any(|a| scope_contains(&a.scope, scope) && role(a.role_definition_id).is_some_and(|d| role_allows_data(d, data_action)))
 }
 
 #[cfg(test)]
@@ -278,62 +258,20 @@ mod tests {
             ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner"),
             ("b24988ac-6180-42a0-ab88-20f7382dd24c", "Contributor"),
             ("acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader"),
-            (
-                "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
-                "User Access Administrator",
-            ),
-            (
-                "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
-                "Role Based Access Control Administrator",
-            ),
-            (
-                "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
-                "Virtual Machine Contributor",
-            ),
-            (
-                "1c0163c0-47e6-4577-8991-ea5c82e286e4",
-                "Virtual Machine Administrator Login",
-            ),
-            (
-                "fb879df8-f326-4884-b1cf-06f3ad86be52",
-                "Virtual Machine User Login",
-            ),
-            (
-                "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59",
-                "Managed Identity Contributor",
-            ),
-            (
-                "f1a07417-d97a-45cb-824c-7a7467783830",
-                "Managed Identity Operator",
-            ),
-            (
-                "4d97b98b-1d4f-4787-a291-c67834d212e7",
-                "Network Contributor",
-            ),
-            (
-                "17d1049b-9a84-46fb-8f53-869881c3d3ab",
-                "Storage Account Contributor",
-            ),
-            (
-                "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-                "Storage Blob Data Contributor",
-            ),
-            (
-                "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
-                "Storage Blob Data Owner",
-            ),
-            (
-                "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
-                "Storage Blob Data Reader",
-            ),
-            (
-                "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
-                "Key Vault Secrets Officer",
-            ),
-            (
-                "4633458b-17de-408a-b874-0445c86b69e6",
-                "Key Vault Secrets User",
-            ),
+            ("18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "User Access Administrator"),
+            ("f58310d9-a9f6-439a-9e8d-f62e7b41a168", "Role Based Access Control Administrator"),
+            ("9980e02c-c2be-4d73-94e8-173b1dc7cf3c", "Virtual Machine Contributor"),
+            ("1c0163c0-47e6-4577-8991-ea5c82e286e4", "Virtual Machine Administrator Login"),
+            ("fb879df8-f326-4884-b1cf-06f3ad86be52", "Virtual Machine User Login"),
+            ("e40ec5ca-96e0-45a2-b4ff-59039f2c2b59", "Managed Identity Contributor"),
+            ("f1a07417-d97a-45cb-824c-7a7467783830", "Managed Identity Operator"),
+            ("4d97b98b-1d4f-4787-a291-c67834d212e7", "Network Contributor"),
+            ("17d1049b-9a84-46fb-8f53-869881c3d3ab", "Storage Account Contributor"),
+            ("ba92f5b4-2d11-453d-a403-e96b0029c9fe", "Storage Blob Data Contributor"),
+            ("b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Storage Blob Data Owner"),
+            ("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", "Storage Blob Data Reader"),
+            ("b86a8fe4-44ce-4948-aee5-eccb2c155cd7", "Key Vault Secrets Officer"),
+            ("4633458b-17de-408a-b874-0445c86b69e6", "Key Vault Secrets User"),
         ];
         assert_eq!(builtin_roles().len(), table.len());
         for (guid, name) in table {
@@ -345,10 +283,7 @@ mod tests {
             assert!(!def.description.is_empty());
             assert!(!def.permissions.is_empty());
             assert_eq!(builtin_role_by_name(name).map(|d| d.name), Some(id));
-            assert_eq!(
-                builtin_role_by_name(&name.to_ascii_uppercase()).map(|d| d.name),
-                Some(id)
-            );
+            assert_eq!(builtin_role_by_name(&name.to_ascii_uppercase()).map(|d| d.name), Some(id));
         }
         assert!(builtin_role(Uuid::nil()).is_none());
         assert!(builtin_role_by_name("Nope").is_none());
@@ -425,11 +360,7 @@ mod tests {
                 false,
             ),
             ("Microsoft.Compute/virtualMachines/*/read", "Microsoft.Compute/virtualMachines/read", true),
-            (
-                "Microsoft.Compute/virtualMachines/*/read",
-                "Microsoft.Compute/virtualMachines/instanceView/read",
-                true,
-            ),
+            ("Microsoft.Compute/virtualMachines/*/read", "Microsoft.Compute/virtualMachines/instanceView/read", true),
             ("Microsoft.Compute/virtualMachines/*/read", "Microsoft.Compute/virtualMachines/write", false),
             ("Microsoft.Compute/virtualMachines/*", "Microsoft.Compute/virtualMachines", false),
             ("Microsoft.Compute/virtualMachines/write", "Microsoft.Compute/virtualMachines/write", true),
@@ -442,11 +373,7 @@ mod tests {
             ("", "x", false),
         ];
         for (pattern, action, want) in table {
-            assert_eq!(
-                action_matches(pattern, action),
-                *want,
-                "{pattern:?} vs {action:?}"
-            );
+            assert_eq!(action_matches(pattern, action), *want, "{pattern:?} vs {action:?}");
         }
     }
 
@@ -496,10 +423,7 @@ mod tests {
         let texts = all(b"ab/", 6);
         for p in &patterns {
             for t in &texts {
-                let (ps, ts) = (
-                    std::str::from_utf8(p).unwrap(),
-                    std::str::from_utf8(t).unwrap(),
-                );
+                let (ps, ts) = (std::str::from_utf8(p).unwrap(), std::str::from_utf8(t).unwrap());
                 assert_eq!(action_matches(ps, ts), reference(p, t), "{ps:?} vs {ts:?}");
             }
         }
@@ -510,227 +434,54 @@ mod tests {
     fn role_allows_table() {
         let table: &[(Uuid, &str, bool)] = &[
             (ids::OWNER, "Microsoft.Compute/virtualMachines/write", true),
-            (
-                ids::OWNER,
-                "Microsoft.Authorization/roleAssignments/write",
-                true,
-            ),
-            (
-                ids::OWNER,
-                "Microsoft.Authorization/roleAssignments/delete",
-                true,
-            ),
+            (ids::OWNER, "Microsoft.Authorization/roleAssignments/write", true),
+            (ids::OWNER, "Microsoft.Authorization/roleAssignments/delete", true),
             (ids::OWNER, "Anything.At/all/action", true),
-            (
-                ids::CONTRIBUTOR,
-                "Microsoft.Compute/virtualMachines/write",
-                true,
-            ),
-            (
-                ids::CONTRIBUTOR,
-                "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
-                true,
-            ),
-            (
-                ids::CONTRIBUTOR,
-                "Microsoft.Authorization/roleAssignments/write",
-                false,
-            ),
-            (
-                ids::CONTRIBUTOR,
-                "Microsoft.Authorization/roleAssignments/delete",
-                false,
-            ),
-            (
-                ids::CONTRIBUTOR,
-                "microsoft.authorization/ROLEASSIGNMENTS/WRITE",
-                false,
-            ),
-            (
-                ids::CONTRIBUTOR,
-                "Microsoft.Authorization/roleDefinitions/write",
-                false,
-            ),
-            (
-                ids::CONTRIBUTOR,
-                "Microsoft.Authorization/elevateAccess/Action",
-                false,
-            ),
-            (
-                ids::CONTRIBUTOR,
-                "Microsoft.Authorization/roleAssignments/read",
-                true,
-            ),
-            (
-                ids::READER,
-                "Microsoft.Resources/subscriptions/resourceGroups/read",
-                true,
-            ),
+            (ids::CONTRIBUTOR, "Microsoft.Compute/virtualMachines/write", true),
+            (ids::CONTRIBUTOR, "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action", true),
+            (ids::CONTRIBUTOR, "Microsoft.Authorization/roleAssignments/write", false),
+            (ids::CONTRIBUTOR, "Microsoft.Authorization/roleAssignments/delete", false),
+            (ids::CONTRIBUTOR, "microsoft.authorization/ROLEASSIGNMENTS/WRITE", false),
+            (ids::CONTRIBUTOR, "Microsoft.Authorization/roleDefinitions/write", false),
+            (ids::CONTRIBUTOR, "Microsoft.Authorization/elevateAccess/Action", false),
+            (ids::CONTRIBUTOR, "Microsoft.Authorization/roleAssignments/read", true),
+            (ids::READER, "Microsoft.Resources/subscriptions/resourceGroups/read", true),
             (ids::READER, "Microsoft.Compute/virtualMachines/read", true),
-            (
-                ids::READER,
-                "Microsoft.Compute/virtualMachines/write",
-                false,
-            ),
-            (
-                ids::READER,
-                "Microsoft.Resources/subscriptions/resourceGroups/write",
-                false,
-            ),
-            (
-                ids::READER,
-                "Microsoft.Compute/virtualMachines/delete",
-                false,
-            ),
-            (
-                ids::READER,
-                "Microsoft.Authorization/roleAssignments/write",
-                false,
-            ),
-            (
-                ids::USER_ACCESS_ADMINISTRATOR,
-                "Microsoft.Authorization/roleAssignments/write",
-                true,
-            ),
-            (
-                ids::USER_ACCESS_ADMINISTRATOR,
-                "Microsoft.Authorization/roleAssignments/delete",
-                true,
-            ),
-            (
-                ids::USER_ACCESS_ADMINISTRATOR,
-                "Microsoft.Compute/virtualMachines/read",
-                true,
-            ),
-            (
-                ids::USER_ACCESS_ADMINISTRATOR,
-                "Microsoft.Compute/virtualMachines/write",
-                false,
-            ),
-            (
-                ids::ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR,
-                "Microsoft.Authorization/roleAssignments/write",
-                true,
-            ),
-            (
-                ids::ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR,
-                "Microsoft.Authorization/roleDefinitions/write",
-                false,
-            ),
-            (
-                ids::VIRTUAL_MACHINE_CONTRIBUTOR,
-                "Microsoft.Compute/virtualMachines/write",
-                true,
-            ),
-            (
-                ids::VIRTUAL_MACHINE_CONTRIBUTOR,
-                "Microsoft.Compute/virtualMachines/start/action",
-                true,
-            ),
-            (
-                ids::VIRTUAL_MACHINE_CONTRIBUTOR,
-                "Microsoft.Network/networkInterfaces/write",
-                true,
-            ),
-            (
-                ids::VIRTUAL_MACHINE_CONTRIBUTOR,
-                "Microsoft.Network/virtualNetworks/subnets/join/action",
-                true,
-            ),
-            (
-                ids::VIRTUAL_MACHINE_CONTRIBUTOR,
-                "Microsoft.Network/virtualNetworks/write",
-                false,
-            ),
-            (
-                ids::VIRTUAL_MACHINE_CONTRIBUTOR,
-                "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
-                false,
-            ),
-            (
-                ids::VIRTUAL_MACHINE_CONTRIBUTOR,
-                "Microsoft.Authorization/roleAssignments/write",
-                false,
-            ),
-            (
-                ids::MANAGED_IDENTITY_OPERATOR,
-                "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
-                true,
-            ),
-            (
-                ids::MANAGED_IDENTITY_OPERATOR,
-                "Microsoft.ManagedIdentity/userAssignedIdentities/read",
-                true,
-            ),
-            (
-                ids::MANAGED_IDENTITY_OPERATOR,
-                "Microsoft.ManagedIdentity/userAssignedIdentities/write",
-                false,
-            ),
-            (
-                ids::MANAGED_IDENTITY_OPERATOR,
-                "Microsoft.Compute/virtualMachines/write",
-                false,
-            ),
-            (
-                ids::MANAGED_IDENTITY_CONTRIBUTOR,
-                "Microsoft.ManagedIdentity/userAssignedIdentities/write",
-                true,
-            ),
-            (
-                ids::MANAGED_IDENTITY_CONTRIBUTOR,
-                "Microsoft.ManagedIdentity/userAssignedIdentities/delete",
-                true,
-            ),
-            (
-                ids::MANAGED_IDENTITY_CONTRIBUTOR,
-                "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
-                false,
-            ),
-            (
-                ids::NETWORK_CONTRIBUTOR,
-                "Microsoft.Network/virtualNetworks/write",
-                true,
-            ),
-            (
-                ids::NETWORK_CONTRIBUTOR,
-                "Microsoft.Compute/virtualMachines/write",
-                false,
-            ),
-            (
-                ids::STORAGE_ACCOUNT_CONTRIBUTOR,
-                "Microsoft.Storage/storageAccounts/write",
-                true,
-            ),
-            (
-                ids::STORAGE_ACCOUNT_CONTRIBUTOR,
-                "Microsoft.Storage/storageAccounts/listKeys/action",
-                true,
-            ),
-            (
-                ids::VIRTUAL_MACHINE_USER_LOGIN,
-                "Microsoft.Compute/virtualMachines/read",
-                true,
-            ),
-            (
-                ids::VIRTUAL_MACHINE_USER_LOGIN,
-                "Microsoft.Compute/virtualMachines/write",
-                false,
-            ),
-            (
-                ids::KEY_VAULT_SECRETS_USER,
-                "Microsoft.KeyVault/vaults/read",
-                false,
-            ),
+            (ids::READER, "Microsoft.Compute/virtualMachines/write", false),
+            (ids::READER, "Microsoft.Resources/subscriptions/resourceGroups/write", false),
+            (ids::READER, "Microsoft.Compute/virtualMachines/delete", false),
+            (ids::READER, "Microsoft.Authorization/roleAssignments/write", false),
+            (ids::USER_ACCESS_ADMINISTRATOR, "Microsoft.Authorization/roleAssignments/write", true),
+            (ids::USER_ACCESS_ADMINISTRATOR, "Microsoft.Authorization/roleAssignments/delete", true),
+            (ids::USER_ACCESS_ADMINISTRATOR, "Microsoft.Compute/virtualMachines/read", true),
+            (ids::USER_ACCESS_ADMINISTRATOR, "Microsoft.Compute/virtualMachines/write", false),
+            (ids::ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR, "Microsoft.Authorization/roleAssignments/write", true),
+            (ids::ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR, "Microsoft.Authorization/roleDefinitions/write", false),
+            (ids::VIRTUAL_MACHINE_CONTRIBUTOR, "Microsoft.Compute/virtualMachines/write", true),
+            (ids::VIRTUAL_MACHINE_CONTRIBUTOR, "Microsoft.Compute/virtualMachines/start/action", true),
+            (ids::VIRTUAL_MACHINE_CONTRIBUTOR, "Microsoft.Network/networkInterfaces/write", true),
+            (ids::VIRTUAL_MACHINE_CONTRIBUTOR, "Microsoft.Network/virtualNetworks/subnets/join/action", true),
+            (ids::VIRTUAL_MACHINE_CONTRIBUTOR, "Microsoft.Network/virtualNetworks/write", false),
+            (ids::VIRTUAL_MACHINE_CONTRIBUTOR, "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action", false),
+            (ids::VIRTUAL_MACHINE_CONTRIBUTOR, "Microsoft.Authorization/roleAssignments/write", false),
+            (ids::MANAGED_IDENTITY_OPERATOR, "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action", true),
+            (ids::MANAGED_IDENTITY_OPERATOR, "Microsoft.ManagedIdentity/userAssignedIdentities/read", true),
+            (ids::MANAGED_IDENTITY_OPERATOR, "Microsoft.ManagedIdentity/userAssignedIdentities/write", false),
+            (ids::MANAGED_IDENTITY_OPERATOR, "Microsoft.Compute/virtualMachines/write", false),
+            (ids::MANAGED_IDENTITY_CONTRIBUTOR, "Microsoft.ManagedIdentity/userAssignedIdentities/write", true),
+            (ids::MANAGED_IDENTITY_CONTRIBUTOR, "Microsoft.ManagedIdentity/userAssignedIdentities/delete", true),
+            (ids::MANAGED_IDENTITY_CONTRIBUTOR, "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action", false),
+            (ids::NETWORK_CONTRIBUTOR, "Microsoft.Network/virtualNetworks/write", true),
+            (ids::NETWORK_CONTRIBUTOR, "Microsoft.Compute/virtualMachines/write", false),
+            (ids::STORAGE_ACCOUNT_CONTRIBUTOR, "Microsoft.Storage/storageAccounts/write", true),
+            (ids::STORAGE_ACCOUNT_CONTRIBUTOR, "Microsoft.Storage/storageAccounts/listKeys/action", true),
+            (ids::VIRTUAL_MACHINE_USER_LOGIN, "Microsoft.Compute/virtualMachines/read", true),
+            (ids::VIRTUAL_MACHINE_USER_LOGIN, "Microsoft.Compute/virtualMachines/write", false),
+            (ids::KEY_VAULT_SECRETS_USER, "Microsoft.KeyVault/vaults/read", false),
         ];
         for (id, action, want) in table {
             let def = role(*id);
-            assert_eq!(
-                role_allows(def, action),
-                *want,
-                "{} / {action}",
-                def.role_name
-            );
+            assert_eq!(role_allows(def, action), *want, "{} / {action}", def.role_name);
         }
     }
 
@@ -748,51 +499,19 @@ mod tests {
             (ids::OWNER, blob_read, false),
             (ids::CONTRIBUTOR, blob_read, false),
             (ids::STORAGE_ACCOUNT_CONTRIBUTOR, blob_read, false),
-            (
-                ids::VIRTUAL_MACHINE_USER_LOGIN,
-                "Microsoft.Compute/virtualMachines/login/action",
-                true,
-            ),
-            (
-                ids::VIRTUAL_MACHINE_USER_LOGIN,
-                "Microsoft.Compute/virtualMachines/loginAsAdmin/action",
-                false,
-            ),
-            (
-                ids::VIRTUAL_MACHINE_ADMINISTRATOR_LOGIN,
-                "Microsoft.Compute/virtualMachines/loginAsAdmin/action",
-                true,
-            ),
-            (
-                ids::KEY_VAULT_SECRETS_USER,
-                "Microsoft.KeyVault/vaults/secrets/getSecret/action",
-                true,
-            ),
-            (
-                ids::KEY_VAULT_SECRETS_USER,
-                "Microsoft.KeyVault/vaults/secrets/setSecret/action",
-                false,
-            ),
-            (
-                ids::KEY_VAULT_SECRETS_OFFICER,
-                "Microsoft.KeyVault/vaults/secrets/setSecret/action",
-                true,
-            ),
+            (ids::VIRTUAL_MACHINE_USER_LOGIN, "Microsoft.Compute/virtualMachines/login/action", true),
+            (ids::VIRTUAL_MACHINE_USER_LOGIN, "Microsoft.Compute/virtualMachines/loginAsAdmin/action", false),
+            (ids::VIRTUAL_MACHINE_ADMINISTRATOR_LOGIN, "Microsoft.Compute/virtualMachines/loginAsAdmin/action", true),
+            (ids::KEY_VAULT_SECRETS_USER, "Microsoft.KeyVault/vaults/secrets/getSecret/action", true),
+            (ids::KEY_VAULT_SECRETS_USER, "Microsoft.KeyVault/vaults/secrets/setSecret/action", false),
+            (ids::KEY_VAULT_SECRETS_OFFICER, "Microsoft.KeyVault/vaults/secrets/setSecret/action", true),
         ];
         for (id, action, want) in table {
             let def = role(*id);
-            assert_eq!(
-                role_allows_data(def, action),
-                *want,
-                "{} / {action}",
-                def.role_name
-            );
+            assert_eq!(role_allows_data(def, action), *want, "{} / {action}", def.role_name);
         }
         // Storage Blob Data Reader has no control-plane write.
-        assert!(!role_allows(
-            role(ids::STORAGE_BLOB_DATA_READER),
-            "Microsoft.Storage/storageAccounts/blobServices/containers/write"
-        ));
+        assert!(!role_allows(role(ids::STORAGE_BLOB_DATA_READER), "Microsoft.Storage/storageAccounts/blobServices/containers/write"));
     }
 
     // NotActions subtract within their own permission block only.
@@ -809,21 +528,12 @@ mod tests {
                     not_actions: vec!["Microsoft.Authorization/*/Write".into()],
                     ..Permission::default()
                 },
-                Permission {
-                    actions: vec!["Microsoft.Authorization/roleAssignments/write".into()],
-                    ..Permission::default()
-                },
+                Permission { actions: vec!["Microsoft.Authorization/roleAssignments/write".into()], ..Permission::default() },
             ],
             assignable_scopes: vec![SUB.into()],
         };
-        assert!(role_allows(
-            &def,
-            "Microsoft.Authorization/roleAssignments/write"
-        ));
-        assert!(!role_allows(
-            &def,
-            "Microsoft.Authorization/roleDefinitions/write"
-        ));
+        assert!(role_allows(&def, "Microsoft.Authorization/roleAssignments/write"));
+        assert!(!role_allows(&def, "Microsoft.Authorization/roleDefinitions/write"));
         assert!(role_allows(&def, "Microsoft.Compute/virtualMachines/write"));
     }
 
@@ -850,51 +560,28 @@ mod tests {
             (&rg, SUB.to_owned(), false),
             (&vm, rg.clone(), false),
             (&rg, "/".to_owned(), false),
-            (
-                SUB,
-                "/subscriptions/00000000-0000-0000-0000-0000000000012".to_owned(),
-                false,
-            ),
-            (
-                SUB,
-                "/subscriptions/00000000-0000-0000-0000-000000000002".to_owned(),
-                false,
-            ),
+            (SUB, "/subscriptions/00000000-0000-0000-0000-0000000000012".to_owned(), false),
+            (SUB, "/subscriptions/00000000-0000-0000-0000-000000000002".to_owned(), false),
             // trailing '/' ignored, either side
-            (
-                "/subscriptions/00000000-0000-0000-0000-000000000001/",
-                rg.clone(),
-                true,
-            ),
+            ("/subscriptions/00000000-0000-0000-0000-000000000001/", rg.clone(), true),
             (&rg, format!("{rg}/"), true),
             (&rg_slash, rg2.clone(), false),
             // case-insensitive: resourceGroups vs resourcegroups, GUID case, names
-            (
-                "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/resourcegroups/RG",
-                vm.clone(),
-                true,
-            ),
+            ("/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/resourcegroups/RG", vm.clone(), true),
             (&rg, vm.to_ascii_lowercase(), true),
             (&rg_upper, rg2.to_ascii_lowercase(), false),
         ];
         for (parent, child, want) in &table {
-            assert_eq!(
-                scope_contains(parent, child),
-                *want,
-                "{parent:?} ⊇ {child:?}"
-            );
+            assert_eq!(scope_contains(parent, child), *want, "{parent:?} ⊇ {child:?}");
         }
     }
 
     #[test]
     fn is_allowed_scenarios() {
         let rg = format!("{SUB}/resourceGroups/rg");
-        let rg2_vm =
-            format!("{SUB}/resourceGroups/rg2/providers/Microsoft.Compute/virtualMachines/vm1");
+        let rg2_vm = format!("{SUB}/resourceGroups/rg2/providers/Microsoft.Compute/virtualMachines/vm1");
         let vm = format!("{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1");
-        let uai = format!(
-            "{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"
-        );
+        let uai = format!("{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1");
         let other_uai = format!("{uai}x");
         let vm_lower = vm.to_ascii_lowercase();
         let vm_write = "Microsoft.Compute/virtualMachines/write";
@@ -904,87 +591,29 @@ mod tests {
         let contributor_on_rg = vec![assignment(&rg, ids::CONTRIBUTOR)];
         let reader_on_sub = vec![assignment(SUB, ids::READER)];
         let vmc_on_rg = vec![assignment(&rg, ids::VIRTUAL_MACHINE_CONTRIBUTOR)];
-        let vmc_and_mio = vec![
-            assignment(&rg, ids::VIRTUAL_MACHINE_CONTRIBUTOR),
-            assignment(&uai, ids::MANAGED_IDENTITY_OPERATOR),
-        ];
-        let contributor_and_uaa = vec![
-            assignment(SUB, ids::CONTRIBUTOR),
-            assignment(&rg, ids::USER_ACCESS_ADMINISTRATOR),
-        ];
+        let vmc_and_mio = vec![assignment(&rg, ids::VIRTUAL_MACHINE_CONTRIBUTOR), assignment(&uai, ids::MANAGED_IDENTITY_OPERATOR)];
+        let contributor_and_uaa = vec![assignment(SUB, ids::CONTRIBUTOR), assignment(&rg, ids::USER_ACCESS_ADMINISTRATOR)];
         let owner_on_sub_lower = vec![assignment(&SUB.to_ascii_uppercase(), ids::OWNER)];
         let unknown_role = vec![assignment(SUB, Uuid::from_u128(7))];
 
         let table: Vec<(&str, &Vec<RoleAssignment>, &str, &str, bool)> = vec![
             ("inherited from rg", &contributor_on_rg, vm_write, &vm, true),
-            (
-                "rg/rg2 prefix trap",
-                &contributor_on_rg,
-                vm_write,
-                &rg2_vm,
-                false,
-            ),
+            ("rg/rg2 prefix trap", &contributor_on_rg, vm_write, &rg2_vm, false),
             ("not upward", &contributor_on_rg, vm_write, SUB, false),
-            (
-                "contributor notActions",
-                &contributor_on_rg,
-                ra_write,
-                &vm,
-                false,
-            ),
-            (
-                "reader reads rg",
-                &reader_on_sub,
-                "Microsoft.Resources/subscriptions/resourceGroups/read",
-                &rg,
-                true,
-            ),
+            ("contributor notActions", &contributor_on_rg, ra_write, &vm, false),
+            ("reader reads rg", &reader_on_sub, "Microsoft.Resources/subscriptions/resourceGroups/read", &rg, true),
             ("reader no write", &reader_on_sub, vm_write, &vm, false),
             ("vmc writes vm", &vmc_on_rg, vm_write, &vm, true),
             ("vmc cannot assign uai", &vmc_on_rg, uai_assign, &uai, false),
             ("mi operator on uai", &vmc_and_mio, uai_assign, &uai, true),
-            (
-                "mi operator not elsewhere",
-                &vmc_and_mio,
-                uai_assign,
-                &other_uai,
-                false,
-            ),
-            (
-                "notActions is not a deny",
-                &contributor_and_uaa,
-                ra_write,
-                &vm,
-                true,
-            ),
-            (
-                "uaa only below its scope",
-                &contributor_and_uaa,
-                ra_write,
-                SUB,
-                false,
-            ),
-            (
-                "case-insensitive scope+action",
-                &owner_on_sub_lower,
-                "MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE",
-                &vm_lower,
-                true,
-            ),
-            (
-                "unresolved role grants nothing",
-                &unknown_role,
-                "Microsoft.Compute/virtualMachines/read",
-                &vm,
-                false,
-            ),
+            ("mi operator not elsewhere", &vmc_and_mio, uai_assign, &other_uai, false),
+            ("notActions is not a deny", &contributor_and_uaa, ra_write, &vm, true),
+            ("uaa only below its scope", &contributor_and_uaa, ra_write, SUB, false),
+            ("case-insensitive scope+action", &owner_on_sub_lower, "MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE", &vm_lower, true),
+            ("unresolved role grants nothing", &unknown_role, "Microsoft.Compute/virtualMachines/read", &vm, false),
         ];
         for (what, assignments, action, scope, want) in table {
-            assert_eq!(
-                is_allowed(action, scope, assignments.iter(), builtin_role),
-                want,
-                "{what}"
-            );
+            assert_eq!(is_allowed(action, scope, assignments.iter(), builtin_role), want, "{what}");
         }
         assert!(!is_allowed(vm_write, &vm, std::iter::empty(), builtin_role));
 
@@ -995,12 +624,7 @@ mod tests {
         let reader = [assignment(&rg, ids::STORAGE_BLOB_DATA_READER)];
         assert!(!is_data_allowed(blob_read, &sa, owner.iter(), builtin_role));
         assert!(is_data_allowed(blob_read, &sa, reader.iter(), builtin_role));
-        assert!(!is_data_allowed(
-            blob_read,
-            &rg2_vm,
-            reader.iter(),
-            builtin_role
-        ));
+        assert!(!is_data_allowed(blob_read, &rg2_vm, reader.iter(), builtin_role));
     }
 
     #[test]
@@ -1015,10 +639,7 @@ mod tests {
         let def = role(ids::CONTRIBUTOR).clone();
         let json = serde_json::to_value(&def).unwrap();
         assert_eq!(json["roleType"], "BuiltInRole");
-        assert_eq!(
-            json["permissions"][0]["notActions"][1],
-            "Microsoft.Authorization/*/Write"
-        );
+        assert_eq!(json["permissions"][0]["notActions"][1], "Microsoft.Authorization/*/Write");
         let back: RoleDefinition = serde_json::from_value(json).unwrap();
         assert_eq!(back, def);
     }

@@ -36,7 +36,11 @@ pub struct TemplateError {
 
 impl TemplateError {
     fn invalid(inner: String, at: Option<(usize, usize, String)>) -> Self {
-        TemplateError { code: "InvalidTemplate".into(), message: format!("Deployment template validation failed: '{inner}'."), violation: at }
+        TemplateError {
+            code: "InvalidTemplate".into(),
+            message: format!("Deployment template validation failed: '{inner}'."),
+            violation: at,
+        }
     }
 }
 
@@ -95,13 +99,32 @@ fn canonical_type(t: &str) -> Option<&'static str> {
 
 /// The keys of a resource definition that are template syntax, not part of the resource body.
 const TEMPLATE_KEYS: &[&str] = &[
-    "type", "apiVersion", "name", "dependsOn", "copy", "condition", "comments", "scope", "resources", "resourceGroup", "subscriptionId",
-    "existing", "import", "metadata", "id",
+    "type",
+    "apiVersion",
+    "name",
+    "dependsOn",
+    "copy",
+    "condition",
+    "comments",
+    "scope",
+    "resources",
+    "resourceGroup",
+    "subscriptionId",
+    "existing",
+    "import",
+    "metadata",
+    "id",
 ];
 
 impl Template {
     fn pos(&self, rel: &str) -> Option<(usize, usize, String)> {
-        let path = if rel.is_empty() { self.path.clone() } else if self.path.is_empty() { rel.to_string() } else { format!("{}.{rel}", self.path) };
+        let path = if rel.is_empty() {
+            self.path.clone()
+        } else if self.path.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{}.{rel}", self.path)
+        };
         self.positions.get(&path).map(|(l, c)| (*l, *c, path))
     }
 
@@ -124,7 +147,13 @@ impl Template {
     }
 
     /// An evaluator for this template with bound parameters.
-    pub fn evaluator<'a>(&self, scope: &'a Scope, host: Option<&'a dyn Host>, params: &[BoundParam], declared: &[Planned]) -> Evaluator<'a> {
+    pub fn evaluator<'a>(
+        &self,
+        scope: &'a Scope,
+        host: Option<&'a dyn Host>,
+        params: &[BoundParam],
+        declared: &[Planned],
+    ) -> Evaluator<'a> {
         let mut ev = Evaluator::new(scope, host);
         for p in params {
             ev.params.insert(p.name.to_ascii_lowercase(), p.value.clone());
@@ -135,7 +164,13 @@ impl Template {
         ev.functions = user_functions(self);
         ev.declared = declared
             .iter()
-            .map(|p| Declared { symbolic: p.symbolic.clone(), name: p.name.clone(), full_type: p.full_type.clone(), id: p.id.clone(), api_version: p.api_version.clone() })
+            .map(|p| Declared {
+                symbolic: p.symbolic.clone(),
+                name: p.name.clone(),
+                full_type: p.full_type.clone(),
+                id: p.id.clone(),
+                api_version: p.api_version.clone(),
+            })
             .collect();
         ev
     }
@@ -157,7 +192,9 @@ pub fn bind_parameters(t: &Template, scope: &Scope, provided: &Map<String, Value
     let defs = match t.section("parameters") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
-        Some(_) => return Err(TemplateError::invalid("The template 'parameters' section must be a JSON object.".into(), t.pos("parameters"))),
+        Some(_) => {
+            return Err(TemplateError::invalid("The template 'parameters' section must be a JSON object.".into(), t.pos("parameters")))
+        }
     };
     let unknown: Vec<&String> = provided.keys().filter(|k| !defs.keys().any(|d| d.eq_ignore_ascii_case(k))).collect();
     if !unknown.is_empty() {
@@ -348,7 +385,9 @@ fn check_functions(v: &Value, user: &HashMap<String, Value>) -> Result<(), Strin
                 expr::called_functions(&e, &mut names);
                 for n in names {
                     if !eval::is_known_function(&n, user) {
-                        return Err(format!("The template function '{n}' is not valid. Please see https://aka.ms/arm-functions for usage details."));
+                        return Err(format!(
+                            "The template function '{n}' is not valid. Please see https://aka.ms/arm-functions for usage details."
+                        ));
                     }
                 }
             }
@@ -389,7 +428,12 @@ fn raw_resources(t: &Template) -> Result<Vec<RawResource>, TemplateError> {
         }
         Some(Value::Object(m)) => {
             for (name, r) in m {
-                out.push(RawResource { path: t.abs(&path_prop("resources", name)), symbolic: Some(name.clone()), def: r.clone(), parent: None });
+                out.push(RawResource {
+                    path: t.abs(&path_prop("resources", name)),
+                    symbolic: Some(name.clone()),
+                    def: r.clone(),
+                    parent: None,
+                });
             }
         }
         Some(_) => return Err(TemplateError::invalid("The template 'resources' section must be an array.".into(), t.pos("resources"))),
@@ -413,7 +457,14 @@ fn resource_error(t: &Template, path: &str, name: &str, msg: &str) -> TemplateEr
 const SEGMENTS: &str = "incorrect segment lengths";
 
 /// The id a resource gets in this deployment's scope.
-pub fn resource_id(scope: &Scope, full_type: &str, name: &str, resource_scope: Option<&str>, rg: Option<&str>, sub: Option<&str>) -> Result<String, String> {
+pub fn resource_id(
+    scope: &Scope,
+    full_type: &str,
+    name: &str,
+    resource_scope: Option<&str>,
+    rg: Option<&str>,
+    sub: Option<&str>,
+) -> Result<String, String> {
     let sub = sub.map(str::to_string).or_else(|| scope.subscription_id.clone()).unwrap_or_default();
     let ty_segs: Vec<&str> = full_type.split('/').filter(|s| !s.is_empty()).collect();
     let name_segs: Vec<&str> = name.split('/').filter(|s| !s.is_empty()).collect();
@@ -499,7 +550,8 @@ pub fn prepare(t: &Template, scope: &Scope, provided: &Map<String, Value>) -> Re
                 let loop_name = c["name"].as_str().unwrap_or("").to_string();
                 let mut e = t.evaluator(scope, None, &params, &[]);
                 e.resource_copy = inherited_copy.clone();
-                let count = e.count(&c["count"]).map_err(|e| resource_error(t, &raw.path, &display_path, e.message().trim_end_matches('.')))?;
+                let count =
+                    e.count(&c["count"]).map_err(|e| resource_error(t, &raw.path, &display_path, e.message().trim_end_matches('.')))?;
                 (0..count).map(|i| Some((loop_name.clone(), i))).collect()
             }
             _ => vec![inherited_copy.clone()],
@@ -566,8 +618,18 @@ pub fn prepare(t: &Template, scope: &Scope, provided: &Map<String, Value>) -> Re
                 None => Some(true),
                 Some(c) => match e.value(c) {
                     Ok(Value::Bool(b)) => Some(b),
-                    Ok(Value::String(s)) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => Some(s.eq_ignore_ascii_case("true")),
-                    Ok(other) => return Err(fail(&name, format!("The template condition must evaluate to a boolean value. The provided value is of type '{}'", eval::type_name(&other)))),
+                    Ok(Value::String(s)) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {
+                        Some(s.eq_ignore_ascii_case("true"))
+                    }
+                    Ok(other) => {
+                        return Err(fail(
+                            &name,
+                            format!(
+                                "The template condition must evaluate to a boolean value. The provided value is of type '{}'",
+                                eval::type_name(&other)
+                            ),
+                        ))
+                    }
                     Err(EvalError::Deferred) => None,
                     Err(err) => return Err(fail(&name, err.message())),
                 },
@@ -606,7 +668,12 @@ pub fn prepare(t: &Template, scope: &Scope, provided: &Map<String, Value>) -> Re
             if let Some(Value::Array(children)) = str_field(&raw.def, "resources") {
                 for (ci, child) in children.iter().enumerate().rev() {
                     queue.push((
-                        RawResource { path: format!("{}.resources[{ci}]", raw.path), symbolic: None, def: child.clone(), parent: Some((ty.clone(), name.clone())) },
+                        RawResource {
+                            path: format!("{}.resources[{ci}]", raw.path),
+                            symbolic: None,
+                            def: child.clone(),
+                            parent: Some((ty.clone(), name.clone())),
+                        },
                         inst.clone(),
                     ));
                 }
@@ -628,7 +695,9 @@ pub fn prepare(t: &Template, scope: &Scope, provided: &Map<String, Value>) -> Re
             let matches = match_dependency(&text, &planned, &loops, &symbols);
             if matches.is_empty() {
                 return Err(TemplateError::invalid(
-                    format!("The resource '{text}' is not defined in the template. Please see https://aka.ms/arm-syntax for usage details."),
+                    format!(
+                        "The resource '{text}' is not defined in the template. Please see https://aka.ms/arm-syntax for usage details."
+                    ),
                     t.pos_abs(&planned[*idx].path),
                 ));
             }
@@ -665,7 +734,10 @@ pub fn prepare(t: &Template, scope: &Scope, provided: &Map<String, Value>) -> Re
     }
     let order = order(&planned).map_err(|i| {
         TemplateError::invalid(
-            format!("Circular dependency detected on resource: '{}'. Please see https://aka.ms/arm-template/#resources for usage details.", planned[i].id),
+            format!(
+                "Circular dependency detected on resource: '{}'. Please see https://aka.ms/arm-template/#resources for usage details.",
+                planned[i].id
+            ),
             t.pos_abs(&planned[i].path),
         )
     })?;
@@ -685,7 +757,12 @@ fn resolve_scope(s: &str, symbols: &HashMap<String, Vec<usize>>, planned: &[Plan
     Some(planned[i].id.clone())
 }
 
-fn match_dependency(text: &str, planned: &[Planned], loops: &HashMap<String, Vec<usize>>, symbols: &HashMap<String, Vec<usize>>) -> Vec<usize> {
+fn match_dependency(
+    text: &str,
+    planned: &[Planned],
+    loops: &HashMap<String, Vec<usize>>,
+    symbols: &HashMap<String, Vec<usize>>,
+) -> Vec<usize> {
     if let Some(v) = symbols.get(text) {
         return v.clone();
     }
@@ -696,7 +773,8 @@ fn match_dependency(text: &str, planned: &[Planned], loops: &HashMap<String, Vec
     if !by_id.is_empty() {
         return by_id;
     }
-    let by_type_name: Vec<usize> = (0..planned.len()).filter(|&i| format!("{}/{}", planned[i].full_type, planned[i].name).eq_ignore_ascii_case(text)).collect();
+    let by_type_name: Vec<usize> =
+        (0..planned.len()).filter(|&i| format!("{}/{}", planned[i].full_type, planned[i].name).eq_ignore_ascii_case(text)).collect();
     if !by_type_name.is_empty() {
         return by_type_name;
     }
@@ -751,7 +829,11 @@ pub fn runtime_error(t: &Template, p: &Planned, e: &EvalError) -> (String, Strin
             let (l, c) = t.pos_abs(&p.path).map(|a| (a.0, a.1)).unwrap_or((0, 0));
             (
                 "InvalidTemplate".into(),
-                format!("Unable to process template language expressions for resource '{}' at line '{l}' and column '{c}'. '{}'", p.id, other.message()),
+                format!(
+                    "Unable to process template language expressions for resource '{}' at line '{l}' and column '{c}'. '{}'",
+                    p.id,
+                    other.message()
+                ),
             )
         }
     }
@@ -884,7 +966,10 @@ mod tests {
         );
         let mut sub = s.clone();
         sub.resource_group = None;
-        assert_eq!(resource_id(&sub, "Microsoft.Resources/resourceGroups", "x", None, None, None).unwrap(), "/subscriptions/s1/resourceGroups/x");
+        assert_eq!(
+            resource_id(&sub, "Microsoft.Resources/resourceGroups", "x", None, None, None).unwrap(),
+            "/subscriptions/s1/resourceGroups/x"
+        );
         assert_eq!(
             resource_id(&sub, "Microsoft.Authorization/roleAssignments", "g", None, None, None).unwrap(),
             "/subscriptions/s1/providers/Microsoft.Authorization/roleAssignments/g"

@@ -147,7 +147,12 @@ impl<'a> Evaluator<'a> {
                     }
                     let key = match self.string(k)? {
                         Value::String(s) => s,
-                        other => return lang(format!("The language expression '{k}' must evaluate to a string to be used as a property name; it is of type '{}'.", type_name(&other))),
+                        other => {
+                            return lang(format!(
+                            "The language expression '{k}' must evaluate to a string to be used as a property name; it is of type '{}'.",
+                            type_name(&other)
+                        ))
+                        }
                     };
                     out.insert(key, self.value(v)?);
                 }
@@ -183,7 +188,9 @@ impl<'a> Evaluator<'a> {
             Value::Number(n) if n.as_i64().is_some() => {
                 let c = n.as_i64().unwrap_or(0);
                 if !(0..=800).contains(&c) {
-                    return lang(format!("The copy count must be a non-negative integer value and cannot exceed '800'. The provided value is '{c}'."));
+                    return lang(format!(
+                        "The copy count must be a non-negative integer value and cannot exceed '800'. The provided value is '{c}'."
+                    ));
                 }
                 Ok(c)
             }
@@ -211,12 +218,16 @@ impl<'a> Evaluator<'a> {
             None => {}
         }
         let def = self.variable_def(&key).ok_or_else(|| {
-            EvalError::Language(format!("The template variable '{name}' is not found. Please see https://aka.ms/arm-syntax-variables for usage details."))
+            EvalError::Language(format!(
+                "The template variable '{name}' is not found. Please see https://aka.ms/arm-syntax-variables for usage details."
+            ))
         })?;
         self.variables.borrow_mut().insert(key.clone(), VarSlot::Evaluating);
         let r = match def {
             VarDef::Plain(v) => self.value(&v),
-            VarDef::Copy(spec) => self.property_copy(&Value::Array(vec![spec])).map(|made| made.into_iter().next().map(|(_, items)| Value::Array(items)).unwrap_or(Value::Null)),
+            VarDef::Copy(spec) => self
+                .property_copy(&Value::Array(vec![spec]))
+                .map(|made| made.into_iter().next().map(|(_, items)| Value::Array(items)).unwrap_or(Value::Null)),
         };
         match r {
             Ok(v) => {
@@ -307,7 +318,9 @@ impl<'a> Evaluator<'a> {
 
     fn user_function(&self, name: &str, lower: &str, args: Vec<Value>) -> EvalResult<Value> {
         let def = self.functions.get(lower).cloned().ok_or_else(|| {
-            EvalError::Language(format!("The template function '{name}' is not valid. Please see https://aka.ms/arm-functions for usage details."))
+            EvalError::Language(format!(
+                "The template function '{name}' is not valid. Please see https://aka.ms/arm-functions for usage details."
+            ))
         })?;
         let params = def["parameters"].as_array().cloned().unwrap_or_default();
         if params.len() != args.len() {
@@ -1004,7 +1017,9 @@ impl<'a> Evaluator<'a> {
                 if segs.len() >= 3 && segs.len() % 2 == 1 {
                     let ty = format!("{}/{}", segs[0], segs[1..].iter().step_by(2).cloned().collect::<Vec<_>>().join("/"));
                     let names: Vec<&str> = segs[2..].iter().step_by(2).cloned().collect();
-                    if let Ok(Value::String(id)) = self.resource_id(&std::iter::once(Value::String(ty)).chain(names.iter().map(|n| Value::String(n.to_string()))).collect::<Vec<_>>()) {
+                    if let Ok(Value::String(id)) = self.resource_id(
+                        &std::iter::once(Value::String(ty)).chain(names.iter().map(|n| Value::String(n.to_string()))).collect::<Vec<_>>(),
+                    ) {
                         return (id, api);
                     }
                 }
@@ -1015,7 +1030,8 @@ impl<'a> Evaluator<'a> {
 }
 
 fn is_property_copy(v: &Value) -> bool {
-    v.as_array().is_some_and(|a| !a.is_empty() && a.iter().all(|s| s.get("name").is_some() && s.get("count").is_some() && s.get("input").is_some()))
+    v.as_array()
+        .is_some_and(|a| !a.is_empty() && a.iter().all(|s| s.get("name").is_some() && s.get("count").is_some() && s.get("input").is_some()))
 }
 
 /// The argument position of the resource type in resourceId-like functions (the first
@@ -1146,8 +1162,12 @@ pub fn property(v: &Value, name: &str) -> EvalResult<Value> {
                 m.keys().cloned().collect::<Vec<_>>().join(", ")
             ))
         }
-        Value::Null => lang(format!("The language expression property '{name}' can't be evaluated, property name must be a string and the object cannot be null.")),
-        other => lang(format!("The language expression property '{name}' can't be evaluated, the value is of type '{}'.", type_name(other))),
+        Value::Null => lang(format!(
+            "The language expression property '{name}' can't be evaluated, property name must be a string and the object cannot be null."
+        )),
+        other => {
+            lang(format!("The language expression property '{name}' can't be evaluated, the value is of type '{}'.", type_name(other)))
+        }
     }
 }
 
@@ -1161,8 +1181,14 @@ fn index(v: &Value, i: &Value) -> EvalResult<Value> {
             Ok(items[k as usize].clone())
         }
         (Value::Object(_), Value::String(s)) => property(v, s),
-        (Value::Array(_), other) => lang(format!("The language expression property array index '{}' is not valid; the index must be an integer.", to_text(other))),
-        (other, _) => lang(format!("The language expression property '{}' can't be evaluated, the value is of type '{}'.", to_text(i), type_name(other))),
+        (Value::Array(_), other) => {
+            lang(format!("The language expression property array index '{}' is not valid; the index must be an integer.", to_text(other)))
+        }
+        (other, _) => lang(format!(
+            "The language expression property '{}' can't be evaluated, the value is of type '{}'.",
+            to_text(i),
+            type_name(other)
+        )),
     }
 }
 
@@ -1181,7 +1207,9 @@ fn parse_json_text(f: &str, s: &str) -> EvalResult<Value> {
 
 /// .NET composite formatting: `{0}`, `{1:N0}`, `{{`/`}}`.
 fn dotnet_format(fmt: &str, args: &[Value]) -> EvalResult<String> {
-    let bad = || EvalError::Language(format!("The template language function 'format' was invoked with an invalid format string '{fmt}'. Please see https://aka.ms/arm-template-expressions#format for usage details."));
+    let bad = || {
+        EvalError::Language(format!("The template language function 'format' was invoked with an invalid format string '{fmt}'. Please see https://aka.ms/arm-template-expressions#format for usage details."))
+    };
     let chars: Vec<char> = fmt.chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -1368,14 +1396,89 @@ pub fn canonical(lower: &str) -> Option<&'static str> {
 
 /// Every built-in function Mimic evaluates (plus `list*`).
 pub const BUILTINS: &[&str] = &[
-    "parameters", "variables", "copyIndex", "resourceGroup", "subscription", "tenant", "deployment", "environment", "managementGroup",
-    "resourceId", "subscriptionResourceId", "tenantResourceId", "extensionResourceId", "reference", "resourceInfo", "utcNow", "newGuid", "uniqueString",
-    "guid", "concat", "format", "string", "toLower", "toUpper", "trim", "substring", "replace", "split", "startsWith", "endsWith", "indexOf",
-    "lastIndexOf", "padLeft", "base64", "base64ToString", "base64ToJson", "dataUri", "dataUriToString", "uri", "uriComponent",
-    "uriComponentToString", "json", "array", "createArray", "createObject", "length", "empty", "first", "last", "skip", "take", "contains",
-    "union", "intersection", "range", "min", "max", "join", "flatten", "items", "objectKeys", "null", "true", "false", "not", "bool",
-    "equals", "less", "lessOrEquals", "greater", "greaterOrEquals", "add", "sub", "mul", "div", "mod", "int", "float", "dateTimeAdd", "if",
-    "and", "or", "coalesce",
+    "parameters",
+    "variables",
+    "copyIndex",
+    "resourceGroup",
+    "subscription",
+    "tenant",
+    "deployment",
+    "environment",
+    "managementGroup",
+    "resourceId",
+    "subscriptionResourceId",
+    "tenantResourceId",
+    "extensionResourceId",
+    "reference",
+    "resourceInfo",
+    "utcNow",
+    "newGuid",
+    "uniqueString",
+    "guid",
+    "concat",
+    "format",
+    "string",
+    "toLower",
+    "toUpper",
+    "trim",
+    "substring",
+    "replace",
+    "split",
+    "startsWith",
+    "endsWith",
+    "indexOf",
+    "lastIndexOf",
+    "padLeft",
+    "base64",
+    "base64ToString",
+    "base64ToJson",
+    "dataUri",
+    "dataUriToString",
+    "uri",
+    "uriComponent",
+    "uriComponentToString",
+    "json",
+    "array",
+    "createArray",
+    "createObject",
+    "length",
+    "empty",
+    "first",
+    "last",
+    "skip",
+    "take",
+    "contains",
+    "union",
+    "intersection",
+    "range",
+    "min",
+    "max",
+    "join",
+    "flatten",
+    "items",
+    "objectKeys",
+    "null",
+    "true",
+    "false",
+    "not",
+    "bool",
+    "equals",
+    "less",
+    "lessOrEquals",
+    "greater",
+    "greaterOrEquals",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "mod",
+    "int",
+    "float",
+    "dateTimeAdd",
+    "if",
+    "and",
+    "or",
+    "coalesce",
 ];
 
 /// Whether `name` is a function the evaluator knows (built-ins, `list*`, user functions).
@@ -1427,9 +1530,15 @@ mod tests {
 
     #[test]
     fn errors_read_as_azures() {
-        assert_eq!(ev("[nonexistent()]").unwrap_err().message(), "The template function 'nonexistent' is not valid. Please see https://aka.ms/arm-functions for usage details.");
+        assert_eq!(
+            ev("[nonexistent()]").unwrap_err().message(),
+            "The template function 'nonexistent' is not valid. Please see https://aka.ms/arm-functions for usage details."
+        );
         assert_eq!(ev("[base64(1)]").unwrap_err().message(), "The template language function 'base64' expects its parameter to be of type 'String'. The provided value is of type 'Integer'. Please see https://aka.ms/arm-template-expressions for usage details.");
         assert_eq!(ev("[empty()]").unwrap_err().message(), "Unable to evaluate template language function 'empty': function requires 1 argument(s) while 0 were provided. Please see https://aka.ms/arm-template-expressions/#empty for usage details.");
-        assert!(ev("[resourceId('Microsoft.Compute/virtualMachines')]").unwrap_err().message().contains("requires '1' resource name argument(s)"));
+        assert!(ev("[resourceId('Microsoft.Compute/virtualMachines')]")
+            .unwrap_err()
+            .message()
+            .contains("requires '1' resource name argument(s)"));
     }
 }

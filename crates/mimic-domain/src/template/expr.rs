@@ -9,7 +9,10 @@ pub enum Expr {
     Str(String),
     Int(i64),
     /// `name(args)`; `name` may be namespaced (`ns.fn`) for user-defined functions.
-    Call { name: String, args: Vec<Expr> },
+    Call {
+        name: String,
+        args: Vec<Expr>,
+    },
     Prop(Box<Expr>, String),
     Index(Box<Expr>, Box<Expr>),
 }
@@ -130,7 +133,9 @@ fn lex(text: &str) -> Result<Vec<Tok>, String> {
                     i += 1;
                 }
                 let t: String = chars[start..i].iter().collect();
-                let n = t.parse::<i64>().map_err(|_| format!("The language expression '{text}' is not valid: the integer '{t}' is out of range."))?;
+                let n = t
+                    .parse::<i64>()
+                    .map_err(|_| format!("The language expression '{text}' is not valid: the integer '{t}' is out of range."))?;
                 out.push(Tok::Int(n));
             }
             c if c.is_alphabetic() || c == '_' || c == '$' => {
@@ -140,7 +145,11 @@ fn lex(text: &str) -> Result<Vec<Tok>, String> {
                 }
                 out.push(Tok::Ident(chars[start..i].iter().collect()));
             }
-            c => return Err(format!("The language expression '{text}' is not valid: the string character '{c}' at position '{i}' is not expected.")),
+            c => {
+                return Err(format!(
+                    "The language expression '{text}' is not valid: the string character '{c}' at position '{i}' is not expected."
+                ))
+            }
         }
     }
     out.push(Tok::End);
@@ -211,7 +220,10 @@ impl P<'_> {
             Tok::Int(n) => Ok(Expr::Int(n)),
             Tok::Ident(mut name) => {
                 // Namespaced user functions: `ns.fn(...)`.
-                if *self.peek() == Tok::Dot && matches!(self.toks.get(self.i + 1), Some(Tok::Ident(_))) && self.toks.get(self.i + 2) == Some(&Tok::LParen) {
+                if *self.peek() == Tok::Dot
+                    && matches!(self.toks.get(self.i + 1), Some(Tok::Ident(_)))
+                    && self.toks.get(self.i + 2) == Some(&Tok::LParen)
+                {
                     self.next();
                     if let Tok::Ident(f) = self.next() {
                         name = format!("{name}.{f}");
@@ -269,10 +281,13 @@ mod tests {
         let Expr::Prop(inner, last) = e else { panic!() };
         assert_eq!(last, "principalId");
         assert!(matches!(*inner, Expr::Prop(_, ref p) if p == "identity"));
-        assert_eq!(parse("concat('it''s', -1)[0]").unwrap(), Expr::Index(
-            Box::new(Expr::Call { name: "concat".into(), args: vec![Expr::Str("it's".into()), Expr::Int(-1)] }),
-            Box::new(Expr::Int(0))
-        ));
+        assert_eq!(
+            parse("concat('it''s', -1)[0]").unwrap(),
+            Expr::Index(
+                Box::new(Expr::Call { name: "concat".into(), args: vec![Expr::Str("it's".into()), Expr::Int(-1)] }),
+                Box::new(Expr::Int(0))
+            )
+        );
         assert!(parse("concat('a'").unwrap_err().contains("expected token 'RightParenthesis' and actual 'EndOfData'"));
         assert!(matches!(parse("ns.fn(1)").unwrap(), Expr::Call { ref name, .. } if name == "ns.fn"));
     }

@@ -161,7 +161,12 @@ impl Parser {
                     "null" => Value::Null,
                     _ => {
                         let c = word.chars().next().unwrap_or(' ');
-                        return Err(ParseError { message: format!("Unexpected character encountered while parsing value: {c}."), path: path.to_string(), line, position: col });
+                        return Err(ParseError {
+                            message: format!("Unexpected character encountered while parsing value: {c}."),
+                            path: path.to_string(),
+                            line,
+                            position: col,
+                        });
                     }
                 };
                 self.positions.insert(path.to_string(), (self.line, self.col));
@@ -212,7 +217,9 @@ impl Parser {
             self.skip_ws()?;
             match self.bump() {
                 Some(':') => {}
-                Some(c) => return Err(self.err(&format!("Invalid character after parsing property name. Expected ':' but got: {c}."), &child)),
+                Some(c) => {
+                    return Err(self.err(&format!("Invalid character after parsing property name. Expected ':' but got: {c}."), &child))
+                }
                 None => return Err(self.err("Unexpected end when reading JSON.", &child)),
             }
             self.skip_ws()?;
@@ -281,7 +288,10 @@ impl Parser {
                     Some('u') => {
                         let mut code = 0u32;
                         for _ in 0..4 {
-                            let d = self.bump().and_then(|c| c.to_digit(16)).ok_or_else(|| self.err("Invalid Unicode escape sequence.", path))?;
+                            let d = self
+                                .bump()
+                                .and_then(|c| c.to_digit(16))
+                                .ok_or_else(|| self.err("Invalid Unicode escape sequence.", path))?;
                             code = code * 16 + d;
                         }
                         // Surrogate pairs.
@@ -290,7 +300,10 @@ impl Parser {
                             self.bump();
                             let mut low = 0u32;
                             for _ in 0..4 {
-                                let d = self.bump().and_then(|c| c.to_digit(16)).ok_or_else(|| self.err("Invalid Unicode escape sequence.", path))?;
+                                let d = self
+                                    .bump()
+                                    .and_then(|c| c.to_digit(16))
+                                    .ok_or_else(|| self.err("Invalid Unicode escape sequence.", path))?;
                                 low = low * 16 + d;
                             }
                             let c = 0x10000 + ((code - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3FF);

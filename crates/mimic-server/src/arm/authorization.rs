@@ -69,7 +69,8 @@ fn check_scope(ctx: &Ctx, scope: &str) -> ArmResult<ResourceId> {
 /// `$filter=roleName eq 'X'` / `type eq 'BuiltInRole'`.
 fn definition_filter(f: Option<&str>) -> ArmResult<Box<dyn Fn(&RoleDefinition) -> bool>> {
     let Some(f) = f else { return Ok(Box::new(|_| true)) };
-    let (k, v) = f.split_once(" eq ").ok_or_else(|| ArmError::bad_request("InvalidFilter", format!("The filter '{f}' is not supported.")))?;
+    let (k, v) =
+        f.split_once(" eq ").ok_or_else(|| ArmError::bad_request("InvalidFilter", format!("The filter '{f}' is not supported.")))?;
     let v = v.trim().trim_matches('\'').replace("''", "'");
     match k.trim() {
         k if k.eq_ignore_ascii_case("roleName") => Ok(Box::new(move |d| d.role_name.eq_ignore_ascii_case(&v))),
@@ -100,7 +101,11 @@ pub fn role_definition(ctx: &Ctx, scope: &str, id: &str) -> ArmResult<Response> 
         ctx.authorize(RD_READ, scope)?;
     }
     let d = id.parse().ok().and_then(rbac::builtin_role).ok_or_else(|| {
-        ArmError::new(StatusCode::NOT_FOUND, "RoleDefinitionDoesNotExist", format!("The specified role definition with ID '{id}' does not exist."))
+        ArmError::new(
+            StatusCode::NOT_FOUND,
+            "RoleDefinitionDoesNotExist",
+            format!("The specified role definition with ID '{id}' does not exist."),
+        )
     })?;
     Ok(json_response(StatusCode::OK, &render_definition(scope, d)))
 }
@@ -173,7 +178,10 @@ pub fn role_assignment(ctx: &Ctx, scope: &str, name: &str) -> ArmResult<Response
 
 fn create(ctx: &Ctx, scope: &str, name: &str, target: &str, key: &str) -> ArmResult<Response> {
     let name: Uuid = name.parse().map_err(|_| {
-        ArmError::bad_request("InvalidRoleAssignmentId", format!("The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID."))
+        ArmError::bad_request(
+            "InvalidRoleAssignmentId",
+            format!("The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID."),
+        )
     })?;
     check_scope(ctx, scope)?;
     ctx.authorize(RA_WRITE, target)?;
@@ -237,9 +245,10 @@ fn create(ctx: &Ctx, scope: &str, name: &str, target: &str, key: &str) -> ArmRes
             }
             return Ok((existing, false));
         }
-        let duplicate = tx.role_assignments_in(&sub)?.into_iter().find(|e| {
-            e.principal_id == principal && e.role_definition_id == role.name && resource_id::key(&e.scope) == scope_key
-        });
+        let duplicate = tx
+            .role_assignments_in(&sub)?
+            .into_iter()
+            .find(|e| e.principal_id == principal && e.role_definition_id == role.name && resource_id::key(&e.scope) == scope_key);
         if duplicate.is_some() {
             return Err(ArmError::new(StatusCode::CONFLICT, "RoleAssignmentExists", "The role assignment already exists."));
         }

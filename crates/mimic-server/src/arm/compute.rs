@@ -23,7 +23,9 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{SecondsFormat, Utc};
 use mimic_domain::directory::{self, DirectoryObject};
-use mimic_domain::identity::{self, ApiShape, IdentityError, IdentityRequest, SystemIdentity, UserIdentity, VmIdentity, USER_ASSIGNED_IDENTITY_TYPE};
+use mimic_domain::identity::{
+    self, ApiShape, IdentityError, IdentityRequest, SystemIdentity, UserIdentity, VmIdentity, USER_ASSIGNED_IDENTITY_TYPE,
+};
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_store::{ResourceFilter, Tx};
@@ -79,7 +81,9 @@ pub fn is_vm_action(id: &ResourceId, action: &str) -> bool {
 fn identity_error(e: IdentityError) -> ArmError {
     match &e {
         IdentityError::InvalidContent(detail) => ArmError::invalid_request_content(detail),
-        IdentityError::InvalidParameter { message, target } => ArmError::bad_request("InvalidParameter", message.clone()).with_target(target),
+        IdentityError::InvalidParameter { message, target } => {
+            ArmError::bad_request("InvalidParameter", message.clone()).with_target(target)
+        }
         IdentityError::MissingIdentityIds(_) => ArmError::bad_request(e.code(), e.to_string()),
     }
 }
@@ -143,7 +147,11 @@ fn parse_body(ctx: &Ctx) -> ArmResult<VmBody> {
     let location = match body.remove("location") {
         None | Some(Value::Null) => None,
         Some(Value::String(l)) => Some(l),
-        Some(other) => return Err(ArmError::invalid_request_content(&format!("Error converting value {other} to type 'System.String'. Path 'location'"))),
+        Some(other) => {
+            return Err(ArmError::invalid_request_content(&format!(
+                "Error converting value {other} to type 'System.String'. Path 'location'"
+            )))
+        }
     };
     let tags = match body.remove("tags") {
         None => None,
@@ -154,7 +162,9 @@ fn parse_body(ctx: &Ctx) -> ArmResult<VmBody> {
     let properties = match body.remove("properties") {
         None | Some(Value::Null) => None,
         Some(Value::Object(p)) => Some(p),
-        Some(_) => return Err(ArmError::invalid_request_content("Error converting value to type 'VirtualMachineProperties'. Path 'properties'")),
+        Some(_) => {
+            return Err(ArmError::invalid_request_content("Error converting value to type 'VirtualMachineProperties'. Path 'properties'"))
+        }
     };
     let mut extra = Map::new();
     for k in ["plan", "zones", "extendedLocation"] {
@@ -200,7 +210,10 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Res
     let body = parse_body(ctx)?;
     let location = match (&body.location, put) {
         (Some(l), _) => Some(resources::normalize_location(l).map_err(|_| {
-            ArmError::bad_request("LocationNotAvailableForResourceType", format!("The provided location '{l}' is not available for resource type '{VM_TYPE}'."))
+            ArmError::bad_request(
+                "LocationNotAvailableForResourceType",
+                format!("The provided location '{l}' is not available for resource type '{VM_TYPE}'."),
+            )
         })?),
         (None, true) => return Err(ArmError::bad_request("LocationRequired", "The location property is required for this definition.")),
         (None, false) => None,
@@ -388,8 +401,12 @@ fn immutable_os_profile(old: &Value, new: &Value) -> ArmResult<()> {
     for field in ["computerName", "adminUsername"] {
         let (a, b) = (&old["osProfile"][field], &new["osProfile"][field]);
         if a.is_string() && b.is_string() && a != b {
-            return Err(ArmError::new(StatusCode::CONFLICT, "PropertyChangeNotAllowed", format!("Changing property 'osProfile.{field}' is not allowed."))
-                .with_target(&format!("osProfile.{field}")));
+            return Err(ArmError::new(
+                StatusCode::CONFLICT,
+                "PropertyChangeNotAllowed",
+                format!("Changing property 'osProfile.{field}' is not allowed."),
+            )
+            .with_target(&format!("osProfile.{field}")));
         }
     }
     Ok(())
@@ -403,7 +420,8 @@ fn check_network_profile(tx: &mut dyn Tx, vm_id: &str, properties: &Value, creat
     }
     let profile = &properties["networkProfile"];
     if profile.is_null() {
-        return Err(ArmError::bad_request("InvalidParameter", "Required parameter 'networkProfile' is missing (null).").with_target("networkProfile"));
+        return Err(ArmError::bad_request("InvalidParameter", "Required parameter 'networkProfile' is missing (null).")
+            .with_target("networkProfile"));
     }
     let nics = profile["networkInterfaces"].as_array().cloned().unwrap_or_default();
     let configurations = profile["networkInterfaceConfigurations"].as_array().is_some_and(|c| !c.is_empty());
@@ -548,7 +566,10 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
                     return Err(ArmError::new(
                         StatusCode::CONFLICT,
                         "OperationNotAllowed",
-                        format!("Operation 'restart' is not allowed on VM '{}' since the VM is deallocated or marked to be deallocated.", r.name),
+                        format!(
+                            "Operation 'restart' is not allowed on VM '{}' since the VM is deallocated or marked to be deallocated.",
+                            r.name
+                        ),
                     ));
                 }
                 "running"
@@ -637,7 +658,13 @@ pub fn render_identity(v: &VmIdentity, shape: ApiShape) -> Option<wire::VirtualM
                 v.user
                     .iter()
                     .map(|u| {
-                        (u.resource_id.clone(), wire::UserAssignedIdentitiesValue { principal_id: u.principal_id.to_string(), client_id: u.client_id.to_string() })
+                        (
+                            u.resource_id.clone(),
+                            wire::UserAssignedIdentitiesValue {
+                                principal_id: u.principal_id.to_string(),
+                                client_id: u.client_id.to_string(),
+                            },
+                        )
                     })
                     .collect(),
             ),

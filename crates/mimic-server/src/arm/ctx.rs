@@ -10,8 +10,8 @@ use axum::Json;
 use std::sync::Arc;
 
 use mimic_domain::directory::Subscription;
-use mimic_domain::resource::Resource;
 use mimic_domain::rbac::{self, RoleAssignment};
+use mimic_domain::resource::Resource;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
@@ -105,7 +105,10 @@ impl Ctx {
             }
         }
         if self.body.is_empty() {
-            return Err(ArmError::bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized: 'The request body is empty.'."));
+            return Err(ArmError::bad_request(
+                "InvalidRequestContent",
+                "The request content was invalid and could not be deserialized: 'The request body is empty.'.",
+            ));
         }
         serde_json::from_slice(&self.body).map_err(|e| ArmError::invalid_request_content(&json_error(&e)))
     }
@@ -161,7 +164,11 @@ impl Ctx {
     pub fn resource(&self, key: &str) -> ArmResult<Option<Arc<Resource>>> {
         let generation = self.state.store.generation();
         let key = key.to_string();
-        Ok(self.state.caches.resources.get_or_load(generation, &key, || self.state.store.read(|tx| tx.resource(&key)).map(|r| r.map(Arc::new)))?)
+        Ok(self
+            .state
+            .caches
+            .resources
+            .get_or_load(generation, &key, || self.state.store.read(|tx| tx.resource(&key)).map(|r| r.map(Arc::new)))?)
     }
 
     /// The subscription in the path, if it exists and belongs to the caller's tenant.
@@ -184,7 +191,8 @@ impl Ctx {
                     self.caller.tenant, s.tenant_id, s.tenant_id
                 ),
             );
-            e.challenge = Some(format!("Bearer authorization_uri=\"{}/{}\", error=\"invalid_token\"", self.state.endpoints.login, s.tenant_id));
+            e.challenge =
+                Some(format!("Bearer authorization_uri=\"{}/{}\", error=\"invalid_token\"", self.state.endpoints.login, s.tenant_id));
             return Err(e);
         }
         Ok(s)

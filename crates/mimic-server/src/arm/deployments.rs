@@ -74,7 +74,9 @@ fn eq(a: &str, b: &str) -> bool {
 
 /// `.../providers/Microsoft.Resources/deployments/{name}[/...]` at subscription or group scope.
 pub fn is_deployment_path(id: &ResourceId) -> bool {
-    id.subscription.is_some() && id.namespace.as_deref().is_some_and(|n| eq(n, "Microsoft.Resources")) && id.types.first().is_some_and(|(t, _)| eq(t, "deployments"))
+    id.subscription.is_some()
+        && id.namespace.as_deref().is_some_and(|n| eq(n, "Microsoft.Resources"))
+        && id.types.first().is_some_and(|(t, _)| eq(t, "deployments"))
 }
 
 pub fn is_collection(namespace: &str, resource_type: &str) -> bool {
@@ -98,7 +100,12 @@ impl Target {
             Some(rg) => format!("/subscriptions/{}/resourcegroups/{}", self.sub.id, rg.name),
             None => format!("/subscriptions/{}", self.sub.id),
         };
-        format!("{}{base}/providers/Microsoft.Resources/deployments/{}/operationStatuses/{op}?api-version={}", ctx.arm_url(), self.name, ctx.api_version)
+        format!(
+            "{}{base}/providers/Microsoft.Resources/deployments/{}/operationStatuses/{op}?api-version={}",
+            ctx.arm_url(),
+            self.name,
+            ctx.api_version
+        )
     }
 }
 
@@ -135,7 +142,10 @@ fn detail(code: &str, message: impl Into<String>) -> wire::ErrorDetail {
 fn template_error(e: &TemplateError) -> wire::ErrorDetail {
     let mut d = detail(&e.code, e.message.clone());
     if let Some((l, p, path)) = &e.violation {
-        d.additional_info.push(wire::AdditionalInfo { kind: "TemplateViolation".into(), info: json!({"lineNumber": l, "linePosition": p, "path": path}) });
+        d.additional_info.push(wire::AdditionalInfo {
+            kind: "TemplateViolation".into(),
+            info: json!({"lineNumber": l, "linePosition": p, "path": path}),
+        });
     }
     d
 }
@@ -177,7 +187,11 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
             ctx.authorize(STATUS_READ, &t.id)?;
             let doc = load(ctx, &t)?.ok_or_else(|| not_found(&t))?;
             if doc["statusId"].as_str() != Some(id.types[1].1.as_str()) {
-                return Err(ArmError::new(StatusCode::NOT_FOUND, "OperationNotFound", format!("The operation '{}' could not be found.", id.types[1].1)));
+                return Err(ArmError::new(
+                    StatusCode::NOT_FOUND,
+                    "OperationNotFound",
+                    format!("The operation '{}' could not be found.", id.types[1].1),
+                ));
             }
             let state = doc["properties"]["provisioningState"].as_str().unwrap_or("Succeeded").to_string();
             let error = if state == "Failed" { Some(detail_from(&doc["properties"]["error"])) } else { None };
@@ -191,8 +205,19 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
         (2, Method::GET) if eq(&id.types[1].0, "operations") => {
             ctx.authorize(OPERATIONS_READ, &t.id)?;
             let doc = load(ctx, &t)?.ok_or_else(|| not_found(&t))?;
-            let op = doc["operations"].as_array().into_iter().flatten().find(|o| o["operationId"].as_str() == Some(id.types[1].1.as_str())).cloned();
-            let op = op.ok_or_else(|| ArmError::new(StatusCode::NOT_FOUND, "DeploymentOperationNotFound", format!("Deployment operation '{}' could not be found.", id.types[1].1)))?;
+            let op = doc["operations"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|o| o["operationId"].as_str() == Some(id.types[1].1.as_str()))
+                .cloned();
+            let op = op.ok_or_else(|| {
+                ArmError::new(
+                    StatusCode::NOT_FOUND,
+                    "DeploymentOperationNotFound",
+                    format!("Deployment operation '{}' could not be found.", id.types[1].1),
+                )
+            })?;
             Ok(json_response(StatusCode::OK, &render_operation(&t, &op)))
         }
         _ => Err(ArmError::not_found_route(&ctx.path)),
@@ -210,7 +235,8 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
         (Method::GET, "operations") => {
             ctx.authorize(OPERATIONS_READ, &t.id)?;
             let doc = load(ctx, &t)?.ok_or_else(|| not_found(&t))?;
-            let value: Vec<wire::DeploymentOperation> = doc["operations"].as_array().into_iter().flatten().map(|o| render_operation(&t, o)).collect();
+            let value: Vec<wire::DeploymentOperation> =
+                doc["operations"].as_array().into_iter().flatten().map(|o| render_operation(&t, o)).collect();
             Ok(json_response(StatusCode::OK, &wire::Page { value }))
         }
         (Method::POST, "validate") => validate(ctx, &t),
@@ -243,7 +269,8 @@ pub fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Response> {
     let top = ctx.q("$top").and_then(|t| t.parse::<usize>().ok());
     let rg_created = rg.as_ref().map(|r| r.created);
     let docs = ctx.state.store.read(|tx| {
-        let names: Vec<String> = tx.document(INDEX_DOC, &scope_key)?.and_then(|d| serde_json::from_value(d["keys"].clone()).ok()).unwrap_or_default();
+        let names: Vec<String> =
+            tx.document(INDEX_DOC, &scope_key)?.and_then(|d| serde_json::from_value(d["keys"].clone()).ok()).unwrap_or_default();
         let mut out = Vec::new();
         for k in names {
             if let Some(d) = tx.document(DOC, &k)? {
@@ -353,21 +380,31 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Response> {
     }
     let text = String::from_utf8_lossy(&ctx.body);
     if text.trim().is_empty() {
-        return Err(ArmError::bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized: 'The request body is empty.'.").into_response());
+        return Err(ArmError::bad_request(
+            "InvalidRequestContent",
+            "The request content was invalid and could not be deserialized: 'The request body is empty.'.",
+        )
+        .into_response());
     }
     let parsed = tjson::parse(&text).map_err(|mut e| {
         if let Some(rest) = e.path.strip_prefix("properties.template") {
             // Azure names the place within the template ("Path 'variables', line 31, position 3").
             e.path = rest.trim_start_matches('.').to_string();
-            error_response(StatusCode::BAD_REQUEST, detail("InvalidTemplate", format!("Deployment template parse failed: '{}'.", e.render())))
+            error_response(
+                StatusCode::BAD_REQUEST,
+                detail("InvalidTemplate", format!("Deployment template parse failed: '{}'.", e.render())),
+            )
         } else {
             ArmError::invalid_request_content(e.render().trim_end_matches('.')).into_response()
         }
     })?;
-    let get = |v: &Value, k: &str| v.as_object().and_then(|m| m.iter().find(|(key, _)| eq(key, k)).map(|(_, v)| v.clone())).unwrap_or(Value::Null);
+    let get = |v: &Value, k: &str| {
+        v.as_object().and_then(|m| m.iter().find(|(key, _)| eq(key, k)).map(|(_, v)| v.clone())).unwrap_or(Value::Null)
+    };
     let props = get(&parsed.value, "properties");
     if !props.is_object() {
-        return Err(ArmError::invalid_request_content("Required property 'properties' not found in JSON. Path '', line 1, position 1").into_response());
+        return Err(ArmError::invalid_request_content("Required property 'properties' not found in JSON. Path '', line 1, position 1")
+            .into_response());
     }
     for link in ["templateLink", "parametersLink"] {
         let l = get(&props, link);
@@ -385,13 +422,26 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Response> {
     let template = match get(&props, "template") {
         Value::Object(m) => m,
         Value::Null => {
-            return Err(ArmError::invalid_request_content("The deployment must have either 'template' or 'templateLink' property. Path 'properties'").into_response());
+            return Err(ArmError::invalid_request_content(
+                "The deployment must have either 'template' or 'templateLink' property. Path 'properties'",
+            )
+            .into_response());
         }
         Value::String(s) => match tjson::parse(&s) {
             Ok(Parsed { value: Value::Object(m), .. }) => m,
-            _ => return Err(error_response(StatusCode::BAD_REQUEST, detail("InvalidTemplate", "Deployment template parse failed: 'The template must be a JSON object.'."))),
+            _ => {
+                return Err(error_response(
+                    StatusCode::BAD_REQUEST,
+                    detail("InvalidTemplate", "Deployment template parse failed: 'The template must be a JSON object.'."),
+                ))
+            }
         },
-        _ => return Err(error_response(StatusCode::BAD_REQUEST, detail("InvalidTemplate", "Deployment template parse failed: 'The template must be a JSON object.'."))),
+        _ => {
+            return Err(error_response(
+                StatusCode::BAD_REQUEST,
+                detail("InvalidTemplate", "Deployment template parse failed: 'The template must be a JSON object.'."),
+            ))
+        }
     };
     let parameters = match get(&props, "parameters") {
         Value::Object(m) => {
@@ -402,14 +452,20 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Response> {
             }
         }
         Value::Null => Map::new(),
-        _ => return Err(ArmError::invalid_request_content("Error converting value to type 'Parameters'. Path 'properties.parameters'").into_response()),
+        _ => {
+            return Err(ArmError::invalid_request_content("Error converting value to type 'Parameters'. Path 'properties.parameters'")
+                .into_response())
+        }
     };
     let mode = match get(&props, "mode") {
         Value::String(m) if eq(&m, "incremental") => "Incremental".to_string(),
         Value::String(m) if eq(&m, "complete") => "Complete".to_string(),
         Value::Null => "Incremental".to_string(),
         other => {
-            return Err(ArmError::invalid_request_content(&format!("Error converting value {other} to type 'DeploymentMode'. Path 'properties.mode'")).into_response());
+            return Err(ArmError::invalid_request_content(&format!(
+                "Error converting value {other} to type 'DeploymentMode'. Path 'properties.mode'"
+            ))
+            .into_response());
         }
     };
     let template_path = parsed
@@ -533,7 +589,10 @@ fn call(ctx: &Ctx, method: Method, path: &str, api_version: &str, body: Option<&
 
 fn provider_error(v: &Value, status: StatusCode) -> EvalError {
     EvalError::Provider {
-        code: v["error"]["code"].as_str().map(str::to_string).unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").replace(' ', "")),
+        code: v["error"]["code"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").replace(' ', "")),
         message: v["error"]["message"].as_str().unwrap_or_default().to_string(),
     }
 }
@@ -707,7 +766,8 @@ fn prepare(ctx: &Ctx, t: &Target) -> Result<(Request, Scope, Prepared), Response
         ));
     }
     let scope = scope_for(ctx, t, &req).map_err(IntoResponse::into_response)?;
-    let prepared = engine::prepare(&req.template, &scope, &req.parameters).map_err(|e| error_response(StatusCode::BAD_REQUEST, template_error(&e)))?;
+    let prepared =
+        engine::prepare(&req.template, &scope, &req.parameters).map_err(|e| error_response(StatusCode::BAD_REQUEST, template_error(&e)))?;
     match preflight(ctx, &prepared) {
         Ok(None) => {}
         Ok(Some(d)) => return Err(error_response(StatusCode::BAD_REQUEST, d)),
@@ -717,7 +777,9 @@ fn prepare(ctx: &Ctx, t: &Target) -> Result<(Request, Scope, Prepared), Response
 }
 
 fn validate_name(name: &str) -> ArmResult<()> {
-    let ok = !name.is_empty() && name.chars().count() <= 64 && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')'));
+    let ok = !name.is_empty()
+        && name.chars().count() <= 64
+        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')'));
     if ok {
         Ok(())
     } else {
@@ -736,7 +798,8 @@ fn validate(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
         Err(r) => return Ok(r),
     };
     let now = Utc::now();
-    let validated: Vec<Value> = prepared.resources.iter().filter(|p| p.condition != Some(false) && !p.existing).map(|p| json!({"id": p.id})).collect();
+    let validated: Vec<Value> =
+        prepared.resources.iter().filter(|p| p.condition != Some(false) && !p.existing).map(|p| json!({"id": p.id})).collect();
     let doc = json!({
         "id": t.id, "name": t.name, "location": req.location, "tags": req.tags,
         "properties": {
@@ -750,7 +813,11 @@ fn validate(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
 }
 
 fn correlation_id(ctx: &Ctx) -> String {
-    ctx.headers.get("x-ms-correlation-request-id").and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_else(|| Uuid::new_v4().to_string())
+    ctx.headers
+        .get("x-ms-correlation-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| Uuid::new_v4().to_string())
 }
 
 // ---- deploying --------------------------------------------------------------------------
@@ -778,7 +845,14 @@ fn status_name(s: StatusCode) -> String {
     s.canonical_reason().unwrap_or("OK").replace(' ', "")
 }
 
-fn op_record(target: &Planned, provisioning: &str, state: &str, status: StatusCode, started: DateTime<Utc>, error: Option<&wire::ErrorDetail>) -> Value {
+fn op_record(
+    target: &Planned,
+    provisioning: &str,
+    state: &str,
+    status: StatusCode,
+    started: DateTime<Utc>,
+    error: Option<&wire::ErrorDetail>,
+) -> Value {
     let finished = Utc::now();
     let mut o = json!({
         "operationId": operation_id(),
@@ -800,10 +874,25 @@ fn op_record(target: &Planned, provisioning: &str, state: &str, status: StatusCo
 /// Runs the deployment: every resource in dependency order through the ARM handlers, then
 /// complete-mode deletions, then outputs. `progress` is told the operations so far each time
 /// one is added and answers whether to stop (a cancel request).
-fn execute(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared, depth: usize, progress: &mut dyn FnMut(&[Value]) -> bool) -> Outcome {
+fn execute(
+    ctx: &Ctx,
+    t: &Target,
+    req: &Request,
+    scope: &Scope,
+    prepared: &Prepared,
+    depth: usize,
+    progress: &mut dyn FnMut(&[Value]) -> bool,
+) -> Outcome {
     let host = CallerHost { ctx };
     let mut states = vec![State::Pending; prepared.resources.len()];
-    let mut out = Outcome { operations: Vec::new(), errors: Vec::new(), output_resources: Vec::new(), outputs: None, bodies: HashMap::new(), canceled: false };
+    let mut out = Outcome {
+        operations: Vec::new(),
+        errors: Vec::new(),
+        output_resources: Vec::new(),
+        outputs: None,
+        bodies: HashMap::new(),
+        canceled: false,
+    };
     let mut reported = 0;
     for &i in &prepared.order {
         if out.operations.len() > reported {
@@ -833,7 +922,11 @@ fn execute(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepa
         let condition = match p.condition {
             Some(c) => c,
             None => {
-                let raw = p.def.as_object().and_then(|m| m.iter().find(|(k, _)| eq(k, "condition")).map(|(_, v)| v.clone())).unwrap_or(Value::Bool(true));
+                let raw = p
+                    .def
+                    .as_object()
+                    .and_then(|m| m.iter().find(|(k, _)| eq(k, "condition")).map(|(_, v)| v.clone()))
+                    .unwrap_or(Value::Bool(true));
                 match ev.value(&raw) {
                     Ok(Value::Bool(b)) => b,
                     Ok(_) => true,
@@ -860,7 +953,15 @@ fn execute(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepa
         };
         out.bodies.insert(i, body.clone());
         if p.is_deployment() && depth >= MAX_NESTING {
-            fail(&mut out, &mut states, StatusCode::BAD_REQUEST, detail("DeploymentNestingLimitExceeded", format!("The deployment '{}' exceeds the nesting limit of '{MAX_NESTING}'.", p.name)));
+            fail(
+                &mut out,
+                &mut states,
+                StatusCode::BAD_REQUEST,
+                detail(
+                    "DeploymentNestingLimitExceeded",
+                    format!("The deployment '{}' exceeds the nesting limit of '{MAX_NESTING}'.", p.name),
+                ),
+            );
             continue;
         }
         let (status, response, _) = if p.is_deployment() {
@@ -913,7 +1014,15 @@ fn execute(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepa
                 "DeploymentOutputEvaluationFailed",
                 format!("Unable to evaluate template outputs: '{}'. Please see error details and deployment operations. Please see https://aka.ms/arm-debug for usage details.", names.join(",")),
             );
-            d.details = failed.into_iter().map(|(n, m)| wire::ErrorDetail { code: "DeploymentOutputEvaluationFailed".into(), target: Some(n), message: m, ..Default::default() }).collect();
+            d.details = failed
+                .into_iter()
+                .map(|(n, m)| wire::ErrorDetail {
+                    code: "DeploymentOutputEvaluationFailed".into(),
+                    target: Some(n),
+                    message: m,
+                    ..Default::default()
+                })
+                .collect();
             out.errors.push(d);
         }
     }
@@ -957,7 +1066,11 @@ fn nested_body(ev: &mimic_domain::template::Evaluator, req: &Request, p: &Planne
             // Outer scope: the parent's parameters (as literal defaults), variables, functions.
             let mut params = Map::new();
             for (name, v) in ev.params.iter() {
-                let declared = req.template.section("parameters").and_then(Value::as_object).and_then(|m| m.iter().find(|(k, _)| k.to_ascii_lowercase() == *name).map(|(k, d)| (k.clone(), d.clone())));
+                let declared = req
+                    .template
+                    .section("parameters")
+                    .and_then(Value::as_object)
+                    .and_then(|m| m.iter().find(|(k, _)| k.to_ascii_lowercase() == *name).map(|(k, d)| (k.clone(), d.clone())));
                 let (pname, ty) = declared.map(|(k, d)| (k, d["type"].clone())).unwrap_or((name.clone(), json!("object")));
                 params.insert(pname, json!({"type": ty, "defaultValue": engine::escape_literal(v)}));
             }
@@ -1014,7 +1127,10 @@ fn complete_mode_deletions(ctx: &Ctx, t: &Target, prepared: &Prepared, out: &mut
         if status.is_success() || status == StatusCode::NOT_FOUND {
             out.operations.push(op_record(&target, "Delete", "Succeeded", status, started, None));
         } else {
-            let d = detail(response["error"]["code"].as_str().unwrap_or(&status_name(status)), response["error"]["message"].as_str().unwrap_or_default());
+            let d = detail(
+                response["error"]["code"].as_str().unwrap_or(&status_name(status)),
+                response["error"]["message"].as_str().unwrap_or_default(),
+            );
             out.operations.push(op_record(&target, "Delete", "Failed", status, started, Some(&d)));
             out.errors.push(d);
         }
@@ -1060,7 +1176,8 @@ fn put(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
                 if ran.is_err() {
                     // A bug must not leave the deployment Running (and its name blocked) forever.
                     failed["properties"]["provisioningState"] = json!("Failed");
-                    failed["properties"]["error"] = json!({"code": "InternalServerError", "message": "The deployment stopped because of an internal error in Mimic."});
+                    failed["properties"]["error"] =
+                        json!({"code": "InternalServerError", "message": "The deployment stopped because of an internal error in Mimic."});
                     let _ = save(&bg, &t, &failed, true);
                 }
                 let _ = done_tx.send(());
@@ -1146,7 +1263,10 @@ fn run(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared,
         None
     };
     let mut operations = outcome.operations.clone();
-    if !outcome.canceled && (outcome.outputs.as_ref().is_some_and(|o| !o.is_empty()) || req.template.section("outputs").is_some_and(|o| o.as_object().is_some_and(|m| !m.is_empty()))) {
+    if !outcome.canceled
+        && (outcome.outputs.as_ref().is_some_and(|o| !o.is_empty())
+            || req.template.section("outputs").is_some_and(|o| o.as_object().is_some_and(|m| !m.is_empty())))
+    {
         operations.push(json!({
             "operationId": operation_id(), "provisioningOperation": "EvaluateDeploymentOutput",
             "provisioningState": if error.as_ref().is_some_and(|e| e.code == "DeploymentOutputEvaluationFailed") { "Failed" } else if failed { "Canceled" } else { "Succeeded" },
@@ -1155,7 +1275,13 @@ fn run(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared,
     }
     doc["operations"] = json!(operations);
     let p = &mut doc["properties"];
-    p["provisioningState"] = json!(if outcome.canceled { "Canceled" } else if failed { "Failed" } else { "Succeeded" });
+    p["provisioningState"] = json!(if outcome.canceled {
+        "Canceled"
+    } else if failed {
+        "Failed"
+    } else {
+        "Succeeded"
+    });
     p["timestamp"] = json!(now_text(finished));
     p["duration"] = json!(duration_text(finished - started));
     p["providers"] = json!(providers_of(prepared, &outcome.bodies));
@@ -1338,7 +1464,13 @@ fn what_if(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
             for r in listing["value"].as_array().into_iter().flatten() {
                 let id = r["id"].as_str().unwrap_or_default();
                 if !keep.contains(&resource_id::key(id)) {
-                    changes.push(wire::WhatIfChange { resource_id: id.to_string(), change_type: "Delete".into(), before: Some(r.clone()), after: None, delta: vec![] });
+                    changes.push(wire::WhatIfChange {
+                        resource_id: id.to_string(),
+                        change_type: "Delete".into(),
+                        before: Some(r.clone()),
+                        after: None,
+                        delta: vec![],
+                    });
                 }
             }
         }

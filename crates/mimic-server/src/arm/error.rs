@@ -148,7 +148,8 @@ impl ArmError {
             AuthError::Missing => "The authentication failed because of missing 'Authorization' header.".to_string(),
             _ => message.replace('"', "'"),
         };
-        err.challenge = Some(format!("Bearer authorization_uri=\"{login}/\", error=\"invalid_token\", error_description=\"{description}\""));
+        err.challenge =
+            Some(format!("Bearer authorization_uri=\"{login}/\", error=\"invalid_token\", error_description=\"{description}\""));
         err
     }
 }
@@ -168,7 +169,11 @@ impl From<mimic_store::StoreError> for ArmError {
             // ARM's answer when a backend is down for a moment: 503 ServiceUnavailable, retry.
             mimic_store::StoreError::Unavailable(e) => {
                 tracing::error!(error = %e, "store unavailable");
-                let mut err = ArmError::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "The service is temporarily unavailable. Please retry the request.".to_string());
+                let mut err = ArmError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "The service is temporarily unavailable. Please retry the request.".to_string(),
+                );
                 err.retry_after = Some(crate::STORE_RETRY_AFTER_SECS);
                 err
             }

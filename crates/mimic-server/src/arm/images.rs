@@ -57,22 +57,135 @@ static CATALOG: &[Image] = &[
     img(Some((L, "AzureLinux4Arm64")), "microsoftazurelinux", "azurelinux-4", "4-arm64", &["4.0.20250702"], L, "V2", "Arm64", false, 30),
     img(Some((L, "AzureLinux4Gen1")), "microsoftazurelinux", "azurelinux-4", "4-gen1", &["4.0.20250702"], L, "V1", "x64", false, 30),
     img(Some((L, "CentOS85Gen2")), "OpenLogic", "CentOS", "8_5-gen2", &["8.5.2022101401"], L, "V2", "x64", true, 30),
-    img(Some((L, "Debian11")), "Debian", "debian-11", "11-backports-gen2", &["0.20250703.2162", "0.20250519.2119"], L, "V2", "x64", true, 30),
+    img(
+        Some((L, "Debian11")),
+        "Debian",
+        "debian-11",
+        "11-backports-gen2",
+        &["0.20250703.2162", "0.20250519.2119"],
+        L,
+        "V2",
+        "x64",
+        true,
+        30,
+    ),
     img(None, "Debian", "debian-12", "12-gen2", &["0.20250703.2162"], L, "V2", "x64", true, 30),
-    Image { plan: true, ..img(Some((L, "FlatcarLinuxFreeGen2")), "kinvolk", "flatcar-container-linux-free", "stable-gen2", &["4230.2.1"], L, "V2", "x64", true, 30) },
+    Image {
+        plan: true,
+        ..img(
+            Some((L, "FlatcarLinuxFreeGen2")),
+            "kinvolk",
+            "flatcar-container-linux-free",
+            "stable-gen2",
+            &["4230.2.1"],
+            L,
+            "V2",
+            "x64",
+            true,
+            30,
+        )
+    },
     img(Some((L, "OpenSuseLeap154Gen2")), "SUSE", "openSUSE-leap-15-4", "gen2", &["2024.02.07"], L, "V2", "x64", true, 30),
     img(Some((L, "RHELRaw8LVMGen2")), "RedHat", "RHEL", "8-lvm-gen2", &["8.10.2025061914"], L, "V2", "x64", true, 64),
     img(Some((L, "SuseSles15SP3")), "SUSE", "sles-15-sp3", "gen2", &["2024.02.07"], L, "V2", "x64", true, 30),
-    img(Some((L, "Ubuntu2204")), "Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts-gen2", &["22.04.202507300", "22.04.202506200"], L, "V2", "x64", true, 30),
+    img(
+        Some((L, "Ubuntu2204")),
+        "Canonical",
+        "0001-com-ubuntu-server-jammy",
+        "22_04-lts-gen2",
+        &["22.04.202507300", "22.04.202506200"],
+        L,
+        "V2",
+        "x64",
+        true,
+        30,
+    ),
     img(None, "Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts", &["22.04.202507300"], L, "V1", "x64", false, 30),
-    img(Some((L, "Ubuntu2404")), "Canonical", "ubuntu-24_04-lts", "server", &["24.04.202507290", "24.04.202506260"], L, "V2", "x64", true, 30),
+    img(
+        Some((L, "Ubuntu2404")),
+        "Canonical",
+        "ubuntu-24_04-lts",
+        "server",
+        &["24.04.202507290", "24.04.202506260"],
+        L,
+        "V2",
+        "x64",
+        true,
+        30,
+    ),
     img(None, "Canonical", "ubuntu-24_04-lts", "server-gen1", &["24.04.202507290"], L, "V1", "x64", false, 30),
-    img(Some((W, "Win2022Datacenter")), "MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-g2", &["20348.3932.250705"], W, "V2", "x64", true, 127),
-    img(Some((W, "Win2022AzureEditionCore")), "MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-azure-edition-core", &["20348.3932.250705"], W, "V2", "x64", true, 127),
-    img(Some((W, "Win2019Datacenter")), "MicrosoftWindowsServer", "WindowsServer", "2019-datacenter-gensecond", &["17763.7558.250705"], W, "V2", "x64", true, 127),
-    img(Some((W, "Win2016Datacenter")), "MicrosoftWindowsServer", "WindowsServer", "2016-datacenter-gensecond", &["14393.8246.250705"], W, "V2", "x64", true, 127),
-    img(Some((W, "Win2012R2Datacenter")), "MicrosoftWindowsServer", "WindowsServer", "2012-R2-Datacenter", &["9600.21620.231004"], W, "V1", "x64", false, 127),
-    img(Some((W, "Win2012Datacenter")), "MicrosoftWindowsServer", "WindowsServer", "2012-Datacenter", &["9200.24518.231004"], W, "V1", "x64", false, 127),
+    img(
+        Some((W, "Win2022Datacenter")),
+        "MicrosoftWindowsServer",
+        "WindowsServer",
+        "2022-datacenter-g2",
+        &["20348.3932.250705"],
+        W,
+        "V2",
+        "x64",
+        true,
+        127,
+    ),
+    img(
+        Some((W, "Win2022AzureEditionCore")),
+        "MicrosoftWindowsServer",
+        "WindowsServer",
+        "2022-datacenter-azure-edition-core",
+        &["20348.3932.250705"],
+        W,
+        "V2",
+        "x64",
+        true,
+        127,
+    ),
+    img(
+        Some((W, "Win2019Datacenter")),
+        "MicrosoftWindowsServer",
+        "WindowsServer",
+        "2019-datacenter-gensecond",
+        &["17763.7558.250705"],
+        W,
+        "V2",
+        "x64",
+        true,
+        127,
+    ),
+    img(
+        Some((W, "Win2016Datacenter")),
+        "MicrosoftWindowsServer",
+        "WindowsServer",
+        "2016-datacenter-gensecond",
+        &["14393.8246.250705"],
+        W,
+        "V2",
+        "x64",
+        true,
+        127,
+    ),
+    img(
+        Some((W, "Win2012R2Datacenter")),
+        "MicrosoftWindowsServer",
+        "WindowsServer",
+        "2012-R2-Datacenter",
+        &["9600.21620.231004"],
+        W,
+        "V1",
+        "x64",
+        false,
+        127,
+    ),
+    img(
+        Some((W, "Win2012Datacenter")),
+        "MicrosoftWindowsServer",
+        "WindowsServer",
+        "2012-Datacenter",
+        &["9200.24518.231004"],
+        W,
+        "V1",
+        "x64",
+        false,
+        127,
+    ),
     img(None, "MicrosoftWindowsServer", "WindowsServer", "2022-datacenter", &["20348.3932.250705"], W, "V1", "x64", false, 127),
     img(None, "MicrosoftWindowsServer", "WindowsServer", "2019-Datacenter", &["17763.7558.250705"], W, "V1", "x64", false, 127),
     img(None, "MicrosoftWindowsServer", "WindowsServer", "2016-Datacenter", &["14393.8246.250705"], W, "V1", "x64", false, 127),
@@ -85,7 +198,11 @@ pub fn alias_doc() -> Response {
     for i in CATALOG {
         let Some((os, alias)) = i.alias else { continue };
         let entry = json!({"publisher": i.publisher, "offer": i.offer, "sku": i.sku, "version": "latest", "architecture": i.architecture});
-        if os == L { linux.insert(alias.into(), entry) } else { windows.insert(alias.into(), entry) };
+        if os == L {
+            linux.insert(alias.into(), entry)
+        } else {
+            windows.insert(alias.into(), entry)
+        };
     }
     let doc = json!({
         "$schema": "http://schema.management.azure.com/schemas/2015-01-01/deploymentTemplate.json",
@@ -190,7 +307,10 @@ fn check(ctx: &Ctx, id: &ResourceId) -> ArmResult<String> {
 }
 
 fn version_object(sub: &str, location: &str, i: &Image, v: &str) -> Value {
-    let mut features = vec![json!({"name": "IsAcceleratedNetworkSupported", "value": "True"}), json!({"name": "DiskControllerTypes", "value": "SCSI, NVMe"})];
+    let mut features = vec![
+        json!({"name": "IsAcceleratedNetworkSupported", "value": "True"}),
+        json!({"name": "DiskControllerTypes", "value": "SCSI, NVMe"}),
+    ];
     if i.trusted_launch {
         features.insert(0, json!({"name": "SecurityType", "value": "TrustedLaunchSupported"}));
     }
@@ -223,7 +343,11 @@ pub fn get(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
     let location = super::resources::normalize_location(&p.location).map_err(|_| not_found())?;
     let i = CATALOG
         .iter()
-        .find(|i| p.publisher.as_deref().is_some_and(|x| eq(x, i.publisher)) && p.offer.as_deref().is_some_and(|x| eq(x, i.offer)) && p.sku.as_deref().is_some_and(|x| eq(x, i.sku)))
+        .find(|i| {
+            p.publisher.as_deref().is_some_and(|x| eq(x, i.publisher))
+                && p.offer.as_deref().is_some_and(|x| eq(x, i.offer))
+                && p.sku.as_deref().is_some_and(|x| eq(x, i.sku))
+        })
         .ok_or_else(not_found)?;
     let want = p.version.unwrap_or_default();
     let v = if eq(&want, "latest") { Some(i.versions[0]) } else { i.versions.iter().find(|v| eq(v, &want)).copied() };
@@ -238,7 +362,9 @@ pub fn list(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
     let location = super::resources::normalize_location(&p.location).map_err(|_| not_found())?;
     let b = base(&sub, &location);
     let matching = |i: &&Image| {
-        p.publisher.as_deref().is_none_or(|x| eq(x, i.publisher)) && p.offer.as_deref().is_none_or(|x| eq(x, i.offer)) && p.sku.as_deref().is_none_or(|x| eq(x, i.sku))
+        p.publisher.as_deref().is_none_or(|x| eq(x, i.publisher))
+            && p.offer.as_deref().is_none_or(|x| eq(x, i.offer))
+            && p.sku.as_deref().is_none_or(|x| eq(x, i.sku))
     };
     let images: Vec<&Image> = CATALOG.iter().filter(matching).collect();
     let mut names: Vec<(String, String)> = Vec::new();
@@ -249,12 +375,19 @@ pub fn list(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
     };
     match listing.as_deref() {
         Some("publishers") => images.iter().for_each(|i| push(i.publisher.into(), format!("{b}/Publishers/{}", i.publisher))),
-        Some("offers") => images.iter().for_each(|i| push(i.offer.into(), format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}", i.publisher, i.offer))),
-        Some("skus") => images.iter().for_each(|i| push(i.sku.into(), format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}/Skus/{}", i.publisher, i.offer, i.sku))),
+        Some("offers") => images
+            .iter()
+            .for_each(|i| push(i.offer.into(), format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}", i.publisher, i.offer))),
+        Some("skus") => images.iter().for_each(|i| {
+            push(i.sku.into(), format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}/Skus/{}", i.publisher, i.offer, i.sku))
+        }),
         _ => {
             for i in &images {
                 for v in i.versions {
-                    push(v.to_string(), format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}/Skus/{}/Versions/{v}", i.publisher, i.offer, i.sku));
+                    push(
+                        v.to_string(),
+                        format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}/Skus/{}/Versions/{v}", i.publisher, i.offer, i.sku),
+                    );
                 }
             }
         }

@@ -23,7 +23,8 @@ pub fn vm_imds(ctx: &Ctx) -> ArmResult<Response> {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
     let body: VmImdsRequest = ctx.json()?;
-    let id = ResourceId::parse(&body.vm_id).map_err(|_| ArmError::bad_request("InvalidResourceId", format!("The resource id '{}' is invalid.", body.vm_id)))?;
+    let id = ResourceId::parse(&body.vm_id)
+        .map_err(|_| ArmError::bad_request("InvalidResourceId", format!("The resource id '{}' is invalid.", body.vm_id)))?;
     let is_vm = id.namespace.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("Microsoft.Compute"))
         && id.types.len() == 1
         && id.types[0].0.eq_ignore_ascii_case("virtualMachines");
@@ -35,7 +36,11 @@ pub fn vm_imds(ctx: &Ctx) -> ArmResult<Response> {
     ctx.authorize("Microsoft.Compute/virtualMachines/runCommand/action", &canonical)?;
     let key = resource_id::key(&canonical);
     let vm = ctx.state.store.read(|tx| tx.resource(&key))?.ok_or_else(|| {
-        ArmError::resource_not_found("Microsoft.Compute/virtualMachines", id.name().unwrap_or_default(), id.resource_group.as_deref().unwrap_or_default())
+        ArmError::resource_not_found(
+            "Microsoft.Compute/virtualMachines",
+            id.name().unwrap_or_default(),
+            id.resource_group.as_deref().unwrap_or_default(),
+        )
     })?;
     let addr = ctx.state.imds.endpoint_for(&ctx.state, &key).map_err(ArmError::internal)?;
     Ok(json_response(StatusCode::OK, &json!({"vmId": vm.id, "imds": format!("http://{addr}")})))

@@ -32,8 +32,8 @@ use crate::state::SharedState;
 pub use ctx::Ctx;
 pub use deployments::recover_interrupted as recover_interrupted_deployments;
 pub use error::{ArmError, ArmResult};
-pub use throttle::{RateLimit, Throttle};
 use route::Route;
+pub use throttle::{RateLimit, Throttle};
 
 /// ARM accepts tokens for these audiences (DESIGN.md §3), plus its own URL.
 pub const AUDIENCES: &[&str] = &["https://management.core.windows.net/", "https://management.azure.com/"];
@@ -145,23 +145,40 @@ fn dispatch(ctx: &Ctx, route: Route) -> ArmResult<Response> {
         // as Azure does ('Microsoft.Network/networkSecurityGroups/read' over
         // '/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Network', Azure/CloudShell#561);
         // the handlers below filter the items for everyone else.
-        Route::ResourceCollection { ref parent, ref namespace, ref resource_type } if ctx.method == Method::GET && !collection_visible(ctx, parent, namespace, resource_type)? => {
+        Route::ResourceCollection { ref parent, ref namespace, ref resource_type }
+            if ctx.method == Method::GET && !collection_visible(ctx, parent, namespace, resource_type)? =>
+        {
             let scope = format!("{}/providers/{namespace}", parent.render().trim_end_matches('/'));
-            Err(ArmError::authorization_failed(&ctx.caller.display(), &ctx.caller.object_id.to_string(), &format!("{namespace}/{resource_type}/read"), &scope))
+            Err(ArmError::authorization_failed(
+                &ctx.caller.display(),
+                &ctx.caller.object_id.to_string(),
+                &format!("{namespace}/{resource_type}/read"),
+                &scope,
+            ))
         }
         // Typed resource types before the generic handler (DESIGN.md §5).
-        Route::ResourceCollection { parent, namespace, resource_type } if deployments::is_collection(&namespace, &resource_type) => deployments::list(ctx, &parent),
+        Route::ResourceCollection { parent, namespace, resource_type } if deployments::is_collection(&namespace, &resource_type) => {
+            deployments::list(ctx, &parent)
+        }
         Route::Resource { id } if deployments::is_deployment_path(&id) => deployments::handle(ctx, &id),
         Route::ResourceAction { id, action } if deployments::is_deployment_path(&id) => deployments::action(ctx, &id, &action),
         Route::Resource { id } if images::is_image_path(&id) => images::get(ctx, &id),
         Route::ResourceAction { id, action } if images::is_image_listing(&id, &action) => images::list(ctx, &id, &action),
-        Route::ResourceCollection { parent, namespace, resource_type } if compute::is_vm_collection(&namespace, &resource_type) => compute::list(ctx, &parent),
-        Route::ResourceCollection { parent, namespace, resource_type } if msi::is_user_assigned_collection(&namespace, &resource_type) => msi::list(ctx, &parent),
-        Route::ResourceCollection { parent, namespace, resource_type } => resources::list_collection(ctx, &parent, &namespace, &resource_type),
+        Route::ResourceCollection { parent, namespace, resource_type } if compute::is_vm_collection(&namespace, &resource_type) => {
+            compute::list(ctx, &parent)
+        }
+        Route::ResourceCollection { parent, namespace, resource_type } if msi::is_user_assigned_collection(&namespace, &resource_type) => {
+            msi::list(ctx, &parent)
+        }
+        Route::ResourceCollection { parent, namespace, resource_type } => {
+            resources::list_collection(ctx, &parent, &namespace, &resource_type)
+        }
         Route::Resource { id } if compute::is_vm(&id) => compute::handle(ctx, &id),
         Route::Resource { id } if compute::is_operation(&id) => compute::operation(ctx, &id),
         Route::Resource { id } if msi::is_user_assigned(&id) => msi::handle(ctx, &id),
-        Route::Resource { id } if msi::system_identity_scope(&id).is_some() => msi::system_assigned_by_scope(ctx, &msi::system_identity_scope(&id).unwrap_or(id)),
+        Route::Resource { id } if msi::system_identity_scope(&id).is_some() => {
+            msi::system_assigned_by_scope(ctx, &msi::system_identity_scope(&id).unwrap_or(id))
+        }
         Route::Resource { id } if subnets::is_subnet(&id) => subnets::handle(ctx, &id),
         Route::Resource { id } => resources::handle(ctx, &id),
         Route::ResourceAction { id, action } if compute::is_vm_action(&id, &action) => compute::action(ctx, &id, &action),

@@ -66,7 +66,11 @@ pub fn system_identity_scope(id: &ResourceId) -> Option<ResourceId> {
 }
 
 fn not_found(id: &ResourceId) -> ArmError {
-    ArmError::resource_not_found(USER_ASSIGNED_IDENTITY_TYPE, id.name().unwrap_or_default(), id.resource_group.as_deref().unwrap_or_default())
+    ArmError::resource_not_found(
+        USER_ASSIGNED_IDENTITY_TYPE,
+        id.name().unwrap_or_default(),
+        id.resource_group.as_deref().unwrap_or_default(),
+    )
 }
 
 /// Name rule of FACTS.md §2 (message [INFERRED]: Azure's exact text was not found).
@@ -88,7 +92,8 @@ pub fn render(ctx: &Ctx, r: &Resource) -> wire::UserAssignedIdentity {
     let (tenant, principal, client) = (prop("tenantId"), prop("principalId"), prop("clientId"));
     let location = r.location.clone().unwrap_or_default();
     // The oldest api-version's answers carried the credentials URL (seed 002 output).
-    let client_secret_url = ctx.api_version.eq_ignore_ascii_case("2015-08-31-preview").then(|| credentials_url(&location, &r.id, &tenant, &principal, &client));
+    let client_secret_url =
+        ctx.api_version.eq_ignore_ascii_case("2015-08-31-preview").then(|| credentials_url(&location, &r.id, &tenant, &principal, &client));
     wire::UserAssignedIdentity {
         id: r.id.clone(),
         name: r.name.clone(),
@@ -130,9 +135,11 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
             ctx.authorize(&action("write"), &scope)?;
             check_name(id.name().unwrap_or_default())?;
             let body: wire::IdentityWrite = ctx.json()?;
-            let l = body.location.clone().filter(|l| !l.is_empty()).ok_or_else(|| {
-                ArmError::bad_request("LocationRequired", "The location property is required for this definition.")
-            })?;
+            let l = body
+                .location
+                .clone()
+                .filter(|l| !l.is_empty())
+                .ok_or_else(|| ArmError::bad_request("LocationRequired", "The location property is required for this definition."))?;
             let location = resources::normalize_location(&l).map_err(|_| {
                 ArmError::bad_request(
                     "LocationNotAvailableForResourceType",
@@ -261,7 +268,13 @@ pub fn delete_principals_under(tx: &mut dyn Tx, key: &str) -> ArmResult<()> {
     }
     let type_key = USER_ASSIGNED_IDENTITY_TYPE.to_ascii_lowercase();
     let rg_key = rg.to_ascii_lowercase();
-    let uais = tx.resources(&ResourceFilter { subscription: &sub, resource_group: Some(&rg_key), resource_type: Some(&type_key), limit: 1_000_000, ..Default::default() })?;
+    let uais = tx.resources(&ResourceFilter {
+        subscription: &sub,
+        resource_group: Some(&rg_key),
+        resource_type: Some(&type_key),
+        limit: 1_000_000,
+        ..Default::default()
+    })?;
     for r in &uais {
         delete_principal(tx, r)?;
     }
@@ -286,9 +299,8 @@ pub fn system_assigned_by_scope(ctx: &Ctx, scope_id: &ResourceId) -> ArmResult<R
     resources::check_version(ctx, NAMESPACE, "Identities", None)?;
     let scope = scope_id.render();
     ctx.authorize("Microsoft.ManagedIdentity/identities/read", &scope)?;
-    let missing = || {
-        ArmError::new(StatusCode::NOT_FOUND, "NotFound", format!("The system assigned identity of resource '{scope}' was not found."))
-    };
+    let missing =
+        || ArmError::new(StatusCode::NOT_FOUND, "NotFound", format!("The system assigned identity of resource '{scope}' was not found."));
     let found = ctx.state.store.read(|tx| {
         let Some(r) = tx.resource(&resource_id::key(&scope))? else { return Ok::<_, ArmError>(None) };
         let Some(s) = VmIdentity::from_stored(r.identity.as_ref()).system else { return Ok(None) };

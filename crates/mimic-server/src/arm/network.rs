@@ -107,7 +107,13 @@ pub fn release_under(tx: &mut dyn Tx, key: &str) -> ArmResult<()> {
     let (Some(sub), Some(rg), None) = (p.subscription, p.resource_group, p.namespace) else { return Ok(()) };
     let type_key = PUBLIC_IP_TYPE.to_ascii_lowercase();
     let rg_key = rg.to_ascii_lowercase();
-    let pips = tx.resources(&ResourceFilter { subscription: &sub, resource_group: Some(&rg_key), resource_type: Some(&type_key), limit: 1_000_000, ..Default::default() })?;
+    let pips = tx.resources(&ResourceFilter {
+        subscription: &sub,
+        resource_group: Some(&rg_key),
+        resource_type: Some(&type_key),
+        limit: 1_000_000,
+        ..Default::default()
+    })?;
     for mut pip in pips {
         release_public(tx, &mut pip)?;
     }
@@ -144,7 +150,10 @@ pub(super) fn inline_subnet<'a>(vnet_properties: &'a Value, name: &str) -> Optio
 /// `.../subnets/{name}`) or inline in its virtual network. `edit` may change them; they are
 /// written back when it returns true.
 fn with_subnet<R>(tx: &mut dyn Tx, subnet_id: &str, edit: impl FnOnce(&mut Value) -> (R, bool)) -> ArmResult<Option<R>> {
-    let Some(p) = ResourceId::parse(subnet_id).ok().filter(|p| p.types.len() == 2 && eq(&p.types[0].0, "virtualNetworks") && eq(&p.types[1].0, "subnets")) else {
+    let Some(p) = ResourceId::parse(subnet_id)
+        .ok()
+        .filter(|p| p.types.len() == 2 && eq(&p.types[0].0, "virtualNetworks") && eq(&p.types[1].0, "subnets"))
+    else {
         return Ok(None);
     };
     if let Some(mut s) = tx.resource(&resource_id::key(subnet_id))? {
@@ -157,7 +166,12 @@ fn with_subnet<R>(tx: &mut dyn Tx, subnet_id: &str, edit: impl FnOnce(&mut Value
     let vnet = ResourceId { types: p.types[..1].to_vec(), ..p.clone() }.render();
     let Some(mut v) = tx.resource(&resource_id::key(&vnet))? else { return Ok(None) };
     let name = &p.types[1].1;
-    let Some(s) = v.properties.get_mut("subnets").and_then(Value::as_array_mut).and_then(|a| a.iter_mut().find(|s| s["name"].as_str().is_some_and(|n| eq(n, name)))) else {
+    let Some(s) = v
+        .properties
+        .get_mut("subnets")
+        .and_then(Value::as_array_mut)
+        .and_then(|a| a.iter_mut().find(|s| s["name"].as_str().is_some_and(|n| eq(n, name))))
+    else {
         return Ok(None);
     };
     if !s["properties"].is_object() {
@@ -207,7 +221,8 @@ fn config_refs(nic: Option<&Resource>) -> Vec<ConfigRef> {
 /// so this reads those NICs only, not every NIC of the subscription.
 fn used_in_subnet(tx: &mut dyn Tx, subnet: &str, except_nic: &str) -> ArmResult<InUse> {
     let configs = with_subnet(tx, subnet, |p| {
-        let ids: Vec<String> = p["ipConfigurations"].as_array().into_iter().flatten().filter_map(|c| id_of(c).map(str::to_string)).collect();
+        let ids: Vec<String> =
+            p["ipConfigurations"].as_array().into_iter().flatten().filter_map(|c| id_of(c).map(str::to_string)).collect();
         (ids, false)
     })?
     .unwrap_or_default();
@@ -295,7 +310,10 @@ fn nic_write(tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource>) -> 
             p["privateIPAllocationMethod"] = if is_static { "Static" } else { "Dynamic" }.into();
         }
         if let Some(pip_id) = id_of(&p["publicIPAddress"]).map(str::to_string) {
-            let pip = tx.resource(&resource_id::key(&pip_id))?.filter(|x| eq(&x.resource_type, PUBLIC_IP_TYPE)).ok_or_else(|| missing_reference(&pip_id, &nic_id))?;
+            let pip = tx
+                .resource(&resource_id::key(&pip_id))?
+                .filter(|x| eq(&x.resource_type, PUBLIC_IP_TYPE))
+                .ok_or_else(|| missing_reference(&pip_id, &nic_id))?;
             if let Some(holder) = id_of(&pip.properties["ipConfiguration"]).filter(|h| !eq(h, &config_id)) {
                 // Text as the Network RP words it (e.g. microsoft/azure-tools-for-java#91).
                 return Err(ArmError::bad_request(
@@ -410,13 +428,14 @@ fn public_ip_write(tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource
         let location = r.location.clone().unwrap_or_default();
         r.properties["dnsSettings"]["fqdn"] = format!("{label}.{location}.cloudapp.azure.com").into();
     }
-    let attached_running = match id_of(&r.properties["ipConfiguration"]).and_then(|c| c.split("/ipConfigurations/").next()).map(resource_id::key) {
-        Some(nic_key) => match tx.resource(&nic_key)? {
-            Some(nic) => vm_running(tx, &nic.properties)?,
+    let attached_running =
+        match id_of(&r.properties["ipConfiguration"]).and_then(|c| c.split("/ipConfigurations/").next()).map(resource_id::key) {
+            Some(nic_key) => match tx.resource(&nic_key)? {
+                Some(nic) => vm_running(tx, &nic.properties)?,
+                None => false,
+            },
             None => false,
-        },
-        None => false,
-    };
+        };
     if method == "Static" || attached_running {
         assign_public(tx, r)
     } else {
@@ -439,7 +458,11 @@ fn assign_public(tx: &mut dyn Tx, pip: &mut Resource) -> ArmResult<()> {
             return Ok(());
         }
     }
-    Err(ArmError::new(StatusCode::CONFLICT, "PublicIPCountLimitReached", "Cannot create more than 131072 public IP addresses in Mimic's address pool."))
+    Err(ArmError::new(
+        StatusCode::CONFLICT,
+        "PublicIPCountLimitReached",
+        "Cannot create more than 131072 public IP addresses in Mimic's address pool.",
+    ))
 }
 
 /// Gives the public IP's address back to the pool.
@@ -459,7 +482,12 @@ fn release_public(tx: &mut dyn Tx, pip: &mut Resource) -> ArmResult<()> {
 
 /// The NIC ids a VM's properties name.
 pub fn vm_nics(vm_properties: &Value) -> Vec<String> {
-    vm_properties["networkProfile"]["networkInterfaces"].as_array().into_iter().flatten().filter_map(|n| id_of(n).map(str::to_string)).collect()
+    vm_properties["networkProfile"]["networkInterfaces"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| id_of(n).map(str::to_string))
+        .collect()
 }
 
 /// After a VM write or delete (inside its transaction): NICs it no longer names are detached

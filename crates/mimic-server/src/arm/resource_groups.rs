@@ -78,9 +78,10 @@ fn put(ctx: &Ctx, _sub: &str, rg: &str, scope: &str) -> ArmResult<Response> {
     validate_name(rg)?;
     ctx.authorize(WRITE, scope)?;
     let body: wire::ResourceGroupWrite = ctx.json()?;
-    let location = body.location.filter(|l| !l.is_empty()).ok_or_else(|| {
-        ArmError::bad_request("LocationRequired", "The location property is required for this definition.")
-    })?;
+    let location = body
+        .location
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| ArmError::bad_request("LocationRequired", "The location property is required for this definition."))?;
     let location = resources::normalize_location(&location)?;
     let key = resource_id::key(scope);
     let now = Utc::now();
@@ -184,7 +185,13 @@ pub fn list(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
     let mut next = None;
     loop {
         let batch = ctx.state.store.read(|tx| {
-            tx.resources(&ResourceFilter { subscription: &sub_key, resource_type: Some(&rt), after_key: cursor.as_deref(), limit: 500, ..Default::default() })
+            tx.resources(&ResourceFilter {
+                subscription: &sub_key,
+                resource_type: Some(&rt),
+                after_key: cursor.as_deref(),
+                limit: 500,
+                ..Default::default()
+            })
         })?;
         let done = batch.len() < 500;
         for r in batch {
@@ -194,7 +201,8 @@ pub fn list(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
             }
             if let Some((k, v)) = &tag_filter {
                 let tags = r.tags.clone().unwrap_or_default();
-                let hit = tags.iter().any(|(tk, tv)| tk.eq_ignore_ascii_case(k) && v.as_ref().is_none_or(|v| tv.as_str() == Some(v.as_str())));
+                let hit =
+                    tags.iter().any(|(tk, tv)| tk.eq_ignore_ascii_case(k) && v.as_ref().is_none_or(|v| tv.as_str() == Some(v.as_str())));
                 if !hit {
                     continue;
                 }
@@ -222,7 +230,12 @@ pub fn list(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
 
 /// `tagName eq 'k' [and tagValue eq 'v']`, the filter resource-group listing supports.
 fn parse_tag_filter(f: &str) -> ArmResult<(String, Option<String>)> {
-    let bad = || ArmError::bad_request("InvalidFilterInQueryString", format!("The filter '{f}' is not supported. Supported filters are tagName and tagValue."));
+    let bad = || {
+        ArmError::bad_request(
+            "InvalidFilterInQueryString",
+            format!("The filter '{f}' is not supported. Supported filters are tagName and tagValue."),
+        )
+    };
     let quoted = |s: &str| s.trim().strip_prefix('\'').and_then(|s| s.strip_suffix('\'')).map(|s| s.replace("''", "'"));
     let mut parts = f.splitn(2, " and ");
     let first = parts.next().ok_or_else(bad)?;

@@ -131,7 +131,10 @@ fn put(ctx: &Ctx, id: &ResourceId, scope: &str, full_type: &str, body: GenericRe
     let top_level = id.types.len() == 1;
     let location = match body.location.as_deref() {
         Some(l) => Some(normalize_location(l).map_err(|_| {
-            ArmError::bad_request("LocationNotAvailableForResourceType", format!("The provided location '{l}' is not available for resource type '{full_type}'."))
+            ArmError::bad_request(
+                "LocationNotAvailableForResourceType",
+                format!("The provided location '{l}' is not available for resource type '{full_type}'."),
+            )
         })?),
         None if top_level => {
             return Err(ArmError::bad_request("LocationRequired", "The location property is required for this definition."));
@@ -268,7 +271,13 @@ pub fn readable_of_type(ctx: &Ctx, parent: &ResourceId, full_type: &str) -> ArmR
     let type_key = full_type.to_ascii_lowercase();
     let rg_key = parent.resource_group.as_ref().map(|g| g.to_ascii_lowercase());
     let items = ctx.state.store.read(|tx| {
-        tx.resources(&ResourceFilter { subscription: &sub_key, resource_group: rg_key.as_deref(), resource_type: Some(&type_key), limit: 100_000, ..Default::default() })
+        tx.resources(&ResourceFilter {
+            subscription: &sub_key,
+            resource_group: rg_key.as_deref(),
+            resource_type: Some(&type_key),
+            limit: 100_000,
+            ..Default::default()
+        })
     })?;
     let mut value = Vec::new();
     for r in items {
@@ -302,7 +311,10 @@ pub fn list_all(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult<Response> {
     let sub = s.id.to_string();
     match rg {
         Some(rg) => {
-            ctx.authorize_list("Microsoft.Resources/subscriptions/resourceGroups/resources/read", &format!("/subscriptions/{sub}/resourceGroups/{rg}"))?;
+            ctx.authorize_list(
+                "Microsoft.Resources/subscriptions/resourceGroups/resources/read",
+                &format!("/subscriptions/{sub}/resourceGroups/{rg}"),
+            )?;
             resource_groups::load(ctx, &sub, rg)?;
         }
         None => ctx.authorize_list("Microsoft.Resources/subscriptions/resources/read", &format!("/subscriptions/{sub}"))?,
@@ -310,7 +322,13 @@ pub fn list_all(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult<Response> {
     let rg_key = rg.map(|g| g.to_ascii_lowercase());
     let rgt = RESOURCE_GROUP_TYPE.to_ascii_lowercase();
     let items = ctx.state.store.read(|tx| {
-        tx.resources(&ResourceFilter { subscription: &sub, resource_group: rg_key.as_deref(), exclude_type: Some(&rgt), limit: 100_000, ..Default::default() })
+        tx.resources(&ResourceFilter {
+            subscription: &sub,
+            resource_group: rg_key.as_deref(),
+            exclude_type: Some(&rgt),
+            limit: 100_000,
+            ..Default::default()
+        })
     })?;
     let mut value = Vec::new();
     for r in &items {

@@ -14,32 +14,73 @@ pub enum Route {
     MimicVmImageAliases,
     Tenants,
     Subscriptions,
-    Subscription { sub: String },
-    Locations { sub: String },
+    Subscription {
+        sub: String,
+    },
+    Locations {
+        sub: String,
+    },
     /// `/providers` or `/subscriptions/{s}/providers`.
-    Providers { sub: Option<String> },
-    Provider { sub: Option<String>, namespace: String },
-    ResourceGroups { sub: String },
-    ResourceGroup { sub: String, rg: String },
+    Providers {
+        sub: Option<String>,
+    },
+    Provider {
+        sub: Option<String>,
+        namespace: String,
+    },
+    ResourceGroups {
+        sub: String,
+    },
+    ResourceGroup {
+        sub: String,
+        rg: String,
+    },
     /// `/subscriptions/{s}[/resourceGroups/{rg}]/resources`
-    Resources { sub: String, rg: Option<String> },
+    Resources {
+        sub: String,
+        rg: Option<String>,
+    },
     /// `/subscriptions/{s}/operationresults/{id}`: results of async operations.
-    OperationResult { sub: String, id: String },
+    OperationResult {
+        sub: String,
+        id: String,
+    },
     /// `{scope}/providers/Microsoft.Authorization/roleDefinitions[/{id}]`
-    RoleDefinitions { scope: String },
-    RoleDefinition { scope: String, id: String },
+    RoleDefinitions {
+        scope: String,
+    },
+    RoleDefinition {
+        scope: String,
+        id: String,
+    },
     /// `{scope}/providers/Microsoft.Authorization/roleAssignments[/{name}]`
-    RoleAssignments { scope: String },
-    RoleAssignment { scope: String, name: String },
+    RoleAssignments {
+        scope: String,
+    },
+    RoleAssignment {
+        scope: String,
+        name: String,
+    },
     /// `{scope}/providers/Microsoft.Authorization/permissions`: the caller's effective permissions.
-    Permissions { scope: String },
+    Permissions {
+        scope: String,
+    },
     /// Resources of one type: `/subscriptions/{s}[/resourceGroups/{rg}]/providers/{ns}/{type}`
     /// (and child collections `.../{type}/{name}/{childType}`).
-    ResourceCollection { parent: ResourceId, namespace: String, resource_type: String },
+    ResourceCollection {
+        parent: ResourceId,
+        namespace: String,
+        resource_type: String,
+    },
     /// One resource by id.
-    Resource { id: ResourceId },
+    Resource {
+        id: ResourceId,
+    },
     /// `POST {id}/{action}`
-    ResourceAction { id: ResourceId, action: String },
+    ResourceAction {
+        id: ResourceId,
+        action: String,
+    },
 }
 
 /// Decodes `%XX` escapes (clients encode path parameters: `rg%28x%29` is `rg(x)`), except an
@@ -74,7 +115,9 @@ pub fn parse(path: &str) -> Option<Route> {
         return None;
     }
     // Microsoft.Authorization at any scope.
-    if let Some(i) = (0..segs.len().saturating_sub(1)).rev().find(|&i| eq(segs[i], "providers") && eq(segs[i + 1], "Microsoft.Authorization")) {
+    if let Some(i) =
+        (0..segs.len().saturating_sub(1)).rev().find(|&i| eq(segs[i], "providers") && eq(segs[i + 1], "Microsoft.Authorization"))
+    {
         let scope = if i == 0 { "/".to_string() } else { format!("/{}", segs[..i].join("/")) };
         ResourceId::parse(&scope).ok()?;
         let rest = &segs[i + 2..];

@@ -55,7 +55,13 @@ fn all_subnets(tx: &mut dyn Tx, vnet: &Resource) -> ArmResult<Vec<Value>> {
     let prefix = format!("{}/subnets/", resource_id::key(&vnet.id));
     let sub = ResourceId::parse(&vnet.id).ok().and_then(|p| p.subscription).unwrap_or_default().to_ascii_lowercase();
     let type_key = SUBNET_TYPE.to_ascii_lowercase();
-    let filter = mimic_store::ResourceFilter { subscription: &sub, resource_type: Some(&type_key), after_key: Some(&prefix[..prefix.len() - 1]), limit: 10_000, ..Default::default() };
+    let filter = mimic_store::ResourceFilter {
+        subscription: &sub,
+        resource_type: Some(&type_key),
+        after_key: Some(&prefix[..prefix.len() - 1]),
+        limit: 10_000,
+        ..Default::default()
+    };
     for r in tx.resources(&filter)?.into_iter().filter(|r| r.key().starts_with(&prefix)) {
         if named(&out, &r.name).is_none() {
             out.push(json!({ "name": r.name, "id": r.id, "type": SUBNET_TYPE, "properties": r.properties }));

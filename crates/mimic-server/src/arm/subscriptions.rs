@@ -65,7 +65,12 @@ pub fn get(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
     let s = ctx.subscription(sub)?;
     let scope = format!("/subscriptions/{}", s.id);
     if !ctx.has_any_access_within(&scope)? {
-        return Err(ArmError::authorization_failed(&ctx.caller.display(), &ctx.caller.object_id.to_string(), "Microsoft.Resources/subscriptions/read", &scope));
+        return Err(ArmError::authorization_failed(
+            &ctx.caller.display(),
+            &ctx.caller.object_id.to_string(),
+            "Microsoft.Resources/subscriptions/read",
+            &scope,
+        ));
     }
     Ok(json_response(StatusCode::OK, &render(&s)))
 }

@@ -20,7 +20,8 @@ use uuid::Uuid;
 use super::error::ArmError;
 
 /// Azure's documented buckets (size, refill per second) for reads, writes and deletes.
-const AZURE: [Bucket; 3] = [Bucket { size: 250.0, refill: 25.0 }, Bucket { size: 200.0, refill: 10.0 }, Bucket { size: 200.0, refill: 10.0 }];
+const AZURE: [Bucket; 3] =
+    [Bucket { size: 250.0, refill: 25.0 }, Bucket { size: 200.0, refill: 10.0 }, Bucket { size: 200.0, refill: 10.0 }];
 /// "The global subscription limit is 15 times the individual service principal limit."
 const GLOBAL_FACTOR: f64 = 15.0;
 

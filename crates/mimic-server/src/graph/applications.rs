@@ -19,7 +19,10 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
     let obj = match (key, rest.first()) {
         (Some((Some(prop), value)), _) if prop.eq_ignore_ascii_case("appId") => {
             let id = parse_id(&value)?;
-            ctx.state.store.read(|tx| tx.directory_object_by_app_id(ctx.tenant_id(), "application", id))?.ok_or_else(|| GraphError::not_found(&value))?
+            ctx.state
+                .store
+                .read(|tx| tx.directory_object_by_app_id(ctx.tenant_id(), "application", id))?
+                .ok_or_else(|| GraphError::not_found(&value))?
         }
         (Some((Some(prop), _)), _) => return Err(GraphError::bad_request(format!("'{prop}' is not an alternate key of application."))),
         (Some((None, id)), _) => ctx.get(Kind::Application, &id)?,
@@ -67,7 +70,9 @@ fn prop<'a>(m: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
 fn display_name(m: &Map<String, Value>) -> GraphResult<Option<String>> {
     match prop(m, "displayName") {
         None => Ok(None),
-        Some(v) => Ok(Some(v.as_str().filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "Application"))?.to_string())),
+        Some(v) => Ok(Some(
+            v.as_str().filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "Application"))?.to_string(),
+        )),
     }
 }
 
@@ -105,9 +110,9 @@ fn update(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
 fn parse_time(s: Option<&str>, field: &str) -> GraphResult<Option<DateTime<Utc>>> {
     match s {
         None => Ok(None),
-        Some(s) => DateTime::parse_from_rfc3339(s)
-            .map(|d| Some(d.with_timezone(&Utc)))
-            .map_err(|_| GraphError::invalid_body(&format!("Cannot convert the literal '{s}' to the expected type 'Edm.DateTimeOffset' for '{field}'."))),
+        Some(s) => DateTime::parse_from_rfc3339(s).map(|d| Some(d.with_timezone(&Utc))).map_err(|_| {
+            GraphError::invalid_body(&format!("Cannot convert the literal '{s}' to the expected type 'Edm.DateTimeOffset' for '{field}'."))
+        }),
     }
 }
 

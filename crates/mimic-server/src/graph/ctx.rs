@@ -61,17 +61,28 @@ impl Ctx {
         body: Bytes,
         caller: Caller,
     ) -> GraphResult<Self> {
-        let eventual = headers
-            .get("consistencylevel")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"));
+        let eventual =
+            headers.get("consistencylevel").and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"));
         let options = Options::parse(&query, eventual)?;
         let base = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .map(|h| format!("https://{h}"))
             .unwrap_or_else(|| state.endpoints.graph.clone());
-        Ok(Ctx { state, method, version, segments, query, options, headers, body, caller, base, tenant: OnceCell::new(), roles: OnceCell::new() })
+        Ok(Ctx {
+            state,
+            method,
+            version,
+            segments,
+            query,
+            options,
+            headers,
+            body,
+            caller,
+            base,
+            tenant: OnceCell::new(),
+            roles: OnceCell::new(),
+        })
     }
 
     pub fn tenant_id(&self) -> Uuid {
@@ -82,7 +93,8 @@ impl Ctx {
         if let Some(t) = self.tenant.get() {
             return Ok(t);
         }
-        let t = self.state.store.read(|tx| tx.tenant(self.caller.tenant))?.ok_or_else(|| GraphError::internal("caller's tenant vanished"))?;
+        let t =
+            self.state.store.read(|tx| tx.tenant(self.caller.tenant))?.ok_or_else(|| GraphError::internal("caller's tenant vanished"))?;
         Ok(self.tenant.get_or_init(|| t))
     }
 
@@ -111,7 +123,11 @@ impl Ctx {
 
     fn body_value(&self) -> GraphResult<Value> {
         // Graph's text for a body that is not JSON.
-        let unreadable = || GraphError::invalid_body("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.");
+        let unreadable = || {
+            GraphError::invalid_body(
+                "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+            )
+        };
         if self.body.is_empty() {
             return Err(unreadable());
         }
@@ -127,7 +143,9 @@ impl Ctx {
     pub fn entity_body(&self, kind: Kind) -> GraphResult<Map<String, Value>> {
         let ty = kind.entity_type();
         let Value::Object(m) = self.body_value()? else {
-            return Err(GraphError::invalid_body("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."));
+            return Err(GraphError::invalid_body(
+                "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+            ));
         };
         let extra = ["passwordProfile", "passwordPolicies", "members@odata.bind", "owners@odata.bind"];
         for k in m.keys() {
@@ -245,7 +263,11 @@ impl Ctx {
     }
 
     #[allow(clippy::type_complexity)]
-    fn filtered(&self, spec: &Spec, items: Vec<(Kind, Map<String, Value>)>) -> GraphResult<(Vec<(Kind, Map<String, Value>)>, Option<Vec<String>>)> {
+    fn filtered(
+        &self,
+        spec: &Spec,
+        items: Vec<(Kind, Map<String, Value>)>,
+    ) -> GraphResult<(Vec<(Kind, Map<String, Value>)>, Option<Vec<String>>)> {
         let et = &spec.et;
         if self.options.count && !self.options.eventual {
             // microsoftgraph/microsoft-graph-docs#15067
@@ -274,7 +296,9 @@ impl Ctx {
             .filter(|(_, m)| search.as_ref().is_none_or(|s| odata::search_matches(m, s)))
             .collect();
         if let Some((prop, desc)) = order {
-            let key = |m: &Map<String, Value>| m.get(&prop).map(|v| v.as_str().map(str::to_lowercase).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+            let key = |m: &Map<String, Value>| {
+                m.get(&prop).map(|v| v.as_str().map(str::to_lowercase).unwrap_or_else(|| v.to_string())).unwrap_or_default()
+            };
             matched.sort_by(|a, b| {
                 let o = key(&a.1).cmp(&key(&b.1));
                 if desc {

@@ -65,7 +65,8 @@ fn get_by_ids(ctx: &Ctx) -> GraphResult<Response> {
     if req.ids.len() > 1000 {
         return Err(GraphError::bad_request("Too many identifiers specified. The maximum number of identifiers is 1000."));
     }
-    let types: Option<Vec<String>> = req.types.map(|t| t.iter().map(|s| s.trim().trim_start_matches("microsoft.graph.").to_ascii_lowercase()).collect());
+    let types: Option<Vec<String>> =
+        req.types.map(|t| t.iter().map(|s| s.trim().trim_start_matches("microsoft.graph.").to_ascii_lowercase()).collect());
     let tenant = ctx.tenant()?.clone();
     let mut ids = Vec::new();
     for id in &req.ids {
@@ -124,7 +125,16 @@ fn string_collection(ctx: &Ctx, ids: Vec<String>) -> Response {
 /// The member-of family every object type has, or `None` for another segment.
 pub fn membership(ctx: &Ctx, obj: &DirectoryObject, rest: &[String]) -> Option<GraphResult<Response>> {
     let seg = rest.first()?.to_ascii_lowercase();
-    let known = ["memberof", "transitivememberof", "checkmembergroups", "getmembergroups", "checkmemberobjects", "getmemberobjects", "ownedobjects", "owners"];
+    let known = [
+        "memberof",
+        "transitivememberof",
+        "checkmembergroups",
+        "getmembergroups",
+        "checkmemberobjects",
+        "getmemberobjects",
+        "ownedobjects",
+        "owners",
+    ];
     if !known.contains(&seg.as_str()) {
         return None;
     }
@@ -138,7 +148,11 @@ pub fn membership(ctx: &Ctx, obj: &DirectoryObject, rest: &[String]) -> Option<G
         let post = ctx.method == Method::POST;
         match (seg.as_str(), post) {
             ("memberof", false) | ("transitivememberof", false) => {
-                let ids = if seg == "memberof" { direct_groups(ctx, id)? } else { crate::directory::transitive_groups(&ctx.state, ctx.tenant_id(), id)? };
+                let ids = if seg == "memberof" {
+                    direct_groups(ctx, id)?
+                } else {
+                    crate::directory::transitive_groups(&ctx.state, ctx.tenant_id(), id)?
+                };
                 let groups = load_all(ctx, &ids)?;
                 if count_path {
                     let tenant = ctx.tenant()?;

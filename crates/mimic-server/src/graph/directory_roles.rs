@@ -62,7 +62,12 @@ fn directory_role(d: &directory::DirectoryRoleDefinition) -> Map<String, Value> 
 }
 
 fn spec(sample: &'static Map<String, Value>, name: &'static str, set: &'static str) -> Spec {
-    Spec { et: EntityType { name, properties: sample.keys().filter(|k| !k.starts_with('@')).cloned().collect() }, sample, set, keep_type: false }
+    Spec {
+        et: EntityType { name, properties: sample.keys().filter(|k| !k.starts_with('@')).cloned().collect() },
+        sample,
+        set,
+        keep_type: false,
+    }
 }
 
 fn definition_spec() -> Spec {
@@ -73,7 +78,9 @@ fn definition_spec() -> Spec {
 fn assignment_spec() -> Spec {
     static S: OnceLock<Map<String, Value>> = OnceLock::new();
     spec(
-        S.get_or_init(|| assignment(&DirectoryRoleAssignment { id: String::new(), principal_id: Uuid::nil(), role_definition_id: Uuid::nil() })),
+        S.get_or_init(|| {
+            assignment(&DirectoryRoleAssignment { id: String::new(), principal_id: Uuid::nil(), role_definition_id: Uuid::nil() })
+        }),
         "unifiedRoleAssignment",
         "roleManagement/directory/roleAssignments",
     )
@@ -218,7 +225,9 @@ pub fn directory_roles(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &
             let member = r.odata_id.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
             let all = ctx.state.store.read(|tx| super::roles::assignments(tx, tenant))?;
             if Uuid::parse_str(&member).is_ok_and(|m| all.iter().any(|a| a.principal_id == m && a.role_definition_id == def.id)) {
-                return Err(GraphError::bad_request("One or more added object references already exist for the following modified properties: 'members'."));
+                return Err(GraphError::bad_request(
+                    "One or more added object references already exist for the following modified properties: 'members'.",
+                ));
             }
             assign(ctx, &member, &def.id.to_string())?;
             Ok(ctx.no_content())
@@ -227,7 +236,10 @@ pub fn directory_roles(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &
             ctx.require(DirectoryAction::ManageRoles)?;
             let member = parse_id(&rest[1])?;
             let all = ctx.state.store.read(|tx| super::roles::assignments(tx, tenant))?;
-            let a = all.iter().find(|a| a.principal_id == member && a.role_definition_id == def.id).ok_or_else(|| GraphError::not_found(&rest[1]))?;
+            let a = all
+                .iter()
+                .find(|a| a.principal_id == member && a.role_definition_id == def.id)
+                .ok_or_else(|| GraphError::not_found(&rest[1]))?;
             let aid = a.id.clone();
             ctx.state.store.write(|tx| super::roles::remove(tx, tenant, &aid))?;
             Ok(ctx.no_content())

@@ -92,7 +92,11 @@ impl GraphError {
 
     /// A request body that is not the JSON the operation takes.
     pub fn invalid_body(detail: &str) -> Self {
-        let message = if detail.is_empty() { "Write requests (excluding DELETE) must contain the Content-Type header declaration.".to_string() } else { detail.to_string() };
+        let message = if detail.is_empty() {
+            "Write requests (excluding DELETE) must contain the Content-Type header declaration.".to_string()
+        } else {
+            detail.to_string()
+        };
         Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
     }
 
@@ -132,11 +136,15 @@ impl GraphError {
             AuthError::BadScheme => "Access token validation failure. Invalid authentication scheme.",
             AuthError::Expired { .. } => "Lifetime validation failed, the token is expired.",
             AuthError::WrongAudience(_) => "Access token validation failure. Invalid audience.",
-            AuthError::WrongIssuer | AuthError::WrongTenant | AuthError::Unavailable(_) => "Access token validation failure. Invalid issuer.",
+            AuthError::WrongIssuer | AuthError::WrongTenant | AuthError::Unavailable(_) => {
+                "Access token validation failure. Invalid issuer."
+            }
             AuthError::Invalid(_) => "Access token validation failure.",
         };
         let mut err = Self::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message);
-        err.challenge = Some(format!("Bearer realm=\"\", authorization_uri=\"{login}/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\""));
+        err.challenge = Some(format!(
+            "Bearer realm=\"\", authorization_uri=\"{login}/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\""
+        ));
         err
     }
 
@@ -172,7 +180,11 @@ impl From<mimic_store::StoreError> for GraphError {
             // guide documents for a service temporarily unavailable.
             mimic_store::StoreError::Unavailable(e) => {
                 tracing::error!(error = %e, "store unavailable");
-                GraphError::new(StatusCode::SERVICE_UNAVAILABLE, "serviceNotAvailable", "The service is temporarily unavailable. Retry the request after the time in the Retry-After header.")
+                GraphError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "serviceNotAvailable",
+                    "The service is temporarily unavailable. Retry the request after the time in the Retry-After header.",
+                )
             }
             other => GraphError::internal(other),
         }

@@ -138,11 +138,21 @@ fn str_prop<'a>(m: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a
 fn create(ctx: &Ctx) -> GraphResult<Response> {
     ctx.require(DirectoryAction::ManageGroups)?;
     let m = ctx.entity_body(Kind::Group)?;
-    let display_name = str_prop(&m, "displayName").and_then(Value::as_str).filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "Group"))?;
-    let mail_nickname = str_prop(&m, "mailNickname").and_then(Value::as_str).filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("mailNickname", "Group"))?;
-    let mail_enabled = str_prop(&m, "mailEnabled").and_then(Value::as_bool).ok_or_else(|| GraphError::invalid_value("mailEnabled", "Group"))?;
-    let security_enabled = str_prop(&m, "securityEnabled").and_then(Value::as_bool).ok_or_else(|| GraphError::invalid_value("securityEnabled", "Group"))?;
-    let unified = str_prop(&m, "groupTypes").and_then(Value::as_array).is_some_and(|t| t.iter().any(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("Unified"))));
+    let display_name = str_prop(&m, "displayName")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| GraphError::invalid_value("displayName", "Group"))?;
+    let mail_nickname = str_prop(&m, "mailNickname")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| GraphError::invalid_value("mailNickname", "Group"))?;
+    let mail_enabled =
+        str_prop(&m, "mailEnabled").and_then(Value::as_bool).ok_or_else(|| GraphError::invalid_value("mailEnabled", "Group"))?;
+    let security_enabled =
+        str_prop(&m, "securityEnabled").and_then(Value::as_bool).ok_or_else(|| GraphError::invalid_value("securityEnabled", "Group"))?;
+    let unified = str_prop(&m, "groupTypes")
+        .and_then(Value::as_array)
+        .is_some_and(|t| t.iter().any(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("Unified"))));
     if mail_enabled || unified || !security_enabled {
         return Err(GraphError::bad_request("Mimic's directory has security groups only: mailEnabled must be false, securityEnabled true, and groupTypes must not contain 'Unified'."));
     }
@@ -188,10 +198,12 @@ fn update(ctx: &Ctx, mut g: Group) -> GraphResult<Response> {
     ctx.require(DirectoryAction::ManageGroups)?;
     let m = ctx.entity_body(Kind::Group)?;
     if let Some(v) = str_prop(&m, "displayName") {
-        g.display_name = v.as_str().filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "Group"))?.to_string();
+        g.display_name =
+            v.as_str().filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "Group"))?.to_string();
     }
     if let Some(v) = str_prop(&m, "mailNickname") {
-        g.mail_nickname = v.as_str().filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("mailNickname", "Group"))?.to_string();
+        g.mail_nickname =
+            v.as_str().filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("mailNickname", "Group"))?.to_string();
     }
     if let Some(v) = str_prop(&m, "description") {
         g.description = match v {
@@ -228,7 +240,9 @@ fn add_member(ctx: &Ctx, group: Uuid) -> GraphResult<Response> {
         }
         if g.members.contains(&member) {
             // group-post-members: adding an existing member is a 400.
-            return Err(GraphError::bad_request("One or more added object references already exist for the following modified properties: 'members'."));
+            return Err(GraphError::bad_request(
+                "One or more added object references already exist for the following modified properties: 'members'.",
+            ));
         }
         if member == group {
             return Err(GraphError::bad_request("A group cannot be a member of itself."));

@@ -38,7 +38,11 @@ fn rotate_signing_keys(ctx: &Ctx) -> GraphResult<Response> {
 /// tenant (the one bootstrap created, which `mimic admin` acts in).
 fn require_platform_operator(ctx: &Ctx) -> GraphResult<()> {
     if ctx.method != Method::POST {
-        return Err(GraphError::new(StatusCode::METHOD_NOT_ALLOWED, "Request_BadRequest", format!("The HTTP method '{}' is not allowed for this resource.", ctx.method)));
+        return Err(GraphError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Request_BadRequest",
+            format!("The HTTP method '{}' is not allowed for this resource.", ctx.method),
+        ));
     }
     if ctx.tenant_id() != ctx.state.default_tenant || !ctx.roles()?.contains(&GLOBAL_ADMINISTRATOR) {
         return Err(GraphError::forbidden());

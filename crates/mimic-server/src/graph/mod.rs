@@ -71,7 +71,14 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-async fn handle(State(state): State<SharedState>, Extension(rid): Extension<RequestId>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(state): State<SharedState>,
+    Extension(rid): Extension<RequestId>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let request_id = rid.0.to_string();
     let client_request_id = headers
         .get("client-request-id")

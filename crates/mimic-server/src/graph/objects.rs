@@ -4,7 +4,9 @@
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
-use mimic_domain::directory::{self, Application, DirectoryObject, Group, PasswordCredential, ServicePrincipal, ServicePrincipalType, Tenant, User};
+use mimic_domain::directory::{
+    self, Application, DirectoryObject, Group, PasswordCredential, ServicePrincipal, ServicePrincipalType, Tenant, User,
+};
 use mimic_wire::graph as wire;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;

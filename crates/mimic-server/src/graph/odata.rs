@@ -118,7 +118,12 @@ fn tokenize(text: &str) -> GraphResult<Vec<(usize, Tok)>> {
                 let mut s = String::new();
                 loop {
                     match chars.get(i) {
-                        None => return Err(GraphError::invalid_filter(&format!("There is an unterminated string literal at position {} in '{text}'.", i))),
+                        None => {
+                            return Err(GraphError::invalid_filter(&format!(
+                                "There is an unterminated string literal at position {} in '{text}'.",
+                                i
+                            )))
+                        }
                         Some('\'') if chars.get(i + 1) == Some(&'\'') => {
                             s.push('\'');
                             i += 2;
@@ -140,7 +145,9 @@ fn tokenize(text: &str) -> GraphResult<Vec<(usize, Tok)>> {
                 let start = i;
                 while i < chars.len() && (chars[i].is_ascii_alphanumeric() || matches!(chars[i], '-' | '.' | ':' | '+')) {
                     // stop at ':' unless it is inside a date-time (digits around it)
-                    if chars[i] == ':' && !(i > start && chars[i - 1].is_ascii_digit() && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())) {
+                    if chars[i] == ':'
+                        && !(i > start && chars[i - 1].is_ascii_digit() && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit()))
+                    {
                         break;
                     }
                     i += 1;
@@ -375,7 +382,10 @@ pub fn validate(e: &Expr, ty: &EntityType, advanced: bool, sample: &Map<String, 
     let property = |p: &str| -> GraphResult<()> {
         let first = p.split('/').next().unwrap_or(p);
         let Some(name) = ty.canonical(first) else {
-            return Err(GraphError::invalid_filter(&format!("Could not find a property named '{first}' on type 'microsoft.graph.{}'.", ty.name)));
+            return Err(GraphError::invalid_filter(&format!(
+                "Could not find a property named '{first}' on type 'microsoft.graph.{}'.",
+                ty.name
+            )));
         };
         // Only scalar properties filter with a comparison (pnp/powershell#4519 for the text).
         if p.contains('/') || matches!(sample.get(name), Some(Value::Object(_)) | Some(Value::Array(_))) {
@@ -416,10 +426,15 @@ pub fn validate(e: &Expr, ty: &EntityType, advanced: bool, sample: &Map<String, 
         }
         Expr::Any(collection, _) => {
             let Some(name) = ty.canonical(collection) else {
-                return Err(GraphError::invalid_filter(&format!("Could not find a property named '{collection}' on type 'microsoft.graph.{}'.", ty.name)));
+                return Err(GraphError::invalid_filter(&format!(
+                    "Could not find a property named '{collection}' on type 'microsoft.graph.{}'.",
+                    ty.name
+                )));
             };
             if !matches!(sample.get(name), Some(Value::Array(_))) {
-                return Err(GraphError::invalid_filter(&format!("The Any/All query expression can only be applied to a collection property, '{name}' is not one.")));
+                return Err(GraphError::invalid_filter(&format!(
+                    "The Any/All query expression can only be applied to a collection property, '{name}' is not one."
+                )));
             }
             Ok(())
         }
@@ -490,7 +505,9 @@ fn eval_in<'a>(e: &Expr, obj: &'a Map<String, Value>, bound: &mut Vec<(String, &
         Expr::StartsWith(o, s) => {
             resolve(o, obj, bound).and_then(Value::as_str).is_some_and(|v| v.to_lowercase().starts_with(&s.to_lowercase()))
         }
-        Expr::EndsWith(o, s) => resolve(o, obj, bound).and_then(Value::as_str).is_some_and(|v| v.to_lowercase().ends_with(&s.to_lowercase())),
+        Expr::EndsWith(o, s) => {
+            resolve(o, obj, bound).and_then(Value::as_str).is_some_and(|v| v.to_lowercase().ends_with(&s.to_lowercase()))
+        }
         Expr::Any(collection, pred) => {
             let Some(Value::Array(items)) = get_ci(obj, collection) else { return false };
             match pred {
@@ -540,7 +557,13 @@ impl Options {
                     o.count = match v.to_ascii_lowercase().as_str() {
                         "true" => true,
                         "false" => false,
-                        _ => return Err(GraphError::new(axum::http::StatusCode::BAD_REQUEST, "BadRequest", format!("'{v}' is not a valid count option."))),
+                        _ => {
+                            return Err(GraphError::new(
+                                axum::http::StatusCode::BAD_REQUEST,
+                                "BadRequest",
+                                format!("'{v}' is not a valid count option."),
+                            ))
+                        }
                     }
                 }
                 "search" => o.search = Some(v.clone()),
@@ -563,7 +586,9 @@ impl Options {
             None => Ok(DEFAULT_PAGE),
             Some(t) => match t.parse::<i64>() {
                 Ok(n) if (1..=MAX_PAGE as i64).contains(&n) => Ok(n as usize),
-                _ => Err(GraphError::bad_request(format!("Invalid page size specified: '{t}'. Must be between 1 and {MAX_PAGE} inclusive."))),
+                _ => {
+                    Err(GraphError::bad_request(format!("Invalid page size specified: '{t}'. Must be between 1 and {MAX_PAGE} inclusive.")))
+                }
             },
         }
     }
@@ -663,7 +688,13 @@ pub fn encode_skiptoken(offset: usize) -> String {
 
 pub fn decode_skiptoken(token: &str) -> GraphResult<usize> {
     use base64::Engine;
-    let bad = || GraphError::new(axum::http::StatusCode::BAD_REQUEST, "Directory_ExpiredPageToken", "The specified page token value has expired and can no longer be included in your request.");
+    let bad = || {
+        GraphError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "Directory_ExpiredPageToken",
+            "The specified page token value has expired and can no longer be included in your request.",
+        )
+    };
     let rest = token.strip_prefix("RFNwdAIAAQAAA").ok_or_else(bad)?;
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(rest).map_err(|_| bad())?;
     let s = String::from_utf8(raw).map_err(|_| bad())?;
@@ -681,7 +712,9 @@ mod tests {
 
     #[test]
     fn az_filters() {
-        let sp = obj(json!({"displayName": "myVM", "appId": "AB", "servicePrincipalNames": ["ab", "https://identity.azure.net/x"], "servicePrincipalType": "ManagedIdentity", "accountEnabled": true}));
+        let sp = obj(
+            json!({"displayName": "myVM", "appId": "AB", "servicePrincipalNames": ["ab", "https://identity.azure.net/x"], "servicePrincipalType": "ManagedIdentity", "accountEnabled": true}),
+        );
         for (f, want) in [
             ("displayName eq 'myVM'", true),
             ("displayName eq 'MYVM'", true),

@@ -19,7 +19,9 @@ use super::objects::{self, Kind};
 pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) -> GraphResult<Response> {
     let obj = match (key, rest.first()) {
         (Some((Some(prop), value)), _) if prop.eq_ignore_ascii_case("appId") => by_app_id(ctx, &value)?,
-        (Some((Some(prop), _)), _) => return Err(GraphError::bad_request(format!("'{prop}' is not an alternate key of servicePrincipal."))),
+        (Some((Some(prop), _)), _) => {
+            return Err(GraphError::bad_request(format!("'{prop}' is not an alternate key of servicePrincipal.")))
+        }
         (Some((None, id)), _) => ctx.get(Kind::ServicePrincipal, &id)?,
         (None, None) => {
             return match ctx.method {
@@ -56,7 +58,10 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
 
 fn by_app_id(ctx: &Ctx, app_id: &str) -> GraphResult<DirectoryObject> {
     let id = parse_id(app_id)?;
-    ctx.state.store.read(|tx| tx.directory_object_by_app_id(ctx.tenant_id(), "servicePrincipal", id))?.ok_or_else(|| GraphError::not_found(app_id))
+    ctx.state
+        .store
+        .read(|tx| tx.directory_object_by_app_id(ctx.tenant_id(), "servicePrincipal", id))?
+        .ok_or_else(|| GraphError::not_found(app_id))
 }
 
 fn prop<'a>(m: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
@@ -73,7 +78,11 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
         Some(v) => v.as_bool().ok_or_else(|| GraphError::invalid_value("accountEnabled", "ServicePrincipal"))?,
     };
     // az's create-for-rbac retries while this message says ' does not reference '.
-    let no_app = || GraphError::bad_request(format!("The appId '{app_id_text}' of the service principal does not reference a valid application object."));
+    let no_app = || {
+        GraphError::bad_request(format!(
+            "The appId '{app_id_text}' of the service principal does not reference a valid application object."
+        ))
+    };
     let app_id = Uuid::parse_str(app_id_text).map_err(|_| no_app())?;
     let tenant = ctx.tenant()?.clone();
     let sp = ctx.state.store.write(|tx| {
@@ -118,7 +127,11 @@ fn update(ctx: &Ctx, mut sp: ServicePrincipal) -> GraphResult<Response> {
         )));
     }
     if let Some(v) = prop(&m, "displayName") {
-        sp.display_name = v.as_str().filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "ServicePrincipal"))?.to_string();
+        sp.display_name = v
+            .as_str()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| GraphError::invalid_value("displayName", "ServicePrincipal"))?
+            .to_string();
     }
     if let Some(v) = prop(&m, "accountEnabled") {
         sp.account_enabled = v.as_bool().ok_or_else(|| GraphError::invalid_value("accountEnabled", "ServicePrincipal"))?;

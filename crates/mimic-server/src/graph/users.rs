@@ -18,7 +18,11 @@ use super::objects::{self, Kind};
 /// `/me`: the signed-in user. App-only tokens have no user (Graph's 400).
 pub fn me(ctx: &Ctx, rest: &[String]) -> GraphResult<Response> {
     if !ctx.caller.is_user() {
-        return Err(GraphError::new(StatusCode::BAD_REQUEST, "BadRequest", "/me request is only valid with delegated authentication flow."));
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "/me request is only valid with delegated authentication flow.",
+        ));
     }
     let user = ctx.get(Kind::User, &ctx.caller.object_id.to_string())?;
     one(ctx, user, rest)
@@ -91,7 +95,9 @@ fn password_of(m: &Map<String, Value>) -> GraphResult<Option<String>> {
     };
     if !directory::password_meets_complexity(p) {
         // Entra's answer to a weak password on create and on reset.
-        return Err(GraphError::bad_request("The specified password does not comply with password complexity requirements. Please provide a different password."));
+        return Err(GraphError::bad_request(
+            "The specified password does not comply with password complexity requirements. Please provide a different password.",
+        ));
     }
     Ok(Some(p.to_string()))
 }
@@ -102,9 +108,12 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
     ctx.require(DirectoryAction::ManageUsers)?;
     let m = ctx.entity_body(Kind::User)?;
     let account_enabled = bool_prop(&m, "accountEnabled").ok_or_else(|| GraphError::invalid_value("accountEnabled", "User"))?;
-    let display_name = str_prop(&m, "displayName").filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "User"))?;
+    let display_name =
+        str_prop(&m, "displayName").filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "User"))?;
     str_prop(&m, "mailNickname").filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("mailNickname", "User"))?;
-    let upn = str_prop(&m, "userPrincipalName").filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("userPrincipalName", "User"))?;
+    let upn = str_prop(&m, "userPrincipalName")
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| GraphError::invalid_value("userPrincipalName", "User"))?;
     let password = password_of(&m)?.ok_or_else(|| GraphError::invalid_value("passwordProfile", "User"))?;
     let tenant = ctx.tenant()?.clone();
     let domain = upn.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
@@ -140,7 +149,8 @@ fn update(ctx: &Ctx, mut u: User) -> GraphResult<Response> {
     ctx.require(DirectoryAction::ManageUsers)?;
     let m = ctx.entity_body(Kind::User)?;
     if let Some(n) = m.iter().find(|(k, _)| k.eq_ignore_ascii_case("displayName")).map(|(_, v)| v) {
-        u.display_name = n.as_str().filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "User"))?.to_string();
+        u.display_name =
+            n.as_str().filter(|s| !s.trim().is_empty()).ok_or_else(|| GraphError::invalid_value("displayName", "User"))?.to_string();
     }
     if let Some(e) = m.iter().find(|(k, _)| k.eq_ignore_ascii_case("accountEnabled")).map(|(_, v)| v) {
         u.account_enabled = e.as_bool().ok_or_else(|| GraphError::invalid_value("accountEnabled", "User"))?;

@@ -28,7 +28,10 @@ impl ImdsError {
         ImdsError { status, body: json!({ "error": message }) }
     }
     pub fn internal() -> Self {
-        ImdsError { status: StatusCode::INTERNAL_SERVER_ERROR, body: json!({"error": "server_error", "error_description": "An unexpected error occurred; retry."}) }
+        ImdsError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            body: json!({"error": "server_error", "error_description": "An unexpected error occurred; retry."}),
+        }
     }
 }
 

@@ -76,7 +76,11 @@ pub fn check_request(method: &Method, headers: &HeaderMap) -> Result<(), ImdsErr
 
 /// Serves an IMDS listener: plain HTTP, and TCP_NODELAY so that a small answer leaves at once
 /// (IMDS is on every token refresh's critical path).
-pub fn serve(listener: std::net::TcpListener, shutdown: axum_server::Handle, app: Router) -> impl std::future::Future<Output = std::io::Result<()>> {
+pub fn serve(
+    listener: std::net::TcpListener,
+    shutdown: axum_server::Handle,
+    app: Router,
+) -> impl std::future::Future<Output = std::io::Result<()>> {
     axum_server::from_tcp(listener).acceptor(axum_server::accept::NoDelayAcceptor).handle(shutdown).serve(app.into_make_service())
 }
 

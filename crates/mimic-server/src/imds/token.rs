@@ -51,8 +51,13 @@ impl TokenCache {
 
 /// The token endpoint accepts api-version 2018-02-01 and later.
 fn check_api_version(q: &QueryPairs<'_>) -> Result<(), ImdsError> {
-    let v = param(q, "api-version").ok_or_else(|| ImdsError::bad_request("invalid_request", "Required query variable 'api-version' is missing"))?;
-    let ok = v.len() >= 10 && v.as_bytes()[4] == b'-' && v.as_bytes()[7] == b'-' && &v[..10] >= "2018-02-01" && v[..10].bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    let v = param(q, "api-version")
+        .ok_or_else(|| ImdsError::bad_request("invalid_request", "Required query variable 'api-version' is missing"))?;
+    let ok = v.len() >= 10
+        && v.as_bytes()[4] == b'-'
+        && v.as_bytes()[7] == b'-'
+        && &v[..10] >= "2018-02-01"
+        && v[..10].bytes().all(|b| b.is_ascii_digit() || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -71,7 +76,8 @@ pub async fn token(State(b): State<VmBinding>, req: Request) -> Response {
 fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &QueryPairs<'_>) -> Result<String, ImdsError> {
     check_request(method, headers)?;
     check_api_version(q)?;
-    let resource = param(q, "resource").ok_or_else(|| ImdsError::bad_request("invalid_request", "Required audience parameter not specified"))?;
+    let resource =
+        param(q, "resource").ok_or_else(|| ImdsError::bad_request("invalid_request", "Required audience parameter not specified"))?;
     let selectors: Vec<Selector> = [
         param(q, "client_id").map(Selector::ClientId),
         param(q, "object_id").map(Selector::ObjectId),
@@ -89,9 +95,11 @@ fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &QueryPairs<'_>
         return Err(ImdsError::identity_not_found());
     };
     let generation = b.state.store.generation();
-    let (tenant, identities) = b.state.caches.vm_identities.get_or_load(generation, vm_key, || {
-        vm_identities(&b.state, vm_key).map(|(t, ids)| (t, Arc::new(ids)))
-    })?;
+    let (tenant, identities) = b
+        .state
+        .caches
+        .vm_identities
+        .get_or_load(generation, vm_key, || vm_identities(&b.state, vm_key).map(|(t, ids)| (t, Arc::new(ids))))?;
     let chosen = imds::select(&identities, &selector).map_err(|e| match e {
         SelectError::NotFound => ImdsError::identity_not_found(),
         SelectError::Ambiguous => ImdsError::bad_request(
@@ -116,10 +124,16 @@ fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &QueryPairs<'_>
             c
         }
     };
-    Ok(render(&c, &chosen.client_id, resource, now, match selector {
-        Selector::ResourceId(r) => Some(r),
-        _ => None,
-    }))
+    Ok(render(
+        &c,
+        &chosen.client_id,
+        resource,
+        now,
+        match selector {
+            Selector::ResourceId(r) => Some(r),
+            _ => None,
+        },
+    ))
 }
 
 /// The response body, in Azure's field order and types (every number a string, FACTS.md §5),
@@ -147,7 +161,10 @@ fn render(c: &Cached, client_id: &str, resource: &str, now: i64, msi_res_id: Opt
 
 /// A resource is an absolute URI or an application id.
 fn valid_resource(r: &str) -> bool {
-    r.parse::<Uuid>().is_ok() || ((r.starts_with("https://") || r.starts_with("http://") || r.starts_with("api://")) && r.len() > 8 && !r.contains(char::is_whitespace))
+    r.parse::<Uuid>().is_ok()
+        || ((r.starts_with("https://") || r.starts_with("http://") || r.starts_with("api://"))
+            && r.len() > 8
+            && !r.contains(char::is_whitespace))
 }
 
 fn mint(state: &AppState, tenant: Uuid, id: &AttachedIdentity, resource: &str, now: i64) -> Result<Cached, ImdsError> {
@@ -173,7 +190,6 @@ fn mint(state: &AppState, tenant: Uuid, id: &AttachedIdentity, resource: &str, n
     Ok(Cached { token: key.sign(&claims).into(), expires_on: now + LIFETIME, not_before: now })
 }
 
-
 /// The VM's tenant and the identities its `identity` block names that still exist.
 pub fn vm_identities(state: &AppState, vm_key: &str) -> Result<(Uuid, Vec<AttachedIdentity>), ImdsError> {
     state.store.read(|tx| {
@@ -186,21 +202,38 @@ pub fn vm_identities(state: &AppState, vm_key: &str) -> Result<(Uuid, Vec<Attach
         if kind.contains("systemassigned") {
             if let Some(pid) = identity.get("principalId").and_then(Value::as_str).and_then(|p| p.parse::<Uuid>().ok()) {
                 if let Some(DirectoryObject::ServicePrincipal(sp)) = tx.directory_object(tenant, pid)? {
-                    out.push(AttachedIdentity { principal_id: sp.id.to_string(), client_id: sp.app_id.to_string(), resource_id: vm.id.clone(), system_assigned: true });
+                    out.push(AttachedIdentity {
+                        principal_id: sp.id.to_string(),
+                        client_id: sp.app_id.to_string(),
+                        resource_id: vm.id.clone(),
+                        system_assigned: true,
+                    });
                 }
             }
         }
         if kind.contains("userassigned") {
             let ids: Vec<String> = match identity.get("userAssignedIdentities") {
                 Some(Value::Object(m)) => m.keys().cloned().collect(),
-                _ => identity.get("identityIds").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default(),
+                _ => identity
+                    .get("identityIds")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default(),
             };
             for id in ids {
                 // The identity resource is the truth: a deleted identity yields no token.
                 let Some(uai) = tx.resource(&resource_id::key(&id))? else { continue };
                 let props = &uai.properties;
-                let (Some(p), Some(c)) = (props.get("principalId").and_then(Value::as_str), props.get("clientId").and_then(Value::as_str)) else { continue };
-                out.push(AttachedIdentity { principal_id: p.to_string(), client_id: c.to_string(), resource_id: uai.id.clone(), system_assigned: false });
+                let (Some(p), Some(c)) = (props.get("principalId").and_then(Value::as_str), props.get("clientId").and_then(Value::as_str))
+                else {
+                    continue;
+                };
+                out.push(AttachedIdentity {
+                    principal_id: p.to_string(),
+                    client_id: c.to_string(),
+                    resource_id: uai.id.clone(),
+                    system_assigned: false,
+                });
             }
         }
         Ok((tenant, out))

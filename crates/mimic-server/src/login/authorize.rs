@@ -76,7 +76,10 @@ pub async fn submit(State(state): State<SharedState>, Path(t): Path<String>, For
     if stored.is_err() {
         return redirect_error(&req, "server_error", "AADSTS90033: A transient error has occurred. Please try again.");
     }
-    redirect(&req.redirect_uri, &[("code", Some(code.as_str())), ("state", req.state.as_deref()), ("session_state", Some(&Uuid::new_v4().to_string()))])
+    redirect(
+        &req.redirect_uri,
+        &[("code", Some(code.as_str())), ("state", req.state.as_deref()), ("session_state", Some(&Uuid::new_v4().to_string()))],
+    )
 }
 
 /// What a request needs before anything may be redirected back to it.
@@ -110,20 +113,46 @@ fn validate(state: &AppState, t: &str, q: &Params) -> Result<Trusted, Response> 
     let trusted = Trusted { client, redirect_uri, state: q.get("state").cloned() };
     match q.get("response_type").map(String::as_str) {
         Some("code") => {}
-        None | Some("") => return Err(redirect_error(&trusted, "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'response_type'.")),
+        None | Some("") => {
+            return Err(redirect_error(
+                &trusted,
+                "invalid_request",
+                "AADSTS900144: The request body must contain the following parameter: 'response_type'.",
+            ))
+        }
         Some(other) => {
-            return Err(redirect_error(&trusted, "unsupported_response_type", &format!("AADSTS700054: response_type '{other}' is not enabled for the application.")))
+            return Err(redirect_error(
+                &trusted,
+                "unsupported_response_type",
+                &format!("AADSTS700054: response_type '{other}' is not enabled for the application."),
+            ))
         }
     }
     if let Some(mode) = q.get("response_mode").filter(|m| *m != "query") {
-        return Err(redirect_error(&trusted, "invalid_request", &format!("AADSTS900144: response_mode '{mode}' is not supported by Mimic; use 'query'.")));
+        return Err(redirect_error(
+            &trusted,
+            "invalid_request",
+            &format!("AADSTS900144: response_mode '{mode}' is not supported by Mimic; use 'query'."),
+        ));
     }
     match (q.get("code_challenge"), q.get("code_challenge_method").map(String::as_str)) {
         (Some(c), Some("S256")) if ac::valid_challenge(c) => {}
         // The portal is a public client: PKCE is required (Entra requires it for SPAs).
         (None, _) if client != AZURE_PORTAL_CLIENT_ID => {}
-        (None, _) => return Err(redirect_error(&trusted, "invalid_request", "AADSTS9002325: Proof Key for Code Exchange is required for cross-origin authorization code redemption.")),
-        _ => return Err(redirect_error(&trusted, "invalid_request", "AADSTS501491: Invalid size of Code_Challenge parameter, or code_challenge_method is not 'S256'.")),
+        (None, _) => {
+            return Err(redirect_error(
+                &trusted,
+                "invalid_request",
+                "AADSTS9002325: Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
+            ))
+        }
+        _ => {
+            return Err(redirect_error(
+                &trusted,
+                "invalid_request",
+                "AADSTS501491: Invalid size of Code_Challenge parameter, or code_challenge_method is not 'S256'.",
+            ))
+        }
     }
     Ok(trusted)
 }
@@ -134,7 +163,9 @@ fn redirect_allowed(state: &AppState, client: Uuid, uri: &str) -> bool {
     if client == AZURE_PORTAL_CLIENT_ID {
         return uri == format!("{}/signin-oidc", state.endpoints.portal);
     }
-    ["http://localhost", "http://127.0.0.1"].iter().any(|p| uri.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/'])))
+    ["http://localhost", "http://127.0.0.1"]
+        .iter()
+        .any(|p| uri.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/'])))
 }
 
 fn redirect(base: &str, params: &[(&str, Option<&str>)]) -> Response {
@@ -160,11 +191,22 @@ border:0;border-bottom:1px solid #666;padding:6px 0;font-size:15px}input:focus{o
 button:focus{outline:2px solid #000;outline-offset:2px}form::after{content:'';display:block;clear:both}";
 
 fn sign_in_page(t: &str, q: &Params, error: Option<&str>, status: StatusCode) -> Response {
-    const CARRIED: &[&str] = &["client_id", "response_type", "redirect_uri", "scope", "resource", "state", "nonce", "code_challenge", "code_challenge_method", "response_mode", "prompt", "login_hint"];
-    let hidden: String = CARRIED
-        .iter()
-        .filter_map(|k| q.get(*k).map(|v| format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">", escape(v))))
-        .collect();
+    const CARRIED: &[&str] = &[
+        "client_id",
+        "response_type",
+        "redirect_uri",
+        "scope",
+        "resource",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+        "response_mode",
+        "prompt",
+        "login_hint",
+    ];
+    let hidden: String =
+        CARRIED.iter().filter_map(|k| q.get(*k).map(|v| format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">", escape(v)))).collect();
     let login = q.get("login").or(q.get("login_hint")).map(|s| escape(s)).unwrap_or_default();
     let err = error.map(|e| format!("<p class=\"err\" id=\"err\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
     let described = if error.is_some() { " aria-describedby=\"err\" aria-invalid=\"true\"" } else { "" };
@@ -182,7 +224,10 @@ fn sign_in_page(t: &str, q: &Params, error: Option<&str>, status: StatusCode) ->
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, "no-store".parse().expect("static header"));
     h.insert("x-frame-options", "DENY".parse().expect("static header"));
-    h.insert("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'".parse().expect("static header"));
+    h.insert(
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'".parse().expect("static header"),
+    );
     res
 }
 

@@ -104,10 +104,8 @@ pub async fn keys(State(state): State<SharedState>, Path(t): Path<String>) -> Re
 /// MSAL's instance discovery: this host is its own (only) alias.
 pub async fn instance(State(state): State<SharedState>, Path(t): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
     let host = state.endpoints.login.trim_start_matches("https://").to_string();
-    let tenant = q
-        .get("authorization_endpoint")
-        .and_then(|a| a.trim_start_matches("https://").split('/').nth(1).map(str::to_string))
-        .unwrap_or(t);
+    let tenant =
+        q.get("authorization_endpoint").and_then(|a| a.trim_start_matches("https://").split('/').nth(1).map(str::to_string)).unwrap_or(t);
     cached(json!({
         "tenant_discovery_endpoint": format!("{}/{tenant}/v2.0/.well-known/openid-configuration", state.endpoints.login),
         "api-version": "1.1",

@@ -77,5 +77,9 @@ impl IntoResponse for OAuthError {
 }
 
 pub async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not_found", "error_description": "The requested endpoint does not exist on the token service."}))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Json(serde_json::json!({"error": "not_found", "error_description": "The requested endpoint does not exist on the token service."})),
+    )
+        .into_response()
 }

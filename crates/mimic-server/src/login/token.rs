@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use mimic_domain::directory::{self, DirectoryObject, Tenant};
-use mimic_domain::token::{self as tok, AccessTokenRequest, Subject, TokenVersion};
 use mimic_domain::authorization_code::{AuthorizationCode, RedeemError};
+use mimic_domain::directory::{self, DirectoryObject, Tenant};
 use mimic_domain::secrets;
+use mimic_domain::token::{self as tok, AccessTokenRequest, Subject, TokenVersion};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -36,15 +36,34 @@ enum Endpoint {
     V2,
 }
 
-pub async fn token_v2(state: State<SharedState>, path: Path<String>, headers: HeaderMap, rid: Extension<RequestId>, body: Bytes) -> Response {
+pub async fn token_v2(
+    state: State<SharedState>,
+    path: Path<String>,
+    headers: HeaderMap,
+    rid: Extension<RequestId>,
+    body: Bytes,
+) -> Response {
     token(state, path, headers, rid, body, Endpoint::V2).await
 }
 
-pub async fn token_v1(state: State<SharedState>, path: Path<String>, headers: HeaderMap, rid: Extension<RequestId>, body: Bytes) -> Response {
+pub async fn token_v1(
+    state: State<SharedState>,
+    path: Path<String>,
+    headers: HeaderMap,
+    rid: Extension<RequestId>,
+    body: Bytes,
+) -> Response {
     token(state, path, headers, rid, body, Endpoint::V1).await
 }
 
-async fn token(State(state): State<SharedState>, Path(t): Path<String>, headers: HeaderMap, Extension(rid): Extension<RequestId>, body: Bytes, ep: Endpoint) -> Response {
+async fn token(
+    State(state): State<SharedState>,
+    Path(t): Path<String>,
+    headers: HeaderMap,
+    Extension(rid): Extension<RequestId>,
+    body: Bytes,
+    ep: Endpoint,
+) -> Response {
     let correlation = headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let req = TokenRequest { state: &state, tenant: &t, form: &form, headers: &headers, ep };
@@ -53,7 +72,14 @@ async fn token(State(state): State<SharedState>, Path(t): Path<String>, headers:
         let (state2, t2, form2, headers2) = (state.clone(), t.clone(), form.clone(), headers.clone());
         tokio::task::spawn_blocking(move || TokenRequest { state: &state2, tenant: &t2, form: &form2, headers: &headers2, ep }.issue())
             .await
-            .unwrap_or_else(|_| Err(OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", 90033, "A transient error has occurred. Please try again.")))
+            .unwrap_or_else(|_| {
+                Err(OAuthError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    90033,
+                    "A transient error has occurred. Please try again.",
+                ))
+            })
     } else {
         req.issue()
     };
@@ -103,7 +129,8 @@ impl TokenRequest<'_> {
     }
 
     fn issue(&self) -> Result<Response, OAuthError> {
-        let tenant = tenant::try_resolve(self.state, self.tenant).map_err(store_err)?.ok_or_else(|| OAuthError::tenant_not_found(self.tenant))?;
+        let tenant =
+            tenant::try_resolve(self.state, self.tenant).map_err(store_err)?.ok_or_else(|| OAuthError::tenant_not_found(self.tenant))?;
         let grant = self.required("grant_type")?;
         match grant {
             "client_credentials" => self.client_credentials(tenant),
@@ -136,10 +163,7 @@ impl TokenRequest<'_> {
 
     fn target(&self, app_only: bool) -> Result<Target, OAuthError> {
         if self.ep == Endpoint::V1 {
-            let resource = self
-                .param("resource")
-                .map(str::to_string)
-                .unwrap_or_else(|| "00000002-0000-0000-c000-000000000000".to_string());
+            let resource = self.param("resource").map(str::to_string).unwrap_or_else(|| "00000002-0000-0000-c000-000000000000".to_string());
             return Ok(Target { resource, scope: "user_impersonation".into(), wants_id_token: !app_only, wants_refresh: !app_only });
         }
         let scope = self.required("scope")?;
@@ -216,7 +240,10 @@ impl TokenRequest<'_> {
             )
         })?;
         let now = chrono::Utc::now();
-        let ok = app.password_credentials.iter().any(|c| c.start <= now && now < c.end && secrets::verify_client_secret(&c.secret_hash, &secret));
+        let ok = app
+            .password_credentials
+            .iter()
+            .any(|c| c.start <= now && now < c.end && secrets::verify_client_secret(&c.secret_hash, &secret));
         if !ok {
             return Err(OAuthError::new(
                 StatusCode::UNAUTHORIZED,
@@ -237,7 +264,12 @@ impl TokenRequest<'_> {
             ));
         };
         if !sp.account_enabled {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "unauthorized_client", 7000112, format!("Application '{app_id}'({}) is disabled.", sp.display_name)));
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                7000112,
+                format!("Application '{app_id}'({}) is disabled.", sp.display_name),
+            ));
         }
         let subject = Subject::App { object_id: sp.id, app_id, display_name: sp.display_name.clone() };
         self.respond(&tenant, &subject, &target, APP_TOKEN_LIFETIME, None, None)
@@ -246,7 +278,12 @@ impl TokenRequest<'_> {
     fn public_client(&self) -> Result<Uuid, OAuthError> {
         let id = self.required("client_id")?;
         id.parse().map_err(|_| {
-            OAuthError::new(StatusCode::BAD_REQUEST, "unauthorized_client", 700016, format!("Application with identifier '{id}' was not found in the directory."))
+            OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                700016,
+                format!("Application with identifier '{id}' was not found in the directory."),
+            )
         })
     }
 
@@ -290,13 +327,25 @@ impl TokenRequest<'_> {
             RedeemError::VerifierMismatch => OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request."),
         })?;
         let tenant = match path_tenant {
-            TenantRef::Tenant(t) if t.id != grant.tenant => return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 70000, "Provided grant is invalid or malformed.")),
+            TenantRef::Tenant(t) if t.id != grant.tenant => {
+                return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 70000, "Provided grant is invalid or malformed."))
+            }
             TenantRef::Tenant(t) => t,
-            TenantRef::Multi(_) => self.state.store.read(|tx| tx.tenant(grant.tenant)).map_err(store_err)?.ok_or_else(|| invalid("Provided grant is invalid or malformed."))?,
+            TenantRef::Multi(_) => self
+                .state
+                .store
+                .read(|tx| tx.tenant(grant.tenant))
+                .map_err(store_err)?
+                .ok_or_else(|| invalid("Provided grant is invalid or malformed."))?,
         };
         let user = self.state.store.read(|tx| tx.directory_object(grant.tenant, grant.user)).map_err(store_err)?;
         let Some(DirectoryObject::User(user)) = user.filter(|u| matches!(u, DirectoryObject::User(u) if u.account_enabled)) else {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50034, "The user account does not exist in the directory."));
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                50034,
+                "The user account does not exist in the directory.",
+            ));
         };
         let subject = user_subject(&user, client, &target);
         self.respond(&tenant, &subject, &target, user_lifetime(), Some(client), grant.nonce.as_deref())
@@ -316,7 +365,8 @@ impl TokenRequest<'_> {
         let presented = self.required("refresh_token")?;
         let target = self.target(false)?;
         let doc = self.state.store.read(|tx| tx.document(REFRESH_KIND, &refresh_key(presented))).map_err(store_err)?;
-        let bad = || OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.");
+        let bad =
+            || OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.");
         let doc = doc.ok_or_else(bad)?;
         let (Some(tid), Some(oid), Some(issued_to), Some(expires)) = (
             doc["tenant"].as_str().and_then(|t| t.parse::<Uuid>().ok()),
@@ -327,7 +377,12 @@ impl TokenRequest<'_> {
             return Err(bad());
         };
         if expires <= chrono::Utc::now().timestamp() {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 700082, "The refresh token has expired due to inactivity."));
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                700082,
+                "The refresh token has expired due to inactivity.",
+            ));
         }
         if issued_to != client {
             return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 70000, "Provided grant is invalid or malformed."));
@@ -346,7 +401,12 @@ impl TokenRequest<'_> {
         };
         let user = self.state.store.read(|tx| tx.directory_object(tid, oid)).map_err(store_err)?;
         let Some(DirectoryObject::User(user)) = user else {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50034, "The user account does not exist in the directory."));
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                50034,
+                "The user account does not exist in the directory.",
+            ));
         };
         if !user.account_enabled {
             return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50057, "The user account is disabled."));
@@ -355,7 +415,15 @@ impl TokenRequest<'_> {
         self.respond(&tenant, &subject, &target, user_lifetime(), Some(client), None)
     }
 
-    fn respond(&self, tenant: &Tenant, subject: &Subject, target: &Target, lifetime: i64, public_client: Option<Uuid>, nonce: Option<&str>) -> Result<Response, OAuthError> {
+    fn respond(
+        &self,
+        tenant: &Tenant,
+        subject: &Subject,
+        target: &Target,
+        lifetime: i64,
+        public_client: Option<Uuid>,
+        nonce: Option<&str>,
+    ) -> Result<Response, OAuthError> {
         let now = chrono::Utc::now().timestamp();
         let groups = crate::directory::transitive_groups(self.state, tenant.id, subject.object_id()).map_err(store_err)?;
         let issuer = tok::issuer_v1(tenant.id);
@@ -388,7 +456,8 @@ impl TokenRequest<'_> {
             refresh_token = Some(rt);
             let v2_issuer = tok::issuer_v2(&self.state.endpoints.login, tenant.id);
             if target.wants_id_token || self.ep == Endpoint::V1 {
-                id_token = Some(signer.sign(&tok::id_token_claims(&v2_issuer, tenant.id, &client.to_string(), *object_id, upn, name, now, nonce)));
+                id_token =
+                    Some(signer.sign(&tok::id_token_claims(&v2_issuer, tenant.id, &client.to_string(), *object_id, upn, name, now, nonce)));
             }
             client_info = Some(URL_SAFE_NO_PAD.encode(json!({"uid": object_id, "utid": tenant.id}).to_string()));
         }
@@ -448,7 +517,12 @@ pub(super) fn sign_in(
         return Err(unknown_user(&tenant.id.to_string()));
     };
     if !secrets::verify_password(&user.password_hash, password) {
-        return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50126, "Error validating credentials due to invalid username or password."));
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            50126,
+            "Error validating credentials due to invalid username or password.",
+        ));
     }
     if !user.account_enabled {
         return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 50057, "The user account is disabled."));

@@ -68,7 +68,9 @@ async fn forward(State(p): State<PortalState>, method: Method, uri: Uri, headers
     let token = match access_token(&p, &sid, session, audience).await {
         Ok(t) => t,
         Err(TokenError::Store(e)) => return unavailable(e),
-        Err(TokenError::Refused(e)) => return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "SessionExpired", "message": e}}))).into_response(),
+        Err(TokenError::Refused(e)) => {
+            return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "SessionExpired", "message": e}}))).into_response()
+        }
     };
     let path_and_query = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
     let target = path_and_query.strip_prefix(prefix).unwrap_or(path_and_query);

@@ -96,7 +96,15 @@ pub async fn callback(State(p): State<PortalState>, headers: HeaderMap, Query(q)
     let (Ok(tenant), Ok(user), Some(rt)) = (claim("tid").parse(), claim("oid").parse(), tokens["refresh_token"].as_str()) else {
         return failure("The token response lacks the user's identity or a refresh token.");
     };
-    let mut session = Session { tenant, user, upn: claim("preferred_username"), name: claim("name"), refresh_token: rt.to_string(), tokens: Default::default(), created: chrono::Utc::now().timestamp() };
+    let mut session = Session {
+        tenant,
+        user,
+        upn: claim("preferred_username"),
+        name: claim("name"),
+        refresh_token: rt.to_string(),
+        tokens: Default::default(),
+        created: chrono::Utc::now().timestamp(),
+    };
     if let Some(at) = tokens["access_token"].as_str() {
         let exp = chrono::Utc::now().timestamp() + tokens["expires_in"].as_i64().unwrap_or(0);
         session.tokens.insert(super::bff::ARM_AUDIENCE.to_string(), (at.to_string(), exp));

@@ -110,8 +110,7 @@ impl Sessions {
     /// Files a sign-in in progress under its `state`, for whichever replica the callback reaches.
     pub async fn begin(&self, state: String, p: Pending) -> Result<(), Unavailable> {
         let store = self.store.clone();
-        blocking(move || file(&store, SIGNIN_KIND, &state, &p, p.created + PENDING_LIFETIME))
-        .await
+        blocking(move || file(&store, SIGNIN_KIND, &state, &p, p.created + PENDING_LIFETIME)).await
     }
 
     /// The sign-in filed under `state`, removed in the same transaction (a state is used once).

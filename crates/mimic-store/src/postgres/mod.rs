@@ -95,7 +95,11 @@ impl r2d2::ManageConnection for Manager {
 }
 
 /// The statement for `sql` on this connection, prepared on first use.
-fn prepared(statements: &mut HashMap<String, Statement>, sql: &str, prepare: impl FnOnce(&str) -> std::result::Result<Statement, postgres::Error>) -> std::result::Result<Statement, postgres::Error> {
+fn prepared(
+    statements: &mut HashMap<String, Statement>,
+    sql: &str,
+    prepare: impl FnOnce(&str) -> std::result::Result<Statement, postgres::Error>,
+) -> std::result::Result<Statement, postgres::Error> {
     if let Some(st) = statements.get(sql) {
         return Ok(st.clone());
     }
@@ -163,7 +167,8 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 
 impl PgStore {
     pub fn open(url: &str) -> Result<Self> {
-        let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
+        let mut config: postgres::Config =
+            url.parse().map_err(|e: postgres::Error| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -194,7 +199,6 @@ impl PgStore {
             Ok(store)
         })
     }
-
 
     /// One attempt of a write: `Ok(true)` committed, `Ok(false)` failed to serialize.
     fn try_write(conn: &mut Conn, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<bool> {
@@ -265,7 +269,9 @@ impl Backend for PgStore {
         let read = blocking(|| -> Result<i64> {
             let mut conn = conn(&self.generations)?;
             let PgConn { client, statements } = &mut *conn;
-            let st = prepared(statements, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM mimic_generation", |sql| client.prepare(sql))?;
+            let st = prepared(statements, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM mimic_generation", |sql| {
+                client.prepare(sql)
+            })?;
             Ok(client.query_one(&st, &[])?.get(0))
         });
         match read {
@@ -387,7 +393,10 @@ impl Tx for PgTx<'_, '_> {
         self.many("SELECT doc FROM directory_objects WHERE tenant_id = $1 AND kind = $2 ORDER BY id", &[&tenant.to_string(), &kind])
     }
     fn groups_with_member(&mut self, tenant: Uuid, member: Uuid) -> Result<Vec<Uuid>> {
-        let rows = self.rows("SELECT group_id FROM group_members WHERE tenant_id = $1 AND member_id = $2", &[&tenant.to_string(), &member.to_string()])?;
+        let rows = self.rows(
+            "SELECT group_id FROM group_members WHERE tenant_id = $1 AND member_id = $2",
+            &[&tenant.to_string(), &member.to_string()],
+        )?;
         rows.iter().map(|r| Uuid::parse_str(r.get::<_, &str>(0)).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
     }
     fn put_directory_object(&mut self, o: &DirectoryObject) -> Result<()> {
@@ -475,7 +484,8 @@ impl Tx for PgTx<'_, '_> {
     }
     fn delete_role_assignments_under(&mut self, scope_key: &str) -> Result<usize> {
         let (lo, hi) = columns::under(scope_key);
-        Ok(self.exec("DELETE FROM role_assignments WHERE scope_key = $1 OR (scope_key >= $2 AND scope_key < $3)", &[&scope_key, &lo, &hi])?
+        Ok(self
+            .exec("DELETE FROM role_assignments WHERE scope_key = $1 OR (scope_key >= $2 AND scope_key < $3)", &[&scope_key, &lo, &hi])?
             as usize)
     }
 

@@ -56,7 +56,12 @@ impl SqliteStore {
         owner_only(path).map_err(|e| StoreError::Backend(format!("cannot restrict {} to its owner: {e}", path.display())))?;
         let mut writer = open_conn(path)?;
         migrations::apply(&mut writer)?;
-        Ok(SqliteStore { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), commits: Default::default() })
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            commits: Default::default(),
+        })
     }
 }
 
@@ -140,7 +145,8 @@ impl Tx for SqliteTx<'_> {
         Ok(self.0.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)
     }
     fn put_meta(&mut self, key: &str, value: &str) -> Result<()> {
-        self.0.prepare_cached("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")?
+        self.0
+            .prepare_cached("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")?
             .execute([key, value])?;
         Ok(())
     }
@@ -152,7 +158,8 @@ impl Tx for SqliteTx<'_> {
         self.many("SELECT doc FROM tenants ORDER BY id", [])
     }
     fn put_tenant(&mut self, t: &Tenant) -> Result<()> {
-        self.0.prepare_cached("INSERT INTO tenants(id, doc) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc")?
+        self.0
+            .prepare_cached("INSERT INTO tenants(id, doc) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc")?
             .execute(params![t.id.to_string(), to_json(t)?])?;
         Ok(())
     }
@@ -164,7 +171,10 @@ impl Tx for SqliteTx<'_> {
         self.many("SELECT doc FROM subscriptions WHERE tenant_id = ?1 ORDER BY id", [tenant.to_string()])
     }
     fn put_subscription(&mut self, s: &Subscription) -> Result<()> {
-        self.0.prepare_cached("INSERT INTO subscriptions(id, tenant_id, doc) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc")?
+        self.0
+            .prepare_cached(
+                "INSERT INTO subscriptions(id, tenant_id, doc) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+            )?
             .execute(params![s.id.to_string(), s.tenant_id.to_string(), to_json(s)?])?;
         Ok(())
     }
@@ -182,7 +192,10 @@ impl Tx for SqliteTx<'_> {
         self.one("SELECT doc FROM directory_objects WHERE tenant_id = ?1 AND upn = ?2", [tenant.to_string(), upn.to_ascii_lowercase()])
     }
     fn directory_objects(&mut self, tenant: Uuid, kind: &str) -> Result<Vec<DirectoryObject>> {
-        self.many("SELECT doc FROM directory_objects WHERE tenant_id = ?1 AND kind = ?2 ORDER BY id", [tenant.to_string(), kind.to_string()])
+        self.many(
+            "SELECT doc FROM directory_objects WHERE tenant_id = ?1 AND kind = ?2 ORDER BY id",
+            [tenant.to_string(), kind.to_string()],
+        )
     }
     fn groups_with_member(&mut self, tenant: Uuid, member: Uuid) -> Result<Vec<Uuid>> {
         let mut stmt = self.0.prepare_cached("SELECT group_id FROM group_members WHERE tenant_id = ?1 AND member_id = ?2")?;
@@ -191,15 +204,17 @@ impl Tx for SqliteTx<'_> {
     }
     fn put_directory_object(&mut self, o: &DirectoryObject) -> Result<()> {
         let (app_id, upn) = columns::object(o);
-        self.0.prepare_cached(
-            "INSERT INTO directory_objects(id, tenant_id, kind, app_id, upn, display_name, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        self.0
+            .prepare_cached(
+                "INSERT INTO directory_objects(id, tenant_id, kind, app_id, upn, display_name, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, app_id = excluded.app_id, upn = excluded.upn,
                display_name = excluded.display_name, doc = excluded.doc",
-        )?
-        .execute(params![o.id().to_string(), o.tenant_id().to_string(), o.kind(), app_id, upn, o.display_name(), to_json(o)?])?;
+            )?
+            .execute(params![o.id().to_string(), o.tenant_id().to_string(), o.kind(), app_id, upn, o.display_name(), to_json(o)?])?;
         if let DirectoryObject::Group(g) = o {
             self.0.prepare_cached("DELETE FROM group_members WHERE group_id = ?1")?.execute([g.id.to_string()])?;
-            let mut ins = self.0.prepare_cached("INSERT OR IGNORE INTO group_members(tenant_id, group_id, member_id) VALUES (?1, ?2, ?3)")?;
+            let mut ins =
+                self.0.prepare_cached("INSERT OR IGNORE INTO group_members(tenant_id, group_id, member_id) VALUES (?1, ?2, ?3)")?;
             for m in &g.members {
                 ins.execute([g.tenant_id.to_string(), g.id.to_string(), m.to_string()])?;
             }
@@ -207,8 +222,12 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
     fn delete_directory_object(&mut self, tenant: Uuid, id: Uuid) -> Result<bool> {
-        let n = self.0.prepare_cached("DELETE FROM directory_objects WHERE id = ?1 AND tenant_id = ?2")?.execute([id.to_string(), tenant.to_string()])?;
-        self.0.prepare_cached("DELETE FROM group_members WHERE tenant_id = ?1 AND (member_id = ?2 OR group_id = ?2)")?
+        let n = self
+            .0
+            .prepare_cached("DELETE FROM directory_objects WHERE id = ?1 AND tenant_id = ?2")?
+            .execute([id.to_string(), tenant.to_string()])?;
+        self.0
+            .prepare_cached("DELETE FROM group_members WHERE tenant_id = ?1 AND (member_id = ?2 OR group_id = ?2)")?
             .execute([tenant.to_string(), id.to_string()])?;
         Ok(n > 0)
     }
@@ -229,11 +248,12 @@ impl Tx for SqliteTx<'_> {
     }
     fn put_resource(&mut self, r: &Resource) -> Result<()> {
         let c = columns::resource(r)?;
-        self.0.prepare_cached(
-            "INSERT INTO resources(key, subscription, resource_group, type_key, doc) VALUES (?1, ?2, ?3, ?4, ?5)
+        self.0
+            .prepare_cached(
+                "INSERT INTO resources(key, subscription, resource_group, type_key, doc) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(key) DO UPDATE SET doc = excluded.doc",
-        )?
-        .execute(params![c.key, c.subscription, c.resource_group, c.type_key, to_json(r)?])?;
+            )?
+            .execute(params![c.key, c.subscription, c.resource_group, c.type_key, to_json(r)?])?;
         Ok(())
     }
     fn delete_resource(&mut self, key: &str) -> Result<bool> {
@@ -262,11 +282,12 @@ impl Tx for SqliteTx<'_> {
     }
     fn put_role_assignment(&mut self, a: &RoleAssignment) -> Result<()> {
         let c = columns::assignment(a);
-        self.0.prepare_cached(
-            "INSERT INTO role_assignments(key, scope_key, subscription, principal_id, doc) VALUES (?1, ?2, ?3, ?4, ?5)
+        self.0
+            .prepare_cached(
+                "INSERT INTO role_assignments(key, scope_key, subscription, principal_id, doc) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(key) DO UPDATE SET doc = excluded.doc, principal_id = excluded.principal_id",
-        )?
-        .execute(params![c.key, c.scope_key, c.subscription, a.principal_id.to_string(), to_json(a)?])?;
+            )?
+            .execute(params![c.key, c.scope_key, c.subscription, a.principal_id.to_string(), to_json(a)?])?;
         Ok(())
     }
     fn delete_role_assignment(&mut self, key: &str) -> Result<bool> {
@@ -274,7 +295,9 @@ impl Tx for SqliteTx<'_> {
     }
     fn delete_role_assignments_under(&mut self, scope_key: &str) -> Result<usize> {
         let (lo, hi) = columns::under(scope_key);
-        Ok(self.0.prepare_cached("DELETE FROM role_assignments WHERE scope_key = ?1 OR (scope_key >= ?2 AND scope_key < ?3)")?
+        Ok(self
+            .0
+            .prepare_cached("DELETE FROM role_assignments WHERE scope_key = ?1 OR (scope_key >= ?2 AND scope_key < ?3)")?
             .execute([scope_key, &lo, &hi])?)
     }
 

@@ -23,6 +23,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -142,11 +143,47 @@ def _store_for_new_server(store: str | None) -> str | None:
     return store
 
 
+#: One master key file per PostgreSQL store, shared by every replica over it, as an operator gives
+#: every replica the same file (`--master-key-file`).
+_MASTER_KEYS: dict[str, Path] = {}
+
+
+def master_key_file_for(store: str) -> Path:
+    """The master key file of the PostgreSQL store `store` (created, 0600, on first use)."""
+    url = store.partition("?")[0]
+    path = _MASTER_KEYS.get(url)
+    if path is None:
+        path = Path(tempfile.mkdtemp(prefix="mimic-master-key-")) / "master.key"
+        path.touch(mode=0o600)
+        path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+        _MASTER_KEYS[url] = path
+    return path
+
+
+SEALED_PREFIX = b"mimic-sealed:v1:"
+
+
+def open_sealed(master_key_file: Path, purpose: str, value: bytes) -> bytes:
+    """A value Mimic sealed under its master key (crates/mimic-server/src/master_key.rs):
+    AES-256-GCM, nonce first, `purpose` as additional data. For tests that need the server's
+    own key material (signing with it, making an old-format store)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    key = base64.b64decode(master_key_file.read_text().strip())
+    body = bytes(value)[len(SEALED_PREFIX):]
+    raw = base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4))
+    return AESGCM(key).decrypt(raw[:12], raw[12:], purpose.encode())
+
+
 class MimicServer:
     """One `mimic serve` with its own data directory under `root` and its log in `root/serve.log`."""
 
-    def __init__(self, root: Path, *, binary: Path | None = None, extra_args: Sequence[str] = (), store: str | None = None):
+    def __init__(self, root: Path, *, binary: Path | None = None, extra_args: Sequence[str] = (), store: str | None = None,
+                 master_key: bool = True):
         self.root = Path(root)
+        #: Over PostgreSQL, pass the store's shared master key file (False: none, to see the
+        #: server refuse to start without one).
+        self.master_key = master_key
         #: `--store` (a postgres:// URL), or None for SQLite in the data directory. A replica
         #: joining another server's store takes `store=other.store` and `bootstrap=other.bootstrap`.
         self.store = _store_for_new_server(store)
@@ -171,6 +208,8 @@ class MimicServer:
             cmd += [f"--{surface}", "127.0.0.1:0"]
         if self.store:
             cmd += ["--store", self.store]
+            if self.master_key and self.store.startswith(("postgres://", "postgresql://")):
+                cmd += ["--master-key-file", str(master_key_file_for(self.store))]
         return cmd + self.extra_args
 
     def start(self, timeout: float = START_TIMEOUT, env: Mapping[str, str] | None = None) -> "MimicServer":

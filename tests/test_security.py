@@ -13,7 +13,7 @@ creates a second one or signs with Mimic's key, so a token "from another tenant"
 valid" or "for another issuer" that is *correctly signed* cannot be obtained from outside. To
 prove those checks exist on their own (not only as a side effect of a bad signature), the
 `signer` fixture signs with the server's own key, read from its data directory (the
-`signing_keys` table of mimic.db): the only place these tests use knowledge of Mimic's
+`signing_keys` table of mimic.db, opened with the data directory's master.key): the only place these tests use knowledge of Mimic's
 internals. Control: the same signer's faithful copy of a real token is accepted.
 """
 
@@ -33,7 +33,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import load_der_private_key
 
-from mimic_harness import RG_API, MimicServer, b64url, jwt_parts, unique, unsigned_jwt
+from mimic_harness import RG_API, MimicServer, b64url, open_sealed, jwt_parts, unique, unsigned_jwt
 from test_imds import assign_reader, make_uai, make_vm, vm_imds
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -73,7 +73,8 @@ class Signer:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as c:
             kid, der = c.execute("SELECT kid, pkcs8 FROM signing_keys WHERE active = 1 ORDER BY created DESC LIMIT 1").fetchone()
         self.kid = kid
-        self.key = load_der_private_key(bytes(der), password=None)
+        der = open_sealed(server.data_dir / "master.key", f"signing_keys/{kid}", der)
+        self.key = load_der_private_key(der, password=None)
 
     def sign(self, claims: dict, **header) -> str:
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid, **header})

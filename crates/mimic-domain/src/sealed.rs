@@ -2,6 +2,9 @@
 //! cookie, a sign-in's `state`): filed under the secret's SHA-256 and sealed with AES-256-GCM
 //! under a key derived from the secret, so a copy of the store (or of its backups) yields no
 //! session, token or PKCE verifier without the browser's cookie.
+//!
+//! [`seal_with`] / [`open_with`] are the same AES-256-GCM under a given key with additional
+//! authenticated data: the master key seals private key material bound to its purpose and row.
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -20,34 +23,55 @@ fn key(secret: &str) -> LessSafeKey {
     let mut h = Sha256::new();
     h.update(b"mimic sealed value key v1\0");
     h.update(secret.as_bytes());
-    let bytes = h.finalize();
     // AES-256 takes exactly 32 bytes, which SHA-256 always gives.
-    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &bytes).expect("a 32-byte AES-256 key"))
+    aes_key(&h.finalize().into())
 }
 
 /// `plaintext` sealed under `secret`: base64url of a random nonce followed by the ciphertext and
 /// its tag. None only if the system's random source fails.
 pub fn seal(secret: &str, plaintext: &[u8]) -> Option<String> {
-    let mut nonce = [0u8; NONCE_LEN];
-    SystemRandom::new().fill(&mut nonce).ok()?;
-    let mut out = plaintext.to_vec();
-    key(secret).seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut out).ok()?;
-    let mut sealed = nonce.to_vec();
-    sealed.extend_from_slice(&out);
-    Some(B64.encode(sealed))
+    Some(B64.encode(seal_under(key(secret), b"", plaintext)?))
 }
 
 /// The plaintext `seal` was given, or None if `sealed` was not sealed under `secret` or was
 /// altered.
 pub fn open(secret: &str, sealed: &str) -> Option<Vec<u8>> {
-    let bytes = B64.decode(sealed).ok()?;
+    open_under(key(secret), b"", &B64.decode(sealed).ok()?)
+}
+
+/// `plaintext` sealed under the 32-byte `key`, bound to `aad` (what it is and where it lives:
+/// opening it under any other `aad` fails): a random nonce, the ciphertext and its tag.
+pub fn seal_with(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
+    seal_under(aes_key(key), aad, plaintext)
+}
+
+/// The plaintext `seal_with` was given, or None under another key or `aad`, or if altered.
+pub fn open_with(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    open_under(aes_key(key), aad, sealed)
+}
+
+fn aes_key(bytes: &[u8; 32]) -> LessSafeKey {
+    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes).expect("a 32-byte AES-256 key"))
+}
+
+fn seal_under(key: LessSafeKey, aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
+    let mut nonce = [0u8; NONCE_LEN];
+    SystemRandom::new().fill(&mut nonce).ok()?;
+    let mut out = plaintext.to_vec();
+    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut out).ok()?;
+    let mut sealed = nonce.to_vec();
+    sealed.extend_from_slice(&out);
+    Some(sealed)
+}
+
+fn open_under(key: LessSafeKey, aad: &[u8], bytes: &[u8]) -> Option<Vec<u8>> {
     if bytes.len() < NONCE_LEN {
         return None;
     }
     let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
     let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
     let mut buf = ciphertext.to_vec();
-    let plain = key(secret).open_in_place(nonce, Aad::empty(), &mut buf).ok()?;
+    let plain = key.open_in_place(nonce, Aad::from(aad), &mut buf).ok()?;
     Some(plain.to_vec())
 }
 
@@ -73,6 +97,16 @@ mod tests {
         assert_ne!(seal("c", b"x").unwrap(), seal("c", b"x").unwrap());
         assert_eq!(locator("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert!(!sealed_contains(&seal("abc", b"payload").unwrap(), "payload"));
+    }
+
+    #[test]
+    fn a_key_sealed_value_opens_only_under_its_key_and_aad() {
+        let (k1, k2) = ([1u8; 32], [2u8; 32]);
+        let sealed = seal_with(&k1, b"signing_keys/kid-1", b"private key").unwrap();
+        assert_eq!(open_with(&k1, b"signing_keys/kid-1", &sealed).unwrap(), b"private key");
+        assert!(open_with(&k2, b"signing_keys/kid-1", &sealed).is_none());
+        assert!(open_with(&k1, b"signing_keys/kid-2", &sealed).is_none());
+        assert!(!sealed.windows(11).any(|w| w == b"private key"));
     }
 
     fn sealed_contains(sealed: &str, text: &str) -> bool {

@@ -45,6 +45,18 @@ pub enum AuthError {
     WrongIssuer,
     /// The token's tenant does not exist here, or the resource belongs to another tenant.
     WrongTenant,
+    /// The store could not be read to check the token's tenant or principal (PostgreSQL down):
+    /// not the token's fault, so a 503 rather than a 401.
+    Unavailable(String),
+}
+
+/// A store read of the checks below: a store that cannot answer is `Unavailable`, not a "no".
+fn checked(r: Result<bool, mimic_store::StoreError>) -> Result<bool, AuthError> {
+    match r {
+        Ok(found) => Ok(found),
+        Err(mimic_store::StoreError::Unavailable(e)) => Err(AuthError::Unavailable(e)),
+        Err(_) => Ok(false),
+    }
 }
 
 impl From<TokenError> for AuthError {
@@ -90,14 +102,14 @@ pub fn authenticate(state: &AppState, header: Option<&str>, audiences: &[&str]) 
     }
     let generation = state.store.generation();
     let known = state.caches.tenants.get_or_load(generation, &tenant, || state.store.read(|tx| tx.tenant(tenant))).map(|t| t.is_some());
-    if !known.unwrap_or(false) {
+    if !checked(known)? {
         return Err(AuthError::WrongTenant);
     }
     let object_id = str_claim("oid").and_then(|o| o.parse().ok()).ok_or_else(|| AuthError::Invalid("no oid".into()))?;
     let exists = state.caches.principals.get_or_load(generation, &(tenant, object_id), || {
         state.store.read(|tx| tx.directory_object(tenant, object_id)).map(|o| o.is_some())
     });
-    if !exists.unwrap_or(false) {
+    if !checked(exists)? {
         return Err(AuthError::Invalid("the principal no longer exists".into()));
     }
     let app_id = str_claim("appid").or_else(|| str_claim("azp")).and_then(|a| a.parse().ok());

@@ -10,11 +10,16 @@
 //! Every replica sees a rotation at its next use of the keys: the ring remembers the store
 //! generation it loaded at and, when the generation moves (any committed write, anywhere),
 //! re-reads the key rows and re-parses the keys only if the set changed.
+//!
+//! A row holds its PKCS#8 sealed under the master key (`master_key.rs`) for `signing_keys/<kid>`;
+//! rows an older version stored in clear are sealed on the first start with a master key.
 
 use std::sync::{Arc, RwLock};
 
 use mimic_domain::token::SigningKey;
 use mimic_store::{Store, StoredKey};
+
+use crate::master_key::MasterKey;
 
 /// The longest lifetime of a token Mimic signs (IMDS tokens: 24 hours), plus clock skew: a key
 /// retired longer ago than this signed nothing that is still valid.
@@ -25,6 +30,7 @@ pub struct KeyRing(Arc<Inner>);
 
 struct Inner {
     store: Store,
+    master: Arc<MasterKey>,
     loaded: RwLock<Loaded>,
 }
 
@@ -39,12 +45,13 @@ struct Loaded {
 impl KeyRing {
     /// The stored keys, after storing a first one if there is none. Replicas starting together
     /// agree on it: the check and the insert are one (serializable) transaction.
-    pub fn load_or_create(store: &Store) -> anyhow::Result<Self> {
+    /// Rows stored in clear (by an older version) are sealed here.
+    pub fn load_or_create(store: &Store, master: Arc<MasterKey>) -> anyhow::Result<Self> {
         let generation = store.generation();
         let mut stored = store.read(|tx| tx.signing_keys())?;
         if stored.is_empty() {
             let k = SigningKey::generate()?;
-            let row = StoredKey { kid: k.kid.clone(), pkcs8: k.pkcs8().to_vec(), created: chrono::Utc::now().timestamp(), active: true };
+            let row = sealed_row(&master, &k, chrono::Utc::now().timestamp())?;
             stored = store.write(|tx| {
                 if tx.signing_keys()?.is_empty() {
                     tx.put_signing_key(&row)?;
@@ -52,8 +59,11 @@ impl KeyRing {
                 tx.signing_keys()
             })?;
         }
-        let loaded = parse(generation, &stored)?;
-        Ok(KeyRing(Arc::new(Inner { store: store.clone(), loaded: RwLock::new(loaded) })))
+        if stored.iter().any(|k| !MasterKey::is_sealed(&k.pkcs8)) {
+            stored = seal_clear_rows(store, &master)?;
+        }
+        let loaded = parse(&master, generation, &stored)?;
+        Ok(KeyRing(Arc::new(Inner { store: store.clone(), master, loaded: RwLock::new(loaded) })))
     }
 
     /// All published keys as the store has them now; the first one signs new tokens.
@@ -82,7 +92,7 @@ impl KeyRing {
         let stored = self.0.store.read(|tx| tx.signing_keys())?;
         let mut loaded = self.0.loaded.write().unwrap_or_else(|p| p.into_inner());
         if rows(&stored) != loaded.rows {
-            *loaded = parse(generation, &stored)?;
+            *loaded = parse(&self.0.master, generation, &stored)?;
         } else {
             loaded.generation = generation;
         }
@@ -95,7 +105,7 @@ impl KeyRing {
     pub fn rotate(&self) -> anyhow::Result<String> {
         let k = SigningKey::generate()?;
         let now = chrono::Utc::now().timestamp();
-        let new = StoredKey { kid: k.kid.clone(), pkcs8: k.pkcs8().to_vec(), created: now, active: true };
+        let new = sealed_row(&self.0.master, &k, now)?;
         self.0.store.write(|tx| {
             // Newest first: a key was retired when the next newer one was created.
             let stored = tx.signing_keys()?;
@@ -116,16 +126,56 @@ impl KeyRing {
     }
 }
 
+/// What a row of `kid` is sealed for: its table and kid, so a sealed key copied to another row
+/// does not open.
+fn purpose(kid: &str) -> String {
+    format!("signing_keys/{kid}")
+}
+
+fn sealed_row(master: &MasterKey, k: &SigningKey, created: i64) -> anyhow::Result<StoredKey> {
+    let pkcs8 = master.seal(&purpose(&k.kid), k.pkcs8())?.into_bytes();
+    Ok(StoredKey { kid: k.kid.clone(), pkcs8, created, active: true })
+}
+
+/// Seals every row still in clear (one transaction, re-read inside it, so replicas migrating
+/// together each seal what is left). Returns the rows after.
+fn seal_clear_rows(store: &Store, master: &MasterKey) -> anyhow::Result<Vec<StoredKey>> {
+    let sealed = store.write(|tx| {
+        let mut n = 0;
+        for mut row in tx.signing_keys()? {
+            if !MasterKey::is_sealed(&row.pkcs8) {
+                row.pkcs8 = master.seal(&purpose(&row.kid), &row.pkcs8)?.into_bytes();
+                tx.put_signing_key(&row)?;
+                n += 1;
+            }
+        }
+        Ok::<_, anyhow::Error>(n)
+    })?;
+    tracing::info!(sealed, "sealed the signing keys an older version stored in clear");
+    store.scrub()?;
+    Ok(store.read(|tx| tx.signing_keys())?)
+}
+
+/// A row's PKCS#8: opened under the master key; one still in clear (written since start by an
+/// older replica during a rolling upgrade) is read as is and sealed at the next start.
+fn pkcs8(master: &MasterKey, k: &StoredKey) -> anyhow::Result<Vec<u8>> {
+    if MasterKey::is_sealed(&k.pkcs8) {
+        master.open(&purpose(&k.kid), std::str::from_utf8(&k.pkcs8)?)
+    } else {
+        Ok(k.pkcs8.clone())
+    }
+}
+
 fn rows(stored: &[StoredKey]) -> Vec<(String, bool)> {
     stored.iter().map(|k| (k.kid.clone(), k.active)).collect()
 }
 
 /// The keys with the active one first (the newest, should two be marked active), then the
 /// retired ones newest first; `stored` comes newest first.
-fn parse(generation: u64, stored: &[StoredKey]) -> anyhow::Result<Loaded> {
+fn parse(master: &MasterKey, generation: u64, stored: &[StoredKey]) -> anyhow::Result<Loaded> {
     let mut keys: Vec<SigningKey> = Vec::with_capacity(stored.len());
     for k in stored.iter().filter(|k| k.active).chain(stored.iter().filter(|k| !k.active)) {
-        keys.push(SigningKey::from_pkcs8(&k.pkcs8)?);
+        keys.push(SigningKey::from_pkcs8(&pkcs8(master, k)?)?);
     }
     Ok(Loaded { generation, rows: rows(stored), keys: Arc::new(keys) })
 }

@@ -5,12 +5,14 @@ pub mod arm;
 pub mod authn;
 pub mod bootstrap;
 pub mod cache;
+pub mod data_dir;
 pub mod directory;
 pub mod graph;
 pub mod http;
 pub mod imds;
 pub mod keys;
 pub mod login;
+pub mod master_key;
 pub mod portal;
 pub mod proxy;
 pub mod serve;
@@ -18,3 +20,7 @@ pub mod state;
 pub mod tls;
 
 pub use serve::{serve, Listeners, ServeConfig};
+
+/// `Retry-After` (seconds) on the 503s answered while the store is unavailable (PostgreSQL down
+/// or restarting): about how long a restart takes to accept connections again.
+pub const STORE_RETRY_AFTER_SECS: u64 = 5;

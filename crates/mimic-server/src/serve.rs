@@ -35,6 +35,8 @@ pub struct ServeConfig {
     pub subscription_id: Option<Uuid>,
     /// ARM throttling (`--arm-rate-limit`), off by default.
     pub arm_rate_limit: crate::arm::RateLimit,
+    /// `--master-key-file`: what the store's private keys are sealed under (`master_key.rs`).
+    pub master_key_file: Option<PathBuf>,
 }
 
 fn bind(addr: &str) -> anyhow::Result<TcpListener> {
@@ -56,16 +58,24 @@ pub fn open_store(cfg: &ServeConfig) -> anyhow::Result<Store> {
     }
 }
 
+/// The master key (before the store is opened: a replica without one stops at once).
+fn master_key(cfg: &ServeConfig) -> anyhow::Result<Arc<crate::master_key::MasterKey>> {
+    let shared = cfg.store.as_deref().is_some_and(|s| s != "sqlite");
+    Ok(Arc::new(crate::master_key::MasterKey::resolve(cfg.master_key_file.as_deref(), &cfg.data_dir, shared)?))
+}
+
 pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+    crate::data_dir::prepare(&cfg.data_dir)?;
     let _ = std::fs::remove_file(cfg.data_dir.join("endpoints.json"));
 
+    let master = master_key(&cfg)?;
     let store = open_store(&cfg)?;
+    master.check_against(&store)?;
     // A first start's two slow steps, side by side: the bootstrap (the administrator's argon2
     // hash) and the first RSA-2048 signing key; each is its own transaction.
     let (booted, keys) = std::thread::scope(|s| {
-        let keys = s.spawn(|| crate::keys::KeyRing::load_or_create(&store));
+        let keys = s.spawn(|| crate::keys::KeyRing::load_or_create(&store, master.clone()));
         let booted = crate::bootstrap::ensure(&store, &cfg.data_dir, cfg.tenant_id, cfg.subscription_id);
         (booted, keys.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
     });
@@ -79,7 +89,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     if interrupted > 0 {
         tracing::warn!(interrupted, "deployments that were running when the server stopped are now Failed (DeploymentInterrupted)");
     }
-    let ca = crate::tls::LocalCa::load_or_create(&store, &cfg.data_dir)?;
+    let ca = crate::tls::LocalCa::load_or_create(&store, &cfg.data_dir, &master)?;
     let tls_config = ca.server_config()?;
     let tls = RustlsConfig::from_config(tls_config.clone());
 

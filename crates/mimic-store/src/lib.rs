@@ -26,9 +26,24 @@ pub enum StoreError {
     Corrupt(String),
     #[error("write conflict, retry")]
     Conflict,
+    /// The database cannot be reached (PostgreSQL down or restarting): the call may succeed if
+    /// retried later; surfaces answer their 503 with `Retry-After`.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key material, in case a row ends up in a log.
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("created", &self.created)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Which resources a listing wants. Keys are lower-cased (see `resource_id::key`).
 #[derive(Debug, Clone, Default)]
@@ -45,8 +60,9 @@ pub struct ResourceFilter<'a> {
     pub limit: usize,
 }
 
-/// A signing key as stored: its PKCS#8 DER and whether new tokens use it.
-#[derive(Debug, Clone)]
+/// A signing key as stored: its private key and whether new tokens use it. The store keeps
+/// `pkcs8` as given: the server seals it (PKCS#8 DER under its master key) before it gets here.
+#[derive(Clone)]
 pub struct StoredKey {
     pub kid: String,
     pub pkcs8: Vec<u8>,
@@ -117,6 +133,12 @@ pub trait Backend: Send + Sync + 'static {
     /// A number that changes whenever any write commits (the whole store's, not this
     /// process's alone), so callers can keep derived data until it moves.
     fn generation(&self) -> u64;
+    /// Overwrites what deleted or replaced rows left in the backend's files (free pages), after
+    /// clear secrets were replaced by sealed ones. A backend whose copies (dumps) never hold
+    /// dead rows may do nothing.
+    fn scrub(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The handle the rest of Mimic holds.
@@ -140,6 +162,11 @@ impl Store {
     /// Changes after every committed write; see [`Backend::generation`].
     pub fn generation(&self) -> u64 {
         self.0.generation()
+    }
+
+    /// See [`Backend::scrub`].
+    pub fn scrub(&self) -> Result<()> {
+        self.0.scrub()
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot).

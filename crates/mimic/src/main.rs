@@ -33,6 +33,11 @@ enum Command {
         /// Store: omit for embedded SQLite in the data directory, or postgres://...
         #[arg(long, env = "MIMIC_STORE")]
         store: Option<String>,
+        /// The key the store's private keys are sealed under (base64 of 32 random bytes, e.g.
+        /// `openssl rand -base64 32`). SQLite: defaults to DATA_DIR/master.key, created on first
+        /// start. PostgreSQL: required, the same file on every replica.
+        #[arg(long, env = "MIMIC_MASTER_KEY_FILE")]
+        master_key_file: Option<PathBuf>,
         /// ARM listener (management.azure.com), host:port; port 0 picks a free port.
         #[arg(long, env = "MIMIC_ARM", default_value = "127.0.0.1:8443")]
         arm: String,
@@ -137,7 +142,21 @@ fn init_logs(format: LogFormat) {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { dir, store, arm, login, graph, portal, imds, proxy, tenant_id, subscription_id, log_format, arm_rate_limit } => {
+        Command::Serve {
+            dir,
+            store,
+            master_key_file,
+            arm,
+            login,
+            graph,
+            portal,
+            imds,
+            proxy,
+            tenant_id,
+            subscription_id,
+            log_format,
+            arm_rate_limit,
+        } => {
             init_logs(log_format);
             let cfg = mimic_server::ServeConfig {
                 data_dir: dir.data_dir,
@@ -146,6 +165,7 @@ fn main() {
                 tenant_id,
                 subscription_id,
                 arm_rate_limit,
+                master_key_file,
             };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

@@ -16,7 +16,7 @@ pub struct ArmError {
     pub target: Option<String>,
     /// `WWW-Authenticate` for 401s.
     pub challenge: Option<String>,
-    /// `Retry-After` (seconds) for 429s.
+    /// `Retry-After` (seconds) for 429s and 503s.
     pub retry_after: Option<u64>,
 }
 
@@ -118,6 +118,9 @@ impl ArmError {
     }
 
     pub fn from_auth(e: AuthError, login: &str) -> Self {
+        if let AuthError::Unavailable(reason) = e {
+            return mimic_store::StoreError::Unavailable(reason).into();
+        }
         let (code, message) = match &e {
             AuthError::Missing => ("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.".to_string()),
             AuthError::BadScheme => (
@@ -137,7 +140,7 @@ impl ArmError {
                 "InvalidAuthenticationTokenAudience",
                 format!("The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'."),
             ),
-            AuthError::WrongIssuer => ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer.".to_string()),
+            AuthError::WrongIssuer | AuthError::Unavailable(_) => ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer.".to_string()),
             AuthError::WrongTenant => ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer. It must match a tenant associated with this Mimic.".to_string()),
         };
         let mut err = Self::new(StatusCode::UNAUTHORIZED, code, message.clone());
@@ -162,6 +165,17 @@ impl From<mimic_store::StoreError> for ArmError {
             // ARM answers when a concurrent request changed the resource first.
             mimic_store::StoreError::Conflict => {
                 ArmError::new(StatusCode::CONFLICT, "Conflict", "The request failed due to conflict with a concurrent request.".to_string())
+            }
+            // ARM's answer when a backend is down for a moment: 503 ServiceUnavailable, retry.
+            mimic_store::StoreError::Unavailable(e) => {
+                tracing::error!(error = %e, "store unavailable");
+                let mut err = ArmError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "The service is temporarily unavailable. Please retry the request.".to_string(),
+                );
+                err.retry_after = Some(crate::STORE_RETRY_AFTER_SECS);
+                err
             }
             other => ArmError::internal(other),
         }

@@ -128,12 +128,17 @@ impl GraphError {
 
     /// 401 with Graph's texts for a token Graph refuses.
     pub fn from_auth(e: AuthError, login: &str) -> Self {
+        if let AuthError::Unavailable(reason) = e {
+            return mimic_store::StoreError::Unavailable(reason).into();
+        }
         let message = match e {
             AuthError::Missing => "Access token is empty.",
             AuthError::BadScheme => "Access token validation failure. Invalid authentication scheme.",
             AuthError::Expired { .. } => "Lifetime validation failed, the token is expired.",
             AuthError::WrongAudience(_) => "Access token validation failure. Invalid audience.",
-            AuthError::WrongIssuer | AuthError::WrongTenant => "Access token validation failure. Invalid issuer.",
+            AuthError::WrongIssuer | AuthError::WrongTenant | AuthError::Unavailable(_) => {
+                "Access token validation failure. Invalid issuer."
+            }
             AuthError::Invalid(_) => "Access token validation failure.",
         };
         let mut err = Self::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message);
@@ -161,12 +166,27 @@ impl GraphError {
         if let Some(c) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, c);
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(crate::STORE_RETRY_AFTER_SECS));
+        }
         res
     }
 }
 
 impl From<mimic_store::StoreError> for GraphError {
     fn from(e: mimic_store::StoreError) -> Self {
-        GraphError::internal(e)
+        match e {
+            // Graph's 503 (with Retry-After, added in `into_response`), as its error-handling
+            // guide documents for a service temporarily unavailable.
+            mimic_store::StoreError::Unavailable(e) => {
+                tracing::error!(error = %e, "store unavailable");
+                GraphError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "serviceNotAvailable",
+                    "The service is temporarily unavailable. Retry the request after the time in the Retry-After header.",
+                )
+            }
+            other => GraphError::internal(other),
+        }
     }
 }

@@ -69,6 +69,9 @@ impl IntoResponse for OAuthError {
         };
         let mut res = (self.status, Json(body)).into_response();
         res.headers_mut().insert(axum::http::header::CACHE_CONTROL, "no-store, no-cache".parse().expect("static header"));
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, crate::STORE_RETRY_AFTER_SECS.into());
+        }
         res
     }
 }

@@ -16,20 +16,20 @@ pub fn is_alias(t: &str) -> bool {
 }
 
 pub fn resolve(state: &AppState, tenant: &str) -> Option<TenantRef> {
+    try_resolve(state, tenant).ok().flatten()
+}
+
+/// As `resolve`, telling a store that cannot answer (the token endpoint's 503) from "no such tenant".
+pub fn try_resolve(state: &AppState, tenant: &str) -> Result<Option<TenantRef>, mimic_store::StoreError> {
     if is_alias(tenant) {
-        return Some(TenantRef::Multi(tenant.to_ascii_lowercase()));
+        return Ok(Some(TenantRef::Multi(tenant.to_ascii_lowercase())));
     }
     if let Ok(id) = tenant.parse::<Uuid>() {
         let generation = state.store.generation();
-        return state
-            .caches
-            .tenants
-            .get_or_load(generation, &id, || state.store.read(|tx| tx.tenant(id)))
-            .ok()
-            .flatten()
-            .map(TenantRef::Tenant);
+        return Ok(state.caches.tenants.get_or_load(generation, &id, || state.store.read(|tx| tx.tenant(id)))?.map(TenantRef::Tenant));
     }
-    by_domain(state, tenant).map(TenantRef::Tenant)
+    let tenants = state.store.read(|tx| tx.tenants())?;
+    Ok(tenants.into_iter().find(|t| t.default_domain.eq_ignore_ascii_case(tenant)).map(TenantRef::Tenant))
 }
 
 pub fn by_domain(state: &AppState, domain: &str) -> Option<Tenant> {

@@ -114,7 +114,14 @@ struct Target {
 
 pub(super) fn store_err(e: mimic_store::StoreError) -> OAuthError {
     tracing::error!(error = %e, "store failure in token service");
-    OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", 90033, "A transient error has occurred. Please try again.")
+    // The store down for a moment: the OAuth2 `temporarily_unavailable` with a 503 (and
+    // Retry-After, added in `into_response`), which MSAL and azure-identity retry.
+    let status = match e {
+        mimic_store::StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let error = if status == StatusCode::SERVICE_UNAVAILABLE { "temporarily_unavailable" } else { "server_error" };
+    OAuthError::new(status, error, 90033, "A transient error has occurred. Please try again.")
 }
 
 impl TokenRequest<'_> {
@@ -127,7 +134,8 @@ impl TokenRequest<'_> {
     }
 
     fn issue(&self) -> Result<Response, OAuthError> {
-        let tenant = tenant::resolve(self.state, self.tenant).ok_or_else(|| OAuthError::tenant_not_found(self.tenant))?;
+        let tenant =
+            tenant::try_resolve(self.state, self.tenant).map_err(store_err)?.ok_or_else(|| OAuthError::tenant_not_found(self.tenant))?;
         let grant = self.required("grant_type")?;
         match grant {
             "client_credentials" => self.client_credentials(tenant),

@@ -39,8 +39,43 @@ type Conn = r2d2::PooledConnection<Manager>;
 /// each time (on a busy 2-core machine, ~0.3 ms). Prepared statements belong to the session,
 /// not to a transaction, so they survive rollbacks and re-run writes.
 pub struct PgConn {
-    client: postgres::Client,
+    client: OffRuntimeDrop,
     statements: HashMap<String, Statement>,
+}
+
+/// A `postgres::Client`, which drives its own small Tokio runtime: dropping it (closing the
+/// session, dropping that runtime) on a thread inside another runtime panics ("Cannot start a
+/// runtime from within a runtime"), and a panic there during unwinding aborts the process. A
+/// connection can be dropped anywhere: the pool discards a broken one when it is returned,
+/// and drops every idle one when the store is dropped (at shutdown, inside the server's
+/// runtime). So one dropped inside a runtime is closed on a thread of its own.
+struct OffRuntimeDrop(Option<postgres::Client>);
+
+impl std::ops::Deref for OffRuntimeDrop {
+    type Target = postgres::Client;
+    fn deref(&self) -> &postgres::Client {
+        self.0.as_ref().expect("a client until dropped")
+    }
+}
+
+impl std::ops::DerefMut for OffRuntimeDrop {
+    fn deref_mut(&mut self) -> &mut postgres::Client {
+        self.0.as_mut().expect("a client until dropped")
+    }
+}
+
+impl Drop for OffRuntimeDrop {
+    fn drop(&mut self) {
+        let Some(client) = self.0.take() else { return };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return drop(client);
+        }
+        let closer = std::thread::Builder::new().name("pg-close".into()).spawn(move || drop(client));
+        if let Err(e) = closer {
+            // No thread to close it on: the socket closes with the process.
+            tracing::warn!(error = %e, "cannot close a PostgreSQL connection off the runtime");
+        }
+    }
 }
 
 pub struct Manager(PostgresConnectionManager<NoTls>);
@@ -49,7 +84,7 @@ impl r2d2::ManageConnection for Manager {
     type Connection = PgConn;
     type Error = postgres::Error;
     fn connect(&self) -> std::result::Result<PgConn, postgres::Error> {
-        Ok(PgConn { client: self.0.connect()?, statements: HashMap::new() })
+        Ok(PgConn { client: OffRuntimeDrop(Some(self.0.connect()?)), statements: HashMap::new() })
     }
     fn is_valid(&self, conn: &mut PgConn) -> std::result::Result<(), postgres::Error> {
         self.0.is_valid(&mut conn.client)
@@ -83,6 +118,9 @@ const GENERATION_POOL: u32 = 4;
 /// Attempts of one write before giving up with `Conflict`. Each failure means another writer
 /// committed, so the system progresses; jittered backoff spreads the retries.
 const WRITE_ATTEMPTS: u32 = 200;
+/// How long a call waits for a connection (opening one included) before answering that the
+/// store is unavailable: while PostgreSQL is down, calls fail within this rather than hang.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub struct PgStore {
     reads: Pool,
@@ -97,10 +135,21 @@ impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
         if is_conflict(&e) {
             StoreError::Conflict
+        } else if is_unavailable(&e) {
+            StoreError::Unavailable(e.to_string())
         } else {
             StoreError::Backend(e.to_string())
         }
     }
+}
+
+/// The server is gone or going (connection lost, refused or timed out; PostgreSQL shutting
+/// down or starting up, SQLSTATE classes 57P and 08): worth retrying later.
+fn is_unavailable(e: &postgres::Error) -> bool {
+    if e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()) {
+        return true;
+    }
+    matches!(e.code().map(SqlState::code), Some(c) if c.starts_with("57P") || c.starts_with("08"))
 }
 
 fn is_conflict(e: &postgres::Error) -> bool {
@@ -118,16 +167,22 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 
 impl PgStore {
     pub fn open(url: &str) -> Result<Self> {
-        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
+        let mut config: postgres::Config =
+            url.parse().map_err(|e: postgres::Error| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        // A server that vanished without closing the connection is noticed, not waited on.
+        config.keepalives(true).keepalives_idle(Duration::from_secs(10));
         // No test query on check-out (a round trip per use): a connection that broke is
         // discarded when it is returned (`has_broken`), so after PostgreSQL restarts each pooled
-        // connection fails one call, which answers 500 and is not retried.
+        // connection fails one call, which answers 503 (`Unavailable`) and is not retried.
         let pool = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
                 .test_on_check_out(false)
-                .connection_timeout(Duration::from_secs(30))
+                .connection_timeout(CONNECT_TIMEOUT)
                 .build(Manager(PostgresConnectionManager::new(config.clone(), NoTls)))
                 .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL: {e}")))
         };
@@ -169,7 +224,7 @@ impl PgStore {
 }
 
 fn conn(pool: &Pool) -> Result<Conn> {
-    pool.get().map_err(|e| StoreError::Backend(format!("no PostgreSQL connection: {e}")))
+    pool.get().map_err(|e| StoreError::Unavailable(format!("no PostgreSQL connection: {e}")))
 }
 
 fn backoff(attempt: u32) {
@@ -440,7 +495,7 @@ impl Tx for PgTx<'_, '_> {
     }
     fn put_signing_key(&mut self, k: &StoredKey) -> Result<()> {
         self.exec(
-            "INSERT INTO signing_keys(kid, pkcs8, created, active) VALUES ($1, $2, $3, $4) ON CONFLICT(kid) DO UPDATE SET active = excluded.active",
+            "INSERT INTO signing_keys(kid, pkcs8, created, active) VALUES ($1, $2, $3, $4) ON CONFLICT(kid) DO UPDATE SET active = excluded.active, pkcs8 = excluded.pkcs8",
             &[&k.kid, &k.pkcs8, &k.created, &k.active],
         )?;
         Ok(())

@@ -1,5 +1,9 @@
 //! The embedded SQLite store: one writer connection, a pool of readers, WAL with
 //! `synchronous=FULL` so a committed transaction survives a crash or power loss.
+//!
+//! The database file is created 0600 (SQLite would make it 0644 less the umask); SQLite gives
+//! its -wal and -shm files the database file's mode, and any an older version left open are
+//! narrowed on open.
 
 mod migrations;
 
@@ -41,11 +45,15 @@ fn open_conn(path: &Path) -> Result<Connection> {
     c.pragma_update(None, "journal_mode", "WAL")?;
     c.pragma_update(None, "synchronous", "FULL")?;
     c.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted and replaced rows are zeroed, not left in free pages: a retired signing key
+    // (sealed anyway) or any other deleted value does not linger in the file.
+    c.pragma_update(None, "secure_delete", "ON")?;
     Ok(c)
 }
 
 impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self> {
+        owner_only(path).map_err(|e| StoreError::Backend(format!("cannot restrict {} to its owner: {e}", path.display())))?;
         let mut writer = open_conn(path)?;
         migrations::apply(&mut writer)?;
         Ok(SqliteStore {
@@ -55,6 +63,26 @@ impl SqliteStore {
             commits: Default::default(),
         })
     }
+}
+
+/// Creates the database file 0600 if absent; makes it and its -wal/-shm files 0600 if not.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path)?;
+    let with_suffix = |suffix: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    for p in [path.to_path_buf(), with_suffix("-wal"), with_suffix("-shm")] {
+        match std::fs::metadata(&p) {
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 impl Backend for SqliteStore {
@@ -85,6 +113,15 @@ impl Backend for SqliteStore {
 
     fn generation(&self) -> u64 {
         self.commits.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Rebuilds the file (VACUUM), so pages freed before `secure_delete` was on (by older
+    /// versions) hold nothing, then truncates the WAL that carried the old pages.
+    fn scrub(&self) -> Result<()> {
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        conn.execute_batch("VACUUM")?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 }
 
@@ -271,7 +308,7 @@ impl Tx for SqliteTx<'_> {
     }
     fn put_signing_key(&mut self, k: &StoredKey) -> Result<()> {
         self.0.prepare_cached(
-            "INSERT INTO signing_keys(kid, pkcs8, created, active) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(kid) DO UPDATE SET active = excluded.active",
+            "INSERT INTO signing_keys(kid, pkcs8, created, active) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(kid) DO UPDATE SET active = excluded.active, pkcs8 = excluded.pkcs8",
         )?
         .execute(params![k.kid, k.pkcs8, k.created, k.active])?;
         Ok(())

@@ -4,7 +4,9 @@
 pub mod arm;
 pub mod authn;
 pub mod bootstrap;
+pub mod ca_bundle;
 pub mod cache;
+pub mod data_dir_lock;
 pub mod directory;
 pub mod graph;
 pub mod http;
@@ -12,6 +14,7 @@ pub mod imds;
 pub mod keys;
 pub mod login;
 pub mod portal;
+pub mod progress;
 pub mod proxy;
 pub mod serve;
 pub mod state;

@@ -51,15 +51,19 @@ enum Command {
         /// HTTP proxy listener for Azure's public host names.
         #[arg(long, env = "MIMIC_PROXY", default_value = "127.0.0.1:8480")]
         proxy: String,
+        /// What the proxy does with hosts Mimic does not serve: tunnel (CONNECT passed through
+        /// undecrypted, plain HTTP forwarded; never to this machine's own addresses) or refuse (403).
+        #[arg(long, env = "MIMIC_PROXY_OTHERS", default_value = "tunnel")]
+        proxy_others: mimic_server::proxy::Others,
         /// Fix the first tenant's id (reproducible CI).
         #[arg(long, env = "MIMIC_TENANT_ID")]
         tenant_id: Option<uuid::Uuid>,
         /// Fix the first subscription's id.
         #[arg(long, env = "MIMIC_SUBSCRIPTION_ID")]
         subscription_id: Option<uuid::Uuid>,
-        /// Log format.
-        #[arg(long, env = "MIMIC_LOG_FORMAT", value_enum, default_value = "json")]
-        log_format: LogFormat,
+        /// Log format (stderr): text when stderr is a terminal, else json; MIMIC_LOG sets the level.
+        #[arg(long, env = "MIMIC_LOG_FORMAT", value_enum)]
+        log_format: Option<LogFormat>,
         /// ARM throttling as Azure does it: off, azure (Azure's token buckets: reads 250 +25/s,
         /// writes and deletes 200 +10/s per principal and subscription), or SIZE/REFILL.
         #[arg(long, env = "MIMIC_ARM_RATE_LIMIT", default_value = "off")]
@@ -125,19 +129,39 @@ pub enum Output {
     Json,
 }
 
-fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MIMIC_LOG").unwrap_or_else(|_| "info,rustls=error".into()); // rustls warns on every IP-address SNI
+fn init_logs(format: Option<LogFormat>) {
+    use std::io::IsTerminal;
+    let format = format.unwrap_or(if std::io::stderr().is_terminal() { LogFormat::Text } else { LogFormat::Json });
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MIMIC_LOG").unwrap_or_else(|_| "info".into());
+    // rustls warns about every client that sends an IP address as SNI (Node, OpenSSL's wrk):
+    // not the server's problem, and once per connection. An explicit rustls directive wins.
+    let names_rustls = std::env::var("MIMIC_LOG").is_ok_and(|v| v.contains("rustls"));
+    let filter = if names_rustls { filter } else { filter.add_directive("rustls=error".parse().expect("static directive")) };
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
-        LogFormat::Text => builder.init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()).init(),
     }
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { dir, store, arm, login, graph, portal, imds, proxy, tenant_id, subscription_id, log_format, arm_rate_limit } => {
+        Command::Serve {
+            dir,
+            store,
+            arm,
+            login,
+            graph,
+            portal,
+            imds,
+            proxy,
+            proxy_others,
+            tenant_id,
+            subscription_id,
+            log_format,
+            arm_rate_limit,
+        } => {
             init_logs(log_format);
             let cfg = mimic_server::ServeConfig {
                 data_dir: dir.data_dir,
@@ -146,15 +170,22 @@ fn main() {
                 tenant_id,
                 subscription_id,
                 arm_rate_limit,
+                proxy_others,
             };
-            tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
         }
         Command::Admin(args) => admin::run(args),
         Command::Env { dir, shell, direct, output } => env::print(&dir, shell, output == Some(Output::Json), direct),
-        Command::Vm { command: VmCommand::Run { dir, vm, subscription, command } } => match vm::run(&dir, &vm, subscription.as_deref(), &command) {
-            Ok(code) => std::process::exit(code),
-            Err(e) => Err(e),
-        },
+        Command::Vm { command: VmCommand::Run { dir, vm, subscription, command } } => {
+            match vm::run(&dir, &vm, subscription.as_deref(), &command) {
+                Ok(code) => std::process::exit(code),
+                Err(e) => Err(e),
+            }
+        }
         Command::Vm { command: VmCommand::Env { dir, vm, subscription, output } } => {
             vm::env(&dir, &vm, subscription.as_deref(), output == Some(Output::Json))
         }

@@ -14,9 +14,21 @@ use crate::client::{error_message, Target};
 /// Variables that would make a credential chain skip managed identity, or point it at another
 /// managed-identity source: a VM has none of them.
 const STRIPPED: &[&str] = &[
-    "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-    "AZURE_USERNAME", "AZURE_PASSWORD", "AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT", "IDENTITY_HEADER",
-    "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET", "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_USERNAME",
+    "AZURE_PASSWORD",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
 ];
 
 pub struct Placement {
@@ -29,21 +41,30 @@ pub struct Placement {
 
 /// Resolves `RG/NAME` in the bootstrap (or `--credentials`) subscription, or `subscription`, to its IMDS address.
 pub fn place(target: &Target, vm: &str, subscription: Option<&str>) -> anyhow::Result<Placement> {
-    let (rg, name) = vm.split_once('/').filter(|(r, n)| !r.is_empty() && !n.is_empty() && !n.contains('/')).context("the VM must be given as RESOURCE_GROUP/NAME")?;
+    let (rg, name) = vm
+        .split_once('/')
+        .filter(|(r, n)| !r.is_empty() && !n.is_empty() && !n.contains('/'))
+        .context("the VM must be given as RESOURCE_GROUP/NAME")?;
     let server = target.open()?;
     let sub = subscription.map(str::to_string).unwrap_or_else(|| server.boot(&["subscriptionId"]));
     let token = server.token("https://management.azure.com/.default")?;
     let vm_id = format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}");
-    let (status, body) = server.call("POST", &format!("{}/mimic/vm-imds?api-version=2024-11-01", server.endpoint("arm")), &token, Some(&json!({ "vmId": vm_id })))?;
+    let (status, body) = server.call(
+        "POST",
+        &format!("{}/mimic/vm-imds?api-version=2024-11-01", server.endpoint("arm")),
+        &token,
+        Some(&json!({ "vmId": vm_id })),
+    )?;
     if status != 200 {
         bail!("cannot place a workload on {vm}: {}", error_message(&body));
     }
     let imds = body["imds"].as_str().context("server gave no IMDS address")?.to_string();
     let ca = server.ca_path.display().to_string();
+    let bundle = server.ca_bundle_path.display().to_string();
     let vars = vec![
         ("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds.clone()),
-        ("REQUESTS_CA_BUNDLE", ca.clone()),
-        ("SSL_CERT_FILE", ca.clone()),
+        ("REQUESTS_CA_BUNDLE", bundle.clone()),
+        ("SSL_CERT_FILE", bundle),
         ("NODE_EXTRA_CA_CERTS", ca),
         ("AZURE_CORE_INSTANCE_DISCOVERY", "false".into()),
         ("MIMIC_VM_ID", body["vmId"].as_str().unwrap_or(&vm_id).to_string()),

@@ -32,6 +32,7 @@ use crate::state::SharedState;
 pub use ctx::Ctx;
 pub use deployments::recover_interrupted as recover_interrupted_deployments;
 pub use error::{ArmError, ArmResult};
+pub use images::alias_doc as vm_image_alias_doc;
 pub use throttle::{RateLimit, Throttle};
 use route::Route;
 

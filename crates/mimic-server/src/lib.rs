@@ -4,8 +4,10 @@
 pub mod arm;
 pub mod authn;
 pub mod bootstrap;
+pub mod ca_bundle;
 pub mod cache;
 pub mod data_dir;
+pub mod data_dir_lock;
 pub mod directory;
 pub mod graph;
 pub mod http;
@@ -14,6 +16,7 @@ pub mod keys;
 pub mod login;
 pub mod master_key;
 pub mod portal;
+pub mod progress;
 pub mod proxy;
 pub mod serve;
 pub mod state;

@@ -1,5 +1,5 @@
-//! `mimic serve`: open the store, bootstrap, bind every listener, announce `endpoints.json`,
-//! serve until SIGINT/SIGTERM, then drain in-flight requests.
+//! `mimic serve`: lock the data directory, bind every listener, open the store, bootstrap,
+//! announce `endpoints.json`, serve until SIGINT/SIGTERM, then drain in-flight requests.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -37,12 +37,61 @@ pub struct ServeConfig {
     pub arm_rate_limit: crate::arm::RateLimit,
     /// `--master-key-file`: what the store's private keys are sealed under (`master_key.rs`).
     pub master_key_file: Option<PathBuf>,
+    /// What the proxy does with hosts Mimic does not serve (`--proxy-others`).
+    pub proxy_others: crate::proxy::Others,
 }
 
-fn bind(addr: &str) -> anyhow::Result<TcpListener> {
-    let l = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+/// Every listener, bound before anything else happens (a busy port must fail a start before
+/// the tenant and its secrets are created).
+struct Bound {
+    arm: TcpListener,
+    login: TcpListener,
+    graph: TcpListener,
+    portal: TcpListener,
+    imds: TcpListener,
+    proxy: TcpListener,
+}
+
+fn bind(flag: &str, addr: &str) -> anyhow::Result<TcpListener> {
+    let l = TcpListener::bind(addr).map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::AddrInUse => format!(": another program (or a mimic serve with another data directory) uses it; give --{flag} another address (port 0 picks a free one)"),
+            _ => String::new(),
+        };
+        anyhow::anyhow!("cannot listen on {addr} (--{flag}): {e}{hint}")
+    })?;
     l.set_nonblocking(true)?;
     Ok(l)
+}
+
+impl Bound {
+    fn all(l: &Listeners) -> anyhow::Result<Bound> {
+        Ok(Bound {
+            arm: bind("arm", &l.arm)?,
+            login: bind("login", &l.login)?,
+            graph: bind("graph", &l.graph)?,
+            portal: bind("portal", &l.portal)?,
+            imds: bind("imds", &l.imds)?,
+            proxy: bind("proxy", &l.proxy)?,
+        })
+    }
+}
+
+/// Takes the data directory for this server (data_dir_lock.rs) and clears what a server that
+/// died without its shutdown left: with the lock held, any `endpoints.json` is stale.
+fn claim_data_dir(dir: &std::path::Path) -> anyhow::Result<crate::data_dir_lock::DataDirLock> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    let lock = crate::data_dir_lock::DataDirLock::acquire(dir)?;
+    let _ = std::fs::remove_file(dir.join("endpoints.json"));
+    Ok(lock)
+}
+
+/// The readiness line: every listener a person may want, and the data directory.
+fn announce_ready(e: &Endpoints, data_dir: &std::path::Path) {
+    tracing::info!(
+        arm = %e.arm, login = %e.login, graph = %e.graph, portal = %e.portal, imds = %e.imds, proxy = %e.proxy,
+        data_dir = %data_dir.display(), "mimic is ready"
+    );
 }
 
 fn url(scheme: &str, l: &TcpListener) -> anyhow::Result<String> {
@@ -54,7 +103,9 @@ pub fn open_store(cfg: &ServeConfig) -> anyhow::Result<Store> {
     match cfg.store.as_deref() {
         None | Some("sqlite") => Ok(Store::open_sqlite(&cfg.data_dir.join("mimic.db"))?),
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(Store::open_postgres(url)?),
-        Some(other) => anyhow::bail!("unknown store '{other}': expected postgres://... or nothing for SQLite"),
+        Some(other) => {
+            anyhow::bail!("unknown store '{other}': expected postgres://... or nothing for SQLite")
+        }
     }
 }
 
@@ -67,18 +118,22 @@ fn master_key(cfg: &ServeConfig) -> anyhow::Result<Arc<crate::master_key::Master
 pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     crate::data_dir::prepare(&cfg.data_dir)?;
-    let _ = std::fs::remove_file(cfg.data_dir.join("endpoints.json"));
+    let _lock = claim_data_dir(&cfg.data_dir)?;
+    let bound = Bound::all(&cfg.listeners)?;
 
     let master = master_key(&cfg)?;
     let store = open_store(&cfg)?;
     master.check_against(&store)?;
     // A first start's two slow steps, side by side: the bootstrap (the administrator's argon2
     // hash) and the first RSA-2048 signing key; each is its own transaction.
+    let slow =
+        crate::progress::after_a_second(|| tracing::info!("first start: creating the tenant, its secrets and the token signing key"));
     let (booted, keys) = std::thread::scope(|s| {
         let keys = s.spawn(|| crate::keys::KeyRing::load_or_create(&store, master.clone()));
         let booted = crate::bootstrap::ensure(&store, &cfg.data_dir, cfg.tenant_id, cfg.subscription_id);
         (booted, keys.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
     });
+    drop(slow);
     let (tenant, subscription, created) = booted?;
     let keys = keys?;
     if let Some(b) = &created {
@@ -92,10 +147,13 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     let ca = crate::tls::LocalCa::load_or_create(&store, &cfg.data_dir, &master)?;
     let tls_config = ca.server_config()?;
     let tls = RustlsConfig::from_config(tls_config.clone());
+    if crate::ca_bundle::write(&cfg.data_dir)?.is_none() {
+        tracing::warn!(
+            "no system CA bundle found: ca-bundle.pem holds Mimic's CA alone, so sites tunnelled through the proxy will fail verification"
+        );
+    }
 
-    let l = &cfg.listeners;
-    let (arm, login, graph, portal, imds, proxy) =
-        (bind(&l.arm)?, bind(&l.login)?, bind(&l.graph)?, bind(&l.portal)?, bind(&l.imds)?, bind(&l.proxy)?);
+    let Bound { arm, login, graph, portal, imds, proxy } = bound;
     let endpoints = Endpoints {
         arm: url("https", &arm)?,
         login: url("https", &login)?,
@@ -135,7 +193,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         tasks.spawn(async move { server.serve(app.into_make_service()).await });
     }
     tasks.spawn(crate::imds::serve(imds, handle.clone(), crate::imds::router(state.clone())));
-    let proxy_task = crate::proxy::Proxy::new(&state, tls_config.clone());
+    let proxy_task = crate::proxy::Proxy::new(&state, tls_config.clone(), cfg.proxy_others);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tasks.spawn(async move { proxy_task.run(proxy, stop_rx).await });
 
@@ -155,7 +213,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
     });
     crate::tls::write_private(&cfg.data_dir.join("endpoints.json"), serde_json::to_string_pretty(&endpoints)?.as_bytes())?;
-    tracing::info!(arm = %endpoints.arm, login = %endpoints.login, graph = %endpoints.graph, imds = %endpoints.imds, data_dir = %cfg.data_dir.display(), "mimic is ready");
+    announce_ready(&endpoints, &cfg.data_dir);
 
     while let Some(r) = tasks.join_next().await {
         r??;

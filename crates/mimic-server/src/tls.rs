@@ -33,6 +33,7 @@ pub const AZURE_HOSTS: &[&str] = &[
     "login.windows.net",
     "sts.windows.net",
     "graph.microsoft.com",
+    "azcliprod.blob.core.windows.net", // az's image alias document (proxy/documents.rs)
 ];
 
 fn ca_params() -> CertificateParams {

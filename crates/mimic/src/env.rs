@@ -5,10 +5,17 @@
 //! Mimic through its proxy (`HTTPS_PROXY`), trusting Mimic's CA; the bootstrap service principal
 //! (or the `--credentials` one) is exported for credential chains. `--direct` prints the custom-cloud form instead, where
 //! clients are pointed at Mimic's own addresses.
+//!
+//! The rest of the shell keeps working: the proxy tunnels hosts Mimic does not serve, and the
+//! exported CA bundle (`ca-bundle.pem`) holds the machine's roots beside Mimic's CA, since
+//! `REQUESTS_CA_BUNDLE` and `SSL_CERT_FILE` replace a client's roots. Node adds
+//! `NODE_EXTRA_CA_CERTS` to its own roots, so it gets `ca.pem` alone.
 
 use serde_json::Value;
 
 use crate::client::Target;
+
+const NO_PROXY: &str = "127.0.0.1,localhost,::1,169.254.169.254";
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Shell {
@@ -20,9 +27,10 @@ pub enum Shell {
 pub fn print(target: &Target, shell: Shell, json: bool, direct: bool) -> anyhow::Result<()> {
     let server = target.open()?;
     let ca = server.ca_path.display().to_string();
+    let bundle = server.ca_bundle_path.display().to_string();
     let arm = server.endpoint("arm");
     let mut vars: Vec<(&str, String)> =
-        vec![("REQUESTS_CA_BUNDLE", ca.clone()), ("SSL_CERT_FILE", ca.clone()), ("NODE_EXTRA_CA_CERTS", ca.clone())];
+        vec![("REQUESTS_CA_BUNDLE", bundle.clone()), ("SSL_CERT_FILE", bundle), ("NODE_EXTRA_CA_CERTS", ca)];
     if direct {
         vars.push(("AZURE_CORE_INSTANCE_DISCOVERY", "false".into()));
         vars.push(("AZURE_AUTHORITY_HOST", server.endpoint("login")));
@@ -30,8 +38,10 @@ pub fn print(target: &Target, shell: Shell, json: bool, direct: bool) -> anyhow:
         let proxy = server.endpoint("proxy");
         vars.push(("HTTPS_PROXY", proxy.clone()));
         vars.push(("https_proxy", proxy));
-        vars.push(("NO_PROXY", "127.0.0.1,localhost".into()));
-        vars.push(("no_proxy", "127.0.0.1,localhost".into()));
+        // Loopback (Mimic's own listeners, local services) and IMDS's address never go through
+        // a proxy, as on an Azure VM behind one.
+        vars.push(("NO_PROXY", NO_PROXY.into()));
+        vars.push(("no_proxy", NO_PROXY.into()));
     }
     vars.push(("MIMIC_ARM_URL", arm.clone()));
     vars.push(("MIMIC_LOGIN_URL", server.endpoint("login")));

@@ -56,15 +56,19 @@ enum Command {
         /// HTTP proxy listener for Azure's public host names.
         #[arg(long, env = "MIMIC_PROXY", default_value = "127.0.0.1:8480")]
         proxy: String,
+        /// What the proxy does with hosts Mimic does not serve: tunnel (CONNECT passed through
+        /// undecrypted, plain HTTP forwarded; never to this machine's own addresses) or refuse (403).
+        #[arg(long, env = "MIMIC_PROXY_OTHERS", default_value = "tunnel")]
+        proxy_others: mimic_server::proxy::Others,
         /// Fix the first tenant's id (reproducible CI).
         #[arg(long, env = "MIMIC_TENANT_ID")]
         tenant_id: Option<uuid::Uuid>,
         /// Fix the first subscription's id.
         #[arg(long, env = "MIMIC_SUBSCRIPTION_ID")]
         subscription_id: Option<uuid::Uuid>,
-        /// Log format.
-        #[arg(long, env = "MIMIC_LOG_FORMAT", value_enum, default_value = "json")]
-        log_format: LogFormat,
+        /// Log format (stderr): text when stderr is a terminal, else json; MIMIC_LOG sets the level.
+        #[arg(long, env = "MIMIC_LOG_FORMAT", value_enum)]
+        log_format: Option<LogFormat>,
         /// ARM throttling as Azure does it: off, azure (Azure's token buckets: reads 250 +25/s,
         /// writes and deletes 200 +10/s per principal and subscription), or SIZE/REFILL.
         #[arg(long, env = "MIMIC_ARM_RATE_LIMIT", default_value = "off")]
@@ -130,12 +134,18 @@ pub enum Output {
     Json,
 }
 
-fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MIMIC_LOG").unwrap_or_else(|_| "info,rustls=error".into()); // rustls warns on every IP-address SNI
+fn init_logs(format: Option<LogFormat>) {
+    use std::io::IsTerminal;
+    let format = format.unwrap_or(if std::io::stderr().is_terminal() { LogFormat::Text } else { LogFormat::Json });
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MIMIC_LOG").unwrap_or_else(|_| "info".into());
+    // rustls warns about every client that sends an IP address as SNI (Node, OpenSSL's wrk):
+    // not the server's problem, and once per connection. An explicit rustls directive wins.
+    let names_rustls = std::env::var("MIMIC_LOG").is_ok_and(|v| v.contains("rustls"));
+    let filter = if names_rustls { filter } else { filter.add_directive("rustls=error".parse().expect("static directive")) };
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
-        LogFormat::Text => builder.init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()).init(),
     }
 }
 
@@ -152,6 +162,7 @@ fn main() {
             portal,
             imds,
             proxy,
+            proxy_others,
             tenant_id,
             subscription_id,
             log_format,
@@ -166,6 +177,7 @@ fn main() {
                 subscription_id,
                 arm_rate_limit,
                 master_key_file,
+                proxy_others,
             };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

@@ -60,10 +60,11 @@ pub fn place(target: &Target, vm: &str, subscription: Option<&str>) -> anyhow::R
     }
     let imds = body["imds"].as_str().context("server gave no IMDS address")?.to_string();
     let ca = server.ca_path.display().to_string();
+    let bundle = server.ca_bundle_path.display().to_string();
     let vars = vec![
         ("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds.clone()),
-        ("REQUESTS_CA_BUNDLE", ca.clone()),
-        ("SSL_CERT_FILE", ca.clone()),
+        ("REQUESTS_CA_BUNDLE", bundle.clone()),
+        ("SSL_CERT_FILE", bundle),
         ("NODE_EXTRA_CA_CERTS", ca),
         ("AZURE_CORE_INSTANCE_DISCOVERY", "false".into()),
         ("MIMIC_VM_ID", body["vmId"].as_str().unwrap_or(&vm_id).to_string()),

@@ -32,7 +32,9 @@ impl ResourceId {
             return Err(bad());
         }
         let segs: Vec<&str> = trimmed[1..].split('/').collect();
-        if segs.iter().any(|s| s.is_empty()) {
+        // `.`/`..` would make the id name another place than it spells (a role assignment
+        // "under" `rg/..` is one at the subscription): never an id.
+        if segs.iter().any(|s| s.is_empty() || crate::limits::is_dot_segment(s)) {
             return Err(bad());
         }
         let mut i = 0;
@@ -180,6 +182,10 @@ mod tests {
             "/subscriptions/s//x",
             "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines",
             "/foo/bar",
+            "/subscriptions/s/resourceGroups/..",
+            "/subscriptions/s/resourceGroups/%2e%2E/providers/Microsoft.Compute/virtualMachines/vm",
+            "/subscriptions/./resourceGroups/rg",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/.",
         ] {
             assert!(ResourceId::parse(id).is_err(), "{id}");
         }

@@ -74,3 +74,52 @@ pub fn not_built_router(surface: &'static str) -> axum::Router {
             .into_response()
     })
 }
+
+/// Reads at most this much past the limit, discarding it, before answering 413: clients send
+/// the whole body before reading the answer, and a server that closes on unread bytes makes the
+/// kernel reset the connection, so the client would see a reset instead of the 413. Past this,
+/// the connection is closed anyway.
+const DRAIN_BYTES: usize = 16 * mimic_domain::limits::MAX_BODY_BYTES;
+
+/// The request-size half of the bounded-input policy, for every listener that takes bodies:
+/// a body over [`mimic_domain::limits::MAX_BODY_BYTES`] is answered by `too_large` (the
+/// surface's own error, chosen by path for the portal, with the request's ids) after the rest is drained; a body within
+/// it is buffered and handed on, so no handler ever sees more.
+pub async fn limit_body(too_large: fn(&axum::http::request::Parts) -> Response, req: Request, next: Next) -> Response {
+    use axum::body::{Body, HttpBody};
+    let limit = mimic_domain::limits::MAX_BODY_BYTES;
+    let (parts, mut body) = req.into_parts();
+    let declared = parts.headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let mut over = declared.is_some_and(|n| n > limit as u64);
+    let mut buf = Vec::new();
+    let mut drained = 0usize;
+    loop {
+        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
+        let Some(frame) = frame else { break };
+        let Ok(frame) = frame else {
+            // The client broke off: nothing to answer that it will read.
+            return axum::response::IntoResponse::into_response(axum::http::StatusCode::BAD_REQUEST);
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        if over {
+            drained += data.len();
+            if drained > DRAIN_BYTES {
+                break;
+            }
+        } else if buf.len() + data.len() > limit {
+            over = true;
+            drained = buf.len() + data.len();
+            buf = Vec::new();
+        } else {
+            buf.extend_from_slice(&data);
+        }
+    }
+    if over {
+        let mut res = too_large(&parts);
+        if drained > DRAIN_BYTES {
+            res.headers_mut().insert(axum::http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        return res;
+    }
+    next.run(Request::from_parts(parts, Body::from(buf))).await
+}

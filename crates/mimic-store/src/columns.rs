@@ -3,6 +3,7 @@
 //! One place, so SQLite and PostgreSQL index (and so find) exactly the same rows.
 
 use mimic_domain::directory::DirectoryObject;
+use mimic_domain::limits;
 use mimic_domain::rbac::RoleAssignment;
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id;
@@ -11,8 +12,15 @@ use serde::Serialize;
 
 use crate::{Result, StoreError};
 
+/// Encodes a document for either backend, and checks it with the reader [`from_json`] uses
+/// (`limits::check_readable`): anything the store accepts, it can read back. The surfaces bound
+/// their input well within that reader (`limits::MAX_DEPTH`); this is the last line, so a
+/// document that slipped past them fails its own write instead of every later read.
 pub fn to_json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+    let text = serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    limits::check_readable(&text)
+        .map_err(|e| StoreError::Corrupt(format!("refused to write a document the store could not read back: {e}")))?;
+    Ok(text)
 }
 
 pub fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
@@ -61,4 +69,21 @@ pub fn assignment(a: &RoleAssignment) -> AssignmentColumns {
 /// byte after '/'), compared bytewise.
 pub fn under(prefix: &str) -> (String, String) {
     (format!("{prefix}/"), format!("{prefix}0"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn writes_only_what_it_reads_back() {
+        let nested = |n: usize| (0..n).fold(Value::from(1), |v, _| Value::Array(vec![v]));
+        let ok = nested(limits::MAX_DEPTH + limits::ENVELOPE_DEPTH);
+        let text = to_json(&ok).unwrap();
+        assert_eq!(from_json::<Value>(&text).unwrap(), ok);
+        // What the reader would refuse is refused at the write.
+        let deep = nested(limits::STORE_READER_DEPTH + 10);
+        assert!(matches!(to_json(&deep), Err(StoreError::Corrupt(m)) if m.contains("could not read back")));
+    }
 }

@@ -8,7 +8,7 @@
 //! through [`Host`]; without a host those calls are [`EvalError::Deferred`], which is how
 //! validation skips what can only be known while deploying.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use base64::Engine as _;
@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 
 use super::expr::{self, classify, Expr, StringKind};
 use super::hash;
+use crate::limits;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EvalError {
@@ -109,6 +110,19 @@ pub struct Evaluator<'a> {
     /// `reference()`/`list*()` calls seen (their first argument, evaluated), for implicit dependencies.
     pub references: RefCell<Vec<String>>,
     pub deployment_time: String,
+    /// Evaluation frames open (values, calls, variables, user functions), refused past
+    /// [`limits::MAX_EVAL_DEPTH`] before recursing: a chain of variables each naming the next
+    /// is as deep as the template is long, and must end in an error, not a stack overflow.
+    depth: Cell<usize>,
+}
+
+/// One open evaluation frame; closing it (on every path, errors included) gives the level back.
+struct Frame<'e>(&'e Cell<usize>);
+
+impl Drop for Frame<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
 }
 
 impl<'a> Evaluator<'a> {
@@ -127,12 +141,37 @@ impl<'a> Evaluator<'a> {
             fn_args: RefCell::new(Vec::new()),
             references: RefCell::new(Vec::new()),
             deployment_time: chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string(),
+            depth: Cell::new(0),
+        }
+    }
+
+    fn frame(&self) -> EvalResult<Frame<'_>> {
+        let d = self.depth.get() + 1;
+        if d > limits::MAX_EVAL_DEPTH {
+            return lang(format!(
+                "The template is nested too deeply to evaluate: more than '{}' levels of values, function calls and variables referring to variables.",
+                limits::MAX_EVAL_DEPTH
+            ));
+        }
+        self.depth.set(d);
+        Ok(Frame(&self.depth))
+    }
+
+    /// A function's result is a value like any input: within the nesting budget, or an error
+    /// (`createArray(createArray(...))` through chained variables would otherwise grow
+    /// without bound, and every later walk, copy and drop of it recurses).
+    fn bounded(v: Value) -> EvalResult<Value> {
+        if limits::value_within(&v, limits::MAX_DEPTH) {
+            Ok(v)
+        } else {
+            lang(format!("The template language expression evaluates to a value nested more than '{}' levels deep.", limits::MAX_DEPTH))
         }
     }
 
     /// Evaluates every expression in a JSON value: strings, property names, and `copy` arrays
     /// of objects (property iteration).
     pub fn value(&self, v: &Value) -> EvalResult<Value> {
+        let _frame = self.frame()?;
         match v {
             Value::String(s) => self.string(s),
             Value::Array(items) => items.iter().map(|i| self.value(i)).collect::<EvalResult<Vec<_>>>().map(Value::Array),
@@ -209,6 +248,7 @@ impl<'a> Evaluator<'a> {
     }
 
     pub fn variable(&self, name: &str) -> EvalResult<Value> {
+        let _frame = self.frame()?;
         let key = name.to_ascii_lowercase();
         match self.variables.borrow().get(&key) {
             Some(VarSlot::Done(v)) => return Ok(v.clone()),
@@ -251,6 +291,7 @@ impl<'a> Evaluator<'a> {
     }
 
     pub fn expr(&self, e: &Expr) -> EvalResult<Value> {
+        let _frame = self.frame()?;
         match e {
             Expr::Str(s) => Ok(Value::String(s.clone())),
             Expr::Int(n) => Ok(Value::Number((*n).into())),
@@ -310,10 +351,10 @@ impl<'a> Evaluator<'a> {
         }
         if lower.contains('.') {
             let vals = args.iter().map(|a| self.expr(a)).collect::<EvalResult<Vec<_>>>()?;
-            return self.user_function(name, &lower, vals);
+            return self.user_function(name, &lower, vals).and_then(Self::bounded);
         }
         let vals = args.iter().map(|a| self.expr(a)).collect::<EvalResult<Vec<_>>>()?;
-        self.builtin(&lower, name, vals)
+        self.builtin(&lower, name, vals).and_then(Self::bounded)
     }
 
     fn user_function(&self, name: &str, lower: &str, args: Vec<Value>) -> EvalResult<Value> {
@@ -1540,5 +1581,49 @@ mod tests {
             .unwrap_err()
             .message()
             .contains("requires '1' resource name argument(s)"));
+    }
+
+    /// Runs `f` on a thread with a 2 MiB stack (tokio's and the blocking pool's default), so a
+    /// test past the budget proves the deepest evaluation allowed fits there.
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new().stack_size(2 << 20).spawn(f).unwrap().join().unwrap()
+    }
+
+    #[test]
+    fn evaluation_depth_is_bounded() {
+        // Variables each naming the next: as deep as the template is long.
+        let r = on_small_stack(|| {
+            let sc = scope();
+            let mut e = Evaluator::new(&sc, None);
+            for i in 0..5_000 {
+                e.variable_defs.insert(format!("v{i}"), json!(format!("[createArray(variables('v{}'))]", i + 1)));
+            }
+            e.variable_defs.insert("v5000".into(), json!(1));
+            e.variable("v0").map_err(|e| e.message())
+        });
+        let m = r.unwrap_err();
+        assert!(m.contains("nested too deeply") || m.contains("more than '64' levels deep"), "{m}");
+        // A user function calling itself ends in the same error.
+        let r = on_small_stack(|| {
+            let sc = scope();
+            let mut e = Evaluator::new(&sc, None);
+            e.functions.insert("ns.f".into(), json!({"parameters": [], "output": {"type": "string", "value": "[ns.f()]"}}));
+            e.string("[ns.f()]").map_err(|e| e.message())
+        });
+        assert!(r.unwrap_err().contains("nested too deeply"));
+        // Function results stay within the value budget: each createArray adds a level.
+        let r = on_small_stack(|| {
+            let sc = scope();
+            let mut e = Evaluator::new(&sc, None);
+            for i in 0..40 {
+                e.variable_defs.insert(format!("v{i}"), json!(format!("[createArray(createArray(variables('v{}')))]", i + 1)));
+            }
+            e.variable_defs.insert("v40".into(), json!(1));
+            e.variable("v0").map_err(|e| e.message())
+        });
+        assert!(r.unwrap_err().contains("more than '64' levels deep"));
+        // Within the budget everything still evaluates.
+        let nested = format!("[{}'a'{}]", "concat(".repeat(limits::MAX_DEPTH - 1), ")".repeat(limits::MAX_DEPTH - 1));
+        assert_eq!(on_small_stack(move || ev(&nested).map_err(|e| e.message())).unwrap(), json!("a"));
     }
 }

@@ -3,6 +3,8 @@
 //! literals (`''` escapes a quote), integers, and property (`.name`) and index (`[expr]`)
 //! access on any result.
 
+use crate::limits;
+
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -159,7 +161,7 @@ fn lex(text: &str) -> Result<Vec<Tok>, String> {
 /// Parses the text between the brackets of an expression string. The error is Azure's message.
 pub fn parse(text: &str) -> Result<Expr, String> {
     let toks = lex(text)?;
-    let mut p = P { toks, i: 0, text };
+    let mut p = P { toks, i: 0, text, depth: 0 };
     let e = p.expr()?;
     p.expect(&Tok::End)?;
     Ok(e)
@@ -169,6 +171,10 @@ struct P<'a> {
     toks: Vec<Tok>,
     i: usize,
     text: &'a str,
+    /// Nesting of the expression being built (calls, index expressions and every `.prop` /
+    /// `[i]` applied: each adds a level to the tree), refused past [`limits::MAX_DEPTH`]
+    /// before recursing: parsing, evaluating and dropping the tree then never overflow.
+    depth: usize,
 }
 
 impl P<'_> {
@@ -192,9 +198,32 @@ impl P<'_> {
         }
     }
 
+    fn deeper(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > limits::MAX_DEPTH {
+            return Err(format!(
+                "Unable to parse language expression '{}': the expression is nested more than '{}' levels deep.",
+                self.text,
+                limits::MAX_DEPTH
+            ));
+        }
+        Ok(())
+    }
+
     fn expr(&mut self) -> Result<Expr, String> {
+        let entered = self.depth;
+        self.deeper()?;
+        let e = self.postfix();
+        self.depth = entered;
+        e
+    }
+
+    fn postfix(&mut self) -> Result<Expr, String> {
         let mut e = self.primary()?;
         loop {
+            if matches!(self.peek(), Tok::Dot | Tok::LBracket) {
+                self.deeper()?;
+            }
             match self.peek() {
                 Tok::Dot => {
                     self.next();
@@ -290,5 +319,19 @@ mod tests {
         );
         assert!(parse("concat('a'").unwrap_err().contains("expected token 'RightParenthesis' and actual 'EndOfData'"));
         assert!(matches!(parse("ns.fn(1)").unwrap(), Expr::Call { ref name, .. } if name == "ns.fn"));
+    }
+
+    #[test]
+    fn nesting_is_bounded_by_the_shared_budget() {
+        let calls = |n: usize| format!("{}'a'{}", "concat(".repeat(n), ")".repeat(n));
+        assert!(parse(&calls(limits::MAX_DEPTH - 1)).is_ok());
+        let e = parse(&calls(limits::MAX_DEPTH + 1)).unwrap_err();
+        assert!(e.contains("nested more than '64' levels deep"), "{e}");
+        // Far past it, and long postfix chains (each `.p` or `[0]` is a level of the tree).
+        assert!(parse(&calls(3_000)).is_err());
+        assert!(parse(&format!("f(){}", ".p".repeat(100_000))).is_err());
+        assert!(parse(&format!("f(){}", "[0]".repeat(100_000))).is_err());
+        assert!(parse(&format!("f(){}", ".p".repeat(limits::MAX_DEPTH - 2))).is_ok());
+        assert!(parse(&format!("f(){}", "[".repeat(50_000))).is_err());
     }
 }

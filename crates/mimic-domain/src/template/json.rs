@@ -10,6 +10,8 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
 
+use crate::limits;
+
 /// A parsed document and where each of its values is.
 #[derive(Debug, Clone, Default)]
 pub struct Parsed {
@@ -48,7 +50,7 @@ pub fn path_index(parent: &str, i: usize) -> String {
 }
 
 pub fn parse(text: &str) -> Result<Parsed, ParseError> {
-    let mut p = Parser { chars: text.chars().collect(), i: 0, line: 1, col: 0, positions: HashMap::new() };
+    let mut p = Parser { chars: text.chars().collect(), i: 0, line: 1, col: 0, depth: 0, positions: HashMap::new() };
     p.skip_ws()?;
     if p.peek().is_none() {
         return Err(p.err("Unexpected end when reading JSON.", ""));
@@ -66,6 +68,9 @@ struct Parser {
     i: usize,
     line: usize,
     col: usize,
+    /// Containers open around the current value; refused past [`limits::MAX_DEPTH`] before
+    /// recursing, so no input can overflow the stack.
+    depth: usize,
     positions: HashMap<String, (usize, usize)>,
 }
 
@@ -140,8 +145,16 @@ impl Parser {
 
     fn value(&mut self, path: &str) -> Result<Value, ParseError> {
         match self.peek() {
-            Some('{') => self.object(path),
-            Some('[') => self.array(path),
+            Some(c @ ('{' | '[')) => {
+                if self.depth >= limits::MAX_DEPTH {
+                    self.bump();
+                    return Err(self.err(&format!("The reader's MaxDepth of {} has been exceeded.", limits::MAX_DEPTH), path));
+                }
+                self.depth += 1;
+                let v = if c == '{' { self.object(path) } else { self.array(path) };
+                self.depth -= 1;
+                v
+            }
             Some(q @ ('"' | '\'')) => {
                 let s = self.string(q, path)?;
                 self.positions.insert(path.to_string(), (self.line, self.col));
@@ -361,5 +374,20 @@ mod tests {
         let e = parse("{\"a\": 1").unwrap_err();
         assert!(e.message.starts_with("Unexpected end"), "{e:?}");
         assert_eq!(path_prop("resources[0]", "a b"), "resources[0]['a b']");
+    }
+
+    #[test]
+    fn nesting_is_bounded_by_the_shared_budget() {
+        let nested = |n: usize| format!("{{\"a\": {}1{}}}", "[".repeat(n), "]".repeat(n));
+        assert!(parse(&nested(limits::MAX_DEPTH - 1)).is_ok());
+        let e = parse(&nested(limits::MAX_DEPTH)).unwrap_err();
+        assert_eq!(e.message, "The reader's MaxDepth of 64 has been exceeded.");
+        assert_eq!((e.line, e.position), (1, limits::MAX_DEPTH + 6));
+        assert!(e.path.starts_with("a[0][0]"), "{e:?}");
+        // Far past it: an error, never a stack overflow.
+        assert!(parse(&nested(20_000)).is_err());
+        // Whatever it accepts, the store's reader reads back.
+        let ok = parse(&nested(limits::MAX_DEPTH - 1)).unwrap();
+        assert!(limits::check_readable(&serde_json::to_string(&ok.value).unwrap()).is_ok());
     }
 }

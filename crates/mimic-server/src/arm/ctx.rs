@@ -10,6 +10,7 @@ use axum::Json;
 use std::sync::Arc;
 
 use mimic_domain::directory::Subscription;
+use mimic_domain::limits;
 use mimic_domain::rbac::{self, RoleAssignment};
 use mimic_domain::resource::Resource;
 use serde::de::DeserializeOwned;
@@ -110,6 +111,10 @@ impl Ctx {
                 "The request content was invalid and could not be deserialized: 'The request body is empty.'.",
             ));
         }
+        // The shared nesting budget first: what serde_json's own limit lets through would not
+        // fit the store's reader once stored inside its envelope.
+        limits::check_json_depth(&self.body, limits::MAX_DEPTH)
+            .map_err(|e| ArmError::invalid_request_content(e.message().trim_end_matches('.')))?;
         serde_json::from_slice(&self.body).map_err(|e| ArmError::invalid_request_content(&json_error(&e)))
     }
 

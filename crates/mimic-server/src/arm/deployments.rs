@@ -1360,12 +1360,29 @@ fn runner() -> &'static str {
 pub fn recover_interrupted(store: &mimic_store::Store, data_dir: &std::path::Path) -> Result<usize, mimic_store::StoreError> {
     let me = RUNNER.get_or_init(|| std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf()).display().to_string());
     store.write(|tx| {
-        let entries = running_entries(tx)?;
+        // A document that cannot be read must not keep the server from starting: it is
+        // reported with its key (and its GET answers an error in ARM's shape), and start-up
+        // goes on. The entry leaves the running list either way.
+        let entries = match running_entries(tx) {
+            Err(mimic_store::StoreError::Corrupt(e)) => {
+                tracing::error!(kind = RUNNING_DOC, key = RUNNING_ID, error = %e, "stored document cannot be read; in-progress deployments not recovered");
+                Vec::new()
+            }
+            other => other?,
+        };
         let (mine, others): (Vec<Value>, Vec<Value>) = entries.into_iter().partition(|e| e["runner"].as_str() == Some(me.as_str()));
         let mut failed = 0;
         for e in &mine {
             let Some(key) = e["key"].as_str() else { continue };
-            let Some(mut doc) = tx.document(DOC, key)? else { continue };
+            let mut doc = match tx.document(DOC, key) {
+                Ok(Some(doc)) => doc,
+                Ok(None) => continue,
+                Err(mimic_store::StoreError::Corrupt(e)) => {
+                    tracing::error!(kind = DOC, key, error = %e, "stored deployment cannot be read; left as it is");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if !is_active(&doc) {
                 continue;
             }

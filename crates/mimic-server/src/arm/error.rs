@@ -26,6 +26,21 @@ impl ArmError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         ArmError { status, code: code.to_string(), message: message.into(), target: None, challenge: None, retry_after: None }
     }
+    /// A body over ARM's 4 MB request limit (Azure/avdaccelerator#632 and
+    /// Azure/azure-api-management-devops-resource-kit#594 quote ARM's answer).
+    pub fn request_too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestContentTooLarge", "The request content size exceeds the maximum size of 4 MB.")
+    }
+
+    /// A path with `.` or `..` segments (plain or percent-encoded): it names something other
+    /// than what it spells, so ARM never routes nor stores it.
+    pub fn dot_segment(path: &str) -> Self {
+        Self::bad_request(
+            "InvalidRequestUri",
+            format!("The request URI '{path}' is not valid: the path segments '.' and '..' are not allowed."),
+        )
+    }
+
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }

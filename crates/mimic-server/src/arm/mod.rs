@@ -43,11 +43,16 @@ pub fn router(state: SharedState) -> Router {
     Router::new()
         .fallback(handle)
         .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(|req, next| crate::http::limit_body(|_| ArmError::request_too_large().into_response(), req, next)))
         .layer(axum::middleware::from_fn(|req, next| crate::http::request_context("arm", req, next)))
 }
 
 async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = route::percent_decode(uri.path());
+    if mimic_domain::limits::has_dot_segment(uri.path()) || mimic_domain::limits::has_dot_segment(&path) {
+        return ArmError::dot_segment(uri.path()).into_response();
+    }
     let Some(route) = route::parse(&path) else {
         return ArmError::not_found_route(&path).into_response();
     };

@@ -141,7 +141,8 @@ impl Ctx {
                 "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
             )
         };
-        if self.body.is_empty() {
+        // Past the shared nesting budget a body is as unreadable as malformed JSON.
+        if self.body.is_empty() || mimic_domain::limits::check_json_depth(&self.body, mimic_domain::limits::MAX_DEPTH).is_err() {
             return Err(unreadable());
         }
         serde_json::from_slice(&self.body).map_err(|_| unreadable())

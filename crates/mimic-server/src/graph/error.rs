@@ -50,6 +50,12 @@ impl GraphError {
     }
 
     /// Graph's generic 400 (`Request_BadRequest`) with a message.
+    /// A body over Graph's 4 MB request limit (Graph's words in
+    /// microsoftgraph/microsoft-graph-docs#11806).
+    pub fn request_too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "BadRequest", "The maximum request length supported is 4MB.")
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message)
     }

@@ -45,6 +45,8 @@ pub fn router(state: SharedState) -> Router {
     Router::new()
         .fallback(handle)
         .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(|req, next| crate::http::limit_body(too_large, req, next)))
         .layer(axum::middleware::from_fn(|req, next| crate::http::request_context("graph", req, next)))
 }
 
@@ -69,6 +71,14 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Graph's answer to a body over its 4 MB limit, with the ids every Graph error carries.
+pub fn too_large(parts: &axum::http::request::Parts) -> Response {
+    let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.to_string()).unwrap_or_default();
+    let client =
+        parts.headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_else(|| request_id.clone());
+    GraphError::request_too_large().render(&request_id, &client)
 }
 
 async fn handle(

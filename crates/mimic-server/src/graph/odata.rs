@@ -8,6 +8,7 @@
 //! `ConsistencyLevel: eventual` and `$count=true` (learn.microsoft.com/graph/aad-advanced-queries),
 //! as do `$search` and `$count`.
 
+use mimic_domain::odata_filter::{self, FilterError};
 use serde_json::{Map, Value};
 
 use super::error::{GraphError, GraphResult};
@@ -28,352 +29,15 @@ impl EntityType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Literal {
-    Str(String),
-    Bool(bool),
-    Null,
-    Num(f64),
-}
+pub use mimic_domain::odata_filter::{Cmp, Expr, Literal, Operand};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cmp {
-    Eq,
-    Ne,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
-    Not(Box<Expr>),
-    Compare(Operand, Cmp, Literal),
-    In(Operand, Vec<Literal>),
-    StartsWith(Operand, String),
-    EndsWith(Operand, String),
-    /// `collection/any(v: predicate)`; `None` predicate is `collection/any()`.
-    Any(String, Option<(String, Box<Expr>)>),
-}
-
-/// A property path, or the lambda variable (optionally with a path under it).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Operand {
-    Property(String),
-    Var(String, Option<String>),
-}
-
-// ---- tokenizer --------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Ident(String),
-    Str(String),
-    Num(f64),
-    LParen,
-    RParen,
-    Comma,
-    Colon,
-    Slash,
-}
-
-fn syntax_error(pos: usize, text: &str) -> GraphError {
-    GraphError::invalid_filter(&format!("Syntax error at position {pos} in '{text}'."))
-}
-
-fn tokenize(text: &str) -> GraphResult<Vec<(usize, Tok)>> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            ' ' | '\t' | '\n' | '\r' => i += 1,
-            '(' => {
-                out.push((i, Tok::LParen));
-                i += 1
-            }
-            ')' => {
-                out.push((i, Tok::RParen));
-                i += 1
-            }
-            ',' => {
-                out.push((i, Tok::Comma));
-                i += 1
-            }
-            ':' => {
-                out.push((i, Tok::Colon));
-                i += 1
-            }
-            '/' => {
-                out.push((i, Tok::Slash));
-                i += 1
-            }
-            '\'' => {
-                let start = i;
-                i += 1;
-                let mut s = String::new();
-                loop {
-                    match chars.get(i) {
-                        None => {
-                            return Err(GraphError::invalid_filter(&format!(
-                                "There is an unterminated string literal at position {} in '{text}'.",
-                                i
-                            )))
-                        }
-                        Some('\'') if chars.get(i + 1) == Some(&'\'') => {
-                            s.push('\'');
-                            i += 2;
-                        }
-                        Some('\'') => {
-                            i += 1;
-                            break;
-                        }
-                        Some(ch) => {
-                            s.push(*ch);
-                            i += 1;
-                        }
-                    }
-                }
-                out.push((start, Tok::Str(s)));
-            }
-            c if c.is_ascii_digit() || c == '-' => {
-                // A number, or a bare GUID / date (OData allows unquoted GUID literals).
-                let start = i;
-                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || matches!(chars[i], '-' | '.' | ':' | '+')) {
-                    // stop at ':' unless it is inside a date-time (digits around it)
-                    if chars[i] == ':'
-                        && !(i > start && chars[i - 1].is_ascii_digit() && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit()))
-                    {
-                        break;
-                    }
-                    i += 1;
-                }
-                let word: String = chars[start..i].iter().collect();
-                match word.parse::<f64>() {
-                    Ok(n) => out.push((start, Tok::Num(n))),
-                    Err(_) => out.push((start, Tok::Str(word))),
-                }
-            }
-            c if c.is_alphabetic() || c == '_' || c == '@' || c == '$' => {
-                let start = i;
-                while i < chars.len() && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '.' | '@' | '$' | '-')) {
-                    i += 1;
-                }
-                let word: String = chars[start..i].iter().collect();
-                // A bare GUID starting with a letter.
-                if uuid::Uuid::parse_str(&word).is_ok() {
-                    out.push((start, Tok::Str(word)));
-                } else {
-                    out.push((start, Tok::Ident(word)));
-                }
-            }
-            _ => return Err(syntax_error(i, text)),
-        }
-    }
-    Ok(out)
-}
-
-// ---- parser -----------------------------------------------------------------------------
-
-struct Parser<'a> {
-    toks: Vec<(usize, Tok)>,
-    pos: usize,
-    text: &'a str,
-    /// Lambda variables in scope.
-    vars: Vec<String>,
-}
-
-impl Parser<'_> {
-    fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.pos).map(|t| &t.1)
-    }
-    fn at(&self) -> usize {
-        self.toks.get(self.pos).map(|t| t.0).unwrap_or(self.text.chars().count())
-    }
-    fn err(&self) -> GraphError {
-        syntax_error(self.at(), self.text)
-    }
-    fn next(&mut self) -> Option<Tok> {
-        let t = self.toks.get(self.pos).map(|t| t.1.clone());
-        self.pos += 1;
-        t
-    }
-    fn expect(&mut self, t: Tok) -> GraphResult<()> {
-        if self.peek() == Some(&t) {
-            self.pos += 1;
-            Ok(())
-        } else {
-            Err(self.err())
-        }
-    }
-    fn keyword(&self, k: &str) -> bool {
-        matches!(self.peek(), Some(Tok::Ident(w)) if w.eq_ignore_ascii_case(k))
-    }
-
-    fn or(&mut self) -> GraphResult<Expr> {
-        let mut left = self.and()?;
-        while self.keyword("or") {
-            self.pos += 1;
-            let right = self.and()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
-        }
-        Ok(left)
-    }
-
-    fn and(&mut self) -> GraphResult<Expr> {
-        let mut left = self.unary()?;
-        while self.keyword("and") {
-            self.pos += 1;
-            let right = self.unary()?;
-            left = Expr::And(Box::new(left), Box::new(right));
-        }
-        Ok(left)
-    }
-
-    fn unary(&mut self) -> GraphResult<Expr> {
-        if self.keyword("not") {
-            self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
-        }
-        self.primary()
-    }
-
-    fn primary(&mut self) -> GraphResult<Expr> {
-        if self.peek() == Some(&Tok::LParen) {
-            self.pos += 1;
-            let e = self.or()?;
-            self.expect(Tok::RParen)?;
-            return Ok(e);
-        }
-        let Some(Tok::Ident(word)) = self.peek().cloned() else { return Err(self.err()) };
-        // Functions.
-        if self.toks.get(self.pos + 1).map(|t| &t.1) == Some(&Tok::LParen) {
-            let lower = word.to_ascii_lowercase();
-            if lower == "startswith" || lower == "endswith" {
-                self.pos += 2;
-                let operand = self.operand()?;
-                self.expect(Tok::Comma)?;
-                let Some(Tok::Str(s)) = self.next() else { return Err(self.err()) };
-                self.expect(Tok::RParen)?;
-                return Ok(if lower == "startswith" { Expr::StartsWith(operand, s) } else { Expr::EndsWith(operand, s) });
-            }
-            return Err(GraphError::invalid_filter(&format!("An unknown function with name '{word}' was found. This may also be a function import or a key lookup on a navigation property, which is not allowed.")));
-        }
-        let operand = self.operand_or_any()?;
-        let operand = match operand {
-            Ok(o) => o,
-            Err(any) => return Ok(any),
-        };
-        let Some(Tok::Ident(op)) = self.next() else { return Err(self.err()) };
-        let op = op.to_ascii_lowercase();
-        if op == "in" {
-            self.expect(Tok::LParen)?;
-            let mut values = vec![self.literal()?];
-            while self.peek() == Some(&Tok::Comma) {
-                self.pos += 1;
-                values.push(self.literal()?);
-            }
-            self.expect(Tok::RParen)?;
-            return Ok(Expr::In(operand, values));
-        }
-        let cmp = match op.as_str() {
-            "eq" => Cmp::Eq,
-            "ne" => Cmp::Ne,
-            "gt" => Cmp::Gt,
-            "ge" => Cmp::Ge,
-            "lt" => Cmp::Lt,
-            "le" => Cmp::Le,
-            _ => {
-                self.pos -= 1;
-                return Err(self.err());
-            }
-        };
-        let lit = self.literal()?;
-        Ok(Expr::Compare(operand, cmp, lit))
-    }
-
-    fn literal(&mut self) -> GraphResult<Literal> {
-        match self.next() {
-            Some(Tok::Str(s)) => Ok(Literal::Str(s)),
-            Some(Tok::Num(n)) => Ok(Literal::Num(n)),
-            Some(Tok::Ident(w)) if w == "true" => Ok(Literal::Bool(true)),
-            Some(Tok::Ident(w)) if w == "false" => Ok(Literal::Bool(false)),
-            Some(Tok::Ident(w)) if w == "null" => Ok(Literal::Null),
-            _ => {
-                self.pos -= 1;
-                Err(self.err())
-            }
-        }
-    }
-
-    /// `a/b`, or the lambda variable `c` / `c/prop`.
-    fn operand(&mut self) -> GraphResult<Operand> {
-        match self.operand_or_any()? {
-            Ok(o) => Ok(o),
-            Err(_) => Err(self.err()),
-        }
-    }
-
-    /// An operand, or (as `Err`) a complete `path/any(...)` expression.
-    fn operand_or_any(&mut self) -> GraphResult<Result<Operand, Expr>> {
-        let Some(Tok::Ident(first)) = self.next() else {
-            self.pos -= 1;
-            return Err(self.err());
-        };
-        let mut path = vec![first];
-        while self.peek() == Some(&Tok::Slash) {
-            self.pos += 1;
-            let Some(Tok::Ident(seg)) = self.next() else {
-                self.pos -= 1;
-                return Err(self.err());
-            };
-            if (seg.eq_ignore_ascii_case("any") || seg.eq_ignore_ascii_case("all")) && self.peek() == Some(&Tok::LParen) {
-                if seg.eq_ignore_ascii_case("all") {
-                    return Err(GraphError::unsupported_query("Unsupported Query."));
-                }
-                self.pos += 1;
-                let collection = path.join("/");
-                if self.peek() == Some(&Tok::RParen) {
-                    self.pos += 1;
-                    return Ok(Err(Expr::Any(collection, None)));
-                }
-                let Some(Tok::Ident(var)) = self.next() else {
-                    self.pos -= 1;
-                    return Err(self.err());
-                };
-                self.expect(Tok::Colon)?;
-                self.vars.push(var.clone());
-                let body = self.or()?;
-                self.vars.pop();
-                self.expect(Tok::RParen)?;
-                return Ok(Err(Expr::Any(collection, Some((var, Box::new(body))))));
-            }
-            path.push(seg);
-        }
-        if self.vars.contains(&path[0]) {
-            let var = path.remove(0);
-            let rest = if path.is_empty() { None } else { Some(path.join("/")) };
-            return Ok(Ok(Operand::Var(var, rest)));
-        }
-        Ok(Ok(Operand::Property(path.join("/"))))
-    }
-}
-
+/// Parses a `$filter` (mimic-domain's parser, bounded by the shared nesting budget) into the
+/// tree [`validate`] and [`eval`] walk, with Graph's errors.
 pub fn parse_filter(text: &str) -> GraphResult<Expr> {
-    let toks = tokenize(text)?;
-    if toks.is_empty() {
-        return Err(GraphError::invalid_filter(""));
-    }
-    let mut p = Parser { toks, pos: 0, text, vars: vec![] };
-    let e = p.or()?;
-    if p.pos < p.toks.len() {
-        return Err(p.err());
-    }
-    Ok(e)
+    odata_filter::parse(text).map_err(|e| match e {
+        FilterError::Invalid(detail) => GraphError::invalid_filter(&detail),
+        FilterError::Unsupported(m) => GraphError::unsupported_query(m),
+    })
 }
 
 /// Checks properties against the entity type and the operators against what Graph serves
@@ -651,6 +315,14 @@ pub fn parse_orderby(s: &str, ty: &EntityType) -> GraphResult<(String, bool)> {
         Some(d) if d == "desc" => true,
         Some(_) => return Err(GraphError::unsupported_query("Unsupported Query.")),
     };
+    // One property, one direction: anything after them is OData's syntax error.
+    if parts.next().is_some() {
+        return Err(GraphError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("Syntax error at position {} in '{s}'.", s.len()),
+        ));
+    }
     let Some(name) = ty.canonical(prop) else {
         return Err(GraphError::new(
             axum::http::StatusCode::BAD_REQUEST,
@@ -738,6 +410,18 @@ mod tests {
         for f in ["displayName eq", "displayName foo 'x'", "startswith(displayName)", "displayName eq 'x", "(displayName eq 'x'"] {
             assert!(parse_filter(f).is_err(), "{f}");
         }
+    }
+
+    #[test]
+    fn deep_filters_get_graphs_error_and_long_chains_evaluate() {
+        let parens = |n: usize| format!("{}accountEnabled eq true{}", "(".repeat(n), ")".repeat(n));
+        let e = parse_filter(&parens(2_000)).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code.as_str()), (400, "BadRequest"));
+        assert_eq!(e.message, "Invalid filter clause: The recursion limit has been exceeded.");
+        let chain = vec!["accountEnabled eq true"; 20_000].join(" or ");
+        assert!(eval(&parse_filter(&chain).unwrap(), &obj(json!({"accountEnabled": true}))));
+        let chain = vec!["accountEnabled eq true"; 20_000].join(" and ");
+        assert!(!eval(&parse_filter(&chain).unwrap(), &obj(json!({"accountEnabled": false}))));
     }
 
     #[test]

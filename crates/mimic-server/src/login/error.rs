@@ -21,6 +21,12 @@ impl OAuthError {
         OAuthError { status, error, code, message: message.into(), trace_id: Uuid::new_v4(), correlation_id: None }
     }
 
+    /// A form over the shared 4 MB body limit. Entra documents no code of its own for it;
+    /// AADSTS9002313 is its generic "malformed or invalid" request error.
+    pub fn request_too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", 9002313, "Invalid request. Request is malformed or invalid.")
+    }
+
     pub fn missing_parameter(name: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,

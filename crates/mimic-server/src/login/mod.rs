@@ -30,5 +30,17 @@ pub fn router(state: SharedState) -> Router {
         .route("/{tenant}/oauth2/token", post(token::token_v1))
         .fallback(error::not_found)
         .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(|req, next| {
+            crate::http::limit_body(
+                |parts| {
+                    let trace = parts.extensions.get::<crate::http::RequestId>().map(|r| r.0).unwrap_or_else(uuid::Uuid::new_v4);
+                    let correlation = parts.headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+                    axum::response::IntoResponse::into_response(OAuthError::request_too_large().traced(trace, correlation))
+                },
+                req,
+                next,
+            )
+        }))
         .layer(axum::middleware::from_fn(|req, next| crate::http::request_context("login", req, next)))
 }

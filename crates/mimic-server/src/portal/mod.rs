@@ -55,7 +55,19 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/arm/{*path}", any(bff::arm))
         .route("/api/graph/{*path}", any(bff::graph))
         .with_state(portal)
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(|req, next| crate::http::limit_body(too_large, req, next)))
         .layer(axum::middleware::from_fn(|req, next| crate::http::request_context("portal", req, next)))
+}
+
+/// The portal forwards `/api/graph/...` to Graph and everything else it takes bodies for to
+/// ARM, so an oversize body gets the error of the surface it was meant for.
+fn too_large(parts: &axum::http::request::Parts) -> Response {
+    if parts.uri.path().starts_with("/api/graph/") {
+        crate::graph::too_large(parts)
+    } else {
+        crate::arm::ArmError::request_too_large().into_response()
+    }
 }
 
 /// An embedded file, with headers that keep the app same-origin only.

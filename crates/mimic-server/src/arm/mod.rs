@@ -33,8 +33,8 @@ pub use ctx::Ctx;
 pub use deployments::recover_interrupted as recover_interrupted_deployments;
 pub use error::{ArmError, ArmResult};
 pub use images::alias_doc as vm_image_alias_doc;
-pub use throttle::{RateLimit, Throttle};
 use route::Route;
+pub use throttle::{RateLimit, Throttle};
 
 /// ARM accepts tokens for these audiences (DESIGN.md §3), plus its own URL.
 pub const AUDIENCES: &[&str] = &["https://management.core.windows.net/", "https://management.azure.com/"];

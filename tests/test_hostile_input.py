@@ -52,6 +52,10 @@ def nested_object(n: int) -> str:
 # ---- the server, a member user with Contributor on one resource group ---------------------
 
 
+#: Every test here on one worker and one server, in order: the last ones restart the server that
+#: received all the hostile input (pytest.ini runs xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("hostile_input")
+
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     server = MimicServer(tmp_path_factory.mktemp("hostile"))

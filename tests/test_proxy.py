@@ -96,7 +96,9 @@ def test_javascript_sdks_written_for_azure(mimic: MimicServer):
     check_js_sdk_steps(mimic, node_script("vm_identity_sdk.mjs", env))
 
 
-def test_other_hosts_are_refused_and_logged_once(mimic: MimicServer):
+def test_other_hosts_are_refused_with_proxy_others_refuse_and_logged_once(mimic_factory):
+    """`--proxy-others refuse`: no request leaves the machine (the default tunnels them)."""
+    mimic = mimic_factory(extra_args=["--proxy-others", "refuse"])
     proxies = {"https": mimic.proxy_url, "http": mimic.proxy_url}
     for _ in range(2):
         with pytest.raises(requests.exceptions.ProxyError):

@@ -121,3 +121,69 @@ def test_discovery_through_proxy_names_azure_hosts(mimic: MimicServer):
     meta = s.get("https://management.azure.com/metadata/endpoints?api-version=2022-09-01", timeout=10).json()
     assert meta["resourceManager"] == "https://management.azure.com/"
     assert meta["authentication"]["loginEndpoint"] == "https://login.microsoftonline.com/"
+
+
+# ---- hosts Mimic does not serve: tunnelled unchanged (issue 17) ------------------------------
+
+#: A public host this machine can reach: the package registries are the only ones here.
+FOREIGN = "pypi.org"
+
+
+def _reachable_directly(host: str) -> bool:
+    import socket
+    try:
+        socket.create_connection((host, 443), timeout=5).close()
+        return True
+    except OSError:
+        return False
+
+
+def _tunnel(proxy_url: str, host: str, port: int = 443):
+    """A CONNECT through the proxy by hand; returns (status line, the socket)."""
+    import socket
+    from urllib.parse import urlsplit
+    p = urlsplit(proxy_url)
+    s = socket.create_connection((p.hostname, p.port), timeout=10)
+    s.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        head += chunk
+    return head.split(b"\r\n", 1)[0].decode(), s
+
+
+def test_other_hosts_are_tunnelled_unchanged_with_the_sites_own_certificate(mimic: MimicServer):
+    """The default: a CONNECT to a host Mimic does not serve is a plain tunnel. The client talks
+    TLS with the site itself (its certificate does not chain to Mimic's CA), and a client using
+    the bundle `mimic env` exports (system roots + Mimic's CA) verifies it."""
+    import ssl
+    if not _reachable_directly(FOREIGN):
+        pytest.skip(f"{FOREIGN} is not reachable from this machine")
+    status, s = _tunnel(mimic.proxy_url, FOREIGN)
+    assert status.split()[1] == "200", status
+    bundle = mimic.data_dir / "ca-bundle.pem"
+    ctx = ssl.create_default_context(cafile=str(bundle))
+    with ctx.wrap_socket(s, server_hostname=FOREIGN) as tls:
+        issuer = dict(x[0] for x in tls.getpeercert()["issuer"])
+        assert "Mimic" not in json.dumps(issuer), issuer
+    # Mimic's CA alone would not verify it: nothing was decrypted and re-signed.
+    status, s = _tunnel(mimic.proxy_url, FOREIGN)
+    only_mimic = ssl.create_default_context(cafile=str(mimic.ca_path))
+    with pytest.raises(ssl.SSLCertVerificationError):
+        only_mimic.wrap_socket(s, server_hostname=FOREIGN)
+    s.close()
+    # requests as a shell after `mimic env` has it
+    r = requests.get(f"https://{FOREIGN}/simple/six/", proxies={"https": mimic.proxy_url}, verify=str(bundle), timeout=30)
+    assert r.status_code == 200, r.status_code
+
+
+@pytest.mark.parametrize("target", ["127.0.0.1", "localhost", "169.254.169.254", "[::1]", "0.0.0.0"])
+def test_the_tunnel_never_reaches_this_machine(mimic: MimicServer, target: str):
+    """A workload could otherwise tunnel to another VM's IMDS listener or Mimic's own ports."""
+    from urllib.parse import urlsplit
+    port = urlsplit(mimic.arm_url).port
+    status, s = _tunnel(mimic.proxy_url, target, port)
+    s.close()
+    assert status.split()[1] in ("403", "502"), status

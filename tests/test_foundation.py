@@ -911,4 +911,7 @@ def test_mimic_env_prints_shell_setup(mimic: MimicServer):
     probe = subprocess.run(["bash", "-c", exports + '\nprintf %s "$REQUESTS_CA_BUNDLE"'],
                            capture_output=True, text=True, timeout=10)
     assert probe.returncode == 0, probe.stderr
-    assert probe.stdout == str(mimic.ca_path)
+    # the machine's own roots with Mimic's CA after them, so tunnelled sites verify too
+    bundle = mimic.data_dir / "ca-bundle.pem"
+    assert probe.stdout == str(bundle)
+    assert bundle.read_text().rstrip().endswith(mimic.ca_path.read_text().strip())

@@ -198,6 +198,7 @@ fn role_assignments_by_principal_and_group_membership(db: &Db) {
             mail_nickname: "g".into(),
             description: None,
             security_enabled: true,
+            is_assignable_to_role: false,
             members: vec![principal],
             created: now,
         }))

@@ -45,6 +45,12 @@ pub fn place(target: &Target, vm: &str, subscription: Option<&str>) -> anyhow::R
         .split_once('/')
         .filter(|(r, n)| !r.is_empty() && !n.is_empty() && !n.contains('/'))
         .context("the VM must be given as RESOURCE_GROUP/NAME")?;
+    // Said only when it is slow (a server under load, a VM's first IMDS listener): the person
+    // sees what is being waited for; stderr, so `vm env`'s output stays a script.
+    let vm_name = vm.to_string();
+    let _slow = mimic_server::progress::after_a_second(move || {
+        eprintln!("mimic: placing the workload on {vm_name} (its IMDS address from the server)…")
+    });
     let server = target.open()?;
     let sub = subscription.map(str::to_string).unwrap_or_else(|| server.boot(&["subscriptionId"]));
     let token = server.token("https://management.azure.com/.default")?;
@@ -93,6 +99,7 @@ pub fn run(target: &Target, vm: &str, subscription: Option<&str>, command: &[Str
         }
         cmd.env(k, v);
     }
+    let slow = mimic_server::progress::after_a_second(|| eprintln!("mimic: making the workload's network namespace…"));
     let mut child = if namespaced {
         let imds: std::net::SocketAddr = p.imds.trim_start_matches("http://").parse().context("bad IMDS address")?;
         let mut relays: Vec<(std::net::SocketAddr, std::net::SocketAddr)> = vec![(([169, 254, 169, 254], 80).into(), imds)];
@@ -101,6 +108,7 @@ pub fn run(target: &Target, vm: &str, subscription: Option<&str>, command: &[Str
     } else {
         cmd.spawn().with_context(|| format!("cannot run {program}"))?
     };
+    drop(slow);
     let status = child.wait()?;
     Ok(status.code().unwrap_or(1))
 }

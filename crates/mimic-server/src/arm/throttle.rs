@@ -17,7 +17,7 @@ use std::time::Instant;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use uuid::Uuid;
 
-use super::error::ArmError;
+use super::core::ArmError;
 
 /// Azure's documented buckets (size, refill per second) for reads, writes and deletes.
 const AZURE: [Bucket; 3] =

@@ -2,12 +2,16 @@
 //! (newest first, as ARM lists them). Types not listed here are stored generically and accept
 //! any well-formed api-version.
 
+use super::api_versions;
+use super::ctx::Ctx;
+use super::error::{ArmError, ArmResult};
+
 pub struct ResourceType {
     pub name: &'static str,
     pub api_versions: &'static [&'static str],
 }
 
-pub struct Provider {
+pub struct ProviderInfo {
     pub namespace: &'static str,
     pub types: &'static [ResourceType],
 }
@@ -187,8 +191,8 @@ const NETWORK: &[&str] = &[
     "2015-05-01-preview",
 ];
 
-pub const PROVIDERS: &[Provider] = &[
-    Provider {
+pub const PROVIDERS: &[ProviderInfo] = &[
+    ProviderInfo {
         namespace: "Microsoft.Compute",
         types: &[
             ResourceType { name: "virtualMachines", api_versions: COMPUTE },
@@ -197,7 +201,7 @@ pub const PROVIDERS: &[Provider] = &[
             ResourceType { name: "locations", api_versions: COMPUTE },
         ],
     },
-    Provider {
+    ProviderInfo {
         namespace: "Microsoft.ManagedIdentity",
         types: &[
             ResourceType { name: "userAssignedIdentities", api_versions: MSI },
@@ -205,7 +209,7 @@ pub const PROVIDERS: &[Provider] = &[
             ResourceType { name: "operations", api_versions: MSI },
         ],
     },
-    Provider {
+    ProviderInfo {
         namespace: "Microsoft.Network",
         types: &[
             ResourceType { name: "virtualNetworks", api_versions: NETWORK },
@@ -214,7 +218,7 @@ pub const PROVIDERS: &[Provider] = &[
             ResourceType { name: "networkSecurityGroups", api_versions: NETWORK },
         ],
     },
-    Provider {
+    ProviderInfo {
         namespace: "Microsoft.Authorization",
         types: &[
             ResourceType { name: "roleAssignments", api_versions: super::api_versions::ROLE_ASSIGNMENTS },
@@ -222,7 +226,7 @@ pub const PROVIDERS: &[Provider] = &[
             ResourceType { name: "permissions", api_versions: super::api_versions::PERMISSIONS },
         ],
     },
-    Provider {
+    ProviderInfo {
         namespace: "Microsoft.Resources",
         types: &[
             ResourceType { name: "deployments", api_versions: super::api_versions::RESOURCES },
@@ -233,11 +237,42 @@ pub const PROVIDERS: &[Provider] = &[
     },
 ];
 
-pub fn provider(namespace: &str) -> Option<&'static Provider> {
+pub fn provider(namespace: &str) -> Option<&'static ProviderInfo> {
     PROVIDERS.iter().find(|p| p.namespace.eq_ignore_ascii_case(namespace))
 }
 
 /// The registered type `namespace/type` (children as `type/child`), if Mimic knows it.
 pub fn resource_type(namespace: &str, type_path: &str) -> Option<&'static ResourceType> {
     provider(namespace)?.types.iter().find(|t| t.name.eq_ignore_ascii_case(type_path))
+}
+
+pub fn normalize_location(l: &str) -> ArmResult<String> {
+    let n: String = l.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    if LOCATIONS.iter().any(|(name, _)| *name == n) || n == "global" {
+        Ok(n)
+    } else {
+        Err(ArmError::bad_request(
+            "LocationNotAvailableForResourceGroup",
+            format!(
+                "The provided location '{l}' is not available for resource group. List of available regions is '{}'.",
+                LOCATIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(",")
+            ),
+        ))
+    }
+}
+
+/// Checks the api-version against the provider's registered list, or its shape for types
+/// Mimic stores generically.
+pub fn check_version(ctx: &Ctx, namespace: &str, type_path: &str, location: Option<&str>) -> ArmResult<()> {
+    match resource_type(namespace, type_path) {
+        Some(t) if !t.api_versions.iter().any(|v| v.eq_ignore_ascii_case(&ctx.api_version)) => Err(ArmError::no_registered_provider(
+            location.unwrap_or("westus"),
+            &ctx.api_version,
+            &format!("{namespace}/{type_path}"),
+            t.api_versions,
+            &LOCATIONS.iter().map(|(_, d)| *d).collect::<Vec<_>>(),
+        )),
+        Some(_) => Ok(()),
+        None => api_versions::check_generic(&ctx.api_version, &format!("{namespace}/{type_path}")),
+    }
 }

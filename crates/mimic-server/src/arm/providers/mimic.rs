@@ -2,13 +2,27 @@
 //! authenticated and authorised like every ARM call.
 
 use axum::http::{Method, StatusCode};
-use axum::response::Response;
 use mimic_domain::resource_id::{self, ResourceId};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ctx::{json_response, Ctx};
-use super::error::{ArmError, ArmResult};
+use crate::arm::core::endpoint::MIMIC_NAMESPACE;
+use crate::arm::core::{json_response, ArmError, ArmResult, Ctx, Endpoint, Provider, Reply};
+
+pub struct Control;
+
+impl Provider for Control {
+    fn namespace(&self) -> &'static str {
+        MIMIC_NAMESPACE
+    }
+
+    fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {
+        match endpoint {
+            Endpoint::MimicVmImds => vm_imds(ctx),
+            _ => Err(ArmError::not_found_route(&ctx.path)),
+        }
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -18,7 +32,7 @@ struct VmImdsRequest {
 
 /// `POST /mimic/vm-imds {"vmId"}` → `{"vmId","imds"}`: the address of that VM's IMDS. Whoever
 /// reaches it gets the VM's tokens, which Azure allows to whoever may run commands on the VM.
-pub fn vm_imds(ctx: &Ctx) -> ArmResult<Response> {
+fn vm_imds(ctx: &Ctx) -> ArmResult<Reply> {
     if ctx.method != Method::POST {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }

@@ -6,7 +6,6 @@
 //! list` always agree. (Subnets stored on their own by earlier versions are still read.)
 
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_store::Tx;
@@ -14,10 +13,8 @@ use mimic_wire::arm::Page;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::ctx::{json_response, Ctx};
-use super::error::{ArmError, ArmResult};
-use super::network::{self, eq, inline_subnet, SUBNET_TYPE, VNET_TYPE};
-use super::{resource_groups, resources};
+use super::rules::{self as network, eq, inline_subnet, SUBNET_TYPE, VNET_TYPE};
+use crate::arm::core::{catalog, json_response, ArmError, ArmResult, Ctx, Reply};
 
 fn is_vnet(id: &ResourceId) -> bool {
     id.namespace.as_deref().is_some_and(|n| eq(n, "Microsoft.Network")) && id.types.first().is_some_and(|(t, _)| eq(t, "virtualNetworks"))
@@ -75,9 +72,9 @@ struct SubnetWrite {
     properties: Option<Value>,
 }
 
-pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
+pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
-    resources::check_version(ctx, "Microsoft.Network", "virtualNetworks", None)?;
+    catalog::check_version(ctx, "Microsoft.Network", "virtualNetworks", None)?;
     let rg = id.resource_group.clone().unwrap_or_default();
     let scope = id.render();
     let name = id.name().unwrap_or_default().to_string();
@@ -86,7 +83,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
     match ctx.method {
         Method::GET => {
             ctx.authorize(&format!("{SUBNET_TYPE}/read"), &scope)?;
-            resource_groups::load(ctx, &sub.id.to_string(), &rg)?;
+            ctx.resource_group(&sub.id.to_string(), &rg)?;
             let found = ctx.state.store.read(|tx| {
                 let vnet = tx.resource(&vnet_key)?.ok_or_else(|| vnet_not_found(&vnet_id))?;
                 Ok::<_, ArmError>(named(&all_subnets(tx, &vnet)?, &name).cloned())
@@ -103,7 +100,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
                 Some(_) => return Err(ArmError::invalid_request_content("Error converting value to type 'properties'. Path 'properties'")),
             };
             properties.remove("ipConfigurations"); // the Network RP's to fill, never the client's
-            resource_groups::load(ctx, &sub.id.to_string(), &rg)?;
+            ctx.resource_group(&sub.id.to_string(), &rg)?;
             let (subnet, created) = ctx.state.store.write(|tx| {
                 let old = tx.resource(&vnet_key)?.ok_or_else(|| vnet_not_found(&vnet_id))?;
                 let mut vnet = old.clone();
@@ -121,7 +118,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
                 };
                 vnet.properties["subnets"] = Value::Array(subnets);
                 vnet.changed = chrono::Utc::now();
-                network::before_write(tx, &mut vnet, Some(&old))?; // ids, type, kept ipConfigurations
+                network::before_write(ctx.registry, tx, &mut vnet, Some(&old))?; // ids, type, kept ipConfigurations
                 tx.put_resource(&vnet)?;
                 let subnet = inline_subnet(&vnet.properties, &name).cloned().unwrap_or_default();
                 Ok::<_, ArmError>((subnet, created))
@@ -130,7 +127,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
         }
         Method::DELETE => {
             ctx.authorize(&format!("{SUBNET_TYPE}/delete"), &scope)?;
-            resource_groups::load(ctx, &sub.id.to_string(), &rg)?;
+            ctx.resource_group(&sub.id.to_string(), &rg)?;
             let existed = ctx.state.store.write(|tx| {
                 let Some(old) = tx.resource(&vnet_key)? else { return Ok(false) };
                 let Some(entry) = inline_subnet(&old.properties, &name) else {
@@ -152,22 +149,22 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
                 tx.put_resource(&vnet)?;
                 Ok::<_, ArmError>(true)
             })?;
-            Ok(if existed { StatusCode::OK } else { StatusCode::NO_CONTENT }.into_response())
+            Ok(Reply::status(if existed { StatusCode::OK } else { StatusCode::NO_CONTENT }))
         }
         _ => Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path)),
     }
 }
 
 /// `GET .../virtualNetworks/{vnet}/subnets`
-pub fn list(ctx: &Ctx, vnet_id: &ResourceId) -> ArmResult<Response> {
+pub fn list(ctx: &Ctx, vnet_id: &ResourceId) -> ArmResult<Reply> {
     let sub = ctx.subscription(vnet_id.subscription.as_deref().unwrap_or_default())?;
     if ctx.method != Method::GET {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
-    resources::check_version(ctx, "Microsoft.Network", "virtualNetworks", None)?;
+    catalog::check_version(ctx, "Microsoft.Network", "virtualNetworks", None)?;
     let scope = vnet_id.render();
     ctx.authorize(&format!("{SUBNET_TYPE}/read"), &scope)?;
-    resource_groups::load(ctx, &sub.id.to_string(), vnet_id.resource_group.as_deref().unwrap_or_default())?;
+    ctx.resource_group(&sub.id.to_string(), vnet_id.resource_group.as_deref().unwrap_or_default())?;
     let key = resource_id::key(&scope);
     let value = ctx.state.store.read(|tx| {
         let vnet = tx.resource(&key)?.ok_or_else(|| vnet_not_found(vnet_id))?;

@@ -15,9 +15,7 @@ use axum::Json;
 use mimic_domain::resource_id::ResourceId;
 use serde_json::{json, Value};
 
-use super::ctx::{json_response, Ctx};
-use super::error::{ArmError, ArmResult};
-use super::resources;
+use crate::arm::core::{catalog, json_response, ArmError, ArmResult, Ctx, Reply};
 
 struct Image {
     alias: Option<(&'static str, &'static str)>,
@@ -300,7 +298,7 @@ fn check(ctx: &Ctx, id: &ResourceId) -> ArmResult<String> {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
-    resources::check_version(ctx, "Microsoft.Compute", "locations", None)?;
+    catalog::check_version(ctx, "Microsoft.Compute", "locations", None)?;
     let scope = format!("/subscriptions/{}", sub.id);
     ctx.authorize("Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read", &scope)?;
     Ok(sub.id.to_string())
@@ -337,10 +335,10 @@ fn version_object(sub: &str, location: &str, i: &Image, v: &str) -> Value {
 }
 
 /// `GET .../skus/{sku}/versions/{version}` (`latest` too).
-pub fn get(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
+pub fn get(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     let sub = check(ctx, id)?;
     let (p, _) = parse(id, None).ok_or_else(not_found)?;
-    let location = super::resources::normalize_location(&p.location).map_err(|_| not_found())?;
+    let location = catalog::normalize_location(&p.location).map_err(|_| not_found())?;
     let i = CATALOG
         .iter()
         .find(|i| {
@@ -356,10 +354,10 @@ pub fn get(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
 }
 
 /// `GET .../publishers`, `.../offers`, `.../skus`, `.../versions`: bare JSON arrays.
-pub fn list(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
+pub fn list(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
     let sub = check(ctx, id)?;
     let (p, listing) = parse(id, Some(action)).ok_or_else(not_found)?;
-    let location = super::resources::normalize_location(&p.location).map_err(|_| not_found())?;
+    let location = catalog::normalize_location(&p.location).map_err(|_| not_found())?;
     let b = base(&sub, &location);
     let matching = |i: &&Image| {
         p.publisher.as_deref().is_none_or(|x| eq(x, i.publisher))

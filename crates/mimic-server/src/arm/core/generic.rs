@@ -1,9 +1,10 @@
 //! Resources Mimic stores generically (DESIGN.md §5): any type under a resource group, kept
 //! and returned as an ARM tracked resource with `provisioningState: Succeeded`, with the same
-//! RBAC as every other call.
+//! RBAC as every other call. Providers whose types need more than storage (network's NICs,
+//! public IPs and virtual networks) pass their [`Rules`]; types no provider claims are served
+//! here as they are.
 
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use mimic_domain::resource::{Resource, RESOURCE_GROUP_TYPE};
 use mimic_domain::resource_id::{self, ResourceId};
@@ -11,22 +12,48 @@ use mimic_store::{ResourceFilter, Tx};
 use mimic_wire::arm::{GenericResource, Page};
 use serde_json::{json, Value};
 
-use super::ctx::{json_response, Ctx};
+use super::catalog::{self as providers, check_version, normalize_location};
+use super::ctx::Ctx;
+use super::endpoint::Endpoint;
 use super::error::{ArmError, ArmResult};
-use super::{api_versions, network, providers, resource_groups};
+use super::registry::{Provider, Registry};
+use super::reply::{json_response, Reply};
 
-pub fn normalize_location(l: &str) -> ArmResult<String> {
-    let n: String = l.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-    if providers::LOCATIONS.iter().any(|(name, _)| *name == n) || n == "global" {
-        Ok(n)
-    } else {
-        Err(ArmError::bad_request(
-            "LocationNotAvailableForResourceGroup",
-            format!(
-                "The provided location '{l}' is not available for resource group. List of available regions is '{}'.",
-                providers::LOCATIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(",")
-            ),
-        ))
+/// What a provider adds to the generic store for its types, inside the write's transaction.
+pub trait Rules {
+    /// Before `r` is stored (created or replaced): fill in, check, update what it references.
+    fn before_write(&self, _reg: &Registry, _tx: &mut dyn Tx, _r: &mut Resource, _existing: Option<&Resource>) -> ArmResult<()> {
+        Ok(())
+    }
+    /// Before a direct DELETE of `r`: refuse it, or give back what it held.
+    fn before_delete(&self, _reg: &Registry, _tx: &mut dyn Tx, _r: &Resource) -> ArmResult<()> {
+        Ok(())
+    }
+}
+
+/// No rules beyond storage.
+pub struct Plain;
+impl Rules for Plain {}
+
+/// The provider of every namespace nobody else claims.
+pub struct GenericProvider;
+
+impl Provider for GenericProvider {
+    fn namespace(&self) -> &'static str {
+        "*"
+    }
+    fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {
+        serve(ctx, endpoint, &Plain)
+    }
+}
+
+/// Serves a resource, a collection or an action from the generic store, with `rules`.
+pub fn serve(ctx: &Ctx, endpoint: &Endpoint, rules: &dyn Rules) -> ArmResult<Reply> {
+    match endpoint {
+        Endpoint::Resource { id } => handle(ctx, id, rules),
+        Endpoint::ResourceAction { id, action: name } => action(ctx, id, name),
+        Endpoint::ResourceCollection { parent, namespace, resource_type } => list_collection(ctx, parent, namespace, resource_type),
+        _ => Err(ArmError::not_found_route(&ctx.path)),
     }
 }
 
@@ -35,22 +62,6 @@ fn type_of(id: &ResourceId) -> ArmResult<(String, String)> {
     let full = id.full_type().ok_or_else(|| ArmError::not_found_route(&id.render()))?;
     let path = id.types.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join("/");
     Ok((full, path))
-}
-
-/// Checks the api-version against the provider's registered list, or its shape for types
-/// Mimic stores generically.
-pub fn check_version(ctx: &Ctx, namespace: &str, type_path: &str, location: Option<&str>) -> ArmResult<()> {
-    match providers::resource_type(namespace, type_path) {
-        Some(t) if !t.api_versions.iter().any(|v| v.eq_ignore_ascii_case(&ctx.api_version)) => Err(ArmError::no_registered_provider(
-            location.unwrap_or("westus"),
-            &ctx.api_version,
-            &format!("{namespace}/{type_path}"),
-            t.api_versions,
-            &providers::LOCATIONS.iter().map(|(_, d)| *d).collect::<Vec<_>>(),
-        )),
-        Some(_) => Ok(()),
-        None => api_versions::check_generic(&ctx.api_version, &format!("{namespace}/{type_path}")),
-    }
 }
 
 pub fn render(r: &Resource) -> GenericResource {
@@ -66,11 +77,9 @@ pub fn render(r: &Resource) -> GenericResource {
     }
 }
 
-/// Deletes what lives under a key prefix: resources and role assignments, and (for a resource
-/// group) the service principals of the managed identities in it.
-pub fn delete_contents(_ctx: &Ctx, tx: &mut dyn Tx, key: &str) -> ArmResult<()> {
-    super::msi::delete_principals_under(tx, key)?;
-    network::release_under(tx, key)?;
+/// Deletes what lives under a key prefix: child resources and role assignments. (A resource
+/// group's deletion first runs the providers' `before_group_delete` hooks.)
+pub fn delete_contents(tx: &mut dyn Tx, key: &str) -> ArmResult<()> {
     tx.delete_resources_under(key)?;
     tx.delete_role_assignments_under(key)?;
     Ok(())
@@ -80,7 +89,7 @@ fn not_found(id: &ResourceId, full_type: &str) -> ArmError {
     ArmError::resource_not_found(full_type, id.name().unwrap_or_default(), id.resource_group.as_deref().unwrap_or_default())
 }
 
-pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
+pub fn handle(ctx: &Ctx, id: &ResourceId, rules: &dyn Rules) -> ArmResult<Reply> {
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
     let Some(rg) = id.resource_group.as_deref() else {
         return Err(ArmError::not_found_route(&ctx.path));
@@ -94,14 +103,14 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
     match ctx.method {
         Method::GET => {
             ctx.authorize(&action("read"), &scope)?;
-            resource_groups::load(ctx, &sub.id.to_string(), rg)?;
+            ctx.resource_group(&sub.id.to_string(), rg)?;
             let r = ctx.resource(&key)?.ok_or_else(|| not_found(id, &full_type))?;
             Ok(json_response(StatusCode::OK, &render(&r)))
         }
         Method::PUT => {
             ctx.authorize(&action("write"), &scope)?;
             let body: GenericResource = ctx.json()?;
-            put(ctx, id, &scope, &full_type, body)
+            put(ctx, id, &scope, &full_type, body, rules)
         }
         Method::PATCH => {
             ctx.authorize(&action("write"), &scope)?;
@@ -110,22 +119,22 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
         }
         Method::DELETE => {
             ctx.authorize(&action("delete"), &scope)?;
-            resource_groups::load(ctx, &sub.id.to_string(), rg)?;
+            ctx.resource_group(&sub.id.to_string(), rg)?;
             let existed = ctx.state.store.write(|tx| {
                 if let Some(r) = tx.resource(&key)? {
-                    network::before_delete(tx, &r)?;
+                    rules.before_delete(ctx.registry, tx, &r)?;
                 }
                 let existed = tx.delete_resource(&key)?;
-                delete_contents(ctx, tx, &key)?;
+                delete_contents(tx, &key)?;
                 Ok::<_, ArmError>(existed)
             })?;
-            Ok(if existed { StatusCode::OK } else { StatusCode::NO_CONTENT }.into_response())
+            Ok(Reply::status(if existed { StatusCode::OK } else { StatusCode::NO_CONTENT }))
         }
         _ => Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path)),
     }
 }
 
-fn put(ctx: &Ctx, id: &ResourceId, scope: &str, full_type: &str, body: GenericResource) -> ArmResult<Response> {
+fn put(ctx: &Ctx, id: &ResourceId, scope: &str, full_type: &str, body: GenericResource, rules: &dyn Rules) -> ArmResult<Reply> {
     let sub = id.subscription.clone().unwrap_or_default();
     let rg = id.resource_group.clone().unwrap_or_default();
     let top_level = id.types.len() == 1;
@@ -173,7 +182,7 @@ fn put(ctx: &Ctx, id: &ResourceId, scope: &str, full_type: &str, body: GenericRe
             created: existing.as_ref().map(|e| e.created).unwrap_or(now),
             changed: now,
         };
-        network::before_write(tx, &mut r, existing.as_ref())?;
+        rules.before_write(ctx.registry, tx, &mut r, existing.as_ref())?;
         tx.put_resource(&r)?;
         Ok::<_, ArmError>((r, existing.is_none()))
     })?;
@@ -186,7 +195,7 @@ fn create_answers_200(full_type: &str) -> bool {
     full_type.eq_ignore_ascii_case("Microsoft.Compute/disks")
 }
 
-fn patch(ctx: &Ctx, id: &ResourceId, key: &str, full_type: &str, body: GenericResource) -> ArmResult<Response> {
+fn patch(ctx: &Ctx, id: &ResourceId, key: &str, full_type: &str, body: GenericResource) -> ArmResult<Reply> {
     let r = ctx.state.store.write(|tx| {
         let mut r = tx.resource(key)?.ok_or_else(|| not_found(id, full_type))?;
         if let Some(t) = &body.tags {
@@ -210,7 +219,7 @@ fn patch(ctx: &Ctx, id: &ResourceId, key: &str, full_type: &str, body: GenericRe
     Ok(json_response(StatusCode::OK, &render(&r)))
 }
 
-pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
+pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
     let (full_type, _) = type_of(id)?;
     if ctx.method == Method::GET {
@@ -223,7 +232,7 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
     }
     let scope = id.render();
     ctx.authorize(&format!("{full_type}/{action}/action"), &scope)?;
-    resource_groups::load(ctx, &sub.id.to_string(), id.resource_group.as_deref().unwrap_or_default())?;
+    ctx.resource_group(&sub.id.to_string(), id.resource_group.as_deref().unwrap_or_default())?;
     ctx.state.store.read(|tx| tx.resource(&resource_id::key(&scope)))?.ok_or_else(|| not_found(id, &full_type))?;
     Err(ArmError::bad_request(
         "InvalidResourceOperation",
@@ -231,7 +240,7 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
     ))
 }
 
-fn list_children(ctx: &Ctx, parent: &ResourceId, child_type: &str) -> ArmResult<Response> {
+fn list_children(ctx: &Ctx, parent: &ResourceId, child_type: &str) -> ArmResult<Reply> {
     let (parent_type, _) = type_of(parent)?;
     let full = format!("{parent_type}/{child_type}");
     let scope = parent.render();
@@ -263,7 +272,7 @@ pub fn readable_of_type(ctx: &Ctx, parent: &ResourceId, full_type: &str) -> ArmR
     }
     let scope = parent.render();
     if let Some(rg) = &parent.resource_group {
-        resource_groups::load(ctx, &sub.id.to_string(), rg)?;
+        ctx.resource_group(&sub.id.to_string(), rg)?;
     }
     let read = format!("{full_type}/read");
     let whole = ctx.allowed(&read, &scope)?;
@@ -292,11 +301,8 @@ pub fn readable_of_type(ctx: &Ctx, parent: &ResourceId, full_type: &str) -> ArmR
 }
 
 /// `GET .../providers/{ns}/{type}` under a subscription or resource group.
-pub fn list_collection(ctx: &Ctx, parent: &ResourceId, namespace: &str, resource_type: &str) -> ArmResult<Response> {
-    let sub = ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
-    if ctx.method == Method::POST && resource_type.eq_ignore_ascii_case("register") && parent.resource_group.is_none() {
-        return super::subscriptions::provider(ctx, Some(&sub.id.to_string()), namespace);
-    }
+pub fn list_collection(ctx: &Ctx, parent: &ResourceId, namespace: &str, resource_type: &str) -> ArmResult<Reply> {
+    ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
     check_version(ctx, namespace, resource_type, None)?;
     let canonical = providers::resource_type(namespace, resource_type)
         .map(|t| format!("{}/{}", providers::provider(namespace).map(|p| p.namespace).unwrap_or(namespace), t.name))
@@ -306,7 +312,7 @@ pub fn list_collection(ctx: &Ctx, parent: &ResourceId, namespace: &str, resource
 }
 
 /// `GET /subscriptions/{s}[/resourceGroups/{rg}]/resources`: every resource the caller may read.
-pub fn list_all(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult<Response> {
+pub fn list_all(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult<Reply> {
     let s = ctx.subscription(sub)?;
     let sub = s.id.to_string();
     match rg {
@@ -315,7 +321,7 @@ pub fn list_all(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult<Response> {
                 "Microsoft.Resources/subscriptions/resourceGroups/resources/read",
                 &format!("/subscriptions/{sub}/resourceGroups/{rg}"),
             )?;
-            resource_groups::load(ctx, &sub, rg)?;
+            ctx.resource_group(&sub, rg)?;
         }
         None => ctx.authorize_list("Microsoft.Resources/subscriptions/resources/read", &format!("/subscriptions/{sub}"))?,
     }

@@ -3,9 +3,9 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use mimic_wire::arm::{ErrorBody, ErrorResponse};
 
+use super::reply::Reply;
 use crate::authn::AuthError;
 
 #[derive(Debug)]
@@ -197,19 +197,33 @@ impl From<mimic_store::StoreError> for ArmError {
     }
 }
 
-impl IntoResponse for ArmError {
-    fn into_response(self) -> Response {
-        let body = ErrorResponse { error: ErrorBody { code: self.code, message: self.message, target: self.target, details: vec![] } };
-        let mut res = (self.status, Json(body)).into_response();
+impl ArmError {
+    /// ARM's error envelope for this error.
+    pub fn envelope(&self) -> ErrorResponse {
+        ErrorResponse {
+            error: ErrorBody { code: self.code.clone(), message: self.message.clone(), target: self.target.clone(), details: vec![] },
+        }
+    }
+
+    /// The error as a reply: status, envelope, and its `WWW-Authenticate`/`Retry-After` headers.
+    pub fn into_reply(self) -> Reply {
+        let mut res = Reply::json(self.status, &self.envelope());
+        let h = res.headers_mut();
         if let Some(c) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, c);
+            h.insert(header::WWW_AUTHENTICATE, c);
         }
         if let Some(secs) = self.retry_after {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if self.status == StatusCode::FORBIDDEN || self.status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert("x-ms-failure-cause", HeaderValue::from_static("gateway"));
+            h.insert("x-ms-failure-cause", HeaderValue::from_static("gateway"));
         }
         res
+    }
+}
+
+impl IntoResponse for ArmError {
+    fn into_response(self) -> Response {
+        self.into_reply().into_response()
     }
 }

@@ -20,7 +20,7 @@
 //! (SDKs accept only 200/201 for the first response of PUT/PATCH).
 
 use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+
 use chrono::{SecondsFormat, Utc};
 use mimic_domain::directory::{self, DirectoryObject};
 use mimic_domain::identity::{
@@ -34,19 +34,15 @@ use mimic_wire::compute as wire;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::ctx::{json_response, Ctx};
-use super::error::{ArmError, ArmResult};
-use super::network::{self, NIC_TYPE};
-use super::{resource_groups, resources};
+use crate::arm::core::{catalog, generic, json_response, operations, ArmError, ArmResult, Ctx, Registry, Reply, VmEvent};
 
 pub const VM_TYPE: &str = "Microsoft.Compute/virtualMachines";
 /// Store document kind holding a VM's power state, keyed by the VM's key.
 pub const POWER_DOC: &str = "compute.vm.power";
 /// The action linked authorization checks on each user-assigned identity being attached.
 pub const ASSIGN_ACTION: &str = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action";
-/// Same kind and shape as `operations::record_done`, so one store holds every operation.
-const OPERATION_DOC: &str = "operation";
-const OPERATION_KEEP_SECS: i64 = 24 * 3600;
+/// The type of the NICs a VM names (Microsoft.Network's; checked to exist, never changed here).
+const NIC_TYPE: &str = "Microsoft.Network/networkInterfaces";
 
 fn eq(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
@@ -60,8 +56,8 @@ pub fn is_vm(id: &ResourceId) -> bool {
         && eq(&id.types[0].0, "virtualMachines")
 }
 
-pub fn is_vm_collection(namespace: &str, resource_type: &str) -> bool {
-    eq(namespace, "Microsoft.Compute") && eq(resource_type, "virtualMachines")
+pub fn is_vm_type(resource_type: &str) -> bool {
+    eq(resource_type, "virtualMachines")
 }
 
 /// `/subscriptions/{s}/providers/Microsoft.Compute/locations/{loc}/operations/{id}`
@@ -92,22 +88,18 @@ fn not_found(id: &ResourceId) -> ArmError {
     ArmError::resource_not_found(VM_TYPE, id.name().unwrap_or_default(), id.resource_group.as_deref().unwrap_or_default())
 }
 
-fn now_text() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
 // ---- requests -------------------------------------------------------------------------------
 
 /// `GET|PUT|PATCH|DELETE .../virtualMachines/{vm}`
-pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
+pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
-    resources::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
+    catalog::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
     let scope = id.render();
     let rg = id.resource_group.clone().unwrap_or_default();
     match ctx.method {
         Method::GET => {
             ctx.authorize(&format!("{VM_TYPE}/read"), &scope)?;
-            resource_groups::load(ctx, &sub.id.to_string(), &rg)?;
+            ctx.resource_group(&sub.id.to_string(), &rg)?;
             let key = resource_id::key(&scope);
             let (r, power) = ctx.state.store.read(|tx| {
                 let r = tx.resource(&key)?;
@@ -204,12 +196,12 @@ fn merge(target: &mut Value, patch: &Value) {
 
 /// PUT (create or replace) and PATCH: one transaction does every check, the directory changes
 /// and the write; any failure leaves everything as it was.
-fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Response> {
+fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Reply> {
     let put = ctx.method == Method::PUT;
     ctx.authorize(&format!("{VM_TYPE}/write"), scope)?;
     let body = parse_body(ctx)?;
     let location = match (&body.location, put) {
-        (Some(l), _) => Some(resources::normalize_location(l).map_err(|_| {
+        (Some(l), _) => Some(catalog::normalize_location(l).map_err(|_| {
             ArmError::bad_request(
                 "LocationNotAvailableForResourceType",
                 format!("The provided location '{l}' is not available for resource type '{VM_TYPE}'."),
@@ -357,10 +349,9 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Res
         if existing.is_none() {
             tx.put_document(POWER_DOC, &key, &json!({"powerState": "running"}), None)?;
         }
-        let old_nics = existing.as_ref().map(|e| network::vm_nics(&e.properties)).unwrap_or_default();
         let running = power_state(tx, &key)? == "running";
-        network::attach_vm(tx, &r.id, &old_nics, &network::vm_nics(&r.properties), running)?;
-        record_operation(tx, &sub, &op)?;
+        ctx.registry.on_vm(tx, &VmEvent::Written { before: existing.as_ref(), after: &r, running })?;
+        operations::record(tx, &op, &sub, None)?;
         Ok::<_, ArmError>((r, existing.is_none()))
     })?;
     // Compute answers 201 + Creating / 200 + Updating and finishes behind Azure-AsyncOperation
@@ -454,18 +445,8 @@ fn check_network_profile(tx: &mut dyn Tx, vm_id: &str, properties: &Value, creat
     Ok(())
 }
 
-fn record_operation(tx: &mut dyn Tx, sub: &str, op: &str) -> ArmResult<()> {
-    let now = Utc::now();
-    let doc = json!({
-        "subscription": sub.to_ascii_lowercase(), "status": "Succeeded",
-        "startTime": now.to_rfc3339(), "endTime": now.to_rfc3339(), "error": null,
-    });
-    tx.put_document(OPERATION_DOC, op, &doc, Some(now.timestamp() + OPERATION_KEEP_SECS))?;
-    Ok(())
-}
-
 /// `Azure-AsyncOperation` (Compute's status URL, FACTS.md §3) and, for 202s, `Location`.
-fn add_async_headers(ctx: &Ctx, res: &mut Response, r: &Resource, op: &str, location_too: bool) -> ArmResult<()> {
+fn add_async_headers(ctx: &Ctx, res: &mut Reply, r: &Resource, op: &str, location_too: bool) -> ArmResult<()> {
     let sub = r.parsed_id().and_then(|p| p.subscription).unwrap_or_default();
     let loc = r.location.clone().unwrap_or_else(|| "westus".into());
     let base = format!("{}/subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/operations/{op}", ctx.arm_url());
@@ -480,21 +461,21 @@ fn add_async_headers(ctx: &Ctx, res: &mut Response, r: &Resource, op: &str, loca
     Ok(())
 }
 
-fn delete(ctx: &Ctx, id: &ResourceId, scope: &str, sub: &str) -> ArmResult<Response> {
+fn delete(ctx: &Ctx, id: &ResourceId, scope: &str, sub: &str) -> ArmResult<Reply> {
     ctx.authorize(&format!("{VM_TYPE}/delete"), scope)?;
     let rg = id.resource_group.clone().unwrap_or_default();
-    resource_groups::load(ctx, sub, &rg)?;
+    ctx.resource_group(sub, &rg)?;
     let key = resource_id::key(scope);
     let op = Uuid::new_v4().to_string();
     let removed = ctx.state.store.write(|tx| {
         let Some(r) = tx.resource(&key)? else { return Ok::<_, ArmError>(None) };
-        delete_in_tx(tx, &r)?;
-        resources::delete_contents(ctx, tx, &key)?;
-        record_operation(tx, sub, &op)?;
+        delete_in_tx(ctx.registry, tx, &r)?;
+        generic::delete_contents(tx, &key)?;
+        operations::record(tx, &op, sub, None)?;
         Ok(Some(r))
     })?;
-    let Some(r) = removed else { return Ok(StatusCode::NO_CONTENT.into_response()) };
-    let mut res = StatusCode::ACCEPTED.into_response();
+    let Some(r) = removed else { return Ok(Reply::status(StatusCode::NO_CONTENT)) };
+    let mut res = Reply::status(StatusCode::ACCEPTED);
     add_async_headers(ctx, &mut res, &r, &op, true)?;
     Ok(res)
 }
@@ -502,12 +483,12 @@ fn delete(ctx: &Ctx, id: &ResourceId, scope: &str, sub: &str) -> ArmResult<Respo
 /// Deletes a VM and what only it owns: its system-assigned service principal (the VM's role
 /// assignments' principal is gone, so they grant nothing) and its power state. Also used when
 /// the VM's resource group is deleted.
-pub fn delete_in_tx(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
+pub fn delete_in_tx(reg: &Registry, tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
     let key = r.key();
     if let Some(s) = VmIdentity::from_stored(r.identity.as_ref()).system {
         tx.delete_directory_object(s.tenant_id, s.principal_id)?;
     }
-    network::attach_vm(tx, &r.id, &network::vm_nics(&r.properties), &[], false)?;
+    reg.on_vm(tx, &VmEvent::Deleted { vm: r })?;
     tx.delete_document(POWER_DOC, &key)?;
     tx.delete_resource(&key)?;
     Ok(())
@@ -515,14 +496,14 @@ pub fn delete_in_tx(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
 
 // ---- power actions, instance view, operations --------------------------------------------
 
-pub(super) fn power_state(tx: &mut dyn Tx, key: &str) -> ArmResult<String> {
+pub fn power_state(tx: &mut dyn Tx, key: &str) -> ArmResult<String> {
     Ok(tx.document(POWER_DOC, key)?.and_then(|d| d["powerState"].as_str().map(str::to_string)).unwrap_or_else(|| "running".into()))
 }
 
 /// `POST {vm}/start|powerOff|deallocate|restart`, `GET {vm}/instanceView`.
-pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
+pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
-    resources::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
+    catalog::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
     let scope = id.render();
     let key = resource_id::key(&scope);
     let rg = id.resource_group.clone().unwrap_or_default();
@@ -531,7 +512,7 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
             return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
         }
         ctx.authorize(&format!("{VM_TYPE}/instanceView/read"), &scope)?;
-        resource_groups::load(ctx, &sub.id.to_string(), &rg)?;
+        ctx.resource_group(&sub.id.to_string(), &rg)?;
         let (r, power) = ctx.state.store.read(|tx| {
             let r = tx.resource(&key)?;
             let p = power_state(tx, &key)?;
@@ -545,7 +526,7 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
     }
     let canonical = ["start", "powerOff", "deallocate", "restart"].into_iter().find(|a| eq(a, action)).unwrap_or("start");
     ctx.authorize(&format!("{VM_TYPE}/{canonical}/action"), &scope)?;
-    resource_groups::load(ctx, &sub.id.to_string(), &rg)?;
+    ctx.resource_group(&sub.id.to_string(), &rg)?;
     let op = Uuid::new_v4().to_string();
     let sub_text = sub.id.to_string();
     let r = ctx.state.store.write(|tx| {
@@ -577,12 +558,12 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
         };
         tx.put_document(POWER_DOC, &key, &json!({ "powerState": next }), None)?;
         if next != state && (next == "running" || next == "deallocated") {
-            network::vm_power(tx, &r, next == "running")?;
+            ctx.registry.on_vm(tx, &VmEvent::Power { vm: &r, running: next == "running" })?;
         }
-        record_operation(tx, &sub_text, &op)?;
+        operations::record(tx, &op, &sub_text, None)?;
         Ok::<_, ArmError>(r)
     })?;
-    let mut res = StatusCode::ACCEPTED.into_response();
+    let mut res = Reply::status(StatusCode::ACCEPTED);
     add_async_headers(ctx, &mut res, &r, &op, true)?;
     Ok(res)
 }
@@ -611,38 +592,31 @@ fn instance_view(r: &Resource, power: &str) -> wire::VirtualMachineInstanceView 
 /// `GET /subscriptions/{s}/providers/Microsoft.Compute/locations/{l}/operations/{id}`: the status
 /// `Azure-AsyncOperation` points at, or with `monitor=true` the `Location` poll (200 when done).
 /// Not RBAC-checked beyond the subscription: the id is an unguessable GUID, as ARM treats it.
-pub fn operation(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
+pub fn operation(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     if ctx.method != Method::GET {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
     let op = id.name().unwrap_or_default().to_string();
-    let doc = ctx.state.store.read(|tx| tx.document(OPERATION_DOC, &op))?;
-    let doc = doc.filter(|d| d["subscription"].as_str() == Some(sub.id.to_string().as_str())).ok_or_else(|| {
+    let found = operations::load(ctx, &sub.id.to_string(), &op)?.ok_or_else(|| {
         ArmError::new(StatusCode::NOT_FOUND, "NotFound", format!("The entity was not found in this Azure location. Operation '{op}'."))
     })?;
     if ctx.q("monitor").is_some_and(|m| eq(m, "true")) {
-        return Ok(StatusCode::OK.into_response());
+        return Ok(Reply::status(StatusCode::OK));
     }
-    let text = |k: &str| doc[k].as_str().map(str::to_string);
     Ok(json_response(
         StatusCode::OK,
-        &wire::OperationStatus {
-            start_time: text("startTime").unwrap_or_else(now_text),
-            end_time: text("endTime"),
-            status: text("status").unwrap_or_else(|| "Succeeded".into()),
-            name: op,
-        },
+        &wire::OperationStatus { start_time: found.start_time, end_time: Some(found.end_time), status: found.status, name: op },
     ))
 }
 
 // ---- listing and rendering ---------------------------------------------------------------
 
 /// `GET /subscriptions/{s}[/resourceGroups/{rg}]/providers/Microsoft.Compute/virtualMachines`
-pub fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Response> {
+pub fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Reply> {
     ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
-    resources::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
-    let value: Vec<_> = resources::readable_of_type(ctx, parent, VM_TYPE)?.iter().map(|r| render(ctx, r, "Succeeded", None)).collect();
+    catalog::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
+    let value: Vec<_> = generic::readable_of_type(ctx, parent, VM_TYPE)?.iter().map(|r| render(ctx, r, "Succeeded", None)).collect();
     Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
 }
 

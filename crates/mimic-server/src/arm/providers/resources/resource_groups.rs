@@ -1,10 +1,7 @@
 //! Resource groups: PUT, GET, HEAD, PATCH, DELETE (long-running, 202 + Location), list with
 //! `$filter` on tags and `$top`/nextLink paging.
 
-use std::sync::Arc;
-
 use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use mimic_domain::resource::{Resource, RESOURCE_GROUP_TYPE};
 use mimic_domain::resource_id::{self, resource_group_id};
@@ -12,9 +9,8 @@ use mimic_store::ResourceFilter;
 use mimic_wire::arm as wire;
 use serde_json::{json, Map, Value};
 
-use super::ctx::{json_response, Ctx};
-use super::error::{ArmError, ArmResult};
-use super::{operations, resources};
+use crate::arm::core::{catalog, generic, operations};
+use crate::arm::core::{json_response, ArmError, ArmResult, Ctx, Reply};
 
 pub const READ: &str = "Microsoft.Resources/subscriptions/resourceGroups/read";
 pub const WRITE: &str = "Microsoft.Resources/subscriptions/resourceGroups/write";
@@ -32,12 +28,6 @@ pub fn render(r: &Resource) -> wire::ResourceGroup {
     }
 }
 
-/// The stored resource group `rg` of `sub`, or Azure's 404.
-pub fn load(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult<Arc<Resource>> {
-    let key = resource_id::key(&resource_group_id(sub, rg));
-    ctx.resource(&key)?.ok_or_else(|| ArmError::resource_group_not_found(rg))
-}
-
 fn validate_name(rg: &str) -> ArmResult<()> {
     if mimic_domain::resource::valid_resource_group_name(rg) {
         return Ok(());
@@ -53,19 +43,19 @@ fn validate_name(rg: &str) -> ArmResult<()> {
     Err(ArmError::bad_request("InvalidResourceGroup", message))
 }
 
-pub fn handle(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult<Response> {
+pub fn handle(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult<Reply> {
     let s = ctx.subscription(sub)?;
     let sub = s.id.to_string();
     let scope = resource_group_id(&sub, rg);
     match ctx.method {
         Method::GET => {
             ctx.authorize(READ, &scope)?;
-            Ok(json_response(StatusCode::OK, &render(&*load(ctx, &sub, rg)?)))
+            Ok(json_response(StatusCode::OK, &render(&*ctx.resource_group(&sub, rg)?)))
         }
         Method::HEAD => {
             ctx.authorize(READ, &scope)?;
-            let exists = load(ctx, &sub, rg).is_ok();
-            Ok(if exists { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }.into_response())
+            let exists = ctx.resource_group(&sub, rg).is_ok();
+            Ok(Reply::status(if exists { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }))
         }
         Method::PUT => put(ctx, &sub, rg, &scope),
         Method::PATCH => patch(ctx, &sub, rg, &scope),
@@ -74,7 +64,7 @@ pub fn handle(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult<Response> {
     }
 }
 
-fn put(ctx: &Ctx, _sub: &str, rg: &str, scope: &str) -> ArmResult<Response> {
+fn put(ctx: &Ctx, _sub: &str, rg: &str, scope: &str) -> ArmResult<Reply> {
     validate_name(rg)?;
     ctx.authorize(WRITE, scope)?;
     let body: wire::ResourceGroupWrite = ctx.json()?;
@@ -82,7 +72,7 @@ fn put(ctx: &Ctx, _sub: &str, rg: &str, scope: &str) -> ArmResult<Response> {
         .location
         .filter(|l| !l.is_empty())
         .ok_or_else(|| ArmError::bad_request("LocationRequired", "The location property is required for this definition."))?;
-    let location = resources::normalize_location(&location)?;
+    let location = catalog::normalize_location(&location)?;
     let key = resource_id::key(scope);
     let now = Utc::now();
     let (res, created) = ctx.state.store.write(|tx| {
@@ -123,7 +113,7 @@ fn put(ctx: &Ctx, _sub: &str, rg: &str, scope: &str) -> ArmResult<Response> {
     Ok(json_response(status, &render(&res)))
 }
 
-fn patch(ctx: &Ctx, sub: &str, rg: &str, scope: &str) -> ArmResult<Response> {
+fn patch(ctx: &Ctx, sub: &str, rg: &str, scope: &str) -> ArmResult<Reply> {
     ctx.authorize(WRITE, scope)?;
     let body: wire::ResourceGroupWrite = ctx.json()?;
     let key = resource_id::key(scope);
@@ -145,14 +135,15 @@ fn patch(ctx: &Ctx, sub: &str, rg: &str, scope: &str) -> ArmResult<Response> {
 
 /// Deletes the group, everything in it and every role assignment at or under it, in one
 /// transaction; answers 202 with a Location to poll, as ARM does.
-fn delete(ctx: &Ctx, sub: &str, rg: &str, scope: &str) -> ArmResult<Response> {
+fn delete(ctx: &Ctx, sub: &str, rg: &str, scope: &str) -> ArmResult<Reply> {
     ctx.authorize(DELETE, scope)?;
     let key = resource_id::key(scope);
     let existed = ctx.state.store.write(|tx| {
         if tx.resource(&key)?.is_none() {
             return Ok::<_, ArmError>(false);
         }
-        resources::delete_contents(ctx, tx, &key)?;
+        ctx.registry.before_group_delete(tx, sub, rg)?;
+        generic::delete_contents(tx, &key)?;
         tx.delete_resource(&key)?;
         Ok(true)
     })?;
@@ -160,7 +151,7 @@ fn delete(ctx: &Ctx, sub: &str, rg: &str, scope: &str) -> ArmResult<Response> {
         return Err(ArmError::resource_group_not_found(rg));
     }
     let op = operations::record_done(ctx, sub, None)?;
-    let mut res = StatusCode::ACCEPTED.into_response();
+    let mut res = Reply::status(StatusCode::ACCEPTED);
     let location = format!("{}/subscriptions/{sub}/operationresults/{op}?api-version={}", ctx.arm_url(), ctx.api_version);
     res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).map_err(ArmError::internal)?);
     res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("0"));
@@ -168,7 +159,7 @@ fn delete(ctx: &Ctx, sub: &str, rg: &str, scope: &str) -> ArmResult<Response> {
 }
 
 /// `GET /subscriptions/{s}/resourcegroups`: the groups the caller may read.
-pub fn list(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
+pub fn list(ctx: &Ctx, sub: &str) -> ArmResult<Reply> {
     let s = ctx.subscription(sub)?;
     let sub = s.id.to_string();
     let whole_sub = ctx.allowed(READ, &format!("/subscriptions/{sub}"))?;

@@ -12,7 +12,6 @@
 //! (`az identity create` output), clients/az-cli.md §6 (az sends api-version 2025-05-31-preview).
 
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use mimic_domain::directory::{self, DirectoryObject};
 use mimic_domain::identity::{self, VmIdentity, USER_ASSIGNED_IDENTITY_TYPE};
@@ -24,32 +23,50 @@ use mimic_wire::msi as wire;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::compute;
-use super::ctx::{json_response, Ctx};
-use super::error::{ArmError, ArmResult};
-use super::{resource_groups, resources};
+use crate::arm::core::{catalog, generic, json_response, ArmError, ArmResult, Ctx, Endpoint, Provider, Registry, Reply};
 
 const NAMESPACE: &str = "Microsoft.ManagedIdentity";
 const SYSTEM_IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/Identities";
+
+pub struct ManagedIdentity;
+
+impl Provider for ManagedIdentity {
+    fn namespace(&self) -> &'static str {
+        NAMESPACE
+    }
+
+    fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {
+        match endpoint {
+            Endpoint::ResourceCollection { parent, resource_type, .. } if eq(resource_type, "userAssignedIdentities") => list(ctx, parent),
+            Endpoint::Resource { id } if is_user_assigned(id) => handle(ctx, id),
+            Endpoint::Resource { id } => match system_identity_scope(id) {
+                Some(scope) => system_assigned_by_scope(ctx, &scope),
+                None => generic::serve(ctx, endpoint, &generic::Plain),
+            },
+            _ => generic::serve(ctx, endpoint, &generic::Plain),
+        }
+    }
+
+    /// The service principals of the group's user-assigned identities go with them.
+    fn before_group_delete(&self, _reg: &Registry, tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {
+        delete_principals_in_group(tx, sub, rg)
+    }
+}
 
 fn eq(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
 /// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`
-pub fn is_user_assigned(id: &ResourceId) -> bool {
+fn is_user_assigned(id: &ResourceId) -> bool {
     id.resource_group.is_some()
         && id.namespace.as_deref().is_some_and(|n| eq(n, NAMESPACE))
         && id.types.len() == 1
         && eq(&id.types[0].0, "userAssignedIdentities")
 }
 
-pub fn is_user_assigned_collection(namespace: &str, resource_type: &str) -> bool {
-    eq(namespace, NAMESPACE) && eq(resource_type, "userAssignedIdentities")
-}
-
 /// The scope of `{scope}/providers/Microsoft.ManagedIdentity/identities/default`, if `id` is one.
-pub fn system_identity_scope(id: &ResourceId) -> Option<ResourceId> {
+fn system_identity_scope(id: &ResourceId) -> Option<ResourceId> {
     let n = id.types.len();
     let last_is_default = n >= 1 && eq(&id.types[n - 1].0, "identities") && eq(&id.types[n - 1].1, "default");
     if !last_is_default {
@@ -87,7 +104,7 @@ fn check_name(name: &str) -> ArmResult<()> {
     ))
 }
 
-pub fn render(ctx: &Ctx, r: &Resource) -> wire::UserAssignedIdentity {
+fn render(ctx: &Ctx, r: &Resource) -> wire::UserAssignedIdentity {
     let prop = |k: &str| r.properties.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     let (tenant, principal, client) = (prop("tenantId"), prop("principalId"), prop("clientId"));
     let location = r.location.clone().unwrap_or_default();
@@ -116,9 +133,9 @@ fn credentials_url(location: &str, id: &str, tenant: &str, principal: &str, clie
 }
 
 /// `GET|PUT|PATCH|DELETE .../userAssignedIdentities/{name}`
-pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
+fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
-    resources::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
+    catalog::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
     let scope = id.render();
     let key = resource_id::key(&scope);
     let rg = id.resource_group.clone().unwrap_or_default();
@@ -127,7 +144,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
     match ctx.method {
         Method::GET => {
             ctx.authorize(&action("read"), &scope)?;
-            resource_groups::load(ctx, &sub_id, &rg)?;
+            ctx.resource_group(&sub_id, &rg)?;
             let r = ctx.resource(&key)?.ok_or_else(|| not_found(id))?;
             Ok(json_response(StatusCode::OK, &render(ctx, &r)))
         }
@@ -140,7 +157,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
                 .clone()
                 .filter(|l| !l.is_empty())
                 .ok_or_else(|| ArmError::bad_request("LocationRequired", "The location property is required for this definition."))?;
-            let location = resources::normalize_location(&l).map_err(|_| {
+            let location = catalog::normalize_location(&l).map_err(|_| {
                 ArmError::bad_request(
                     "LocationNotAvailableForResourceType",
                     format!("The provided location '{l}' is not available for resource type '{USER_ASSIGNED_IDENTITY_TYPE}'."),
@@ -219,16 +236,16 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
         }
         Method::DELETE => {
             ctx.authorize(&action("delete"), &scope)?;
-            resource_groups::load(ctx, &sub_id, &rg)?;
+            ctx.resource_group(&sub_id, &rg)?;
             let existed = ctx.state.store.write(|tx| {
                 let Some(r) = tx.resource(&key)? else { return Ok::<_, ArmError>(false) };
                 delete_principal(tx, &r)?;
                 tx.delete_resource(&key)?;
-                resources::delete_contents(ctx, tx, &key)?;
+                generic::delete_contents(tx, &key)?;
                 Ok(true)
             })?;
             // VMs that reference it keep the reference (FACTS.md §2 [INFERRED]).
-            Ok(if existed { StatusCode::OK } else { StatusCode::NO_CONTENT }.into_response())
+            Ok(Reply::status(if existed { StatusCode::OK } else { StatusCode::NO_CONTENT }))
         }
         _ => Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path)),
     }
@@ -257,19 +274,13 @@ fn delete_principal(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
     Ok(())
 }
 
-/// Before a resource group's contents go: the service principals of its VMs' system-assigned
-/// identities and of its user-assigned identities go too (called from
-/// `resources::delete_contents`; `key` is the key of what is being deleted).
-pub fn delete_principals_under(tx: &mut dyn Tx, key: &str) -> ArmResult<()> {
-    let Ok(p) = ResourceId::parse(key) else { return Ok(()) };
-    let (Some(sub), Some(rg), None) = (p.subscription, p.resource_group, p.namespace) else { return Ok(()) };
-    for vm in compute::vms_in(tx, &sub, &rg)? {
-        compute::delete_in_tx(tx, &vm)?;
-    }
+/// Before resource group `rg` is deleted: the service principals of its user-assigned
+/// identities go too.
+fn delete_principals_in_group(tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {
     let type_key = USER_ASSIGNED_IDENTITY_TYPE.to_ascii_lowercase();
     let rg_key = rg.to_ascii_lowercase();
     let uais = tx.resources(&ResourceFilter {
-        subscription: &sub,
+        subscription: sub,
         resource_group: Some(&rg_key),
         resource_type: Some(&type_key),
         limit: 1_000_000,
@@ -282,21 +293,21 @@ pub fn delete_principals_under(tx: &mut dyn Tx, key: &str) -> ArmResult<()> {
 }
 
 /// `GET /subscriptions/{s}[/resourceGroups/{rg}]/providers/Microsoft.ManagedIdentity/userAssignedIdentities`
-pub fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Response> {
+fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Reply> {
     ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
-    resources::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
-    let value: Vec<_> = resources::readable_of_type(ctx, parent, USER_ASSIGNED_IDENTITY_TYPE)?.iter().map(|r| render(ctx, r)).collect();
+    catalog::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
+    let value: Vec<_> = generic::readable_of_type(ctx, parent, USER_ASSIGNED_IDENTITY_TYPE)?.iter().map(|r| render(ctx, r)).collect();
     Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
 }
 
 /// `GET {scope}/providers/Microsoft.ManagedIdentity/identities/default`: the system-assigned
 /// identity of the resource at `scope` (SystemAssignedIdentities_GetByScope).
-pub fn system_assigned_by_scope(ctx: &Ctx, scope_id: &ResourceId) -> ArmResult<Response> {
+fn system_assigned_by_scope(ctx: &Ctx, scope_id: &ResourceId) -> ArmResult<Reply> {
     if ctx.method != Method::GET {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
     let sub = ctx.subscription(scope_id.subscription.as_deref().unwrap_or_default())?;
-    resources::check_version(ctx, NAMESPACE, "Identities", None)?;
+    catalog::check_version(ctx, NAMESPACE, "Identities", None)?;
     let scope = scope_id.render();
     ctx.authorize("Microsoft.ManagedIdentity/identities/read", &scope)?;
     let missing =
@@ -314,7 +325,7 @@ pub fn system_assigned_by_scope(ctx: &Ctx, scope_id: &ResourceId) -> ArmResult<R
         Some(f) => f,
         None if scope_id.types.is_empty() => {
             if let Some(rg) = &scope_id.resource_group {
-                resource_groups::load(ctx, &sub.id.to_string(), rg)?;
+                ctx.resource_group(&sub.id.to_string(), rg)?;
             }
             return Err(missing());
         }

@@ -1,11 +1,13 @@
-//! Parses an ARM request path into a typed [`Route`] before any handler runs. ARM matches
+//! Parses an ARM request path into a typed [`Endpoint`] before any handler runs: what it names
+//! (scope, provider namespace, resource type, action) decides which provider answers it
+//! ([`super::registry::Registry::provider_for`]). ARM matches
 //! keyword segments case-insensitively (`resourcegroups` = `resourceGroups`), and az sends
 //! `//metadata/endpoints` when the registered endpoint ends in `/`.
 
 use mimic_domain::resource_id::ResourceId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
+pub enum Endpoint {
     MetadataEndpoints,
     /// `POST /mimic/vm-imds`: Mimic's own control call, outside Azure's URL space: the IMDS
     /// address of a VM, for `mimic vm run`.
@@ -26,6 +28,11 @@ pub enum Route {
     },
     Provider {
         sub: Option<String>,
+        namespace: String,
+    },
+    /// `POST /subscriptions/{s}/providers/{ns}/register`
+    Register {
+        sub: String,
         namespace: String,
     },
     ResourceGroups {
@@ -83,6 +90,60 @@ pub enum Route {
     },
 }
 
+impl Endpoint {
+    /// The provider namespace that serves this endpoint: for an extension resource
+    /// (`{resource}/providers/{ns}/{type}/{name}`), the extension's namespace.
+    pub fn namespace(&self) -> &str {
+        use Endpoint::*;
+        match self {
+            MetadataEndpoints | MimicVmImds | MimicVmImageAliases => MIMIC_NAMESPACE,
+            Tenants | Subscriptions | Subscription { .. } | Locations { .. } | Providers { .. } | Provider { .. } | Register { .. } => {
+                RESOURCES_NAMESPACE
+            }
+            ResourceGroups { .. } | ResourceGroup { .. } | Resources { .. } | OperationResult { .. } => RESOURCES_NAMESPACE,
+            RoleDefinitions { .. } | RoleDefinition { .. } | RoleAssignments { .. } | RoleAssignment { .. } | Permissions { .. } => {
+                AUTHORIZATION_NAMESPACE
+            }
+            ResourceCollection { namespace, .. } => namespace,
+            Resource { id } | ResourceAction { id, .. } => extension(id).0,
+        }
+    }
+
+    /// The top-level resource type below [`Self::namespace`] (`virtualMachines` for a VM, its
+    /// actions and its children), if the endpoint names one.
+    pub fn resource_type(&self) -> Option<&str> {
+        use Endpoint::*;
+        match self {
+            MetadataEndpoints | MimicVmImds | MimicVmImageAliases => None,
+            Tenants => Some("tenants"),
+            Subscriptions | Subscription { .. } | Locations { .. } => Some("subscriptions"),
+            Providers { .. } | Provider { .. } | Register { .. } => Some("providers"),
+            ResourceGroups { .. } | ResourceGroup { .. } => Some("resourceGroups"),
+            Resources { .. } => Some("resources"),
+            OperationResult { .. } => Some("operationresults"),
+            RoleDefinitions { .. } | RoleDefinition { .. } => Some("roleDefinitions"),
+            RoleAssignments { .. } | RoleAssignment { .. } => Some("roleAssignments"),
+            Permissions { .. } => Some("permissions"),
+            ResourceCollection { resource_type, .. } => Some(resource_type),
+            Resource { id } | ResourceAction { id, .. } => extension(id).1,
+        }
+    }
+}
+
+pub const MIMIC_NAMESPACE: &str = "Mimic";
+pub const RESOURCES_NAMESPACE: &str = "Microsoft.Resources";
+pub const AUTHORIZATION_NAMESPACE: &str = "Microsoft.Authorization";
+
+/// The namespace and first type of the innermost provider segment of `id`:
+/// `.../virtualMachines/vm/providers/Microsoft.ManagedIdentity/identities/default` is
+/// (`Microsoft.ManagedIdentity`, `identities`).
+fn extension(id: &ResourceId) -> (&str, Option<&str>) {
+    match id.types.iter().rposition(|(t, _)| eq(t, "providers")) {
+        Some(i) => (id.types[i].1.as_str(), id.types.get(i + 1).map(|(t, _)| t.as_str())),
+        None => (id.namespace.as_deref().unwrap_or(RESOURCES_NAMESPACE), id.types.first().map(|(t, _)| t.as_str())),
+    }
+}
+
 /// Decodes `%XX` escapes (clients encode path parameters: `rg%28x%29` is `rg(x)`), except an
 /// encoded `/`, which stays inside its segment.
 pub fn percent_decode(path: &str) -> String {
@@ -108,7 +169,7 @@ fn eq(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
-pub fn parse(path: &str) -> Option<Route> {
+pub fn parse(path: &str) -> Option<Endpoint> {
     let trimmed = path.trim_matches('/');
     let segs: Vec<&str> = if trimmed.is_empty() { vec![] } else { trimmed.split('/').collect() };
     if segs.iter().any(|s| s.is_empty()) {
@@ -122,37 +183,37 @@ pub fn parse(path: &str) -> Option<Route> {
         ResourceId::parse(&scope).ok()?;
         let rest = &segs[i + 2..];
         return match rest {
-            [t] if eq(t, "roleDefinitions") => Some(Route::RoleDefinitions { scope }),
-            [t, id] if eq(t, "roleDefinitions") => Some(Route::RoleDefinition { scope, id: id.to_string() }),
-            [t] if eq(t, "roleAssignments") => Some(Route::RoleAssignments { scope }),
-            [t, name] if eq(t, "roleAssignments") => Some(Route::RoleAssignment { scope, name: name.to_string() }),
-            [t] if eq(t, "permissions") => Some(Route::Permissions { scope }),
+            [t] if eq(t, "roleDefinitions") => Some(Endpoint::RoleDefinitions { scope }),
+            [t, id] if eq(t, "roleDefinitions") => Some(Endpoint::RoleDefinition { scope, id: id.to_string() }),
+            [t] if eq(t, "roleAssignments") => Some(Endpoint::RoleAssignments { scope }),
+            [t, name] if eq(t, "roleAssignments") => Some(Endpoint::RoleAssignment { scope, name: name.to_string() }),
+            [t] if eq(t, "permissions") => Some(Endpoint::Permissions { scope }),
             _ => None,
         };
     }
     match segs.as_slice() {
-        [m, e] if eq(m, "metadata") && eq(e, "endpoints") => Some(Route::MetadataEndpoints),
-        [m, v] if *m == "mimic" && *v == "vm-imds" => Some(Route::MimicVmImds),
-        [m, v] if *m == "mimic" && *v == "vm-image-aliases" => Some(Route::MimicVmImageAliases),
-        [t] if eq(t, "tenants") => Some(Route::Tenants),
-        [p] if eq(p, "providers") => Some(Route::Providers { sub: None }),
-        [p, ns] if eq(p, "providers") => Some(Route::Provider { sub: None, namespace: ns.to_string() }),
-        [s] if eq(s, "subscriptions") => Some(Route::Subscriptions),
+        [m, e] if eq(m, "metadata") && eq(e, "endpoints") => Some(Endpoint::MetadataEndpoints),
+        [m, v] if *m == "mimic" && *v == "vm-imds" => Some(Endpoint::MimicVmImds),
+        [m, v] if *m == "mimic" && *v == "vm-image-aliases" => Some(Endpoint::MimicVmImageAliases),
+        [t] if eq(t, "tenants") => Some(Endpoint::Tenants),
+        [p] if eq(p, "providers") => Some(Endpoint::Providers { sub: None }),
+        [p, ns] if eq(p, "providers") => Some(Endpoint::Provider { sub: None, namespace: ns.to_string() }),
+        [s] if eq(s, "subscriptions") => Some(Endpoint::Subscriptions),
         [s, sub, rest @ ..] if eq(s, "subscriptions") => subscription_route(sub, rest),
         _ => None,
     }
 }
 
-fn subscription_route(sub: &str, rest: &[&str]) -> Option<Route> {
+fn subscription_route(sub: &str, rest: &[&str]) -> Option<Endpoint> {
     let sub = sub.to_string();
     match rest {
-        [] => Some(Route::Subscription { sub }),
-        [l] if eq(l, "locations") => Some(Route::Locations { sub }),
-        [r] if eq(r, "resources") => Some(Route::Resources { sub, rg: None }),
-        [o, id] if eq(o, "operationresults") => Some(Route::OperationResult { sub, id: id.to_string() }),
-        [r] if eq(r, "resourceGroups") => Some(Route::ResourceGroups { sub }),
-        [r, rg] if eq(r, "resourceGroups") => Some(Route::ResourceGroup { sub, rg: rg.to_string() }),
-        [r, rg, x] if eq(r, "resourceGroups") && eq(x, "resources") => Some(Route::Resources { sub, rg: Some(rg.to_string()) }),
+        [] => Some(Endpoint::Subscription { sub }),
+        [l] if eq(l, "locations") => Some(Endpoint::Locations { sub }),
+        [r] if eq(r, "resources") => Some(Endpoint::Resources { sub, rg: None }),
+        [o, id] if eq(o, "operationresults") => Some(Endpoint::OperationResult { sub, id: id.to_string() }),
+        [r] if eq(r, "resourceGroups") => Some(Endpoint::ResourceGroups { sub }),
+        [r, rg] if eq(r, "resourceGroups") => Some(Endpoint::ResourceGroup { sub, rg: rg.to_string() }),
+        [r, rg, x] if eq(r, "resourceGroups") && eq(x, "resources") => Some(Endpoint::Resources { sub, rg: Some(rg.to_string()) }),
         [r, rg, p, tail @ ..] if eq(r, "resourceGroups") && eq(p, "providers") => provider_route(sub, Some(rg.to_string()), tail),
         // Deployment operations keep their legacy path without `providers` (resources.json
         // `DeploymentOperations_List`): `.../resourcegroups/{rg}/deployments/{name}/operations[/{id}]`.
@@ -161,15 +222,16 @@ fn subscription_route(sub: &str, rest: &[&str]) -> Option<Route> {
             tail.extend(rest.iter().copied());
             provider_route(sub, Some(rg.to_string()), &tail)
         }
-        [p] if eq(p, "providers") => Some(Route::Providers { sub: Some(sub) }),
-        [p, ns] if eq(p, "providers") => Some(Route::Provider { sub: Some(sub), namespace: ns.to_string() }),
+        [p] if eq(p, "providers") => Some(Endpoint::Providers { sub: Some(sub) }),
+        [p, ns] if eq(p, "providers") => Some(Endpoint::Provider { sub: Some(sub), namespace: ns.to_string() }),
+        [p, ns, r] if eq(p, "providers") && eq(r, "register") => Some(Endpoint::Register { sub, namespace: ns.to_string() }),
         [p, tail @ ..] if eq(p, "providers") => provider_route(sub, None, tail),
         _ => None,
     }
 }
 
 /// `tail` = `{ns}/{type}[/{name}[/{childType}[/{childName}...]]][/{action}]`
-fn provider_route(sub: String, rg: Option<String>, tail: &[&str]) -> Option<Route> {
+fn provider_route(sub: String, rg: Option<String>, tail: &[&str]) -> Option<Endpoint> {
     let [ns, rest @ ..] = tail else { return None };
     if rest.is_empty() {
         return None;
@@ -178,16 +240,16 @@ fn provider_route(sub: String, rg: Option<String>, tail: &[&str]) -> Option<Rout
     let types: Vec<(String, String)> = rest[..pairs * 2].chunks(2).map(|c| (c[0].to_string(), c[1].to_string())).collect();
     let id = ResourceId { subscription: Some(sub), resource_group: rg, namespace: Some(ns.to_string()), types };
     if rest.len() % 2 == 0 {
-        return Some(Route::Resource { id });
+        return Some(Endpoint::Resource { id });
     }
     // Odd: a collection of `last` under `id` (GET), or an action on `id` (POST); the handler
     // tells them apart by method.
     let last = rest[rest.len() - 1].to_string();
     if id.types.is_empty() {
         let parent = ResourceId { namespace: None, ..id };
-        return Some(Route::ResourceCollection { parent, namespace: ns.to_string(), resource_type: last });
+        return Some(Endpoint::ResourceCollection { parent, namespace: ns.to_string(), resource_type: last });
     }
-    Some(Route::ResourceAction { id, action: last })
+    Some(Endpoint::ResourceAction { id, action: last })
 }
 
 #[cfg(test)]
@@ -214,6 +276,7 @@ mod tests {
             (format!("/subscriptions/{s}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"), "ResourceCollection"),
             (format!("/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/start"), "ResourceAction"),
             (format!("/subscriptions/{s}/providers/Microsoft.Compute"), "Provider"),
+            (format!("/subscriptions/{s}/providers/Microsoft.Compute/register"), "Register"),
             (format!("/subscriptions/{s}/operationresults/xyz"), "OperationResult"),
             (format!("/subscriptions/{s}/resourcegroups/rg/deployments/d/operations"), "ResourceAction"),
             (format!("/subscriptions/{s}/resourcegroups/rg/deployments/d/operations/0123"), "Resource"),
@@ -223,6 +286,13 @@ mod tests {
             assert!(format!("{got:?}").starts_with(want), "{path}: {got:?}");
         }
         assert_eq!(parse("/nothing/here"), None);
+        let ext = parse(&format!(
+            "/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/providers/Microsoft.ManagedIdentity/identities/default"
+        ))
+        .unwrap();
+        assert_eq!((ext.namespace(), ext.resource_type()), ("Microsoft.ManagedIdentity", Some("identities")));
+        let vm = parse(&format!("/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/start")).unwrap();
+        assert_eq!((vm.namespace(), vm.resource_type()), ("Microsoft.Compute", Some("virtualMachines")));
         assert_eq!(percent_decode("/a/rg%28x%29%20y/%2F/%zz/%4"), "/a/rg(x) y/%2F/%zz/%4");
         assert_eq!(parse("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Authorization/unknown"), None);
     }

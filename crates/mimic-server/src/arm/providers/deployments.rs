@@ -27,9 +27,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use mimic_domain::directory::Subscription;
 use mimic_domain::resource::Resource;
@@ -42,9 +40,10 @@ use mimic_wire::deployments as wire;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::ctx::{json_response, Ctx};
-use super::error::{ArmError, ArmResult};
-use super::{api_versions, operations, providers, resource_groups};
+use crate::arm::core::endpoint::{self, RESOURCES_NAMESPACE};
+use crate::arm::core::{
+    api_versions, catalog as providers, json_response, operations, ArmError, ArmResult, Ctx, Endpoint, Provider, Reply,
+};
 
 pub const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
 const DOC: &str = "deployment";
@@ -68,19 +67,29 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// Nested deployments deeper than this are refused (Azure allows 50 levels... of sanity).
 const MAX_NESTING: usize = 20;
 
+pub struct Deployments;
+
+impl Provider for Deployments {
+    fn namespace(&self) -> &'static str {
+        RESOURCES_NAMESPACE
+    }
+
+    fn resource_types(&self) -> &'static [&'static str] {
+        &["deployments"]
+    }
+
+    fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {
+        match endpoint {
+            Endpoint::ResourceCollection { parent, .. } => list(ctx, parent),
+            Endpoint::Resource { id } if id.subscription.is_some() => handle(ctx, id),
+            Endpoint::ResourceAction { id, action: name } if id.subscription.is_some() => action(ctx, id, name),
+            _ => Err(ArmError::not_found_route(&ctx.path)),
+        }
+    }
+}
+
 fn eq(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
-}
-
-/// `.../providers/Microsoft.Resources/deployments/{name}[/...]` at subscription or group scope.
-pub fn is_deployment_path(id: &ResourceId) -> bool {
-    id.subscription.is_some()
-        && id.namespace.as_deref().is_some_and(|n| eq(n, "Microsoft.Resources"))
-        && id.types.first().is_some_and(|(t, _)| eq(t, "deployments"))
-}
-
-pub fn is_collection(namespace: &str, resource_type: &str) -> bool {
-    eq(namespace, "Microsoft.Resources") && eq(resource_type, "deployments")
 }
 
 /// Where a deployment lives.
@@ -112,7 +121,7 @@ impl Target {
 fn target(ctx: &Ctx, sub: &str, rg: Option<&str>, name: &str) -> ArmResult<Target> {
     let s = ctx.subscription(sub)?;
     let rg = match rg {
-        Some(rg) => Some(resource_groups::load(ctx, &s.id.to_string(), rg)?),
+        Some(rg) => Some(ctx.resource_group(&s.id.to_string(), rg)?),
         None => None,
     };
     let scope_id = match &rg {
@@ -131,7 +140,7 @@ fn target_of(ctx: &Ctx, id: &ResourceId) -> ArmResult<Target> {
 
 // ---- responses --------------------------------------------------------------------------
 
-fn error_response(status: StatusCode, error: wire::ErrorDetail) -> Response {
+fn error_response(status: StatusCode, error: wire::ErrorDetail) -> Reply {
     json_response(status, &wire::ErrorResponse { error })
 }
 
@@ -167,7 +176,7 @@ fn operation_id() -> String {
 
 /// `GET|PUT|DELETE|HEAD .../deployments/{name}`, `GET .../operationStatuses/{id}`,
 /// `GET .../operations/{id}`.
-pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
+fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     api_versions::check(&ctx.api_version, api_versions::RESOURCES)?;
     let t = target_of(ctx, id)?;
     match (id.types.len(), ctx.method.clone()) {
@@ -178,7 +187,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
         }
         (1, Method::HEAD) => {
             ctx.authorize(READ, &t.id)?;
-            Ok(if load(ctx, &t)?.is_some() { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }.into_response())
+            Ok(Reply::status(if load(ctx, &t)?.is_some() { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }))
         }
         (1, Method::PUT) => put(ctx, &t),
         (1, Method::DELETE) => delete(ctx, &t),
@@ -225,7 +234,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Response> {
 }
 
 /// `POST .../validate|whatIf|cancel|exportTemplate`, `GET .../operations`.
-pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
+fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
     api_versions::check(&ctx.api_version, api_versions::RESOURCES)?;
     if id.types.len() != 1 {
         return Err(ArmError::not_found_route(&ctx.path));
@@ -252,14 +261,14 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Response> {
 }
 
 /// `GET .../deployments` at a resource group or subscription.
-pub fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Response> {
+fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Reply> {
     if ctx.method != Method::GET {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
     api_versions::check(&ctx.api_version, api_versions::RESOURCES)?;
     let s = ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
     let rg = match &parent.resource_group {
-        Some(rg) => Some(resource_groups::load(ctx, &s.id.to_string(), rg)?),
+        Some(rg) => Some(ctx.resource_group(&s.id.to_string(), rg)?),
         None => None,
     };
     let scope_id = rg.as_ref().map(|r| r.id.clone()).unwrap_or_else(|| format!("/subscriptions/{}", s.id));
@@ -371,11 +380,11 @@ struct Request {
 
 /// Parses the body leniently, as Json.NET does (comments, trailing commas, az's unquoted
 /// `template:` key).
-fn parse_request(ctx: &Ctx) -> Result<Request, Response> {
+fn parse_request(ctx: &Ctx) -> Result<Request, Reply> {
     if let Some(ct) = ctx.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if !(mime == "application/json" || mime.ends_with("+json") || mime == "text/json") {
-            return Err(ArmError::unsupported_media_type(ct).into_response());
+            return Err(ArmError::unsupported_media_type(ct).into_reply());
         }
     }
     let text = String::from_utf8_lossy(&ctx.body);
@@ -384,7 +393,7 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Response> {
             "InvalidRequestContent",
             "The request content was invalid and could not be deserialized: 'The request body is empty.'.",
         )
-        .into_response());
+        .into_reply());
     }
     let parsed = tjson::parse(&text).map_err(|mut e| {
         if let Some(rest) = e.path.strip_prefix("properties.template") {
@@ -395,7 +404,7 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Response> {
                 detail("InvalidTemplate", format!("Deployment template parse failed: '{}'.", e.render())),
             )
         } else {
-            ArmError::invalid_request_content(e.render().trim_end_matches('.')).into_response()
+            ArmError::invalid_request_content(e.render().trim_end_matches('.')).into_reply()
         }
     })?;
     let get = |v: &Value, k: &str| {
@@ -403,8 +412,9 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Response> {
     };
     let props = get(&parsed.value, "properties");
     if !props.is_object() {
-        return Err(ArmError::invalid_request_content("Required property 'properties' not found in JSON. Path '', line 1, position 1")
-            .into_response());
+        return Err(
+            ArmError::invalid_request_content("Required property 'properties' not found in JSON. Path '', line 1, position 1").into_reply()
+        );
     }
     for link in ["templateLink", "parametersLink"] {
         let l = get(&props, link);
@@ -425,7 +435,7 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Response> {
             return Err(ArmError::invalid_request_content(
                 "The deployment must have either 'template' or 'templateLink' property. Path 'properties'",
             )
-            .into_response());
+            .into_reply());
         }
         Value::String(s) => match tjson::parse(&s) {
             Ok(Parsed { value: Value::Object(m), .. }) => m,
@@ -453,8 +463,9 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Response> {
         }
         Value::Null => Map::new(),
         _ => {
-            return Err(ArmError::invalid_request_content("Error converting value to type 'Parameters'. Path 'properties.parameters'")
-                .into_response())
+            return Err(
+                ArmError::invalid_request_content("Error converting value to type 'Parameters'. Path 'properties.parameters'").into_reply()
+            )
         }
     };
     let mode = match get(&props, "mode") {
@@ -465,7 +476,7 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Response> {
             return Err(ArmError::invalid_request_content(&format!(
                 "Error converting value {other} to type 'DeploymentMode'. Path 'properties.mode'"
             ))
-            .into_response());
+            .into_reply());
         }
     };
     let template_path = parsed
@@ -572,19 +583,26 @@ fn scope_for(ctx: &Ctx, t: &Target, req: &Request) -> ArmResult<Scope> {
 
 // ---- internal ARM calls -----------------------------------------------------------------
 
-/// One ARM call made on the caller's behalf, through the router and handlers of a direct call.
+/// One ARM call made on the caller's behalf, answered by the provider a direct call reaches;
+/// `nested` for a nested deployment's PUT (one level deeper). The answer as status, JSON body
+/// (ARM's error envelope for a failure) and headers.
+fn call_at(ctx: &Ctx, nested: bool, method: Method, path: &str, api_version: &str, body: Option<&Value>) -> (StatusCode, Value, HeaderMap) {
+    let mut inner = ctx.internal(method, path, api_version, body);
+    if nested {
+        inner.depth += 1;
+    }
+    let answer = match endpoint::parse(path) {
+        Some(e) => ctx.registry.dispatch(&inner, &e),
+        None => Err(ArmError::not_found_route(path)),
+    };
+    match answer {
+        Ok(reply) => (reply.status, reply.body.unwrap_or(Value::Null), reply.headers),
+        Err(e) => (e.status, serde_json::to_value(e.envelope()).unwrap_or(Value::Null), HeaderMap::new()),
+    }
+}
+
 fn call(ctx: &Ctx, method: Method, path: &str, api_version: &str, body: Option<&Value>) -> (StatusCode, Value, HeaderMap) {
-    let inner = ctx.internal(method, path, api_version, body);
-    let response = match super::route::parse(path) {
-        Some(route) => super::dispatch(&inner, route).unwrap_or_else(IntoResponse::into_response),
-        None => ArmError::not_found_route(path).into_response(),
-    };
-    let (parts, body) = response.into_parts();
-    let bytes: Bytes = match tokio::runtime::Handle::try_current() {
-        Ok(h) => h.block_on(axum::body::to_bytes(body, usize::MAX)).unwrap_or_default(),
-        Err(_) => Bytes::new(),
-    };
-    (parts.status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), parts.headers)
+    call_at(ctx, false, method, path, api_version, body)
 }
 
 fn provider_error(v: &Value, status: StatusCode) -> EvalError {
@@ -754,10 +772,10 @@ fn dependencies_of(prepared: &Prepared) -> Vec<Value> {
 
 /// Parses and validates a request: the template language, parameters, dependencies, and the
 /// caller's permissions. `Err` is the response to give.
-fn prepare(ctx: &Ctx, t: &Target) -> Result<(Request, Scope, Prepared), Response> {
+fn prepare(ctx: &Ctx, t: &Target) -> Result<(Request, Scope, Prepared), Reply> {
     let req = parse_request(ctx)?;
     if t.rg.is_none() && req.location.is_none() {
-        return Err(ArmError::bad_request("LocationRequired", "The location property is required for this definition.").into_response());
+        return Err(ArmError::bad_request("LocationRequired", "The location property is required for this definition.").into_reply());
     }
     if req.mode == "Complete" && t.rg.is_none() {
         return Err(error_response(
@@ -765,13 +783,13 @@ fn prepare(ctx: &Ctx, t: &Target) -> Result<(Request, Scope, Prepared), Response
             detail("InvalidDeploymentMode", "The deployment mode 'Complete' is not supported for deployments at subscription scope. Please see https://aka.ms/arm-deploy for usage details."),
         ));
     }
-    let scope = scope_for(ctx, t, &req).map_err(IntoResponse::into_response)?;
+    let scope = scope_for(ctx, t, &req).map_err(ArmError::into_reply)?;
     let prepared =
         engine::prepare(&req.template, &scope, &req.parameters).map_err(|e| error_response(StatusCode::BAD_REQUEST, template_error(&e)))?;
     match preflight(ctx, &prepared) {
         Ok(None) => {}
         Ok(Some(d)) => return Err(error_response(StatusCode::BAD_REQUEST, d)),
-        Err(e) => return Err(e.into_response()),
+        Err(e) => return Err(e.into_reply()),
     }
     Ok((req, scope, prepared))
 }
@@ -790,7 +808,7 @@ fn validate_name(name: &str) -> ArmResult<()> {
     }
 }
 
-fn validate(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
+fn validate(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
     ctx.authorize(VALIDATE, &t.id)?;
     validate_name(&t.name)?;
     let (req, _scope, prepared) = match prepare(ctx, t) {
@@ -965,10 +983,7 @@ fn execute(
             continue;
         }
         let (status, response, _) = if p.is_deployment() {
-            NESTING.with(|n| *n.borrow_mut() = depth + 1);
-            let r = call(ctx, Method::PUT, &p.id, &ctx.api_version, Some(&body));
-            NESTING.with(|n| *n.borrow_mut() = depth);
-            r
+            call_at(ctx, true, Method::PUT, &p.id, &ctx.api_version, Some(&body))
         } else {
             call(ctx, Method::PUT, &p.id, &p.api_version, Some(&body))
         };
@@ -1027,10 +1042,6 @@ fn execute(
         }
     }
     out
-}
-
-thread_local! {
-    static NESTING: std::cell::RefCell<usize> = const { std::cell::RefCell::new(0) };
 }
 
 /// A nested deployment's request body. With the default `outer` scope the nested template
@@ -1137,10 +1148,10 @@ fn complete_mode_deletions(ctx: &Ctx, t: &Target, prepared: &Prepared, out: &mut
     }
 }
 
-fn put(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
+fn put(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
     ctx.authorize(WRITE, &t.id)?;
     validate_name(&t.name)?;
-    let depth = NESTING.with(|n| *n.borrow());
+    let depth = ctx.depth;
     let (req, scope, prepared) = match prepare(ctx, t) {
         Ok(x) => x,
         Err(r) => return Ok(r),
@@ -1319,7 +1330,7 @@ fn save(ctx: &Ctx, t: &Target, doc: &Value, done: bool) -> ArmResult<bool> {
 
 /// `POST .../cancel`: 204 for a deployment in progress (it stops before its next resource and
 /// ends `Canceled`), else Azure's 409 `DeploymentCannotBeCancelled`.
-fn cancel(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
+fn cancel(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
     ctx.authorize(CANCEL, &t.id)?;
     let rg_created = t.rg.as_ref().map(|r| r.created);
     ctx.state.store.write(|tx| {
@@ -1334,7 +1345,7 @@ fn cancel(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
         }
         doc["cancelRequested"] = json!(true);
         tx.put_document(DOC, &t.key, &doc, None)?;
-        Ok(StatusCode::NO_CONTENT.into_response())
+        Ok(Reply::status(StatusCode::NO_CONTENT))
     })
 }
 
@@ -1402,10 +1413,10 @@ pub fn recover_interrupted(store: &mimic_store::Store, data_dir: &std::path::Pat
     })
 }
 
-fn delete(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
+fn delete(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
     ctx.authorize(DELETE, &t.id)?;
     if load(ctx, t)?.is_none() {
-        return Ok(StatusCode::NO_CONTENT.into_response());
+        return Ok(Reply::status(StatusCode::NO_CONTENT));
     }
     let index_key = resource_id::key(&t.scope_id);
     let rg_created = t.rg.as_ref().map(|r| r.created);
@@ -1427,7 +1438,7 @@ fn delete(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
         Ok::<_, ArmError>(())
     })?;
     let op = operations::record_done(ctx, &t.sub.id.to_string(), None)?;
-    let mut res = StatusCode::ACCEPTED.into_response();
+    let mut res = Reply::status(StatusCode::ACCEPTED);
     let location = format!("{}/subscriptions/{}/operationresults/{op}?api-version={}", ctx.arm_url(), t.sub.id, ctx.api_version);
     res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).map_err(ArmError::internal)?);
     res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("0"));
@@ -1436,7 +1447,7 @@ fn delete(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
 
 // ---- what-if ----------------------------------------------------------------------------
 
-fn what_if(ctx: &Ctx, t: &Target) -> ArmResult<Response> {
+fn what_if(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
     ctx.authorize(WHAT_IF, &t.id)?;
     let (req, scope, prepared) = match prepare(ctx, t) {
         Ok(x) => x,

@@ -5,8 +5,6 @@ use std::cell::OnceCell;
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use std::sync::Arc;
 
 use mimic_domain::directory::Subscription;
@@ -14,12 +12,15 @@ use mimic_domain::limits;
 use mimic_domain::rbac::{self, RoleAssignment};
 use mimic_domain::resource::Resource;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use uuid::Uuid;
 
 use super::error::{ArmError, ArmResult};
+use super::registry::Registry;
 use crate::authn::{self, Caller};
 use crate::state::SharedState;
+
+/// ARM accepts tokens for these audiences (Azure's resource ids for ARM), plus its own URL.
+pub const AUDIENCES: &[&str] = &["https://management.core.windows.net/", "https://management.azure.com/"];
 
 pub struct Ctx {
     pub state: SharedState,
@@ -30,11 +31,23 @@ pub struct Ctx {
     pub caller: Caller,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The providers; handlers reach other providers' effects through its hooks only.
+    pub registry: &'static Registry,
+    /// How many template deployments this request is nested in (0 for a request from the network).
+    pub depth: usize,
     assignments: OnceCell<std::sync::Arc<Vec<RoleAssignment>>>,
 }
 
 impl Ctx {
-    pub fn new(state: SharedState, method: Method, path: String, query: Option<&str>, headers: HeaderMap, body: Bytes) -> ArmResult<Self> {
+    pub fn new(
+        state: SharedState,
+        registry: &'static Registry,
+        method: Method,
+        path: String,
+        query: Option<&str>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> ArmResult<Self> {
         let query: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
         let api_version = query
             .iter()
@@ -42,11 +55,11 @@ impl Ctx {
             .map(|(_, v)| v.clone())
             .filter(|v| !v.is_empty())
             .ok_or_else(ArmError::missing_api_version)?;
-        let mut audiences: Vec<&str> = super::AUDIENCES.to_vec();
+        let mut audiences: Vec<&str> = AUDIENCES.to_vec();
         audiences.push(&state.endpoints.arm);
         let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let caller = authn::authenticate(&state, auth, &audiences).map_err(|e| ArmError::from_auth(e, &state.endpoints.login))?;
-        Ok(Ctx { state, method, path, query, api_version, caller, headers, body, assignments: OnceCell::new() })
+        Ok(Ctx { state, method, path, query, api_version, caller, headers, body, registry, depth: 0, assignments: OnceCell::new() })
     }
 
     /// An ARM call Mimic makes on the caller's behalf (a template deployment's resources and
@@ -67,6 +80,8 @@ impl Ctx {
             caller: self.caller.clone(),
             headers,
             body: body.map(|b| Bytes::from(serde_json::to_vec(b).unwrap_or_default())).unwrap_or_default(),
+            registry: self.registry,
+            depth: self.depth,
             assignments: OnceCell::new(),
         }
     }
@@ -84,6 +99,8 @@ impl Ctx {
             caller: self.caller.clone(),
             headers: self.headers.clone(),
             body: self.body.clone(),
+            registry: self.registry,
+            depth: self.depth,
             assignments: OnceCell::new(),
         }
     }
@@ -176,6 +193,12 @@ impl Ctx {
             .get_or_load(generation, &key, || self.state.store.read(|tx| tx.resource(&key)).map(|r| r.map(Arc::new)))?)
     }
 
+    /// The stored resource group `rg` of `sub`, or Azure's 404.
+    pub fn resource_group(&self, sub: &str, rg: &str) -> ArmResult<Arc<Resource>> {
+        let key = mimic_domain::resource_id::key(&mimic_domain::resource_id::resource_group_id(sub, rg));
+        self.resource(&key)?.ok_or_else(|| ArmError::resource_group_not_found(rg))
+    }
+
     /// The subscription in the path, if it exists and belongs to the caller's tenant.
     pub fn subscription(&self, sub: &str) -> ArmResult<Subscription> {
         let id: Uuid = sub.parse().map_err(|_| {
@@ -207,8 +230,4 @@ impl Ctx {
 /// Renders serde's error the way ARM quotes Json.NET's: what went wrong and where.
 fn json_error(e: &serde_json::Error) -> String {
     format!("{}. Path '', line {}, position {}", e.to_string().split(" at line").next().unwrap_or(""), e.line(), e.column())
-}
-
-pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
-    (status, Json(body)).into_response()
 }

@@ -1,5 +1,5 @@
 //! What the Network RP adds to the Microsoft.Network resources Mimic otherwise stores
-//! generically (resources.rs): private addresses for a NIC's IP configurations, public addresses,
+//! generically (`core::generic`): private addresses for a NIC's IP configurations, public addresses,
 //! MAC addresses, and the read-only cross references Azure's GETs show (a NIC's
 //! `virtualMachine`, a public IP's `ipConfiguration`, a subnet's `ipConfigurations`). Every hook
 //! runs inside the caller's store write transaction, so two NICs written at once can never get
@@ -25,18 +25,17 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::compute;
-use super::error::{ArmError, ArmResult};
+use crate::arm::core::{ArmError, ArmResult, Registry, VmEvent};
 
 pub const NIC_TYPE: &str = "Microsoft.Network/networkInterfaces";
 pub const PUBLIC_IP_TYPE: &str = "Microsoft.Network/publicIPAddresses";
-pub(super) const VNET_TYPE: &str = "Microsoft.Network/virtualNetworks";
-pub(super) const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
+pub const VNET_TYPE: &str = "Microsoft.Network/virtualNetworks";
+pub const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
 const IP_CONFIG_TYPE: &str = "Microsoft.Network/networkInterfaces/ipConfigurations";
 /// Store document per public address in use: `{"id": <public IP resource id>}`.
 const PUBLIC_IP_DOC: &str = "network.public_ip";
 
-pub(super) fn eq(a: &str, b: &str) -> bool {
+pub fn eq(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
@@ -58,11 +57,11 @@ fn id_of(v: &Value) -> Option<&str> {
 }
 
 /// Before a resource of any type is stored by the generic handler (inside its transaction).
-pub fn before_write(tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource>) -> ArmResult<()> {
+pub fn before_write(reg: &Registry, tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource>) -> ArmResult<()> {
     if eq(&r.resource_type, NIC_TYPE) {
-        nic_write(tx, r, existing)
+        nic_write(reg, tx, r, existing)
     } else if eq(&r.resource_type, PUBLIC_IP_TYPE) {
-        public_ip_write(tx, r, existing)
+        public_ip_write(reg, tx, r, existing)
     } else if eq(&r.resource_type, VNET_TYPE) {
         vnet_write(r, existing);
         Ok(())
@@ -100,15 +99,13 @@ pub fn before_delete(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
     Ok(())
 }
 
-/// Before everything under `key` (a resource group) is deleted: its public addresses go back to
-/// the pool. (Private addresses live in the NICs themselves.)
-pub fn release_under(tx: &mut dyn Tx, key: &str) -> ArmResult<()> {
-    let Ok(p) = ResourceId::parse(key) else { return Ok(()) };
-    let (Some(sub), Some(rg), None) = (p.subscription, p.resource_group, p.namespace) else { return Ok(()) };
+/// Before resource group `rg` is deleted: its public addresses go back to the pool. (Private
+/// addresses live in the NICs themselves.)
+pub fn release_in_group(tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {
     let type_key = PUBLIC_IP_TYPE.to_ascii_lowercase();
     let rg_key = rg.to_ascii_lowercase();
     let pips = tx.resources(&ResourceFilter {
-        subscription: &sub,
+        subscription: sub,
         resource_group: Some(&rg_key),
         resource_type: Some(&type_key),
         limit: 1_000_000,
@@ -249,7 +246,7 @@ fn used_in_subnet(tx: &mut dyn Tx, subnet: &str, except_nic: &str) -> ArmResult<
     Ok(used)
 }
 
-fn nic_write(tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource>) -> ArmResult<()> {
+fn nic_write(reg: &Registry, tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource>) -> ArmResult<()> {
     // Read-only members a client's PUT does not carry.
     if let (Some(e), Value::Object(p)) = (existing, &mut r.properties) {
         for k in ["virtualMachine", "macAddress"] {
@@ -324,15 +321,14 @@ fn nic_write(tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource>) -> 
         }
     }
     r.properties["ipConfigurations"] = Value::Array(configs);
-    let running = vm_running(tx, &r.properties)?;
+    let running = vm_running(reg, tx, &r.properties)?;
     sync_references(tx, &old, &config_refs(Some(r)), running)
 }
 
 /// Whether the NIC's properties name a VM that is running (its dynamic public IPs get addresses).
-fn vm_running(tx: &mut dyn Tx, nic_properties: &Value) -> ArmResult<bool> {
+fn vm_running(reg: &Registry, tx: &mut dyn Tx, nic_properties: &Value) -> ArmResult<bool> {
     let Some(vm) = id_of(&nic_properties["virtualMachine"]) else { return Ok(false) };
-    let key = resource_id::key(vm);
-    Ok(tx.resource(&key)?.is_some() && compute::power_state(tx, &key)? == "running")
+    reg.vm_running(tx, &resource_id::key(vm))
 }
 
 /// Moves the back references from the configurations `old` to `new`: subnets list their
@@ -398,7 +394,7 @@ fn is_dynamic(pip: &Resource) -> bool {
     pip.properties["publicIPAllocationMethod"].as_str().is_some_and(|m| eq(m, "Dynamic"))
 }
 
-fn public_ip_write(tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource>) -> ArmResult<()> {
+fn public_ip_write(reg: &Registry, tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource>) -> ArmResult<()> {
     if let (Some(e), Value::Object(p)) = (existing, &mut r.properties) {
         for k in ["ipAddress", "ipConfiguration"] {
             match e.properties.get(k) {
@@ -431,7 +427,7 @@ fn public_ip_write(tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource
     let attached_running =
         match id_of(&r.properties["ipConfiguration"]).and_then(|c| c.split("/ipConfigurations/").next()).map(resource_id::key) {
             Some(nic_key) => match tx.resource(&nic_key)? {
-                Some(nic) => vm_running(tx, &nic.properties)?,
+                Some(nic) => vm_running(reg, tx, &nic.properties)?,
                 None => false,
             },
             None => false,
@@ -481,7 +477,7 @@ fn release_public(tx: &mut dyn Tx, pip: &mut Resource) -> ArmResult<()> {
 // ---- virtual machines ----------------------------------------------------------------------
 
 /// The NIC ids a VM's properties name.
-pub fn vm_nics(vm_properties: &Value) -> Vec<String> {
+fn vm_nics(vm_properties: &Value) -> Vec<String> {
     vm_properties["networkProfile"]["networkInterfaces"]
         .as_array()
         .into_iter()
@@ -490,10 +486,22 @@ pub fn vm_nics(vm_properties: &Value) -> Vec<String> {
         .collect()
 }
 
+/// What a VM's change means for its NICs and their public IPs.
+pub fn on_vm(tx: &mut dyn Tx, event: &VmEvent<'_>) -> ArmResult<()> {
+    match event {
+        VmEvent::Written { before, after, running } => {
+            let old = before.map(|b| vm_nics(&b.properties)).unwrap_or_default();
+            attach_vm(tx, &after.id, &old, &vm_nics(&after.properties), *running)
+        }
+        VmEvent::Deleted { vm } => attach_vm(tx, &vm.id, &vm_nics(&vm.properties), &[], false),
+        VmEvent::Power { vm, running } => vm_power(tx, vm, *running),
+    }
+}
+
 /// After a VM write or delete (inside its transaction): NICs it no longer names are detached
 /// (their dynamic public IPs lose their addresses), NICs it names point back at it, get a MAC
 /// address, and, when the VM runs, addresses for their dynamic public IPs.
-pub fn attach_vm(tx: &mut dyn Tx, vm_id: &str, old: &[String], new: &[String], running: bool) -> ArmResult<()> {
+fn attach_vm(tx: &mut dyn Tx, vm_id: &str, old: &[String], new: &[String], running: bool) -> ArmResult<()> {
     for nic_id in old.iter().filter(|o| !new.iter().any(|n| eq(n, o))) {
         let Some(mut nic) = tx.resource(&resource_id::key(nic_id))? else { continue };
         if id_of(&nic.properties["virtualMachine"]).is_some_and(|v| eq(v, vm_id)) {
@@ -519,7 +527,7 @@ pub fn attach_vm(tx: &mut dyn Tx, vm_id: &str, old: &[String], new: &[String], r
 
 /// After a power change of a VM: its NICs' dynamic public IPs get an address when it starts and
 /// lose it when it is deallocated.
-pub fn vm_power(tx: &mut dyn Tx, vm: &Resource, running: bool) -> ArmResult<()> {
+fn vm_power(tx: &mut dyn Tx, vm: &Resource, running: bool) -> ArmResult<()> {
     for nic_id in vm_nics(&vm.properties) {
         if let Some(nic) = tx.resource(&resource_id::key(&nic_id))? {
             set_dynamic_public_ips(tx, &nic, running)?;

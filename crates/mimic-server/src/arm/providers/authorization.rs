@@ -2,7 +2,6 @@
 //! role assignments at any scope, with Azure's validation and errors (FACTS.md §4).
 
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use chrono::{SecondsFormat, Utc};
 use mimic_domain::directory::DirectoryObject;
 use mimic_domain::rbac::{self, RoleAssignment, RoleDefinition};
@@ -11,8 +10,35 @@ use mimic_wire::arm as wire;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::ctx::{json_response, Ctx};
-use super::error::{ArmError, ArmResult};
+use crate::arm::core::api_versions::{self as v, PERMISSIONS, ROLE_ASSIGNMENTS, ROLE_DEFINITIONS};
+use crate::arm::core::endpoint::AUTHORIZATION_NAMESPACE;
+use crate::arm::core::{generic, json_response, ArmError, ArmResult, Ctx, Endpoint, Provider, Reply};
+
+pub struct Authorization;
+
+impl Provider for Authorization {
+    fn namespace(&self) -> &'static str {
+        AUTHORIZATION_NAMESPACE
+    }
+
+    fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {
+        let versions = match endpoint {
+            Endpoint::RoleDefinitions { .. } | Endpoint::RoleDefinition { .. } => ROLE_DEFINITIONS,
+            Endpoint::RoleAssignments { .. } | Endpoint::RoleAssignment { .. } => ROLE_ASSIGNMENTS,
+            Endpoint::Permissions { .. } => PERMISSIONS,
+            _ => return generic::serve(ctx, endpoint, &generic::Plain),
+        };
+        v::check(&ctx.api_version, versions)?;
+        match endpoint {
+            Endpoint::RoleDefinitions { scope } => list_role_definitions(ctx, scope),
+            Endpoint::RoleDefinition { scope, id } => role_definition(ctx, scope, id),
+            Endpoint::RoleAssignments { scope } => list_role_assignments(ctx, scope),
+            Endpoint::RoleAssignment { scope, name } => role_assignment(ctx, scope, name),
+            Endpoint::Permissions { scope } => permissions(ctx, scope),
+            _ => Err(ArmError::not_found_route(&ctx.path)),
+        }
+    }
+}
 
 const RA_READ: &str = "Microsoft.Authorization/roleAssignments/read";
 const RA_WRITE: &str = "Microsoft.Authorization/roleAssignments/write";
@@ -60,7 +86,7 @@ fn check_scope(ctx: &Ctx, scope: &str) -> ArmResult<ResourceId> {
     if let Some(sub) = &id.subscription {
         ctx.subscription(sub)?;
         if let Some(rg) = &id.resource_group {
-            super::resource_groups::load(ctx, sub, rg)?;
+            ctx.resource_group(sub, rg)?;
         }
     }
     Ok(id)
@@ -79,7 +105,7 @@ fn definition_filter(f: Option<&str>) -> ArmResult<Box<dyn Fn(&RoleDefinition) -
     }
 }
 
-pub fn list_role_definitions(ctx: &Ctx, scope: &str) -> ArmResult<Response> {
+fn list_role_definitions(ctx: &Ctx, scope: &str) -> ArmResult<Reply> {
     if ctx.method != Method::GET {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
@@ -92,7 +118,7 @@ pub fn list_role_definitions(ctx: &Ctx, scope: &str) -> ArmResult<Response> {
     Ok(json_response(StatusCode::OK, &wire::Page { value, next_link: None }))
 }
 
-pub fn role_definition(ctx: &Ctx, scope: &str, id: &str) -> ArmResult<Response> {
+fn role_definition(ctx: &Ctx, scope: &str, id: &str) -> ArmResult<Reply> {
     if ctx.method != Method::GET {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
@@ -145,7 +171,7 @@ fn not_found(name: &str) -> ArmError {
     ArmError::new(StatusCode::NOT_FOUND, "RoleAssignmentNotFound", format!("The role assignment '{name}' is not found."))
 }
 
-pub fn role_assignment(ctx: &Ctx, scope: &str, name: &str) -> ArmResult<Response> {
+fn role_assignment(ctx: &Ctx, scope: &str, name: &str) -> ArmResult<Reply> {
     let target = ctx.path.trim_start_matches('/').to_string();
     let target = format!("/{target}");
     let key = resource_id::key(&target);
@@ -168,7 +194,7 @@ pub fn role_assignment(ctx: &Ctx, scope: &str, name: &str) -> ArmResult<Response
             })?;
             match removed {
                 Some(a) => Ok(json_response(StatusCode::OK, &render_assignment(&a))),
-                None => Ok(StatusCode::NO_CONTENT.into_response()),
+                None => Ok(Reply::status(StatusCode::NO_CONTENT)),
             }
         }
         Method::PUT => create(ctx, scope, name, &target, &key),
@@ -176,7 +202,7 @@ pub fn role_assignment(ctx: &Ctx, scope: &str, name: &str) -> ArmResult<Response
     }
 }
 
-fn create(ctx: &Ctx, scope: &str, name: &str, target: &str, key: &str) -> ArmResult<Response> {
+fn create(ctx: &Ctx, scope: &str, name: &str, target: &str, key: &str) -> ArmResult<Reply> {
     let name: Uuid = name.parse().map_err(|_| {
         ArmError::bad_request(
             "InvalidRoleAssignmentId",
@@ -306,7 +332,7 @@ fn parse_filter(ctx: &Ctx) -> ArmResult<Filter> {
     Err(bad())
 }
 
-pub fn list_role_assignments(ctx: &Ctx, scope: &str) -> ArmResult<Response> {
+fn list_role_assignments(ctx: &Ctx, scope: &str) -> ArmResult<Reply> {
     if ctx.method != Method::GET {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
@@ -334,7 +360,7 @@ pub fn list_role_assignments(ctx: &Ctx, scope: &str) -> ArmResult<Response> {
 
 /// `GET {scope}/providers/Microsoft.Authorization/permissions`: the caller's effective
 /// permissions at the scope, one entry per role held there.
-pub fn permissions(ctx: &Ctx, scope: &str) -> ArmResult<Response> {
+fn permissions(ctx: &Ctx, scope: &str) -> ArmResult<Reply> {
     check_scope(ctx, scope)?;
     let mut principals = vec![ctx.caller.object_id];
     principals.extend(crate::directory::transitive_groups(&ctx.state, ctx.caller.tenant, ctx.caller.object_id)?);

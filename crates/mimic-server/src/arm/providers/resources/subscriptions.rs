@@ -1,14 +1,12 @@
 //! Tenants, subscriptions, locations and resource providers.
 
 use axum::http::StatusCode;
-use axum::response::Response;
 use mimic_domain::directory::Subscription;
 use mimic_wire::arm as wire;
 use serde_json::{json, Value};
 
-use super::ctx::{json_response, Ctx};
-use super::error::{ArmError, ArmResult};
-use super::providers::{self, LOCATIONS, PROVIDERS};
+use crate::arm::core::catalog::{self as providers, LOCATIONS, PROVIDERS};
+use crate::arm::core::{json_response, ArmError, ArmResult, Ctx, Reply};
 
 fn render(s: &Subscription) -> wire::Subscription {
     wire::Subscription {
@@ -28,7 +26,7 @@ fn render(s: &Subscription) -> wire::Subscription {
 }
 
 /// `GET /tenants`: the caller's own tenant.
-pub fn list_tenants(ctx: &Ctx) -> ArmResult<Response> {
+pub fn list_tenants(ctx: &Ctx) -> ArmResult<Reply> {
     let t = ctx.state.store.read(|tx| tx.tenant(ctx.caller.tenant))?.ok_or_else(|| ArmError::internal("caller's tenant vanished"))?;
     let body = wire::Page {
         value: vec![wire::Tenant {
@@ -47,7 +45,7 @@ pub fn list_tenants(ctx: &Ctx) -> ArmResult<Response> {
 }
 
 /// `GET /subscriptions`: those of the caller's tenant where the caller holds some role.
-pub fn list(ctx: &Ctx) -> ArmResult<Response> {
+pub fn list(ctx: &Ctx) -> ArmResult<Reply> {
     let subs = ctx.state.store.read(|tx| tx.subscriptions(ctx.caller.tenant))?;
     let mut value = Vec::new();
     for s in &subs {
@@ -58,7 +56,7 @@ pub fn list(ctx: &Ctx) -> ArmResult<Response> {
     Ok(json_response(StatusCode::OK, &wire::Page { value, next_link: None }))
 }
 
-pub fn get(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
+pub fn get(ctx: &Ctx, sub: &str) -> ArmResult<Reply> {
     if ctx.method != axum::http::Method::GET {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
@@ -75,7 +73,7 @@ pub fn get(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
     Ok(json_response(StatusCode::OK, &render(&s)))
 }
 
-pub fn locations(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
+pub fn locations(ctx: &Ctx, sub: &str) -> ArmResult<Reply> {
     let s = ctx.subscription(sub)?;
     ctx.authorize_list("Microsoft.Resources/subscriptions/locations/read", &format!("/subscriptions/{}", s.id))?;
     let value: Vec<Value> = LOCATIONS
@@ -91,7 +89,7 @@ pub fn locations(ctx: &Ctx, sub: &str) -> ArmResult<Response> {
     Ok(json_response(StatusCode::OK, &json!({ "value": value })))
 }
 
-fn render_provider(sub: Option<&str>, p: &providers::Provider) -> Value {
+fn render_provider(sub: Option<&str>, p: &providers::ProviderInfo) -> Value {
     let locations: Vec<&str> = LOCATIONS.iter().map(|(_, d)| *d).collect();
     let types: Vec<Value> = p
         .types
@@ -109,7 +107,7 @@ fn render_provider(sub: Option<&str>, p: &providers::Provider) -> Value {
 /// authenticated caller (Providers_ListAtTenantScope).
 const PROVIDERS_READ: &str = "Microsoft.Resources/subscriptions/providers/read";
 
-pub fn providers(ctx: &Ctx, sub: Option<&str>) -> ArmResult<Response> {
+pub fn providers(ctx: &Ctx, sub: Option<&str>) -> ArmResult<Reply> {
     if let Some(s) = sub {
         let s = ctx.subscription(s)?;
         ctx.authorize_list(PROVIDERS_READ, &format!("/subscriptions/{}", s.id))?;
@@ -118,7 +116,7 @@ pub fn providers(ctx: &Ctx, sub: Option<&str>) -> ArmResult<Response> {
     Ok(json_response(StatusCode::OK, &json!({ "value": value })))
 }
 
-pub fn provider(ctx: &Ctx, sub: Option<&str>, namespace: &str) -> ArmResult<Response> {
+pub fn provider(ctx: &Ctx, sub: Option<&str>, namespace: &str) -> ArmResult<Reply> {
     if let Some(s) = sub {
         let s = ctx.subscription(s)?;
         ctx.authorize_list(PROVIDERS_READ, &format!("/subscriptions/{}", s.id))?;

@@ -1,0 +1,125 @@
+//! The resource providers and how a request finds one. Each provider (compute, network, managed
+//! identity, ...) implements [`Provider`]; the edge builds one [`Registry`] of them at start-up.
+//! Providers never call one another: what one provider's change means for another's resources
+//! (a resource group deleted, a VM attached to NICs, whether a VM runs) goes through the
+//! registry's hooks, which ask every provider in registration order.
+
+use axum::http::Method;
+use mimic_domain::resource::Resource;
+use mimic_store::Tx;
+
+use super::ctx::Ctx;
+use super::endpoint::Endpoint;
+use super::error::{ArmError, ArmResult};
+use super::reply::Reply;
+
+/// A change to a virtual machine as other providers see it, inside the VM write's transaction.
+pub enum VmEvent<'a> {
+    /// Created or replaced: `before` is the stored VM before the write, if any.
+    Written { before: Option<&'a Resource>, after: &'a Resource, running: bool },
+    /// Deleted (directly or with its resource group).
+    Deleted { vm: &'a Resource },
+    /// Started (`running`) or stopped.
+    Power { vm: &'a Resource, running: bool },
+}
+
+pub trait Provider: Send + Sync {
+    /// The provider namespace served (`Microsoft.Compute`); `*` for the generic store that serves
+    /// every namespace nobody else claims.
+    fn namespace(&self) -> &'static str;
+
+    /// The top-level resource types of the namespace served (case-insensitive); empty for all of
+    /// them. A provider naming its types wins over one that takes the whole namespace.
+    fn resource_types(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Answers a request for this provider's namespace.
+    fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply>;
+
+    /// Before the contents of resource group `rg` are deleted (inside that transaction): what
+    /// this provider must undo beyond deleting its stored resources.
+    fn before_group_delete(&self, _reg: &Registry, _tx: &mut dyn Tx, _sub: &str, _rg: &str) -> ArmResult<()> {
+        Ok(())
+    }
+
+    /// After a VM changed (inside its transaction): what this provider's resources make of it.
+    fn on_vm(&self, _reg: &Registry, _tx: &mut dyn Tx, _event: &VmEvent<'_>) -> ArmResult<()> {
+        Ok(())
+    }
+
+    /// Whether the VM stored under `vm_key` is running, if this provider owns VMs.
+    fn vm_running(&self, _tx: &mut dyn Tx, _vm_key: &str) -> ArmResult<Option<bool>> {
+        Ok(None)
+    }
+}
+
+pub struct Registry {
+    providers: Vec<Box<dyn Provider>>,
+}
+
+impl Registry {
+    /// Registration order is the order hooks run in.
+    pub fn new(providers: Vec<Box<dyn Provider>>) -> Self {
+        Registry { providers }
+    }
+
+    /// The provider that serves `endpoint`: the one naming its type, else the one taking its
+    /// namespace, else the generic store.
+    pub fn provider_for(&self, endpoint: &Endpoint) -> Option<&dyn Provider> {
+        let ns = endpoint.namespace();
+        let ty = endpoint.resource_type();
+        let named = |p: &&Box<dyn Provider>| {
+            p.namespace().eq_ignore_ascii_case(ns) && ty.is_some_and(|t| p.resource_types().iter().any(|x| x.eq_ignore_ascii_case(t)))
+        };
+        let whole = |p: &&Box<dyn Provider>| p.namespace().eq_ignore_ascii_case(ns) && p.resource_types().is_empty();
+        let generic = |p: &&Box<dyn Provider>| p.namespace() == "*";
+        self.providers
+            .iter()
+            .find(named)
+            .or_else(|| self.providers.iter().find(whole))
+            .or_else(|| self.providers.iter().find(generic))
+            .map(|p| p.as_ref())
+    }
+
+    /// Answers `endpoint` with its provider: the one way into a handler, for requests from the
+    /// network and for the calls a template deployment makes on its caller's behalf.
+    pub fn dispatch(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {
+        // Lists of one type: a caller with no access at or below the list's scope is refused,
+        // as Azure does ('Microsoft.Network/networkSecurityGroups/read' over
+        // '/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Network', Azure/CloudShell#561);
+        // the providers filter the items for everyone else.
+        if let Endpoint::ResourceCollection { parent, namespace, resource_type } = endpoint {
+            if ctx.method == Method::GET {
+                let parent = parent.render();
+                let scope = format!("{}/providers/{namespace}", parent.trim_end_matches('/'));
+                let action = format!("{namespace}/{resource_type}/read");
+                if !(ctx.allowed(&action, &scope)? || ctx.has_any_access_within(&parent)?) {
+                    return Err(ArmError::authorization_failed(&ctx.caller.display(), &ctx.caller.object_id.to_string(), &action, &scope));
+                }
+            }
+        }
+        match self.provider_for(endpoint) {
+            Some(p) => p.handle(ctx, endpoint),
+            None => Err(ArmError::not_found_route(&ctx.path)),
+        }
+    }
+
+    pub fn before_group_delete(&self, tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {
+        self.providers.iter().try_for_each(|p| p.before_group_delete(self, tx, sub, rg))
+    }
+
+    pub fn on_vm(&self, tx: &mut dyn Tx, event: &VmEvent<'_>) -> ArmResult<()> {
+        self.providers.iter().try_for_each(|p| p.on_vm(self, tx, event))
+    }
+
+    /// Whether the VM under `vm_key` exists and runs.
+    pub fn vm_running(&self, tx: &mut dyn Tx, vm_key: &str) -> ArmResult<bool> {
+        for p in &self.providers {
+            if let Some(running) = p.vm_running(tx, vm_key)? {
+                return Ok(running);
+            }
+        }
+        Ok(false)
+    }
+}

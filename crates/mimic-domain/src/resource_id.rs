@@ -52,7 +52,7 @@ impl ResourceId {
             }
             out.namespace = Some(segs[i + 1].to_string());
             let rest = &segs[i + 2..];
-            if rest.len() % 2 != 0 {
+            if !rest.len().is_multiple_of(2) {
                 return Err(bad());
             }
             for pair in rest.chunks(2) {

@@ -143,7 +143,9 @@ mod tests {
 
     #[test]
     fn parses_every_scope_level() {
-        let cases: &[(&str, Option<&str>, Option<&str>, Option<&str>, usize)] = &[
+        // (id, subscription, resource group, namespace, number of type/name pairs)
+        type Case<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>, usize);
+        let cases: &[Case] = &[
             ("/", None, None, None, 0),
             ("/subscriptions/s1", Some("s1"), None, None, 0),
             ("/subscriptions/s1/resourcegroups/RG", Some("s1"), Some("RG"), None, 0),

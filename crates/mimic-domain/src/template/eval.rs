@@ -1547,8 +1547,7 @@ mod tests {
         let mut e = Evaluator::new(&sc, None);
         e.params.insert("vmname".into(), json!("myVM"));
         e.variable_defs.insert("idName".into(), json!("[concat('id-', parameters('vmName'))]"));
-        let r = e.string(s);
-        r
+        e.string(s)
     }
 
     #[test]

@@ -74,7 +74,9 @@ mod tests {
         let all = vec![sa.clone(), u1.clone(), u2.clone()];
         let users = vec![u1.clone(), u2.clone()];
         let one = vec![u1.clone()];
-        let cases: Vec<(&str, &[AttachedIdentity], Selector, Result<&str, SelectError>)> = vec![
+        // (what, attached identities, selector, principal picked or the refusal)
+        type Case<'a> = (&'a str, &'a [AttachedIdentity], Selector<'a>, Result<&'a str, SelectError>);
+        let cases: Vec<Case> = vec![
             ("default picks system-assigned", &all, Selector::Default, Ok("p-sa")),
             ("default with one user-assigned picks it", &one, Selector::Default, Ok("p-u1")),
             ("default with several user-assigned is ambiguous", &users, Selector::Default, Err(SelectError::Ambiguous)),

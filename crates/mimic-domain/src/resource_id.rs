@@ -52,7 +52,7 @@ impl ResourceId {
             }
             out.namespace = Some(segs[i + 1].to_string());
             let rest = &segs[i + 2..];
-            if rest.len() % 2 != 0 {
+            if !rest.len().is_multiple_of(2) {
                 return Err(bad());
             }
             for pair in rest.chunks(2) {
@@ -143,7 +143,9 @@ mod tests {
 
     #[test]
     fn parses_every_scope_level() {
-        let cases: &[(&str, Option<&str>, Option<&str>, Option<&str>, usize)] = &[
+        // (id, subscription, resource group, namespace, number of type/name pairs)
+        type Case<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>, usize);
+        let cases: &[Case] = &[
             ("/", None, None, None, 0),
             ("/subscriptions/s1", Some("s1"), None, None, 0),
             ("/subscriptions/s1/resourcegroups/RG", Some("s1"), Some("RG"), None, 0),

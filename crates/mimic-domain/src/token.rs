@@ -256,24 +256,26 @@ fn insert_groups(c: &mut Map<String, Value>, r: &AccessTokenRequest) {
     );
 }
 
+/// Who signed in, to whom, for an ID token.
+pub struct UserSignIn<'a> {
+    pub issuer: &'a str,
+    pub tenant: Uuid,
+    pub client_id: &'a str,
+    pub object_id: Uuid,
+    pub upn: &'a str,
+    pub name: &'a str,
+    pub nonce: Option<&'a str>,
+}
+
 /// The ID token of a user sign-in (always v2 shape for MSAL).
-pub fn id_token_claims(
-    issuer: &str,
-    tenant: Uuid,
-    client_id: &str,
-    object_id: Uuid,
-    upn: &str,
-    name: &str,
-    now: i64,
-    nonce: Option<&str>,
-) -> Value {
+pub fn id_token_claims(u: &UserSignIn, now: i64) -> Value {
     let mut c = json!({
-        "aud": client_id, "iss": issuer, "iat": now, "nbf": now, "exp": now + 3600,
-        "name": name, "oid": object_id.to_string(), "preferred_username": upn,
-        "rh": format!("0.{}.", opaque(40)), "sub": object_id.to_string(), "tid": tenant.to_string(),
+        "aud": u.client_id, "iss": u.issuer, "iat": now, "nbf": now, "exp": now + 3600,
+        "name": u.name, "oid": u.object_id.to_string(), "preferred_username": u.upn,
+        "rh": format!("0.{}.", opaque(40)), "sub": u.object_id.to_string(), "tid": u.tenant.to_string(),
         "uti": opaque(22), "ver": "2.0",
     });
-    if let Some(n) = nonce {
+    if let Some(n) = u.nonce {
         c["nonce"] = n.into();
     }
     c

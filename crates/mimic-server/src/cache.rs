@@ -58,13 +58,16 @@ impl<K: Eq + Hash + Clone, V: Clone> Derived<K, V> {
     }
 }
 
+/// An application and its service principal, either missing.
+pub type ClientPair = (Option<DirectoryObject>, Option<DirectoryObject>);
+
 /// The caches every surface shares.
 pub struct Caches {
     /// Tenants by id (None: no such tenant).
     pub tenants: Derived<Uuid, Option<Tenant>>,
     /// An application and its service principal, keyed by (tenant, appId): the token service's
     /// lookup of a confidential client.
-    pub clients: Derived<(Uuid, Uuid), Arc<(Option<DirectoryObject>, Option<DirectoryObject>)>>,
+    pub clients: Derived<(Uuid, Uuid), Arc<ClientPair>>,
     /// Directory objects that exist, keyed by (tenant, object id): a token of a deleted
     /// principal (a disabled system identity, a deleted user) authenticates no more.
     pub principals: Derived<(Uuid, Uuid), bool>,

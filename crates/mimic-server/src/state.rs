@@ -46,7 +46,10 @@ pub type SharedState = Arc<AppState>;
 /// Tokens whose signature was already checked, so a client reusing its token for thousands of
 /// calls pays for one RSA verification, not thousands. Bounded: cleared when full.
 #[derive(Default)]
-pub struct VerifiedTokens(Mutex<HashMap<Box<str>, Arc<Map<String, Value>>>>);
+pub struct VerifiedTokens(Mutex<HashMap<Box<str>, Arc<Claims>>>);
+
+/// A verified token's claims.
+pub type Claims = Map<String, Value>;
 
 const VERIFIED_CAPACITY: usize = 50_000;
 

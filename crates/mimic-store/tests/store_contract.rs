@@ -101,10 +101,17 @@ contract!(
     generation_moves_with_every_commit,
 );
 
-#[derive(Debug)]
 enum TestError {
     Store(StoreError),
     Refused,
+}
+impl std::fmt::Debug for TestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TestError::Store(e) => write!(f, "Store({e:?})"),
+            TestError::Refused => f.write_str("Refused"),
+        }
+    }
 }
 impl From<StoreError> for TestError {
     fn from(e: StoreError) -> Self {

@@ -575,7 +575,7 @@ impl<'a> Evaluator<'a> {
                 let mut s = String::new();
                 for v in &a {
                     match v {
-                        Value::Object(_) => return lang(format!("The template language function 'concat' expects its parameters to be of type 'String' or 'Array'. The provided value is of type 'Object'. Please see https://aka.ms/arm-template-expressions for usage details.")),
+                        Value::Object(_) => return lang("The template language function 'concat' expects its parameters to be of type 'String' or 'Array'. The provided value is of type 'Object'. Please see https://aka.ms/arm-template-expressions for usage details."),
                         other => s.push_str(&to_text(other)),
                     }
                 }
@@ -683,7 +683,7 @@ impl<'a> Evaluator<'a> {
                     None => ' ',
                 };
                 let len = s.chars().count() as i64;
-                Ok(Value::String(if width > len { std::iter::repeat(pad).take((width - len) as usize).chain(s.chars()).collect() } else { s }))
+                Ok(Value::String(if width > len { std::iter::repeat_n(pad, (width - len) as usize).chain(s.chars()).collect() } else { s }))
             }
             "base64" => {
                 if n != 1 {
@@ -759,7 +759,7 @@ impl<'a> Evaluator<'a> {
             }
             "createarray" => Ok(Value::Array(a)),
             "createobject" => {
-                if n % 2 != 0 {
+                if !n.is_multiple_of(2) {
                     return lang(format!("The template language function 'createObject' must have an even number of parameters. The provided number of parameters is '{n}'. Please see https://aka.ms/arm-template-expressions#createobject for usage details."));
                 }
                 let mut m = Map::new();
@@ -952,11 +952,10 @@ impl<'a> Evaluator<'a> {
                     (x, y) => return lang(format!("The template language function '{f}' expects two parameters of matching types: either integers or strings. The provided values are of type '{}' and '{}'. Please see https://aka.ms/arm-template-expressions#{f} for usage details.", type_name(x), type_name(y))),
                 };
                 use std::cmp::Ordering::*;
-                Ok(Value::Bool(match (lower, ord) {
-                    ("less", Some(Less)) | ("greater", Some(Greater)) => true,
-                    ("lessorequals", Some(Less | Equal)) | ("greaterorequals", Some(Greater | Equal)) => true,
-                    _ => false,
-                }))
+                Ok(Value::Bool(matches!(
+                    (lower, ord),
+                    ("less", Some(Less)) | ("greater", Some(Greater)) | ("lessorequals", Some(Less | Equal)) | ("greaterorequals", Some(Greater | Equal))
+                )))
             }
             // ---- numbers ------------------------------------------------------------------
             "add" | "sub" | "mul" | "div" | "mod" => {
@@ -1271,7 +1270,7 @@ fn dotnet_format(fmt: &str, args: &[Value]) -> EvalResult<String> {
                 let (idx, _align) = idx.split_once(',').unwrap_or((idx, ""));
                 let k: usize = idx.trim().parse().map_err(|_| bad())?;
                 let v = args.get(k).ok_or_else(|| {
-                    EvalError::Language(format!("The template language function 'format' failed: Index (zero based) must be greater than or equal to zero and less than the size of the argument list. Please see https://aka.ms/arm-template-expressions#format for usage details."))
+                    EvalError::Language("The template language function 'format' failed: Index (zero based) must be greater than or equal to zero and less than the size of the argument list. Please see https://aka.ms/arm-template-expressions#format for usage details.".to_string())
                 })?;
                 out.push_str(&format_one(v, f));
                 i = end + 1;
@@ -1548,8 +1547,7 @@ mod tests {
         let mut e = Evaluator::new(&sc, None);
         e.params.insert("vmname".into(), json!("myVM"));
         e.variable_defs.insert("idName".into(), json!("[concat('id-', parameters('vmName'))]"));
-        let r = e.string(s);
-        r
+        e.string(s)
     }
 
     #[test]

@@ -33,14 +33,14 @@ type Params = HashMap<String, String>;
 
 pub async fn page(State(state): State<SharedState>, Path(t): Path<String>, Query(q): Query<Params>) -> Response {
     match validate(&state, &t, &q) {
-        Err(r) => r,
+        Err(r) => *r,
         Ok(_) => sign_in_page(&t, &q, None, StatusCode::OK),
     }
 }
 
 pub async fn submit(State(state): State<SharedState>, Path(t): Path<String>, Form(form): Form<Params>) -> Response {
     let req = match validate(&state, &t, &form) {
-        Err(r) => return r,
+        Err(r) => return *r,
         Ok(v) => v,
     };
     let (username, password) = (form.get("login").cloned().unwrap_or_default(), form.get("passwd").cloned().unwrap_or_default());
@@ -90,79 +90,79 @@ struct Trusted {
     state: Option<String>,
 }
 
-fn validate(state: &AppState, t: &str, q: &Params) -> Result<Trusted, Response> {
+fn validate(state: &AppState, t: &str, q: &Params) -> Result<Trusted, Box<Response>> {
     let Some(client_id) = q.get("client_id").filter(|c| !c.is_empty()) else {
-        return Err(error_page("AADSTS900144: The request body must contain the following parameter: 'client_id'."));
+        return Err(Box::new(error_page("AADSTS900144: The request body must contain the following parameter: 'client_id'.")));
     };
     let Some(tref @ (TenantRef::Tenant(_) | TenantRef::Multi(_))) = tenant::resolve(state, t) else {
-        return Err(error_page(&format!("AADSTS90002: Tenant '{t}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")));
+        return Err(Box::new(error_page(&format!("AADSTS90002: Tenant '{t}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."))));
     };
     let not_found = || {
         error_page(&format!(
             "AADSTS700016: Application with identifier '{client_id}' was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant."
         ))
     };
-    let client: Uuid = client_id.parse().map_err(|_| not_found())?;
+    let client: Uuid = client_id.parse().map_err(|_| Box::new(not_found()))?;
     let redirect_uri = q.get("redirect_uri").cloned().unwrap_or_default();
     let allowed = if directory::is_first_party_public_client(client) {
         first_party_redirect_allowed(state, client, &redirect_uri)
     } else {
         // A registered application: single-tenant, so only under its own tenant.
-        let TenantRef::Tenant(tenant) = tref else { return Err(not_found()) };
+        let TenantRef::Tenant(tenant) = tref else { return Err(Box::new(not_found())) };
         let app = state
             .store
             .read(|tx| tx.directory_object_by_app_id(tenant.id, "application", client))
-            .map_err(|_| error_page("AADSTS90033: A transient error has occurred. Please try again."))?;
-        let Some(DirectoryObject::Application(app)) = app else { return Err(not_found()) };
+            .map_err(|_| Box::new(error_page("AADSTS90033: A transient error has occurred. Please try again.")))?;
+        let Some(DirectoryObject::Application(app)) = app else { return Err(Box::new(not_found())) };
         redirect_uri::matches_any(app.redirect_uris(), &redirect_uri)
     };
     if !allowed {
-        return Err(error_page(&format!(
+        return Err(Box::new(error_page(&format!(
             "AADSTS50011: The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this."
-        )));
+        ))));
     }
     let trusted = Trusted { client, redirect_uri, state: q.get("state").cloned() };
     match q.get("response_type").map(String::as_str) {
         Some("code") => {}
         None | Some("") => {
-            return Err(redirect_error(
+            return Err(Box::new(redirect_error(
                 &trusted,
                 "invalid_request",
                 "AADSTS900144: The request body must contain the following parameter: 'response_type'.",
-            ))
+            )))
         }
         Some(other) => {
-            return Err(redirect_error(
+            return Err(Box::new(redirect_error(
                 &trusted,
                 "unsupported_response_type",
                 &format!("AADSTS700054: response_type '{other}' is not enabled for the application."),
-            ))
+            )))
         }
     }
     if let Some(mode) = q.get("response_mode").filter(|m| *m != "query") {
-        return Err(redirect_error(
+        return Err(Box::new(redirect_error(
             &trusted,
             "invalid_request",
             &format!("AADSTS900144: response_mode '{mode}' is not supported by Mimic; use 'query'."),
-        ));
+        )));
     }
     match (q.get("code_challenge"), q.get("code_challenge_method").map(String::as_str)) {
         (Some(c), Some("S256")) if ac::valid_challenge(c) => {}
         // The portal is a public client: PKCE is required (Entra requires it for SPAs).
         (None, _) if client != AZURE_PORTAL_CLIENT_ID => {}
         (None, _) => {
-            return Err(redirect_error(
+            return Err(Box::new(redirect_error(
                 &trusted,
                 "invalid_request",
                 "AADSTS9002325: Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
-            ))
+            )))
         }
         _ => {
-            return Err(redirect_error(
+            return Err(Box::new(redirect_error(
                 &trusted,
                 "invalid_request",
                 "AADSTS501491: Invalid size of Code_Challenge parameter, or code_challenge_method is not 'S256'.",
-            ))
+            )))
         }
     }
     Ok(trusted)

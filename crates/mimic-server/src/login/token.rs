@@ -478,8 +478,18 @@ impl TokenRequest<'_> {
             refresh_token = Some(rt);
             let v2_issuer = tok::issuer_v2(&self.state.endpoints.login, tenant.id);
             if target.wants_id_token || self.ep == Endpoint::V1 {
-                id_token =
-                    Some(signer.sign(&tok::id_token_claims(&v2_issuer, tenant.id, &client.to_string(), *object_id, upn, name, now, nonce)));
+                id_token = Some(signer.sign(&tok::id_token_claims(
+                    &tok::UserSignIn {
+                        issuer: &v2_issuer,
+                        tenant: tenant.id,
+                        client_id: &client.to_string(),
+                        object_id: *object_id,
+                        upn,
+                        name,
+                        nonce,
+                    },
+                    now,
+                )));
             }
             client_info = Some(URL_SAFE_NO_PAD.encode(json!({"uid": object_id, "utid": tenant.id}).to_string()));
         }

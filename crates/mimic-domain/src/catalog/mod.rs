@@ -252,7 +252,7 @@ pub fn resource_sku(size: &VmSize, location: &str) -> ResourceSku {
 
 /// Memory in GB as Azure writes it: `0.5`, `1`, `3.5`.
 fn fmt_gb(mb: u64) -> String {
-    if mb % 1024 == 0 {
+    if mb.is_multiple_of(1024) {
         (mb / 1024).to_string()
     } else {
         format!("{}", mb as f64 / 1024.0)

@@ -2,6 +2,7 @@
 //! (mimic-server) parse and render the wire, the store (mimic-store) persists these types.
 
 pub mod authorization_code;
+pub mod catalog;
 pub mod directory;
 pub mod identity;
 pub mod imds;

@@ -1,7 +1,7 @@
 """Isolation (issue 11, part 4): nothing Azure keeps closed is open, one VM's IMDS never yields
 another VM's token, and secrets are never logged or echoed.
 
-* Every ARM route (each `Route` variant of crates/mimic-server/src/arm/route.rs, checked below so
+* Every ARM route (each `Endpoint` variant of crates/mimic-server/src/arm/core/endpoint.rs, checked below so
   a new route cannot be forgotten) without a token is 401, except the two documents Azure serves
   to anyone; with a valid token of a principal holding no role it is 403 AuthorizationFailed,
   except what Azure shows every authenticated caller (its own tenants, the subscriptions it can
@@ -33,7 +33,7 @@ NET_API = "2024-05-01"
 DEPLOY_API = "2021-04-01"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
-ROUTE_RS = Path(__file__).resolve().parent.parent / "crates" / "mimic-server" / "src" / "arm" / "route.rs"
+ROUTE_RS = Path(__file__).resolve().parent.parent / "crates" / "mimic-server" / "src" / "arm" / "core" / "endpoint.rs"
 
 OPEN_TO_ALL = "open"  # no token needed (Azure serves these to anyone)
 AUTHENTICATED = "authenticated"  # any valid token; the answer shows only the caller's own
@@ -66,7 +66,7 @@ def arm_routes(sub: str, rg: str) -> list[tuple[str, str, str, str, str, dict | 
         ("Provider", "GET", "/providers/Microsoft.Compute", RG_API, AUTHENTICATED, None),
         ("Providers", "GET", f"/subscriptions/{sub}/providers", RG_API, CLOSED, None),
         ("Provider", "GET", f"/subscriptions/{sub}/providers/Microsoft.Compute", RG_API, CLOSED, None),
-        ("Provider", "POST", f"/subscriptions/{sub}/providers/Microsoft.Compute/register", RG_API, CLOSED, None),
+        ("Register", "POST", f"/subscriptions/{sub}/providers/Microsoft.Compute/register", RG_API, CLOSED, None),
         ("ResourceGroups", "GET", f"/subscriptions/{sub}/resourcegroups", RG_API, CLOSED, None),
         ("ResourceGroup", "GET", rgp, RG_API, CLOSED, None),
         ("ResourceGroup", "HEAD", rgp, RG_API, CLOSED, None),
@@ -112,7 +112,7 @@ def arm_routes(sub: str, rg: str) -> list[tuple[str, str, str, str, str, dict | 
 
 def route_variants() -> set[str]:
     text = ROUTE_RS.read_text()
-    body = text[text.index("pub enum Route {"):]
+    body = text[text.index("pub enum Endpoint {"):]
     body = body[: body.index("\n}\n")]
     return set(re.findall(r"^    ([A-Z]\w*)\b", body, re.M))
 
@@ -132,7 +132,7 @@ def roleless(mimic: MimicServer) -> dict:
 def test_the_walk_covers_every_arm_route(mimic: MimicServer):
     walked = {r[0] for r in arm_routes("s", "rg")}
     missing = route_variants() - walked
-    assert not missing, f"arm_routes() has no case for Route::{missing} (crates/mimic-server/src/arm/route.rs)"
+    assert not missing, f"arm_routes() has no case for Endpoint::{missing} (crates/mimic-server/src/arm/core/endpoint.rs)"
 
 
 def test_every_arm_route_without_a_token_is_401_except_what_azure_leaves_open(mimic: MimicServer):

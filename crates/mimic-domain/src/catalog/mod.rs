@@ -3,7 +3,7 @@
 //! Not wired into ARM yet; lookups match names case-insensitively, as ARM does.
 //!
 //! Sources (also in each file's `_sources` key):
-//! - images.json: today's `CATALOG` in mimic-server's arm/images.rs (aliases kept exactly); az's alias
+//! - images.json: today's `CATALOG` in mimic-server's arm/providers/compute/images.rs (aliases kept exactly); az's alias
 //!   document (Azure/azure-rest-api-specs arm-compute/quickstart-templates/aliases.json); learn.microsoft.com
 //!   "Find and use Azure Marketplace VM images with Azure CLI" and the Linux/Windows VM quickstarts;
 //!   Azure/azure-quickstart-templates (vm-simple-linux, vm-simple-windows). Version strings follow each

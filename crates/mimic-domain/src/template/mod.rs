@@ -1,7 +1,7 @@
 //! ARM templates, free of HTTP: JSON with comments as ARM reads it ([`json`]), the expression
 //! language ([`expr`], [`eval`]), Azure's exact `uniqueString()`/`guid()` ([`hash`]), and the
 //! template model a deployment validates and runs ([`engine`]). The ARM surface
-//! (`mimic-server/src/arm/deployments.rs`) supplies the [`eval::Host`] that reads deployed
+//! (`mimic-server/src/arm/providers/deployments.rs`) supplies the [`eval::Host`] that reads deployed
 //! resources for `reference()` and runs each resource through the normal ARM handlers.
 
 pub mod engine;

@@ -69,17 +69,12 @@ impl Registry {
     pub fn provider_for(&self, endpoint: &Endpoint) -> Option<&dyn Provider> {
         let ns = endpoint.namespace();
         let ty = endpoint.resource_type();
-        let named = |p: &&Box<dyn Provider>| {
+        let named = |p: &&dyn Provider| {
             p.namespace().eq_ignore_ascii_case(ns) && ty.is_some_and(|t| p.resource_types().iter().any(|x| x.eq_ignore_ascii_case(t)))
         };
-        let whole = |p: &&Box<dyn Provider>| p.namespace().eq_ignore_ascii_case(ns) && p.resource_types().is_empty();
-        let generic = |p: &&Box<dyn Provider>| p.namespace() == "*";
-        self.providers
-            .iter()
-            .find(named)
-            .or_else(|| self.providers.iter().find(whole))
-            .or_else(|| self.providers.iter().find(generic))
-            .map(|p| p.as_ref())
+        let whole = |p: &&dyn Provider| p.namespace().eq_ignore_ascii_case(ns) && p.resource_types().is_empty();
+        let all = || self.providers.iter().map(|p| p.as_ref());
+        all().find(named).or_else(|| all().find(whole)).or_else(|| all().find(|p| p.namespace() == "*"))
     }
 
     /// Answers `endpoint` with its provider: the one way into a handler, for requests from the

@@ -10,7 +10,8 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: StatusCode,
-    pub headers: HeaderMap,
+    /// Boxed: most replies carry none, and a small `Reply` keeps `Result<_, Reply>` cheap.
+    pub headers: Box<HeaderMap>,
     /// `None`: no body at all (ARM's 202s and 204s carry none).
     pub body: Option<Value>,
 }
@@ -18,7 +19,7 @@ pub struct Reply {
 impl Reply {
     /// A reply with no body.
     pub fn status(status: StatusCode) -> Self {
-        Reply { status, headers: HeaderMap::new(), body: None }
+        Reply { status, headers: Box::default(), body: None }
     }
 
     /// A reply with `body` (a wire type) as its JSON.
@@ -29,7 +30,7 @@ impl Reply {
             tracing::error!(error = %e, "wire type did not serialise");
             Value::Null
         });
-        Reply { status, headers: HeaderMap::new(), body: Some(body) }
+        Reply { status, headers: Box::default(), body: Some(body) }
     }
 
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
@@ -49,7 +50,7 @@ impl IntoResponse for Reply {
             Some(body) => (self.status, Json(body)).into_response(),
             None => self.status.into_response(),
         };
-        res.headers_mut().extend(self.headers);
+        res.headers_mut().extend(*self.headers);
         res
     }
 }

@@ -93,7 +93,9 @@ fn check_scope(ctx: &Ctx, scope: &str) -> ArmResult<ResourceId> {
 }
 
 /// `$filter=roleName eq 'X'` / `type eq 'BuiltInRole'`.
-fn definition_filter(f: Option<&str>) -> ArmResult<Box<dyn Fn(&RoleDefinition) -> bool>> {
+type DefinitionFilter = Box<dyn Fn(&RoleDefinition) -> bool>;
+
+fn definition_filter(f: Option<&str>) -> ArmResult<DefinitionFilter> {
     let Some(f) = f else { return Ok(Box::new(|_| true)) };
     let (k, v) =
         f.split_once(" eq ").ok_or_else(|| ArmError::bad_request("InvalidFilter", format!("The filter '{f}' is not supported.")))?;

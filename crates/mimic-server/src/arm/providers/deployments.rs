@@ -596,7 +596,7 @@ fn call_at(ctx: &Ctx, nested: bool, method: Method, path: &str, api_version: &st
         None => Err(ArmError::not_found_route(path)),
     };
     match answer {
-        Ok(reply) => (reply.status, reply.body.unwrap_or(Value::Null), reply.headers),
+        Ok(reply) => (reply.status, reply.body.unwrap_or(Value::Null), *reply.headers),
         Err(e) => (e.status, serde_json::to_value(e.envelope()).unwrap_or(Value::Null), HeaderMap::new()),
     }
 }
@@ -721,7 +721,9 @@ fn rendered_parameters(prepared: &Prepared) -> Map<String, Value> {
 }
 
 fn providers_of(prepared: &Prepared, bodies: &HashMap<usize, Value>) -> Vec<Value> {
-    let mut by_ns: Vec<(String, Vec<(String, Vec<String>)>)> = Vec::new();
+    // namespace → [(resource type, locations)]
+    type TypesByNamespace = Vec<(String, Vec<(String, Vec<String>)>)>;
+    let mut by_ns: TypesByNamespace = Vec::new();
     for (i, p) in prepared.resources.iter().enumerate() {
         let Some((ns, ty)) = p.full_type.split_once('/') else { continue };
         let location = bodies.get(&i).and_then(|b| b["location"].as_str()).map(|l| l.to_string());

@@ -32,6 +32,9 @@ struct Image {
     plan: bool,
 }
 
+// One row of the table below, positional as the table reads (mimic_domain::catalog is to
+// replace the table with its data file).
+#[allow(clippy::too_many_arguments)]
 const fn img(
     alias: Option<(&'static str, &'static str)>,
     publisher: &'static str,

@@ -77,6 +77,20 @@ pub fn render(r: &Resource) -> GenericResource {
     }
 }
 
+/// Every stored resource of `full_type` in resource group `rg` of `sub` (for the providers'
+/// `before_group_delete` hooks).
+pub fn of_type_in_group(tx: &mut dyn Tx, sub: &str, rg: &str, full_type: &str) -> ArmResult<Vec<Resource>> {
+    let type_key = full_type.to_ascii_lowercase();
+    let rg_key = rg.to_ascii_lowercase();
+    Ok(tx.resources(&ResourceFilter {
+        subscription: sub,
+        resource_group: Some(&rg_key),
+        resource_type: Some(&type_key),
+        limit: 1_000_000,
+        ..Default::default()
+    })?)
+}
+
 /// Deletes what lives under a key prefix: child resources and role assignments. (A resource
 /// group's deletion first runs the providers' `before_group_delete` hooks.)
 pub fn delete_contents(tx: &mut dyn Tx, key: &str) -> ArmResult<()> {

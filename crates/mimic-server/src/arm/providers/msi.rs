@@ -17,7 +17,7 @@ use mimic_domain::directory::{self, DirectoryObject};
 use mimic_domain::identity::{self, VmIdentity, USER_ASSIGNED_IDENTITY_TYPE};
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
-use mimic_store::{ResourceFilter, Tx};
+use mimic_store::Tx;
 use mimic_wire::arm::Page;
 use mimic_wire::msi as wire;
 use serde_json::{json, Map, Value};
@@ -277,15 +277,7 @@ fn delete_principal(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
 /// Before resource group `rg` is deleted: the service principals of its user-assigned
 /// identities go too.
 fn delete_principals_in_group(tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {
-    let type_key = USER_ASSIGNED_IDENTITY_TYPE.to_ascii_lowercase();
-    let rg_key = rg.to_ascii_lowercase();
-    let uais = tx.resources(&ResourceFilter {
-        subscription: sub,
-        resource_group: Some(&rg_key),
-        resource_type: Some(&type_key),
-        limit: 1_000_000,
-        ..Default::default()
-    })?;
+    let uais = generic::of_type_in_group(tx, sub, rg, USER_ASSIGNED_IDENTITY_TYPE)?;
     for r in &uais {
         delete_principal(tx, r)?;
     }

@@ -32,7 +32,7 @@ impl Provider for Compute {
     /// The group's VMs go first, with what only they own (their system-assigned principals,
     /// power state) and what they hold elsewhere (their NICs, through the `on_vm` hooks).
     fn before_group_delete(&self, reg: &Registry, tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {
-        for r in vm::vms_in(tx, sub, rg)? {
+        for r in generic::of_type_in_group(tx, sub, rg, vm::VM_TYPE)? {
             vm::delete_in_tx(reg, tx, &r)?;
         }
         Ok(())

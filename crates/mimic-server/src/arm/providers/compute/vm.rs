@@ -28,7 +28,7 @@ use mimic_domain::identity::{
 };
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
-use mimic_store::{ResourceFilter, Tx};
+use mimic_store::Tx;
 use mimic_wire::arm::Page;
 use mimic_wire::compute as wire;
 use serde_json::{json, Map, Value};
@@ -674,17 +674,4 @@ fn render(ctx: &Ctx, r: &Resource, provisioning_state: &str, view: Option<wire::
         extra: r.extra.clone(),
         properties,
     }
-}
-
-/// Every VM in a resource group (for its deletion).
-pub fn vms_in(tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<Vec<Resource>> {
-    let type_key = VM_TYPE.to_ascii_lowercase();
-    let rg_key = rg.to_ascii_lowercase();
-    Ok(tx.resources(&ResourceFilter {
-        subscription: sub,
-        resource_group: Some(&rg_key),
-        resource_type: Some(&type_key),
-        limit: 1_000_000,
-        ..Default::default()
-    })?)
 }

@@ -20,12 +20,12 @@ use axum::http::StatusCode;
 use mimic_domain::network::{self as rules, AddressError, InUse, Prefix};
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
-use mimic_store::{ResourceFilter, Tx};
+use mimic_store::Tx;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::arm::core::{ArmError, ArmResult, Registry, VmEvent};
+use crate::arm::core::{generic, ArmError, ArmResult, Registry, VmEvent};
 
 pub const NIC_TYPE: &str = "Microsoft.Network/networkInterfaces";
 pub const PUBLIC_IP_TYPE: &str = "Microsoft.Network/publicIPAddresses";
@@ -102,15 +102,7 @@ pub fn before_delete(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
 /// Before resource group `rg` is deleted: its public addresses go back to the pool. (Private
 /// addresses live in the NICs themselves.)
 pub fn release_in_group(tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {
-    let type_key = PUBLIC_IP_TYPE.to_ascii_lowercase();
-    let rg_key = rg.to_ascii_lowercase();
-    let pips = tx.resources(&ResourceFilter {
-        subscription: sub,
-        resource_group: Some(&rg_key),
-        resource_type: Some(&type_key),
-        limit: 1_000_000,
-        ..Default::default()
-    })?;
+    let pips = generic::of_type_in_group(tx, sub, rg, PUBLIC_IP_TYPE)?;
     for mut pip in pips {
         release_public(tx, &mut pip)?;
     }

@@ -468,6 +468,13 @@ pub struct DirectoryRoleAssignment {
     pub role_definition_id: Uuid,
 }
 
+/// The directory roles held in one tenant, stored as one record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryRoleAssignments {
+    #[serde(default)]
+    pub assignments: Vec<DirectoryRoleAssignment>,
+}
+
 /// Whether a principal may perform `action` in the directory. Entra's defaults: member users
 /// read the directory ("default user permissions"); applications and managed identities read
 /// nothing without a role or a Graph application permission; everything else comes from

@@ -3,12 +3,15 @@
 
 pub mod authorization_code;
 pub mod catalog;
+pub mod compute;
+pub mod deployment;
 pub mod directory;
 pub mod identity;
 pub mod imds;
 pub mod limits;
 pub mod network;
 pub mod odata_filter;
+pub mod operation;
 pub mod rbac;
 pub mod redirect_uri;
 pub mod resource;

@@ -251,3 +251,10 @@ mod tests {
         assert_eq!(mac_address([0x12, 0xab, 0x05]), "00-0D-3A-12-AB-05");
     }
 }
+
+/// A public IP address taken from the pool, stored under the address: which public IP resource
+/// holds it (one address, one holder, store-wide).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PublicIpAllocation {
+    pub id: String,
+}

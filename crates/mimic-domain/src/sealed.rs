@@ -113,3 +113,11 @@ mod tests {
         B64.decode(sealed).unwrap().windows(text.len()).any(|w| w == text.as_bytes())
     }
 }
+
+/// A value stored sealed under a secret only its holder has (a portal session under its cookie):
+/// the expiry in clear, so expired records can be reclaimed unopened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SealedRecord {
+    pub expires: i64,
+    pub sealed: String,
+}

@@ -372,3 +372,15 @@ mod tests {
         assert_eq!(k.kid, k2.kid);
     }
 }
+
+/// What a refresh token stands for, stored by the token's hash until it expires.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RefreshGrant {
+    pub tenant: Uuid,
+    pub user: Uuid,
+    pub client: Uuid,
+    pub expires: i64,
+    /// Issued to a confidential client: redeeming it needs that client's credential again.
+    #[serde(default)]
+    pub confidential: bool,
+}

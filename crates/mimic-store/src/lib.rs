@@ -6,6 +6,7 @@
 //! that answers after `write` never acknowledges a write that a crash could lose.
 
 mod columns;
+pub mod documents;
 mod postgres;
 mod sqlite;
 
@@ -114,14 +115,26 @@ pub trait Tx {
     /// Unpublishes a retired key (once no token it signed can still be valid).
     fn delete_signing_key(&mut self, kid: &str) -> Result<bool>;
 
-    /// Opaque documents with an expiry: refresh tokens, async-operation status.
-    fn document(&mut self, kind: &str, id: &str) -> Result<Option<Value>>;
-    fn put_document(&mut self, kind: &str, id: &str, doc: &Value, expires: Option<i64>) -> Result<()>;
-    fn delete_document(&mut self, kind: &str, id: &str) -> Result<bool>;
+    /// Documents with an expiry (refresh tokens, async-operation status, ...), by kind and id.
+    /// Only [`documents::Docs`] calls these, with a declared kind: a [`DocName`] cannot be made
+    /// elsewhere.
+    fn document(&mut self, kind: DocName, id: &str) -> Result<Option<Value>>;
+    fn put_document(&mut self, kind: DocName, id: &str, doc: &Value, expires: Option<i64>) -> Result<()>;
+    fn delete_document(&mut self, kind: DocName, id: &str) -> Result<bool>;
     /// Deletes the documents of `kind` whose expiry is at or before `now` (unix seconds);
     /// documents without an expiry stay. Readers still check expiry themselves: this only
     /// reclaims space.
-    fn delete_expired_documents(&mut self, kind: &str, now: i64) -> Result<usize>;
+    fn delete_expired_documents(&mut self, kind: DocName, now: i64) -> Result<usize>;
+}
+
+/// The stored name of a document kind ([`documents::Kind`]).
+#[derive(Debug, Clone, Copy)]
+pub struct DocName(&'static str);
+
+impl DocName {
+    pub(crate) fn as_str(self) -> &'static str {
+        self.0
+    }
 }
 
 /// A store: hands out transactions. Cheap to clone and share between threads.

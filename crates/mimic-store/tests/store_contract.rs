@@ -8,10 +8,14 @@
 //! fresh database; without the variable those tests say so and pass without running.
 
 use chrono::Utc;
+use mimic_domain::deployment::RunningDeployments;
 use mimic_domain::directory::{DirectoryObject, Group, Subscription, Tenant};
+use mimic_domain::operation::{AsyncOperation, OperationStatus};
 use mimic_domain::rbac::RoleAssignment;
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::key;
+use mimic_domain::sealed::SealedRecord;
+use mimic_store::documents::{Docs, Kind, ARM_OPERATION, PORTAL_SESSION, PORTAL_SIGNIN, RUNNING_DEPLOYMENTS};
 use mimic_store::{ResourceFilter, Store, StoreError, StoredKey};
 use serde_json::json;
 use uuid::Uuid;
@@ -223,24 +227,26 @@ fn role_assignments_by_principal_and_group_membership(db: &Db) {
 
 fn documents_round_trip(db: &Db) {
     let s = db.open();
-    s.write(|tx| tx.put_document("operation", "op1", &json!({"status": "Succeeded"}), Some(10))).unwrap();
-    assert_eq!(s.read(|tx| tx.document("operation", "op1")).unwrap().unwrap()["status"], "Succeeded");
-    assert!(s.write(|tx| tx.delete_document("operation", "op1")).unwrap());
-    assert!(s.read(|tx| tx.document("operation", "op1")).unwrap().is_none());
+    let op = |status| AsyncOperation { subscription: "s1".into(), status, start_time: "t".into(), end_time: "t".into(), error: None };
+    s.write(|tx| tx.put(ARM_OPERATION, "op1", &op(OperationStatus::Succeeded), Some(10))).unwrap();
+    assert_eq!(s.read(|tx| tx.get(ARM_OPERATION, "op1")).unwrap().unwrap().status, OperationStatus::Succeeded);
+    assert!(s.write(|tx| tx.remove(ARM_OPERATION, "op1")).unwrap());
+    assert!(s.read(|tx| tx.get(ARM_OPERATION, "op1")).unwrap().is_none());
     // Expired documents of one kind are reclaimed; unexpired ones, documents without an
     // expiry and other kinds stay.
+    let sealed = SealedRecord { expires: 0, sealed: "x".into() };
     s.write(|tx| {
-        tx.put_document("session", "old", &json!({}), Some(100))?;
-        tx.put_document("session", "due", &json!({}), Some(200))?;
-        tx.put_document("session", "live", &json!({}), Some(201))?;
-        tx.put_document("session", "forever", &json!({}), None)?;
-        tx.put_document("other", "old", &json!({}), Some(100))
+        tx.put(PORTAL_SESSION, "old", &sealed, Some(100))?;
+        tx.put(PORTAL_SESSION, "due", &sealed, Some(200))?;
+        tx.put(PORTAL_SESSION, "live", &sealed, Some(201))?;
+        tx.put(PORTAL_SESSION, "forever", &sealed, None)?;
+        tx.put(PORTAL_SIGNIN, "old", &sealed, Some(100))
     })
     .unwrap();
-    assert_eq!(s.write(|tx| tx.delete_expired_documents("session", 200)).unwrap(), 2);
-    let left = |kind: &'static str, id: &'static str| s.read(|tx| tx.document(kind, id)).unwrap().is_some();
-    assert!(!left("session", "old") && !left("session", "due"));
-    assert!(left("session", "live") && left("session", "forever") && left("other", "old"));
+    assert_eq!(s.write(|tx| tx.remove_expired(PORTAL_SESSION, 200)).unwrap(), 2);
+    let left = |kind: Kind<SealedRecord>, id: &'static str| s.read(|tx| tx.get(kind, id)).unwrap().is_some();
+    assert!(!left(PORTAL_SESSION, "old") && !left(PORTAL_SESSION, "due"));
+    assert!(left(PORTAL_SESSION, "live") && left(PORTAL_SESSION, "forever") && left(PORTAL_SIGNIN, "old"));
 }
 
 fn signing_keys_are_stored_retired_and_deleted(db: &Db) {
@@ -263,15 +269,15 @@ fn signing_keys_are_stored_retired_and_deleted(db: &Db) {
 /// do): every addition must be there at the end.
 fn concurrent_read_modify_writes_lose_no_update(db: &Db) {
     let s = db.open();
-    s.write(|tx| tx.put_document("counter", "c", &json!({"entries": []}), None)).unwrap();
+    s.write(|tx| tx.put(RUNNING_DEPLOYMENTS, "c", &RunningDeployments::default(), None)).unwrap();
     let threads: Vec<_> = (0..32)
         .map(|i| {
             let s = s.clone();
             std::thread::spawn(move || {
                 s.write(|tx| {
-                    let mut doc = tx.document("counter", "c")?.unwrap();
-                    doc["entries"].as_array_mut().unwrap().push(json!(i));
-                    tx.put_document("counter", "c", &doc, None)
+                    let mut doc = tx.get(RUNNING_DEPLOYMENTS, "c")?.unwrap();
+                    doc.add(&i.to_string(), "r");
+                    tx.put(RUNNING_DEPLOYMENTS, "c", &doc, None)
                 })
             })
         })
@@ -279,8 +285,8 @@ fn concurrent_read_modify_writes_lose_no_update(db: &Db) {
     for t in threads {
         t.join().unwrap().unwrap();
     }
-    let doc = s.read(|tx| tx.document("counter", "c")).unwrap().unwrap();
-    let mut got: Vec<i64> = doc["entries"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    let doc = s.read(|tx| tx.get(RUNNING_DEPLOYMENTS, "c")).unwrap().unwrap();
+    let mut got: Vec<i64> = doc.entries.iter().map(|e| e.key.parse().unwrap()).collect();
     got.sort();
     assert_eq!(got, (0..32).collect::<Vec<i64>>());
 }

@@ -3,22 +3,17 @@
 //! once per Graph request; served at `/roleManagement/directory/role{Definitions,Assignments}`
 //! and `/directoryRoles`.
 
-use mimic_domain::directory::{self, DirectoryObject, DirectoryRoleAssignment};
+use mimic_domain::directory::{self, DirectoryObject, DirectoryRoleAssignment, DirectoryRoleAssignments};
+use mimic_store::documents::{Docs, DIRECTORY_ROLES};
 use mimic_store::{StoreError, Tx};
-use serde_json::json;
 use uuid::Uuid;
 
-const KIND: &str = "directory.roleAssignments";
-
 pub fn assignments(tx: &mut dyn Tx, tenant: Uuid) -> Result<Vec<DirectoryRoleAssignment>, StoreError> {
-    match tx.document(KIND, &tenant.to_string())? {
-        None => Ok(vec![]),
-        Some(doc) => serde_json::from_value(doc["assignments"].clone()).map_err(|e| StoreError::Corrupt(e.to_string())),
-    }
+    Ok(tx.get(DIRECTORY_ROLES, &tenant.to_string())?.unwrap_or_default().assignments)
 }
 
 fn save(tx: &mut dyn Tx, tenant: Uuid, all: &[DirectoryRoleAssignment]) -> Result<(), StoreError> {
-    tx.put_document(KIND, &tenant.to_string(), &json!({ "assignments": all }), None)
+    tx.put(DIRECTORY_ROLES, &tenant.to_string(), &DirectoryRoleAssignments { assignments: all.to_vec() }, None)
 }
 
 /// The directory roles a principal holds, directly and through the role-assignable groups it

@@ -12,10 +12,11 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use mimic_domain::authorization_code::{AuthorizationCode, RedeemError};
+use mimic_domain::authorization_code::RedeemError;
 use mimic_domain::directory::{self, DirectoryObject, Tenant};
 use mimic_domain::secrets;
-use mimic_domain::token::{self as tok, AccessTokenRequest, Subject, TokenVersion};
+use mimic_domain::token::{self as tok, AccessTokenRequest, RefreshGrant, Subject, TokenVersion};
+use mimic_store::documents::{Docs, AUTHORIZATION_CODE, REFRESH_TOKEN};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -27,7 +28,6 @@ use crate::state::{AppState, SharedState};
 
 const APP_TOKEN_LIFETIME: i64 = 3599;
 const REFRESH_TOKEN_LIFETIME: i64 = 90 * 24 * 3600;
-const REFRESH_KIND: &str = "refresh_token";
 
 /// Which token endpoint was called: v2 takes `scope`, v1 takes `resource` and answers strings.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -287,20 +287,19 @@ impl TokenRequest<'_> {
         let code = self.required("code")?;
         let target = self.target(false)?;
         let key = super::authorize::code_key(code);
-        let doc = self
+        let grant = self
             .state
             .store
             .write(|tx| {
-                let d = tx.document(super::authorize::CODE_KIND, &key)?;
-                if d.is_some() {
-                    tx.delete_document(super::authorize::CODE_KIND, &key)?;
+                let grant = tx.get(AUTHORIZATION_CODE, &key)?;
+                if grant.is_some() {
+                    tx.remove(AUTHORIZATION_CODE, &key)?;
                 }
-                Ok::<_, mimic_store::StoreError>(d)
+                Ok::<_, mimic_store::StoreError>(grant)
             })
             .map_err(store_err)?;
         let invalid = |msg: &str| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 70008, msg.to_string());
-        let grant: AuthorizationCode = doc
-            .and_then(|d| serde_json::from_value(d).ok())
+        let grant = grant
             .ok_or_else(|| invalid("The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."))?;
         grant.redeem(client, self.param("redirect_uri"), self.param("code_verifier"), chrono::Utc::now().timestamp()).map_err(|e| match e {
             RedeemError::Expired => invalid("The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."),
@@ -384,18 +383,10 @@ impl TokenRequest<'_> {
         let client = self.public_client()?;
         let presented = self.required("refresh_token")?;
         let target = self.target(false)?;
-        let doc = self.state.store.read(|tx| tx.document(REFRESH_KIND, &refresh_key(presented))).map_err(store_err)?;
+        let grant = self.state.store.read(|tx| tx.get(REFRESH_TOKEN, &refresh_key(presented))).map_err(store_err)?;
         let bad =
             || OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.");
-        let doc = doc.ok_or_else(bad)?;
-        let (Some(tid), Some(oid), Some(issued_to), Some(expires)) = (
-            doc["tenant"].as_str().and_then(|t| t.parse::<Uuid>().ok()),
-            doc["user"].as_str().and_then(|t| t.parse::<Uuid>().ok()),
-            doc["client"].as_str().and_then(|t| t.parse::<Uuid>().ok()),
-            doc["expires"].as_i64(),
-        ) else {
-            return Err(bad());
-        };
+        let RefreshGrant { tenant: tid, user: oid, client: issued_to, expires, confidential } = grant.ok_or_else(bad)?;
         if expires <= chrono::Utc::now().timestamp() {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
@@ -419,7 +410,7 @@ impl TokenRequest<'_> {
             }
             TenantRef::Multi(_) => self.state.store.read(|tx| tx.tenant(tid)).map_err(store_err)?.ok_or_else(bad)?,
         };
-        self.authenticate_client(&tenant, client, ClientFlow::Refresh { confidential: doc["confidential"].as_bool().unwrap_or(false) })?;
+        self.authenticate_client(&tenant, client, ClientFlow::Refresh { confidential })?;
         let user = self.state.store.read(|tx| tx.directory_object(tid, oid)).map_err(store_err)?;
         let Some(DirectoryObject::User(user)) = user else {
             return Err(OAuthError::new(
@@ -470,11 +461,14 @@ impl TokenRequest<'_> {
             // MSAL always keeps a refresh token for user accounts; Entra issues one with every
             // user token on these grants.
             let rt = format!("1.{}", tok::opaque(120));
-            let doc = json!({"tenant": tenant.id, "user": object_id, "client": client, "expires": now + REFRESH_TOKEN_LIFETIME, "confidential": self.confidential.get()});
-            self.state
-                .store
-                .write(|tx| tx.put_document(REFRESH_KIND, &refresh_key(&rt), &doc, Some(now + REFRESH_TOKEN_LIFETIME)))
-                .map_err(store_err)?;
+            let grant = RefreshGrant {
+                tenant: tenant.id,
+                user: *object_id,
+                client,
+                expires: now + REFRESH_TOKEN_LIFETIME,
+                confidential: self.confidential.get(),
+            };
+            self.state.store.write(|tx| tx.put(REFRESH_TOKEN, &refresh_key(&rt), &grant, Some(grant.expires))).map_err(store_err)?;
             refresh_token = Some(rt);
             let v2_issuer = tok::issuer_v2(&self.state.endpoints.login, tenant.id);
             if target.wants_id_token || self.ep == Endpoint::V1 {

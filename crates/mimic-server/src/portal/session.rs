@@ -12,11 +12,11 @@
 use std::collections::HashMap;
 
 use axum::http::HeaderMap;
-use mimic_domain::sealed;
+use mimic_domain::sealed::{self, SealedRecord};
+use mimic_store::documents::{Docs, Kind, PORTAL_SESSION, PORTAL_SIGNIN};
 use mimic_store::{Store, StoreError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use uuid::Uuid;
 
 pub const SESSION_COOKIE: &str = "mimic_portal_session";
@@ -25,9 +25,6 @@ pub const SIGNIN_COOKIE: &str = "mimic_portal_signin";
 const PENDING_LIFETIME: i64 = 600;
 /// A session lasts a working day at most, like the portal's own sign-in; then sign in again.
 const SESSION_LIFETIME: i64 = 12 * 3600;
-
-const SESSION_KIND: &str = "portal_session";
-const SIGNIN_KIND: &str = "portal_signin";
 
 /// A signed-in user: who, and the tokens the BFF calls ARM and Graph with.
 #[derive(Clone, Serialize, Deserialize)]
@@ -69,32 +66,32 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// The stored document: the expiry in clear (checked before opening), the value sealed.
-fn document<T: Serialize>(secret: &str, value: &T, expires: i64) -> Result<Value, Unavailable> {
+/// The stored record: the expiry in clear (checked before opening), the value sealed.
+fn document<T: Serialize>(secret: &str, value: &T, expires: i64) -> Result<SealedRecord, Unavailable> {
     let plain = serde_json::to_vec(value).map_err(|e| Unavailable(e.to_string()))?;
     let sealed = sealed::seal(secret, &plain).ok_or_else(|| Unavailable("the system's random source failed".into()))?;
-    Ok(json!({ "expires": expires, "sealed": sealed }))
+    Ok(SealedRecord { expires, sealed })
 }
 
 /// Files `value` sealed under `secret`, removing the kind's expired documents in the same
 /// transaction.
-fn file<T: Serialize>(store: &Store, kind: &str, secret: &str, value: &T, expires: i64) -> Result<(), Unavailable> {
+fn file<T: Serialize>(store: &Store, kind: Kind<SealedRecord>, secret: &str, value: &T, expires: i64) -> Result<(), Unavailable> {
     let doc = document(secret, value, expires)?;
     let id = sealed::locator(secret);
     store.write(|tx| {
-        tx.delete_expired_documents(kind, now())?;
-        tx.put_document(kind, &id, &doc, Some(expires))
+        tx.remove_expired(kind, now())?;
+        tx.put(kind, &id, &doc, Some(expires))
     })?;
     Ok(())
 }
 
 /// The value in `doc` if it has not expired and opens under `secret`.
-fn unseal<T: DeserializeOwned>(secret: &str, doc: Option<Value>) -> Option<T> {
+fn unseal<T: DeserializeOwned>(secret: &str, doc: Option<SealedRecord>) -> Option<T> {
     let doc = doc?;
-    if doc["expires"].as_i64()? <= now() {
+    if doc.expires <= now() {
         return None;
     }
-    serde_json::from_slice(&sealed::open(secret, doc["sealed"].as_str()?)?).ok()
+    serde_json::from_slice(&sealed::open(secret, &doc.sealed)?).ok()
 }
 
 /// Runs a store call on the blocking pool (SQLite waits for an fsync, PostgreSQL for the network).
@@ -110,7 +107,7 @@ impl Sessions {
     /// Files a sign-in in progress under its `state`, for whichever replica the callback reaches.
     pub async fn begin(&self, state: String, p: Pending) -> Result<(), Unavailable> {
         let store = self.store.clone();
-        blocking(move || file(&store, SIGNIN_KIND, &state, &p, p.created + PENDING_LIFETIME)).await
+        blocking(move || file(&store, PORTAL_SIGNIN, &state, &p, p.created + PENDING_LIFETIME)).await
     }
 
     /// The sign-in filed under `state`, removed in the same transaction (a state is used once).
@@ -119,9 +116,9 @@ impl Sessions {
         blocking(move || {
             let id = sealed::locator(&state);
             let doc = store.write(|tx| {
-                let doc = tx.document(SIGNIN_KIND, &id)?;
+                let doc = tx.get(PORTAL_SIGNIN, &id)?;
                 if doc.is_some() {
-                    tx.delete_document(SIGNIN_KIND, &id)?;
+                    tx.remove(PORTAL_SIGNIN, &id)?;
                 }
                 Ok::<_, StoreError>(doc)
             })?;
@@ -135,7 +132,7 @@ impl Sessions {
         let store = self.store.clone();
         blocking(move || {
             let id = mimic_domain::token::opaque(43);
-            file(&store, SESSION_KIND, &id, &s, s.created + SESSION_LIFETIME)?;
+            file(&store, PORTAL_SESSION, &id, &s, s.created + SESSION_LIFETIME)?;
             Ok(id)
         })
         .await
@@ -144,7 +141,7 @@ impl Sessions {
     pub async fn get(&self, id: &str) -> Result<Option<Session>, Unavailable> {
         let (store, id) = (self.store.clone(), id.to_string());
         blocking(move || {
-            let doc = store.read(|tx| tx.document(SESSION_KIND, &sealed::locator(&id)))?;
+            let doc = store.read(|tx| tx.get(PORTAL_SESSION, &sealed::locator(&id)))?;
             Ok(unseal(&id, doc))
         })
         .await
@@ -158,8 +155,8 @@ impl Sessions {
             let doc = document(&id, &s, expires)?;
             let key = sealed::locator(&id);
             store.write(|tx| {
-                if tx.document(SESSION_KIND, &key)?.is_some() {
-                    tx.put_document(SESSION_KIND, &key, &doc, Some(expires))?;
+                if tx.get(PORTAL_SESSION, &key)?.is_some() {
+                    tx.put(PORTAL_SESSION, &key, &doc, Some(expires))?;
                 }
                 Ok::<_, StoreError>(())
             })?;
@@ -171,7 +168,7 @@ impl Sessions {
     pub async fn remove(&self, id: &str) -> Result<(), Unavailable> {
         let (store, id) = (self.store.clone(), id.to_string());
         blocking(move || {
-            store.write(|tx| tx.delete_document(SESSION_KIND, &sealed::locator(&id)))?;
+            store.write(|tx| tx.remove(PORTAL_SESSION, &sealed::locator(&id)))?;
             Ok(())
         })
         .await

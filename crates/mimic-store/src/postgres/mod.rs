@@ -29,7 +29,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::columns::{self, from_json, to_json};
-use crate::{Backend, ResourceFilter, Result, StoreError, StoredKey, Tx};
+use crate::{Backend, DocName, ResourceFilter, Result, StoreError, StoredKey, Tx};
 
 type Pool = r2d2::Pool<Manager>;
 type Conn = r2d2::PooledConnection<Manager>;
@@ -505,10 +505,12 @@ impl Tx for PgTx<'_, '_> {
         Ok(self.exec("DELETE FROM signing_keys WHERE kid = $1", &[&kid])? > 0)
     }
 
-    fn document(&mut self, kind: &str, id: &str) -> Result<Option<Value>> {
+    fn document(&mut self, kind: DocName, id: &str) -> Result<Option<Value>> {
+        let kind = kind.as_str();
         self.one("SELECT doc FROM documents WHERE kind = $1 AND id = $2", &[&kind, &id])
     }
-    fn put_document(&mut self, kind: &str, id: &str, doc: &Value, expires: Option<i64>) -> Result<()> {
+    fn put_document(&mut self, kind: DocName, id: &str, doc: &Value, expires: Option<i64>) -> Result<()> {
+        let kind = kind.as_str();
         self.exec(
             "INSERT INTO documents(kind, id, doc, expires) VALUES ($1, $2, $3, $4)
              ON CONFLICT(kind, id) DO UPDATE SET doc = excluded.doc, expires = excluded.expires",
@@ -516,10 +518,12 @@ impl Tx for PgTx<'_, '_> {
         )?;
         Ok(())
     }
-    fn delete_document(&mut self, kind: &str, id: &str) -> Result<bool> {
+    fn delete_document(&mut self, kind: DocName, id: &str) -> Result<bool> {
+        let kind = kind.as_str();
         Ok(self.exec("DELETE FROM documents WHERE kind = $1 AND id = $2", &[&kind, &id])? > 0)
     }
-    fn delete_expired_documents(&mut self, kind: &str, now: i64) -> Result<usize> {
+    fn delete_expired_documents(&mut self, kind: DocName, now: i64) -> Result<usize> {
+        let kind = kind.as_str();
         Ok(self.exec("DELETE FROM documents WHERE kind = $1 AND expires <= $2", &[&kind, &now])? as usize)
     }
 }

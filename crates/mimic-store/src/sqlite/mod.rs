@@ -19,7 +19,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::columns::{self, from_json, to_json};
-use crate::{Backend, ResourceFilter, Result, StoreError, StoredKey, Tx};
+use crate::{Backend, DocName, ResourceFilter, Result, StoreError, StoredKey, Tx};
 
 pub struct SqliteStore {
     path: std::path::PathBuf,
@@ -318,20 +318,24 @@ impl Tx for SqliteTx<'_> {
         Ok(self.0.prepare_cached("DELETE FROM signing_keys WHERE kid = ?1")?.execute([kid])? > 0)
     }
 
-    fn document(&mut self, kind: &str, id: &str) -> Result<Option<Value>> {
+    fn document(&mut self, kind: DocName, id: &str) -> Result<Option<Value>> {
+        let kind = kind.as_str();
         self.one("SELECT doc FROM documents WHERE kind = ?1 AND id = ?2", [kind, id])
     }
-    fn put_document(&mut self, kind: &str, id: &str, doc: &Value, expires: Option<i64>) -> Result<()> {
+    fn put_document(&mut self, kind: DocName, id: &str, doc: &Value, expires: Option<i64>) -> Result<()> {
+        let kind = kind.as_str();
         self.0.prepare_cached(
             "INSERT INTO documents(kind, id, doc, expires) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(kind, id) DO UPDATE SET doc = excluded.doc, expires = excluded.expires",
         )?
         .execute(params![kind, id, to_json(doc)?, expires])?;
         Ok(())
     }
-    fn delete_document(&mut self, kind: &str, id: &str) -> Result<bool> {
+    fn delete_document(&mut self, kind: DocName, id: &str) -> Result<bool> {
+        let kind = kind.as_str();
         Ok(self.0.prepare_cached("DELETE FROM documents WHERE kind = ?1 AND id = ?2")?.execute([kind, id])? > 0)
     }
-    fn delete_expired_documents(&mut self, kind: &str, now: i64) -> Result<usize> {
+    fn delete_expired_documents(&mut self, kind: DocName, now: i64) -> Result<usize> {
+        let kind = kind.as_str();
         Ok(self.0.prepare_cached("DELETE FROM documents WHERE kind = ?1 AND expires <= ?2")?.execute(params![kind, now])?)
     }
 }

@@ -5,57 +5,42 @@
 
 use axum::http::StatusCode;
 use chrono::Utc;
+use mimic_domain::operation::{AsyncOperation, OperationError, OperationStatus};
+use mimic_store::documents::{Docs, ARM_OPERATION};
 use mimic_store::Tx;
-use mimic_wire::arm::ErrorBody;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ctx::Ctx;
 use super::error::{ArmError, ArmResult};
 use super::reply::Reply;
 
-const KIND: &str = "operation";
 const KEEP_SECS: i64 = 24 * 3600;
 
-/// A finished operation as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Operation {
-    /// The subscription it ran in, lower-case: a poll from another subscription finds nothing.
-    pub subscription: String,
-    /// `Succeeded` or `Failed`.
-    pub status: String,
-    pub start_time: String,
-    pub end_time: String,
-    pub error: Option<ErrorBody>,
-}
-
 /// Records, inside `tx`, that operation `id` of `sub` has finished.
-pub fn record(tx: &mut dyn Tx, id: &str, sub: &str, error: Option<ErrorBody>) -> ArmResult<()> {
+pub fn record(tx: &mut dyn Tx, id: &str, sub: &str, error: Option<OperationError>) -> ArmResult<()> {
     let now = Utc::now();
-    let op = Operation {
+    let op = AsyncOperation {
         subscription: sub.to_ascii_lowercase(),
-        status: if error.is_some() { "Failed" } else { "Succeeded" }.to_string(),
+        status: if error.is_some() { OperationStatus::Failed } else { OperationStatus::Succeeded },
         start_time: now.to_rfc3339(),
         end_time: now.to_rfc3339(),
         error,
     };
-    let doc = serde_json::to_value(&op).map_err(ArmError::internal)?;
-    tx.put_document(KIND, id, &doc, Some(now.timestamp() + KEEP_SECS))?;
+    tx.put(ARM_OPERATION, id, &op, Some(now.timestamp() + KEEP_SECS))?;
     Ok(())
 }
 
 /// Records a finished operation in its own transaction; returns its id.
-pub fn record_done(ctx: &Ctx, sub: &str, error: Option<ErrorBody>) -> ArmResult<String> {
+pub fn record_done(ctx: &Ctx, sub: &str, error: Option<OperationError>) -> ArmResult<String> {
     let id = Uuid::new_v4().to_string();
     ctx.state.store.write(|tx| record(tx, &id, sub, error.clone()))?;
     Ok(id)
 }
 
 /// Operation `id`, if it exists and ran in subscription `sub`.
-pub fn load(ctx: &Ctx, sub: &str, id: &str) -> ArmResult<Option<Operation>> {
-    let doc = ctx.state.store.read(|tx| tx.document(KIND, id))?;
-    Ok(doc.and_then(|d| serde_json::from_value::<Operation>(d).ok()).filter(|o| o.subscription.eq_ignore_ascii_case(sub)))
+pub fn load(ctx: &Ctx, sub: &str, id: &str) -> ArmResult<Option<AsyncOperation>> {
+    let op = ctx.state.store.read(|tx| tx.get(ARM_OPERATION, id))?;
+    Ok(op.filter(|o| o.subscription.eq_ignore_ascii_case(sub)))
 }
 
 /// `GET /subscriptions/{s}/operationresults/{id}`: 200 once done (202 while running).
@@ -66,15 +51,14 @@ pub fn result(ctx: &Ctx, sub: &str, id: &str) -> ArmResult<Reply> {
     ctx.authorize_list("Microsoft.Resources/subscriptions/operationresults/read", &format!("/subscriptions/{}", s.id))?;
     let op = load(ctx, &s.id.to_string(), id)?
         .ok_or_else(|| ArmError::new(StatusCode::NOT_FOUND, "OperationNotFound", format!("The operation '{id}' could not be found.")))?;
-    match op.status.as_str() {
-        "Succeeded" => Ok(Reply::status(StatusCode::OK)),
-        "Failed" => {
+    match op.status {
+        OperationStatus::Succeeded => Ok(Reply::status(StatusCode::OK)),
+        OperationStatus::Failed => {
             let (code, message) = match op.error {
                 Some(e) => (e.code, e.message),
                 None => ("InternalServerError".to_string(), "The operation failed.".to_string()),
             };
             Err(ArmError::bad_request(&code, message))
         }
-        _ => Ok(Reply::status(StatusCode::ACCEPTED)),
     }
 }

@@ -29,13 +29,19 @@ use std::time::Duration;
 
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use chrono::{DateTime, Utc};
+use mimic_domain::deployment::{
+    DeploymentIndex, DeploymentOperation, DeploymentRecord, DeploymentState, OperationProperties, ProvisioningState, StatusMessage,
+    TargetResource,
+};
 use mimic_domain::directory::Subscription;
+use mimic_domain::operation::OperationError;
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_domain::template::engine::{self, Planned, Prepared, Template, TemplateError};
 use mimic_domain::template::eval::{EvalError, EvalResult, Host, Scope};
 use mimic_domain::template::json::Parsed;
 use mimic_domain::template::{hash, json as tjson};
+use mimic_store::documents::{Docs, DEPLOYMENT, DEPLOYMENT_INDEX, RUNNING_DEPLOYMENTS, RUNNING_DEPLOYMENTS_ID};
 use mimic_wire::deployments as wire;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -46,8 +52,6 @@ use crate::arm::core::{
 };
 
 pub const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
-const DOC: &str = "deployment";
-const INDEX_DOC: &str = "deployment.index";
 const WRITE: &str = "Microsoft.Resources/deployments/write";
 const READ: &str = "Microsoft.Resources/deployments/read";
 const DELETE: &str = "Microsoft.Resources/deployments/delete";
@@ -57,9 +61,6 @@ const EXPORT: &str = "Microsoft.Resources/deployments/exportTemplate/action";
 const CANCEL: &str = "Microsoft.Resources/deployments/cancel/action";
 const OPERATIONS_READ: &str = "Microsoft.Resources/deployments/operations/read";
 const STATUS_READ: &str = "Microsoft.Resources/deployments/operationstatuses/read";
-/// The in-progress list: `{key, runner}` of every deployment Accepted or Running.
-const RUNNING_DOC: &str = "deployment.running";
-const RUNNING_ID: &str = "all";
 /// How long a deployment PUT waits for the deployment to finish before answering `Accepted`.
 const QUICK_FINISH: Duration = Duration::from_millis(250);
 /// How often a running deployment saves its operations (and looks for a cancel request).
@@ -195,17 +196,17 @@ fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
         (2, Method::GET) if eq(&id.types[1].0, "operationStatuses") => {
             ctx.authorize(STATUS_READ, &t.id)?;
             let doc = load(ctx, &t)?.ok_or_else(|| not_found(&t))?;
-            if doc["statusId"].as_str() != Some(id.types[1].1.as_str()) {
+            if doc.status_id != id.types[1].1 {
                 return Err(ArmError::new(
                     StatusCode::NOT_FOUND,
                     "OperationNotFound",
                     format!("The operation '{}' could not be found.", id.types[1].1),
                 ));
             }
-            let state = doc["properties"]["provisioningState"].as_str().unwrap_or("Succeeded").to_string();
-            let error = if state == "Failed" { Some(detail_from(&doc["properties"]["error"])) } else { None };
-            let mut res = json_response(StatusCode::OK, &wire::OperationStatus { status: state, error });
-            if is_active(&doc) {
+            let state = doc.properties.provisioning_state;
+            let error = (state == ProvisioningState::Failed).then(|| doc.properties.error.as_ref().map(to_wire).unwrap_or_default());
+            let mut res = json_response(StatusCode::OK, &wire::OperationStatus { status: state.as_str().to_string(), error });
+            if doc.is_active() {
                 // Without it clients wait their default interval (30 s for azure-mgmt-core).
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
@@ -214,12 +215,7 @@ fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
         (2, Method::GET) if eq(&id.types[1].0, "operations") => {
             ctx.authorize(OPERATIONS_READ, &t.id)?;
             let doc = load(ctx, &t)?.ok_or_else(|| not_found(&t))?;
-            let op = doc["operations"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|o| o["operationId"].as_str() == Some(id.types[1].1.as_str()))
-                .cloned();
+            let op = doc.operations.iter().find(|o| o.operation_id == id.types[1].1);
             let op = op.ok_or_else(|| {
                 ArmError::new(
                     StatusCode::NOT_FOUND,
@@ -227,7 +223,7 @@ fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                     format!("Deployment operation '{}' could not be found.", id.types[1].1),
                 )
             })?;
-            Ok(json_response(StatusCode::OK, &render_operation(&t, &op)))
+            Ok(json_response(StatusCode::OK, &render_operation(&t, op)))
         }
         _ => Err(ArmError::not_found_route(&ctx.path)),
     }
@@ -244,8 +240,7 @@ fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
         (Method::GET, "operations") => {
             ctx.authorize(OPERATIONS_READ, &t.id)?;
             let doc = load(ctx, &t)?.ok_or_else(|| not_found(&t))?;
-            let value: Vec<wire::DeploymentOperation> =
-                doc["operations"].as_array().into_iter().flatten().map(|o| render_operation(&t, o)).collect();
+            let value: Vec<wire::DeploymentOperation> = doc.operations.iter().map(|o| render_operation(&t, o)).collect();
             Ok(json_response(StatusCode::OK, &wire::Page { value }))
         }
         (Method::POST, "validate") => validate(ctx, &t),
@@ -253,7 +248,7 @@ fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
         (Method::POST, "exporttemplate") => {
             ctx.authorize(EXPORT, &t.id)?;
             let doc = load(ctx, &t)?.ok_or_else(|| not_found(&t))?;
-            Ok(json_response(StatusCode::OK, &wire::ExportedTemplate { template: doc["template"].clone() }))
+            Ok(json_response(StatusCode::OK, &wire::ExportedTemplate { template: doc.template }))
         }
         (Method::POST, "cancel") => cancel(ctx, &t),
         (m, _) => Err(ArmError::method_not_allowed(m.as_str(), &ctx.path)),
@@ -278,11 +273,10 @@ fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Reply> {
     let top = ctx.q("$top").and_then(|t| t.parse::<usize>().ok());
     let rg_created = rg.as_ref().map(|r| r.created);
     let docs = ctx.state.store.read(|tx| {
-        let names: Vec<String> =
-            tx.document(INDEX_DOC, &scope_key)?.and_then(|d| serde_json::from_value(d["keys"].clone()).ok()).unwrap_or_default();
+        let index = tx.get(DEPLOYMENT_INDEX, &scope_key)?.unwrap_or_default();
         let mut out = Vec::new();
-        for k in names {
-            if let Some(d) = tx.document(DOC, &k)? {
+        for k in index.keys {
+            if let Some(d) = tx.get(DEPLOYMENT, &k)? {
                 out.push(d);
             }
         }
@@ -290,81 +284,85 @@ fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Reply> {
     })?;
     let mut value: Vec<wire::Deployment> = docs
         .iter()
-        .filter(|d| current(d, rg_created))
-        .filter(|d| filter.as_deref().is_none_or(|f| d["properties"]["provisioningState"].as_str().is_some_and(|s| eq(s, f))))
+        .filter(|d| d.is_current(rg_created))
+        .filter(|d| filter.as_deref().is_none_or(|f| eq(d.properties.provisioning_state.as_str(), f)))
         .map(|d| render(d, None))
         .collect();
     value.reverse();
     if let Some(n) = top {
         value.truncate(n);
     }
-    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+    Ok(json_response(StatusCode::OK, &wire::Page { value }))
 }
 
 fn not_found(t: &Target) -> ArmError {
     ArmError::new(StatusCode::NOT_FOUND, "DeploymentNotFound", format!("Deployment '{}' could not be found.", t.name))
 }
 
-/// A stored deployment made before its resource group was (re)created is history of a deleted
-/// group with the same name.
-fn current(doc: &Value, rg_created: Option<DateTime<Utc>>) -> bool {
-    let created = doc["created"].as_str().and_then(|c| DateTime::parse_from_rfc3339(c).ok()).map(|c| c.with_timezone(&Utc));
-    match (created, rg_created) {
-        (Some(c), Some(r)) => c >= r,
-        _ => true,
-    }
+fn load(ctx: &Ctx, t: &Target) -> ArmResult<Option<DeploymentRecord>> {
+    let doc = ctx.state.store.read(|tx| tx.get(DEPLOYMENT, &t.key))?;
+    Ok(doc.filter(|d| d.is_current(t.rg.as_ref().map(|r| r.created))))
 }
 
-fn load(ctx: &Ctx, t: &Target) -> ArmResult<Option<Value>> {
-    let doc = ctx.state.store.read(|tx| tx.document(DOC, &t.key))?;
-    Ok(doc.filter(|d| current(d, t.rg.as_ref().map(|r| r.created))))
-}
-
-fn detail_from(v: &Value) -> wire::ErrorDetail {
+/// A stored error as ARM renders a deployment's (without `additionalInfo`).
+fn to_wire(e: &OperationError) -> wire::ErrorDetail {
     wire::ErrorDetail {
-        code: v["code"].as_str().unwrap_or_default().to_string(),
-        target: v["target"].as_str().map(str::to_string),
-        message: v["message"].as_str().unwrap_or_default().to_string(),
-        details: v["details"].as_array().into_iter().flatten().map(detail_from).collect(),
+        code: e.code.clone(),
+        target: e.target.clone(),
+        message: e.message.clone(),
+        details: e.details.iter().map(to_wire).collect(),
         additional_info: vec![],
     }
 }
 
-fn render(doc: &Value, state_override: Option<&str>) -> wire::Deployment {
-    let p = &doc["properties"];
-    let obj = |k: &str| p[k].as_object().cloned();
-    let arr = |k: &str| p[k].as_array().cloned();
-    wire::Deployment {
-        id: doc["id"].as_str().unwrap_or_default().to_string(),
-        name: doc["name"].as_str().unwrap_or_default().to_string(),
-        kind: DEPLOYMENT_TYPE,
-        location: doc["location"].as_str().map(str::to_string),
-        tags: doc["tags"].as_object().cloned(),
-        properties: wire::DeploymentProperties {
-            template_hash: p["templateHash"].as_str().unwrap_or_default().to_string(),
-            parameters: obj("parameters"),
-            mode: p["mode"].as_str().unwrap_or("Incremental").to_string(),
-            provisioning_state: state_override.unwrap_or(p["provisioningState"].as_str().unwrap_or("Succeeded")).to_string(),
-            timestamp: p["timestamp"].as_str().unwrap_or_default().to_string(),
-            duration: p["duration"].as_str().unwrap_or("PT0S").to_string(),
-            correlation_id: p["correlationId"].as_str().unwrap_or_default().to_string(),
-            providers: arr("providers").unwrap_or_default(),
-            dependencies: arr("dependencies").unwrap_or_default(),
-            outputs: if state_override.is_some() { None } else { obj("outputs") },
-            output_resources: if state_override.is_some() { None } else { arr("outputResources") },
-            validated_resources: arr("validatedResources"),
-            error: if state_override.is_some() || p["error"].is_null() { None } else { Some(detail_from(&p["error"])) },
-        },
+/// An error a resource's provider answered, as a deployment records it.
+fn to_record(e: &wire::ErrorDetail) -> OperationError {
+    OperationError {
+        code: e.code.clone(),
+        message: e.message.clone(),
+        target: e.target.clone(),
+        details: e.details.iter().map(to_record).collect(),
+        additional_info: e.additional_info.iter().map(|a| json!({"type": a.kind, "info": a.info})).collect(),
     }
 }
 
-fn render_operation(t: &Target, op: &Value) -> wire::DeploymentOperation {
-    let id = op["operationId"].as_str().unwrap_or_default().to_string();
-    let mut props = op.clone();
-    if let Some(m) = props.as_object_mut() {
-        m.remove("operationId");
+/// A deployment on the wire; `state_override` renders it as it was when accepted.
+fn render(d: &DeploymentRecord, state_override: Option<ProvisioningState>) -> wire::Deployment {
+    wire::Deployment {
+        id: d.id.clone(),
+        name: d.name.clone(),
+        kind: DEPLOYMENT_TYPE,
+        location: d.location.clone(),
+        tags: d.tags.clone(),
+        properties: render_state(&d.properties, state_override),
     }
-    wire::DeploymentOperation { id: format!("{}/operations/{id}", t.id), operation_id: id, properties: props }
+}
+
+fn render_state(p: &DeploymentState, state_override: Option<ProvisioningState>) -> wire::DeploymentProperties {
+    let accepted = state_override.is_some();
+    wire::DeploymentProperties {
+        template_hash: p.template_hash.clone(),
+        parameters: Some(p.parameters.clone()),
+        mode: p.mode.clone(),
+        provisioning_state: state_override.unwrap_or(p.provisioning_state).as_str().to_string(),
+        timestamp: p.timestamp.clone(),
+        duration: p.duration.clone(),
+        correlation_id: p.correlation_id.clone(),
+        providers: p.providers.clone(),
+        dependencies: p.dependencies.clone(),
+        outputs: if accepted { None } else { p.outputs.clone() },
+        output_resources: if accepted { None } else { p.output_resources.clone() },
+        validated_resources: None,
+        error: if accepted { None } else { p.error.as_ref().map(to_wire) },
+    }
+}
+
+fn render_operation(t: &Target, op: &DeploymentOperation) -> wire::DeploymentOperation {
+    wire::DeploymentOperation {
+        id: format!("{}/operations/{}", t.id, op.operation_id),
+        operation_id: op.operation_id.clone(),
+        properties: serde_json::to_value(&op.properties).unwrap_or_default(),
+    }
 }
 
 // ---- the request body -------------------------------------------------------------------
@@ -820,16 +818,36 @@ fn validate(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
     let now = Utc::now();
     let validated: Vec<Value> =
         prepared.resources.iter().filter(|p| p.condition != Some(false) && !p.existing).map(|p| json!({"id": p.id})).collect();
-    let doc = json!({
-        "id": t.id, "name": t.name, "location": req.location, "tags": req.tags,
-        "properties": {
-            "templateHash": template_hash(&req.template.root), "parameters": rendered_parameters(&prepared), "mode": req.mode,
-            "provisioningState": "Succeeded", "timestamp": now_text(now), "duration": "PT0S",
-            "correlationId": correlation_id(ctx), "providers": providers_of(&prepared, &HashMap::new()),
-            "dependencies": dependencies_of(&prepared), "validatedResources": validated,
-        },
-    });
-    Ok(json_response(StatusCode::OK, &render(&doc, None)))
+    let state = new_state(ctx, &req, &prepared, ProvisioningState::Succeeded, now);
+    let mut properties = render_state(&state, None);
+    properties.validated_resources = Some(validated);
+    let res = wire::Deployment {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        kind: DEPLOYMENT_TYPE,
+        location: req.location.clone(),
+        tags: req.tags.clone(),
+        properties,
+    };
+    Ok(json_response(StatusCode::OK, &res))
+}
+
+/// The properties of a deployment not yet run (accepted, or validated).
+fn new_state(ctx: &Ctx, req: &Request, prepared: &Prepared, state: ProvisioningState, now: DateTime<Utc>) -> DeploymentState {
+    DeploymentState {
+        template_hash: template_hash(&req.template.root),
+        parameters: rendered_parameters(prepared),
+        mode: req.mode.clone(),
+        provisioning_state: state,
+        timestamp: now_text(now),
+        duration: "PT0S".into(),
+        correlation_id: correlation_id(ctx),
+        providers: providers_of(prepared, &HashMap::new()),
+        dependencies: dependencies_of(prepared),
+        outputs: None,
+        output_resources: None,
+        error: None,
+    }
 }
 
 fn correlation_id(ctx: &Ctx) -> String {
@@ -852,7 +870,7 @@ enum State {
 }
 
 struct Outcome {
-    operations: Vec<Value>,
+    operations: Vec<DeploymentOperation>,
     errors: Vec<wire::ErrorDetail>,
     output_resources: Vec<Value>,
     outputs: Option<Map<String, Value>>,
@@ -872,23 +890,27 @@ fn op_record(
     status: StatusCode,
     started: DateTime<Utc>,
     error: Option<&wire::ErrorDetail>,
-) -> Value {
+) -> DeploymentOperation {
     let finished = Utc::now();
-    let mut o = json!({
-        "operationId": operation_id(),
-        "provisioningOperation": provisioning,
-        "provisioningState": state,
-        "timestamp": now_text(finished),
-        "duration": duration_text(finished - started),
-        "trackingId": Uuid::new_v4().to_string(),
-        "serviceRequestId": Uuid::new_v4().to_string(),
-        "statusCode": status_name(status),
-        "targetResource": {"id": target.id, "resourceType": target.full_type, "resourceName": target.name, "apiVersion": target.api_version},
-    });
-    if let Some(e) = error {
-        o["statusMessage"] = json!({"status": "Failed", "error": e});
+    DeploymentOperation {
+        operation_id: operation_id(),
+        properties: OperationProperties {
+            provisioning_operation: provisioning.into(),
+            provisioning_state: state.into(),
+            timestamp: now_text(finished),
+            duration: duration_text(finished - started),
+            tracking_id: Uuid::new_v4().to_string(),
+            service_request_id: Some(Uuid::new_v4().to_string()),
+            status_code: status_name(status),
+            target_resource: Some(TargetResource {
+                id: target.id.clone(),
+                resource_type: target.full_type.clone(),
+                resource_name: target.name.clone(),
+                api_version: target.api_version.clone(),
+            }),
+            status_message: error.map(|e| StatusMessage { status: "Failed".into(), error: to_record(e) }),
+        },
     }
-    o
 }
 
 /// Runs the deployment: every resource in dependency order through the ARM handlers, then
@@ -901,7 +923,7 @@ fn execute(
     scope: &Scope,
     prepared: &Prepared,
     depth: usize,
-    progress: &mut dyn FnMut(&[Value]) -> bool,
+    progress: &mut dyn FnMut(&[DeploymentOperation]) -> bool,
 ) -> Outcome {
     let host = CallerHost { ctx };
     let mut states = vec![State::Pending; prepared.resources.len()];
@@ -998,10 +1020,10 @@ fn execute(
             continue;
         }
         if p.is_deployment() {
-            // A nested deployment has run; its own state says how.
-            let (_, nested, _) = call(ctx, Method::GET, &p.id, &ctx.api_version, None);
-            if nested["properties"]["provisioningState"].as_str() == Some("Failed") {
-                fail(&mut out, &mut states, StatusCode::OK, detail_from(&nested["properties"]["error"]));
+            // A nested deployment has run; its own record says how.
+            let nested = ctx.state.store.read(|tx| tx.get(DEPLOYMENT, &resource_id::key(&p.id))).ok().flatten();
+            if let Some(n) = nested.filter(|n| n.properties.provisioning_state == ProvisioningState::Failed) {
+                fail(&mut out, &mut states, StatusCode::OK, to_wire(&n.properties.error.unwrap_or_default()));
                 continue;
             }
         }
@@ -1160,25 +1182,21 @@ fn put(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
     };
     let started = Utc::now();
     let status_id = format!("0858{:016}", rand::random::<u64>() % 10_000_000_000_000_000);
-    let accepted = json!({
-        "id": t.id, "name": t.name, "location": req.location, "tags": req.tags,
-        "created": started.to_rfc3339(), "statusId": status_id,
-        "template": Value::Object(req.template.root.clone()),
-        "operations": [],
-        "properties": {
-            "templateHash": template_hash(&req.template.root),
-            "parameters": rendered_parameters(&prepared),
-            "mode": req.mode,
-            "provisioningState": "Accepted",
-            "timestamp": now_text(started),
-            "duration": "PT0S",
-            "correlationId": correlation_id(ctx),
-            "providers": providers_of(&prepared, &HashMap::new()),
-            "dependencies": dependencies_of(&prepared),
-        },
-    });
+    let accepted = DeploymentRecord {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        location: req.location.clone(),
+        tags: req.tags.clone(),
+        created: started,
+        status_id: status_id.clone(),
+        cancel_requested: false,
+        template: Value::Object(req.template.root.clone()),
+        operations: vec![],
+        properties: new_state(ctx, &req, &prepared, ProvisioningState::Accepted, started),
+    };
     let existed = record_accepted(ctx, t, &accepted)?;
-    let mut res = json_response(if existed { StatusCode::OK } else { StatusCode::CREATED }, &render(&accepted, Some("Accepted")));
+    let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
+    let mut res = json_response(status, &render(&accepted, Some(ProvisioningState::Accepted)));
     match tokio::runtime::Handle::try_current() {
         // A top-level deployment runs on its own task, as the caller, after the PUT answered.
         Ok(rt) if depth == 0 => {
@@ -1188,9 +1206,9 @@ fn put(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
                 let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&bg, &t, &req, &scope, &prepared, 0, accepted)));
                 if ran.is_err() {
                     // A bug must not leave the deployment Running (and its name blocked) forever.
-                    failed["properties"]["provisioningState"] = json!("Failed");
-                    failed["properties"]["error"] =
-                        json!({"code": "InternalServerError", "message": "The deployment stopped because of an internal error in Mimic."});
+                    failed.properties.provisioning_state = ProvisioningState::Failed;
+                    failed.properties.error =
+                        Some(OperationError::new("InternalServerError", "The deployment stopped because of an internal error in Mimic."));
                     let _ = save(&bg, &t, &failed, true);
                 }
                 let _ = done_tx.send(());
@@ -1211,31 +1229,28 @@ fn put(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
 /// Records the deployment as `Accepted` (durably, before anything runs) and as in progress; a
 /// deployment of the same name still in progress is Azure's 409 `DeploymentActive`
 /// (Azure/azure-dev#7248).
-fn record_accepted(ctx: &Ctx, t: &Target, doc: &Value) -> ArmResult<bool> {
+fn record_accepted(ctx: &Ctx, t: &Target, doc: &DeploymentRecord) -> ArmResult<bool> {
     let index_key = resource_id::key(&t.scope_id);
     let rg_created = t.rg.as_ref().map(|r| r.created);
     ctx.state.store.write(|tx| {
-        let previous = tx.document(DOC, &t.key)?.filter(|d| current(d, rg_created));
-        if let Some(p) = previous.as_ref().filter(|p| is_active(p)) {
+        let previous = tx.get(DEPLOYMENT, &t.key)?.filter(|d| d.is_current(rg_created));
+        if let Some(p) = previous.as_ref().filter(|p| p.is_active()) {
             return Err(ArmError::new(
                 StatusCode::CONFLICT,
                 "DeploymentActive",
                 format!(
                     "Unable to edit or replace deployment '{}': previous deployment from '{}' is still active. Please see https://aka.ms/arm-deploy for usage details.",
-                    t.name,
-                    p["properties"]["timestamp"].as_str().unwrap_or_default()
+                    t.name, p.properties.timestamp
                 ),
             ));
         }
-        tx.put_document(DOC, &t.key, doc, None)?;
-        let mut keys: Vec<String> = tx.document(INDEX_DOC, &index_key)?.and_then(|d| serde_json::from_value(d["keys"].clone()).ok()).unwrap_or_default();
-        keys.retain(|k| *k != t.key);
-        keys.push(t.key.clone());
-        tx.put_document(INDEX_DOC, &index_key, &json!({ "keys": keys }), None)?;
-        let mut running = running_entries(tx)?;
-        running.retain(|e| e["key"].as_str() != Some(t.key.as_str()));
-        running.push(json!({"key": t.key, "runner": runner()}));
-        tx.put_document(RUNNING_DOC, RUNNING_ID, &json!({ "entries": running }), None)?;
+        tx.put(DEPLOYMENT, &t.key, doc, None)?;
+        let mut index = tx.get(DEPLOYMENT_INDEX, &index_key)?.unwrap_or_default();
+        index.push(&t.key);
+        tx.put(DEPLOYMENT_INDEX, &index_key, &index, None)?;
+        let mut running = tx.get(RUNNING_DEPLOYMENTS, RUNNING_DEPLOYMENTS_ID)?.unwrap_or_default();
+        running.add(&t.key, runner());
+        tx.put(RUNNING_DEPLOYMENTS, RUNNING_DEPLOYMENTS_ID, &running, None)?;
         Ok(previous.is_some())
     })
 }
@@ -1243,15 +1258,15 @@ fn record_accepted(ctx: &Ctx, t: &Target, doc: &Value) -> ArmResult<bool> {
 /// Runs a recorded deployment to its end: `Running`, each finished resource's operation saved
 /// as it finishes, then the outcome. A cancel request (stored on the document, so any replica
 /// may take it) stops it before the next resource.
-fn run(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared, depth: usize, mut doc: Value) {
+fn run(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared, depth: usize, mut doc: DeploymentRecord) {
     let started = Utc::now();
-    doc["properties"]["provisioningState"] = json!("Running");
+    doc.properties.provisioning_state = ProvisioningState::Running;
     let mut cancel = save(ctx, t, &doc, false).unwrap_or(false);
     let mut saved = std::time::Instant::now();
-    let outcome = execute(ctx, t, req, scope, prepared, depth, &mut |ops: &[Value]| {
+    let outcome = execute(ctx, t, req, scope, prepared, depth, &mut |ops: &[DeploymentOperation]| {
         // Progress is saved at most every PROGRESS_EVERY (each save is a durable write).
         if !cancel && saved.elapsed() >= PROGRESS_EVERY {
-            doc["operations"] = json!(ops);
+            doc.operations = ops.to_vec();
             cancel = save(ctx, t, &doc, false).unwrap_or(false);
             saved = std::time::Instant::now();
         }
@@ -1280,27 +1295,44 @@ fn run(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared,
         && (outcome.outputs.as_ref().is_some_and(|o| !o.is_empty())
             || req.template.section("outputs").is_some_and(|o| o.as_object().is_some_and(|m| !m.is_empty())))
     {
-        operations.push(json!({
-            "operationId": operation_id(), "provisioningOperation": "EvaluateDeploymentOutput",
-            "provisioningState": if error.as_ref().is_some_and(|e| e.code == "DeploymentOutputEvaluationFailed") { "Failed" } else if failed { "Canceled" } else { "Succeeded" },
-            "timestamp": now_text(finished), "duration": "PT0S", "trackingId": Uuid::new_v4().to_string(), "statusCode": "OK",
-        }));
+        let output_failed = error.as_ref().is_some_and(|e| e.code == "DeploymentOutputEvaluationFailed");
+        operations.push(DeploymentOperation {
+            operation_id: operation_id(),
+            properties: OperationProperties {
+                provisioning_operation: "EvaluateDeploymentOutput".into(),
+                provisioning_state: if output_failed {
+                    "Failed"
+                } else if failed {
+                    "Canceled"
+                } else {
+                    "Succeeded"
+                }
+                .into(),
+                timestamp: now_text(finished),
+                duration: "PT0S".into(),
+                tracking_id: Uuid::new_v4().to_string(),
+                service_request_id: None,
+                status_code: "OK".into(),
+                target_resource: None,
+                status_message: None,
+            },
+        });
     }
-    doc["operations"] = json!(operations);
-    let p = &mut doc["properties"];
-    p["provisioningState"] = json!(if outcome.canceled {
-        "Canceled"
+    doc.operations = operations;
+    let p = &mut doc.properties;
+    p.provisioning_state = if outcome.canceled {
+        ProvisioningState::Canceled
     } else if failed {
-        "Failed"
+        ProvisioningState::Failed
     } else {
-        "Succeeded"
-    });
-    p["timestamp"] = json!(now_text(finished));
-    p["duration"] = json!(duration_text(finished - started));
-    p["providers"] = json!(providers_of(prepared, &outcome.bodies));
-    p["outputs"] = json!(outcome.outputs);
-    p["outputResources"] = json!(outcome.output_resources);
-    p["error"] = json!(error);
+        ProvisioningState::Succeeded
+    };
+    p.timestamp = now_text(finished);
+    p.duration = duration_text(finished - started);
+    p.providers = providers_of(prepared, &outcome.bodies);
+    p.outputs = outcome.outputs;
+    p.output_resources = Some(outcome.output_resources);
+    p.error = error.as_ref().map(to_record);
     if let Err(e) = save(ctx, t, &doc, true) {
         tracing::error!(deployment = %t.id, error = ?e, "could not record the end of a deployment");
     }
@@ -1309,22 +1341,22 @@ fn run(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared,
 /// Saves a deployment's progress (`done`: its end, which also takes it off the in-progress
 /// list). Says whether a cancel has been asked for; a cancel that arrives after the last
 /// resource still ends the deployment `Canceled`, as the 204 promised.
-fn save(ctx: &Ctx, t: &Target, doc: &Value, done: bool) -> ArmResult<bool> {
+fn save(ctx: &Ctx, t: &Target, doc: &DeploymentRecord, done: bool) -> ArmResult<bool> {
     ctx.state.store.write(|tx| {
-        let stored = tx.document(DOC, &t.key)?;
-        let cancel = stored.as_ref().is_some_and(|d| d["cancelRequested"] == json!(true) && d["statusId"] == doc["statusId"]);
+        let stored = tx.get(DEPLOYMENT, &t.key)?;
+        let cancel = stored.as_ref().is_some_and(|d| d.cancel_requested && d.status_id == doc.status_id);
         let mut d = doc.clone();
         if cancel {
-            d["cancelRequested"] = json!(true);
-            if done && d["properties"]["provisioningState"] == json!("Succeeded") {
-                d["properties"]["provisioningState"] = json!("Canceled");
+            d.cancel_requested = true;
+            if done && d.properties.provisioning_state == ProvisioningState::Succeeded {
+                d.properties.provisioning_state = ProvisioningState::Canceled;
             }
         }
-        tx.put_document(DOC, &t.key, &d, None)?;
+        tx.put(DEPLOYMENT, &t.key, &d, None)?;
         if done {
-            let mut running = running_entries(tx)?;
-            running.retain(|e| e["key"].as_str() != Some(t.key.as_str()));
-            tx.put_document(RUNNING_DOC, RUNNING_ID, &json!({ "entries": running }), None)?;
+            let mut running = tx.get(RUNNING_DEPLOYMENTS, RUNNING_DEPLOYMENTS_ID)?.unwrap_or_default();
+            running.remove(&t.key);
+            tx.put(RUNNING_DEPLOYMENTS, RUNNING_DEPLOYMENTS_ID, &running, None)?;
         }
         Ok(cancel)
     })
@@ -1336,27 +1368,22 @@ fn cancel(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
     ctx.authorize(CANCEL, &t.id)?;
     let rg_created = t.rg.as_ref().map(|r| r.created);
     ctx.state.store.write(|tx| {
-        let mut doc = tx.document(DOC, &t.key)?.filter(|d| current(d, rg_created)).ok_or_else(|| not_found(t))?;
-        if !is_active(&doc) {
-            let state = doc["properties"]["provisioningState"].as_str().unwrap_or_default().to_string();
+        let mut doc = tx.get(DEPLOYMENT, &t.key)?.filter(|d| d.is_current(rg_created)).ok_or_else(|| not_found(t))?;
+        if !doc.is_active() {
             return Err(ArmError::new(
                 StatusCode::CONFLICT,
                 "DeploymentCannotBeCancelled",
-                format!("The deployment '{}' cannot be cancelled because it is in a terminal state '{state}'.", t.name),
+                format!(
+                    "The deployment '{}' cannot be cancelled because it is in a terminal state '{}'.",
+                    t.name,
+                    doc.properties.provisioning_state.as_str()
+                ),
             ));
         }
-        doc["cancelRequested"] = json!(true);
-        tx.put_document(DOC, &t.key, &doc, None)?;
+        doc.cancel_requested = true;
+        tx.put(DEPLOYMENT, &t.key, &doc, None)?;
         Ok(Reply::status(StatusCode::NO_CONTENT))
     })
-}
-
-fn is_active(doc: &Value) -> bool {
-    matches!(doc["properties"]["provisioningState"].as_str(), Some("Accepted" | "Running"))
-}
-
-fn running_entries(tx: &mut dyn mimic_store::Tx) -> Result<Vec<Value>, mimic_store::StoreError> {
-    Ok(tx.document(RUNNING_DOC, RUNNING_ID)?.and_then(|d| d["entries"].as_array().cloned()).unwrap_or_default())
 }
 
 /// This server's name on the in-progress list: its data directory, which is its own across
@@ -1376,41 +1403,40 @@ pub fn recover_interrupted(store: &mimic_store::Store, data_dir: &std::path::Pat
         // A document that cannot be read must not keep the server from starting: it is
         // reported with its key (and its GET answers an error in ARM's shape), and start-up
         // goes on. The entry leaves the running list either way.
-        let entries = match running_entries(tx) {
+        let running = match tx.get(RUNNING_DEPLOYMENTS, RUNNING_DEPLOYMENTS_ID) {
             Err(mimic_store::StoreError::Corrupt(e)) => {
-                tracing::error!(kind = RUNNING_DOC, key = RUNNING_ID, error = %e, "stored document cannot be read; in-progress deployments not recovered");
-                Vec::new()
+                tracing::error!(kind = RUNNING_DEPLOYMENTS.name(), key = RUNNING_DEPLOYMENTS_ID, error = %e, "stored document cannot be read; in-progress deployments not recovered");
+                None
             }
             other => other?,
         };
-        let (mine, others): (Vec<Value>, Vec<Value>) = entries.into_iter().partition(|e| e["runner"].as_str() == Some(me.as_str()));
+        let (mine, others): (Vec<_>, Vec<_>) = running.unwrap_or_default().entries.into_iter().partition(|e| e.runner == *me);
         let mut failed = 0;
         for e in &mine {
-            let Some(key) = e["key"].as_str() else { continue };
-            let mut doc = match tx.document(DOC, key) {
+            let key = e.key.as_str();
+            let mut doc = match tx.get(DEPLOYMENT, key) {
                 Ok(Some(doc)) => doc,
                 Ok(None) => continue,
                 Err(mimic_store::StoreError::Corrupt(e)) => {
-                    tracing::error!(kind = DOC, key, error = %e, "stored deployment cannot be read; left as it is");
+                    tracing::error!(kind = DEPLOYMENT.name(), key, error = %e, "stored deployment cannot be read; left as it is");
                     continue;
                 }
                 Err(e) => return Err(e),
             };
-            if !is_active(&doc) {
+            if !doc.is_active() {
                 continue;
             }
-            let name = doc["name"].as_str().unwrap_or_default().to_string();
-            let p = &mut doc["properties"];
-            p["provisioningState"] = json!("Failed");
-            p["timestamp"] = json!(now_text(Utc::now()));
-            p["error"] = json!({
-                "code": "DeploymentInterrupted",
-                "message": format!("The deployment '{name}' was interrupted because the Mimic server stopped while it was running. Resources it had already deployed remain; deploy again to complete it."),
-            });
-            tx.put_document(DOC, key, &doc, None)?;
+            let p = &mut doc.properties;
+            p.provisioning_state = ProvisioningState::Failed;
+            p.timestamp = now_text(Utc::now());
+            p.error = Some(OperationError::new(
+                "DeploymentInterrupted",
+                format!("The deployment '{}' was interrupted because the Mimic server stopped while it was running. Resources it had already deployed remain; deploy again to complete it.", doc.name),
+            ));
+            tx.put(DEPLOYMENT, key, &doc, None)?;
             failed += 1;
         }
-        tx.put_document(RUNNING_DOC, RUNNING_ID, &json!({ "entries": others }), None)?;
+        tx.put(RUNNING_DEPLOYMENTS, RUNNING_DEPLOYMENTS_ID, &mimic_domain::deployment::RunningDeployments { entries: others }, None)?;
         Ok(failed)
     })
 }
@@ -1426,17 +1452,17 @@ fn delete(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
         // "A template deployment that is currently running cannot be deleted" (resources.json,
         // Deployments_Delete). Azure's exact text is unrecorded: the code is the one Azure
         // gives for an active deployment in the way, the wording Mimic's.
-        if tx.document(DOC, &t.key)?.is_some_and(|d| current(&d, rg_created) && is_active(&d)) {
+        if tx.get(DEPLOYMENT, &t.key)?.is_some_and(|d| d.is_current(rg_created) && d.is_active()) {
             return Err(ArmError::new(
                 StatusCode::CONFLICT,
                 "DeploymentActive",
                 format!("Unable to delete deployment '{}': the deployment is still active. Cancel it or wait for it to finish. Please see https://aka.ms/arm-deploy for usage details.", t.name),
             ));
         }
-        tx.delete_document(DOC, &t.key)?;
-        let mut keys: Vec<String> = tx.document(INDEX_DOC, &index_key)?.and_then(|d| serde_json::from_value(d["keys"].clone()).ok()).unwrap_or_default();
-        keys.retain(|k| *k != t.key);
-        tx.put_document(INDEX_DOC, &index_key, &json!({ "keys": keys }), None)?;
+        tx.remove(DEPLOYMENT, &t.key)?;
+        let mut index: DeploymentIndex = tx.get(DEPLOYMENT_INDEX, &index_key)?.unwrap_or_default();
+        index.remove(&t.key);
+        tx.put(DEPLOYMENT_INDEX, &index_key, &index, None)?;
         Ok::<_, ArmError>(())
     })?;
     let op = operations::record_done(ctx, &t.sub.id.to_string(), None)?;

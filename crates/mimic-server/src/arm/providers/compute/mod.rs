@@ -42,6 +42,6 @@ impl Provider for Compute {
         if !ResourceId::parse(vm_key).is_ok_and(|id| vm::is_vm(&id)) {
             return Ok(None);
         }
-        Ok(Some(tx.resource(vm_key)?.is_some() && vm::power_state(tx, vm_key)? == "running"))
+        Ok(Some(tx.resource(vm_key)?.is_some() && vm::power_state(tx, vm_key)? == mimic_domain::compute::PowerState::Running))
     }
 }

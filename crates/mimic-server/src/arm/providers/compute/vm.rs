@@ -13,7 +13,7 @@
 //!   each attached identity's id to its `principalId`/`clientId`;
 //! * `properties` is what the client sent minus secrets (`osProfile.adminPassword`,
 //!   `osProfile.customData` are neither stored nor echoed) plus `vmId` and `timeCreated`;
-//! * the power state is a store document of kind [`POWER_DOC`] keyed by the VM's key.
+//! * the power state is a store document of kind `VM_POWER` keyed by the VM's key.
 //!
 //! Sources: compute.json (2017-12-01, 2018-06-01, 2021-03-01) for paths, statuses and shapes;
 //! FACTS.md §1/§1b for identity rules and errors, §3 for LROs; clients/identity-libraries.md §6
@@ -22,23 +22,23 @@
 use axum::http::{header, HeaderValue, Method, StatusCode};
 
 use chrono::{SecondsFormat, Utc};
+use mimic_domain::compute::{PowerAction, PowerState, VmPower};
 use mimic_domain::directory::{self, DirectoryObject};
 use mimic_domain::identity::{
     self, ApiShape, IdentityError, IdentityRequest, SystemIdentity, UserIdentity, VmIdentity, USER_ASSIGNED_IDENTITY_TYPE,
 };
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
+use mimic_store::documents::{Docs, VM_POWER};
 use mimic_store::Tx;
 use mimic_wire::arm::Page;
 use mimic_wire::compute as wire;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::arm::core::{catalog, generic, json_response, operations, ArmError, ArmResult, Ctx, Registry, Reply, VmEvent};
 
 pub const VM_TYPE: &str = "Microsoft.Compute/virtualMachines";
-/// Store document kind holding a VM's power state, keyed by the VM's key.
-pub const POWER_DOC: &str = "compute.vm.power";
 /// The action linked authorization checks on each user-assigned identity being attached.
 pub const ASSIGN_ACTION: &str = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action";
 /// The type of the NICs a VM names (Microsoft.Network's; checked to exist, never changed here).
@@ -105,7 +105,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                 let r = tx.resource(&key)?;
                 let p = match &r {
                     Some(_) => power_state(tx, &key)?,
-                    None => String::new(),
+                    None => PowerState::default(),
                 };
                 Ok::<_, ArmError>((r, p))
             })?;
@@ -347,9 +347,9 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
         };
         tx.put_resource(&r)?;
         if existing.is_none() {
-            tx.put_document(POWER_DOC, &key, &json!({"powerState": "running"}), None)?;
+            tx.put(VM_POWER, &key, &VmPower { power_state: PowerState::Running }, None)?;
         }
-        let running = power_state(tx, &key)? == "running";
+        let running = power_state(tx, &key)? == PowerState::Running;
         ctx.registry.on_vm(tx, &VmEvent::Written { before: existing.as_ref(), after: &r, running })?;
         operations::record(tx, &op, &sub, None)?;
         Ok::<_, ArmError>((r, existing.is_none()))
@@ -489,15 +489,16 @@ pub fn delete_in_tx(reg: &Registry, tx: &mut dyn Tx, r: &Resource) -> ArmResult<
         tx.delete_directory_object(s.tenant_id, s.principal_id)?;
     }
     reg.on_vm(tx, &VmEvent::Deleted { vm: r })?;
-    tx.delete_document(POWER_DOC, &key)?;
+    tx.remove(VM_POWER, &key)?;
     tx.delete_resource(&key)?;
     Ok(())
 }
 
 // ---- power actions, instance view, operations --------------------------------------------
 
-pub fn power_state(tx: &mut dyn Tx, key: &str) -> ArmResult<String> {
-    Ok(tx.document(POWER_DOC, key)?.and_then(|d| d["powerState"].as_str().map(str::to_string)).unwrap_or_else(|| "running".into()))
+/// The power state of the VM with resource key `key` (one without a record was made running).
+pub fn power_state(tx: &mut dyn Tx, key: &str) -> ArmResult<PowerState> {
+    Ok(tx.get(VM_POWER, key)?.map(|p| p.power_state).unwrap_or_default())
 }
 
 /// `POST {vm}/start|powerOff|deallocate|restart`, `GET {vm}/instanceView`.
@@ -524,41 +525,25 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
     if ctx.method != Method::POST {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
-    let canonical = ["start", "powerOff", "deallocate", "restart"].into_iter().find(|a| eq(a, action)).unwrap_or("start");
-    ctx.authorize(&format!("{VM_TYPE}/{canonical}/action"), &scope)?;
+    // The router sends only these four actions here (and instanceView above).
+    let action = PowerAction::parse(action).unwrap_or(PowerAction::Start);
+    ctx.authorize(&format!("{VM_TYPE}/{}/action", action.name()), &scope)?;
     ctx.resource_group(&sub.id.to_string(), &rg)?;
     let op = Uuid::new_v4().to_string();
     let sub_text = sub.id.to_string();
     let r = ctx.state.store.write(|tx| {
         let r = tx.resource(&key)?.ok_or_else(|| not_found(id))?;
         let state = power_state(tx, &key)?;
-        let next = match canonical {
-            "start" => "running",
-            "powerOff" => {
-                if state == "deallocated" {
-                    "deallocated"
-                } else {
-                    "stopped"
-                }
-            }
-            "deallocate" => "deallocated",
-            _ => {
-                if state == "deallocated" {
-                    return Err(ArmError::new(
-                        StatusCode::CONFLICT,
-                        "OperationNotAllowed",
-                        format!(
-                            "Operation 'restart' is not allowed on VM '{}' since the VM is deallocated or marked to be deallocated.",
-                            r.name
-                        ),
-                    ));
-                }
-                "running"
-            }
+        let Some(next) = action.apply(state) else {
+            return Err(ArmError::new(
+                StatusCode::CONFLICT,
+                "OperationNotAllowed",
+                format!("Operation 'restart' is not allowed on VM '{}' since the VM is deallocated or marked to be deallocated.", r.name),
+            ));
         };
-        tx.put_document(POWER_DOC, &key, &json!({ "powerState": next }), None)?;
-        if next != state && (next == "running" || next == "deallocated") {
-            ctx.registry.on_vm(tx, &VmEvent::Power { vm: &r, running: next == "running" })?;
+        tx.put(VM_POWER, &key, &VmPower { power_state: next }, None)?;
+        if next != state && next != PowerState::Stopped {
+            ctx.registry.on_vm(tx, &VmEvent::Power { vm: &r, running: next == PowerState::Running })?;
         }
         operations::record(tx, &op, &sub_text, None)?;
         Ok::<_, ArmError>(r)
@@ -568,11 +553,11 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
     Ok(res)
 }
 
-fn instance_view(r: &Resource, power: &str) -> wire::VirtualMachineInstanceView {
+fn instance_view(r: &Resource, power: &PowerState) -> wire::VirtualMachineInstanceView {
     let display = match power {
-        "stopped" => "VM stopped",
-        "deallocated" => "VM deallocated",
-        _ => "VM running",
+        PowerState::Stopped => "VM stopped",
+        PowerState::Deallocated => "VM deallocated",
+        PowerState::Running => "VM running",
     };
     wire::VirtualMachineInstanceView {
         computer_name: r.properties["osProfile"]["computerName"].as_str().map(str::to_string),
@@ -584,7 +569,12 @@ fn instance_view(r: &Resource, power: &str) -> wire::VirtualMachineInstanceView 
                 display_status: "Provisioning succeeded".into(),
                 time: Some(r.changed.to_rfc3339_opts(SecondsFormat::Micros, true)),
             },
-            wire::InstanceViewStatus { code: format!("PowerState/{power}"), level: "Info", display_status: display.into(), time: None },
+            wire::InstanceViewStatus {
+                code: format!("PowerState/{}", power.code()),
+                level: "Info",
+                display_status: display.into(),
+                time: None,
+            },
         ],
     }
 }
@@ -606,7 +596,12 @@ pub fn operation(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     }
     Ok(json_response(
         StatusCode::OK,
-        &wire::OperationStatus { start_time: found.start_time, end_time: Some(found.end_time), status: found.status, name: op },
+        &wire::OperationStatus {
+            start_time: found.start_time,
+            end_time: Some(found.end_time),
+            status: found.status.as_str().to_string(),
+            name: op,
+        },
     ))
 }
 

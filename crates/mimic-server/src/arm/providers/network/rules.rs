@@ -7,7 +7,7 @@
 //! then sees the winner's NIC). The address rules are `mimic_domain::network`.
 //!
 //! Where things are stored: addresses and references in the resources' own `properties`; each
-//! public address taken also as a store document of kind [`PUBLIC_IP_DOC`] keyed by the address,
+//! public address taken also as a store document of kind `PUBLIC_IP` keyed by the address,
 //! because public addresses are unique across subscriptions.
 //!
 //! Sources: network.json (NetworkInterfaceIPConfiguration, PublicIPAddress, Subnet shapes);
@@ -17,9 +17,10 @@
 //! public-ip-addresses, "IP address assignment").
 
 use axum::http::StatusCode;
-use mimic_domain::network::{self as rules, AddressError, InUse, Prefix};
+use mimic_domain::network::{self as rules, AddressError, InUse, Prefix, PublicIpAllocation};
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
+use mimic_store::documents::{Docs, PUBLIC_IP};
 use mimic_store::Tx;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -32,8 +33,6 @@ pub const PUBLIC_IP_TYPE: &str = "Microsoft.Network/publicIPAddresses";
 pub const VNET_TYPE: &str = "Microsoft.Network/virtualNetworks";
 pub const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
 const IP_CONFIG_TYPE: &str = "Microsoft.Network/networkInterfaces/ipConfigurations";
-/// Store document per public address in use: `{"id": <public IP resource id>}`.
-const PUBLIC_IP_DOC: &str = "network.public_ip";
 
 pub fn eq(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
@@ -440,8 +439,8 @@ fn assign_public(tx: &mut dyn Tx, pip: &mut Resource) -> ArmResult<()> {
     let seed = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
     for ip in rules::public_candidates(seed) {
         let text = ip.to_string();
-        if tx.document(PUBLIC_IP_DOC, &text)?.is_none() {
-            tx.put_document(PUBLIC_IP_DOC, &text, &json!({ "id": pip.id }), None)?;
+        if tx.get(PUBLIC_IP, &text)?.is_none() {
+            tx.put(PUBLIC_IP, &text, &PublicIpAllocation { id: pip.id.clone() }, None)?;
             pip.properties["ipAddress"] = text.into();
             return Ok(());
         }
@@ -457,9 +456,8 @@ fn assign_public(tx: &mut dyn Tx, pip: &mut Resource) -> ArmResult<()> {
 fn release_public(tx: &mut dyn Tx, pip: &mut Resource) -> ArmResult<()> {
     if let Value::Object(p) = &mut pip.properties {
         if let Some(Value::String(ip)) = p.remove("ipAddress") {
-            let ours = tx.document(PUBLIC_IP_DOC, &ip)?.is_some_and(|d| d["id"].as_str().is_some_and(|i| eq(i, &pip.id)));
-            if ours {
-                tx.delete_document(PUBLIC_IP_DOC, &ip)?;
+            if tx.get(PUBLIC_IP, &ip)?.is_some_and(|a| eq(&a.id, &pip.id)) {
+                tx.remove(PUBLIC_IP, &ip)?;
             }
         }
     }

@@ -1,0 +1,102 @@
+//! Every kind of document the store keeps, with the domain type stored under it. A surface
+//! reads and writes documents only through these kinds ([`Docs`]): the kind names the row and
+//! fixes the type, so no caller builds or picks apart stored JSON, and a kind exists once.
+//!
+//! The names are the stored form: renaming one orphans what existing stores hold.
+
+use std::marker::PhantomData;
+
+use mimic_domain::authorization_code::AuthorizationCode;
+use mimic_domain::compute::VmPower;
+use mimic_domain::deployment::{DeploymentIndex, DeploymentRecord, RunningDeployments};
+use mimic_domain::directory::DirectoryRoleAssignments;
+use mimic_domain::network::PublicIpAllocation;
+use mimic_domain::operation::AsyncOperation;
+use mimic_domain::sealed::SealedRecord;
+use mimic_domain::token::RefreshGrant;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::{DocName, Result, StoreError, Tx};
+
+/// A document kind: its stored name and the type its documents hold. Only this module makes
+/// kinds.
+pub struct Kind<T> {
+    name: &'static str,
+    of: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Kind<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Kind<T> {}
+
+impl<T> Kind<T> {
+    const fn new(name: &'static str) -> Self {
+        Kind { name, of: PhantomData }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// ARM's finished asynchronous operations, by operation id (kept a day).
+pub const ARM_OPERATION: Kind<AsyncOperation> = Kind::new("operation");
+/// A VM's power state, by the VM's resource key.
+pub const VM_POWER: Kind<VmPower> = Kind::new("compute.vm.power");
+/// Public IP addresses in use, by address.
+pub const PUBLIC_IP: Kind<PublicIpAllocation> = Kind::new("network.public_ip");
+/// Template deployments, by the deployment's resource key.
+pub const DEPLOYMENT: Kind<DeploymentRecord> = Kind::new("deployment");
+/// The deployments of a scope, by the scope's resource key.
+pub const DEPLOYMENT_INDEX: Kind<DeploymentIndex> = Kind::new("deployment.index");
+/// Deployments in progress: one document, [`RUNNING_DEPLOYMENTS_ID`].
+pub const RUNNING_DEPLOYMENTS: Kind<RunningDeployments> = Kind::new("deployment.running");
+pub const RUNNING_DEPLOYMENTS_ID: &str = "all";
+/// Directory role assignments, by tenant id.
+pub const DIRECTORY_ROLES: Kind<DirectoryRoleAssignments> = Kind::new("directory.roleAssignments");
+/// Authorization codes not yet redeemed, by the code's hash.
+pub const AUTHORIZATION_CODE: Kind<AuthorizationCode> = Kind::new("authorization_code");
+/// Refresh tokens, by the token's hash.
+pub const REFRESH_TOKEN: Kind<RefreshGrant> = Kind::new("refresh_token");
+/// Portal sessions, sealed under the session cookie, by its locator.
+pub const PORTAL_SESSION: Kind<SealedRecord> = Kind::new("portal_session");
+/// Portal sign-ins in progress, sealed under their `state`, by its locator.
+pub const PORTAL_SIGNIN: Kind<SealedRecord> = Kind::new("portal_signin");
+
+/// Typed access to documents, for any transaction.
+pub trait Docs {
+    /// The document `id` of `kind`; a stored document that is not a `T` is [`StoreError::Corrupt`].
+    fn get<T: DeserializeOwned>(&mut self, kind: Kind<T>, id: &str) -> Result<Option<T>>;
+    /// Writes document `id` of `kind`, with an expiry (unix seconds) after which it may be reclaimed.
+    fn put<T: Serialize>(&mut self, kind: Kind<T>, id: &str, doc: &T, expires: Option<i64>) -> Result<()>;
+    fn remove<T>(&mut self, kind: Kind<T>, id: &str) -> Result<bool>;
+    /// Reclaims the documents of `kind` expired at `now`.
+    fn remove_expired<T>(&mut self, kind: Kind<T>, now: i64) -> Result<usize>;
+}
+
+impl Docs for dyn Tx + '_ {
+    fn get<T: DeserializeOwned>(&mut self, kind: Kind<T>, id: &str) -> Result<Option<T>> {
+        match self.document(DocName(kind.name), id)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_value(v).map(Some).map_err(|e| StoreError::Corrupt(format!("{} {id}: {e}", kind.name))),
+        }
+    }
+
+    fn put<T: Serialize>(&mut self, kind: Kind<T>, id: &str, doc: &T, expires: Option<i64>) -> Result<()> {
+        let v = serde_json::to_value(doc).map_err(|e| StoreError::Backend(format!("{} {id}: {e}", kind.name)))?;
+        self.put_document(DocName(kind.name), id, &v, expires)
+    }
+
+    fn remove<T>(&mut self, kind: Kind<T>, id: &str) -> Result<bool> {
+        self.delete_document(DocName(kind.name), id)
+    }
+
+    fn remove_expired<T>(&mut self, kind: Kind<T>, now: i64) -> Result<usize> {
+        self.delete_expired_documents(DocName(kind.name), now)
+    }
+}

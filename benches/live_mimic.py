@@ -86,7 +86,7 @@ class MimicApi:
 
 def identity_patch_bodies(uai: str) -> list[str]:
     """What `az vm identity assign --identities UAI` and `az vm identity remove --identities UAI`
-    PATCH on a VM whose system-assigned identity is on (shared/clients/az-cli.md): sent in
+    PATCH on a VM whose system-assigned identity is on (docs/azure-behaviour.md §11.6): sent in
     turn, every PATCH attaches or detaches the user-assigned identity; the system identity (and
     so the VM's IMDS token) stays."""
     return [json.dumps({"identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {uai: {}}}}),

@@ -1,4 +1,4 @@
-"""Latency against the number of VMs in the store (issues 4 and 10), for SQLite and PostgreSQL.
+"""Latency against the number of VMs in the store, for SQLite and PostgreSQL.
 
 For each backend one store grows through the sizes (1k, 10k, 100k VMs by default); at each size
 `mimic serve` is restarted on it and three calls are timed with wrk, one connection (latency,

@@ -9,7 +9,7 @@
   for a custom cloud; returns parsed JSON, raises `AzError` (with stderr) on a non-zero exit.
 * JWT helpers for forging and inspecting tokens.
 
-Nothing here knows Mimic's internals: only the contract in DESIGN.md (flags, endpoints.json,
+Nothing here knows Mimic's internals: only the contract in docs/ARCHITECTURE.md (flags, endpoints.json,
 bootstrap.json, ca.pem) and Azure's public protocols.
 """
 
@@ -41,7 +41,7 @@ AZ_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 ARM_SCOPE = "https://management.azure.com/.default"
 #: What az asks for: `authentication.audiences[0]` of the cloud metadata + "/.default" (az-cli.md §3).
 AZ_ARM_SCOPE = "https://management.core.windows.net//.default"
-#: The audiences Azure's ARM accepts (FACTS.md §3, InvalidAuthenticationTokenAudience message).
+#: The audiences Azure's ARM accepts (docs/azure-behaviour.md §3, InvalidAuthenticationTokenAudience message).
 ARM_AUDIENCES = (
     "https://management.core.windows.net/",
     "https://management.core.windows.net",

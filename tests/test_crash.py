@@ -1,11 +1,11 @@
-"""Crash consistency (issue 11, part 1): writers hammer ARM from several threads while
+"""Crash consistency: writers hammer ARM from several threads while
 `mimic serve` is killed with SIGKILL at random moments; after each restart on the same data
 directory every acknowledged write (a 2xx received) is present and intact, and no write is
 half-present: no user-assigned identity or system-assigned VM identity without its service
 principal, no managed-identity service principal without its resource, no resource group with
 some of its tags.
 
-DESIGN.md §6: "Every acknowledged write is durable (committed transaction) before the response
+docs/ARCHITECTURE.md "Contract": "Every acknowledged write is durable (committed transaction) before the response
 is sent"; ARCHITECTURE.md: an identity change, its service principals and the resource write
 happen in one transaction.
 """

@@ -1,4 +1,4 @@
-"""Template deployments as real long-running operations (issue 6): the PUT answers 201
+"""Template deployments as real long-running operations: the PUT answers 201
 `Accepted` with `Azure-AsyncOperation` and the deployment runs afterwards, as the caller.
 
 Azure's behaviour, with sources:
@@ -6,7 +6,7 @@ Azure's behaviour, with sources:
   the deployment shows Running then Succeeded/Failed/Canceled; deployment operations appear as
   resources finish; the async-operation URL reports Running then the end state
   (resources.json 2021-04-01 `Deployments_CreateOrUpdate` x-ms-long-running-operation,
-  learn.microsoft.com "Track asynchronous Azure operations"; FACTS.md §3).
+  learn.microsoft.com "Track asynchronous Azure operations"; docs/azure-behaviour.md §3).
 * A second PUT of the same name while one runs: 409 `DeploymentActive` (Azure/azure-dev#7248,
   "Unable to edit or replace deployment ...: previous deployment from ... is still active").
 * `POST .../cancel`: 204 while running (state Canceled), 409 `DeploymentCannotBeCancelled`

@@ -1,4 +1,4 @@
-"""A newcomer's first hour (issue 17): one server per data directory, client commands that say
+"""A newcomer's first hour: one server per data directory, client commands that say
 what to do when the server is gone, a busy port found before anything is created, a readable
 terminal, and quiet logs."""
 

@@ -3,8 +3,8 @@ token validation, restart persistence — driven with az, azure-identity/azure-m
 and raw HTTP for what clients never send.
 
 Expectations are Azure's documented/observed behaviour, not Mimic's implementation. Sources:
-shared/FACTS.md (§3 ARM conventions, §4 RBAC, §6 tokens), shared/clients/az-cli.md,
-shared/clients/identity-libraries.md, and public issue threads cited next to each assertion
+docs/azure-behaviour.md (§3 ARM conventions, §4 RBAC, §6 tokens, §11 az,
+§12 identity libraries), and public issue threads cited next to each assertion
 ("verified" = real Azure response text seen in the cited thread; "unverified" = best knowledge).
 """
 
@@ -49,7 +49,7 @@ GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 
 def arm_error(r, status: int, code: str | None = None) -> dict:
-    """Asserts ARM's error envelope {"error":{"code","message"}} (FACTS.md §3) and returns error."""
+    """Asserts ARM's error envelope {"error":{"code","message"}} (docs/azure-behaviour.md §3) and returns error."""
     assert r.status_code == status, f"expected {status} {code}, got {r.status_code}: {r.text[:2000]}"
     body = r.json()
     assert isinstance(body.get("error"), dict), f"not ARM's error shape: {r.text[:2000]}"
@@ -90,7 +90,7 @@ def prop(obj: dict, key: str):
 
 def assert_bearer_challenge(r) -> None:
     # ARM's challenge: Bearer authorization_uri="https://login.windows.net/", error="invalid_token",
-    # error_description="..." (quoted in Azure/azure-sdk-for-go azcore tests, FACTS.md §3).
+    # error_description="..." (quoted in Azure/azure-sdk-for-go azcore tests, docs/azure-behaviour.md §3).
     challenge = r.headers.get("WWW-Authenticate", "")
     assert challenge.startswith("Bearer"), f"WWW-Authenticate: {challenge!r}"
     assert 'authorization_uri="' in challenge and 'error="invalid_token"' in challenge, challenge
@@ -160,7 +160,7 @@ def test_az_get_access_token_then_raw_arm_call(az_sp, mimic: MimicServer):
     assert tok["tokenType"] == "Bearer"
     assert tok["subscription"] == mimic.subscription_id
     assert tok["tenant"] == mimic.tenant_id
-    # az asks for audiences[0] + "/.default" → aud is that resource exactly (FACTS.md §6)
+    # az asks for audiences[0] + "/.default" → aud is that resource exactly (docs/azure-behaviour.md §6)
     _, claims, _ = jwt_parts(tok["accessToken"])
     assert claims["aud"] == "https://management.core.windows.net/"
     assert claims["tid"] == mimic.tenant_id
@@ -177,7 +177,7 @@ def test_az_get_access_token_then_raw_arm_call(az_sp, mimic: MimicServer):
 
 
 def test_az_group_create_verbatim_list_show_delete(az_sp, mimic: MimicServer):
-    # Verbatim from the seeds (shared/seeds/002, 004).
+    # Verbatim from the seeds (seeds 002, 004: docs/azure-behaviour.md).
     rg = az_sp("group", "create", "--name", "myResourceGroup", "--location", "westus")
     assert rg["name"] == "myResourceGroup"
     assert rg["location"] == "westus"
@@ -244,7 +244,7 @@ def test_az_role_definition_list_virtual_machine_contributor(az_sp):
     assert d["id"].endswith(f"/providers/Microsoft.Authorization/roleDefinitions/{VM_CONTRIBUTOR}")
     perms = prop(d, "permissions")
     actions = perms[0]["actions"]
-    # built-in-roles.md, verbatim (FACTS.md §4)
+    # built-in-roles.md, verbatim (docs/azure-behaviour.md §4)
     for a in ("Microsoft.Compute/virtualMachines/*", "Microsoft.Authorization/*/read",
               "Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Network/networkInterfaces/*"):
         assert a in actions, actions
@@ -302,7 +302,7 @@ def test_rbac_reader_on_rg_lets_admin_read_but_not_write(mimic_factory):
     for existing in listed.json()["value"]:
         assert existing["properties"]["principalId"] == mimic.admin["objectId"], existing
         d = mimic.arm("DELETE", existing["id"], api_version=AUTHZ_API)
-        assert d.status_code == 200, d.text  # 200 with the deleted assignment as body (FACTS.md §4)
+        assert d.status_code == 200, d.text  # 200 with the deleted assignment as body (docs/azure-behaviour.md §4)
         assert d.json()["id"] == existing["id"]
     rg, other = unique("reader"), unique("noaccess")
     mimic.create_rg(rg)
@@ -325,7 +325,7 @@ def test_rbac_reader_on_rg_lets_admin_read_but_not_write(mimic_factory):
     assert read.json()["name"] == rg
 
     def denied(resp, action: str, path: str) -> None:
-        # FACTS.md §3 (Azure/ARO-RP#66, nccgroup/ScoutSuite#1343): users are named by UPN.
+        # docs/azure-behaviour.md §3 (Azure/ARO-RP#66, nccgroup/ScoutSuite#1343): users are named by UPN.
         err = arm_error(resp, 403, "AuthorizationFailed")
         msg = err["message"]
         assert msg.startswith("The client '"), msg
@@ -395,7 +395,7 @@ def test_second_service_principal_with_reader_only(mimic: MimicServer, tmp_path:
 def test_no_token_is_401_with_bearer_challenge(mimic: MimicServer):
     r = mimic.arm("GET", f"/subscriptions/{mimic.subscription_id}/resourcegroups", token=None, api_version=RG_API)
     err = arm_error(r, 401, "AuthenticationFailed")
-    assert err["message"] == "Authentication failed. The 'Authorization' header is missing."  # FACTS.md §3
+    assert err["message"] == "Authentication failed. The 'Authorization' header is missing."  # docs/azure-behaviour.md §3
     assert_bearer_challenge(r)
 
 
@@ -409,7 +409,7 @@ def test_python_sdk_client_secret_credential_manages_resource_groups(mimic: Mimi
     from azure.identity import ClientSecretCredential
     from azure.mgmt.resource import ResourceManagementClient
 
-    # identity-libraries.md §5/§6: custom authority needs disable_instance_discovery; mgmt clients
+    # docs/azure-behaviour.md §12.5/§12.6: custom authority needs disable_instance_discovery; mgmt clients
     # need base_url + credential_scopes; the CA comes from REQUESTS_CA_BUNDLE (client_ca fixture).
     cred = ClientSecretCredential(mimic.tenant_id, mimic.sp["clientId"], mimic.sp["clientSecret"],
                                   authority=mimic.login_url, disable_instance_discovery=True)
@@ -451,7 +451,7 @@ def test_oidc_discovery_v2(mimic: MimicServer):
     r = mimic.http.get(f"{login}/{tid}/v2.0/.well-known/openid-configuration")
     assert r.status_code == 200, r.text
     doc = r.json()
-    assert doc["issuer"] == f"{login}/{tid}/v2.0"  # FACTS.md §6 (login.microsoftonline.com/{tid}/v2.0 on Azure)
+    assert doc["issuer"] == f"{login}/{tid}/v2.0"  # docs/azure-behaviour.md §6 (login.microsoftonline.com/{tid}/v2.0 on Azure)
     assert doc["token_endpoint"] == f"{login}/{tid}/oauth2/v2.0/token"
     assert doc["authorization_endpoint"] == f"{login}/{tid}/oauth2/v2.0/authorize"
     assert doc["jwks_uri"] == f"{login}/{tid}/discovery/v2.0/keys"
@@ -465,7 +465,7 @@ def test_oidc_discovery_v1(mimic: MimicServer):
     r = mimic.http.get(f"{login}/{tid}/.well-known/openid-configuration")
     assert r.status_code == 200, r.text
     doc = r.json()
-    assert doc["issuer"] == f"https://sts.windows.net/{tid}/"  # FACTS.md §6
+    assert doc["issuer"] == f"https://sts.windows.net/{tid}/"  # docs/azure-behaviour.md §6
     assert doc["token_endpoint"] == f"{login}/{tid}/oauth2/token"
     assert doc["authorization_endpoint"] == f"{login}/{tid}/oauth2/authorize"
     keys = mimic.http.get(doc["jwks_uri"])
@@ -507,7 +507,7 @@ def test_client_credentials_token_is_v1_with_azure_claims_and_verifies_against_j
                           issuer=f"https://sts.windows.net/{tid}/")
     assert verified == claims
 
-    # v1 claim set (ARM's accessTokenAcceptedVersion is 1) — FACTS.md §6
+    # v1 claim set (ARM's accessTokenAcceptedVersion is 1) — docs/azure-behaviour.md §6
     now = time.time()
     assert claims["aud"] == "https://management.azure.com", "aud = the resource as requested"
     assert claims["iss"] == f"https://sts.windows.net/{tid}/"
@@ -547,7 +547,7 @@ def test_v1_token_endpoint_with_resource(mimic: MimicServer):
     "https://management.azure.com/.default",
     "https://management.core.windows.net//.default",  # az's form (az-cli.md §3)
     "https://management.azure.com//.default",
-    "MIMIC_ARM_URL/.default",  # classic JS arm-* clients ask for `${endpoint}/.default` (identity-libraries.md §6)
+    "MIMIC_ARM_URL/.default",  # classic JS arm-* clients ask for `${endpoint}/.default` (docs/azure-behaviour.md §12.6)
 ])
 def test_arm_accepts_tokens_for_each_arm_audience(mimic: MimicServer, scope: str):
     scope = scope.replace("MIMIC_ARM_URL", mimic.arm_url)
@@ -689,7 +689,7 @@ def test_malformed_json_body_is_400_invalid_request_content(mimic: MimicServer):
     r = mimic.arm("PUT", mimic.rg_path(name), api_version=RG_API, data='{"location": "westus"',
                   headers={"Content-Type": "application/json"})
     err = arm_error(r, 400, "InvalidRequestContent")
-    # "The request content was invalid and could not be deserialized: '<json.net message>'." (FACTS.md §3)
+    # "The request content was invalid and could not be deserialized: '<json.net message>'." (docs/azure-behaviour.md §3)
     assert err["message"].startswith("The request content was invalid and could not be deserialized: "), err
     arm_error(mimic.arm("GET", mimic.rg_path(name), api_version=RG_API), 404, "ResourceGroupNotFound")
 
@@ -758,7 +758,7 @@ def test_unknown_route_is_404_in_arm_error_shape(mimic: MimicServer):
 
 
 # ==========================================================================================
-# Token validation on ARM (401 codes: FACTS.md §3)
+# Token validation on ARM (401 codes: docs/azure-behaviour.md §3)
 # ==========================================================================================
 
 

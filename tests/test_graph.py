@@ -1,9 +1,9 @@
-"""Microsoft Graph and the directory (issue 7): `az ad ...`, `az role assignment ... --assignee`
+"""Microsoft Graph and the directory: `az ad ...`, `az role assignment ... --assignee`
 resolving through Graph, `az ad sp create-for-rbac` then logging in with its output, the
 PowerShell seed's group flow by its REST equivalents, plain azure-identity + requests against
 Graph, `mimic admin`, Graph's authorization (directory roles) and Graph's own errors.
 
-Azure's behaviour: FACTS.md §7, clients/az-cli.md §6, the learn.microsoft.com/graph pages
+Azure's behaviour: docs/azure-behaviour.md §7, §11.6, the learn.microsoft.com/graph pages
 named next to the assertions, and the public reports cited in crates/mimic-server/src/graph/error.rs.
 """
 
@@ -104,7 +104,7 @@ def vm_world(mimic: MimicServer) -> dict:
 
 def test_az_ad_sp_list_display_name_and_show_vm_principal(az_sp: Az, mimic: MimicServer, vm_world):
     """`az ad sp list --display-name myVM` finds the VM's system-assigned principal with what az
-    and the seeds read (FACTS.md §7); `az ad sp show --id` by object id and by app id."""
+    and the seeds read (docs/azure-behaviour.md §7); `az ad sp show --id` by object id and by app id."""
     found = az_sp("ad", "sp", "list", "--display-name", vm_world["name"])
     assert len(found) == 1
     sp = found[0]
@@ -190,7 +190,7 @@ def test_az_ad_group_member_flow_and_group_rbac_through_imds(az_sp: Az, mimic: M
 
 def test_seed_group_flow_by_rest(mimic: MimicServer, vm_world):
     """What `Get-AzADServicePrincipal -DisplayName`, `Get-AzADGroup -SearchString` and
-    `New-MgGroupMember` send (FACTS.md §7), verbatim URLs with graph.microsoft.com references."""
+    `New-MgGroupMember` send (docs/azure-behaviour.md §7), verbatim URLs with graph.microsoft.com references."""
     r = graph(mimic, "GET", f"/v1.0/servicePrincipals?$filter=displayName eq '{vm_world['name']}'")
     assert r.status_code == 200, r.text
     body = r.json()
@@ -410,7 +410,7 @@ def test_python_azure_identity_and_requests_against_graph(mimic: MimicServer, cl
     import requests
     from azure.identity import ClientSecretCredential
 
-    # identity-libraries.md §5/§6: a custom authority needs disable_instance_discovery.
+    # docs/azure-behaviour.md §12.5/§12.6: a custom authority needs disable_instance_discovery.
     cred = ClientSecretCredential(mimic.tenant_id, mimic.sp["clientId"], mimic.sp["clientSecret"],
                                   authority=mimic.login_url, disable_instance_discovery=True)
     token = cred.get_token(mimic.graph_url + "/.default").token

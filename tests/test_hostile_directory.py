@@ -1,4 +1,4 @@
-"""A sandbox safe to share (issue 16, the directory's part): no tenant user can steal a code
+"""A sandbox safe to share (the directory's part): no tenant user can steal a code
 through the sign-in page, take over a more privileged administrator through Graph, get a token
 for a confidential client without its secret or for a resource that does not exist, or sign
 another user out of the portal from a foreign page.

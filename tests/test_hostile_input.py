@@ -1,4 +1,4 @@
-"""Hostile input (issue 16): no tenant user can crash, brick or take over Mimic with what they send.
+"""Hostile input: no tenant user can crash, brick or take over Mimic with what they send.
 
 Every parser of untrusted text gets input past the shared bounded-input budget
 (`mimic-domain/src/limits.rs`: nesting 64, bodies 4 MB), sent by a member user and a

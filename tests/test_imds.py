@@ -1,6 +1,6 @@
-"""IMDS and workloads on VMs (issue 5): code on a VM gets its identity's tokens from IMDS with no
+"""IMDS and workloads on VMs: code on a VM gets its identity's tokens from IMDS with no
 credentials anywhere, through `mimic vm run`, and those tokens work against Mimic's ARM with RBAC
-on the identity's principalId. Azure's behaviour: FACTS.md §5-6, clients/az-cli.md §5."""
+on the identity's principalId. Azure's behaviour: docs/azure-behaviour.md §5-6, §11.5."""
 
 from __future__ import annotations
 

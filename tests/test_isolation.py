@@ -1,4 +1,4 @@
-"""Isolation (issue 11, part 4): nothing Azure keeps closed is open, one VM's IMDS never yields
+"""Isolation: nothing Azure keeps closed is open, one VM's IMDS never yields
 another VM's token, and secrets are never logged or echoed.
 
 * Every ARM route (each `Endpoint` variant of crates/mimic-server/src/arm/core/endpoint.rs, checked below so

@@ -1,4 +1,4 @@
-"""Load (issue 11, part 5): a bounded closed-loop load with wrk on loopback, as BENCHMARKS.md
+"""Load: a bounded closed-loop load with wrk on loopback, as BENCHMARKS.md
 measures it (wrk, 1 thread, 8 keep-alive connections, HTTPS, a bearer token, RBAC on every
 call), answered without a single error and losing nothing: every write acknowledged with a 2xx
 is readable afterwards. Then ARM throttling: a server started with `--arm-rate-limit` answers 429

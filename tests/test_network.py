@@ -1,4 +1,4 @@
-"""Network addresses (issue 6: `az vm create` leaves the network resources Azure would leave, and
+"""Network addresses (`az vm create` leaves the network resources Azure would leave, and
 `az vm show` reports them), driven with az and raw HTTP (azure-mgmt-network is not in .venv).
 
 Sources:

@@ -147,7 +147,7 @@ def test_seed_enable_system_assigned_during_vm_creation(mimic: MimicServer, az_s
 
 def test_reader_cannot_save_and_sees_authorization_failed(mimic: MimicServer, az_sp):
     """A user with only Reader sees the blade but Save fails with ARM's AuthorizationFailed text
-    (FACTS.md §3), shown as the notification, and nothing changes."""
+    (docs/azure-behaviour.md §3), shown as the notification, and nothing changes."""
     rg = unique("portalread")
     mimic.create_rg(rg)
     vm_id = make_vm(mimic, rg, "vmRead")

@@ -1,4 +1,4 @@
-"""PostgreSQL mode under faults (issue 16, item 6): replicas that never panic.
+"""PostgreSQL mode under faults: replicas that never panic.
 
 * two replicas over one empty database start in either order and both exit 0 on SIGTERM;
 * PostgreSQL stopped and started again under a bounded write load (a private cluster, so other

@@ -1,4 +1,4 @@
-"""Zero-configuration use (issue 9): with nothing but what `mimic env` prints, clients written
+"""Zero-configuration use: with nothing but what `mimic env` prints, clients written
 for Azure reach Mimic under Azure's own host names through Mimic's proxy — az with the default
 AzureCloud (no `az cloud register`), azure-identity and the SDKs with no endpoint settings."""
 
@@ -60,7 +60,7 @@ def test_az_service_principal_login_with_default_cloud(paz: ProxiedAz, mimic: Mi
 
 def test_az_user_password_login_with_default_cloud(paz: ProxiedAz, mimic: MimicServer):
     """`az login -u -p` (ROPC): MSAL's user-realm call goes to port 443 of the login host,
-    which only works when Azure's host names reach Mimic (clients/az-cli.md §4)."""
+    which only works when Azure's host names reach Mimic (docs/azure-behaviour.md §11.4)."""
     accounts = paz("login", "-u", mimic.admin["userName"], "-p", mimic.admin["password"])
     assert accounts[0]["id"] == mimic.subscription_id
     assert accounts[0]["user"] == {"name": mimic.admin["userName"], "type": "user"}
@@ -123,7 +123,7 @@ def test_discovery_through_proxy_names_azure_hosts(mimic: MimicServer):
     assert meta["authentication"]["loginEndpoint"] == "https://login.microsoftonline.com/"
 
 
-# ---- hosts Mimic does not serve: tunnelled unchanged (issue 17) ------------------------------
+# ---- hosts Mimic does not serve: tunnelled unchanged ---------------------------------------
 
 #: A public host this machine can reach: the package registries are the only ones here.
 FOREIGN = "pypi.org"

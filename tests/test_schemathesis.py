@@ -1,4 +1,4 @@
-"""Hostile HTTP input (issue 11, part 2): schemathesis generates valid and invalid requests from
+"""Hostile HTTP input: schemathesis generates valid and invalid requests from
 Azure's official OpenAPI files (tests/specs/, copied from Azure/azure-rest-api-specs, see
 tests/specs/README.md) for the operations Mimic serves, sends them to a live Mimic ARM with a
 valid bearer token, and checks that nothing answers 5xx and that every response conforms to the

@@ -1,4 +1,4 @@
-"""Secrets at rest (issue 16, item 5): the data directory is its owner's alone, and a copy of the
+"""Secrets at rest: the data directory is its owner's alone, and a copy of the
 store (the SQLite file, a `pg_dump`) holds no usable private key: the signing keys and the CA key
 are sealed under a master key that is not in the store.
 

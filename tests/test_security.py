@@ -1,7 +1,7 @@
-"""Attacks on bearer tokens (issue 11, part 3): every forged, stale, misdirected or orphaned token
+"""Attacks on bearer tokens: every forged, stale, misdirected or orphaned token
 is refused by ARM and Graph with Azure's errors.
 
-ARM's 401 codes and texts: FACTS.md §3 (`InvalidAuthenticationToken` "The access token is
+ARM's 401 codes and texts: docs/azure-behaviour.md §3 (`InvalidAuthenticationToken` "The access token is
 invalid.", `ExpiredAuthenticationToken`, `InvalidAuthenticationTokenAudience`,
 `InvalidAuthenticationTokenTenant`), always with a `WWW-Authenticate: Bearer ...
 error="invalid_token"` challenge. Graph answers 401 `InvalidAuthenticationToken` (Graph's error

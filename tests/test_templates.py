@@ -1,13 +1,13 @@
-"""ARM template deployments and `az vm create` (issue 6), driven with az (`az deployment group
+"""ARM template deployments and `az vm create`, driven with az (`az deployment group
 create --template-file`, `az vm create`), azure-mgmt-resource and raw HTTP.
 
 Expectations are Azure's behaviour with their sources:
-* the ARM-template section of the seed (shared/seeds/004: enable/disable system-assigned, assign
+* the ARM-template section of the seed (seed 004: enable/disable system-assigned, assign
   and remove user-assigned with api-versions 2017-12-01 `identityIds` and 2018-06-01
   `userAssignedIdentities`, `"type": "None"`); its fragments are used verbatim (their `//` comments
   and trailing commas included) inside whole templates whose placeholders are filled;
-* clients/az-cli.md §6 (az's non-JSON `template:` body, what `az vm create` sends);
-* FACTS.md §3 (deployments as LROs); error texts recorded from Azure: InvalidTemplate with
+* docs/azure-behaviour.md §11.6 (az's non-JSON `template:` body, what `az vm create` sends);
+* docs/azure-behaviour.md §3 (deployments as LROs); error texts recorded from Azure: InvalidTemplate with
   `TemplateViolation` line/position (Azure-MCP-server log, 2026), "Deployment template parse
   failed" (learn.microsoft.com deploy-cli), DeploymentFailed with details
   (learn.microsoft.com quickstarts), DeploymentOutputEvaluationFailed and function messages
@@ -38,7 +38,7 @@ SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTempl
 GUID_NAMESPACE = uuid.UUID("11fb06fb-712d-4ddd-98c7-e71bbd588830")
 
 
-# ---- the seed's fragments, verbatim (shared/seeds/004, "Azure Resource Manager templates") ----
+# ---- the seed's fragments, verbatim (seed 004, "Azure Resource Manager templates") ----
 
 SEED_SYSTEM_ASSIGNED = '''"resources": [
      {
@@ -393,7 +393,7 @@ def test_seed_enable_system_assigned_then_disable_with_none(mimic: MimicServer, 
     disable = add_resources(whole_template(vm_fragment(SEED_REMOVE_SYSTEM_ASSIGNED)), NETWORK)
     assert state(deployer.deploy(rg, disable, "disable-system")) == "Succeeded"
     assert "identity" not in vm(mimic, rg), "type None removes the identity (seed 004)"
-    assert graph_sp(mimic, principal) is None, "disabling deletes the service principal (FACTS.md §7)"
+    assert graph_sp(mimic, principal) is None, "disabling deletes the service principal (docs/azure-behaviour.md §7)"
 
 
 def test_seed_role_assignment_to_the_vms_system_assigned_identity(mimic: MimicServer, deployer: Deployer):
@@ -443,7 +443,7 @@ def test_seed_assign_user_assigned_identity(mimic: MimicServer, deployer: Deploy
     assert state(deployer.deploy(rg, template, "assign-user")) == "Succeeded"
     identity = uai(mimic, rg)
     uid = identity["id"]
-    # 2018-06-01 and later: the userAssignedIdentities map (FACTS.md §1).
+    # 2018-06-01 and later: the userAssignedIdentities map (docs/azure-behaviour.md §1).
     ident = vm(mimic, rg, api="2018-06-01")["identity"]
     assert ident["type"] == "UserAssigned", "the seed's 'userAssigned' comes back canonical"
     assert "principalId" not in ident

@@ -1,4 +1,4 @@
-"""Templates with `"languageVersion": "2.0"` (issue 6), deployed with az.
+"""Templates with `"languageVersion": "2.0"`, deployed with az.
 
 Azure's rules (learn.microsoft.com, "ARM template syntax" → languageVersion 2.0 and
 template-functions-resource): `resources` is an object keyed by symbolic name; `dependsOn`

@@ -1,9 +1,9 @@
-"""Several tenants in one Mimic (DESIGN.md §3: "Several tenants and subscriptions can exist;
+"""Several tenants in one Mimic (docs/ARCHITECTURE.md "Contract": "Several tenants and subscriptions can exist;
 nothing is shared between tenants"). `mimic admin tenant create` makes a second tenant with its
 own directory, administrator, service principal and subscription; its principals see only their
 own tenant through az, the token service, ARM, Graph and IMDS, as two Entra tenants do.
 
-Azure's answers for crossing tenants: InvalidAuthenticationTokenTenant (FACTS.md §2, sourced in
+Azure's answers for crossing tenants: InvalidAuthenticationTokenTenant (docs/azure-behaviour.md §3, sourced in
 test_foundation.py), AADSTS700016 for an application asked for at another tenant's authority,
 PrincipalNotFound for a role assignment naming an object of another directory, Graph's
 Request_ResourceNotFound for another tenant's object."""

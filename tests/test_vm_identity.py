@@ -1,12 +1,12 @@
-"""Managed identities on VMs (issue 4): user-assigned identities, virtual machines with the
+"""Managed identities on VMs: user-assigned identities, virtual machines with the
 `identity` block, the system-assigned identity's service principal, linked authorization, and
 the seeds' management steps — driven with az, curl (the REST seed's commands verbatim), the Python
 SDKs (azure-mgmt-compute, azure-mgmt-msi) and raw HTTP for what clients never send.
 
-Expectations are Azure's behaviour with their sources: shared/FACTS.md (§1 identity block, §1b its
+Expectations are Azure's behaviour with their sources: docs/azure-behaviour.md (§1 identity block, §1b its
 errors, §2 user-assigned identities, §3 ARM conventions, §7 the service principal, §10 what today's
-az sends), the seeds (shared/seeds/002 CLI, 004 REST/SDK/templates), shared/clients/az-cli.md §6 and
-identity-libraries.md §6. "[INFERRED]" marks expectations FACTS.md marks so.
+az sends), the seeds (002 CLI, 004 REST/SDK/templates), docs/azure-behaviour.md §11.6 and
+§12.6. "[INFERRED]" marks expectations docs/azure-behaviour.md marks "(inferred)".
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 from mimic_harness import ARM_SCOPE, REPO_ROOT, Az, MimicServer, _clean_env, js_clients_installed, node_script, unique
 
 VM_API = "2024-11-01"  # what az sends for VM PATCH (az-cli.md §6)
-MSI_API = "2024-11-30"  # what both msi SDKs send (identity-libraries.md §6)
+MSI_API = "2024-11-30"  # what both msi SDKs send (docs/azure-behaviour.md §12.6)
 NET_API = "2022-01-01"
 AUTHZ_API = "2022-04-01"
 RG_API = "2021-04-01"
@@ -38,7 +38,7 @@ ASSIGN_ACTION = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
 
 
 def arm_error(r, status: int, code: str | None = None) -> dict:
-    """ARM's error envelope {"error":{"code","message"}} (FACTS.md §3); returns `error`."""
+    """ARM's error envelope {"error":{"code","message"}} (docs/azure-behaviour.md §3); returns `error`."""
     assert r.status_code == status, f"expected {status} {code}, got {r.status_code}: {r.text[:2000]}"
     err = r.json().get("error")
     assert isinstance(err, dict) and err.get("code") and err.get("message"), r.text
@@ -56,12 +56,12 @@ def vm_id(mimic: MimicServer, rg: str, name: str) -> str:
 
 
 def uai_id(mimic: MimicServer, rg: str, name: str) -> str:
-    # Seeds and az write user-assigned identity ids with lower-case `resourcegroups` (FACTS.md §3).
+    # Seeds and az write user-assigned identity ids with lower-case `resourcegroups` (docs/azure-behaviour.md §3).
     return f"/subscriptions/{mimic.subscription_id}/resourcegroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
 
 
 def make_nic(mimic: MimicServer, rg: str, name: str) -> str:
-    """A NIC as a generic tracked resource (DESIGN.md §5): Azure needs one for a VM."""
+    """A NIC as a generic tracked resource (docs/ARCHITECTURE.md "Contract"): Azure needs one for a VM."""
     nic = f"{rg_id(mimic, rg)}/providers/Microsoft.Network/networkInterfaces/{name}"
     r = mimic.arm("PUT", nic, api_version=NET_API, json={"location": "westus", "properties": {
         "ipConfigurations": [{"name": "ipconfig1", "properties": {"privateIPAllocationMethod": "Dynamic"}}]}})
@@ -190,7 +190,7 @@ def test_az_identity_create_verbatim_and_its_service_principal(seed_server: Mimi
         uuid.UUID(out[k])
     assert out["clientId"] != out["principalId"]
 
-    # FACTS.md §7: a ManagedIdentity service principal, displayName = name, appId = clientId,
+    # docs/azure-behaviour.md §7: a ManagedIdentity service principal, displayName = name, appId = clientId,
     # alternativeNames ["isExplicit=True", <id with lower-case resourcegroups>].
     sp = graph_sp(mimic, out["principalId"])
     assert sp is not None, "creating the identity creates its service principal"
@@ -240,7 +240,7 @@ def test_user_assigned_identity_crud_across_api_versions(mimic: MimicServer, api
 
 @pytest.mark.parametrize("name", ["ab", "-leadinghyphen", "_underscore", "has.dot", "x" * 129])
 def test_user_assigned_identity_bad_names(mimic: MimicServer, name: str):
-    """Names: 3-128 characters, letter or digit first, then letters, digits, '-', '_' (FACTS.md §2)."""
+    """Names: 3-128 characters, letter or digit first, then letters, digits, '-', '_' (docs/azure-behaviour.md §2)."""
     rg = unique("uainame")
     mimic.create_rg(rg)
     r = mimic.arm("PUT", uai_id(mimic, rg, name), api_version=MSI_API, json={"location": "westus"})
@@ -262,7 +262,7 @@ def test_user_assigned_identity_errors(mimic: MimicServer):
     arm_error(mimic.arm("PUT", uai_id(mimic, "nosuchrg-" + uuid.uuid4().hex[:6], "x1x"), api_version=MSI_API,
                         json={"location": "westus"}), 404, "ResourceGroupNotFound")
     arm_error(mimic.arm("PATCH", path, api_version=MSI_API, json={"tags": {}}), 404, "ResourceNotFound")
-    # api-version not registered for the type → NoRegisteredProviderFound listing the versions (FACTS.md §3)
+    # api-version not registered for the type → NoRegisteredProviderFound listing the versions (docs/azure-behaviour.md §3)
     err = arm_error(mimic.arm("GET", path, api_version="2019-01-01"), 400, "NoRegisteredProviderFound")
     assert "2018-11-30" in err["message"]
 
@@ -295,10 +295,10 @@ def test_cli_seed_vm_identity_assign_show_remove(seed_server: MimicServer, tmp_p
     shown = az("vm", "identity", "show", "-g", "myResourceGroup", "-n", "myVM")
     assert shown == {"principalId": system_pid, "tenantId": mimic.tenant_id, "type": "SystemAssigned"}
     sp = graph_sp(mimic, system_pid)
-    # FACTS.md §7: servicePrincipalType ManagedIdentity, displayName = VM name, isExplicit=False + VM id
+    # docs/azure-behaviour.md §7: servicePrincipalType ManagedIdentity, displayName = VM name, isExplicit=False + VM id
     assert sp and sp["servicePrincipalType"] == "ManagedIdentity" and sp["displayName"] == "myVM"
     assert sp["alternativeNames"] == ["isExplicit=False", f"/subscriptions/{sub}/resourcegroups/myResourceGroup/providers/Microsoft.Compute/virtualMachines/myVM"]
-    # Assigning again is a no-op: same principal (FACTS.md §1b).
+    # Assigning again is a no-op: same principal (docs/azure-behaviour.md §1b).
     assert az("vm", "identity", "assign", "-g", "myResourceGroup", "-n", "myVM")["systemAssignedIdentity"] == system_pid
 
     # "--identities <USER ASSIGNED IDENTITY>" by name: az expands it to an id client-side.
@@ -325,11 +325,11 @@ def test_cli_seed_vm_identity_assign_show_remove(seed_server: MimicServer, tmp_p
     left = az("vm", "identity", "remove", "-g", "myResourceGroup", "-n", "myVM", "--identities", other_url)
     assert left == {"principalId": system_pid, "tenantId": mimic.tenant_id, "type": "SystemAssigned"}
 
-    # Removing the system identity deletes its service principal (FACTS.md §1b, §7).
+    # Removing the system identity deletes its service principal (docs/azure-behaviour.md §1b, §7).
     az("vm", "identity", "remove", "-g", "myResourceGroup", "-n", "myVM")
     assert az("vm", "identity", "show", "-g", "myResourceGroup", "-n", "myVM") is None
     assert graph_sp(mimic, system_pid) is None
-    # Re-enabling makes a new principal (FACTS.md §1b).
+    # Re-enabling makes a new principal (docs/azure-behaviour.md §1b).
     again = az("vm", "identity", "assign", "-g", "myResourceGroup", "-n", "myVM")["systemAssignedIdentity"]
     assert again != system_pid and graph_sp(mimic, again)["displayName"] == "myVM"
 
@@ -340,7 +340,7 @@ def test_cli_seed_vm_identity_assign_show_remove(seed_server: MimicServer, tmp_p
 def test_cli_seed_vm_update_set_identity_type_with_todays_az(seed_server: MimicServer, tmp_path):
     """seed 002's `az vm update --set identity.type=...` lines. Today's az (2.91, aaz) sends a GET and
     a full PUT with no `identity` key whatever is set (az-cli.md §6); a PUT without `identity`
-    keeps the VM's identities (FACTS.md §10 [INFERRED]). So these lines succeed and change nothing,
+    keeps the VM's identities (docs/azure-behaviour.md §10 [INFERRED]). So these lines succeed and change nothing,
     as they would against Azure with this az."""
     mimic = seed_server
     az = new_az(mimic, tmp_path)
@@ -438,7 +438,7 @@ def test_cli_seed_vm_update_set_identity_type_with_az_2_78(seed_server: MimicSer
 # The REST seed (seed 004): its curl commands verbatim, token from `az account get-access-token`
 # ==========================================================================================
 
-# Verbatim from shared/seeds/004 (the "Configure managed identities ... using REST API calls" part).
+# Verbatim from seed 004 (the "Configure managed identities ... using REST API calls" part).
 CURL_PUT_SA_2018 = """curl 'https://management.azure.com/subscriptions/<SUBSCRIPTION ID>/resourceGroups/myResourceGroup/providers/Microsoft.Compute/virtualMachines/myVM?api-version=2018-06-01' -X PUT -d '{"location":"westus","name":"myVM","identity":{"type":"SystemAssigned"},"properties":{"hardwareProfile":{"vmSize":"Standard_D2_v2"},"storageProfile":{"imageReference":{"sku":"2016-Datacenter","publisher":"MicrosoftWindowsServer","version":"latest","offer":"WindowsServer"},"osDisk":{"caching":"ReadWrite","managedDisk":{"storageAccountType":"StandardSSD_LRS"},"name":"myVM3osdisk","createOption":"FromImage"},"dataDisks":[{"diskSizeGB":1023,"createOption":"Empty","lun":0},{"diskSizeGB":1023,"createOption":"Empty","lun":1}]},"osProfile":{"adminUsername":"azureuser","computerName":"myVM","adminPassword":"<SECURE PASSWORD STRING>"},"networkProfile":{"networkInterfaces":[{"id":"/subscriptions/<SUBSCRIPTION ID>/resourceGroups/myResourceGroup/providers/Microsoft.Network/networkInterfaces/myNic","properties":{"primary":true}}]}}}' -H "Content-Type: application/json" -H "Authorization: Bearer <ACCESS TOKEN>\""""
 CURL_GET_2018 = """curl 'https://management.azure.com/subscriptions/<SUBSCRIPTION ID>/resourceGroups/<RESOURCE GROUP>/providers/Microsoft.Compute/virtualMachines/<VM NAME>?api-version=2018-06-01' -H "Authorization: Bearer <ACCESS TOKEN>\""""
 CURL_PATCH_SA_2018 = """curl 'https://management.azure.com/subscriptions/<SUBSCRIPTION ID>/resourceGroups/myResourceGroup/providers/Microsoft.Compute/virtualMachines/myVM?api-version=2018-06-01' -X PATCH -d '{"identity":{"type":"SystemAssigned"}}' -H "Content-Type: application/json" -H "Authorization:Bearer <ACCESS TOKEN>\""""
@@ -629,7 +629,7 @@ def test_python_sdks_enable_disable_system_and_user_assigned(mimic: MimicServer,
 
 
 def check_js_sdk_steps(mimic: MimicServer, steps: dict) -> None:
-    """What tests/js/vm_identity_sdk.mjs saw after each PATCH is what Azure returns (FACTS.md §1)."""
+    """What tests/js/vm_identity_sdk.mjs saw after each PATCH is what Azure returns (docs/azure-behaviour.md §1)."""
     ua = steps["userAssigned"]
     assert ua["principalId"] and ua["clientId"] and ua["tenantId"] == mimic.tenant_id
     assert steps["created"] == {"provisioningState": "Succeeded", "identity": None, "adminPasswordEchoed": False}
@@ -665,7 +665,7 @@ def test_javascript_sdks_enable_disable_system_and_user_assigned(mimic: MimicSer
 
 
 # ==========================================================================================
-# Role prerequisites (seeds 002/004) and linked authorization (FACTS.md §1b)
+# Role prerequisites (seeds 002/004) and linked authorization (docs/azure-behaviour.md §1b)
 # ==========================================================================================
 
 
@@ -872,7 +872,7 @@ def test_vm_put_is_long_running_with_azure_async_operation(mimic: MimicServer):
     nic = make_nic(mimic, rg, "lronic")
     path = vm_id(mimic, rg, "lrovm")
     r = mimic.arm("PUT", path, api_version=VM_API, json=vm_body(nic, {"type": "SystemAssigned"}, "lrovm"))
-    # SDKs accept only 200/201 for PUT/PATCH (identity-libraries.md §6).
+    # SDKs accept only 200/201 for PUT/PATCH (docs/azure-behaviour.md §12.6).
     assert r.status_code == 201 and r.json()["properties"]["provisioningState"] == "Creating", r.text
     status_url = r.headers["Azure-AsyncOperation"]
     assert f"/subscriptions/{mimic.subscription_id}/providers/Microsoft.Compute/locations/westus/operations/" in status_url
@@ -886,7 +886,7 @@ def test_vm_put_is_long_running_with_azure_async_operation(mimic: MimicServer):
     got = get_vm(mimic, rg, "lrovm")
     assert got["tags"] == {"env": "test"} and got["properties"]["provisioningState"] == "Succeeded"
     assert got["properties"]["osProfile"] == {"adminUsername": "azureuser", "computerName": "lrovm"}, "adminPassword is never stored nor echoed"
-    # A PUT without `identity` keeps the identity (FACTS.md §10 [INFERRED]).
+    # A PUT without `identity` keeps the identity (docs/azure-behaviour.md §10 [INFERRED]).
     r = mimic.arm("PUT", path, api_version=VM_API, json=vm_body(nic, None, "lrovm"))
     assert r.json()["identity"] == got["identity"], r.text
 
@@ -904,7 +904,7 @@ def test_deleting_vm_and_resource_group_deletes_principals_and_orphans_role_assi
     assert r.status_code == 202
     assert mimic.arm("GET", r.headers["Location"]).status_code == 200
     assert graph_sp(mimic, sa) is None
-    # Azure leaves the role assignment behind, orphaned (FACTS.md §1b); its principal is gone.
+    # Azure leaves the role assignment behind, orphaned (docs/azure-behaviour.md §1b); its principal is gone.
     left = mimic.arm("GET", ra, api_version=AUTHZ_API)
     assert left.status_code == 200 and left.json()["properties"]["principalId"] == sa
 

@@ -1,7 +1,7 @@
 //! The template JSON reader (`mimic-domain/src/template/json.rs`: Json.NET's leniency, comments,
 //! single quotes, unquoted names): any text never panics nor overflows the stack, and whatever
 //! it accepts is within the shared nesting budget and is read back by the store's reader, so
-//! nothing a deployment PUT is accepted with can brick the store (issue 16).
+//! nothing a deployment PUT is accepted with can brick the store.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

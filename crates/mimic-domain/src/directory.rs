@@ -267,7 +267,7 @@ pub fn new_application_with_principal(tenant_id: Uuid, display_name: &str, now: 
     (app, sp)
 }
 
-/// A managed identity's service principal (FACTS.md §7): display name = the resource's name,
+/// A managed identity's service principal (docs/azure-behaviour.md §7): display name = the resource's name,
 /// alternative names `isExplicit=False|True` and the resource id with lower-case `resourcegroups`.
 pub fn new_managed_identity_principal(
     tenant_id: Uuid,

@@ -1,6 +1,6 @@
 //! The `identity` block of a virtual machine (`Microsoft.Compute/virtualMachines`), as Azure's
-//! Compute resource provider reads, merges and returns it (FACTS.md §1, §1b), and the name rule
-//! of user-assigned identities (FACTS.md §2). Plain functions over plain types: the ARM surface
+//! Compute resource provider reads, merges and returns it (docs/azure-behaviour.md §1, §1b), and the name rule
+//! of user-assigned identities (docs/azure-behaviour.md §2). Plain functions over plain types: the ARM surface
 //! parses the JSON body into [`IdentityRequest`], asks [`plan`] what the VM's identities become,
 //! does the checks Azure does (linked authorization, identities that must exist) on
 //! [`Plan::added`], and stores [`VmIdentity`].
@@ -10,15 +10,15 @@
 //!   (spec enum `ResourceIdentityType`); clients also send `userAssigned`,
 //!   `SystemAssigned,UserAssigned`, `none` (seeds 002/004), so it is parsed case-insensitively with
 //!   whitespace around the comma ignored, and always returned in canonical spelling (az compares
-//!   `identity.type` with `"SystemAssigned, UserAssigned"` exactly: clients/az-cli.md §6).
+//!   `identity.type` with `"SystemAssigned, UserAssigned"` exactly: docs/azure-behaviour.md §11.6).
 //! * api-version 2017-12-01 carries user-assigned identities as `identityIds: [id]`; 2018-06-01
-//!   and later as `userAssignedIdentities: {id: {}}` (spec; FACTS.md §1). `identityIds` in a
+//!   and later as `userAssignedIdentities: {id: {}}` (spec; docs/azure-behaviour.md §1). `identityIds` in a
 //!   newer body is refused: "ResourceIdentity property identityIds is deprecated. The
 //!   userAssignedIdentities property should be used instead." (InvalidParameter, quoted in
 //!   MicrosoftDocs/azure-docs#68377).
 //! * PUT replaces the identity; PATCH replaces it too, except that `userAssignedIdentities` is
 //!   merged into the current set and `null` removes one identity (seed 004 REST section). A body
-//!   without `identity` keeps the current one (FACTS.md §10). With 2017-12-01, `identityIds` is
+//!   without `identity` keeps the current one (docs/azure-behaviour.md §10). With 2017-12-01, `identityIds` is
 //!   always the whole list (seed 004: "Retain only the user-assigned managed identity(s) you would
 //!   like to keep in the identityIds array").
 //! * A type without `UserAssigned` must not name identities: "ResourceIdentity identityIds should
@@ -27,7 +27,7 @@
 //!   must end up with at least one: "The identity ids must not be null or empty for
 //!   'UserAssigned' identity type." (`MissingIdentityIds`, the text ARM's identity layer returns,
 //!   quoted in hashicorp/terraform-provider-azurerm#17082) — so removing the last one needs the
-//!   type changed too, as az does client-side (seed 002; clients/az-cli.md §6).
+//!   type changed too, as az does client-side (seed 002; docs/azure-behaviour.md §11.6).
 //! * An id that is not a user-assigned identity's resource id: "ResourceIdentity identityId '<id>'
 //!   is not a valid reference to a Microsoft.ManagedIdentity identity." (InvalidParameter,
 //!   Azure/aad-pod-identity#69).
@@ -35,7 +35,7 @@
 //!   (InvalidRequestContent, Azure/azure-powershell#7556); an unknown type string fails
 //!   deserialisation the same way [INFERRED].
 //! * Enabling the system-assigned identity again while it is on keeps its principal (idempotent);
-//!   disabling and re-enabling makes a new one (FACTS.md §1b).
+//!   disabling and re-enabling makes a new one (docs/azure-behaviour.md §1b).
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -404,7 +404,7 @@ impl VmIdentity {
         VmIdentity { system, user }
     }
 
-    /// What IMDS can serve on this VM (issue 5): the system-assigned identity (its client id is
+    /// What IMDS can serve on this VM: the system-assigned identity (its client id is
     /// the app id of the service principal `system_client_id` names) and each user-assigned one.
     pub fn attached(&self, vm_id: &str, system_client_id: Option<Uuid>) -> Vec<AttachedIdentity> {
         let mut out = Vec::with_capacity(self.user.len() + 1);
@@ -443,7 +443,7 @@ pub struct Plan {
     /// stored casing, new ones are as sent.
     pub user: Vec<String>,
     /// User-assigned identities the request attaches that are not attached yet, as sent: these
-    /// need linked authorization and must exist (FACTS.md §1b).
+    /// need linked authorization and must exist (docs/azure-behaviour.md §1b).
     pub added: Vec<String>,
 }
 
@@ -464,7 +464,7 @@ fn push_unique(list: &mut Vec<String>, id: &str) {
     }
 }
 
-/// Applies a request to the VM's current identities (FACTS.md §1, §1b).
+/// Applies a request to the VM's current identities (docs/azure-behaviour.md §1, §1b).
 pub fn plan(current: &VmIdentity, req: Option<&IdentityRequest>, method: Method) -> Result<Plan, IdentityError> {
     let Some(req) = req else { return Ok(Plan::keep(current)) };
     let named = match &req.user {
@@ -528,7 +528,7 @@ pub fn plan(current: &VmIdentity, req: Option<&IdentityRequest>, method: Method)
 }
 
 /// User-assigned identity names: 3–128 characters, a letter or digit first, then letters,
-/// digits, `-` and `_` (seed 004; FACTS.md §1b, §2).
+/// digits, `-` and `_` (seed 004; docs/azure-behaviour.md §1b, §2).
 pub fn valid_user_assigned_identity_name(name: &str) -> bool {
     let b = name.as_bytes();
     (3..=128).contains(&b.len()) && b[0].is_ascii_alphanumeric() && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
@@ -562,7 +562,7 @@ mod tests {
 
     #[test]
     fn type_spellings() {
-        // FACTS.md §1: the spec's four values, plus what the seeds send.
+        // docs/azure-behaviour.md §1: the spec's four values, plus what the seeds send.
         let cases = [
             ("SystemAssigned", Some(IdentityType::SystemAssigned)),
             ("systemassigned", Some(IdentityType::SystemAssigned)),
@@ -583,7 +583,7 @@ mod tests {
         for (s, want) in cases {
             assert_eq!(IdentityType::parse(s), want, "{s:?}");
         }
-        // Returned in canonical spelling (clients/az-cli.md §6: az compares the exact string).
+        // Returned in canonical spelling (docs/azure-behaviour.md §11.6: az compares the exact string).
         assert_eq!(IdentityType::SystemAssignedUserAssigned.as_str(), "SystemAssigned, UserAssigned");
     }
 
@@ -673,7 +673,7 @@ mod tests {
         let (id1, id2) = (uai("ID1"), uai("ID2"));
         assert_eq!(parse_request(None, UserAssignedMap), Ok(None));
         assert_eq!(parse(Value::Null, UserAssignedMap), Ok(None));
-        // az vm identity remove: {"userAssignedIdentities": null, "type": "None"} (clients/az-cli.md §6)
+        // az vm identity remove: {"userAssignedIdentities": null, "type": "None"} (docs/azure-behaviour.md §11.6)
         assert_eq!(
             parse(json!({"userAssignedIdentities": null, "type": "None"}), UserAssignedMap),
             Ok(Some(IdentityRequest { kind: IdentityType::None, user: UserPart::Absent }))
@@ -743,7 +743,7 @@ mod tests {
                 method: Patch,
                 want: ok(true, vec![], vec![]),
             },
-            // seed 004 warns that this drops user-assigned identities (FACTS.md §1)
+            // seed 004 warns that this drops user-assigned identities (docs/azure-behaviour.md §1)
             Case {
                 what: "PATCH SystemAssigned drops user-assigned",
                 current: sa_ua12.clone(),
@@ -812,7 +812,7 @@ mod tests {
                 method: Patch,
                 want: ok(false, vec![&id1, &id2], vec![]),
             },
-            // az vm identity remove of the last UAI with SA on (clients/az-cli.md §6)
+            // az vm identity remove of the last UAI with SA on (docs/azure-behaviour.md §11.6)
             Case {
                 what: "PATCH SystemAssigned + null map",
                 current: sa_ua1.clone(),
@@ -889,7 +889,7 @@ mod tests {
             },
             // PUT replaces
             Case {
-                what: "PUT without identity keeps it (FACTS.md §10)",
+                what: "PUT without identity keeps it (docs/azure-behaviour.md §10)",
                 current: sa_ua1.clone(),
                 body: Value::Null,
                 shape: UserAssignedMap,

@@ -1,4 +1,4 @@
-//! Which of a VM's managed identities an IMDS token request names (FACTS.md §5): a request
+//! Which of a VM's managed identities an IMDS token request names (docs/azure-behaviour.md §5): a request
 //! selects by `client_id`, `object_id` or `msi_res_id` (at most one), or by nothing, which means
 //! the system-assigned identity — or the only user-assigned one when there is no system identity.
 

@@ -6,7 +6,7 @@
 //! Why one budget: a document is accepted by a surface, stored inside an envelope (the stored
 //! resource, deployment or directory object), and read back by the store's reader (serde_json,
 //! whose recursion limit is [`STORE_READER_DEPTH`]). If a parser accepted more nesting than the
-//! reader, one write would brick the store (issue 16). So every parser refuses past
+//! reader, one write would brick the store. So every parser refuses past
 //! [`MAX_DEPTH`], which leaves [`ENVELOPE_DEPTH`] levels for the envelopes, and the store checks
 //! each document it writes with its own reader ([`check_readable`]) as the last line.
 //!

@@ -1,7 +1,7 @@
 //! ARM resource ids: parsing, and the case-insensitive key under which ARM matches them.
 //!
 //! ARM treats ids, resource-group names, namespaces and names case-insensitively but returns
-//! the casing given at creation (FACTS.md §3), so every id has a display form and a `key`.
+//! the casing given at creation (docs/azure-behaviour.md §3), so every id has a display form and a `key`.
 
 /// A parsed ARM scope or resource id.
 #[derive(Debug, Clone, PartialEq, Eq)]

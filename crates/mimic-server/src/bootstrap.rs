@@ -1,4 +1,4 @@
-//! First start (DESIGN.md §3): one tenant, one subscription, an administrator user and a
+//! First start (docs/ARCHITECTURE.md "Contract"): one tenant, one subscription, an administrator user and a
 //! bootstrap service principal, both Owner of the subscription (as the account that creates a
 //! subscription is), with random secrets written once to `DATA_DIR/bootstrap.json` (0600).
 

@@ -51,7 +51,7 @@ pub async fn request_context(surface: &'static str, mut req: Request, next: Next
 
 /// IMDS's variant of [`request_context`]: the same log line, but no request id and none of ARM's
 /// correlation headers, which IMDS does not send (its answers carry `Content-Type` and `Server`:
-/// FACTS.md §5) — and nothing at all to do when the line is not logged, since IMDS sits on every
+/// docs/azure-behaviour.md §5) — and nothing at all to do when the line is not logged, since IMDS sits on every
 /// token refresh of every workload.
 pub async fn log_request(surface: &'static str, req: Request, next: Next) -> Response {
     if !tracing::enabled!(tracing::Level::INFO) {

@@ -137,7 +137,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     let (tenant, subscription, created) = booted?;
     let keys = keys?;
     if let Some(b) = &created {
-        // Printed once, on the start that created them (DESIGN.md §3).
+        // Printed once, on the start that created them (docs/ARCHITECTURE.md "Contract").
         println!("{}", serde_json::to_string_pretty(b)?);
     }
     let interrupted = crate::arm::recover_interrupted_deployments(&store, &cfg.data_dir)?;

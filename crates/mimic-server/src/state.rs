@@ -67,7 +67,7 @@ impl VerifiedTokens {
 }
 
 impl Endpoints {
-    /// Azure's public host names, as the proxy serves them (issue 9).
+    /// Azure's public host names, as the proxy serves them.
     pub fn azure(local: &Endpoints) -> Endpoints {
         Endpoints {
             arm: "https://management.azure.com".into(),

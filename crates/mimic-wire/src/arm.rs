@@ -92,7 +92,7 @@ pub struct ResourceGroup {
     pub properties: ProvisioningState,
 }
 
-/// Any tracked resource (DESIGN.md §5), as ARM renders it.
+/// Any tracked resource (docs/ARCHITECTURE.md "Contract"), as ARM renders it.
 #[derive(Debug, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct GenericResource {

@@ -1,5 +1,5 @@
 //! Microsoft.Compute bodies: virtual machines, their identity block per api-version, instance
-//! view, and Compute's async-operation status (specs/specification/compute, FACTS.md §1, §3).
+//! view, and Compute's async-operation status (azure-rest-api-specs specification/compute, docs/azure-behaviour.md §1, §3).
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};

@@ -1,4 +1,4 @@
-//! Microsoft.ManagedIdentity bodies (specs/specification/msi 2018-11-30 and later, FACTS.md §2).
+//! Microsoft.ManagedIdentity bodies (azure-rest-api-specs specification/msi 2018-11-30 and later, docs/azure-behaviour.md §2).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -11,7 +11,7 @@
 //! - vm_sizes.json: the Microsoft.Compute OpenAPI `VirtualMachineSize` and `ResourceSku` shapes;
 //!   learn.microsoft.com/azure/virtual-machines/sizes spec tables; `az vm list-skus` family/capability names.
 //! - Both were compiled from recollection of these sources and not yet checked line by line against
-//!   /work/shared/specs or the live marketplace: treat versions and per-size figures as plausible, not authoritative.
+//!   azure-rest-api-specs or the live marketplace: treat versions and per-size figures as plausible, not authoritative.
 
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;

@@ -1,4 +1,4 @@
-//! Pattern and scope matching for Azure RBAC (FACTS.md §4).
+//! Pattern and scope matching for Azure RBAC (docs/azure-behaviour.md §4).
 //!
 //! Both functions run on every ARM request (through [`super::is_allowed`]), so
 //! they work on bytes, compare ASCII case-insensitively in place and never

@@ -1,8 +1,8 @@
 //! Azure RBAC (`Microsoft.Authorization`) as plain data and functions:
 //! role definitions, role assignments, the built-in role catalogue and the
-//! permission check ARM runs on every request. See FACTS.md §4.
+//! permission check ARM runs on every request. See docs/azure-behaviour.md §4.
 //!
-//! Evaluation model (FACTS.md §4, learn.microsoft.com role-definitions
+//! Evaluation model (docs/azure-behaviour.md §4, learn.microsoft.com role-definitions
 //! #actions / #notactions): a principal may perform an operation at a scope if
 //! some role assignment at that scope or an ancestor names a role one of whose
 //! permission blocks has an `actions` pattern matching the operation and no
@@ -223,7 +223,7 @@ pub fn is_data_allowed<'a, 'r>(
 
 #[cfg(test)]
 mod tests {
-    //! Table-driven checks of FACTS.md §4 (RBAC): built-in role contents,
+    //! Table-driven checks of docs/azure-behaviour.md §4 (RBAC): built-in role contents,
     //! wildcard matching, NotActions-as-subtraction, scope inheritance.
     use super::*;
 

@@ -1,6 +1,6 @@
 //! JSON as ARM reads it (Json.NET's `JsonTextReader`): `//` and `/* */` comments, trailing
 //! commas, single-quoted strings and unquoted property names (az sends `template:` unquoted,
-//! clients/az-cli.md §6). Every value's position is kept by its Json.NET path
+//! docs/azure-behaviour.md §11.6). Every value's position is kept by its Json.NET path
 //! (`properties.template.resources[0].name`) so template errors can say "at line 'L' and
 //! column 'C'" as Azure does. Positions follow Json.NET's line info: 1-based line, and the
 //! number of characters read on that line when the token ended (the opening brace for objects

@@ -1,6 +1,6 @@
 //! Azure Resource Manager (management.azure.com). Every request: route parsed into a typed
 //! [`route::Endpoint`], api-version checked, bearer token verified, then the handler, which asks
-//! [`Ctx::authorize`] for the action it performs (RBAC on every call, DESIGN.md §3).
+//! [`Ctx::authorize`] for the action it performs (RBAC on every call, docs/ARCHITECTURE.md "Contract").
 
 //! Layers: this edge (routing, authentication, throttling, rendering) → [`providers`] (one
 //! module per resource provider, registered once) → [`core`] (context, errors, endpoint,

@@ -235,7 +235,7 @@ fn update(ctx: &Ctx, mut g: Group) -> GraphResult<Response> {
 }
 
 /// `POST /groups/{id}/members/$ref` `{"@odata.id": ".../directoryObjects/{id}"}` → 204
-/// (group-post-members; FACTS.md §7).
+/// (group-post-members; docs/azure-behaviour.md §7).
 fn add_member(ctx: &Ctx, group: &DirectoryObject) -> GraphResult<Response> {
     ctx.require(directory_objects::manage_action(group))?;
     let group = group.id();

@@ -61,7 +61,7 @@ struct TenantRequest {
 /// `POST /mimic/tenants` → 201 with the new tenant's ids and secrets, in `bootstrap.json`'s shape
 /// and shown only this once. A tenant is created, in Entra, by a signed-in person outside any
 /// tenant's API; here the platform operator does it. The new tenant shares nothing with the
-/// others (DESIGN.md §3): its own directory, administrator, service principal (Owner of its
+/// others (docs/ARCHITECTURE.md "Contract"): its own directory, administrator, service principal (Owner of its
 /// first subscription) and subscription.
 fn create_tenant(ctx: &Ctx) -> GraphResult<Response> {
     require_platform_operator(ctx)?;

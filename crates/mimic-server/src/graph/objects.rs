@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::odata::EntityType;
 
 /// The tenant of Microsoft's first-party managed-identity applications: managed identities'
-/// service principals carry it as `appOwnerOrganizationId` (FACTS.md §7).
+/// service principals carry it as `appOwnerOrganizationId` (docs/azure-behaviour.md §7).
 const MANAGED_IDENTITY_OWNER_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
 pub fn time(t: DateTime<Utc>) -> String {

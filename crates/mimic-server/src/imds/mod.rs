@@ -59,7 +59,7 @@ pub fn param<'a>(q: &'a QueryPairs<'_>, name: &str) -> Option<&'a str> {
     q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref()).filter(|v| !v.is_empty())
 }
 
-/// What every IMDS endpoint checks first (FACTS.md §5): GET only, `Metadata: true`, and no
+/// What every IMDS endpoint checks first (docs/azure-behaviour.md §5): GET only, `Metadata: true`, and no
 /// `X-Forwarded-For` (IMDS refuses proxied calls, against SSRF).
 pub fn check_request(method: &Method, headers: &HeaderMap) -> Result<(), ImdsError> {
     if method != Method::GET {
@@ -84,7 +84,7 @@ pub fn serve(
     axum_server::from_tcp(listener).acceptor(axum_server::accept::NoDelayAcceptor).handle(shutdown).serve(app.into_make_service())
 }
 
-/// A JSON answer with the headers IMDS sends (FACTS.md §5: `Content-Type: application/json;
+/// A JSON answer with the headers IMDS sends (docs/azure-behaviour.md §5: `Content-Type: application/json;
 /// charset=utf-8`, `Server: IMDS/...`).
 pub fn json_response(status: StatusCode, body: String) -> Response {
     static SERVER: HeaderValue = HeaderValue::from_static("IMDS/150.870.65.1854");

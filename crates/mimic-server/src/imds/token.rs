@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{check_request, param, parse_query, ImdsError, QueryPairs, VmBinding};
 use crate::state::AppState;
 
-/// Managed-identity tokens live about a day (FACTS.md §5).
+/// Managed-identity tokens live about a day (docs/azure-behaviour.md §5).
 const LIFETIME: i64 = 86399;
 /// A cached token is handed out until it has less than this left.
 const MIN_REMAINING: i64 = 5 * 60;
@@ -138,7 +138,7 @@ fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &QueryPairs<'_>
     ))
 }
 
-/// The response body, in Azure's field order and types (every number a string, FACTS.md §5),
+/// The response body, in Azure's field order and types (every number a string, docs/azure-behaviour.md §5),
 /// written directly: the JWT (base64url and dots) and the client id (a GUID) need no escaping,
 /// and this is the hot path of every workload's token refresh.
 fn render(c: &Cached, client_id: &str, resource: &str, now: i64, msi_res_id: Option<&str>) -> String {

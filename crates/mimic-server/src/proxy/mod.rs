@@ -1,4 +1,4 @@
-//! The zero-configuration proxy (issue 9): an HTTP proxy that answers `CONNECT` for Azure's
+//! The zero-configuration proxy: an HTTP proxy that answers `CONNECT` for Azure's
 //! public host names by terminating TLS with a certificate from Mimic's CA and serving the
 //! matching surface, so clients written for Azure need no endpoint or cloud settings — only
 //! `HTTPS_PROXY` and the CA. Behind the proxy the surfaces name Azure's real hosts (tokens,

@@ -1,5 +1,5 @@
 //! ARM's error envelope `{"error":{"code","message"}}` with Azure's codes, statuses and texts
-//! (FACTS.md §3). Every ARM failure is one of these; nothing else renders ARM errors.
+//! (docs/azure-behaviour.md §3). Every ARM failure is one of these; nothing else renders ARM errors.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -103,7 +103,7 @@ impl ArmError {
         )
     }
 
-    /// Azure's 403 for a missing permission (FACTS.md §3).
+    /// Azure's 403 for a missing permission (docs/azure-behaviour.md §3).
     pub fn authorization_failed(caller: &str, object_id: &str, action: &str, scope: &str) -> Self {
         Self::new(
             StatusCode::FORBIDDEN,

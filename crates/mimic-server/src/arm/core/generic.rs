@@ -1,4 +1,4 @@
-//! Resources Mimic stores generically (DESIGN.md §5): any type under a resource group, kept
+//! Resources Mimic stores generically (docs/ARCHITECTURE.md "Contract"): any type under a resource group, kept
 //! and returned as an ARM tracked resource with `provisioningState: Succeeded`, with the same
 //! RBAC as every other call. Providers whose types need more than storage (network's NICs,
 //! public IPs and virtual networks) pass their [`Rules`]; types no provider claims are served

@@ -1,5 +1,5 @@
 //! Microsoft.Authorization: role definitions (the built-in roles with their real GUIDs) and
-//! role assignments at any scope, with Azure's validation and errors (FACTS.md §4).
+//! role assignments at any scope, with Azure's validation and errors (docs/azure-behaviour.md §4).
 
 use axum::http::{Method, StatusCode};
 use chrono::{SecondsFormat, Utc};

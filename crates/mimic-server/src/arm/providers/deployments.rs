@@ -18,7 +18,7 @@
 //! documents (`deployment` per deployment, `deployment.index` per scope); a deployment older
 //! than its resource group belongs to a deleted group of the same name and is not shown.
 //!
-//! Sources: resources.json 2021-04-01 (`Deployments_*`); FACTS.md §3; clients/az-cli.md §6
+//! Sources: resources.json 2021-04-01 (`Deployments_*`); docs/azure-behaviour.md §3; §11.6
 //! (az's non-JSON `template:` body, the vm create template); error texts recorded from Azure
 //! (InvalidTemplate with `TemplateViolation` line/position, DeploymentFailed with details,
 //! DeploymentOutputEvaluationFailed, InvalidTemplateDeployment).

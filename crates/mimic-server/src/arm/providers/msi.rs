@@ -2,14 +2,14 @@
 //! resource group and subscription; synchronous, not long-running) and
 //! `SystemAssignedIdentities_GetByScope` (`{scope}/providers/Microsoft.ManagedIdentity/identities/default`).
 //! Creating an identity creates its service principal in the directory (`servicePrincipalType:
-//! ManagedIdentity`, `alternativeNames: ["isExplicit=True", <id>]`, FACTS.md §7) in the same
+//! ManagedIdentity`, `alternativeNames: ["isExplicit=True", <id>]`, docs/azure-behaviour.md §7) in the same
 //! transaction; deleting it deletes the principal.
 //!
 //! Stored as a [`Resource`] whose `properties` are ARM's: `tenantId`, `principalId` (the service
 //! principal's object id), `clientId` (its app id), and `isolationScope` when a client set it.
 //!
-//! Sources: specs/specification/msi 2018-11-30 (paths, statuses, shapes), FACTS.md §2, seed 002
-//! (`az identity create` output), clients/az-cli.md §6 (az sends api-version 2025-05-31-preview).
+//! Sources: azure-rest-api-specs specification/msi 2018-11-30 (paths, statuses, shapes), docs/azure-behaviour.md §2, seed 002
+//! (`az identity create` output), docs/azure-behaviour.md §11.6 (az sends api-version 2025-05-31-preview).
 
 use axum::http::{Method, StatusCode};
 use chrono::Utc;
@@ -90,7 +90,7 @@ fn not_found(id: &ResourceId) -> ArmError {
     )
 }
 
-/// Name rule of FACTS.md §2 (message [INFERRED]: Azure's exact text was not found).
+/// Name rule of docs/azure-behaviour.md §2 (message [INFERRED]: Azure's exact text was not found).
 fn check_name(name: &str) -> ArmResult<()> {
     if identity::valid_user_assigned_identity_name(name) {
         return Ok(());
@@ -244,7 +244,7 @@ fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                 generic::delete_contents(tx, &key)?;
                 Ok(true)
             })?;
-            // VMs that reference it keep the reference (FACTS.md §2 [INFERRED]).
+            // VMs that reference it keep the reference (docs/azure-behaviour.md §2 [INFERRED]).
             Ok(Reply::status(if existed { StatusCode::OK } else { StatusCode::NO_CONTENT }))
         }
         _ => Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path)),

@@ -6,7 +6,7 @@
 //! Sources: the alias document az 2.91 bundles (azure/cli/command_modules/vm/_alias.py, a copy
 //! of Azure/azure-rest-api-specs arm-compute/quickstart-templates/aliases.json) plus
 //! Ubuntu2404; compute.json `VirtualMachineImage*` (list = bare JSON array, `$orderby=name
-//! desc`, `$top`); clients/az-cli.md §6 (what az reads: osDiskImage.operatingSystem,
+//! desc`, `$top`); docs/azure-behaviour.md §11.6 (what az reads: osDiskImage.operatingSystem,
 //! hyperVGeneration, architecture, features, plan).
 
 use axum::http::{Method, StatusCode};

@@ -5,7 +5,7 @@
 //! `mimic_domain::identity`; its system-assigned identity is a service principal in the
 //! directory, created and deleted in the same transaction as the VM write.
 //!
-//! Where things are stored (IMDS reads them, issue 5):
+//! Where things are stored (IMDS reads them):
 //! * the VM is a [`Resource`] of type `Microsoft.Compute/virtualMachines`; its `identity` is
 //!   ARM's 2018-06-01+ identity object (`VmIdentity::to_stored`): `principalId` is the
 //!   system-assigned service principal's object id (its `appId` is the client id IMDS puts in
@@ -16,7 +16,7 @@
 //! * the power state is a store document of kind `VM_POWER` keyed by the VM's key.
 //!
 //! Sources: compute.json (2017-12-01, 2018-06-01, 2021-03-01) for paths, statuses and shapes;
-//! FACTS.md §1/§1b for identity rules and errors, §3 for LROs; clients/identity-libraries.md §6
+//! docs/azure-behaviour.md §1/§1b for identity rules and errors, §3 for LROs, §12.6
 //! (SDKs accept only 200/201 for the first response of PUT/PATCH).
 
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -240,7 +240,7 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
         }
 
         // Identity: what the request makes of it, then linked authorization on every
-        // user-assigned identity it attaches (FACTS.md §1b), before anything else the RP checks.
+        // user-assigned identity it attaches (docs/azure-behaviour.md §1b), before anything else the RP checks.
         let current = VmIdentity::from_stored(existing.as_ref().and_then(|e| e.identity.as_ref()));
         let plan = identity::plan(&current, body.identity.as_ref(), method).map_err(identity_error)?;
         let mut denied = Vec::new();
@@ -275,7 +275,7 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
         }
         check_network_profile(tx, &vm_id, &properties, existing.is_none(), put || body.properties.as_ref().is_some_and(|p| p.contains_key("networkProfile")))?;
 
-        // User-assigned identities being attached must exist (FACTS.md §1b).
+        // User-assigned identities being attached must exist (docs/azure-behaviour.md §1b).
         let mut user = Vec::with_capacity(plan.user.len());
         for uid in &plan.user {
             if let Some(u) = current.user.iter().find(|u| resource_id::key(&u.resource_id) == resource_id::key(uid)) {
@@ -293,7 +293,7 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
             user.push(UserIdentity { resource_id: uid.clone(), principal_id, client_id });
         }
 
-        // System-assigned identity: a service principal with the VM's name (FACTS.md §7).
+        // System-assigned identity: a service principal with the VM's name (docs/azure-behaviour.md §7).
         let system = match (plan.system, current.system) {
             (true, Some(s)) => Some(s),
             (true, None) => {
@@ -303,7 +303,7 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
                 Some(s)
             }
             (false, Some(s)) => {
-                // Its role assignments stay, orphaned, as in Azure (FACTS.md §1b).
+                // Its role assignments stay, orphaned, as in Azure (docs/azure-behaviour.md §1b).
                 tx.delete_directory_object(s.tenant_id, s.principal_id)?;
                 None
             }
@@ -403,7 +403,7 @@ fn immutable_os_profile(old: &Value, new: &Value) -> ArmResult<()> {
     Ok(())
 }
 
-/// A VM needs at least one network interface, and each must exist (FACTS.md §5 of DESIGN: NICs
+/// A VM needs at least one network interface, and each must exist (docs/ARCHITECTURE.md "Contract": NICs
 /// are generic resources).
 fn check_network_profile(tx: &mut dyn Tx, vm_id: &str, properties: &Value, creating: bool, given: bool) -> ArmResult<()> {
     if !creating && !given {
@@ -445,7 +445,7 @@ fn check_network_profile(tx: &mut dyn Tx, vm_id: &str, properties: &Value, creat
     Ok(())
 }
 
-/// `Azure-AsyncOperation` (Compute's status URL, FACTS.md §3) and, for 202s, `Location`.
+/// `Azure-AsyncOperation` (Compute's status URL, docs/azure-behaviour.md §3) and, for 202s, `Location`.
 fn add_async_headers(ctx: &Ctx, res: &mut Reply, r: &Resource, op: &str, location_too: bool) -> ArmResult<()> {
     let sub = r.parsed_id().and_then(|p| p.subscription).unwrap_or_default();
     let loc = r.location.clone().unwrap_or_else(|| "westus".into());

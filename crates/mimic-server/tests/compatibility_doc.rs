@@ -63,8 +63,10 @@ fn code(cell: &str) -> &str {
 /// Every disagreement between `doc` and the catalogue, each naming its row.
 fn check(doc: &str) -> Vec<String> {
     let mut errors = Vec::new();
-    let catalogue: Vec<(String, &str, &[&str])> =
-        PROVIDERS.iter().flat_map(|p| p.types.iter().map(move |t| (format!("{}/{}", p.namespace, t.name), p.namespace, t.api_versions))).collect();
+    let catalogue: Vec<(String, &str, &[&str])> = PROVIDERS
+        .iter()
+        .flat_map(|p| p.types.iter().map(move |t| (format!("{}/{}", p.namespace, t.name), p.namespace, t.api_versions)))
+        .collect();
 
     let (rows, found) = tables(doc, VERSIONS_HEADER);
     if found == 0 {
@@ -84,7 +86,10 @@ fn check(doc: &str) -> Vec<String> {
         }
         let listed: Vec<&str> = versions.split(',').map(str::trim).filter(|v| !v.is_empty()).collect();
         let Some((_, namespace, served)) = catalogue.iter().find(|(name, ..)| name == ty) else {
-            let hint = catalogue.iter().find(|(name, ..)| name.eq_ignore_ascii_case(ty)).map(|(n, ..)| format!(" (the catalogue spells it `{n}`)"));
+            let hint = catalogue
+                .iter()
+                .find(|(name, ..)| name.eq_ignore_ascii_case(ty))
+                .map(|(n, ..)| format!(" (the catalogue spells it `{n}`)"));
             errors.push(format!("{at}: `{ty}` is not a resource type of the catalogue (arm/core/catalog.rs){}", hint.unwrap_or_default()));
             continue;
         };
@@ -106,12 +111,17 @@ fn check(doc: &str) -> Vec<String> {
             errors.push(format!("{at}: `{ty}` lists api-versions the catalogue does not serve: {}", extra.join(", ")));
         }
         if repeated.is_empty() && missing.is_empty() && extra.is_empty() && listed != *served {
-            errors.push(format!("{at}: `{ty}` lists its api-versions in another order than the catalogue (newest first): {}", served.join(", ")));
+            errors.push(format!(
+                "{at}: `{ty}` lists its api-versions in another order than the catalogue (newest first): {}",
+                served.join(", ")
+            ));
         }
     }
     for (name, namespace, _) in &catalogue {
         if !documented.contains_key(name) {
-            errors.push(format!("{DOC_PATH}: `{name}` (arm/core/catalog.rs) has no row in a `| Type | api-versions |` table under '## ARM: {namespace}'"));
+            errors.push(format!(
+                "{DOC_PATH}: `{name}` (arm/core/catalog.rs) has no row in a `| Type | api-versions |` table under '## ARM: {namespace}'"
+            ));
         }
     }
 
@@ -132,7 +142,9 @@ fn check(doc: &str) -> Vec<String> {
     for (name, display, line) in &listed {
         match LOCATIONS.iter().find(|(n, _)| n == name) {
             None => errors.push(format!("{DOC_PATH}:{line}: location `{name}` is not in the catalogue's LOCATIONS")),
-            Some((_, d)) if d != display => errors.push(format!("{DOC_PATH}:{line}: location `{name}` is '{d}' in the catalogue, not '{display}'")),
+            Some((_, d)) if d != display => {
+                errors.push(format!("{DOC_PATH}:{line}: location `{name}` is '{d}' in the catalogue, not '{display}'"))
+            }
             Some(_) => {}
         }
     }
@@ -165,7 +177,11 @@ fn compatibility_doc_check_names_each_wrong_row() {
     let uai = "| `Microsoft.ManagedIdentity/userAssignedIdentities` | ";
     let mut doc = edit(DOC, "2024-11-30, 2023-07-31-preview", "2023-07-31-preview");
     doc = edit(&doc, uai, &format!("{uai}2099-01-01, "));
-    doc = edit(&doc, "| `Microsoft.Compute/disks` |", "| `Microsoft.Compute/virtualMachineScaleSets` | 2024-07-01 |\n| `Microsoft.Compute/disks` |");
+    doc = edit(
+        &doc,
+        "| `Microsoft.Compute/disks` |",
+        "| `Microsoft.Compute/virtualMachineScaleSets` | 2024-07-01 |\n| `Microsoft.Compute/disks` |",
+    );
     doc = edit(&doc, "| `Microsoft.Network/publicIPAddresses` |", "| `Microsoft.Network/publicIpAddresses` |");
     doc = edit(&doc, "| `westus` | West US |\n", "");
     let errors = check(&doc);
@@ -189,8 +205,12 @@ fn compatibility_doc_check_names_each_wrong_row() {
     let disks = DOC.lines().find(|l| l.starts_with("| `Microsoft.Compute/disks` |")).expect("disks row");
     let moved = edit(&edit(DOC, &format!("{disks}\n"), ""), uai, &format!("{disks}\n{uai}"));
     let errors = check(&moved);
-    assert!(errors.len() == 1 && errors[0].contains("`Microsoft.Compute/disks` is under '## ARM: Microsoft.ManagedIdentity'"), "{errors:?}");
-    let swapped = edit(DOC, "| `Microsoft.Compute/disks` | 2025-01-02, 2024-03-02,", "| `Microsoft.Compute/disks` | 2024-03-02, 2025-01-02,");
+    assert!(
+        errors.len() == 1 && errors[0].contains("`Microsoft.Compute/disks` is under '## ARM: Microsoft.ManagedIdentity'"),
+        "{errors:?}"
+    );
+    let swapped =
+        edit(DOC, "| `Microsoft.Compute/disks` | 2025-01-02, 2024-03-02,", "| `Microsoft.Compute/disks` | 2024-03-02, 2025-01-02,");
     let errors = check(&swapped);
     assert!(errors.len() == 1 && errors[0].contains("in another order"), "{errors:?}");
 }

@@ -1,4 +1,4 @@
-//! `docs/compatibility.md` against the ARM catalogue (`arm::core::catalog`): every resource type
+//! `docs/compatibility.md` against the ARM catalogue (`arm::catalog()`, what the registered providers declare): every resource type
 //! with its api-versions, and the locations, must be in the document exactly as the code serves
 //! them, and the document may list nothing the catalogue does not. The document's machine-read
 //! tables are the ones headed `| Type | api-versions |` (one row per type, the type in backticks as
@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use mimic_server::arm::core::catalog::{LOCATIONS, PROVIDERS};
+use mimic_server::arm::core::catalog::LOCATIONS;
 
 const DOC_PATH: &str = "docs/compatibility.md";
 const DOC: &str = include_str!("../../../docs/compatibility.md");
@@ -63,7 +63,7 @@ fn code(cell: &str) -> &str {
 /// Every disagreement between `doc` and the catalogue, each naming its row.
 fn check(doc: &str) -> Vec<String> {
     let mut errors = Vec::new();
-    let catalogue: Vec<(String, &str, &[&str])> = PROVIDERS
+    let catalogue: Vec<(String, &str, &[&str])> = mimic_server::arm::catalog()
         .iter()
         .flat_map(|p| p.types.iter().map(move |t| (format!("{}/{}", p.namespace, t.name), p.namespace, t.api_versions)))
         .collect();
@@ -90,7 +90,10 @@ fn check(doc: &str) -> Vec<String> {
                 .iter()
                 .find(|(name, ..)| name.eq_ignore_ascii_case(ty))
                 .map(|(n, ..)| format!(" (the catalogue spells it `{n}`)"));
-            errors.push(format!("{at}: `{ty}` is not a resource type of the catalogue (arm/core/catalog.rs){}", hint.unwrap_or_default()));
+            errors.push(format!(
+                "{at}: `{ty}` is not a resource type of the catalogue (the providers' registered_types){}",
+                hint.unwrap_or_default()
+            ));
             continue;
         };
         let want_heading = format!("ARM: {namespace}");
@@ -120,7 +123,7 @@ fn check(doc: &str) -> Vec<String> {
     for (name, namespace, _) in &catalogue {
         if !documented.contains_key(name) {
             errors.push(format!(
-                "{DOC_PATH}: `{name}` (arm/core/catalog.rs) has no row in a `| Type | api-versions |` table under '## ARM: {namespace}'"
+                "{DOC_PATH}: `{name}` (the providers' registered_types) has no row in a `| Type | api-versions |` table under '## ARM: {namespace}'"
             ));
         }
     }
@@ -189,8 +192,8 @@ fn compatibility_doc_check_names_each_wrong_row() {
         "`Microsoft.ManagedIdentity/userAssignedIdentities` is served with api-versions the document does not list: 2024-11-30",
         "`Microsoft.ManagedIdentity/userAssignedIdentities` lists api-versions the catalogue does not serve: 2099-01-01",
         "`Microsoft.Compute/virtualMachineScaleSets` is not a resource type of the catalogue",
-        "`Microsoft.Network/publicIpAddresses` is not a resource type of the catalogue (arm/core/catalog.rs) (the catalogue spells it `Microsoft.Network/publicIPAddresses`)",
-        "`Microsoft.Network/publicIPAddresses` (arm/core/catalog.rs) has no row",
+        "`Microsoft.Network/publicIpAddresses` is not a resource type of the catalogue (the providers' registered_types) (the catalogue spells it `Microsoft.Network/publicIPAddresses`)",
+        "`Microsoft.Network/publicIPAddresses` (the providers' registered_types) has no row",
         "location `westus` (arm/core/catalog.rs LOCATIONS) has no row",
     ];
     for e in expect {

@@ -29,6 +29,11 @@ pub use throttle::{RateLimit, Throttle};
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(providers::registry);
 
+/// Every registered namespace with its types and api-versions, as `GET /providers` lists them.
+pub fn catalog() -> &'static [core::catalog::ProviderInfo] {
+    REGISTRY.catalog()
+}
+
 pub fn router(state: SharedState) -> Router {
     Router::new()
         .fallback(handle)

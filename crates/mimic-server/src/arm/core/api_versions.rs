@@ -55,51 +55,6 @@ pub const RESOURCES: &[&str] = &[
     "2014-01-01",
 ];
 
-pub const ROLE_ASSIGNMENTS: &[&str] = &[
-    "2022-04-01",
-    "2022-01-01-preview",
-    "2021-04-01-preview",
-    "2020-10-01-preview",
-    "2020-08-01-preview",
-    "2020-04-01-preview",
-    "2020-03-01-preview",
-    "2019-04-01-preview",
-    "2018-12-01-preview",
-    "2018-09-01-preview",
-    "2018-07-01",
-    "2018-01-01-preview",
-    "2017-10-01-preview",
-    "2017-09-01",
-    "2017-05-01",
-    "2016-07-01",
-    "2015-07-01",
-    "2015-06-01",
-    "2015-05-01-preview",
-    "2014-10-01-preview",
-    "2014-07-01-preview",
-    "2014-04-01-preview",
-];
-
-pub const ROLE_DEFINITIONS: &[&str] = &[
-    "2022-05-01-preview",
-    "2022-04-01",
-    "2022-01-01-preview",
-    "2021-07-01",
-    "2018-07-01",
-    "2018-01-01-preview",
-    "2017-09-01",
-    "2017-05-01",
-    "2016-07-01",
-    "2015-07-01",
-    "2015-06-01",
-    "2015-05-01-preview",
-    "2014-10-01-preview",
-    "2014-07-01-preview",
-    "2014-04-01-preview",
-];
-
-pub const PERMISSIONS: &[&str] = ROLE_DEFINITIONS;
-
 /// Every api-version is a date, optionally with a pre-release suffix.
 pub fn well_formed(v: &str) -> bool {
     let b = v.as_bytes();

@@ -12,7 +12,7 @@ use mimic_store::{ResourceFilter, Tx};
 use mimic_wire::arm::{GenericResource, Page};
 use serde_json::{json, Value};
 
-use super::catalog::{self as providers, check_version, normalize_location};
+use super::catalog::{check_version, normalize_location};
 use super::ctx::Ctx;
 use super::endpoint::Endpoint;
 use super::error::{ArmError, ArmResult};
@@ -318,8 +318,10 @@ pub fn readable_of_type(ctx: &Ctx, parent: &ResourceId, full_type: &str) -> ArmR
 pub fn list_collection(ctx: &Ctx, parent: &ResourceId, namespace: &str, resource_type: &str) -> ArmResult<Reply> {
     ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
     check_version(ctx, namespace, resource_type, None)?;
-    let canonical = providers::resource_type(namespace, resource_type)
-        .map(|t| format!("{}/{}", providers::provider(namespace).map(|p| p.namespace).unwrap_or(namespace), t.name))
+    let canonical = ctx
+        .registry
+        .resource_type(namespace, resource_type)
+        .map(|t| format!("{}/{}", ctx.registry.namespace(namespace).map(|p| p.namespace).unwrap_or(namespace), t.name))
         .unwrap_or_else(|| format!("{namespace}/{resource_type}"));
     let value: Vec<GenericResource> = readable_of_type(ctx, parent, &canonical)?.iter().map(render).collect();
     Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))

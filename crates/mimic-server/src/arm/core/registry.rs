@@ -8,6 +8,7 @@ use axum::http::Method;
 use mimic_domain::resource::Resource;
 use mimic_store::Tx;
 
+use super::catalog::{ProviderInfo, ResourceType};
 use super::ctx::Ctx;
 use super::endpoint::Endpoint;
 use super::error::{ArmError, ArmResult};
@@ -34,6 +35,12 @@ pub trait Provider: Send + Sync {
         &[]
     }
 
+    /// The resource types this provider registers in its namespace, with their api-versions
+    /// (`GET /providers/{namespace}`; requests with other versions are refused as ARM does).
+    fn registered_types(&self) -> &'static [ResourceType] {
+        &[]
+    }
+
     /// Answers a request for this provider's namespace.
     fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply>;
 
@@ -56,12 +63,36 @@ pub trait Provider: Send + Sync {
 
 pub struct Registry {
     providers: Vec<Box<dyn Provider>>,
+    /// The registered types of every namespace, gathered from the providers in order.
+    catalog: Vec<ProviderInfo>,
 }
 
 impl Registry {
     /// Registration order is the order hooks run in.
     pub fn new(providers: Vec<Box<dyn Provider>>) -> Self {
-        Registry { providers }
+        let mut catalog: Vec<ProviderInfo> = Vec::new();
+        for p in providers.iter().filter(|p| !p.registered_types().is_empty()) {
+            match catalog.iter_mut().find(|c| c.namespace.eq_ignore_ascii_case(p.namespace())) {
+                Some(c) => c.types.extend_from_slice(p.registered_types()),
+                None => catalog.push(ProviderInfo { namespace: p.namespace(), types: p.registered_types().to_vec() }),
+            }
+        }
+        Registry { providers, catalog }
+    }
+
+    /// Every registered namespace with its types.
+    pub fn catalog(&self) -> &[ProviderInfo] {
+        &self.catalog
+    }
+
+    /// The registered namespace `namespace` (case-insensitive).
+    pub fn namespace(&self, namespace: &str) -> Option<&ProviderInfo> {
+        self.catalog.iter().find(|p| p.namespace.eq_ignore_ascii_case(namespace))
+    }
+
+    /// The registered type `namespace/type` (children as `type/child`), if a provider registers it.
+    pub fn resource_type(&self, namespace: &str, type_path: &str) -> Option<&ResourceType> {
+        self.namespace(namespace)?.types.iter().find(|t| t.name.eq_ignore_ascii_case(type_path))
     }
 
     /// The provider that serves `endpoint`: the one naming its type, else the one taking its

@@ -10,7 +10,8 @@ use mimic_wire::arm as wire;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::arm::core::api_versions::{self as v, PERMISSIONS, ROLE_ASSIGNMENTS, ROLE_DEFINITIONS};
+use crate::arm::core::api_versions as v;
+use crate::arm::core::catalog::ResourceType;
 use crate::arm::core::endpoint::AUTHORIZATION_NAMESPACE;
 use crate::arm::core::{generic, json_response, ArmError, ArmResult, Ctx, Endpoint, Provider, Reply};
 
@@ -19,6 +20,14 @@ pub struct Authorization;
 impl Provider for Authorization {
     fn namespace(&self) -> &'static str {
         AUTHORIZATION_NAMESPACE
+    }
+
+    fn registered_types(&self) -> &'static [ResourceType] {
+        &[
+            ResourceType { name: "roleAssignments", api_versions: ROLE_ASSIGNMENTS },
+            ResourceType { name: "roleDefinitions", api_versions: ROLE_DEFINITIONS },
+            ResourceType { name: "permissions", api_versions: PERMISSIONS },
+        ]
     }
 
     fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {
@@ -376,3 +385,48 @@ fn permissions(ctx: &Ctx, scope: &str) -> ArmResult<Reply> {
         .collect();
     Ok(json_response(StatusCode::OK, &json!({ "value": value })))
 }
+
+const ROLE_ASSIGNMENTS: &[&str] = &[
+    "2022-04-01",
+    "2022-01-01-preview",
+    "2021-04-01-preview",
+    "2020-10-01-preview",
+    "2020-08-01-preview",
+    "2020-04-01-preview",
+    "2020-03-01-preview",
+    "2019-04-01-preview",
+    "2018-12-01-preview",
+    "2018-09-01-preview",
+    "2018-07-01",
+    "2018-01-01-preview",
+    "2017-10-01-preview",
+    "2017-09-01",
+    "2017-05-01",
+    "2016-07-01",
+    "2015-07-01",
+    "2015-06-01",
+    "2015-05-01-preview",
+    "2014-10-01-preview",
+    "2014-07-01-preview",
+    "2014-04-01-preview",
+];
+
+const ROLE_DEFINITIONS: &[&str] = &[
+    "2022-05-01-preview",
+    "2022-04-01",
+    "2022-01-01-preview",
+    "2021-07-01",
+    "2018-07-01",
+    "2018-01-01-preview",
+    "2017-09-01",
+    "2017-05-01",
+    "2016-07-01",
+    "2015-07-01",
+    "2015-06-01",
+    "2015-05-01-preview",
+    "2014-10-01-preview",
+    "2014-07-01-preview",
+    "2014-04-01-preview",
+];
+
+const PERMISSIONS: &[&str] = ROLE_DEFINITIONS;

@@ -46,10 +46,9 @@ use mimic_wire::deployments as wire;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use crate::arm::core::catalog::ResourceType;
 use crate::arm::core::endpoint::{self, RESOURCES_NAMESPACE};
-use crate::arm::core::{
-    api_versions, catalog as providers, json_response, operations, ArmError, ArmResult, Ctx, Endpoint, Provider, Reply,
-};
+use crate::arm::core::{api_versions, json_response, operations, ArmError, ArmResult, Ctx, Endpoint, Provider, Reply};
 
 pub const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
 const WRITE: &str = "Microsoft.Resources/deployments/write";
@@ -77,6 +76,10 @@ impl Provider for Deployments {
 
     fn resource_types(&self) -> &'static [&'static str] {
         &["deployments"]
+    }
+
+    fn registered_types(&self) -> &'static [ResourceType] {
+        &[ResourceType { name: "deployments", api_versions: api_versions::RESOURCES }]
     }
 
     fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {
@@ -614,12 +617,12 @@ fn provider_error(v: &Value, status: StatusCode) -> EvalError {
 }
 
 /// The api-version for a resource when a template names none.
-fn default_api_version(id: &str) -> String {
+fn default_api_version(ctx: &Ctx, id: &str) -> String {
     let parsed = ResourceId::parse(id).ok();
     if let Some(p) = &parsed {
         if let (Some(ns), false) = (&p.namespace, p.types.is_empty()) {
             let path = p.types.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join("/");
-            if let Some(t) = providers::resource_type(ns, &path) {
+            if let Some(t) = ctx.registry.resource_type(ns, &path) {
                 return t.api_versions[0].to_string();
             }
         }
@@ -627,8 +630,13 @@ fn default_api_version(id: &str) -> String {
             return api_versions::RESOURCES[0].to_string();
         }
     }
-    if id.to_ascii_lowercase().contains("/providers/microsoft.authorization/") {
-        return api_versions::ROLE_ASSIGNMENTS[0].to_string();
+    if let Some(t) = id
+        .to_ascii_lowercase()
+        .contains("/providers/microsoft.authorization/")
+        .then(|| ctx.registry.resource_type("Microsoft.Authorization", "roleAssignments"))
+        .flatten()
+    {
+        return t.api_versions[0].to_string();
     }
     "2021-04-01".to_string()
 }
@@ -640,7 +648,7 @@ struct CallerHost<'a> {
 
 impl Host for CallerHost<'_> {
     fn reference(&self, id: &str, api_version: Option<&str>, full: bool) -> EvalResult<Value> {
-        let api = api_version.map(str::to_string).unwrap_or_else(|| default_api_version(id));
+        let api = api_version.map(str::to_string).unwrap_or_else(|| default_api_version(self.ctx, id));
         let (status, body, _) = call(self.ctx, Method::GET, id, &api, None);
         if !status.is_success() {
             return Err(provider_error(&body, status));
@@ -1144,7 +1152,7 @@ fn complete_mode_deletions(ctx: &Ctx, t: &Target, prepared: &Prepared, out: &mut
     victims.sort_by_key(|(id, ty, _)| (!eq(ty, "Microsoft.Compute/virtualMachines"), std::cmp::Reverse(id.matches('/').count())));
     for (id, ty, name) in victims {
         let started = Utc::now();
-        let api = default_api_version(&id);
+        let api = default_api_version(ctx, &id);
         let (status, response, _) = call(ctx, Method::DELETE, &id, &api, None);
         let target = Planned {
             path: String::new(),

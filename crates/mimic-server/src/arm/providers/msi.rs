@@ -23,6 +23,7 @@ use mimic_wire::msi as wire;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use crate::arm::core::catalog::ResourceType;
 use crate::arm::core::{catalog, generic, json_response, ArmError, ArmResult, Ctx, Endpoint, Provider, Registry, Reply};
 
 const NAMESPACE: &str = "Microsoft.ManagedIdentity";
@@ -33,6 +34,14 @@ pub struct ManagedIdentity;
 impl Provider for ManagedIdentity {
     fn namespace(&self) -> &'static str {
         NAMESPACE
+    }
+
+    fn registered_types(&self) -> &'static [ResourceType] {
+        &[
+            ResourceType { name: "userAssignedIdentities", api_versions: API_VERSIONS },
+            ResourceType { name: "Identities", api_versions: API_VERSIONS },
+            ResourceType { name: "operations", api_versions: API_VERSIONS },
+        ]
     }
 
     fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {
@@ -342,3 +351,15 @@ fn system_assigned_by_scope(ctx: &Ctx, scope_id: &ResourceId) -> ArmResult<Reply
         },
     ))
 }
+
+const API_VERSIONS: &[&str] = &[
+    "2025-05-31-preview",
+    "2025-01-31-preview",
+    "2024-11-30",
+    "2023-07-31-preview",
+    "2023-01-31",
+    "2022-01-31-preview",
+    "2021-09-30-preview",
+    "2018-11-30",
+    "2015-08-31-preview",
+];

@@ -8,6 +8,7 @@ mod vm;
 use mimic_domain::resource_id::ResourceId;
 use mimic_store::Tx;
 
+use crate::arm::core::catalog::ResourceType;
 use crate::arm::core::{generic, ArmResult, Ctx, Endpoint, Provider, Registry, Reply};
 
 pub struct Compute;
@@ -15,6 +16,15 @@ pub struct Compute;
 impl Provider for Compute {
     fn namespace(&self) -> &'static str {
         "Microsoft.Compute"
+    }
+
+    fn registered_types(&self) -> &'static [ResourceType] {
+        &[
+            ResourceType { name: "virtualMachines", api_versions: API_VERSIONS },
+            ResourceType { name: "virtualMachines/extensions", api_versions: API_VERSIONS },
+            ResourceType { name: "disks", api_versions: DISK_API_VERSIONS },
+            ResourceType { name: "locations", api_versions: API_VERSIONS },
+        ]
     }
 
     fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {
@@ -45,3 +55,64 @@ impl Provider for Compute {
         Ok(Some(tx.resource(vm_key)?.is_some() && vm::power_state(tx, vm_key)? == mimic_domain::compute::PowerState::Running))
     }
 }
+
+const API_VERSIONS: &[&str] = &[
+    "2026-04-01",
+    "2026-03-01",
+    "2025-11-01",
+    "2025-04-01",
+    "2025-02-01",
+    "2024-11-01",
+    "2024-07-01",
+    "2024-03-01",
+    "2023-09-01",
+    "2023-07-01",
+    "2023-03-01",
+    "2022-11-01",
+    "2022-08-01",
+    "2022-03-01",
+    "2021-11-01",
+    "2021-07-01",
+    "2021-04-01",
+    "2021-03-01",
+    "2020-12-01",
+    "2020-06-01",
+    "2019-12-01",
+    "2019-07-01",
+    "2019-03-01",
+    "2018-10-01",
+    "2018-06-01",
+    "2018-04-01",
+    "2017-12-01",
+    "2017-03-30",
+    "2016-08-30",
+    "2016-04-30-preview",
+    "2016-03-30",
+    "2015-06-15",
+];
+
+/// Managed disks have their own line (az 2.91's profile reads them with 2023-04-02).
+const DISK_API_VERSIONS: &[&str] = &[
+    "2025-01-02",
+    "2024-03-02",
+    "2023-10-02",
+    "2023-04-02",
+    "2023-01-02",
+    "2022-07-02",
+    "2022-03-02",
+    "2021-12-01",
+    "2021-08-01",
+    "2021-04-01",
+    "2020-12-01",
+    "2020-09-30",
+    "2020-06-30",
+    "2020-05-01",
+    "2019-11-01",
+    "2019-07-01",
+    "2019-03-01",
+    "2018-09-30",
+    "2018-06-01",
+    "2018-04-01",
+    "2017-03-30",
+    "2016-04-30-preview",
+];

@@ -8,6 +8,7 @@ mod subnets;
 use mimic_domain::resource::Resource;
 use mimic_store::Tx;
 
+use crate::arm::core::catalog::ResourceType;
 use crate::arm::core::{generic, ArmResult, Ctx, Endpoint, Provider, Registry, Reply, VmEvent};
 
 pub struct Network;
@@ -29,6 +30,15 @@ impl Provider for Network {
         "Microsoft.Network"
     }
 
+    fn registered_types(&self) -> &'static [ResourceType] {
+        &[
+            ResourceType { name: "virtualNetworks", api_versions: API_VERSIONS },
+            ResourceType { name: "networkInterfaces", api_versions: API_VERSIONS },
+            ResourceType { name: "publicIPAddresses", api_versions: API_VERSIONS },
+            ResourceType { name: "networkSecurityGroups", api_versions: API_VERSIONS },
+        ]
+    }
+
     fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {
         match endpoint {
             Endpoint::Resource { id } if subnets::is_subnet(id) => subnets::handle(ctx, id),
@@ -46,3 +56,75 @@ impl Provider for Network {
         rules::on_vm(tx, event)
     }
 }
+
+/// Up to the versions today's az (2.91) sends: `az network vnet create` 2025-07-01, `public-ip
+/// create` 2025-09-01, `private-endpoint` 2026-01-01 (its aaz command modules).
+const API_VERSIONS: &[&str] = &[
+    "2026-01-01",
+    "2025-09-01",
+    "2025-07-01",
+    "2025-05-01",
+    "2025-03-01",
+    "2025-01-01",
+    "2024-10-01",
+    "2024-07-01",
+    "2024-05-01",
+    "2024-03-01",
+    "2024-01-01",
+    "2023-11-01",
+    "2023-09-01",
+    "2023-06-01",
+    "2023-05-01",
+    "2023-04-01",
+    "2023-02-01",
+    "2022-11-01",
+    "2022-09-01",
+    "2022-07-01",
+    "2022-05-01",
+    "2022-01-01",
+    "2021-08-01",
+    "2021-05-01",
+    "2021-03-01",
+    "2021-02-01",
+    "2020-11-01",
+    "2020-08-01",
+    "2020-07-01",
+    "2020-06-01",
+    "2020-05-01",
+    "2020-04-01",
+    "2020-03-01",
+    "2019-12-01",
+    "2019-11-01",
+    "2019-09-01",
+    "2019-08-01",
+    "2019-07-01",
+    "2019-06-01",
+    "2019-04-01",
+    "2019-02-01",
+    "2018-12-01",
+    "2018-11-01",
+    "2018-10-01",
+    "2018-08-01",
+    "2018-07-01",
+    "2018-06-01",
+    "2018-04-01",
+    "2018-02-01",
+    "2018-01-01",
+    "2017-11-01",
+    "2017-10-01",
+    "2017-09-01",
+    "2017-08-01",
+    "2017-06-01",
+    "2017-04-01",
+    "2017-03-01",
+    "2016-12-01",
+    "2016-11-01",
+    "2016-10-01",
+    "2016-09-01",
+    "2016-08-01",
+    "2016-07-01",
+    "2016-06-01",
+    "2016-03-30",
+    "2015-06-15",
+    "2015-05-01-preview",
+];

@@ -8,6 +8,7 @@ mod subscriptions;
 use axum::http::Method;
 
 use crate::arm::core::api_versions::{self as v, RESOURCES};
+use crate::arm::core::catalog::ResourceType;
 use crate::arm::core::{generic, operations, ArmError, ArmResult, Ctx, Endpoint, Provider, Reply};
 
 pub struct Resources;
@@ -15,6 +16,14 @@ pub struct Resources;
 impl Provider for Resources {
     fn namespace(&self) -> &'static str {
         crate::arm::core::endpoint::RESOURCES_NAMESPACE
+    }
+
+    fn registered_types(&self) -> &'static [ResourceType] {
+        &[
+            ResourceType { name: "resourceGroups", api_versions: RESOURCES },
+            ResourceType { name: "subscriptions", api_versions: RESOURCES },
+            ResourceType { name: "tenants", api_versions: RESOURCES },
+        ]
     }
 
     fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {

@@ -5,7 +5,7 @@ use mimic_domain::directory::Subscription;
 use mimic_wire::arm as wire;
 use serde_json::{json, Value};
 
-use crate::arm::core::catalog::{self as providers, LOCATIONS, PROVIDERS};
+use crate::arm::core::catalog::{self as providers, LOCATIONS};
 use crate::arm::core::{json_response, ArmError, ArmResult, Ctx, Reply};
 
 fn render(s: &Subscription) -> wire::Subscription {
@@ -112,7 +112,7 @@ pub fn providers(ctx: &Ctx, sub: Option<&str>) -> ArmResult<Reply> {
         let s = ctx.subscription(s)?;
         ctx.authorize_list(PROVIDERS_READ, &format!("/subscriptions/{}", s.id))?;
     }
-    let value: Vec<Value> = PROVIDERS.iter().map(|p| render_provider(sub, p)).collect();
+    let value: Vec<Value> = ctx.registry.catalog().iter().map(|p| render_provider(sub, p)).collect();
     Ok(json_response(StatusCode::OK, &json!({ "value": value })))
 }
 
@@ -121,7 +121,7 @@ pub fn provider(ctx: &Ctx, sub: Option<&str>, namespace: &str) -> ArmResult<Repl
         let s = ctx.subscription(s)?;
         ctx.authorize_list(PROVIDERS_READ, &format!("/subscriptions/{}", s.id))?;
     }
-    let p = providers::provider(namespace).ok_or_else(|| {
+    let p = ctx.registry.namespace(namespace).ok_or_else(|| {
         ArmError::new(StatusCode::NOT_FOUND, "InvalidResourceNamespace", format!("The resource namespace '{namespace}' is invalid."))
     })?;
     if ctx.method == axum::http::Method::POST {

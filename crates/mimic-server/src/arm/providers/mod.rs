@@ -4,10 +4,11 @@
 mod authorization;
 pub mod compute;
 mod deployments;
-mod mimic;
 mod msi;
 mod network;
 mod resources;
+// Registered last, to show that a provider is one module and one line in `registry`.
+mod mimic;
 
 pub use deployments::recover_interrupted;
 
@@ -24,7 +25,7 @@ pub fn registry() -> Registry {
         Box::new(compute::Compute),
         Box::new(msi::ManagedIdentity),
         Box::new(network::Network),
-        Box::new(mimic::Control),
         Box::new(GenericProvider),
+        Box::new(mimic::Control),
     ])
 }

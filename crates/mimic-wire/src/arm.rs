@@ -207,3 +207,43 @@ pub struct OperationStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
 }
+
+/// A location of `GET /subscriptions/{s}/locations` (subscriptions.json `Location`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub display_name: String,
+    pub regional_display_name: String,
+    pub metadata: LocationMetadata,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationMetadata {
+    pub region_type: &'static str,
+    pub region_category: &'static str,
+}
+
+/// A resource provider registration (resources.json `Provider`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Provider {
+    pub id: String,
+    pub namespace: String,
+    pub registration_state: &'static str,
+    pub registration_policy: &'static str,
+    pub resource_types: Vec<ProviderResourceType>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderResourceType {
+    pub resource_type: String,
+    pub locations: Vec<String>,
+    pub api_versions: Vec<String>,
+    pub capabilities: &'static str,
+}

@@ -7,7 +7,6 @@ use mimic_domain::directory::DirectoryObject;
 use mimic_domain::rbac::{self, RoleAssignment, RoleDefinition};
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_wire::arm as wire;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::arm::core::api_versions as v;
@@ -376,14 +375,19 @@ fn permissions(ctx: &Ctx, scope: &str) -> ArmResult<Reply> {
     let mut principals = vec![ctx.caller.object_id];
     principals.extend(crate::directory::transitive_groups(&ctx.state, ctx.caller.tenant, ctx.caller.object_id)?);
     let assignments = ctx.state.store.read(|tx| tx.role_assignments_for(&principals))?;
-    let value: Vec<serde_json::Value> = assignments
+    let value: Vec<wire::Permission> = assignments
         .iter()
         .filter(|a| rbac::scope_contains(&a.scope, scope))
         .filter_map(|a| rbac::builtin_role(a.role_definition_id))
         .flat_map(|d| d.permissions.iter())
-        .map(|p| json!({"actions": p.actions, "notActions": p.not_actions, "dataActions": p.data_actions, "notDataActions": p.not_data_actions}))
+        .map(|p| wire::Permission {
+            actions: p.actions.clone(),
+            not_actions: p.not_actions.clone(),
+            data_actions: p.data_actions.clone(),
+            not_data_actions: p.not_data_actions.clone(),
+        })
         .collect();
-    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+    Ok(json_response(StatusCode::OK, &wire::Page { value, next_link: None }))
 }
 
 const ROLE_ASSIGNMENTS: &[&str] = &[

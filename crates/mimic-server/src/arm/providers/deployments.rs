@@ -22,6 +22,10 @@
 //! (az's non-JSON `template:` body, the vm create template); error texts recorded from Azure
 //! (InvalidTemplate with `TemplateViolation` line/position, DeploymentFailed with details,
 //! DeploymentOutputEvaluationFailed, InvalidTemplateDeployment).
+//!
+//! Templates, parameters, outputs and the bodies a template writes are JSON by nature (the
+//! template engine evaluates `serde_json::Value`s); the `json!` left here builds those, and the
+//! what-if change entries and provider summaries, which have no wire types yet.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};

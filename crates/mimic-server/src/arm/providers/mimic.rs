@@ -57,5 +57,6 @@ fn vm_imds(ctx: &Ctx) -> ArmResult<Reply> {
         )
     })?;
     let addr = ctx.state.imds.endpoint_for(&ctx.state, &key).map_err(ArmError::internal)?;
+    // Mimic's own endpoint: this one shape is its whole wire format.
     Ok(json_response(StatusCode::OK, &json!({"vmId": vm.id, "imds": format!("http://{addr}")})))
 }

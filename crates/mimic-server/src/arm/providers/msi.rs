@@ -200,6 +200,7 @@ fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                     None => {
                         let name = id.name().unwrap_or_default().to_string();
                         let sp = directory::new_managed_identity_principal(sub.tenant_id, &scope, &name, true, now);
+                        // A resource's `properties` is its ARM body, kept as JSON (Resource).
                         let mut properties = json!({
                             "tenantId": sub.tenant_id.to_string(), "principalId": sp.id.to_string(), "clientId": sp.app_id.to_string(),
                         });

@@ -192,7 +192,9 @@ static CATALOG: &[Image] = &[
     img(None, "MicrosoftWindowsServer", "WindowsServer", "2016-Datacenter", &["14393.8246.250705"], W, "V1", "x64", false, 127),
 ];
 
-/// `GET /mimic/vm-image-aliases`: the document az reads `outputs.aliases.value` of.
+/// `GET /mimic/vm-image-aliases`: the document az reads `outputs.aliases.value` of. (A template
+/// document, JSON by nature; the image shapes below have no wire types yet: this table gives way
+/// to `mimic_domain::catalog` when the full image catalogue is served.)
 pub fn alias_doc() -> Response {
     let mut linux = serde_json::Map::new();
     let mut windows = serde_json::Map::new();

@@ -15,6 +15,9 @@
 //! the resource is started; released when you stop (deallocate) or delete the resource", Static
 //! ones "assigned at creation" (learn.microsoft.com/azure/virtual-network/ip-services/
 //! public-ip-addresses, "IP address assignment").
+//!
+//! The `json!` here writes into resources' `properties`, which the store keeps as the ARM body
+//! (`Resource::properties`), so the shapes Network adds are JSON like the rest of the body.
 
 use axum::http::StatusCode;
 use mimic_domain::network::{self as rules, AddressError, InUse, Prefix, PublicIpAllocation};

@@ -3,7 +3,6 @@
 use axum::http::StatusCode;
 use mimic_domain::directory::Subscription;
 use mimic_wire::arm as wire;
-use serde_json::{json, Value};
 
 use crate::arm::core::catalog::{self as providers, LOCATIONS};
 use crate::arm::core::{json_response, ArmError, ArmResult, Ctx, Reply};
@@ -76,31 +75,43 @@ pub fn get(ctx: &Ctx, sub: &str) -> ArmResult<Reply> {
 pub fn locations(ctx: &Ctx, sub: &str) -> ArmResult<Reply> {
     let s = ctx.subscription(sub)?;
     ctx.authorize_list("Microsoft.Resources/subscriptions/locations/read", &format!("/subscriptions/{}", s.id))?;
-    let value: Vec<Value> = LOCATIONS
+    let value: Vec<wire::Location> = LOCATIONS
         .iter()
-        .map(|(name, display)| {
-            json!({
-                "id": format!("/subscriptions/{}/locations/{name}", s.id), "name": name, "type": "Region",
-                "displayName": display, "regionalDisplayName": display,
-                "metadata": {"regionType": "Physical", "regionCategory": "Recommended"},
-            })
+        .map(|(name, display)| wire::Location {
+            id: format!("/subscriptions/{}/locations/{name}", s.id),
+            name: name.to_string(),
+            kind: "Region",
+            display_name: display.to_string(),
+            regional_display_name: display.to_string(),
+            metadata: wire::LocationMetadata { region_type: "Physical", region_category: "Recommended" },
         })
         .collect();
-    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+    Ok(json_response(StatusCode::OK, &wire::Page { value, next_link: None }))
 }
 
-fn render_provider(sub: Option<&str>, p: &providers::ProviderInfo) -> Value {
-    let locations: Vec<&str> = LOCATIONS.iter().map(|(_, d)| *d).collect();
-    let types: Vec<Value> = p
+fn render_provider(sub: Option<&str>, p: &providers::ProviderInfo) -> wire::Provider {
+    let locations: Vec<String> = LOCATIONS.iter().map(|(_, d)| d.to_string()).collect();
+    let resource_types = p
         .types
         .iter()
-        .map(|t| json!({"resourceType": t.name, "locations": locations, "apiVersions": t.api_versions, "capabilities": "None"}))
+        .map(|t| wire::ProviderResourceType {
+            resource_type: t.name.to_string(),
+            locations: locations.clone(),
+            api_versions: t.api_versions.iter().map(|v| v.to_string()).collect(),
+            capabilities: "None",
+        })
         .collect();
     let id = match sub {
         Some(s) => format!("/subscriptions/{s}/providers/{}", p.namespace),
         None => format!("/providers/{}", p.namespace),
     };
-    json!({"id": id, "namespace": p.namespace, "registrationState": "Registered", "registrationPolicy": "RegistrationRequired", "resourceTypes": types})
+    wire::Provider {
+        id,
+        namespace: p.namespace.to_string(),
+        registration_state: "Registered",
+        registration_policy: "RegistrationRequired",
+        resource_types,
+    }
 }
 
 /// Subscription-level provider reads need this; the tenant-level `/providers` is open to any
@@ -112,8 +123,8 @@ pub fn providers(ctx: &Ctx, sub: Option<&str>) -> ArmResult<Reply> {
         let s = ctx.subscription(s)?;
         ctx.authorize_list(PROVIDERS_READ, &format!("/subscriptions/{}", s.id))?;
     }
-    let value: Vec<Value> = ctx.registry.catalog().iter().map(|p| render_provider(sub, p)).collect();
-    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+    let value: Vec<wire::Provider> = ctx.registry.catalog().iter().map(|p| render_provider(sub, p)).collect();
+    Ok(json_response(StatusCode::OK, &wire::Page { value, next_link: None }))
 }
 
 pub fn provider(ctx: &Ctx, sub: Option<&str>, namespace: &str) -> ArmResult<Reply> {

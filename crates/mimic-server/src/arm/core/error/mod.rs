@@ -3,15 +3,15 @@
 //! a named constructor of this module tree — the exact code and message of each error live here,
 //! grouped by who answers it in Azure:
 //!
-//! - [`arm`]: Resource Manager itself (request shape, api-versions, authentication, authorization,
+//! - `arm`: Resource Manager itself (request shape, api-versions, authentication, authorization,
 //!   throttling, routing, locations, async operations, the generic resource store);
-//! - [`resources`]: subscriptions, resource providers and resource groups (Microsoft.Resources);
-//! - [`deployments`]: the deployment engine (Microsoft.Resources/deployments);
-//! - [`authorization`]: role definitions and assignments (Microsoft.Authorization);
-//! - [`compute`], [`network`], [`msi`]: those resource providers;
-//! - [`mimic`]: Mimic's own provider.
+//! - `resources`: subscriptions, resource providers and resource groups (Microsoft.Resources);
+//! - `deployments`: the deployment engine (Microsoft.Resources/deployments);
+//! - `authorization`: role definitions and assignments (Microsoft.Authorization);
+//! - `compute`, `network`, `msi`: those resource providers;
+//! - `mimic`: Mimic's own provider.
 //!
-//! Nothing else renders ARM errors; [`ArmError::new`] and [`ArmError::bad_request`] are this
+//! Nothing else renders ARM errors; `ArmError::new`, `ArmError::bad_request` and `with_target` are this
 //! module's own helpers.
 
 mod arm;

@@ -3,20 +3,70 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// ARM's error envelope (common-types `ErrorResponse`).
+/// ARM's error envelope (common-types `ErrorResponse`): `{"error": ErrorDetail}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ErrorResponse {
-    pub error: ErrorBody,
+    pub error: ErrorDetail,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ErrorBody {
+/// ARM's error (common-types `ErrorDetail`): code and message, a `target`, nested `details`
+/// and `additionalInfo` (deployments' `TemplateViolation`); empty parts are left out, as Azure
+/// leaves them out of simple errors. Every ARM error Mimic renders, top-level or nested, is one.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ErrorDetail {
     pub code: String,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub target: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub details: Vec<ErrorBody>,
+    #[serde(default)]
+    pub details: Vec<ErrorDetail>,
+    #[serde(rename = "additionalInfo", default)]
+    pub additional_info: Vec<AdditionalInfo>,
+    /// Where `target` is written (not itself written): Resource Manager's deployment engine
+    /// writes it before `message` (`{"code":"DeploymentFailed","target":...,"message":...}`),
+    /// resource providers such as Compute after it (`{"code":"InvalidParameter","message":...,"target":...}`).
+    #[serde(skip)]
+    pub target_first: bool,
+}
+
+impl ErrorDetail {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorDetail { code: code.into(), message: message.into(), ..Default::default() }
+    }
+}
+
+impl Serialize for ErrorDetail {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("code", &self.code)?;
+        if self.target_first {
+            if let Some(t) = &self.target {
+                m.serialize_entry("target", t)?;
+            }
+        }
+        m.serialize_entry("message", &self.message)?;
+        if !self.target_first {
+            if let Some(t) = &self.target {
+                m.serialize_entry("target", t)?;
+            }
+        }
+        if !self.details.is_empty() {
+            m.serialize_entry("details", &self.details)?;
+        }
+        if !self.additional_info.is_empty() {
+            m.serialize_entry("additionalInfo", &self.additional_info)?;
+        }
+        m.end()
+    }
+}
+
+/// One entry of an error's `additionalInfo` (common-types `ErrorAdditionalInfo`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdditionalInfo {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub info: Value,
 }
 
 /// A page of a list (`x-ms-pageable`).
@@ -205,7 +255,7 @@ pub struct OperationStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorBody>,
+    pub error: Option<ErrorDetail>,
 }
 
 /// A location of `GET /subscriptions/{s}/locations` (subscriptions.json `Location`).

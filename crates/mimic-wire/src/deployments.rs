@@ -4,30 +4,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// ARM's error detail with nested details and `additionalInfo` (`TemplateViolation`).
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct ErrorDetail {
-    pub code: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    pub message: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub details: Vec<ErrorDetail>,
-    #[serde(rename = "additionalInfo", skip_serializing_if = "Vec::is_empty")]
-    pub additional_info: Vec<AdditionalInfo>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AdditionalInfo {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub info: Value,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ErrorResponse {
-    pub error: ErrorDetail,
-}
+/// ARM's one error type and envelope (the deployment engine's errors set `target_first`).
+pub use crate::arm::{AdditionalInfo, ErrorDetail, ErrorResponse};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

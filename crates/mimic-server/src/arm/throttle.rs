@@ -14,7 +14,7 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use uuid::Uuid;
 
 use super::core::ArmError;
@@ -189,21 +189,10 @@ fn subscription_in(path: &str) -> Option<&str> {
 /// Azure's answer (text as ARM returns it, e.g. velero-io/velero#9171; the tenant variant by
 /// analogy).
 fn throttled(scope: &Scope, kind: Kind, principal: Uuid, retry_after: u64) -> ArmError {
-    let (code, what) = match scope {
-        Scope::Subscription(s) => ("SubscriptionRequestsThrottled", format!("subscription '{s}'")),
-        Scope::Tenant(t) => ("TenantRequestsThrottled", format!("tenant '{t}'")),
-    };
-    let mut e = ArmError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        code,
-        format!(
-            "Number of '{}' requests for {what} actor '{principal}' exceeded. Please try again after '{retry_after}' seconds after additional \
-             tokens are available. Refer to https://aka.ms/arm-throttling for additional information.",
-            kind.word()
-        ),
-    );
-    e.retry_after = Some(retry_after);
-    e
+    match scope {
+        Scope::Subscription(s) => ArmError::subscription_requests_throttled(s, kind.word(), principal, retry_after),
+        Scope::Tenant(t) => ArmError::tenant_requests_throttled(t, kind.word(), principal, retry_after),
+    }
 }
 
 #[cfg(test)]
@@ -228,7 +217,10 @@ mod tests {
         let remaining: Vec<u64> = (0..3).map(|_| t.admit(&Method::GET, path, tenant, a).unwrap().unwrap().remaining).collect();
         assert_eq!(remaining, [2, 1, 0]);
         let e = t.admit(&Method::GET, path, tenant, a).err().unwrap();
-        assert_eq!((e.status, e.code.as_str(), e.retry_after), (StatusCode::TOO_MANY_REQUESTS, "SubscriptionRequestsThrottled", Some(100)));
+        assert_eq!(
+            (e.status, e.code(), e.retry_after),
+            (axum::http::StatusCode::TOO_MANY_REQUESTS, "SubscriptionRequestsThrottled", Some(100))
+        );
         // Another principal, another kind, another subscription: their own buckets.
         assert!(t.admit(&Method::GET, path, tenant, b).is_ok());
         assert!(t.admit(&Method::PUT, path, tenant, a).is_ok());

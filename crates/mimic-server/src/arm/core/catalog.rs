@@ -56,13 +56,7 @@ pub fn normalize_location(l: &str) -> ArmResult<String> {
     if LOCATIONS.iter().any(|(name, _)| *name == n) || n == "global" {
         Ok(n)
     } else {
-        Err(ArmError::bad_request(
-            "LocationNotAvailableForResourceGroup",
-            format!(
-                "The provided location '{l}' is not available for resource group. List of available regions is '{}'.",
-                LOCATIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(",")
-            ),
-        ))
+        Err(ArmError::location_not_available_for_resource_group(l, &LOCATIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>()))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::cell::OnceCell;
 
 use axum::body::Bytes;
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method};
 use std::sync::Arc;
 
 use mimic_domain::directory::Subscription;
@@ -123,10 +123,7 @@ impl Ctx {
             }
         }
         if self.body.is_empty() {
-            return Err(ArmError::bad_request(
-                "InvalidRequestContent",
-                "The request content was invalid and could not be deserialized: 'The request body is empty.'.",
-            ));
+            return Err(ArmError::empty_request_body());
         }
         // The shared nesting budget first: what serde_json's own limit lets through would not
         // fit the store's reader once stored inside its envelope.
@@ -201,27 +198,12 @@ impl Ctx {
 
     /// The subscription in the path, if it exists and belongs to the caller's tenant.
     pub fn subscription(&self, sub: &str) -> ArmResult<Subscription> {
-        let id: Uuid = sub.parse().map_err(|_| {
-            ArmError::bad_request("InvalidSubscriptionId", format!("The provided subscription identifier '{sub}' is malformed or invalid."))
-        })?;
+        let id: Uuid = sub.parse().map_err(|_| ArmError::invalid_subscription_id(sub))?;
         let generation = self.state.store.generation();
         let s = self.state.caches.subscriptions.get_or_load(generation, &id, || self.state.store.read(|tx| tx.subscription(id)))?;
         let s = s.ok_or_else(|| ArmError::subscription_not_found(sub))?;
         if s.tenant_id != self.caller.tenant {
-            let mut e = ArmError::new(
-                StatusCode::UNAUTHORIZED,
-                "InvalidAuthenticationTokenTenant",
-                format!(
-                    "The access token is from the wrong issuer 'https://sts.windows.net/{}/'. It must match the tenant 'https://sts.windows.net/{}/' \
-                     associated with this subscription. Please use the authority (URL) 'https://login.windows.net/{}' to get the token. Note, if the \
-                     subscription is transferred to another tenant there is no impact to the services, but information about new tenant could take \
-                     time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.",
-                    self.caller.tenant, s.tenant_id, s.tenant_id
-                ),
-            );
-            e.challenge =
-                Some(format!("Bearer authorization_uri=\"{}/{}\", error=\"invalid_token\"", self.state.endpoints.login, s.tenant_id));
-            return Err(e);
+            return Err(ArmError::wrong_subscription_tenant(self.caller.tenant, s.tenant_id, &self.state.endpoints.login));
         }
         Ok(s)
     }

@@ -153,14 +153,9 @@ fn put(ctx: &Ctx, id: &ResourceId, scope: &str, full_type: &str, body: GenericRe
     let rg = id.resource_group.clone().unwrap_or_default();
     let top_level = id.types.len() == 1;
     let location = match body.location.as_deref() {
-        Some(l) => Some(normalize_location(l).map_err(|_| {
-            ArmError::bad_request(
-                "LocationNotAvailableForResourceType",
-                format!("The provided location '{l}' is not available for resource type '{full_type}'."),
-            )
-        })?),
+        Some(l) => Some(normalize_location(l).map_err(|_| ArmError::location_not_available_for_resource_type(l, full_type))?),
         None if top_level => {
-            return Err(ArmError::bad_request("LocationRequired", "The location property is required for this definition."));
+            return Err(ArmError::location_required());
         }
         None => None,
     };
@@ -248,10 +243,7 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
     ctx.authorize(&format!("{full_type}/{action}/action"), &scope)?;
     ctx.resource_group(&sub.id.to_string(), id.resource_group.as_deref().unwrap_or_default())?;
     ctx.state.store.read(|tx| tx.resource(&resource_id::key(&scope)))?.ok_or_else(|| not_found(id, &full_type))?;
-    Err(ArmError::bad_request(
-        "InvalidResourceOperation",
-        format!("The operation '{action}' is not supported for resource type '{full_type}' by Mimic."),
-    ))
+    Err(ArmError::unsupported_resource_operation(action, &full_type))
 }
 
 fn list_children(ctx: &Ctx, parent: &ResourceId, child_type: &str) -> ArmResult<Reply> {

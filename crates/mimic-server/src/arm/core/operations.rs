@@ -49,16 +49,9 @@ pub fn result(ctx: &Ctx, sub: &str, id: &str) -> ArmResult<Reply> {
     // Anyone with a role in the subscription may poll (the caller of an operation on its own
     // resource group included); a caller with none is refused like any subscription read.
     ctx.authorize_list("Microsoft.Resources/subscriptions/operationresults/read", &format!("/subscriptions/{}", s.id))?;
-    let op = load(ctx, &s.id.to_string(), id)?
-        .ok_or_else(|| ArmError::new(StatusCode::NOT_FOUND, "OperationNotFound", format!("The operation '{id}' could not be found.")))?;
+    let op = load(ctx, &s.id.to_string(), id)?.ok_or_else(|| ArmError::operation_not_found(id))?;
     match op.status {
         OperationStatus::Succeeded => Ok(Reply::status(StatusCode::OK)),
-        OperationStatus::Failed => {
-            let (code, message) = match op.error {
-                Some(e) => (e.code, e.message),
-                None => ("InternalServerError".to_string(), "The operation failed.".to_string()),
-            };
-            Err(ArmError::bad_request(&code, message))
-        }
+        OperationStatus::Failed => Err(ArmError::operation_failed(op.error.map(|e| (e.code, e.message)))),
     }
 }

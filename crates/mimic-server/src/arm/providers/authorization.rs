@@ -90,7 +90,7 @@ fn render_definition(scope: &str, d: &RoleDefinition) -> wire::RoleDefinition {
 
 /// Checks that the scope's subscription is the caller's and that its resource group exists.
 fn check_scope(ctx: &Ctx, scope: &str) -> ArmResult<ResourceId> {
-    let id = ResourceId::parse(scope).map_err(|_| ArmError::bad_request("InvalidScope", format!("The scope '{scope}' is not valid.")))?;
+    let id = ResourceId::parse(scope).map_err(|_| ArmError::invalid_scope(scope))?;
     if let Some(sub) = &id.subscription {
         ctx.subscription(sub)?;
         if let Some(rg) = &id.resource_group {
@@ -105,13 +105,12 @@ type DefinitionFilter = Box<dyn Fn(&RoleDefinition) -> bool>;
 
 fn definition_filter(f: Option<&str>) -> ArmResult<DefinitionFilter> {
     let Some(f) = f else { return Ok(Box::new(|_| true)) };
-    let (k, v) =
-        f.split_once(" eq ").ok_or_else(|| ArmError::bad_request("InvalidFilter", format!("The filter '{f}' is not supported.")))?;
+    let (k, v) = f.split_once(" eq ").ok_or_else(|| ArmError::invalid_filter(f))?;
     let v = v.trim().trim_matches('\'').replace("''", "'");
     match k.trim() {
         k if k.eq_ignore_ascii_case("roleName") => Ok(Box::new(move |d| d.role_name.eq_ignore_ascii_case(&v))),
         k if k.eq_ignore_ascii_case("type") => Ok(Box::new(move |d| d.role_type.as_str().eq_ignore_ascii_case(&v))),
-        _ => Err(ArmError::bad_request("InvalidFilter", format!("The filter '{f}' is not supported."))),
+        _ => Err(ArmError::invalid_filter(f)),
     }
 }
 
@@ -136,13 +135,7 @@ fn role_definition(ctx: &Ctx, scope: &str, id: &str) -> ArmResult<Reply> {
     if scope != "/" {
         ctx.authorize(RD_READ, scope)?;
     }
-    let d = id.parse().ok().and_then(rbac::builtin_role).ok_or_else(|| {
-        ArmError::new(
-            StatusCode::NOT_FOUND,
-            "RoleDefinitionDoesNotExist",
-            format!("The specified role definition with ID '{id}' does not exist."),
-        )
-    })?;
+    let d = id.parse().ok().and_then(rbac::builtin_role).ok_or_else(|| ArmError::role_definition_not_found(id))?;
     Ok(json_response(StatusCode::OK, &render_definition(scope, d)))
 }
 
@@ -178,7 +171,7 @@ fn render_assignment(a: &RoleAssignment) -> wire::RoleAssignment {
 }
 
 fn not_found(name: &str) -> ArmError {
-    ArmError::new(StatusCode::NOT_FOUND, "RoleAssignmentNotFound", format!("The role assignment '{name}' is not found."))
+    ArmError::role_assignment_not_found(name)
 }
 
 fn role_assignment(ctx: &Ctx, scope: &str, name: &str) -> ArmResult<Reply> {
@@ -213,12 +206,7 @@ fn role_assignment(ctx: &Ctx, scope: &str, name: &str) -> ArmResult<Reply> {
 }
 
 fn create(ctx: &Ctx, scope: &str, name: &str, target: &str, key: &str) -> ArmResult<Reply> {
-    let name: Uuid = name.parse().map_err(|_| {
-        ArmError::bad_request(
-            "InvalidRoleAssignmentId",
-            format!("The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID."),
-        )
-    })?;
+    let name: Uuid = name.parse().map_err(|_| ArmError::invalid_role_assignment_id(name))?;
     check_scope(ctx, scope)?;
     ctx.authorize(RA_WRITE, target)?;
     let body: wire::RoleAssignmentCreate = ctx.json()?;
@@ -231,36 +219,20 @@ fn create(ctx: &Ctx, scope: &str, name: &str, target: &str, key: &str) -> ArmRes
                 Ok(id) if id.resource_group.is_some() => scope.replacen("/resourceGroups/", "/resourcegroups/", 1),
                 _ => scope.to_string(),
             };
-            return Err(ArmError::bad_request(
-                "InvalidCreateRoleAssignmentRequest",
-                format!("The request to create role assignment '{name}' is not valid. Role assignment scope '{body_scope}' must match the scope specified on the URI '{uri_scope}'."),
-            ));
+            return Err(ArmError::role_assignment_scope_mismatch(name, body_scope, &uri_scope));
         }
     }
     let role_guid = p.role_definition_id.rsplit('/').next().unwrap_or_default();
-    let role = role_guid.parse().ok().and_then(rbac::builtin_role).ok_or_else(|| {
-        ArmError::bad_request("RoleDefinitionDoesNotExist", format!("The specified role definition with ID '{role_guid}' does not exist."))
-    })?;
+    let role =
+        role_guid.parse().ok().and_then(rbac::builtin_role).ok_or_else(|| ArmError::assigned_role_definition_not_found(role_guid))?;
     let tenant = ctx.caller.tenant;
-    let principal_not_found = || {
-        ArmError::bad_request(
-            "PrincipalNotFound",
-            format!(
-                "Principal {} does not exist in the directory {tenant}. Check that you have the correct principal ID. If you are creating this \
-                 principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role \
-                 assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype",
-                p.principal_id.replace('-', "")
-            ),
-        )
-    };
+    let principal_not_found = || ArmError::principal_not_found(&p.principal_id, tenant);
     let principal: Uuid = p.principal_id.parse().map_err(|_| principal_not_found())?;
     let object = ctx.state.store.read(|tx| tx.directory_object(tenant, principal))?;
     let principal_type = match (&p.principal_type, &object) {
         (Some(t), _) => {
             let canonical = ["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"].into_iter().find(|c| c.eq_ignore_ascii_case(t));
-            canonical
-                .ok_or_else(|| ArmError::bad_request("InvalidPrincipalType", format!("The principal type '{t}' is not valid.")))?
-                .to_string()
+            canonical.ok_or_else(|| ArmError::invalid_principal_type(t))?.to_string()
         }
         (None, Some(DirectoryObject::User(_))) => "User".into(),
         (None, Some(DirectoryObject::Group(_))) => "Group".into(),
@@ -274,10 +246,7 @@ fn create(ctx: &Ctx, scope: &str, name: &str, target: &str, key: &str) -> ArmRes
     let (a, created) = ctx.state.store.write(|tx| {
         if let Some(existing) = tx.role_assignment(key)? {
             if existing.principal_id != principal || existing.role_definition_id != role.name {
-                return Err(ArmError::bad_request(
-                    "RoleAssignmentUpdateNotPermitted",
-                    "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
-                ));
+                return Err(ArmError::role_assignment_update_not_permitted());
             }
             return Ok((existing, false));
         }
@@ -286,7 +255,7 @@ fn create(ctx: &Ctx, scope: &str, name: &str, target: &str, key: &str) -> ArmRes
             .into_iter()
             .find(|e| e.principal_id == principal && e.role_definition_id == role.name && resource_id::key(&e.scope) == scope_key);
         if duplicate.is_some() {
-            return Err(ArmError::new(StatusCode::CONFLICT, "RoleAssignmentExists", "The role assignment already exists."));
+            return Err(ArmError::role_assignment_exists());
         }
         let a = RoleAssignment {
             name,
@@ -322,7 +291,7 @@ enum Filter {
 
 fn parse_filter(ctx: &Ctx) -> ArmResult<Filter> {
     let Some(f) = ctx.q("$filter").map(str::trim).filter(|f| !f.is_empty()) else { return Ok(Filter::All) };
-    let bad = || ArmError::bad_request("InvalidFilter", format!("The filter '{f}' is not supported."));
+    let bad = || ArmError::invalid_filter(f);
     let quoted_guid = |s: &str| s.trim().trim_matches('\'').parse::<Uuid>().map_err(|_| bad());
     if f.eq_ignore_ascii_case("atScope()") {
         return Ok(Filter::AtScope);

@@ -41,7 +41,7 @@ use mimic_domain::directory::Subscription;
 use mimic_domain::operation::OperationError;
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
-use mimic_domain::template::engine::{self, Planned, Prepared, Template, TemplateError};
+use mimic_domain::template::engine::{self, Planned, Prepared, Template};
 use mimic_domain::template::eval::{EvalError, EvalResult, Host, Scope};
 use mimic_domain::template::json::Parsed;
 use mimic_domain::template::{hash, json as tjson};
@@ -52,6 +52,7 @@ use uuid::Uuid;
 
 use crate::arm::core::catalog::ResourceType;
 use crate::arm::core::endpoint::{self, RESOURCES_NAMESPACE};
+use crate::arm::core::error::DeniedResource;
 use crate::arm::core::{api_versions, json_response, operations, ArmError, ArmResult, Ctx, Endpoint, Provider, Reply};
 
 pub const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
@@ -148,25 +149,6 @@ fn target_of(ctx: &Ctx, id: &ResourceId) -> ArmResult<Target> {
 
 // ---- responses --------------------------------------------------------------------------
 
-fn error_response(status: StatusCode, error: wire::ErrorDetail) -> Reply {
-    json_response(status, &wire::ErrorResponse { error })
-}
-
-fn detail(code: &str, message: impl Into<String>) -> wire::ErrorDetail {
-    wire::ErrorDetail { code: code.to_string(), message: message.into(), ..Default::default() }
-}
-
-fn template_error(e: &TemplateError) -> wire::ErrorDetail {
-    let mut d = detail(&e.code, e.message.clone());
-    if let Some((l, p, path)) = &e.violation {
-        d.additional_info.push(wire::AdditionalInfo {
-            kind: "TemplateViolation".into(),
-            info: json!({"lineNumber": l, "linePosition": p, "path": path}),
-        });
-    }
-    d
-}
-
 fn now_text(t: DateTime<Utc>) -> String {
     format!("{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), t.timestamp_subsec_nanos() / 100)
 }
@@ -204,11 +186,7 @@ fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
             ctx.authorize(STATUS_READ, &t.id)?;
             let doc = load(ctx, &t)?.ok_or_else(|| not_found(&t))?;
             if doc.status_id != id.types[1].1 {
-                return Err(ArmError::new(
-                    StatusCode::NOT_FOUND,
-                    "OperationNotFound",
-                    format!("The operation '{}' could not be found.", id.types[1].1),
-                ));
+                return Err(ArmError::operation_not_found(&id.types[1].1));
             }
             let state = doc.properties.provisioning_state;
             let error = (state == ProvisioningState::Failed).then(|| doc.properties.error.as_ref().map(to_wire).unwrap_or_default());
@@ -223,13 +201,7 @@ fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
             ctx.authorize(OPERATIONS_READ, &t.id)?;
             let doc = load(ctx, &t)?.ok_or_else(|| not_found(&t))?;
             let op = doc.operations.iter().find(|o| o.operation_id == id.types[1].1);
-            let op = op.ok_or_else(|| {
-                ArmError::new(
-                    StatusCode::NOT_FOUND,
-                    "DeploymentOperationNotFound",
-                    format!("Deployment operation '{}' could not be found.", id.types[1].1),
-                )
-            })?;
+            let op = op.ok_or_else(|| ArmError::deployment_operation_not_found(&id.types[1].1))?;
             Ok(json_response(StatusCode::OK, &render_operation(&t, op)))
         }
         _ => Err(ArmError::not_found_route(&ctx.path)),
@@ -303,7 +275,7 @@ fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Reply> {
 }
 
 fn not_found(t: &Target) -> ArmError {
-    ArmError::new(StatusCode::NOT_FOUND, "DeploymentNotFound", format!("Deployment '{}' could not be found.", t.name))
+    ArmError::deployment_not_found(&t.name)
 }
 
 fn load(ctx: &Ctx, t: &Target) -> ArmResult<Option<DeploymentRecord>> {
@@ -319,6 +291,7 @@ fn to_wire(e: &OperationError) -> wire::ErrorDetail {
         message: e.message.clone(),
         details: e.details.iter().map(to_wire).collect(),
         additional_info: vec![],
+        target_first: true,
     }
 }
 
@@ -394,20 +367,13 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Reply> {
     }
     let text = String::from_utf8_lossy(&ctx.body);
     if text.trim().is_empty() {
-        return Err(ArmError::bad_request(
-            "InvalidRequestContent",
-            "The request content was invalid and could not be deserialized: 'The request body is empty.'.",
-        )
-        .into_reply());
+        return Err(ArmError::empty_request_body().into_reply());
     }
     let parsed = tjson::parse(&text).map_err(|mut e| {
         if let Some(rest) = e.path.strip_prefix("properties.template") {
             // Azure names the place within the template ("Path 'variables', line 31, position 3").
             e.path = rest.trim_start_matches('.').to_string();
-            error_response(
-                StatusCode::BAD_REQUEST,
-                detail("InvalidTemplate", format!("Deployment template parse failed: '{}'.", e.render())),
-            )
+            ArmError::template_parse_failed(&e.render()).into_reply()
         } else {
             ArmError::invalid_request_content(e.render().trim_end_matches('.')).into_reply()
         }
@@ -425,13 +391,7 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Reply> {
         let l = get(&props, link);
         if !l.is_null() {
             let uri = l["uri"].as_str().or_else(|| l["id"].as_str()).unwrap_or_default().to_string();
-            return Err(error_response(
-                StatusCode::BAD_REQUEST,
-                detail(
-                    "InvalidContentLink",
-                    format!("Unable to download deployment content from '{uri}'. The tracking Id is '{}'. Please see https://aka.ms/arm-deploy-resources for usage details.", Uuid::new_v4()),
-                ),
-            ));
+            return Err(ArmError::invalid_content_link(&uri, Uuid::new_v4()).into_reply());
         }
     }
     let template = match get(&props, "template") {
@@ -444,19 +404,9 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Reply> {
         }
         Value::String(s) => match tjson::parse(&s) {
             Ok(Parsed { value: Value::Object(m), .. }) => m,
-            _ => {
-                return Err(error_response(
-                    StatusCode::BAD_REQUEST,
-                    detail("InvalidTemplate", "Deployment template parse failed: 'The template must be a JSON object.'."),
-                ))
-            }
+            _ => return Err(ArmError::template_not_an_object().into_reply()),
         },
-        _ => {
-            return Err(error_response(
-                StatusCode::BAD_REQUEST,
-                detail("InvalidTemplate", "Deployment template parse failed: 'The template must be a JSON object.'."),
-            ))
-        }
+        _ => return Err(ArmError::template_not_an_object().into_reply()),
     };
     let parameters = match get(&props, "parameters") {
         Value::Object(m) => {
@@ -689,29 +639,23 @@ fn write_action(id: &str, full_type: &str) -> String {
 }
 
 /// Azure's preflight: the caller must be allowed to write every resource it deploys.
-fn preflight(ctx: &Ctx, prepared: &Prepared) -> ArmResult<Option<wire::ErrorDetail>> {
-    let mut failures = Vec::new();
+fn preflight(ctx: &Ctx, prepared: &Prepared) -> ArmResult<Option<ArmError>> {
+    let mut denied = Vec::new();
     for p in &prepared.resources {
         if p.condition == Some(false) || p.existing {
             continue;
         }
         let action = write_action(&p.id, &p.full_type);
         if !ctx.allowed(&action, &p.id)? {
-            failures.push(format!(
-                "Authorization failed for template resource '{}' of type '{}'. The client '{}' with object id '{}' does not have permission to perform action '{action}' at scope '{}'.",
-                p.name,
-                p.full_type,
-                ctx.caller.display(),
-                ctx.caller.object_id,
-                p.id
-            ));
+            denied.push((p, action));
         }
     }
-    Ok(match failures.len() {
-        0 => None,
-        1 => Some(detail("InvalidTemplateDeployment", format!("The template deployment failed with error: '{}'.", failures[0]))),
-        _ => Some(detail("InvalidTemplateDeployment", format!("Deployment failed with multiple errors: '{}'", failures.join(":")))),
-    })
+    if denied.is_empty() {
+        return Ok(None);
+    }
+    let denied: Vec<DeniedResource> =
+        denied.iter().map(|(p, action)| DeniedResource { name: &p.name, resource_type: &p.full_type, action, id: &p.id }).collect();
+    Ok(Some(ArmError::preflight_authorization_failed(&ctx.caller.display(), ctx.caller.object_id, &denied)))
 }
 
 fn template_hash(template: &Map<String, Value>) -> String {
@@ -787,20 +731,16 @@ fn dependencies_of(prepared: &Prepared) -> Vec<Value> {
 fn prepare(ctx: &Ctx, t: &Target) -> Result<(Request, Scope, Prepared), Reply> {
     let req = parse_request(ctx)?;
     if t.rg.is_none() && req.location.is_none() {
-        return Err(ArmError::bad_request("LocationRequired", "The location property is required for this definition.").into_reply());
+        return Err(ArmError::location_required().into_reply());
     }
     if req.mode == "Complete" && t.rg.is_none() {
-        return Err(error_response(
-            StatusCode::BAD_REQUEST,
-            detail("InvalidDeploymentMode", "The deployment mode 'Complete' is not supported for deployments at subscription scope. Please see https://aka.ms/arm-deploy for usage details."),
-        ));
+        return Err(ArmError::complete_mode_at_subscription().into_reply());
     }
     let scope = scope_for(ctx, t, &req).map_err(ArmError::into_reply)?;
-    let prepared =
-        engine::prepare(&req.template, &scope, &req.parameters).map_err(|e| error_response(StatusCode::BAD_REQUEST, template_error(&e)))?;
+    let prepared = engine::prepare(&req.template, &scope, &req.parameters).map_err(|e| ArmError::from_template(&e).into_reply())?;
     match preflight(ctx, &prepared) {
         Ok(None) => {}
-        Ok(Some(d)) => return Err(error_response(StatusCode::BAD_REQUEST, d)),
+        Ok(Some(e)) => return Err(e.into_reply()),
         Err(e) => return Err(e.into_reply()),
     }
     Ok((req, scope, prepared))
@@ -813,10 +753,7 @@ fn validate_name(name: &str) -> ArmResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(ArmError::bad_request(
-            "InvalidDeploymentName",
-            format!("The deployment name '{name}' is invalid. It can contain only letters, digits, '-', '_', '.', '(' and ')', and be at most 64 characters long."),
-        ))
+        Err(ArmError::invalid_deployment_name(name))
     }
 }
 
@@ -891,10 +828,6 @@ struct Outcome {
     canceled: bool,
 }
 
-fn status_name(s: StatusCode) -> String {
-    s.canonical_reason().unwrap_or("OK").replace(' ', "")
-}
-
 fn op_record(
     target: &Planned,
     provisioning: &str,
@@ -913,7 +846,7 @@ fn op_record(
             duration: duration_text(finished - started),
             tracking_id: Uuid::new_v4().to_string(),
             service_request_id: Some(Uuid::new_v4().to_string()),
-            status_code: status_name(status),
+            status_code: ArmError::status_name(status),
             target_resource: Some(TargetResource {
                 id: target.id.clone(),
                 resource_type: target.full_type.clone(),
@@ -968,11 +901,12 @@ fn execute(
         let mut ev = req.template.evaluator(scope, Some(&host), &prepared.params, &prepared.resources);
         ev.resource_copy = p.copy.clone();
         let started = Utc::now();
-        let fail = |out: &mut Outcome, states: &mut Vec<State>, status: StatusCode, d: wire::ErrorDetail| {
+        let failed = |out: &mut Outcome, states: &mut Vec<State>, status: StatusCode, d: wire::ErrorDetail| {
             out.operations.push(op_record(p, "Create", "Failed", status, started, Some(&d)));
             out.errors.push(d);
             states[i] = State::Failed;
         };
+        let fail = |out: &mut Outcome, states: &mut Vec<State>, e: ArmError| failed(out, states, e.status, e.into_detail());
         let condition = match p.condition {
             Some(c) => c,
             None => {
@@ -986,7 +920,7 @@ fn execute(
                     Ok(_) => true,
                     Err(e) => {
                         let (code, message) = engine::runtime_error(&req.template, p, &e);
-                        fail(&mut out, &mut states, StatusCode::BAD_REQUEST, detail(&code, message));
+                        fail(&mut out, &mut states, ArmError::template_runtime(&code, message));
                         continue;
                     }
                 }
@@ -1001,21 +935,13 @@ fn execute(
             Ok(b) => b,
             Err(e) => {
                 let (code, message) = engine::runtime_error(&req.template, p, &e);
-                fail(&mut out, &mut states, StatusCode::BAD_REQUEST, detail(&code, message));
+                fail(&mut out, &mut states, ArmError::template_runtime(&code, message));
                 continue;
             }
         };
         out.bodies.insert(i, body.clone());
         if p.is_deployment() && depth >= MAX_NESTING {
-            fail(
-                &mut out,
-                &mut states,
-                StatusCode::BAD_REQUEST,
-                detail(
-                    "DeploymentNestingLimitExceeded",
-                    format!("The deployment '{}' exceeds the nesting limit of '{MAX_NESTING}'.", p.name),
-                ),
-            );
+            fail(&mut out, &mut states, ArmError::deployment_nesting_limit_exceeded(&p.name, MAX_NESTING));
             continue;
         }
         let (status, response, _) = if p.is_deployment() {
@@ -1024,18 +950,14 @@ fn execute(
             call(ctx, Method::PUT, &p.id, &p.api_version, Some(&body))
         };
         if !status.is_success() {
-            let d = detail(
-                response["error"]["code"].as_str().unwrap_or(&status_name(status)),
-                response["error"]["message"].as_str().map(str::to_string).unwrap_or_else(|| response.to_string()),
-            );
-            fail(&mut out, &mut states, status, d);
+            fail(&mut out, &mut states, ArmError::resource_operation_failed(status, &response, || response.to_string()));
             continue;
         }
         if p.is_deployment() {
             // A nested deployment has run; its own record says how.
             let nested = ctx.state.store.read(|tx| tx.get(DEPLOYMENT, &resource_id::key(&p.id))).ok().flatten();
             if let Some(n) = nested.filter(|n| n.properties.provisioning_state == ProvisioningState::Failed) {
-                fail(&mut out, &mut states, StatusCode::OK, to_wire(&n.properties.error.unwrap_or_default()));
+                failed(&mut out, &mut states, StatusCode::OK, to_wire(&n.properties.error.unwrap_or_default()));
                 continue;
             }
         }
@@ -1060,21 +982,7 @@ fn execute(
     match engine::outputs(&req.template, &ev) {
         Ok(o) => out.outputs = Some(o),
         Err(failed) => {
-            let names: Vec<String> = failed.iter().map(|(n, _)| n.clone()).collect();
-            let mut d = detail(
-                "DeploymentOutputEvaluationFailed",
-                format!("Unable to evaluate template outputs: '{}'. Please see error details and deployment operations. Please see https://aka.ms/arm-debug for usage details.", names.join(",")),
-            );
-            d.details = failed
-                .into_iter()
-                .map(|(n, m)| wire::ErrorDetail {
-                    code: "DeploymentOutputEvaluationFailed".into(),
-                    target: Some(n),
-                    message: m,
-                    ..Default::default()
-                })
-                .collect();
-            out.errors.push(d);
+            out.errors.push(ArmError::output_evaluation_failed(failed));
         }
     }
     out
@@ -1174,10 +1082,7 @@ fn complete_mode_deletions(ctx: &Ctx, t: &Target, prepared: &Prepared, out: &mut
         if status.is_success() || status == StatusCode::NOT_FOUND {
             out.operations.push(op_record(&target, "Delete", "Succeeded", status, started, None));
         } else {
-            let d = detail(
-                response["error"]["code"].as_str().unwrap_or(&status_name(status)),
-                response["error"]["message"].as_str().unwrap_or_default(),
-            );
+            let d = ArmError::resource_operation_failed(status, &response, String::new).into_detail();
             out.operations.push(op_record(&target, "Delete", "Failed", status, started, Some(&d)));
             out.errors.push(d);
         }
@@ -1247,14 +1152,7 @@ fn record_accepted(ctx: &Ctx, t: &Target, doc: &DeploymentRecord) -> ArmResult<b
     ctx.state.store.write(|tx| {
         let previous = tx.get(DEPLOYMENT, &t.key)?.filter(|d| d.is_current(rg_created));
         if let Some(p) = previous.as_ref().filter(|p| p.is_active()) {
-            return Err(ArmError::new(
-                StatusCode::CONFLICT,
-                "DeploymentActive",
-                format!(
-                    "Unable to edit or replace deployment '{}': previous deployment from '{}' is still active. Please see https://aka.ms/arm-deploy for usage details.",
-                    t.name, p.properties.timestamp
-                ),
-            ));
+            return Err(ArmError::deployment_active(&t.name, &p.properties.timestamp));
         }
         tx.put(DEPLOYMENT, &t.key, doc, None)?;
         let mut index = tx.get(DEPLOYMENT_INDEX, &index_key)?.unwrap_or_default();
@@ -1288,17 +1186,7 @@ fn run(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared,
     let failed = !outcome.errors.is_empty();
     let error = if failed {
         let only_outputs = outcome.errors.len() == 1 && outcome.errors[0].code == "DeploymentOutputEvaluationFailed";
-        Some(if only_outputs {
-            outcome.errors[0].clone()
-        } else {
-            wire::ErrorDetail {
-                code: "DeploymentFailed".into(),
-                target: Some(t.id.clone()),
-                message: "At least one resource deployment operation failed. Please list deployment operations for details. Please see https://aka.ms/arm-deployment-operations for usage details.".into(),
-                details: outcome.errors.clone(),
-                additional_info: vec![],
-            }
-        })
+        Some(if only_outputs { outcome.errors[0].clone() } else { ArmError::deployment_failed(&t.id, outcome.errors.clone()) })
     } else {
         None
     };
@@ -1382,15 +1270,7 @@ fn cancel(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
     ctx.state.store.write(|tx| {
         let mut doc = tx.get(DEPLOYMENT, &t.key)?.filter(|d| d.is_current(rg_created)).ok_or_else(|| not_found(t))?;
         if !doc.is_active() {
-            return Err(ArmError::new(
-                StatusCode::CONFLICT,
-                "DeploymentCannotBeCancelled",
-                format!(
-                    "The deployment '{}' cannot be cancelled because it is in a terminal state '{}'.",
-                    t.name,
-                    doc.properties.provisioning_state.as_str()
-                ),
-            ));
+            return Err(ArmError::deployment_cannot_be_cancelled(&t.name, doc.properties.provisioning_state.as_str()));
         }
         doc.cancel_requested = true;
         tx.put(DEPLOYMENT, &t.key, &doc, None)?;
@@ -1465,11 +1345,7 @@ fn delete(ctx: &Ctx, t: &Target) -> ArmResult<Reply> {
         // Deployments_Delete). Azure's exact text is unrecorded: the code is the one Azure
         // gives for an active deployment in the way, the wording Mimic's.
         if tx.get(DEPLOYMENT, &t.key)?.is_some_and(|d| d.is_current(rg_created) && d.is_active()) {
-            return Err(ArmError::new(
-                StatusCode::CONFLICT,
-                "DeploymentActive",
-                format!("Unable to delete deployment '{}': the deployment is still active. Cancel it or wait for it to finish. Please see https://aka.ms/arm-deploy for usage details.", t.name),
-            ));
+            return Err(ArmError::deployment_active_on_delete(&t.name));
         }
         tx.remove(DEPLOYMENT, &t.key)?;
         let mut index: DeploymentIndex = tx.get(DEPLOYMENT_INDEX, &index_key)?.unwrap_or_default();

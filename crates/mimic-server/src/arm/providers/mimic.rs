@@ -37,13 +37,12 @@ fn vm_imds(ctx: &Ctx) -> ArmResult<Reply> {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
     let body: VmImdsRequest = ctx.json()?;
-    let id = ResourceId::parse(&body.vm_id)
-        .map_err(|_| ArmError::bad_request("InvalidResourceId", format!("The resource id '{}' is invalid.", body.vm_id)))?;
+    let id = ResourceId::parse(&body.vm_id).map_err(|_| ArmError::invalid_resource_id(&body.vm_id))?;
     let is_vm = id.namespace.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("Microsoft.Compute"))
         && id.types.len() == 1
         && id.types[0].0.eq_ignore_ascii_case("virtualMachines");
     if !is_vm {
-        return Err(ArmError::bad_request("InvalidResourceType", format!("'{}' is not a virtual machine id.", body.vm_id)));
+        return Err(ArmError::not_a_virtual_machine(&body.vm_id));
     }
     ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
     let canonical = id.render();

@@ -104,13 +104,7 @@ fn check_name(name: &str) -> ArmResult<()> {
     if identity::valid_user_assigned_identity_name(name) {
         return Ok(());
     }
-    Err(ArmError::bad_request(
-        "InvalidResourceName",
-        format!(
-            "Resource name '{name}' is invalid. The name can be between 3 and 128 characters long, must start with a letter or number, \
-             and can contain only letters, numbers, underscores (_) and hyphens (-)."
-        ),
-    ))
+    Err(ArmError::invalid_identity_name(name))
 }
 
 fn render(ctx: &Ctx, r: &Resource) -> wire::UserAssignedIdentity {
@@ -161,17 +155,9 @@ fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
             ctx.authorize(&action("write"), &scope)?;
             check_name(id.name().unwrap_or_default())?;
             let body: wire::IdentityWrite = ctx.json()?;
-            let l = body
-                .location
-                .clone()
-                .filter(|l| !l.is_empty())
-                .ok_or_else(|| ArmError::bad_request("LocationRequired", "The location property is required for this definition."))?;
-            let location = catalog::normalize_location(&l).map_err(|_| {
-                ArmError::bad_request(
-                    "LocationNotAvailableForResourceType",
-                    format!("The provided location '{l}' is not available for resource type '{USER_ASSIGNED_IDENTITY_TYPE}'."),
-                )
-            })?;
+            let l = body.location.clone().filter(|l| !l.is_empty()).ok_or_else(ArmError::location_required)?;
+            let location = catalog::normalize_location(&l)
+                .map_err(|_| ArmError::location_not_available_for_resource_type(&l, USER_ASSIGNED_IDENTITY_TYPE))?;
             let isolation = isolation_scope(&body)?;
             let now = Utc::now();
             let (r, created) = ctx.state.store.write(|tx| {
@@ -182,14 +168,11 @@ fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                 let r = match existing.clone() {
                     Some(mut e) => {
                         if e.location.as_deref() != Some(location.as_str()) {
-                            return Err(ArmError::new(
-                                StatusCode::CONFLICT,
-                                "InvalidResourceLocation",
-                                format!(
-                                    "The resource '{}' already exists in location '{}' in resource group '{rg}'. A resource with the same name cannot be created in location '{location}'. Please select a new resource name.",
-                                    e.name,
-                                    e.location.clone().unwrap_or_default()
-                                ),
+                            return Err(ArmError::invalid_resource_location(
+                                &e.name,
+                                e.location.as_deref().unwrap_or_default(),
+                                &rg,
+                                &location,
                             ));
                         }
                         e.tags = body.tags.clone();
@@ -312,8 +295,7 @@ fn system_assigned_by_scope(ctx: &Ctx, scope_id: &ResourceId) -> ArmResult<Reply
     catalog::check_version(ctx, NAMESPACE, "Identities", None)?;
     let scope = scope_id.render();
     ctx.authorize("Microsoft.ManagedIdentity/identities/read", &scope)?;
-    let missing =
-        || ArmError::new(StatusCode::NOT_FOUND, "NotFound", format!("The system assigned identity of resource '{scope}' was not found."));
+    let missing = || ArmError::system_identity_not_found(&scope);
     let found = ctx.state.store.read(|tx| {
         let Some(r) = tx.resource(&resource_id::key(&scope))? else { return Ok::<_, ArmError>(None) };
         let Some(s) = VmIdentity::from_stored(r.identity.as_ref()).system else { return Ok(None) };

@@ -295,7 +295,7 @@ fn base(sub: &str, location: &str) -> String {
 }
 
 fn not_found() -> ArmError {
-    ArmError::new(StatusCode::NOT_FOUND, "NotFound", "Artifact: VMImage was not found.")
+    ArmError::vm_image_not_found()
 }
 
 fn check(ctx: &Ctx, id: &ResourceId) -> ArmResult<String> {

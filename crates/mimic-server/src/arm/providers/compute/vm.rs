@@ -24,9 +24,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use chrono::{SecondsFormat, Utc};
 use mimic_domain::compute::{PowerAction, PowerState, VmPower};
 use mimic_domain::directory::{self, DirectoryObject};
-use mimic_domain::identity::{
-    self, ApiShape, IdentityError, IdentityRequest, SystemIdentity, UserIdentity, VmIdentity, USER_ASSIGNED_IDENTITY_TYPE,
-};
+use mimic_domain::identity::{self, ApiShape, IdentityRequest, SystemIdentity, UserIdentity, VmIdentity, USER_ASSIGNED_IDENTITY_TYPE};
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_store::documents::{Docs, VM_POWER};
@@ -72,16 +70,6 @@ pub fn is_operation(id: &ResourceId) -> bool {
 /// The actions this module serves on a VM (`POST {vm}/{action}`, `GET {vm}/instanceView`).
 pub fn is_vm_action(id: &ResourceId, action: &str) -> bool {
     is_vm(id) && ["start", "powerOff", "deallocate", "restart", "instanceView"].iter().any(|a| eq(a, action))
-}
-
-fn identity_error(e: IdentityError) -> ArmError {
-    match &e {
-        IdentityError::InvalidContent(detail) => ArmError::invalid_request_content(detail),
-        IdentityError::InvalidParameter { message, target } => {
-            ArmError::bad_request("InvalidParameter", message.clone()).with_target(target)
-        }
-        IdentityError::MissingIdentityIds(_) => ArmError::bad_request(e.code(), e.to_string()),
-    }
 }
 
 fn not_found(id: &ResourceId) -> ArmError {
@@ -135,7 +123,7 @@ fn parse_body(ctx: &Ctx) -> ArmResult<VmBody> {
         return Err(ArmError::invalid_request_content("Unexpected character encountered while parsing value. Path ''"));
     };
     let shape = ApiShape::for_api_version(&ctx.api_version);
-    let identity = identity::parse_request(body.get("identity"), shape).map_err(identity_error)?;
+    let identity = identity::parse_request(body.get("identity"), shape).map_err(ArmError::from_identity)?;
     let location = match body.remove("location") {
         None | Some(Value::Null) => None,
         Some(Value::String(l)) => Some(l),
@@ -201,13 +189,8 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
     ctx.authorize(&format!("{VM_TYPE}/write"), scope)?;
     let body = parse_body(ctx)?;
     let location = match (&body.location, put) {
-        (Some(l), _) => Some(catalog::normalize_location(l).map_err(|_| {
-            ArmError::bad_request(
-                "LocationNotAvailableForResourceType",
-                format!("The provided location '{l}' is not available for resource type '{VM_TYPE}'."),
-            )
-        })?),
-        (None, true) => return Err(ArmError::bad_request("LocationRequired", "The location property is required for this definition.")),
+        (Some(l), _) => Some(catalog::normalize_location(l).map_err(|_| ArmError::location_not_available_for_resource_type(l, VM_TYPE))?),
+        (None, true) => return Err(ArmError::location_required()),
         (None, false) => None,
     };
     let sub = id.subscription.clone().unwrap_or_default();
@@ -228,21 +211,14 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
         let vm_name = existing.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| id.name().unwrap_or_default().to_string());
         if let (Some(e), Some(l)) = (&existing, &location) {
             if e.location.as_deref() != Some(l.as_str()) {
-                return Err(ArmError::new(
-                    StatusCode::CONFLICT,
-                    "InvalidResourceLocation",
-                    format!(
-                        "The resource '{vm_name}' already exists in location '{}' in resource group '{rg}'. A resource with the same name cannot be created in location '{l}'. Please select a new resource name.",
-                        e.location.clone().unwrap_or_default()
-                    ),
-                ));
+                return Err(ArmError::invalid_resource_location(&vm_name, e.location.as_deref().unwrap_or_default(), &rg, l));
             }
         }
 
         // Identity: what the request makes of it, then linked authorization on every
         // user-assigned identity it attaches (docs/azure-behaviour.md §1b), before anything else the RP checks.
         let current = VmIdentity::from_stored(existing.as_ref().and_then(|e| e.identity.as_ref()));
-        let plan = identity::plan(&current, body.identity.as_ref(), method).map_err(identity_error)?;
+        let plan = identity::plan(&current, body.identity.as_ref(), method).map_err(ArmError::from_identity)?;
         let mut denied = Vec::new();
         for uai in &plan.added {
             if !ctx.allowed(ASSIGN_ACTION, uai)? {
@@ -250,7 +226,15 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
             }
         }
         if !denied.is_empty() {
-            return Err(linked_authorization_failed(ctx, scope, &denied));
+            let caller = ctx.caller.display();
+            return Err(ArmError::linked_authorization_failed(
+                &caller,
+                ctx.caller.object_id,
+                &format!("{VM_TYPE}/write"),
+                scope,
+                ASSIGN_ACTION,
+                &denied,
+            ));
         }
 
         // Properties: PUT replaces, PATCH merges.
@@ -273,7 +257,13 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
         if let Some(e) = &existing {
             immutable_os_profile(&e.properties, &properties)?;
         }
-        check_network_profile(tx, &vm_id, &properties, existing.is_none(), put || body.properties.as_ref().is_some_and(|p| p.contains_key("networkProfile")))?;
+        check_network_profile(
+            tx,
+            &vm_id,
+            &properties,
+            existing.is_none(),
+            put || body.properties.as_ref().is_some_and(|p| p.contains_key("networkProfile")),
+        )?;
 
         // User-assigned identities being attached must exist (docs/azure-behaviour.md §1b).
         let mut user = Vec::with_capacity(plan.user.len());
@@ -288,7 +278,7 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
                 Some((p("principalId")?, p("clientId")?))
             });
             let Some((principal_id, client_id)) = ids else {
-                return Err(failed_identity_operation(&vm_id, uid));
+                return Err(ArmError::failed_identity_operation(&vm_id, uid));
             };
             user.push(UserIdentity { resource_id: uid.clone(), principal_id, client_id });
         }
@@ -312,7 +302,8 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
         let new_identity = VmIdentity { system, user };
 
         if let Value::Object(p) = &mut properties {
-            let vm_uuid = existing.as_ref().and_then(|e| e.properties.get("vmId").cloned()).unwrap_or_else(|| Uuid::new_v4().to_string().into());
+            let vm_uuid =
+                existing.as_ref().and_then(|e| e.properties.get("vmId").cloned()).unwrap_or_else(|| Uuid::new_v4().to_string().into());
             let created_at = existing
                 .as_ref()
                 .and_then(|e| e.properties.get("timeCreated").cloned())
@@ -362,42 +353,13 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
     Ok(res)
 }
 
-fn linked_authorization_failed(ctx: &Ctx, scope: &str, denied: &[&str]) -> ArmError {
-    ArmError::new(
-        StatusCode::FORBIDDEN,
-        "LinkedAuthorizationFailed",
-        format!(
-            "The client '{}' with object id '{}' has permission to perform action '{VM_TYPE}/write' on scope '{scope}'; however, it does not have \
-             permission to perform action '{ASSIGN_ACTION}' on the linked scope(s) '{}' or the linked scope(s) are invalid.",
-            ctx.caller.display(),
-            ctx.caller.object_id,
-            denied.join(",")
-        ),
-    )
-}
-
-fn failed_identity_operation(vm_id: &str, uai: &str) -> ArmError {
-    ArmError::bad_request(
-        "FailedIdentityOperation",
-        format!(
-            "Identity operation for resource '{vm_id}' failed with error 'Failed to perform resource identity operation. Status: 'BadRequest'. \
-             Response: '{{\"error\":{{\"code\":\"BadRequest\",\"message\":\"Resource '{uai}' was not found.\"}}}}'.'."
-        ),
-    )
-}
-
 /// `osProfile.computerName` and `osProfile.adminUsername` cannot change after creation (spec:
 /// "This property cannot be updated after the VM is created").
 fn immutable_os_profile(old: &Value, new: &Value) -> ArmResult<()> {
     for field in ["computerName", "adminUsername"] {
         let (a, b) = (&old["osProfile"][field], &new["osProfile"][field]);
         if a.is_string() && b.is_string() && a != b {
-            return Err(ArmError::new(
-                StatusCode::CONFLICT,
-                "PropertyChangeNotAllowed",
-                format!("Changing property 'osProfile.{field}' is not allowed."),
-            )
-            .with_target(&format!("osProfile.{field}")));
+            return Err(ArmError::property_change_not_allowed(field));
         }
     }
     Ok(())
@@ -411,35 +373,23 @@ fn check_network_profile(tx: &mut dyn Tx, vm_id: &str, properties: &Value, creat
     }
     let profile = &properties["networkProfile"];
     if profile.is_null() {
-        return Err(ArmError::bad_request("InvalidParameter", "Required parameter 'networkProfile' is missing (null).")
-            .with_target("networkProfile"));
+        return Err(ArmError::missing_network_profile());
     }
     let nics = profile["networkInterfaces"].as_array().cloned().unwrap_or_default();
     let configurations = profile["networkInterfaceConfigurations"].as_array().is_some_and(|c| !c.is_empty());
     if nics.is_empty() && !configurations {
-        return Err(ArmError::bad_request("InvalidParameter", "Required parameter 'networkProfile.networkInterfaces' is missing (null).")
-            .with_target("networkProfile.networkInterfaces"));
+        return Err(ArmError::missing_network_interfaces());
     }
     for (i, nic) in nics.iter().enumerate() {
         let nic_id = nic["id"].as_str().unwrap_or_default();
         let path = format!("properties.networkProfile.networkInterfaces[{i}].id");
         let parsed = ResourceId::parse(nic_id).ok().filter(|p| p.subscription.is_some() && p.full_type().is_some());
         if parsed.is_none() {
-            return Err(ArmError::bad_request(
-                "LinkedInvalidPropertyId",
-                format!(
-                    "Property id '{nic_id}' at path '{path}' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{{subscriptionId}}' or '/providers/{{resourceProviderNamespace}}/'."
-                ),
-            ));
+            return Err(ArmError::linked_invalid_property_id(nic_id, &path));
         }
         let exists = tx.resource(&resource_id::key(nic_id))?.is_some_and(|r| eq(&r.resource_type, NIC_TYPE));
         if !exists {
-            return Err(ArmError::bad_request(
-                "InvalidResourceReference",
-                format!(
-                    "Resource {nic_id} referenced by resource {vm_id} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."
-                ),
-            ));
+            return Err(ArmError::invalid_resource_reference(nic_id, vm_id));
         }
     }
     Ok(())
@@ -535,11 +485,7 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
         let r = tx.resource(&key)?.ok_or_else(|| not_found(id))?;
         let state = power_state(tx, &key)?;
         let Some(next) = action.apply(state) else {
-            return Err(ArmError::new(
-                StatusCode::CONFLICT,
-                "OperationNotAllowed",
-                format!("Operation 'restart' is not allowed on VM '{}' since the VM is deallocated or marked to be deallocated.", r.name),
-            ));
+            return Err(ArmError::restart_deallocated_vm(&r.name));
         };
         tx.put(VM_POWER, &key, &VmPower { power_state: next }, None)?;
         if next != state && next != PowerState::Stopped {
@@ -588,9 +534,7 @@ pub fn operation(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     }
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
     let op = id.name().unwrap_or_default().to_string();
-    let found = operations::load(ctx, &sub.id.to_string(), &op)?.ok_or_else(|| {
-        ArmError::new(StatusCode::NOT_FOUND, "NotFound", format!("The entity was not found in this Azure location. Operation '{op}'."))
-    })?;
+    let found = operations::load(ctx, &sub.id.to_string(), &op)?.ok_or_else(|| ArmError::compute_operation_not_found(&op))?;
     if ctx.q("monitor").is_some_and(|m| eq(m, "true")) {
         return Ok(Reply::status(StatusCode::OK));
     }

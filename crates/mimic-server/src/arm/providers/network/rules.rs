@@ -19,8 +19,7 @@
 //! The `json!` here writes into resources' `properties`, which the store keeps as the ARM body
 //! (`Resource::properties`), so the shapes Network adds are JSON like the rest of the body.
 
-use axum::http::StatusCode;
-use mimic_domain::network::{self as rules, AddressError, InUse, Prefix, PublicIpAllocation};
+use mimic_domain::network::{self as rules, InUse, Prefix, PublicIpAllocation};
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_store::documents::{Docs, PUBLIC_IP};
@@ -39,19 +38,6 @@ const IP_CONFIG_TYPE: &str = "Microsoft.Network/networkInterfaces/ipConfiguratio
 
 pub fn eq(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
-}
-
-fn address_error(e: AddressError) -> ArmError {
-    ArmError::bad_request(e.code(), e.to_string())
-}
-
-/// Network's answer for a reference to something that does not exist (the same text Compute
-/// gives for a missing NIC).
-fn missing_reference(reference: &str, by: &str) -> ArmError {
-    ArmError::bad_request(
-        "InvalidResourceReference",
-        format!("Resource {reference} referenced by resource {by} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."),
-    )
 }
 
 fn id_of(v: &Value) -> Option<&str> {
@@ -76,24 +62,12 @@ pub fn before_write(reg: &Registry, tx: &mut dyn Tx, r: &mut Resource, existing:
 pub fn before_delete(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
     if eq(&r.resource_type, NIC_TYPE) {
         if let Some(vm) = id_of(&r.properties["virtualMachine"]) {
-            return Err(ArmError::bad_request(
-                "NicInUse",
-                format!(
-                    "Network Interface {} is used by existing resource {vm}. In order to delete the network interface, it must be dissociated from the resource. To learn more, see aka.ms/deletenic.",
-                    r.id
-                ),
-            ));
+            return Err(ArmError::nic_in_use(&r.id, vm));
         }
         sync_references(tx, &config_refs(Some(r)), &[], false)?;
     } else if eq(&r.resource_type, PUBLIC_IP_TYPE) {
         if let Some(config) = id_of(&r.properties["ipConfiguration"]) {
-            return Err(ArmError::bad_request(
-                "PublicIPAddressCannotBeDeleted",
-                format!(
-                    "Public IP address {} can not be deleted since it is still allocated to resource {config}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.  To learn how to do this, see aka.ms/deletepublicip.",
-                    r.id
-                ),
-            ));
+            return Err(ArmError::public_ip_cannot_be_deleted(&r.id, config));
         }
         let mut r = r.clone();
         release_public(tx, &mut r)?;
@@ -279,7 +253,7 @@ fn nic_write(reg: &Registry, tx: &mut dyn Tx, r: &mut Resource, existing: Option
             p["privateIPAddressVersion"] = "IPv4".into();
         }
         if let Some(subnet) = id_of(&p["subnet"]).map(str::to_string) {
-            let prefix = subnet_prefix(tx, &subnet)?.ok_or_else(|| missing_reference(&subnet, &nic_id))?;
+            let prefix = subnet_prefix(tx, &subnet)?.ok_or_else(|| ArmError::invalid_resource_reference(&subnet, &nic_id))?;
             let mut used = used_in_subnet(tx, &subnet, &nic_key)?;
             used.extend(mine.iter().map(|(k, v)| (*k, v.clone())));
             let is_static = p["privateIPAllocationMethod"].as_str().is_some_and(|m| eq(m, "Static"));
@@ -292,9 +266,11 @@ fn nic_write(reg: &Registry, tx: &mut dyn Tx, r: &mut Resource, existing: Option
                 .and_then(|o| o["properties"]["privateIPAddress"].as_str().and_then(|a| a.parse().ok()))
                 .filter(|ip| prefix.contains(*ip) && !used.contains_key(ip));
             let ip = match (is_static, asked, kept) {
-                (true, Some(text), _) => rules::check_static(prefix, &text, &config_id, &used).map_err(address_error)?,
+                (true, Some(text), _) => rules::check_static(prefix, &text, &config_id, &used).map_err(ArmError::from_address)?,
                 (false, _, Some(ip)) => ip,
-                _ => rules::allocate_private(prefix, subnet.rsplit('/').next().unwrap_or_default(), &used).map_err(address_error)?,
+                _ => {
+                    rules::allocate_private(prefix, subnet.rsplit('/').next().unwrap_or_default(), &used).map_err(ArmError::from_address)?
+                }
             };
             mine.insert(ip, config_id.clone());
             p["privateIPAddress"] = ip.to_string().into();
@@ -304,13 +280,9 @@ fn nic_write(reg: &Registry, tx: &mut dyn Tx, r: &mut Resource, existing: Option
             let pip = tx
                 .resource(&resource_id::key(&pip_id))?
                 .filter(|x| eq(&x.resource_type, PUBLIC_IP_TYPE))
-                .ok_or_else(|| missing_reference(&pip_id, &nic_id))?;
+                .ok_or_else(|| ArmError::invalid_resource_reference(&pip_id, &nic_id))?;
             if let Some(holder) = id_of(&pip.properties["ipConfiguration"]).filter(|h| !eq(h, &config_id)) {
-                // Text as the Network RP words it (e.g. microsoft/azure-tools-for-java#91).
-                return Err(ArmError::bad_request(
-                    "PublicIPAddressInUse",
-                    format!("IP configuration {config_id} is referencing public IP address {pip_id} that is already allocated to resource {holder}."),
-                ));
+                return Err(ArmError::public_ip_in_use(&config_id, &pip_id, holder));
             }
         }
     }
@@ -448,11 +420,7 @@ fn assign_public(tx: &mut dyn Tx, pip: &mut Resource) -> ArmResult<()> {
             return Ok(());
         }
     }
-    Err(ArmError::new(
-        StatusCode::CONFLICT,
-        "PublicIPCountLimitReached",
-        "Cannot create more than 131072 public IP addresses in Mimic's address pool.",
-    ))
+    Err(ArmError::public_ip_count_limit_reached())
 }
 
 /// Gives the public IP's address back to the pool.

@@ -134,13 +134,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                     return Ok(tx.delete_resource(&resource_id::key(&scope))?); // one stored on its own
                 };
                 if let Some(user) = entry["properties"]["ipConfigurations"].as_array().and_then(|c| c.first()) {
-                    return Err(ArmError::bad_request(
-                        "InUseSubnetCannotBeDeleted",
-                        format!(
-                            "Subnet {name} is in use by {} and cannot be deleted. In order to delete the subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
-                            user["id"].as_str().unwrap_or_default()
-                        ),
-                    ));
+                    return Err(ArmError::subnet_in_use(&name, user["id"].as_str().unwrap_or_default()));
                 }
                 let mut vnet = old.clone();
                 let kept = subnets_of(&old).into_iter().filter(|s| !s["name"].as_str().is_some_and(|n| eq(n, &name))).collect();

@@ -32,15 +32,7 @@ fn validate_name(rg: &str) -> ArmResult<()> {
     if mimic_domain::resource::valid_resource_group_name(rg) {
         return Ok(());
     }
-    let bad: String = rg.chars().filter(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')'))).collect();
-    let message = if rg.chars().count() > 90 {
-        format!("The provided resource group name '{rg}' exceeds the maximum length of 90 characters.")
-    } else if bad.is_empty() {
-        format!("The provided resource group name '{rg}' must not end with a period. The name can only be a letter, digit, '-', '.', '(', ')' or '_'.")
-    } else {
-        format!("The provided resource group name '{rg}' has these invalid characters: '{bad}'. The name can only be a letter, digit, '-', '.', '(', ')' or '_'.")
-    };
-    Err(ArmError::bad_request("InvalidResourceGroup", message))
+    Err(ArmError::invalid_resource_group_name(rg))
 }
 
 pub fn handle(ctx: &Ctx, sub: &str, rg: &str) -> ArmResult<Reply> {
@@ -68,10 +60,7 @@ fn put(ctx: &Ctx, _sub: &str, rg: &str, scope: &str) -> ArmResult<Reply> {
     validate_name(rg)?;
     ctx.authorize(WRITE, scope)?;
     let body: wire::ResourceGroupWrite = ctx.json()?;
-    let location = body
-        .location
-        .filter(|l| !l.is_empty())
-        .ok_or_else(|| ArmError::bad_request("LocationRequired", "The location property is required for this definition."))?;
+    let location = body.location.filter(|l| !l.is_empty()).ok_or_else(ArmError::location_required)?;
     let location = catalog::normalize_location(&location)?;
     let key = resource_id::key(scope);
     let now = Utc::now();
@@ -79,14 +68,7 @@ fn put(ctx: &Ctx, _sub: &str, rg: &str, scope: &str) -> ArmResult<Reply> {
         let existing = tx.resource(&key)?;
         if let Some(e) = &existing {
             if e.location.as_deref() != Some(location.as_str()) {
-                return Err(ArmError::new(
-                    StatusCode::CONFLICT,
-                    "InvalidResourceGroupLocation",
-                    format!(
-                        "Invalid resource group location '{location}'. The Resource group already exists in location '{}'.",
-                        e.location.clone().unwrap_or_default()
-                    ),
-                ));
+                return Err(ArmError::invalid_resource_group_location(&location, e.location.as_deref().unwrap_or_default()));
             }
         }
         let mut extra = Map::new();
@@ -221,12 +203,7 @@ pub fn list(ctx: &Ctx, sub: &str) -> ArmResult<Reply> {
 
 /// `tagName eq 'k' [and tagValue eq 'v']`, the filter resource-group listing supports.
 fn parse_tag_filter(f: &str) -> ArmResult<(String, Option<String>)> {
-    let bad = || {
-        ArmError::bad_request(
-            "InvalidFilterInQueryString",
-            format!("The filter '{f}' is not supported. Supported filters are tagName and tagValue."),
-        )
-    };
+    let bad = || ArmError::invalid_resource_group_filter(f);
     let quoted = |s: &str| s.trim().strip_prefix('\'').and_then(|s| s.strip_suffix('\'')).map(|s| s.replace("''", "'"));
     let mut parts = f.splitn(2, " and ");
     let first = parts.next().ok_or_else(bad)?;

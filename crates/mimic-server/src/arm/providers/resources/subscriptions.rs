@@ -132,9 +132,7 @@ pub fn provider(ctx: &Ctx, sub: Option<&str>, namespace: &str) -> ArmResult<Repl
         let s = ctx.subscription(s)?;
         ctx.authorize_list(PROVIDERS_READ, &format!("/subscriptions/{}", s.id))?;
     }
-    let p = ctx.registry.namespace(namespace).ok_or_else(|| {
-        ArmError::new(StatusCode::NOT_FOUND, "InvalidResourceNamespace", format!("The resource namespace '{namespace}' is invalid."))
-    })?;
+    let p = ctx.registry.namespace(namespace).ok_or_else(|| ArmError::invalid_resource_namespace(namespace))?;
     if ctx.method == axum::http::Method::POST {
         // `.../providers/{ns}/register`: already registered.
         return Ok(json_response(StatusCode::OK, &render_provider(sub, p)));

@@ -1,0 +1,76 @@
+//! Microsoft.Compute: virtual machines and images (texts as the Compute RP returns them; its
+//! `target` follows the message). The identity errors' texts are mimic-domain's
+//! ([`IdentityError`]), shared with every identity-bearing resource.
+
+use axum::http::StatusCode;
+use mimic_domain::identity::IdentityError;
+
+use super::ArmError;
+
+impl ArmError {
+    /// A request's `identity` the identity rules refuse.
+    pub fn from_identity(e: IdentityError) -> Self {
+        match &e {
+            IdentityError::InvalidContent(detail) => Self::invalid_request_content(detail),
+            IdentityError::InvalidParameter { message, target } => {
+                Self::bad_request("InvalidParameter", message.clone()).with_target(target)
+            }
+            IdentityError::MissingIdentityIds(_) => Self::bad_request(e.code(), e.to_string()),
+        }
+    }
+
+    /// A user-assigned identity the VM names that does not exist, as Compute relays the
+    /// identity service's answer.
+    pub fn failed_identity_operation(vm_id: &str, uai: &str) -> Self {
+        Self::bad_request(
+            "FailedIdentityOperation",
+            format!(
+                "Identity operation for resource '{vm_id}' failed with error 'Failed to perform resource identity operation. Status: 'BadRequest'. \
+                 Response: '{{\"error\":{{\"code\":\"BadRequest\",\"message\":\"Resource '{uai}' was not found.\"}}}}'.'."
+            ),
+        )
+    }
+
+    /// `osProfile.computerName` and `osProfile.adminUsername` cannot change after creation.
+    pub fn property_change_not_allowed(field: &str) -> Self {
+        Self::new(StatusCode::CONFLICT, "PropertyChangeNotAllowed", format!("Changing property 'osProfile.{field}' is not allowed."))
+            .with_target(format!("osProfile.{field}"))
+    }
+
+    pub fn missing_network_profile() -> Self {
+        Self::bad_request("InvalidParameter", "Required parameter 'networkProfile' is missing (null).").with_target("networkProfile")
+    }
+
+    pub fn missing_network_interfaces() -> Self {
+        Self::bad_request("InvalidParameter", "Required parameter 'networkProfile.networkInterfaces' is missing (null).")
+            .with_target("networkProfile.networkInterfaces")
+    }
+
+    /// A NIC reference that is not a fully qualified resource id; `path` is where in the body.
+    pub fn linked_invalid_property_id(id: &str, path: &str) -> Self {
+        Self::bad_request(
+            "LinkedInvalidPropertyId",
+            format!(
+                "Property id '{id}' at path '{path}' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{{subscriptionId}}' or '/providers/{{resourceProviderNamespace}}/'."
+            ),
+        )
+    }
+
+    pub fn restart_deallocated_vm(vm: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "OperationNotAllowed",
+            format!("Operation 'restart' is not allowed on VM '{vm}' since the VM is deallocated or marked to be deallocated."),
+        )
+    }
+
+    /// A poll of a Compute operation (`.../locations/{l}/operations/{id}`) that is unknown.
+    pub fn compute_operation_not_found(op: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NotFound", format!("The entity was not found in this Azure location. Operation '{op}'."))
+    }
+
+    /// An image version (or publisher, offer, SKU) the catalogue does not have.
+    pub fn vm_image_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NotFound", "Artifact: VMImage was not found.")
+    }
+}

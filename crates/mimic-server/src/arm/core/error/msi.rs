@@ -1,0 +1,24 @@
+//! Microsoft.ManagedIdentity: user-assigned identities and system-assigned identity lookups.
+
+use axum::http::StatusCode;
+
+use super::ArmError;
+
+impl ArmError {
+    /// Name rule of docs/azure-behaviour.md §2 (message [INFERRED]: Azure's exact text was not found).
+    pub fn invalid_identity_name(name: &str) -> Self {
+        Self::bad_request(
+            "InvalidResourceName",
+            format!(
+                "Resource name '{name}' is invalid. The name can be between 3 and 128 characters long, must start with a letter or number, \
+                 and can contain only letters, numbers, underscores (_) and hyphens (-)."
+            ),
+        )
+    }
+
+    /// `GET {scope}/providers/Microsoft.ManagedIdentity/identities/default` of a resource
+    /// without a system-assigned identity.
+    pub fn system_identity_not_found(scope: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NotFound", format!("The system assigned identity of resource '{scope}' was not found."))
+    }
+}

@@ -1,0 +1,70 @@
+//! Microsoft.Resources: subscriptions, resource providers and resource groups (texts as ARM
+//! returns them, docs/azure-behaviour.md §3 unless noted).
+
+use axum::http::StatusCode;
+
+use super::ArmError;
+
+impl ArmError {
+    // ---- subscriptions and providers ---------------------------------------------------
+
+    pub fn invalid_subscription_id(sub: &str) -> Self {
+        Self::bad_request("InvalidSubscriptionId", format!("The provided subscription identifier '{sub}' is malformed or invalid."))
+    }
+
+    pub fn subscription_not_found(sub: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "SubscriptionNotFound", format!("The subscription '{sub}' could not be found."))
+    }
+
+    pub fn invalid_resource_namespace(namespace: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "InvalidResourceNamespace", format!("The resource namespace '{namespace}' is invalid."))
+    }
+
+    // ---- resource groups ---------------------------------------------------------------
+
+    pub fn resource_group_not_found(rg: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "ResourceGroupNotFound", format!("Resource group '{rg}' could not be found."))
+    }
+
+    /// A resource group name breaking ARM's rule (too long, ending with a period, or with
+    /// characters other than letters, digits, `-`, `.`, `(`, `)` and `_`), in ARM's words for
+    /// which rule it breaks.
+    pub fn invalid_resource_group_name(rg: &str) -> Self {
+        let bad: String = rg.chars().filter(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')'))).collect();
+        let message = if rg.chars().count() > 90 {
+            format!("The provided resource group name '{rg}' exceeds the maximum length of 90 characters.")
+        } else if bad.is_empty() {
+            format!("The provided resource group name '{rg}' must not end with a period. The name can only be a letter, digit, '-', '.', '(', ')' or '_'.")
+        } else {
+            format!("The provided resource group name '{rg}' has these invalid characters: '{bad}'. The name can only be a letter, digit, '-', '.', '(', ')' or '_'.")
+        };
+        Self::bad_request("InvalidResourceGroup", message)
+    }
+
+    /// `locations`: every region, in the order ARM lists them.
+    pub fn location_not_available_for_resource_group(location: &str, locations: &[&str]) -> Self {
+        Self::bad_request(
+            "LocationNotAvailableForResourceGroup",
+            format!(
+                "The provided location '{location}' is not available for resource group. List of available regions is '{}'.",
+                locations.join(",")
+            ),
+        )
+    }
+
+    /// A PUT naming another location than the existing group's.
+    pub fn invalid_resource_group_location(requested: &str, existing: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "InvalidResourceGroupLocation",
+            format!("Invalid resource group location '{requested}'. The Resource group already exists in location '{existing}'."),
+        )
+    }
+
+    pub fn invalid_resource_group_filter(filter: &str) -> Self {
+        Self::bad_request(
+            "InvalidFilterInQueryString",
+            format!("The filter '{filter}' is not supported. Supported filters are tagName and tagValue."),
+        )
+    }
+}

@@ -12,52 +12,21 @@ pub struct ErrorResponse {
 /// ARM's error (common-types `ErrorDetail`): code and message, a `target`, nested `details`
 /// and `additionalInfo` (deployments' `TemplateViolation`); empty parts are left out, as Azure
 /// leaves them out of simple errors. Every ARM error Mimic renders, top-level or nested, is one.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<ErrorDetail>,
-    #[serde(rename = "additionalInfo", default)]
+    #[serde(rename = "additionalInfo", default, skip_serializing_if = "Vec::is_empty")]
     pub additional_info: Vec<AdditionalInfo>,
-    /// Where `target` is written (not itself written): Resource Manager's deployment engine
-    /// writes it before `message` (`{"code":"DeploymentFailed","target":...,"message":...}`),
-    /// resource providers such as Compute after it (`{"code":"InvalidParameter","message":...,"target":...}`).
-    #[serde(skip)]
-    pub target_first: bool,
 }
 
 impl ErrorDetail {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         ErrorDetail { code: code.into(), message: message.into(), ..Default::default() }
-    }
-}
-
-impl Serialize for ErrorDetail {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("code", &self.code)?;
-        if self.target_first {
-            if let Some(t) = &self.target {
-                m.serialize_entry("target", t)?;
-            }
-        }
-        m.serialize_entry("message", &self.message)?;
-        if !self.target_first {
-            if let Some(t) = &self.target {
-                m.serialize_entry("target", t)?;
-            }
-        }
-        if !self.details.is_empty() {
-            m.serialize_entry("details", &self.details)?;
-        }
-        if !self.additional_info.is_empty() {
-            m.serialize_entry("additionalInfo", &self.additional_info)?;
-        }
-        m.end()
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// ARM's one error type and envelope (the deployment engine's errors set `target_first`).
+/// ARM's one error type and envelope.
 pub use crate::arm::{AdditionalInfo, ErrorDetail, ErrorResponse};
 
 #[derive(Debug, Serialize)]

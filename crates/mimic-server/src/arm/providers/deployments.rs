@@ -291,7 +291,6 @@ fn to_wire(e: &OperationError) -> wire::ErrorDetail {
         message: e.message.clone(),
         details: e.details.iter().map(to_wire).collect(),
         additional_info: vec![],
-        target_first: true,
     }
 }
 

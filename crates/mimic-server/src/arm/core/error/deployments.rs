@@ -20,9 +20,9 @@ pub struct DeniedResource<'a> {
 }
 
 impl ArmError {
-    /// The deployment engine's own detail: its `target` precedes the message.
+    /// The deployment engine's own detail.
     fn engine(code: &str, message: impl Into<String>) -> ErrorDetail {
-        ErrorDetail { target_first: true, ..ErrorDetail::new(code, message) }
+        ErrorDetail::new(code, message)
     }
 
     // ---- the deployment resource -------------------------------------------------------

@@ -182,7 +182,8 @@ impl TestApp {
     /// Administrator), by client credentials as `bootstrap.json` allows; minted once per app.
     pub async fn token_for_admin(&self) -> String {
         let sp = &self.boot.service_principal;
-        self.admin_token.get_or_init(|| self.token(&sp.client_id.to_string(), &sp.client_secret, ARM_SCOPE)).await.clone()
+        let client_id = sp.client_id.to_string();
+        self.admin_token.get_or_init(|| self.token(&client_id, &sp.client_secret, ARM_SCOPE)).await.clone()
     }
 
     /// A Graph token of the bootstrap service principal.

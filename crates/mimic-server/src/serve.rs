@@ -115,6 +115,46 @@ fn master_key(cfg: &ServeConfig) -> anyhow::Result<Arc<crate::master_key::Master
     Ok(Arc::new(crate::master_key::MasterKey::resolve(cfg.master_key_file.as_deref(), &cfg.data_dir, shared)?))
 }
 
+/// What a start has made of the store before anything is served.
+pub struct Started {
+    pub tenant: Uuid,
+    pub subscription: Uuid,
+    /// The first tenant's secrets, on the start that created them only.
+    pub created: Option<crate::bootstrap::Bootstrap>,
+    pub keys: crate::keys::KeyRing,
+}
+
+/// A start's work on an opened store, before any listener serves: the master key checked against
+/// it, the first tenant (bootstrap, `bootstrap.json` in `data_dir`) and the signing keys, then the
+/// deployments this data directory's last run left running marked failed. `serve` runs it, and so
+/// do the server's in-process tests (`tests/support`), so both start from the same state.
+pub fn start_store(
+    store: &Store,
+    master: &Arc<crate::master_key::MasterKey>,
+    data_dir: &std::path::Path,
+    tenant: Option<Uuid>,
+    subscription: Option<Uuid>,
+) -> anyhow::Result<Started> {
+    master.check_against(store)?;
+    // A first start's two slow steps, side by side: the bootstrap (the administrator's argon2
+    // hash) and the first RSA-2048 signing key; each is its own transaction.
+    let slow =
+        crate::progress::after_a_second(|| tracing::info!("first start: creating the tenant, its secrets and the token signing key"));
+    let (booted, keys) = std::thread::scope(|s| {
+        let keys = s.spawn(|| crate::keys::KeyRing::load_or_create(store, master.clone()));
+        let booted = crate::bootstrap::ensure(store, data_dir, tenant, subscription);
+        (booted, keys.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    drop(slow);
+    let (tenant, subscription, created) = booted?;
+    let keys = keys?;
+    let interrupted = crate::arm::recover_interrupted_deployments(store, data_dir)?;
+    if interrupted > 0 {
+        tracing::warn!(interrupted, "deployments that were running when the server stopped are now Failed (DeploymentInterrupted)");
+    }
+    Ok(Started { tenant, subscription, created, keys })
+}
+
 pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     crate::data_dir::prepare(&cfg.data_dir)?;
@@ -123,26 +163,10 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
 
     let master = master_key(&cfg)?;
     let store = open_store(&cfg)?;
-    master.check_against(&store)?;
-    // A first start's two slow steps, side by side: the bootstrap (the administrator's argon2
-    // hash) and the first RSA-2048 signing key; each is its own transaction.
-    let slow =
-        crate::progress::after_a_second(|| tracing::info!("first start: creating the tenant, its secrets and the token signing key"));
-    let (booted, keys) = std::thread::scope(|s| {
-        let keys = s.spawn(|| crate::keys::KeyRing::load_or_create(&store, master.clone()));
-        let booted = crate::bootstrap::ensure(&store, &cfg.data_dir, cfg.tenant_id, cfg.subscription_id);
-        (booted, keys.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-    });
-    drop(slow);
-    let (tenant, subscription, created) = booted?;
-    let keys = keys?;
+    let Started { tenant, subscription, created, keys } = start_store(&store, &master, &cfg.data_dir, cfg.tenant_id, cfg.subscription_id)?;
     if let Some(b) = &created {
         // Printed once, on the start that created them (docs/ARCHITECTURE.md "Contract").
         println!("{}", serde_json::to_string_pretty(b)?);
-    }
-    let interrupted = crate::arm::recover_interrupted_deployments(&store, &cfg.data_dir)?;
-    if interrupted > 0 {
-        tracing::warn!(interrupted, "deployments that were running when the server stopped are now Failed (DeploymentInterrupted)");
     }
     let ca = crate::tls::LocalCa::load_or_create(&store, &cfg.data_dir, &master)?;
     let tls_config = ca.server_config()?;
@@ -164,18 +188,8 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     };
     let handle = Handle::new();
     let imds_host = imds.local_addr()?.ip().to_string();
-    let state = Arc::new(AppState {
-        store,
-        keys,
-        endpoints: endpoints.clone(),
-        default_tenant: tenant,
-        default_subscription: subscription,
-        verified: Default::default(),
-        caches: Default::default(),
-        imds_tokens: Default::default(),
-        imds: Arc::new(crate::imds::ImdsRegistry::new(handle.clone(), imds_host)),
-        arm_throttle: Arc::new(crate::arm::Throttle::new(cfg.arm_rate_limit)),
-    });
+    let imds_registry = crate::imds::ImdsRegistry::new(handle.clone(), imds_host);
+    let state = Arc::new(AppState::new(store, keys, endpoints.clone(), tenant, subscription, imds_registry, cfg.arm_rate_limit));
 
     let mut tasks = tokio::task::JoinSet::new();
     let https = [

@@ -81,6 +81,31 @@ impl Endpoints {
 }
 
 impl AppState {
+    /// A server's state over `store`, with empty caches; `serve` builds it once its listeners are
+    /// bound, and the in-process tests (`tests/support`) build it the same way.
+    pub fn new(
+        store: Store,
+        keys: KeyRing,
+        endpoints: Endpoints,
+        default_tenant: Uuid,
+        default_subscription: Uuid,
+        imds: crate::imds::ImdsRegistry,
+        arm_rate_limit: crate::arm::RateLimit,
+    ) -> AppState {
+        AppState {
+            store,
+            keys,
+            endpoints,
+            default_tenant,
+            default_subscription,
+            verified: Default::default(),
+            caches: Default::default(),
+            imds_tokens: Default::default(),
+            imds: Arc::new(imds),
+            arm_throttle: Arc::new(crate::arm::Throttle::new(arm_rate_limit)),
+        }
+    }
+
     /// v2 issuer and authority base for a tenant on this Mimic's login surface.
     pub fn authority(&self) -> &str {
         &self.endpoints.login

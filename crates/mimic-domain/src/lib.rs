@@ -9,6 +9,7 @@ pub mod imds;
 pub mod limits;
 pub mod network;
 pub mod odata_filter;
+pub mod patch;
 pub mod percent;
 pub mod rbac;
 pub mod redirect_uri;

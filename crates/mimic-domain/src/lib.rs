@@ -3,6 +3,7 @@
 
 pub mod authorization_code;
 pub mod catalog;
+pub mod cloud;
 pub mod directory;
 pub mod identity;
 pub mod imds;

@@ -67,6 +67,11 @@ impl VerifiedTokens {
 }
 
 impl Endpoints {
+    /// The cloud these endpoints make, as `/metadata/endpoints` and `environment()` describe it.
+    pub fn cloud(&self) -> mimic_domain::cloud::CloudEnvironment<'_> {
+        mimic_domain::cloud::CloudEnvironment { resource_manager: &self.arm, login: &self.login, graph: &self.graph, portal: &self.portal }
+    }
+
     /// Azure's public host names, as the proxy serves them (issue 9).
     pub fn azure(local: &Endpoints) -> Endpoints {
         Endpoints {

@@ -75,7 +75,7 @@ impl Endpoints {
     /// Azure's public host names, as the proxy serves them (issue 9).
     pub fn azure(local: &Endpoints) -> Endpoints {
         Endpoints {
-            arm: "https://management.azure.com".into(),
+            arm: mimic_domain::cloud::ARM_AUDIENCES[1].trim_end_matches('/').into(),
             login: "https://login.microsoftonline.com".into(),
             graph: "https://graph.microsoft.com".into(),
             portal: local.portal.clone(),

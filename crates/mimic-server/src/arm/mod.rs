@@ -20,7 +20,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use crate::state::SharedState;
-pub use core::ctx::AUDIENCES;
 pub use core::ArmError;
 use core::{endpoint, Ctx, Endpoint, Registry};
 pub use providers::compute::images::alias_doc as vm_image_alias_doc;

@@ -20,8 +20,6 @@ use super::registry::Registry;
 use crate::authn::{self, Caller};
 use crate::state::SharedState;
 
-/// ARM accepts tokens for these audiences (Azure's resource ids for ARM), plus its own URL.
-
 pub struct Ctx {
     pub state: SharedState,
     pub method: Method,
@@ -55,6 +53,7 @@ impl Ctx {
             .map(|(_, v)| v.clone())
             .filter(|v| !v.is_empty())
             .ok_or_else(ArmError::missing_api_version)?;
+        // ARM accepts tokens for its audiences (Azure's resource ids for ARM), plus its own URL.
         let mut audiences: Vec<&str> = cloud::ARM_AUDIENCES.to_vec();
         audiences.push(&state.endpoints.arm);
         let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());

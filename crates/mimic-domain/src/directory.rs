@@ -27,8 +27,8 @@ pub const NATIVE_FIRST_PARTY_REDIRECT_URIS: &[&str] = &["http://localhost", "htt
 /// principal name or application id: what a token may be requested for besides the tenant's
 /// own applications and Mimic's own ARM and Graph addresses (AADSTS500011 otherwise).
 pub const FIRST_PARTY_RESOURCES: &[&str] = &[
-    "https://management.azure.com/",
-    "https://management.core.windows.net/",
+    crate::cloud::ARM_AUDIENCES[1],
+    crate::cloud::ARM_AUDIENCES[0],
     "797f4846-ba00-4fd7-ba43-dac1f8f63013",
     "https://graph.microsoft.com",
     "00000003-0000-0000-c000-000000000000",

@@ -3,6 +3,7 @@
 
 pub mod authorization_code;
 pub mod catalog;
+pub mod cloud;
 pub mod compute;
 pub mod deployment;
 pub mod directory;
@@ -12,6 +13,8 @@ pub mod limits;
 pub mod network;
 pub mod odata_filter;
 pub mod operation;
+pub mod patch;
+pub mod percent;
 pub mod rbac;
 pub mod redirect_uri;
 pub mod resource;

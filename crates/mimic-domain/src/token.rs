@@ -312,7 +312,7 @@ mod tests {
         let claims = access_token_claims(&AccessTokenRequest {
             subject: &sub,
             tenant,
-            audience: "https://management.azure.com/",
+            audience: crate::cloud::ARM_AUDIENCES[1],
             issuer: &iss,
             version: TokenVersion::V1,
             issued_at: 1000,

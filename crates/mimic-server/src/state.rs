@@ -67,10 +67,15 @@ impl VerifiedTokens {
 }
 
 impl Endpoints {
+    /// The cloud these endpoints make, as `/metadata/endpoints` and `environment()` describe it.
+    pub fn cloud(&self) -> mimic_domain::cloud::CloudEnvironment<'_> {
+        mimic_domain::cloud::CloudEnvironment { resource_manager: &self.arm, login: &self.login, graph: &self.graph, portal: &self.portal }
+    }
+
     /// Azure's public host names, as the proxy serves them.
     pub fn azure(local: &Endpoints) -> Endpoints {
         Endpoints {
-            arm: "https://management.azure.com".into(),
+            arm: mimic_domain::cloud::ARM_AUDIENCES[1].trim_end_matches('/').into(),
             login: "https://login.microsoftonline.com".into(),
             graph: "https://graph.microsoft.com".into(),
             portal: local.portal.clone(),

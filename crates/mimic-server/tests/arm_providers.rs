@@ -63,7 +63,7 @@ async fn make_vm(app: &TestApp, rg: &str, name: &str) -> Value {
     body
 }
 
-/// The message ARM gives a caller without the action (FACTS.md §3; an application is named by
+/// The message ARM gives a caller without the action (docs/azure-behaviour.md §3; an application is named by
 /// its object id).
 fn authorization_failed(object_id: &str, action: &str, scope: &str) -> String {
     format!(
@@ -164,7 +164,7 @@ async fn user_assigned_identity_put_names_and_api_versions() {
     assert_eq!(s, StatusCode::OK, "{again}");
     assert_eq!(again["properties"], body["properties"]);
 
-    // Names: 3-128 characters, letter or digit first, then letters, digits, '-', '_' (FACTS.md §2).
+    // Names: 3-128 characters, letter or digit first, then letters, digits, '-', '_' (docs/azure-behaviour.md §2).
     let too_long = "x".repeat(129);
     for name in ["ab", "-leadinghyphen", "_underscore", "has.dot", too_long.as_str()] {
         let (s, body) = app.arm("PUT", &uai_id(&app, "uai", name), MSI_API, Some(json!({"location": "westus"}))).await;

@@ -53,7 +53,7 @@ pub fn place(target: &Target, vm: &str, subscription: Option<&str>) -> anyhow::R
     });
     let server = target.open()?;
     let sub = subscription.map(str::to_string).unwrap_or_else(|| server.boot(&["subscriptionId"]));
-    let token = server.token("https://management.azure.com/.default")?;
+    let token = server.token(&format!("{}.default", mimic_domain::cloud::ARM_AUDIENCES[1]))?;
     let vm_id = format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}");
     let (status, body) = server.call(
         "POST",

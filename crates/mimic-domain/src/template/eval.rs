@@ -17,6 +17,7 @@ use serde_json::{json, Map, Value};
 use super::expr::{self, classify, Expr, StringKind};
 use super::hash;
 use crate::limits;
+use crate::percent::{self, Plus};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EvalError {
@@ -725,7 +726,7 @@ impl<'a> Evaluator<'a> {
                     let bytes = base64::engine::general_purpose::STANDARD.decode(data).map_err(|_| bad())?;
                     Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
                 } else {
-                    Ok(Value::String(percent_decode(data)))
+                    Ok(Value::String(percent::decode_lossy(data, Plus::Space)))
                 }
             }
             "uri" => {
@@ -737,12 +738,12 @@ impl<'a> Evaluator<'a> {
             "uricomponent" => {
                 exact(1)?;
                 let s = str_arg(f, &a[0], "")?;
-                Ok(Value::String(percent_encode(&s)))
+                Ok(Value::String(percent::encode_component(&s)))
             }
             "uricomponenttostring" => {
                 exact(1)?;
                 let s = str_arg(f, &a[0], "")?;
-                Ok(Value::String(percent_decode(&s)))
+                Ok(Value::String(percent::decode_lossy(&s, Plus::Space)))
             }
             "json" => {
                 exact(1)?;
@@ -1381,36 +1382,6 @@ fn iso_duration(s: &str) -> Option<chrono::Duration> {
         };
     }
     Some(if neg { -total } else { total })
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(x) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(x);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if b[i] == b'+' { b' ' } else { b[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `uri(base, relative)`: .NET's `new Uri(new Uri(base), relative)`.

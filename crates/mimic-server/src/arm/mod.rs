@@ -20,7 +20,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use crate::state::SharedState;
-pub use core::ctx::AUDIENCES;
 pub use core::ArmError;
 use core::{endpoint, Ctx, Endpoint, Registry};
 pub use providers::compute::images::alias_doc as vm_image_alias_doc;
@@ -44,7 +43,8 @@ pub fn router(state: SharedState) -> Router {
 }
 
 async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let path = endpoint::percent_decode(uri.path());
+    // Clients encode path parameters (`rg%28x%29` is `rg(x)`); an encoded `/` stays in its segment.
+    let path = mimic_domain::percent::decode_path(uri.path());
     if mimic_domain::limits::has_dot_segment(uri.path()) || mimic_domain::limits::has_dot_segment(&path) {
         return ArmError::dot_segment(uri.path()).into_response();
     }

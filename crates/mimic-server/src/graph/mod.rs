@@ -33,6 +33,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
 
+use mimic_domain::percent;
+
 use crate::authn;
 use crate::http::RequestId;
 use crate::state::SharedState;
@@ -53,24 +55,6 @@ pub fn router(state: SharedState) -> Router {
 /// Kept for callers that render a one-off Graph error without a request context.
 pub fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
     GraphError::new(status, code, message).render(&uuid::Uuid::new_v4().to_string(), &uuid::Uuid::new_v4().to_string())
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Graph's answer to a body over its 4 MB limit, with the ids every Graph error carries.
@@ -124,7 +108,8 @@ fn prepare(state: SharedState, method: Method, uri: &Uri, headers: HeaderMap, bo
     audiences.push(&state.endpoints.graph);
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let caller = authn::authenticate(&state, auth, &audiences).map_err(|e| GraphError::from_auth(e, &state.endpoints.login))?;
-    let mut segments: Vec<String> = uri.path().split('/').filter(|s| !s.is_empty()).map(percent_decode).collect();
+    let mut segments: Vec<String> =
+        uri.path().split('/').filter(|s| !s.is_empty()).map(|s| percent::decode_lossy(s, percent::Plus::Literal)).collect();
     if segments.is_empty() {
         return Err(GraphError::new(StatusCode::BAD_REQUEST, "BadRequest", "Invalid version."));
     }

@@ -8,6 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mimic_domain::directory::DirectoryObject;
+use mimic_domain::identity::VmIdentity;
 use mimic_domain::imds::{self, AttachedIdentity, SelectError, Selector};
 use mimic_domain::resource_id;
 use mimic_domain::token::{self as tok, AccessTokenRequest, Subject, TokenVersion};
@@ -205,45 +206,34 @@ pub fn vm_identities(state: &AppState, vm_key: &str) -> Result<(Uuid, Vec<Attach
         let vm = tx.resource(vm_key)?.ok_or_else(ImdsError::identity_not_found)?;
         let sub: Uuid = vm.parsed_id().and_then(|p| p.subscription).and_then(|s| s.parse().ok()).ok_or_else(ImdsError::internal)?;
         let tenant = tx.subscription(sub)?.ok_or_else(ImdsError::internal)?.tenant_id;
-        let mut out = Vec::new();
-        let identity = vm.identity.clone().unwrap_or(Value::Null);
-        let kind = identity.get("type").and_then(Value::as_str).unwrap_or("None").to_ascii_lowercase();
-        if kind.contains("systemassigned") {
-            if let Some(pid) = identity.get("principalId").and_then(Value::as_str).and_then(|p| p.parse::<Uuid>().ok()) {
-                if let Some(DirectoryObject::ServicePrincipal(sp)) = tx.directory_object(tenant, pid)? {
-                    out.push(AttachedIdentity {
-                        principal_id: sp.id.to_string(),
-                        client_id: sp.app_id.to_string(),
-                        resource_id: vm.id.clone(),
-                        system_assigned: true,
-                    });
-                }
-            }
-        }
-        if kind.contains("userassigned") {
-            let ids: Vec<String> = match identity.get("userAssignedIdentities") {
-                Some(Value::Object(m)) => m.keys().cloned().collect(),
-                _ => identity
-                    .get("identityIds")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-                    .unwrap_or_default(),
-            };
-            for id in ids {
-                // The identity resource is the truth: a deleted identity yields no token.
-                let Some(uai) = tx.resource(&resource_id::key(&id))? else { continue };
-                let props = &uai.properties;
-                let (Some(p), Some(c)) = (props.get("principalId").and_then(Value::as_str), props.get("clientId").and_then(Value::as_str))
-                else {
-                    continue;
-                };
+        // The VM's identity block as the VM provider wrote it; what it names is then checked
+        // against the directory and the identity resources, which are the truth.
+        let attached = VmIdentity::from_stored(vm.identity.as_ref());
+        let mut out = Vec::with_capacity(attached.user.len() + 1);
+        if let Some(s) = &attached.system {
+            if let Some(DirectoryObject::ServicePrincipal(sp)) = tx.directory_object(tenant, s.principal_id)? {
                 out.push(AttachedIdentity {
-                    principal_id: p.to_string(),
-                    client_id: c.to_string(),
-                    resource_id: uai.id.clone(),
-                    system_assigned: false,
+                    principal_id: sp.id.to_string(),
+                    client_id: sp.app_id.to_string(),
+                    resource_id: vm.id.clone(),
+                    system_assigned: true,
                 });
             }
+        }
+        for u in &attached.user {
+            // A deleted identity yields no token.
+            let Some(uai) = tx.resource(&resource_id::key(&u.resource_id))? else { continue };
+            let props = &uai.properties;
+            let (Some(p), Some(c)) = (props.get("principalId").and_then(Value::as_str), props.get("clientId").and_then(Value::as_str))
+            else {
+                continue;
+            };
+            out.push(AttachedIdentity {
+                principal_id: p.to_string(),
+                client_id: c.to_string(),
+                resource_id: uai.id.clone(),
+                system_assigned: false,
+            });
         }
         Ok((tenant, out))
     })

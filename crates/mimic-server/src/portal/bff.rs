@@ -19,7 +19,7 @@ use super::oidc::token_request;
 use super::session::{cookie, Session, Unavailable, SESSION_COOKIE};
 use super::{Portal, PortalState};
 
-pub const ARM_AUDIENCE: &str = "https://management.core.windows.net/";
+pub const ARM_AUDIENCE: &str = mimic_domain::cloud::ARM_AUDIENCES[0];
 pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
 
 #[derive(Clone, Copy)]

@@ -19,8 +19,11 @@ use super::session::{cookie, set_cookie, Pending, Session, Unavailable, SESSION_
 use super::{Portal, PortalState};
 use crate::login::authorize_escape as escape;
 
-/// The first token the portal asks for is ARM's, as Azure's portal does.
-const ARM_SCOPE: &str = "https://management.core.windows.net//user_impersonation";
+/// The first token the portal asks for is ARM's, as Azure's portal does: the scopes it asks for,
+/// `https://management.core.windows.net//user_impersonation` first.
+fn scopes() -> String {
+    format!("{}/user_impersonation openid profile offline_access", super::bff::ARM_AUDIENCE)
+}
 /// Users sign in to their own tenant: the tenant comes from the user name.
 const AUTHORITY_TENANT: &str = "organizations";
 
@@ -36,7 +39,7 @@ pub async fn signin(State(p): State<PortalState>) -> Response {
         ("client_id", AZURE_PORTAL_CLIENT_ID.to_string()),
         ("response_type", "code".into()),
         ("redirect_uri", redirect_uri(&p)),
-        ("scope", format!("{ARM_SCOPE} openid profile offline_access")),
+        ("scope", scopes()),
         ("response_mode", "query".into()),
         ("state", state.clone()),
         ("nonce", nonce.clone()),
@@ -80,7 +83,7 @@ pub async fn callback(State(p): State<PortalState>, headers: HeaderMap, Query(q)
         ("code", code.clone()),
         ("redirect_uri", redirect_uri(&p)),
         ("code_verifier", pending.verifier),
-        ("scope", format!("{ARM_SCOPE} openid profile offline_access")),
+        ("scope", scopes()),
     ];
     let tokens = match token_request(&p, &form).await {
         Ok(t) => t,

@@ -182,3 +182,19 @@ impl Proxy {
         Ok(Response::new(Body::empty()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hosts of ARM's token audiences are the hosts the proxy serves ARM under, and the
+    /// server certificate covers them.
+    #[test]
+    fn arm_audience_hosts_are_served_as_arm() {
+        for aud in mimic_domain::cloud::ARM_AUDIENCES {
+            let host = aud.trim_start_matches("https://").trim_end_matches('/');
+            assert_eq!(surface_for(host), Some(Surface::Arm), "{host}");
+            assert!(crate::tls::AZURE_HOSTS.contains(&host), "{host}");
+        }
+    }
+}

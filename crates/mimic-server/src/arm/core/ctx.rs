@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::http::{header, HeaderMap, Method};
 use std::sync::Arc;
 
+use mimic_domain::cloud;
 use mimic_domain::directory::Subscription;
 use mimic_domain::limits;
 use mimic_domain::rbac::{self, RoleAssignment};
@@ -18,9 +19,6 @@ use super::error::{ArmError, ArmResult};
 use super::registry::Registry;
 use crate::authn::{self, Caller};
 use crate::state::SharedState;
-
-/// ARM accepts tokens for these audiences (Azure's resource ids for ARM), plus its own URL.
-pub const AUDIENCES: &[&str] = &["https://management.core.windows.net/", "https://management.azure.com/"];
 
 pub struct Ctx {
     pub state: SharedState,
@@ -55,7 +53,8 @@ impl Ctx {
             .map(|(_, v)| v.clone())
             .filter(|v| !v.is_empty())
             .ok_or_else(ArmError::missing_api_version)?;
-        let mut audiences: Vec<&str> = AUDIENCES.to_vec();
+        // ARM accepts tokens for its audiences (Azure's resource ids for ARM), plus its own URL.
+        let mut audiences: Vec<&str> = cloud::ARM_AUDIENCES.to_vec();
         audiences.push(&state.endpoints.arm);
         let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let caller = authn::authenticate(&state, auth, &audiences).map_err(|e| ArmError::from_auth(e, &state.endpoints.login))?;

@@ -144,27 +144,6 @@ fn extension(id: &ResourceId) -> (&str, Option<&str>) {
     }
 }
 
-/// Decodes `%XX` escapes (clients encode path parameters: `rg%28x%29` is `rg(x)`), except an
-/// encoded `/`, which stays inside its segment.
-pub fn percent_decode(path: &str) -> String {
-    let b = path.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
-            if let Some(c) = hex.filter(|c| *c != b'/') {
-                out.push(c);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| path.to_string())
-}
-
 fn eq(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
@@ -293,7 +272,6 @@ mod tests {
         assert_eq!((ext.namespace(), ext.resource_type()), ("Microsoft.ManagedIdentity", Some("identities")));
         let vm = parse(&format!("/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/start")).unwrap();
         assert_eq!((vm.namespace(), vm.resource_type()), ("Microsoft.Compute", Some("virtualMachines")));
-        assert_eq!(percent_decode("/a/rg%28x%29%20y/%2F/%zz/%4"), "/a/rg(x) y/%2F/%zz/%4");
         assert_eq!(parse("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Authorization/unknown"), None);
     }
 }

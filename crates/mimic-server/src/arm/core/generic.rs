@@ -6,6 +6,7 @@
 
 use axum::http::{Method, StatusCode};
 use chrono::Utc;
+use mimic_domain::patch::{self, Merge};
 use mimic_domain::resource::{Resource, RESOURCE_GROUP_TYPE};
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_store::{ResourceFilter, Tx};
@@ -211,16 +212,12 @@ fn patch(ctx: &Ctx, id: &ResourceId, key: &str, full_type: &str, body: GenericRe
             r.tags = Some(t.clone());
         }
         if let (Some(Value::Object(new)), Value::Object(old)) = (&body.properties, &mut r.properties) {
-            for (k, v) in new {
-                old.insert(k.clone(), v.clone());
-            }
+            patch::merge_members(old, new, Merge::TopLevel);
         }
         if body.identity.is_some() {
             r.identity = body.identity.clone();
         }
-        for (k, v) in &body.extra {
-            r.extra.insert(k.clone(), v.clone());
-        }
+        patch::merge_members(&mut r.extra, &body.extra, Merge::TopLevel);
         r.changed = Utc::now();
         tx.put_resource(&r)?;
         Ok::<_, ArmError>(r)

@@ -450,38 +450,6 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Reply> {
 
 // ---- scope ------------------------------------------------------------------------------
 
-fn environment(ctx: &Ctx) -> Value {
-    let e = &ctx.state.endpoints;
-    json!({
-        "name": "AzureCloud",
-        "gallery": "https://gallery.azure.com/",
-        "graph": format!("{}/", e.graph),
-        "portal": e.portal,
-        "graphAudience": "https://graph.windows.net/",
-        "activeDirectoryDataLake": "https://datalake.azure.net/",
-        "batch": "https://batch.core.windows.net/",
-        "media": "https://rest.media.azure.net",
-        "sqlManagement": "https://management.core.windows.net:8443/",
-        "vmImageAliasDoc": format!("{}/mimic/vm-image-aliases", e.arm),
-        "resourceManager": format!("{}/", e.arm),
-        "authentication": {
-            "loginEndpoint": format!("{}/", e.login),
-            "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
-            "tenant": "common",
-            "identityProvider": "AAD",
-        },
-        "suffixes": {
-            "acrLoginServer": ".azurecr.io",
-            "azureDatalakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net",
-            "azureDatalakeStoreFileSystem": "azuredatalakestore.net",
-            "azureFrontDoorEndpointSuffix": "azurefd.net",
-            "keyvaultDns": ".vault.azure.net",
-            "sqlServerHostname": ".database.windows.net",
-            "storage": "core.windows.net",
-        },
-    })
-}
-
 fn scope_for(ctx: &Ctx, t: &Target, req: &Request) -> ArmResult<Scope> {
     let tenant = ctx.state.store.read(|tx| tx.tenant(t.sub.tenant_id))?;
     let rg_object = match &t.rg {
@@ -525,7 +493,7 @@ fn scope_for(ctx: &Ctx, t: &Target, req: &Request) -> ArmResult<Scope> {
         }),
         resource_group_object: rg_object,
         deployment,
-        environment: environment(ctx),
+        environment: ctx.state.endpoints.cloud().template_environment(),
         tenant: json!({
             "countryCode": "US",
             "displayName": tenant.as_ref().map(|x| x.display_name.clone()).unwrap_or_default(),

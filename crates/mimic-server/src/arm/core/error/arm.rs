@@ -105,7 +105,10 @@ impl ArmError {
             ),
             AuthError::WrongAudience(aud) => (
                 "InvalidAuthenticationTokenAudience",
-                format!("The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'."),
+                format!(
+                    "The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences {}.",
+                    mimic_domain::cloud::arm_allowed_audiences_text()
+                ),
             ),
             AuthError::WrongIssuer | AuthError::Unavailable(_) => ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer.".to_string()),
             AuthError::WrongTenant => ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer. It must match a tenant associated with this Mimic.".to_string()),

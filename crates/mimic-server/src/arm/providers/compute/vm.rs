@@ -25,6 +25,7 @@ use chrono::{SecondsFormat, Utc};
 use mimic_domain::compute::{PowerAction, PowerState, VmPower};
 use mimic_domain::directory::{self, DirectoryObject};
 use mimic_domain::identity::{self, ApiShape, IdentityRequest, SystemIdentity, UserIdentity, VmIdentity, USER_ASSIGNED_IDENTITY_TYPE};
+use mimic_domain::patch::{self, Merge};
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_store::documents::{Docs, VM_POWER};
@@ -166,22 +167,6 @@ fn clean_properties(p: &mut Map<String, Value>) {
     }
 }
 
-/// RFC 7386 merge of a PATCH's `properties` into the stored ones.
-fn merge(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (k, v) in p {
-                if v.is_null() {
-                    t.remove(k);
-                } else {
-                    merge(t.entry(k.clone()).or_insert(Value::Null), v);
-                }
-            }
-        }
-        (t, p) => *t = p.clone(),
-    }
-}
-
 /// PUT (create or replace) and PATCH: one transaction does every check, the directory changes
 /// and the write; any failure leaves everything as it was.
 fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Reply> {
@@ -241,10 +226,10 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
         let mut properties = match (&existing, put) {
             (Some(e), false) => {
                 let mut p = e.properties.clone();
-                if let Some(patch) = &body.properties {
-                    let mut patch = patch.clone();
-                    clean_properties(&mut patch);
-                    merge(&mut p, &Value::Object(patch));
+                if let Some(changes) = &body.properties {
+                    let mut changes = changes.clone();
+                    clean_properties(&mut changes);
+                    patch::merge(&mut p, &Value::Object(changes), Merge::Deep);
                 }
                 p
             }
@@ -321,9 +306,7 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
             (Some(e), false) => e.extra.clone(),
             _ => Map::new(),
         };
-        for (k, v) in &body.extra {
-            extra.insert(k.clone(), v.clone());
-        }
+        patch::merge_members(&mut extra, &body.extra, Merge::TopLevel);
         let r = Resource {
             id: vm_id.clone(),
             name: vm_name,

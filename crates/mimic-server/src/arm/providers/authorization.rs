@@ -70,16 +70,7 @@ fn render_definition(scope: &str, d: &RoleDefinition) -> wire::RoleDefinition {
             role_type: d.role_type.as_str(),
             description: d.description.clone(),
             assignable_scopes: d.assignable_scopes.clone(),
-            permissions: d
-                .permissions
-                .iter()
-                .map(|p| wire::Permission {
-                    actions: p.actions.clone(),
-                    not_actions: p.not_actions.clone(),
-                    data_actions: p.data_actions.clone(),
-                    not_data_actions: p.not_data_actions.clone(),
-                })
-                .collect(),
+            permissions: d.permissions.iter().map(render_permission).collect(),
             created_on: "2015-02-02T21:55:09.8806423Z",
             updated_on: "2024-01-01T00:00:00.0000000Z",
             created_by: None,
@@ -349,14 +340,18 @@ fn permissions(ctx: &Ctx, scope: &str) -> ArmResult<Reply> {
         .filter(|a| rbac::scope_contains(&a.scope, scope))
         .filter_map(|a| rbac::builtin_role(a.role_definition_id))
         .flat_map(|d| d.permissions.iter())
-        .map(|p| wire::Permission {
-            actions: p.actions.clone(),
-            not_actions: p.not_actions.clone(),
-            data_actions: p.data_actions.clone(),
-            not_data_actions: p.not_data_actions.clone(),
-        })
+        .map(render_permission)
         .collect();
     Ok(json_response(StatusCode::OK, &wire::Page { value, next_link: None }))
+}
+
+fn render_permission(p: &rbac::Permission) -> wire::Permission {
+    wire::Permission {
+        actions: p.actions.clone(),
+        not_actions: p.not_actions.clone(),
+        data_actions: p.data_actions.clone(),
+        not_data_actions: p.not_data_actions.clone(),
+    }
 }
 
 const ROLE_ASSIGNMENTS: &[&str] = &[

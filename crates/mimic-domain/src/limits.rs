@@ -17,7 +17,7 @@ use serde_json::Value;
 /// Nesting budget of any untrusted input: JSON containers, template expression calls, OData
 /// parentheses. 64 is Json.NET's default `MaxDepth` (13.0.1 onwards), the reader ARM's
 /// front end and the template engine are built on.
-pub const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = mimic_wire::jsonnet::MAX_DEPTH;
 
 /// serde_json's recursion limit (fixed in the crate): the most nesting the store's reader reads.
 pub const STORE_READER_DEPTH: usize = 128;
@@ -50,9 +50,10 @@ pub struct TooDeep {
 }
 
 impl TooDeep {
-    /// Json.NET's message for a document past its `MaxDepth`.
-    pub fn message(&self) -> String {
-        format!("The reader's MaxDepth of {} has been exceeded. Line {}, position {}.", self.limit, self.line, self.position)
+    /// Json.NET's error for a document past its `MaxDepth` (the one-pass check knows no path).
+    pub fn to_json_net(&self) -> mimic_wire::jsonnet::JsonNetError {
+        mimic_wire::jsonnet::JsonNetError::new(format!("The reader's MaxDepth of {} has been exceeded.", self.limit), "")
+            .with_at(self.line, self.position)
     }
 }
 
@@ -166,7 +167,7 @@ mod tests {
         assert!(check_json_depth(nested(MAX_DEPTH).as_bytes(), MAX_DEPTH).is_ok());
         let e = check_json_depth(nested(MAX_DEPTH + 1).as_bytes(), MAX_DEPTH).unwrap_err();
         assert_eq!((e.line, e.position), (1, MAX_DEPTH + 1));
-        assert!(e.message().starts_with("The reader's MaxDepth of 64 has been exceeded."));
+        assert!(e.to_json_net().render().starts_with("The reader's MaxDepth of 64 has been exceeded."));
         // Brackets inside strings (either quote, escapes included) do not count.
         let quoted = format!("{{\"a\": \"{}\", 'b': '\\'{}'}}", "[".repeat(500), "{".repeat(500));
         assert!(check_json_depth(quoted.as_bytes(), MAX_DEPTH).is_ok());

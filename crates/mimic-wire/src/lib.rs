@@ -5,5 +5,6 @@ pub mod arm;
 pub mod compute;
 pub mod deployments;
 pub mod graph;
+pub mod jsonnet;
 pub mod msi;
 pub mod oauth;

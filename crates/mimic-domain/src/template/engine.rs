@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::eval::{self, Declared, EvalError, Evaluator, Host, Scope};
 use super::expr::{self, classify, StringKind};
-use super::json::{path_index, path_prop};
+use mimic_wire::jsonnet::{path_index, path_prop};
 
 /// A template within its request body (for positions in messages).
 #[derive(Debug, Clone)]

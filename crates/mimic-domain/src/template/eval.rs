@@ -1237,7 +1237,7 @@ fn parse_json_text(f: &str, s: &str) -> EvalResult<Value> {
     if s.trim().is_empty() {
         return Ok(Value::Null);
     }
-    super::json::parse(s).map(|p| p.value).map_err(|e| {
+    mimic_wire::jsonnet::parse(s).map(|p| p.value).map_err(|e| {
         EvalError::Language(format!(
             "The template language function '{f}' expects its parameter to be a valid JSON string. The provided value '{s}' cannot be parsed: '{}'. Please see https://aka.ms/arm-template-expressions#{} for usage details.",
             e.render(),

@@ -1,4 +1,4 @@
-//! ARM templates, free of HTTP: JSON with comments as ARM reads it ([`json`]), the expression
+//! ARM templates, free of HTTP, read by Json.NET's reader (`mimic_wire::jsonnet`): the expression
 //! language ([`expr`], [`eval`]), Azure's exact `uniqueString()`/`guid()` ([`hash`]), and the
 //! template model a deployment validates and runs ([`engine`]). The ARM surface
 //! (`mimic-server/src/arm/providers/deployments.rs`) supplies the [`eval::Host`] that reads deployed
@@ -8,7 +8,6 @@ pub mod engine;
 pub mod eval;
 pub mod expr;
 pub mod hash;
-pub mod json;
 
 pub use engine::{BoundParam, Planned, Prepared, Template, TemplateError};
 pub use eval::{EvalError, Evaluator, Host, Scope};

@@ -12,6 +12,7 @@ use mimic_domain::directory::Subscription;
 use mimic_domain::limits;
 use mimic_domain::rbac::{self, RoleAssignment};
 use mimic_domain::resource::Resource;
+use mimic_wire::jsonnet;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -126,9 +127,8 @@ impl Ctx {
         }
         // The shared nesting budget first: what serde_json's own limit lets through would not
         // fit the store's reader once stored inside its envelope.
-        limits::check_json_depth(&self.body, limits::MAX_DEPTH)
-            .map_err(|e| ArmError::invalid_request_content(e.message().trim_end_matches('.')))?;
-        serde_json::from_slice(&self.body).map_err(|e| ArmError::invalid_request_content(&json_error(&e)))
+        limits::check_json_depth(&self.body, limits::MAX_DEPTH).map_err(|e| ArmError::invalid_request_content(&e.to_json_net()))?;
+        jsonnet::from_body(&self.body).map_err(|e| ArmError::invalid_request_content(&e))
     }
 
     fn assignments(&self) -> ArmResult<&[RoleAssignment]> {
@@ -206,9 +206,4 @@ impl Ctx {
         }
         Ok(s)
     }
-}
-
-/// Renders serde's error the way ARM quotes Json.NET's: what went wrong and where.
-fn json_error(e: &serde_json::Error) -> String {
-    format!("{}. Path '', line {}, position {}", e.to_string().split(" at line").next().unwrap_or(""), e.line(), e.column())
 }

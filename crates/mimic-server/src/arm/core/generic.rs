@@ -11,6 +11,7 @@ use mimic_domain::resource::{Resource, RESOURCE_GROUP_TYPE};
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_store::{ResourceFilter, Tx};
 use mimic_wire::arm::{GenericResource, Page};
+use mimic_wire::jsonnet::JsonNetError;
 use serde_json::{json, Value};
 
 use super::catalog::{check_version, normalize_location};
@@ -162,7 +163,7 @@ fn put(ctx: &Ctx, id: &ResourceId, scope: &str, full_type: &str, body: GenericRe
     };
     let mut properties = body.properties.unwrap_or_else(|| json!({}));
     if !properties.is_object() {
-        return Err(ArmError::invalid_request_content("Error converting value to type 'properties'. Path 'properties'"));
+        return Err(ArmError::invalid_request_content(&JsonNetError::requires_object(&properties, "JObject", "properties")));
     }
     properties["provisioningState"] = "Succeeded".into();
     let key = resource_id::key(scope);

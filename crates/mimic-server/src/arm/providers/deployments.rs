@@ -43,10 +43,10 @@ use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_domain::template::engine::{self, Planned, Prepared, Template};
 use mimic_domain::template::eval::{EvalError, EvalResult, Host, Scope};
-use mimic_domain::template::json::Parsed;
-use mimic_domain::template::{hash, json as tjson};
+use mimic_domain::template::hash;
 use mimic_store::documents::{Docs, DEPLOYMENT, DEPLOYMENT_INDEX, RUNNING_DEPLOYMENTS, RUNNING_DEPLOYMENTS_ID};
 use mimic_wire::deployments as wire;
+use mimic_wire::jsonnet::{self as tjson, JsonNetError, Parsed};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -374,7 +374,7 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Reply> {
             e.path = rest.trim_start_matches('.').to_string();
             ArmError::template_parse_failed(&e.render()).into_reply()
         } else {
-            ArmError::invalid_request_content(e.render().trim_end_matches('.')).into_reply()
+            ArmError::invalid_request_content(&e).into_reply()
         }
     })?;
     let get = |v: &Value, k: &str| {
@@ -382,9 +382,7 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Reply> {
     };
     let props = get(&parsed.value, "properties");
     if !props.is_object() {
-        return Err(
-            ArmError::invalid_request_content("Required property 'properties' not found in JSON. Path '', line 1, position 1").into_reply()
-        );
+        return Err(ArmError::invalid_request_content(&JsonNetError::required_property("properties", "").with_at(1, 1)).into_reply());
     }
     for link in ["templateLink", "parametersLink"] {
         let l = get(&props, link);
@@ -396,9 +394,10 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Reply> {
     let template = match get(&props, "template") {
         Value::Object(m) => m,
         Value::Null => {
-            return Err(ArmError::invalid_request_content(
-                "The deployment must have either 'template' or 'templateLink' property. Path 'properties'",
-            )
+            return Err(ArmError::invalid_request_content(&JsonNetError::new(
+                "The deployment must have either 'template' or 'templateLink' property.",
+                "properties",
+            ))
             .into_reply());
         }
         Value::String(s) => match tjson::parse(&s) {
@@ -416,10 +415,9 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Reply> {
             }
         }
         Value::Null => Map::new(),
-        _ => {
-            return Err(
-                ArmError::invalid_request_content("Error converting value to type 'Parameters'. Path 'properties.parameters'").into_reply()
-            )
+        other => {
+            return Err(ArmError::invalid_request_content(&JsonNetError::requires_object(&other, "Dictionary`2", "properties.parameters"))
+                .into_reply())
         }
     };
     let mode = match get(&props, "mode") {
@@ -427,10 +425,7 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Reply> {
         Value::String(m) if eq(&m, "complete") => "Complete".to_string(),
         Value::Null => "Incremental".to_string(),
         other => {
-            return Err(ArmError::invalid_request_content(&format!(
-                "Error converting value {other} to type 'DeploymentMode'. Path 'properties.mode'"
-            ))
-            .into_reply());
+            return Err(ArmError::invalid_request_content(&JsonNetError::convert(&other, "DeploymentMode", "properties.mode")).into_reply());
         }
     };
     let template_path = parsed

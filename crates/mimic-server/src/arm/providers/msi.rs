@@ -19,6 +19,7 @@ use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_store::Tx;
 use mimic_wire::arm::Page;
+use mimic_wire::jsonnet::JsonNetError;
 use mimic_wire::msi as wire;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -248,9 +249,11 @@ fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
 fn isolation_scope(body: &wire::IdentityWrite) -> ArmResult<Option<String>> {
     let Some(v) = body.properties.as_ref().and_then(|p| p.get("isolationScope")).filter(|v| !v.is_null()) else { return Ok(None) };
     let s = v.as_str().unwrap_or_default();
-    ["None", "Regional"].into_iter().find(|c| eq(c, s)).map(|c| Some(c.to_string())).ok_or_else(|| {
-        ArmError::invalid_request_content(&format!("Error converting value {v} to type 'IsolationScope'. Path 'properties.isolationScope'"))
-    })
+    ["None", "Regional"]
+        .into_iter()
+        .find(|c| eq(c, s))
+        .map(|c| Some(c.to_string()))
+        .ok_or_else(|| ArmError::invalid_request_content(&JsonNetError::convert(v, "IsolationScope", "properties.isolationScope")))
 }
 
 fn set_isolation(properties: &mut Value, isolation: &Option<String>) {

@@ -6,6 +6,8 @@ use std::fmt::Display;
 
 use axum::http::StatusCode;
 
+use mimic_wire::jsonnet::JsonNetError;
+
 use super::ArmError;
 use crate::authn::AuthError;
 
@@ -50,14 +52,18 @@ impl ArmError {
         )
     }
 
-    /// A body that does not deserialise; `detail` is Json.NET's text (what went wrong, where).
-    pub fn invalid_request_content(detail: &str) -> Self {
-        Self::bad_request("InvalidRequestContent", format!("The request content was invalid and could not be deserialized: '{detail}'."))
+    /// A body that does not deserialise, quoting Json.NET's error (what went wrong, where).
+    pub fn invalid_request_content(e: &JsonNetError) -> Self {
+        Self::request_content(&e.render())
     }
 
     /// A write without a body.
     pub fn empty_request_body() -> Self {
-        Self::invalid_request_content("The request body is empty.")
+        Self::request_content("The request body is empty.")
+    }
+
+    fn request_content(detail: &str) -> Self {
+        Self::bad_request("InvalidRequestContent", format!("The request content was invalid and could not be deserialized: '{detail}'."))
     }
 
     pub fn unsupported_media_type(content_type: &str) -> Self {

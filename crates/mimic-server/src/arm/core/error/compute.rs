@@ -11,7 +11,6 @@ impl ArmError {
     /// A request's `identity` the identity rules refuse.
     pub fn from_identity(e: IdentityError) -> Self {
         match &e {
-            IdentityError::InvalidContent(detail) => Self::invalid_request_content(detail),
             IdentityError::InvalidParameter { message, target } => {
                 Self::bad_request("InvalidParameter", message.clone()).with_target(target)
             }

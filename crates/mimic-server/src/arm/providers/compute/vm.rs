@@ -109,7 +109,8 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     }
 }
 
-/// The members of a VM body, read leniently as ARM does (unknown members are kept).
+/// A VM body: the wire crate reads it as the api-version's type, the identity rules judge its
+/// `identity` block.
 struct VmBody {
     location: Option<String>,
     tags: Option<Option<Map<String, Value>>>,
@@ -119,41 +120,10 @@ struct VmBody {
 }
 
 fn parse_body(ctx: &Ctx) -> ArmResult<VmBody> {
-    let body: Value = ctx.json()?;
-    let Value::Object(mut body) = body else {
-        return Err(ArmError::invalid_request_content("Unexpected character encountered while parsing value. Path ''"));
-    };
     let shape = ApiShape::for_api_version(&ctx.api_version);
-    let identity = identity::parse_request(body.get("identity"), shape).map_err(ArmError::from_identity)?;
-    let location = match body.remove("location") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(l)) => Some(l),
-        Some(other) => {
-            return Err(ArmError::invalid_request_content(&format!(
-                "Error converting value {other} to type 'System.String'. Path 'location'"
-            )))
-        }
-    };
-    let tags = match body.remove("tags") {
-        None => None,
-        Some(Value::Null) => Some(None),
-        Some(Value::Object(t)) => Some(Some(t)),
-        Some(_) => return Err(ArmError::invalid_request_content("Error converting value to type 'Dictionary`2'. Path 'tags'")),
-    };
-    let properties = match body.remove("properties") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(p)) => Some(p),
-        Some(_) => {
-            return Err(ArmError::invalid_request_content("Error converting value to type 'VirtualMachineProperties'. Path 'properties'"))
-        }
-    };
-    let mut extra = Map::new();
-    for k in ["plan", "zones", "extendedLocation"] {
-        if let Some(v) = body.remove(k) {
-            extra.insert(k.to_string(), v);
-        }
-    }
-    Ok(VmBody { location, tags, properties, identity, extra })
+    let body = wire::VirtualMachineWrite::parse(ctx.json()?, shape).map_err(|e| ArmError::invalid_request_content(&e))?;
+    let identity = identity::request(body.identity).map_err(ArmError::from_identity)?;
+    Ok(VmBody { location: body.location, tags: body.tags, properties: body.properties, identity, extra: body.extra })
 }
 
 /// Drops what the client may not set (read-only members) and what is never stored (secrets).
@@ -542,41 +512,6 @@ pub fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Reply> {
     Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
 }
 
-/// The identity block in the shape of the request's api-version.
-pub fn render_identity(v: &VmIdentity, shape: ApiShape) -> Option<wire::VirtualMachineIdentity> {
-    if v.is_none() {
-        return None;
-    }
-    let (map, ids) = match (shape, v.user.is_empty()) {
-        (_, true) => (None, None),
-        (ApiShape::UserAssignedMap, false) => (
-            Some(
-                v.user
-                    .iter()
-                    .map(|u| {
-                        (
-                            u.resource_id.clone(),
-                            wire::UserAssignedIdentitiesValue {
-                                principal_id: u.principal_id.to_string(),
-                                client_id: u.client_id.to_string(),
-                            },
-                        )
-                    })
-                    .collect(),
-            ),
-            None,
-        ),
-        (ApiShape::IdentityIds, false) => (None, Some(v.user.iter().map(|u| u.resource_id.clone()).collect())),
-    };
-    Some(wire::VirtualMachineIdentity {
-        kind: v.kind().as_str(),
-        principal_id: v.system.map(|s| s.principal_id.to_string()),
-        tenant_id: v.system.map(|s| s.tenant_id.to_string()),
-        user_assigned_identities: map,
-        identity_ids: ids,
-    })
-}
-
 fn render(ctx: &Ctx, r: &Resource, provisioning_state: &str, view: Option<wire::VirtualMachineInstanceView>) -> wire::VirtualMachine {
     let mut properties = r.properties.clone();
     if let Value::Object(p) = &mut properties {
@@ -592,7 +527,7 @@ fn render(ctx: &Ctx, r: &Resource, provisioning_state: &str, view: Option<wire::
         kind: VM_TYPE,
         location: r.location.clone().unwrap_or_default(),
         tags: r.tags.clone(),
-        identity: render_identity(&identity, ApiShape::for_api_version(&ctx.api_version)),
+        identity: identity.to_wire(ApiShape::for_api_version(&ctx.api_version)),
         extra: r.extra.clone(),
         properties,
     }

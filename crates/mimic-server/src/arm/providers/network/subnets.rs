@@ -10,6 +10,7 @@ use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_store::Tx;
 use mimic_wire::arm::Page;
+use mimic_wire::jsonnet::JsonNetError;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -97,7 +98,13 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
             let mut properties = match body.properties {
                 None | Some(Value::Null) => Map::new(),
                 Some(Value::Object(m)) => m,
-                Some(_) => return Err(ArmError::invalid_request_content("Error converting value to type 'properties'. Path 'properties'")),
+                Some(other) => {
+                    return Err(ArmError::invalid_request_content(&JsonNetError::requires_object(
+                        &other,
+                        "SubnetPropertiesFormat",
+                        "properties",
+                    )))
+                }
             };
             properties.remove("ipConfigurations"); // the Network RP's to fill, never the client's
             ctx.resource_group(&sub.id.to_string(), &rg)?;

@@ -1,16 +1,23 @@
-//! JSON as ARM reads it (Json.NET's `JsonTextReader`): `//` and `/* */` comments, trailing
-//! commas, single-quoted strings and unquoted property names (az sends `template:` unquoted,
-//! docs/azure-behaviour.md §11.6). Every value's position is kept by its Json.NET path
-//! (`properties.template.resources[0].name`) so template errors can say "at line 'L' and
-//! column 'C'" as Azure does. Positions follow Json.NET's line info: 1-based line, and the
-//! number of characters read on that line when the token ended (the opening brace for objects
-//! and arrays).
+//! JSON as ARM reads it: Json.NET, the reader ARM's front end and its template engine are built
+//! on. Two things live here, so no other module words a Json.NET message:
+//!
+//! * [`JsonNetError`], the one renderer of Json.NET's deserialisation errors
+//!   (`<message> Path '<path>', line <l>, position <p>.`), with a constructor per message ARM
+//!   quotes in `InvalidRequestContent` and `InvalidTemplate` (docs/azure-behaviour.md §3).
+//! * [`parse`], Json.NET's `JsonTextReader`: `//` and `/* */` comments, trailing commas,
+//!   single-quoted strings and unquoted property names (az sends `template:` unquoted,
+//!   docs/azure-behaviour.md §11.6). Every value's position is kept by its Json.NET path
+//!   (`properties.template.resources[0].name`) so template errors can say "at line 'L' and
+//!   column 'C'" as Azure does. Positions follow Json.NET's line info: 1-based line, and the
+//!   number of characters read on that line when the token ended (the opening brace for objects
+//!   and arrays).
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
 
-use crate::limits;
+/// Json.NET's default `MaxDepth` (13.0.1 onwards): the reader refuses deeper nesting.
+pub const MAX_DEPTH: usize = 64;
 
 /// A parsed document and where each of its values is.
 #[derive(Debug, Clone, Default)]
@@ -19,19 +26,121 @@ pub struct Parsed {
     pub positions: HashMap<String, (usize, usize)>,
 }
 
-/// Json.NET's reader error: message, path, line and position.
+/// A Json.NET reader or serializer error: message, path, and the line and position when the
+/// reader knew them (errors found on an already-parsed value have none).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError {
+pub struct JsonNetError {
     pub message: String,
     pub path: String,
-    pub line: usize,
-    pub position: usize,
+    pub at: Option<(usize, usize)>,
 }
 
-impl ParseError {
-    /// Json.NET's rendering: `<message> Path '<path>', line <l>, position <p>.`
+impl JsonNetError {
+    pub fn new(message: impl Into<String>, path: impl Into<String>) -> Self {
+        JsonNetError { message: message.into(), path: path.into(), at: None }
+    }
+
+    pub fn with_at(mut self, line: usize, position: usize) -> Self {
+        self.at = Some((line, position));
+        self
+    }
+
+    /// A value of the wrong kind where a scalar was expected.
+    pub fn unexpected_value(value: &Value, path: &str) -> Self {
+        Self::new(format!("Unexpected character encountered while parsing value: {}.", token_name(value)), path)
+    }
+
+    /// A member the target type requires is absent (or `null`).
+    pub fn required_property(name: &str, path: &str) -> Self {
+        Self::new(format!("Required property '{name}' not found in JSON."), path)
+    }
+
+    /// A value the target type cannot take (`type_name` as .NET names it, e.g. `'DeploymentMode'`).
+    pub fn convert(value: &Value, type_name: &str, path: &str) -> Self {
+        Self::new(format!("Error converting value {value} to type '{type_name}'."), path)
+    }
+
+    /// A non-object where a dictionary or object type was expected.
+    pub fn requires_object(value: &Value, type_name: &str, path: &str) -> Self {
+        Self::new(
+            format!(
+                "Cannot deserialize the current JSON value ({}) into type '{type_name}' because the type requires a JSON object.",
+                token_name(value)
+            ),
+            path,
+        )
+    }
+
+    /// A non-array where a list type was expected.
+    pub fn requires_array(value: &Value, type_name: &str, path: &str) -> Self {
+        Self::new(
+            format!(
+                "Cannot deserialize the current JSON value ({}) into type '{type_name}' because the type requires a JSON array.",
+                token_name(value)
+            ),
+            path,
+        )
+    }
+
+    /// Json.NET's rendering: `<message> Path '<path>', line <l>, position <p>.` (without line
+    /// info: `<message> Path '<path>'.`).
     pub fn render(&self) -> String {
-        format!("{} Path '{}', line {}, position {}.", self.message, self.path, self.line, self.position)
+        match self.at {
+            Some((line, position)) => format!("{} Path '{}', line {line}, position {position}.", self.message, self.path),
+            None => format!("{} Path '{}'.", self.message, self.path),
+        }
+    }
+}
+
+impl std::fmt::Display for JsonNetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+/// A request body as the type `T`, with Json.NET's words when it is not one: the reader's error
+/// for text that is not JSON, or the path of the member that does not fit `T`.
+pub fn from_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonNetError> {
+    if let Ok(v) = serde_json::from_slice(bytes) {
+        return Ok(v);
+    }
+    let value = parse_body(bytes)?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde's "invalid type: integer `3`, expected a string" read as a sentence.
+        let mut message: String = inner.chars().take(1).flat_map(char::to_uppercase).chain(inner.chars().skip(1)).collect();
+        message.push('.');
+        JsonNetError::new(message, if path == "." { String::new() } else { path })
+    })
+}
+
+/// Json.NET's name for the token a value starts with.
+pub fn token_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "Null",
+        Value::Bool(_) => "Boolean",
+        Value::Number(n) if n.is_f64() => "Float",
+        Value::Number(_) => "Integer",
+        Value::String(_) => "String",
+        Value::Array(_) => "StartArray",
+        Value::Object(_) => "StartObject",
+    }
+}
+
+/// A request body as ARM reads it: serde_json for the common, strict case; Json.NET's reader
+/// when serde refuses it, so what Json.NET accepts (comments, trailing commas, single quotes) is
+/// accepted and what it refuses gets its words and position.
+pub fn parse_body(bytes: &[u8]) -> Result<Value, JsonNetError> {
+    if let Ok(v) = serde_json::from_slice(bytes) {
+        return Ok(v);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(text).map(|p| p.value),
+        // Json.NET reads text: bytes that are not UTF-8 never reach it as JSON.
+        Err(e) => {
+            Err(JsonNetError::new("Unexpected character encountered while parsing value: \u{fffd}.", "").with_at(1, e.valid_up_to() + 1))
+        }
     }
 }
 
@@ -49,7 +158,7 @@ pub fn path_index(parent: &str, i: usize) -> String {
     format!("{parent}[{i}]")
 }
 
-pub fn parse(text: &str) -> Result<Parsed, ParseError> {
+pub fn parse(text: &str) -> Result<Parsed, JsonNetError> {
     let mut p = Parser { chars: text.chars().collect(), i: 0, line: 1, col: 0, depth: 0, positions: HashMap::new() };
     p.skip_ws()?;
     if p.peek().is_none() {
@@ -68,7 +177,7 @@ struct Parser {
     i: usize,
     line: usize,
     col: usize,
-    /// Containers open around the current value; refused past [`limits::MAX_DEPTH`] before
+    /// Containers open around the current value; refused past [`MAX_DEPTH`] before
     /// recursing, so no input can overflow the stack.
     depth: usize,
     positions: HashMap<String, (usize, usize)>,
@@ -96,12 +205,12 @@ impl Parser {
         Some(c)
     }
 
-    fn err(&self, message: &str, path: &str) -> ParseError {
-        ParseError { message: message.to_string(), path: path.to_string(), line: self.line, position: self.col }
+    fn err(&self, message: &str, path: &str) -> JsonNetError {
+        JsonNetError { message: message.to_string(), path: path.to_string(), at: Some((self.line, self.col)) }
     }
 
     /// Whitespace and comments.
-    fn skip_ws(&mut self) -> Result<(), ParseError> {
+    fn skip_ws(&mut self) -> Result<(), JsonNetError> {
         loop {
             match self.peek() {
                 Some(c) if c.is_whitespace() || c == '\u{feff}' => {
@@ -143,12 +252,12 @@ impl Parser {
         }
     }
 
-    fn value(&mut self, path: &str) -> Result<Value, ParseError> {
+    fn value(&mut self, path: &str) -> Result<Value, JsonNetError> {
         match self.peek() {
             Some(c @ ('{' | '[')) => {
-                if self.depth >= limits::MAX_DEPTH {
+                if self.depth >= MAX_DEPTH {
                     self.bump();
-                    return Err(self.err(&format!("The reader's MaxDepth of {} has been exceeded.", limits::MAX_DEPTH), path));
+                    return Err(self.err(&format!("The reader's MaxDepth of {} has been exceeded.", MAX_DEPTH), path));
                 }
                 self.depth += 1;
                 let v = if c == '{' { self.object(path) } else { self.array(path) };
@@ -174,11 +283,10 @@ impl Parser {
                     "null" => Value::Null,
                     _ => {
                         let c = word.chars().next().unwrap_or(' ');
-                        return Err(ParseError {
+                        return Err(JsonNetError {
                             message: format!("Unexpected character encountered while parsing value: {c}."),
                             path: path.to_string(),
-                            line,
-                            position: col,
+                            at: Some((line, col)),
                         });
                     }
                 };
@@ -203,7 +311,7 @@ impl Parser {
         w
     }
 
-    fn object(&mut self, path: &str) -> Result<Value, ParseError> {
+    fn object(&mut self, path: &str) -> Result<Value, JsonNetError> {
         self.bump();
         self.positions.insert(path.to_string(), (self.line, self.col));
         let mut map = Map::new();
@@ -253,7 +361,7 @@ impl Parser {
         }
     }
 
-    fn array(&mut self, path: &str) -> Result<Value, ParseError> {
+    fn array(&mut self, path: &str) -> Result<Value, JsonNetError> {
         self.bump();
         self.positions.insert(path.to_string(), (self.line, self.col));
         let mut items = Vec::new();
@@ -285,7 +393,7 @@ impl Parser {
         }
     }
 
-    fn string(&mut self, quote: char, path: &str) -> Result<String, ParseError> {
+    fn string(&mut self, quote: char, path: &str) -> Result<String, JsonNetError> {
         self.bump();
         let mut s = String::new();
         loop {
@@ -333,7 +441,7 @@ impl Parser {
         }
     }
 
-    fn number(&mut self, path: &str) -> Result<Value, ParseError> {
+    fn number(&mut self, path: &str) -> Result<Value, JsonNetError> {
         let mut t = String::new();
         while let Some(c) = self.peek() {
             if c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E') {
@@ -377,17 +485,53 @@ mod tests {
     }
 
     #[test]
+    fn bodies_read_as_json_net_reads_them() {
+        // Strict JSON takes serde's path; what only Json.NET accepts still reads.
+        assert_eq!(parse_body(b"{\"a\": 1}").unwrap(), json!({"a": 1}));
+        assert_eq!(parse_body(b"{'a': 1, /* c */ b: [2,],}").unwrap(), json!({"a": 1, "b": [2]}));
+        let e = parse_body(b"{\"a\": x}").unwrap_err();
+        assert_eq!(e.render(), "Unexpected character encountered while parsing value: x. Path 'a', line 1, position 6.");
+        assert!(parse_body(b"{\"a\": \"\xff\"}").is_err(), "not UTF-8");
+    }
+
+    #[test]
+    fn typed_bodies_name_the_member_that_does_not_fit() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Body {
+            properties: Props,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Props {
+            count: u32,
+        }
+        let e = from_body::<Body>(b"{\"properties\": {\"count\": \"x\"}}").unwrap_err();
+        assert_eq!(e.path, "properties.count");
+        assert!(e.render().starts_with("Invalid type: string \"x\", expected u32. Path 'properties.count'"), "{}", e.render());
+        assert!(from_body::<Body>(b"{properties: {count: 3,},}").is_ok());
+    }
+
+    #[test]
+    fn value_errors_in_json_net_words() {
+        let e = JsonNetError::convert(&json!("Everything"), "ResourceIdentityType", "identity.type");
+        assert_eq!(e.render(), "Error converting value \"Everything\" to type 'ResourceIdentityType'. Path 'identity.type'.");
+        let e = JsonNetError::requires_object(&json!([1]), "Dictionary`2", "tags").with_at(1, 9);
+        assert_eq!(
+            e.render(),
+            "Cannot deserialize the current JSON value (StartArray) into type 'Dictionary`2' because the type requires a JSON object. Path 'tags', line 1, position 9."
+        );
+    }
+
+    #[test]
     fn nesting_is_bounded_by_the_shared_budget() {
         let nested = |n: usize| format!("{{\"a\": {}1{}}}", "[".repeat(n), "]".repeat(n));
-        assert!(parse(&nested(limits::MAX_DEPTH - 1)).is_ok());
-        let e = parse(&nested(limits::MAX_DEPTH)).unwrap_err();
+        assert!(parse(&nested(MAX_DEPTH - 1)).is_ok());
+        let e = parse(&nested(MAX_DEPTH)).unwrap_err();
         assert_eq!(e.message, "The reader's MaxDepth of 64 has been exceeded.");
-        assert_eq!((e.line, e.position), (1, limits::MAX_DEPTH + 6));
+        assert_eq!(e.at, Some((1, MAX_DEPTH + 6)));
         assert!(e.path.starts_with("a[0][0]"), "{e:?}");
         // Far past it: an error, never a stack overflow.
         assert!(parse(&nested(20_000)).is_err());
-        // Whatever it accepts, the store's reader reads back.
-        let ok = parse(&nested(limits::MAX_DEPTH - 1)).unwrap();
-        assert!(limits::check_readable(&serde_json::to_string(&ok.value).unwrap()).is_ok());
     }
 }

@@ -18,7 +18,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = current.attached("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm", None);
     for version in ["2017-12-01", "2018-06-01", "2024-11-01"] {
         let shape = ApiShape::for_api_version(version);
-        let Ok(req) = identity::parse_request(Some(&request), shape) else { continue };
+        let Ok(write) = identity::IdentityWrite::parse(Some(&request), shape) else { continue };
+        let Ok(req) = identity::request(write) else { continue };
         for method in [Method::Put, Method::Patch] {
             if let Ok(plan) = identity::plan(&current, req.as_ref(), method) {
                 let mut keys: Vec<String> = plan.user.iter().map(|u| resource_id::key(u)).collect();

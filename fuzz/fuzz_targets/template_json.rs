@@ -1,4 +1,4 @@
-//! The template JSON reader (`mimic-domain/src/template/json.rs`: Json.NET's leniency, comments,
+//! Json.NET's reader (`mimic-wire/src/jsonnet.rs`, which reads templates and ARM bodies: comments,
 //! single quotes, unquoted names): any text never panics nor overflows the stack, and whatever
 //! it accepts is within the shared nesting budget and is read back by the store's reader, so
 //! nothing a deployment PUT is accepted with can brick the store.
@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mimic_domain::limits;
-use mimic_domain::template::json;
+use mimic_wire::jsonnet as json;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

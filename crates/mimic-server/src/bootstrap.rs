@@ -141,8 +141,8 @@ impl NewTenant {
         tx.put_directory_object(&DirectoryObject::Application(self.app.clone()))?;
         tx.put_directory_object(&DirectoryObject::ServicePrincipal(self.sp.clone()))?;
         // Both run the directory too: Global Administrator (Graph's authorization, graph/roles.rs).
-        crate::graph::roles::assign(tx, tenant_id, self.admin.id, directory::GLOBAL_ADMINISTRATOR)?;
-        crate::graph::roles::assign(tx, tenant_id, self.sp.id, directory::GLOBAL_ADMINISTRATOR)?;
+        crate::directory::roles::assign(tx, tenant_id, self.admin.id, directory::GLOBAL_ADMINISTRATOR)?;
+        crate::directory::roles::assign(tx, tenant_id, self.sp.id, directory::GLOBAL_ADMINISTRATOR)?;
         Ok(())
     }
 }

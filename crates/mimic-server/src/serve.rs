@@ -188,15 +188,17 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     };
     let handle = Handle::new();
     let imds_host = imds.local_addr()?.ip().to_string();
-    let imds_registry = crate::imds::ImdsRegistry::new(handle.clone(), imds_host);
-    let state = Arc::new(AppState::new(store, keys, endpoints.clone(), tenant, subscription, imds_registry, cfg.arm_rate_limit));
+    let imds_registry = Arc::new(crate::imds::ImdsRegistry::new(handle.clone(), imds_host));
+    let state = Arc::new(AppState::new(store, keys, endpoints.clone(), tenant, subscription, imds_registry.clone()));
+    let arm_throttle = Arc::new(crate::arm::Throttle::new(cfg.arm_rate_limit));
+    let arm_router = crate::arm::router(state.clone(), arm_throttle.clone());
 
     let mut tasks = tokio::task::JoinSet::new();
     let https = [
-        (arm, crate::arm::router(state.clone())),
+        (arm, arm_router.clone()),
         (login, crate::login::router(state.clone())),
         (graph, crate::graph::router(state.clone())),
-        (portal, crate::portal::router(state.clone())),
+        (portal, crate::portal::router(state.clone(), arm_router)),
     ];
     for (listener, app) in https {
         // Without TCP_NODELAY a response that TLS writes in two records waits for the client's
@@ -206,8 +208,8 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
             .handle(handle.clone());
         tasks.spawn(async move { server.serve(app.into_make_service()).await });
     }
-    tasks.spawn(crate::imds::serve(imds, handle.clone(), crate::imds::router(state.clone())));
-    let proxy_task = crate::proxy::Proxy::new(&state, tls_config.clone(), cfg.proxy_others);
+    tasks.spawn(crate::imds::serve(imds, handle.clone(), imds_registry.router(state.clone())));
+    let proxy_task = crate::proxy::Proxy::new(&state, arm_throttle, tls_config.clone(), cfg.proxy_others);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tasks.spawn(async move { proxy_task.run(proxy, stop_rx).await });
 

@@ -2,6 +2,7 @@
 //! from bootstrap, and the cache of verified bearer tokens.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use mimic_store::Store;
@@ -33,15 +34,19 @@ pub struct AppState {
     pub default_subscription: Uuid,
     pub verified: Arc<VerifiedTokens>,
     pub caches: Arc<crate::cache::Caches>,
-    /// Managed-identity tokens IMDS has handed out, per identity and resource.
-    pub imds_tokens: Arc<crate::imds::TokenCache>,
     /// Per-VM IMDS listeners.
-    pub imds: Arc<crate::imds::ImdsRegistry>,
-    /// ARM's request throttling (`--arm-rate-limit`).
-    pub arm_throttle: Arc<crate::arm::Throttle>,
+    pub imds: Arc<dyn VmMetadataEndpoints>,
 }
 
 pub type SharedState = Arc<AppState>;
+
+/// What the other surfaces need from the Instance Metadata Service: a VM's own IMDS address
+/// (`mimic vm run` asks ARM for it). A trait here, so that the state knows neither surface;
+/// `serve` wires the IMDS registry in.
+pub trait VmMetadataEndpoints: Send + Sync {
+    /// The IMDS address serving the VM with ARM key `vm_key`, bound on first use.
+    fn endpoint_for(&self, state: &SharedState, vm_key: &str) -> std::io::Result<SocketAddr>;
+}
 
 /// Tokens whose signature was already checked, so a client reusing its token for thousands of
 /// calls pays for one RSA verification, not thousands. Bounded: cleared when full.
@@ -94,8 +99,7 @@ impl AppState {
         endpoints: Endpoints,
         default_tenant: Uuid,
         default_subscription: Uuid,
-        imds: crate::imds::ImdsRegistry,
-        arm_rate_limit: crate::arm::RateLimit,
+        imds: Arc<dyn VmMetadataEndpoints>,
     ) -> AppState {
         AppState {
             store,
@@ -105,9 +109,7 @@ impl AppState {
             default_subscription,
             verified: Default::default(),
             caches: Default::default(),
-            imds_tokens: Default::default(),
-            imds: Arc::new(imds),
-            arm_throttle: Arc::new(crate::arm::Throttle::new(arm_rate_limit)),
+            imds,
         }
     }
 

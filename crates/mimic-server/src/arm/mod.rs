@@ -11,7 +11,7 @@ mod metadata;
 mod providers;
 mod throttle;
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -33,16 +33,30 @@ pub fn catalog() -> &'static [core::catalog::ProviderInfo] {
     REGISTRY.catalog()
 }
 
-pub fn router(state: SharedState) -> Router {
+/// What ARM's handler holds: the shared state, and the throttle that direct and proxied ARM
+/// requests share.
+#[derive(Clone)]
+struct ArmService {
+    state: SharedState,
+    throttle: Arc<Throttle>,
+}
+
+pub fn router(state: SharedState, throttle: Arc<Throttle>) -> Router {
     Router::new()
         .fallback(handle)
-        .with_state(state)
+        .with_state(ArmService { state, throttle })
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(|req, next| crate::http::limit_body(|_| ArmError::request_too_large().into_response(), req, next)))
         .layer(axum::middleware::from_fn(|req, next| crate::http::request_context("arm", req, next)))
 }
 
-async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(ArmService { state, throttle }): State<ArmService>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     // Clients encode path parameters (`rg%28x%29` is `rg(x)`); an encoded `/` stays in its segment.
     let path = mimic_domain::percent::decode_path(uri.path());
     if mimic_domain::limits::has_dot_segment(uri.path()) || mimic_domain::limits::has_dot_segment(&path) {
@@ -62,7 +76,7 @@ async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, head
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    let admitted = match ctx.state.arm_throttle.admit(&ctx.method, &ctx.path, ctx.caller.tenant, ctx.caller.object_id) {
+    let admitted = match throttle.admit(&ctx.method, &ctx.path, ctx.caller.tenant, ctx.caller.object_id) {
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };

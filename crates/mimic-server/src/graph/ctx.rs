@@ -102,7 +102,7 @@ impl Ctx {
         if let Some(r) = self.roles.get() {
             return Ok(r);
         }
-        let r = self.state.store.read(|tx| super::roles::roles_of(tx, self.caller.tenant, self.caller.object_id))?;
+        let r = self.state.store.read(|tx| crate::directory::roles::roles_of(tx, self.caller.tenant, self.caller.object_id))?;
         Ok(self.roles.get_or_init(|| r))
     }
 
@@ -123,7 +123,7 @@ impl Ctx {
     /// and sensitive actions are bounded by the roles the target holds (Entra's tables,
     /// `directory::directory_allows_on_user`).
     pub fn require_on_user(&self, action: DirectoryAction, target: Uuid) -> GraphResult<()> {
-        let held = self.state.store.read(|tx| super::roles::held_by(tx, self.caller.tenant, target))?;
+        let held = self.state.store.read(|tx| crate::directory::roles::held_by(tx, self.caller.tenant, target))?;
         let t = directory::UserTarget { roles: &held.roles, in_role_assignable_group: held.in_role_assignable_group };
         if directory::directory_allows_on_user(self.caller.is_user(), self.roles()?, action, &t) {
             Ok(())

@@ -232,7 +232,7 @@ pub fn delete(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
         }
         for v in victims {
             detach(tx, tenant, v)?;
-            super::roles::remove_principal(tx, tenant, v)?;
+            crate::directory::roles::remove_principal(tx, tenant, v)?;
             tx.delete_directory_object(tenant, v)?;
         }
         Ok::<_, mimic_store::StoreError>(())

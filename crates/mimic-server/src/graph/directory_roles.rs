@@ -129,7 +129,7 @@ pub fn role_management(ctx: &Ctx, rest: &[String]) -> GraphResult<Response> {
         ("roleassignments", None, 2) => match ctx.method {
             Method::GET => {
                 ctx.require(DirectoryAction::Read)?;
-                let all = ctx.state.store.read(|tx| super::roles::assignments(tx, tenant))?;
+                let all = ctx.state.store.read(|tx| crate::directory::roles::assignments(tx, tenant))?;
                 let items = all.iter().map(|a| (Kind::DirectoryObject, assignment(a))).collect();
                 ctx.collection_with(&assignment_spec(), items)
             }
@@ -147,7 +147,7 @@ pub fn role_management(ctx: &Ctx, rest: &[String]) -> GraphResult<Response> {
             _ => Err(GraphError::method_not_allowed()),
         },
         ("roleassignments", Some(id), 3) => {
-            let all = ctx.state.store.read(|tx| super::roles::assignments(tx, tenant))?;
+            let all = ctx.state.store.read(|tx| crate::directory::roles::assignments(tx, tenant))?;
             let a = all.into_iter().find(|a| &a.id == id).ok_or_else(|| GraphError::not_found(id))?;
             match ctx.method {
                 Method::GET => {
@@ -156,7 +156,7 @@ pub fn role_management(ctx: &Ctx, rest: &[String]) -> GraphResult<Response> {
                 }
                 Method::DELETE => {
                     ctx.require(DirectoryAction::ManageRoles)?;
-                    ctx.state.store.write(|tx| super::roles::remove(tx, tenant, id))?;
+                    ctx.state.store.write(|tx| crate::directory::roles::remove(tx, tenant, id))?;
                     Ok(ctx.no_content())
                 }
                 _ => Err(GraphError::method_not_allowed()),
@@ -185,7 +185,7 @@ fn assign(ctx: &Ctx, principal: &str, role: &str) -> GraphResult<DirectoryRoleAs
             Some(DirectoryObject::Group(_)) => {}
             _ => return Err(GraphError::not_found(principal)),
         }
-        Ok(super::roles::assign(tx, tenant, pid, def.id)?)
+        Ok(crate::directory::roles::assign(tx, tenant, pid, def.id)?)
     })
 }
 
@@ -207,7 +207,7 @@ pub fn directory_roles(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &
     };
     let def = role_def(&id)?;
     let holders = || -> GraphResult<Vec<DirectoryObject>> {
-        let all = ctx.state.store.read(|tx| super::roles::assignments(tx, tenant))?;
+        let all = ctx.state.store.read(|tx| crate::directory::roles::assignments(tx, tenant))?;
         let ids: Vec<Uuid> = all.iter().filter(|a| a.role_definition_id == def.id).map(|a| a.principal_id).collect();
         Ok(ctx.state.store.read(|tx| {
             let mut out = Vec::new();
@@ -232,7 +232,7 @@ pub fn directory_roles(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &
         (["members", "$ref"], &Method::POST) => {
             let r: wire::Reference = ctx.json()?;
             let member = r.odata_id.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
-            let all = ctx.state.store.read(|tx| super::roles::assignments(tx, tenant))?;
+            let all = ctx.state.store.read(|tx| crate::directory::roles::assignments(tx, tenant))?;
             if Uuid::parse_str(&member).is_ok_and(|m| all.iter().any(|a| a.principal_id == m && a.role_definition_id == def.id)) {
                 return Err(GraphError::bad_request(
                     "One or more added object references already exist for the following modified properties: 'members'.",
@@ -244,13 +244,13 @@ pub fn directory_roles(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &
         (["members", _, "$ref"], &Method::DELETE) => {
             ctx.require(DirectoryAction::ManageRoles)?;
             let member = parse_id(&rest[1])?;
-            let all = ctx.state.store.read(|tx| super::roles::assignments(tx, tenant))?;
+            let all = ctx.state.store.read(|tx| crate::directory::roles::assignments(tx, tenant))?;
             let a = all
                 .iter()
                 .find(|a| a.principal_id == member && a.role_definition_id == def.id)
                 .ok_or_else(|| GraphError::not_found(&rest[1]))?;
             let aid = a.id.clone();
-            ctx.state.store.write(|tx| super::roles::remove(tx, tenant, &aid))?;
+            ctx.state.store.write(|tx| crate::directory::roles::remove(tx, tenant, &aid))?;
             Ok(ctx.no_content())
         }
         ([], _) | (["members"], _) | (["members", "$ref"], _) => Err(GraphError::method_not_allowed()),

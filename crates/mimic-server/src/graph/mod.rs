@@ -11,7 +11,7 @@
 //!
 //! Layout: `mod.rs` authenticates and routes, `ctx.rs` is the request context and the response
 //! builders, `odata.rs` the query options, `objects.rs` the JSON of each object type, one module
-//! per collection, `roles.rs` the directory-role store, `error.rs` Graph's errors, `mimic.rs`
+//! per collection, `error.rs` Graph's errors, `mimic.rs`
 //! Mimic's own control calls under `/mimic/` (signing-key rotation).
 
 mod applications;
@@ -23,7 +23,7 @@ mod groups;
 mod mimic;
 mod objects;
 pub mod odata;
-pub mod roles;
+
 mod service_principals;
 mod users;
 

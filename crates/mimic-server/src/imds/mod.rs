@@ -20,19 +20,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 
-use crate::state::SharedState;
+use crate::state::{SharedState, VmMetadataEndpoints};
 pub use error::ImdsError;
 pub use token::TokenCache;
 
-/// Which VM a listener serves (its ARM id key), or none for the default listener.
+/// Which VM a listener serves (its ARM id key), or none for the default listener, and the
+/// managed-identity tokens every listener has handed out.
 #[derive(Clone)]
 pub struct VmBinding {
     pub state: SharedState,
     pub vm_key: Option<Arc<str>>,
-}
-
-pub fn router(state: SharedState) -> Router {
-    vm_router(VmBinding { state, vm_key: None })
+    pub tokens: Arc<TokenCache>,
 }
 
 fn vm_router(binding: VmBinding) -> Router {
@@ -96,20 +94,29 @@ pub fn json_response(status: StatusCode, body: String) -> Response {
     r
 }
 
-/// Per-VM IMDS listeners, bound on first request and kept for the server's life.
+/// Per-VM IMDS listeners, bound on first request and kept for the server's life, and the token
+/// cache they share.
 pub struct ImdsRegistry {
     listeners: Mutex<HashMap<String, SocketAddr>>,
     shutdown: axum_server::Handle,
     host: String,
+    tokens: Arc<TokenCache>,
 }
 
 impl ImdsRegistry {
     pub fn new(shutdown: axum_server::Handle, host: String) -> Self {
-        ImdsRegistry { listeners: Mutex::new(HashMap::new()), shutdown, host }
+        ImdsRegistry { listeners: Mutex::new(HashMap::new()), shutdown, host, tokens: Default::default() }
     }
 
-    /// The IMDS address of the VM with key `vm_key`, binding it if needed. Needs a Tokio runtime.
-    pub fn endpoint_for(&self, state: &SharedState, vm_key: &str) -> std::io::Result<SocketAddr> {
+    /// The default listener's router: it belongs to no VM.
+    pub fn router(&self, state: SharedState) -> Router {
+        vm_router(VmBinding { state, vm_key: None, tokens: self.tokens.clone() })
+    }
+}
+
+impl VmMetadataEndpoints for ImdsRegistry {
+    /// Binds the VM's listener if needed. Needs a Tokio runtime.
+    fn endpoint_for(&self, state: &SharedState, vm_key: &str) -> std::io::Result<SocketAddr> {
         let mut map = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(a) = map.get(vm_key) {
             return Ok(*a);
@@ -117,7 +124,7 @@ impl ImdsRegistry {
         let listener = std::net::TcpListener::bind((self.host.as_str(), 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let app = vm_router(VmBinding { state: state.clone(), vm_key: Some(vm_key.into()) });
+        let app = vm_router(VmBinding { state: state.clone(), vm_key: Some(vm_key.into()), tokens: self.tokens.clone() });
         let server = serve(listener, self.shutdown.clone(), app);
         tokio::runtime::Handle::current().spawn(async move {
             if let Err(e) = server.await {

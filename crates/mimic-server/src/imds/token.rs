@@ -113,7 +113,7 @@ fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &QueryPairs<'_>
     }
     let now = chrono::Utc::now().timestamp();
     let bypass = param(q, "bypass_cache") == Some("true");
-    let cached = if bypass { None } else { b.state.imds_tokens.get(&chosen.principal_id, resource, now) };
+    let cached = if bypass { None } else { b.tokens.get(&chosen.principal_id, resource, now) };
     let c = match cached {
         Some(c) => c,
         None => {
@@ -123,7 +123,7 @@ fn issue(b: &VmBinding, method: &Method, headers: &HeaderMap, q: &QueryPairs<'_>
                 return Err(unknown_resource(resource, tenant));
             }
             let c = mint(&b.state, tenant, chosen, resource, now)?;
-            b.state.imds_tokens.put(&chosen.principal_id, resource, c.clone());
+            b.tokens.put(&chosen.principal_id, resource, c.clone());
             c
         }
     };

@@ -36,10 +36,11 @@ pub struct Portal {
 
 pub type PortalState = Arc<Portal>;
 
-pub fn router(state: SharedState) -> Router {
+/// `arm` is the server's ARM router (the portal calls it in-process, under its throttle).
+pub fn router(state: SharedState, arm: Router) -> Router {
     let portal = Arc::new(Portal {
         login: crate::login::router(state.clone()),
-        arm: crate::arm::router(state.clone()),
+        arm,
         graph: crate::graph::router(state.clone()),
         sessions: session::Sessions::new(state.store.clone()),
         state,

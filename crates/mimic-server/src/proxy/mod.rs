@@ -82,11 +82,11 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    pub fn new(state: &SharedState, tls: Arc<rustls::ServerConfig>, others: Others) -> Arc<Self> {
+    pub fn new(state: &SharedState, arm_throttle: Arc<crate::arm::Throttle>, tls: Arc<rustls::ServerConfig>, others: Others) -> Arc<Self> {
         // The same Mimic, rendering Azure's host names.
         let azure: SharedState = Arc::new(AppState { endpoints: Endpoints::azure(&state.endpoints), ..(**state).clone() });
         Arc::new(Proxy {
-            arm: crate::arm::router(azure.clone()),
+            arm: crate::arm::router(azure.clone(), arm_throttle),
             login: crate::login::router(azure.clone()),
             graph: crate::graph::router(azure),
             documents: documents::router(),

@@ -87,21 +87,14 @@ impl TestApp {
             imds: "http://127.0.0.1:1".into(),
             proxy: "http://127.0.0.1:2".into(),
         };
-        let imds = mimic_server::imds::ImdsRegistry::new(axum_server::Handle::new(), "127.0.0.1".into());
-        let state = Arc::new(AppState::new(
-            store,
-            started.keys,
-            endpoints,
-            started.tenant,
-            started.subscription,
-            imds,
-            mimic_server::arm::RateLimit::Off,
-        ));
+        let imds = Arc::new(mimic_server::imds::ImdsRegistry::new(axum_server::Handle::new(), "127.0.0.1".into()));
+        let state = Arc::new(AppState::new(store, started.keys, endpoints, started.tenant, started.subscription, imds.clone()));
+        let throttle = Arc::new(mimic_server::arm::Throttle::new(mimic_server::arm::RateLimit::Off));
         TestApp {
-            arm: mimic_server::arm::router(state.clone()),
+            arm: mimic_server::arm::router(state.clone(), throttle),
             login: mimic_server::login::router(state.clone()),
             graph: mimic_server::graph::router(state.clone()),
-            imds: mimic_server::imds::router(state.clone()),
+            imds: imds.router(state.clone()),
             state,
             boot,
             admin_token: tokio::sync::OnceCell::new(),

@@ -1,4 +1,7 @@
-//! Directory lookups several surfaces share (group membership for tokens and RBAC).
+//! Directory lookups several surfaces share (group membership for tokens and RBAC), and the
+//! tenant's directory-role assignments ([`roles`]), which bootstrap and Graph both write.
+
+pub mod roles;
 
 use uuid::Uuid;
 

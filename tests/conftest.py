@@ -2,6 +2,7 @@
 
 * `mimic`: one `mimic serve` per xdist worker (session scope), on free ports, own data dir.
 * `mimic_factory`: for a test that needs its own server (restart, clock games); stopped at teardown.
+* `seed_server`: a server of the test's own from `mimic_factory`, for the seeds' verbatim names.
 * `az`: the venv's az with a fresh private config dir, pointed at `mimic`, not logged in.
 * `az_sp`: the same after `az cloud register/set` + `az login --service-principal`.
 
@@ -15,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from mimic_harness import Az, MimicServer
+# The shared helpers' asserts (arm_error, make_vm, ...) report like the tests' own.
+pytest.register_assert_rewrite("mimic_harness")
+
+from mimic_harness import Az, MimicServer  # noqa: E402 (after register_assert_rewrite)
 
 
 class MimicFactory:
@@ -48,6 +52,12 @@ def mimic_factory(tmp_path_factory: pytest.TempPathFactory) -> MimicFactory:
     factory = MimicFactory(tmp_path_factory)
     yield factory
     factory.stop_all()
+
+
+@pytest.fixture
+def seed_server(mimic_factory) -> MimicServer:
+    """A server of the test's own, so the seeds' names (myResourceGroup, myVM) are used verbatim."""
+    return mimic_factory()
 
 
 @pytest.fixture

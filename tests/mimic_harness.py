@@ -7,6 +7,10 @@
   the test cluster (`MIMIC_TEST_POSTGRES`), so the whole suite runs against PostgreSQL.
 * `Az`: the venv's `az` with a private `AZURE_CONFIG_DIR`, Mimic's CA and the settings a user needs
   for a custom cloud; returns parsed JSON, raises `AzError` (with stderr) on a non-zero exit.
+* ARM/Graph helpers the test files share: `arm_error` (ARM's error envelope), resource ids
+  (`rg_id`, `vm_id`, `uai_id`, `deployment_id`), `make_nic`/`vm_body`/`make_vm`/`get_vm`,
+  `make_uai`, `assign_role`, `wait_deployment`, `graph`, `graph_sp`, and the api-versions, scopes
+  and role ids they use; `replica_of` for a second server over one PostgreSQL store.
 * JWT helpers for forging and inspecting tokens.
 
 Nothing here knows Mimic's internals: only the contract in docs/ARCHITECTURE.md (flags, endpoints.json,
@@ -48,9 +52,22 @@ ARM_AUDIENCES = (
     "https://management.azure.com/",
     "https://management.azure.com",
 )
-#: api-version used for raw resource-group calls (any version az/SDKs use would do).
-RG_API = "2021-04-01"
+
+#: api-versions of the tests' raw ARM calls (a test file that needs another one defines its own).
+RG_API = "2021-04-01"  # resource groups: any version az/SDKs use would do
 AUTHZ_API = "2022-04-01"
+VM_API = "2024-11-01"  # what az sends for VM PATCH (az-cli.md §6)
+NET_API = "2024-05-01"
+MSI_API = "2023-01-31"
+DEPLOY_API = "2025-04-01"  # what az deployment sends (az-cli.md §6)
+GRAPH_API = "v1.0"  # Microsoft Graph's version path segment
+#: What SDKs ask for to call Microsoft Graph.
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+#: Built-in Azure roles' definition ids (docs/azure-behaviour.md §4).
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+VM_CONTRIBUTOR = "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
+
 MSAL_VERSION = "1.39.0"  # what tests/requirements.lock pins; sent as x-client-ver like MSAL does
 
 START_TIMEOUT = float(os.environ.get("MIMIC_START_TIMEOUT", "10"))
@@ -504,6 +521,14 @@ class MimicServer:
         )
 
 
+def replica_of(mimic_factory, first: MimicServer) -> MimicServer:
+    """A second `mimic serve` over `first`'s store, with its own data directory and ports
+    (`mimic_factory`: the conftest.py fixture)."""
+    second = mimic_factory(store=first.store, start=False)
+    second.bootstrap = first.bootstrap  # the secrets are printed once, by the replica that created them
+    return second.start()
+
+
 # --------------------------------------------------------------------------------------------
 # az
 # --------------------------------------------------------------------------------------------
@@ -616,6 +641,161 @@ def _text(b: Any) -> str:
     if b is None:
         return ""
     return b.decode(errors="replace") if isinstance(b, bytes) else b
+
+
+# --------------------------------------------------------------------------------------------
+# ARM and Graph helpers shared by the test files (raw HTTP through `MimicServer`)
+# --------------------------------------------------------------------------------------------
+
+
+def arm_error(r: requests.Response, status: int, code: str | None = None) -> dict:
+    """Asserts ARM's error envelope {"error":{"code","message"}} (docs/azure-behaviour.md §3), and
+    `code` when given; returns `error`."""
+    assert r.status_code == status, f"expected {status} {code}, got {r.status_code}: {r.text[:2000]}"
+    body = r.json()
+    assert isinstance(body.get("error"), dict), f"not ARM's error shape: {r.text[:2000]}"
+    err = body["error"]
+    assert isinstance(err.get("code"), str) and err["code"], err
+    assert isinstance(err.get("message"), str) and err["message"], err
+    if code is not None:
+        assert err["code"] == code, f"expected code {code}, got {err}"
+    return err
+
+
+def rg_id(mimic: MimicServer, rg: str) -> str:
+    return f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}"
+
+
+def vm_id(mimic: MimicServer, rg: str, name: str) -> str:
+    return f"{rg_id(mimic, rg)}/providers/Microsoft.Compute/virtualMachines/{name}"
+
+
+def uai_id(mimic: MimicServer, rg: str, name: str) -> str:
+    # Seeds and az write user-assigned identity ids with lower-case `resourcegroups` (docs/azure-behaviour.md §3).
+    return f"/subscriptions/{mimic.subscription_id}/resourcegroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+
+
+def deployment_id(mimic: MimicServer, rg: str, name: str) -> str:
+    return f"{rg_id(mimic, rg)}/providers/Microsoft.Resources/deployments/{name}"
+
+
+def make_nic(mimic: MimicServer, rg: str, name: str) -> str:
+    """A NIC as a generic tracked resource (docs/ARCHITECTURE.md "Contract"): Azure needs one for a VM.
+    Returns its id."""
+    nic = f"{rg_id(mimic, rg)}/providers/Microsoft.Network/networkInterfaces/{name}"
+    r = mimic.arm("PUT", nic, api_version=NET_API, json={"location": "westus", "properties": {
+        "ipConfigurations": [{"name": "ipconfig1", "properties": {"privateIPAllocationMethod": "Dynamic"}}]}})
+    assert r.status_code in (200, 201), r.text
+    return nic
+
+
+def vm_body(nic: str, identity: dict | None = None, name: str = "myVM", *, linux: bool = False) -> dict:
+    """A VM's PUT body on the NIC `nic`: the REST seed's (seed 004: Windows Server 2016,
+    Standard_D2_v2), or with `linux` a small Ubuntu 22.04 VM (Standard_B1s)."""
+    if linux:
+        body = {
+            "location": "westus",
+            "properties": {
+                "hardwareProfile": {"vmSize": "Standard_B1s"},
+                "storageProfile": {"imageReference": {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
+                                                       "sku": "22_04-lts-gen2", "version": "latest"},
+                                   "osDisk": {"createOption": "FromImage", "osType": "Linux"}},
+                "osProfile": {"computerName": name, "adminUsername": "azureuser", "adminPassword": "myPassword12!x"},
+                "networkProfile": {"networkInterfaces": [{"id": nic}]},
+            },
+        }
+    else:
+        body = {
+            "location": "westus", "name": name,
+            "properties": {
+                "hardwareProfile": {"vmSize": "Standard_D2_v2"},
+                "storageProfile": {
+                    "imageReference": {"sku": "2016-Datacenter", "publisher": "MicrosoftWindowsServer", "version": "latest", "offer": "WindowsServer"},
+                    "osDisk": {"caching": "ReadWrite", "managedDisk": {"storageAccountType": "StandardSSD_LRS"}, "name": f"{name}osdisk", "createOption": "FromImage"},
+                },
+                "osProfile": {"adminUsername": "azureuser", "computerName": name, "adminPassword": "myPassword12"},
+                "networkProfile": {"networkInterfaces": [{"id": nic, "properties": {"primary": True}}]},
+            },
+        }
+    if identity is not None:
+        body["identity"] = identity
+    return body
+
+
+def make_vm(mimic: MimicServer, rg: str, name: str, identity: dict | None = None, *, linux: bool = False,
+            read_back: bool = False) -> dict:
+    """A new VM `name` (`vm_body`, with `identity` when given) on a new NIC `{name}-nic`; its PUT
+    answers 201 (docs/azure-behaviour.md §1). Returns the PUT's answer (provisioningState `Creating`)
+    or, with `read_back`, the VM as a GET reads it afterwards."""
+    nic = make_nic(mimic, rg, f"{name}-nic")
+    r = mimic.arm("PUT", vm_id(mimic, rg, name), api_version=VM_API, json=vm_body(nic, identity, name, linux=linux))
+    assert r.status_code == 201, r.text
+    return get_vm(mimic, rg, name) if read_back else r.json()
+
+
+def get_vm(mimic: MimicServer, rg: str, name: str = "myVM", *, api: str = VM_API) -> dict:
+    r = mimic.arm("GET", vm_id(mimic, rg, name), api_version=api)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def make_uai(mimic: MimicServer, rg: str, name: str, *, api: str = MSI_API, token: Any = _DEFAULT) -> dict:
+    """A user-assigned identity `name` (docs/azure-behaviour.md §2), made with `api`, as `token`
+    (`MimicServer.arm`'s); returns it."""
+    r = mimic.arm("PUT", uai_id(mimic, rg, name), api_version=api, json={"location": "westus"}, token=token)
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+def assign_role(mimic: MimicServer, principal: str, role: str, scope: str, *, principal_type: str = "ServicePrincipal",
+                exists_ok: bool = False) -> str:
+    """Assigns the role definition `role` (a GUID) to `principal` at `scope`: 201 (docs/azure-behaviour.md
+    §4); returns the assignment's id. With `exists_ok`, an identical existing assignment (Azure's 409
+    RoleAssignmentExists, e.g. on VMs a module's tests share) is fine and "" is returned."""
+    assignment = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}"
+    r = mimic.arm("PUT", assignment, api_version=AUTHZ_API, json={"properties": {
+        "roleDefinitionId": f"/subscriptions/{mimic.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+        "principalId": principal, "principalType": principal_type}})
+    if exists_ok and r.status_code == 409:
+        assert r.json()["error"]["code"] == "RoleAssignmentExists", r.text
+        return ""
+    assert r.status_code == 201, r.text
+    return assignment
+
+
+def wait_deployment(mimic: MimicServer, deployment: str, *, token: Any = _DEFAULT, timeout: float = 60) -> dict:
+    """Polls the deployment `deployment` (its id) as `token` until it is no longer Accepted or Running
+    (deployments are long-running, docs/azure-behaviour.md §3) and returns it; fails after `timeout` s."""
+    end = time.monotonic() + timeout
+    while True:
+        r = mimic.arm("GET", deployment, api_version=DEPLOY_API, token=token)
+        assert r.status_code == 200, r.text
+        state = r.json()["properties"]["provisioningState"]
+        if state not in ("Accepted", "Running"):
+            return r.json()
+        if time.monotonic() > end:
+            raise AssertionError(f"deployment {deployment} still {state} after {timeout} s")
+        time.sleep(0.1)
+
+
+def graph(mimic: MimicServer, method: str, path: str, *, token: str | None = None, timeout: float = HTTP_TIMEOUT,
+          **kw) -> requests.Response:
+    """One Microsoft Graph request to `path` under Mimic's Graph URL (or a whole URL), as `token` or
+    else the bootstrap service principal (Global Administrator) with a token for Mimic's Graph URL,
+    the audience az asks for. `headers` are added to the Authorization header; `kw` go to requests."""
+    token = token or mimic.sp_token(mimic.graph_url + "/.default")
+    headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
+    return mimic.http.request(method, mimic._url(mimic.graph_url, path), headers=headers, timeout=timeout, **kw)
+
+
+def graph_sp(mimic: MimicServer, object_id: str) -> dict | None:
+    """The directory's service principal (Microsoft Graph), or None when it does not exist."""
+    r = mimic.http.get(f"{mimic.graph_url}/{GRAPH_API}/servicePrincipals/{object_id}",
+                       headers={"Authorization": f"Bearer {mimic.sp_token(GRAPH_SCOPE)}"}, timeout=30)
+    if r.status_code == 404:
+        return None
+    assert r.status_code == 200, r.text
+    return r.json()
 
 
 # --------------------------------------------------------------------------------------------

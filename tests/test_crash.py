@@ -18,16 +18,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-import pytest
 import requests
 
-from mimic_harness import AUTHZ_API, RG_API, MimicServer
+from mimic_harness import AUTHZ_API, GRAPH_SCOPE, MSI_API, NET_API, READER, RG_API, VM_API, MimicServer
 
-MSI_API = "2023-01-31"
-VM_API = "2024-11-01"
-NET_API = "2024-05-01"
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 ROUNDS = 3
 WRITERS = 6
 

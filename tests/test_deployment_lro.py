@@ -24,9 +24,8 @@ import json
 import time
 from pathlib import Path
 
-from mimic_harness import Az, MimicServer, unique
+from mimic_harness import DEPLOY_API, Az, MimicServer, deployment_id, unique, wait_deployment
 
-DEPLOY_API = "2025-04-01"  # what az deployment sends (az-cli.md §6)
 SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 
 
@@ -39,16 +38,12 @@ def many_identities(count: int) -> dict:
                            "copy": {"name": "ids", "count": count}}]}
 
 
-def path(mimic: MimicServer, rg: str, name: str) -> str:
-    return f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}/providers/Microsoft.Resources/deployments/{name}"
-
-
 def put(mimic: MimicServer, rg: str, name: str, template: dict):
-    return mimic.arm("PUT", path(mimic, rg, name), api_version=DEPLOY_API, json={"properties": {"mode": "Incremental", "template": template}})
+    return mimic.arm("PUT", deployment_id(mimic, rg, name), api_version=DEPLOY_API, json={"properties": {"mode": "Incremental", "template": template}})
 
 
 def show(mimic: MimicServer, rg: str, name: str) -> dict:
-    r = mimic.arm("GET", path(mimic, rg, name), api_version=DEPLOY_API)
+    r = mimic.arm("GET", deployment_id(mimic, rg, name), api_version=DEPLOY_API)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -57,16 +52,6 @@ def poll(mimic: MimicServer, url: str):
     r = mimic.http.get(url, headers={"Authorization": f"Bearer {mimic.sp_token()}"}, timeout=30)
     assert r.status_code == 200, r.text
     return r
-
-
-def wait_done(mimic: MimicServer, rg: str, name: str, timeout: float = 60) -> dict:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        d = show(mimic, rg, name)
-        if d["properties"]["provisioningState"] not in ("Accepted", "Running"):
-            return d
-        time.sleep(0.1)
-    raise AssertionError(f"deployment {name} still running after {timeout} s")
 
 
 def identities(mimic: MimicServer, rg: str) -> list[str]:
@@ -104,19 +89,19 @@ def test_put_answers_accepted_and_the_deployment_runs_afterwards(mimic: MimicSer
 
     # ... and it cannot be deleted (resources.json Deployments_Delete: "A template deployment
     # that is currently running cannot be deleted").
-    gone = mimic.arm("DELETE", path(mimic, rg, "slow"), api_version=DEPLOY_API)
+    gone = mimic.arm("DELETE", deployment_id(mimic, rg, "slow"), api_version=DEPLOY_API)
     assert gone.status_code == 409 and gone.json()["error"]["code"] == "DeploymentActive", gone.text
 
     # Operations appear as resources finish.
     seen = []
     end = time.monotonic() + 60
     while time.monotonic() < end:
-        ops = mimic.arm("GET", path(mimic, rg, "slow") + "/operations", api_version=DEPLOY_API).json()["value"]
+        ops = mimic.arm("GET", deployment_id(mimic, rg, "slow") + "/operations", api_version=DEPLOY_API).json()["value"]
         seen.append(len(ops))
         if show(mimic, rg, "slow")["properties"]["provisioningState"] != "Running":
             break
         time.sleep(0.05)
-    done = wait_done(mimic, rg, "slow")
+    done = wait_deployment(mimic, deployment_id(mimic, rg, "slow"))
     assert done["properties"]["provisioningState"] == "Succeeded", done["properties"].get("error")
     assert any(0 < n < count for n in seen), f"no partial progress seen: {seen[:20]}"
     assert seen == sorted(seen)
@@ -127,13 +112,13 @@ def test_put_answers_accepted_and_the_deployment_runs_afterwards(mimic: MimicSer
     print(f"\n{count} resources: PUT answered in {answered * 1000:.0f} ms; deployment took {done['properties']['duration']}")
 
     # Cancelling a finished deployment is refused; the same name may now be deployed again.
-    c = mimic.arm("POST", path(mimic, rg, "slow") + "/cancel", api_version=DEPLOY_API)
+    c = mimic.arm("POST", deployment_id(mimic, rg, "slow") + "/cancel", api_version=DEPLOY_API)
     assert c.status_code == 409 and c.json()["error"]["code"] == "DeploymentCannotBeCancelled", c.text
     assert c.json()["error"]["message"] == "The deployment 'slow' cannot be cancelled because it is in a terminal state 'Succeeded'."
     r = put(mimic, rg, "slow", many_identities(1))
     assert r.status_code == 200, r.text
-    assert wait_done(mimic, rg, "slow")["properties"]["provisioningState"] == "Succeeded"
-    assert mimic.arm("DELETE", path(mimic, rg, "slow"), api_version=DEPLOY_API).status_code == 202
+    assert wait_deployment(mimic, deployment_id(mimic, rg, "slow"))["properties"]["provisioningState"] == "Succeeded"
+    assert mimic.arm("DELETE", deployment_id(mimic, rg, "slow"), api_version=DEPLOY_API).status_code == 202
 
 
 def test_cancel_stops_a_running_deployment(mimic: MimicServer):
@@ -142,14 +127,14 @@ def test_cancel_stops_a_running_deployment(mimic: MimicServer):
     count = 800
     r = put(mimic, rg, "tocancel", many_identities(count))
     assert r.status_code == 201, r.text
-    c = mimic.arm("POST", path(mimic, rg, "tocancel") + "/cancel", api_version=DEPLOY_API)
+    c = mimic.arm("POST", deployment_id(mimic, rg, "tocancel") + "/cancel", api_version=DEPLOY_API)
     assert c.status_code == 204, c.text
-    done = wait_done(mimic, rg, "tocancel")
+    done = wait_deployment(mimic, deployment_id(mimic, rg, "tocancel"))
     assert done["properties"]["provisioningState"] == "Canceled"
     assert poll(mimic, r.headers["Azure-AsyncOperation"]).json()["status"] == "Canceled"
     made = len(identities(mimic, rg))
     assert made < count, "a canceled deployment writes no further resources"
-    ops = mimic.arm("GET", path(mimic, rg, "tocancel") + "/operations", api_version=DEPLOY_API).json()["value"]
+    ops = mimic.arm("GET", deployment_id(mimic, rg, "tocancel") + "/operations", api_version=DEPLOY_API).json()["value"]
     assert len(ops) == made, "what it wrote before the cancel stays, with its operations"
 
 
@@ -199,7 +184,7 @@ def test_a_deployment_running_when_the_server_stops_ends_failed_at_start(mimic_f
     # The name is free again, and a new deployment runs to the end.
     r = put(server, rg, "interrupted", many_identities(3))
     assert r.status_code == 200, r.text
-    assert wait_done(server, rg, "interrupted")["properties"]["provisioningState"] == "Succeeded"
+    assert wait_deployment(server, deployment_id(server, rg, "interrupted"))["properties"]["provisioningState"] == "Succeeded"
 
 
 def test_a_graceful_stop_lets_a_running_deployment_finish(mimic_factory):

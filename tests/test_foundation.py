@@ -27,11 +27,15 @@ from mimic_harness import (
     AUTHZ_API,
     AZ_ARM_SCOPE,
     AZ_CLI_CLIENT_ID,
-    Az,
+    READER,
     RG_API,
+    VM_CONTRIBUTOR,
+    Az,
     AzError,
     MimicError,
     MimicServer,
+    arm_error,
+    assign_role,
     b64url,
     b64url_decode,
     jwt_parts,
@@ -39,26 +43,11 @@ from mimic_harness import (
     unsigned_jwt,
 )
 
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
-VM_CONTRIBUTOR = "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
 AAD_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z$")  # "2023-05-06 06:03:00Z"
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 # ---- helpers ------------------------------------------------------------------------------
-
-
-def arm_error(r, status: int, code: str | None = None) -> dict:
-    """Asserts ARM's error envelope {"error":{"code","message"}} (docs/azure-behaviour.md §3) and returns error."""
-    assert r.status_code == status, f"expected {status} {code}, got {r.status_code}: {r.text[:2000]}"
-    body = r.json()
-    assert isinstance(body.get("error"), dict), f"not ARM's error shape: {r.text[:2000]}"
-    err = body["error"]
-    assert isinstance(err.get("code"), str) and err["code"], err
-    assert isinstance(err.get("message"), str) and err["message"], err
-    if code is not None:
-        assert err["code"] == code, f"expected code {code}, got {err}"
-    return err
 
 
 def aad_error(r, status: int, error: str | tuple[str, ...], aadsts: int) -> dict:
@@ -361,10 +350,7 @@ def test_second_service_principal_with_reader_only(mimic: MimicServer, tmp_path:
     rg = unique("readeronly")
     mimic.create_rg(rg)
     scope = f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}"
-    r = mimic.arm("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", api_version=AUTHZ_API,
-                  json={"properties": {"roleDefinitionId": f"/subscriptions/{mimic.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
-                                       "principalId": sp["objectId"], "principalType": "ServicePrincipal"}})
-    assert r.status_code == 201, r.text
+    assign_role(mimic, sp["objectId"], READER, scope)
     token_response = mimic.client_credentials(client_id=sp["appId"], secret=sp["secret"])
     assert token_response.status_code == 200, token_response.text
     token = token_response.json()["access_token"]

@@ -17,25 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from mimic_harness import Az, MimicServer, jwt_parts, unique
+from mimic_harness import READER, RG_API, Az, MimicServer, assign_role, graph, jwt_parts, make_vm, unique
 
-VM_API = "2024-11-01"
-NET_API = "2024-05-01"
-RG_API = "2021-04-01"
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
 
 
 # ---- helpers --------------------------------------------------------------------------------
-
-
-def graph(mimic: MimicServer, method: str, path: str, *, token: str | None = None, **kw):
-    """One Graph request (default: the bootstrap service principal's token for Mimic's Graph URL,
-    the audience az asks for)."""
-    token = token or mimic.sp_token(mimic.graph_url + "/.default")
-    headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
-    url = path if path.startswith("https://") else mimic.graph_url + path
-    return mimic.http.request(method, url, headers=headers, timeout=30, **kw)
 
 
 def graph_error(r, status: int, code: str, message: str | None = None) -> dict:
@@ -47,30 +34,6 @@ def graph_error(r, status: int, code: str, message: str | None = None) -> dict:
     inner = err["innerError"]
     assert set(inner) >= {"date", "request-id", "client-request-id"}
     return err
-
-
-def make_vm(mimic: MimicServer, rg: str, name: str) -> dict:
-    """A VM with a system-assigned identity (its principal is created in the directory)."""
-    sub = mimic.subscription_id
-    nic = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces/{name}-nic"
-    r = mimic.arm("PUT", nic, api_version=NET_API, json={"location": "westus", "properties": {"ipConfigurations": [
-        {"name": "ipconfig1", "properties": {"privateIPAllocationMethod": "Dynamic"}}]}})
-    assert r.status_code in (200, 201), r.text
-    vm_id = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}"
-    r = mimic.arm("PUT", vm_id, api_version=VM_API, json={
-        "location": "westus",
-        "identity": {"type": "SystemAssigned"},
-        "properties": {
-            "hardwareProfile": {"vmSize": "Standard_B1s"},
-            "storageProfile": {"imageReference": {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
-                                                   "sku": "22_04-lts-gen2", "version": "latest"},
-                               "osDisk": {"createOption": "FromImage", "osType": "Linux"}},
-            "osProfile": {"computerName": name, "adminUsername": "azureuser", "adminPassword": "myPassword12!x"},
-            "networkProfile": {"networkInterfaces": [{"id": nic}]},
-        },
-    })
-    assert r.status_code in (200, 201), r.text
-    return mimic.arm("GET", vm_id, api_version=VM_API).json()
 
 
 def admin_cli(mimic: MimicServer, *args: str) -> dict | list | None:
@@ -94,7 +57,7 @@ def vm_world(mimic: MimicServer) -> dict:
     rg = unique("graph")
     mimic.create_rg(rg)
     name = unique("myVM")
-    vm = make_vm(mimic, rg, name)
+    vm = make_vm(mimic, rg, name, {"type": "SystemAssigned"}, linux=True, read_back=True)
     return {"rg": rg, "name": name, "vm": vm, "principal": vm["identity"]["principalId"],
             "rg_scope": f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}"}
 
@@ -232,7 +195,7 @@ def test_nested_groups_grant_transitively(mimic: MimicServer, vm_world):
     outer, inner = mk(unique("outer")), mk(unique("inner"))
     rg = unique("nested")
     mimic.create_rg(rg)
-    vm = make_vm(mimic, rg, "vmN")
+    vm = make_vm(mimic, rg, "vmN", {"type": "SystemAssigned"}, linux=True, read_back=True)
     principal = vm["identity"]["principalId"]
     for g, m in ((outer, inner), (inner, principal)):
         r = graph(mimic, "POST", f"/v1.0/groups/{g}/members/$ref", json={"@odata.id": f"{mimic.graph_url}/v1.0/directoryObjects/{m}"})
@@ -242,10 +205,7 @@ def test_nested_groups_grant_transitively(mimic: MimicServer, vm_world):
     r = graph(mimic, "POST", f"/v1.0/directoryObjects/{principal}/getMemberGroups", json={"securityEnabledOnly": True})
     assert set(r.json()["value"]) == {outer, inner}
     scope = f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}"
-    r = mimic.arm("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", api_version="2022-04-01",
-                  json={"properties": {"roleDefinitionId": f"/subscriptions/{mimic.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{READER}",
-                                       "principalId": outer, "principalType": "Group"}})
-    assert r.status_code == 201, r.text
+    assign_role(mimic, outer, READER, scope, principal_type="Group")
     token = imds_token(mimic, f"{rg}/vmN")
     assert mimic.arm("GET", scope, api_version=RG_API, token=token).status_code == 200
 
@@ -544,7 +504,7 @@ def test_javascript_identity_and_fetch_group_flow_then_group_rbac(mimic: MimicSe
     token, plain fetch for the Graph calls; then Reader on the group lets the VM read."""
     rg = unique("jsrbac")
     mimic.create_rg(rg)
-    vm = make_vm(mimic, rg, "vmJ")
+    vm = make_vm(mimic, rg, "vmJ", {"type": "SystemAssigned"}, linux=True, read_back=True)
     group = unique("jsGroup")
     script = JS_DIR / f"graph_flow_{uuid.uuid4().hex[:8]}.mjs"
     script.write_text(f"""
@@ -576,8 +536,5 @@ console.log(JSON.stringify({{ principal, group: g.body.id, add: add.status, memb
     assert got["principal"] == vm["identity"]["principalId"]
     assert got["add"] == 204 and got["members"] == [got["principal"]]
     scope = f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}"
-    r = mimic.arm("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", api_version="2022-04-01",
-                  json={"properties": {"roleDefinitionId": f"/subscriptions/{mimic.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{READER}",
-                                       "principalId": got["group"], "principalType": "Group"}})
-    assert r.status_code == 201, r.text
+    assign_role(mimic, got["group"], READER, scope, principal_type="Group")
     assert mimic.arm("GET", scope, api_version=RG_API, token=imds_token(mimic, f"{rg}/vmJ")).status_code == 200

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 import pytest
 import requests
 
-from mimic_harness import AZ_CLI_CLIENT_ID, MimicServer, unique
+from mimic_harness import AZ_CLI_CLIENT_ID, MimicServer, graph, make_vm, unique
 
 GA = "62e90394-69f5-4237-9190-012177145e10"
 PRA = "e8611ab8-c189-46e8-94e1-60213ab1f814"
@@ -43,11 +43,6 @@ DENIED = "Insufficient privileges to complete the operation."
 
 
 # ---- helpers --------------------------------------------------------------------------------
-
-
-def graph(mimic: MimicServer, method: str, path: str, *, token: str | None = None, **kw) -> requests.Response:
-    token = token or mimic.sp_token(mimic.graph_url + "/.default")  # the bootstrap principal: Global Administrator
-    return mimic.http.request(method, mimic.graph_url + path, headers={"Authorization": f"Bearer {token}"}, timeout=30, **kw)
 
 
 def denied(r: requests.Response) -> None:
@@ -433,11 +428,10 @@ def test_imds_refuses_a_resource_that_does_not_exist(mimic: MimicServer):
     tenant has no principal for, found for Microsoft's APIs and the tenant's apps."""
     import json
 
-    from test_graph import make_vm
 
     rg = unique("hostile")
     mimic.create_rg(rg)
-    vm = make_vm(mimic, rg, unique("vm"))
+    vm = make_vm(mimic, rg, unique("vm"), {"type": "SystemAssigned"}, linux=True, read_back=True)
     p = mimic.mimic_cli("vm", "env", f"{rg}/{vm['name']}", "--output", "json")
     assert p.returncode == 0, p.stderr
     base = json.loads(p.stdout)["imds"]

@@ -21,20 +21,26 @@ import http.client
 import json
 import sqlite3
 import ssl
-import time
 import uuid
 from urllib.parse import urlsplit
 
 import pytest
 
-from mimic_harness import AZ_ARM_SCOPE, MimicServer, unique
+from mimic_harness import (
+    AUTHZ_API,
+    AZ_ARM_SCOPE,
+    CONTRIBUTOR,
+    DEPLOY_API,
+    MSI_API,
+    READER,
+    RG_API,
+    MimicServer,
+    assign_role,
+    graph,
+    unique,
+    wait_deployment,
+)
 
-DEPLOY_API = "2025-04-01"
-MSI_API = "2023-01-31"
-AUTHZ_API = "2022-04-01"
-RG_API = "2021-04-01"
-CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 DEPTH = 64  # limits::MAX_DEPTH
 MB = 1024 * 1024
 
@@ -70,7 +76,7 @@ def member(srv: MimicServer) -> dict:
     domain = srv.admin["userName"].split("@")[1]
     upn = f"{unique('mallory')}@{domain}"
     password = "Mal-" + uuid.uuid4().hex + "!A1"
-    r = graph(srv, "POST", "/v1.0/users", json={"accountEnabled": True, "displayName": "Mallory", "mailNickname": "mallory",
+    r = graph(srv, "POST", "/v1.0/users", timeout=60, json={"accountEnabled": True, "displayName": "Mallory", "mailNickname": "mallory",
                                                 "userPrincipalName": upn,
                                                 "passwordProfile": {"password": password, "forceChangePasswordNextSignIn": False}})
     assert r.status_code == 201, r.text
@@ -78,20 +84,11 @@ def member(srv: MimicServer) -> dict:
     rg = unique("hostile")
     srv.create_rg(rg)
     scope = f"/subscriptions/{srv.subscription_id}/resourceGroups/{rg}"
-    r = srv.arm("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", api_version=AUTHZ_API, json={
-        "properties": {"roleDefinitionId": f"/subscriptions/{srv.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}",
-                       "principalId": oid, "principalType": "User"}})
-    assert r.status_code == 201, r.text
+    assign_role(srv, oid, CONTRIBUTOR, scope, principal_type="User")
     arm = srv.ropc(username=upn, password=password, scope=AZ_ARM_SCOPE)
     gr = srv.ropc(username=upn, password=password, scope=srv.graph_url + "//.default")
     assert arm.status_code == 200 and gr.status_code == 200, (arm.text, gr.text)
     return {"upn": upn, "oid": oid, "rg": rg, "scope": scope, "arm": arm.json()["access_token"], "graph": gr.json()["access_token"]}
-
-
-def graph(srv: MimicServer, method: str, path: str, *, token: str | None = None, **kw):
-    token = token or srv.sp_token(srv.graph_url + "/.default")
-    headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
-    return srv.http.request(method, srv.graph_url + path, headers=headers, timeout=60, **kw)
 
 
 def raw(srv: MimicServer, base: str, method: str, path: str, *, token: str | None = None, body: bytes | None = None,
@@ -117,7 +114,9 @@ def raw(srv: MimicServer, base: str, method: str, path: str, *, token: str | Non
 # ---- the error shapes ----------------------------------------------------------------------
 
 
-def arm_error(status: int, body: bytes | str, code: str | None = None, want: int | tuple = 400) -> dict:
+def raw_arm_error(status: int, body: bytes | str, code: str | None = None, want: int | tuple = 400) -> dict:
+    """ARM's error envelope in a `raw(...)` answer (its status and body), one of the `want` statuses;
+    counts a hostile request. (mimic_harness.arm_error checks a requests.Response.)"""
     SENT["hostile"] += 1
     want = want if isinstance(want, tuple) else (want,)
     assert status in want, (status, body[:400])
@@ -151,7 +150,7 @@ def assert_serving(srv: MimicServer, member: dict | None = None) -> None:
     """ARM, Graph and the token service still answer, and the process is alive."""
     assert srv.running(), srv.log_tail()
     assert srv.arm("GET", f"/subscriptions/{srv.subscription_id}", api_version=RG_API).status_code == 200
-    assert graph(srv, "GET", "/v1.0/organization").status_code == 200
+    assert graph(srv, "GET", "/v1.0/organization", timeout=60).status_code == 200
     assert srv.client_credentials().status_code == 200
     if member:
         assert srv.arm("GET", member["scope"], api_version=RG_API, token=member["arm"]).status_code == 200
@@ -177,7 +176,7 @@ def test_arm_resource_body_nested_past_the_budget(srv, member, depth):
     path = f"{member['scope']}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/deep{depth}?api-version={MSI_API}"
     body = ('{"location": "westus", "properties": {"x": ' + nested_array(depth) + "}}").encode()
     status, _, data = raw(srv, srv.arm_url, "PUT", path, token=member["arm"], body=body)
-    arm_error(status, data, "InvalidRequestContent")
+    raw_arm_error(status, data, "InvalidRequestContent")
     assert srv.arm("GET", path.split("?")[0], api_version=MSI_API, token=member["arm"]).status_code == 404
     assert_serving(srv, member)
 
@@ -198,7 +197,7 @@ def test_deployment_template_nested_past_the_budget(srv, member, depth):
     path = f"{member['scope']}/providers/Microsoft.Resources/deployments/{name}?api-version={DEPLOY_API}"
     template = template_with_output(nested_array(depth))
     status, _, data = raw(srv, srv.arm_url, "PUT", path, token=member["arm"], body=deployment_body(template))
-    err = arm_error(status, data)
+    err = raw_arm_error(status, data)
     assert "MaxDepth of 64" in json.dumps(err), err
     assert srv.arm("GET", path.split("?")[0], api_version=DEPLOY_API, token=member["arm"]).status_code == 404
     assert_serving(srv, member)
@@ -208,7 +207,7 @@ def test_deployment_template_as_a_string_nested_past_the_budget(srv, member):
     path = f"{member['scope']}/providers/Microsoft.Resources/deployments/deepString?api-version={DEPLOY_API}"
     body = json.dumps({"properties": {"mode": "Incremental", "template": template_with_output(nested_array(20_000))}}).encode()
     status, _, data = raw(srv, srv.arm_url, "PUT", path, token=member["arm"], body=body)
-    arm_error(status, data)
+    raw_arm_error(status, data)
     assert_serving(srv, member)
 
 
@@ -221,25 +220,14 @@ def test_template_expression_nested_past_the_budget(srv, member, depth):
     status, _, data = raw(srv, srv.arm_url, "PUT", path, token=member["arm"], body=deployment_body(template))
     if status in (200, 201):
         # Accepted (outputs are evaluated while running): it must end Failed with the reason.
-        final = wait_deployment(srv, member, path.split("?")[0])
+        final = wait_deployment(srv, path.split("?")[0], token=member["arm"], timeout=30)
         SENT["hostile"] += 1
         assert final["properties"]["provisioningState"] == "Failed", final
         assert "levels deep" in json.dumps(final["properties"]["error"]), final
     else:
-        err = arm_error(status, data)
+        err = raw_arm_error(status, data)
         assert "levels deep" in json.dumps(err), err
     assert_serving(srv, member)
-
-
-def wait_deployment(srv, member, path, seconds: float = 30) -> dict:
-    deadline = time.monotonic() + seconds
-    while True:
-        r = srv.arm("GET", path, api_version=DEPLOY_API, token=member["arm"])
-        assert r.status_code == 200, r.text
-        state = r.json()["properties"]["provisioningState"]
-        if state not in ("Accepted", "Running") or time.monotonic() > deadline:
-            return r.json()
-        time.sleep(0.2)
 
 
 def test_template_values_grown_by_chained_variables(srv, member):
@@ -255,11 +243,11 @@ def test_template_values_grown_by_chained_variables(srv, member):
         path = f"{member['scope']}/providers/Microsoft.Resources/deployments/{name}?api-version={DEPLOY_API}"
         status, _, data = raw(srv, srv.arm_url, "PUT", path, token=member["arm"], body=deployment_body(template))
         if status in (200, 201):
-            final = wait_deployment(srv, member, path.split("?")[0])
+            final = wait_deployment(srv, path.split("?")[0], token=member["arm"], timeout=30)
             SENT["hostile"] += 1
             assert final["properties"]["provisioningState"] == "Failed", final
         else:
-            arm_error(status, data)
+            raw_arm_error(status, data)
         assert_serving(srv, member)
 
 
@@ -268,11 +256,11 @@ def test_json_function_of_a_deep_string(srv, member):
     path = f"{member['scope']}/providers/Microsoft.Resources/deployments/jsonDeep?api-version={DEPLOY_API}"
     status, _, data = raw(srv, srv.arm_url, "PUT", path, token=member["arm"], body=deployment_body(template))
     if status in (200, 201):
-        final = wait_deployment(srv, member, path.split("?")[0])
+        final = wait_deployment(srv, path.split("?")[0], token=member["arm"], timeout=30)
         SENT["hostile"] += 1
         assert final["properties"]["provisioningState"] == "Failed", final
     else:
-        arm_error(status, data)
+        raw_arm_error(status, data)
     assert_serving(srv, member)
 
 
@@ -287,7 +275,7 @@ def test_template_within_the_budget_deploys(srv, member):
     path = f"{member['scope']}/providers/Microsoft.Resources/deployments/withinBudget"
     status, _, data = raw(srv, srv.arm_url, "PUT", path + f"?api-version={DEPLOY_API}", token=member["arm"], body=deployment_body(template))
     assert status in (200, 201), data
-    final = wait_deployment(srv, member, path)
+    final = wait_deployment(srv, path, token=member["arm"], timeout=30)
     assert final["properties"]["provisioningState"] == "Succeeded", final
     assert final["properties"]["outputs"]["expr"]["value"] == "a"
 
@@ -301,7 +289,7 @@ def test_arm_body_over_4mb_gets_a_readable_413(srv, member, size):
     path = f"{member['scope']}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/big?api-version={MSI_API}"
     body = b'{"location": "westus", "tags": {"a": "' + b"x" * (size - 40) + b'"}}'
     status, _, data = raw(srv, srv.arm_url, "PUT", path, token=member["arm"], body=body)
-    err = arm_error(status, data, "RequestContentTooLarge", want=413)
+    err = raw_arm_error(status, data, "RequestContentTooLarge", want=413)
     assert err["message"] == "The request content size exceeds the maximum size of 4 MB."
     assert_serving(srv, member)
 
@@ -339,7 +327,7 @@ def test_dot_segments_are_refused_and_never_stored(srv, member, template):
         "principalId": member["oid"], "principalType": "User"}}).encode()
     for token in (member["arm"], srv.sp_token()):
         status, _, data = raw(srv, srv.arm_url, "PUT", f"{path}?api-version={api}", token=token, body=body)
-        arm_error(status, data, "InvalidRequestUri")
+        raw_arm_error(status, data, "InvalidRequestUri")
     listed = srv.arm("GET", f"/subscriptions/{srv.subscription_id}/providers/Microsoft.Authorization/roleAssignments", api_version=AUTHZ_API)
     assert listed.status_code == 200 and name not in listed.text
     assert_serving(srv, member)
@@ -356,29 +344,29 @@ def test_dot_segments_are_refused_and_never_stored(srv, member, template):
     "(" * 10_000,
 ])
 def test_graph_filter_nested_past_the_budget(srv, member, flt):
-    r = graph(srv, "GET", "/v1.0/users", token=member["graph"], params={"$filter": flt})
+    r = graph(srv, "GET", "/v1.0/users", token=member["graph"], timeout=60, params={"$filter": flt})
     graph_error(r, 400, "BadRequest")
     assert_serving(srv, member)
 
 
 def test_graph_filter_within_the_budget_and_long_chains(srv, member):
     flt = "(" * DEPTH + "accountEnabled eq true" + ")" * DEPTH
-    assert graph(srv, "GET", "/v1.0/users", token=member["graph"], params={"$filter": flt}).status_code == 200
+    assert graph(srv, "GET", "/v1.0/users", token=member["graph"], timeout=60, params={"$filter": flt}).status_code == 200
     chain = " or ".join([f"userPrincipalName eq '{member['upn']}'"] * 300)
-    r = graph(srv, "GET", "/v1.0/users", token=member["graph"], params={"$filter": chain})
+    r = graph(srv, "GET", "/v1.0/users", token=member["graph"], timeout=60, params={"$filter": chain})
     assert r.status_code == 200 and [u["id"] for u in r.json()["value"]] == [member["oid"]], r.text[:300]
 
 
 @pytest.mark.parametrize("orderby", ["(" * 5_000 + "displayName", "displayName" + "x" * 20_000, "displayName " + "desc " * 3_000])
 def test_graph_orderby_hostile(srv, member, orderby):
-    r = graph(srv, "GET", "/v1.0/users", token=member["graph"], params={"$orderby": orderby})
+    r = graph(srv, "GET", "/v1.0/users", token=member["graph"], timeout=60, params={"$orderby": orderby})
     graph_error(r, 400)
     assert_serving(srv, member)
 
 
 @pytest.mark.parametrize("search", ['"' + "(" * 10_000 + '"', '"displayName' + "(" * 20_000 + '"', "x" * 30_000])
 def test_graph_search_hostile(srv, member, search):
-    r = graph(srv, "GET", "/v1.0/users", token=member["graph"], params={"$search": search},
+    r = graph(srv, "GET", "/v1.0/users", token=member["graph"], timeout=60, params={"$search": search},
               headers={"ConsistencyLevel": "eventual"})
     graph_error(r, 400)
     assert_serving(srv, member)
@@ -387,7 +375,7 @@ def test_graph_search_hostile(srv, member, search):
 @pytest.mark.parametrize("depth", [DEPTH + 1, 100, 20_000])
 def test_graph_body_nested_past_the_budget(srv, member, depth):
     body = '{"displayName": "g", "mailEnabled": false, "mailNickname": "g", "securityEnabled": true, "description": ' + nested_object(depth) + "}"
-    r = graph(srv, "POST", "/v1.0/groups", data=body, headers={"Content-Type": "application/json"})
+    r = graph(srv, "POST", "/v1.0/groups", timeout=60, data=body, headers={"Content-Type": "application/json"})
     graph_error(r, 400, "BadRequest")
     assert_serving(srv, member)
 
@@ -396,7 +384,7 @@ def test_graph_body_nested_past_the_budget(srv, member, depth):
 def test_graph_body_over_4mb_gets_a_readable_413(srv, member, who):
     token = member["graph"] if who == "member" else None
     body = b'{"displayName": "' + b"x" * (10 * MB) + b'"}'
-    r = graph(srv, "POST", "/v1.0/groups", token=token, data=body, headers={"Content-Type": "application/json"})
+    r = graph(srv, "POST", "/v1.0/groups", token=token, timeout=60, data=body, headers={"Content-Type": "application/json"})
     err = graph_error(r, 413)
     assert err["message"] == "The maximum request length supported is 4MB."
     assert_serving(srv, member)
@@ -435,7 +423,7 @@ def test_portal_bff_body_over_4mb(srv, member, surface):
     status, _, data = raw(srv, srv.endpoints["portal"], "PUT" if surface == "arm" else "POST", path,
                           body=b'{"x": "' + b"x" * (5 * MB) + b'"}', headers={"X-Mimic-Portal": "1"})
     if surface == "arm":
-        arm_error(status, data, "RequestContentTooLarge", want=413)
+        raw_arm_error(status, data, "RequestContentTooLarge", want=413)
     else:
         SENT["hostile"] += 1
         assert status == 413 and json.loads(data)["error"]["message"] == "The maximum request length supported is 4MB.", data[:300]

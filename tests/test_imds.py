@@ -7,68 +7,25 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from mimic_harness import REPO_ROOT, MimicServer, jwt_parts, unique
+from mimic_harness import (
+    READER,
+    REPO_ROOT,
+    VM_API,
+    MimicServer,
+    assign_role,
+    jwt_parts,
+    make_uai,
+    make_vm,
+    rg_id,
+    unique,
+)
 
-VM_API = "2024-11-01"
-MSI_API = "2023-01-31"
-NET_API = "2024-05-01"
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 VENV_PY = str(REPO_ROOT / ".venv" / "bin" / "python")
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def make_vm(mimic: MimicServer, rg: str, name: str, identity: dict | None) -> dict:
-    sub = mimic.subscription_id
-    nic_id = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces/{name}-nic"
-    r = mimic.arm("PUT", nic_id, api_version=NET_API, json={"location": "westus", "properties": {"ipConfigurations": [
-        {"name": "ipconfig1", "properties": {"privateIPAllocationMethod": "Dynamic"}}]}})
-    assert r.status_code in (200, 201), r.text
-    body = {
-        "location": "westus",
-        "properties": {
-            "hardwareProfile": {"vmSize": "Standard_B1s"},
-            "storageProfile": {"imageReference": {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
-                                                   "sku": "22_04-lts-gen2", "version": "latest"},
-                               "osDisk": {"createOption": "FromImage", "osType": "Linux"}},
-            "osProfile": {"computerName": name, "adminUsername": "azureuser", "adminPassword": "myPassword12!x"},
-            "networkProfile": {"networkInterfaces": [{"id": nic_id}]},
-        },
-    }
-    if identity is not None:
-        body["identity"] = identity
-    vm_id = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}"
-    r = mimic.arm("PUT", vm_id, api_version=VM_API, json=body)
-    assert r.status_code in (200, 201), r.text
-    r = mimic.arm("GET", vm_id, api_version=VM_API)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def make_uai(mimic: MimicServer, rg: str, name: str) -> dict:
-    uai_id = f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
-    r = mimic.arm("PUT", uai_id, api_version=MSI_API, json={"location": "westus"})
-    assert r.status_code in (200, 201), r.text
-    return r.json()
-
-
-def assign_reader(mimic: MimicServer, principal: str, scope: str, *, exists_ok: bool = True) -> str:
-    """Reader for `principal` at `scope` (several tests share the module's VMs: an existing
-    identical assignment is Azure's 409 RoleAssignmentExists, which is fine here)."""
-    name = str(uuid.uuid4())
-    r = mimic.arm("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}", api_version="2022-04-01",
-                  json={"properties": {"roleDefinitionId": f"/subscriptions/{mimic.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{READER}",
-                                       "principalId": principal, "principalType": "ServicePrincipal"}})
-    if exists_ok and r.status_code == 409:
-        assert r.json()["error"]["code"] == "RoleAssignmentExists"
-        return ""
-    assert r.status_code == 201, r.text
-    return f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
 
 
 def vm_run(mimic: MimicServer, vm: str, *command: str, env: dict | None = None, timeout: float = 120,
@@ -98,8 +55,9 @@ def world(mimic: MimicServer):
     mimic.create_rg(rg)
     uai_a = make_uai(mimic, rg, "uaiA")
     uai_b = make_uai(mimic, rg, "uaiB")
-    vm_a = make_vm(mimic, rg, "vmA", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai_a["id"]: {}}})
-    vm_b = make_vm(mimic, rg, "vmB", {"type": "UserAssigned", "userAssignedIdentities": {uai_b["id"]: {}}})
+    vm_a = make_vm(mimic, rg, "vmA", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai_a["id"]: {}}},
+                   linux=True, read_back=True)
+    vm_b = make_vm(mimic, rg, "vmB", {"type": "UserAssigned", "userAssignedIdentities": {uai_b["id"]: {}}}, linux=True, read_back=True)
     return {"rg": rg, "uai_a": uai_a, "uai_b": uai_b, "vm_a": vm_a, "vm_b": vm_b}
 
 
@@ -210,10 +168,10 @@ def test_vm_identity_rbac_end_to_end(mimic, world):
     answers as Azure does for a missing identity."""
     rg = unique("mirbac")
     mimic.create_rg(rg)
-    vm = make_vm(mimic, rg, "vmR", {"type": "SystemAssigned"})
+    vm = make_vm(mimic, rg, "vmR", {"type": "SystemAssigned"}, linux=True, read_back=True)
     principal = vm["identity"]["principalId"]
     rg_scope = f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}"
-    assignment = assign_reader(mimic, principal, rg_scope, exists_ok=False)
+    assignment = assign_role(mimic, principal, READER, rg_scope)
     code = f"""
 import json, sys
 from azure.identity import ManagedIdentityCredential
@@ -250,8 +208,8 @@ print(json.dumps(out))
 def test_az_login_identity_in_vm_run(mimic, world, tmp_path):
     """`az login --identity` (system, --client-id, --resource-id) then `az group list`."""
     rg = world["rg"]
-    assign_reader(mimic, world["vm_a"]["identity"]["principalId"], f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}")
-    assign_reader(mimic, world["uai_a"]["properties"]["principalId"], f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}")
+    assign_role(mimic, world["vm_a"]["identity"]["principalId"], READER, rg_id(mimic, rg), exists_ok=True)
+    assign_role(mimic, world["uai_a"]["properties"]["principalId"], READER, rg_id(mimic, rg), exists_ok=True)
     config = tmp_path / "az"
     config.mkdir()
     env = {"AZURE_CONFIG_DIR": str(config), "AZURE_CORE_COLLECT_TELEMETRY": "false", "AZURE_CORE_NO_COLOR": "1"}
@@ -280,7 +238,7 @@ def test_javascript_managed_identity_in_vm_run(mimic, world):
     DefaultAzureCredential, unmodified, inside `mimic vm run`; the token then lists resource
     groups through @azure/arm-resources."""
     rg = world["rg"]
-    assign_reader(mimic, world["vm_a"]["identity"]["principalId"], f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}")
+    assign_role(mimic, world["vm_a"]["identity"]["principalId"], READER, rg_id(mimic, rg), exists_ok=True)
     uai = world["uai_a"]
     script = JS_DIR / "mi_workload.mjs"
     script.write_text(f"""

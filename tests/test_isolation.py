@@ -24,15 +24,23 @@ from pathlib import Path
 
 import pytest
 
-from mimic_harness import AUTHZ_API, RG_API, MimicServer, jwt_parts, unique
-from test_imds import make_uai, make_vm, vm_imds
+from mimic_harness import (
+    AUTHZ_API,
+    GRAPH_SCOPE,
+    MSI_API,
+    NET_API,
+    READER,
+    RG_API,
+    VM_API,
+    MimicServer,
+    jwt_parts,
+    make_uai,
+    make_vm,
+    unique,
+)
+from test_imds import vm_imds
 
-VM_API = "2024-11-01"
-MSI_API = "2023-01-31"
-NET_API = "2024-05-01"
 DEPLOY_API = "2021-04-01"
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 ROUTE_RS = Path(__file__).resolve().parent.parent / "crates" / "mimic-server" / "src" / "arm" / "core" / "endpoint.rs"
 
 OPEN_TO_ALL = "open"  # no token needed (Azure serves these to anyone)
@@ -212,8 +220,10 @@ def two_vms(mimic: MimicServer) -> dict:
     mimic.create_rg(rg)
     uai_a = make_uai(mimic, rg, "isoA")
     uai_b = make_uai(mimic, rg, "isoB")
-    vm_a = make_vm(mimic, rg, "vmA", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai_a["id"]: {}}})
-    vm_b = make_vm(mimic, rg, "vmB", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai_b["id"]: {}}})
+    vm_a = make_vm(mimic, rg, "vmA", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai_a["id"]: {}}},
+                   linux=True, read_back=True)
+    vm_b = make_vm(mimic, rg, "vmB", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai_b["id"]: {}}},
+                   linux=True, read_back=True)
     return {"rg": rg, "a": (vm_a, uai_a, vm_imds(mimic, f"{rg}/vmA")), "b": (vm_b, uai_b, vm_imds(mimic, f"{rg}/vmB"))}
 
 

@@ -21,11 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from mimic_harness import RG_API, MimicServer
+from mimic_harness import NET_API, RG_API, MimicServer
 
 LUA = Path(__file__).resolve().parent / "lua" / "load.lua"
 SECONDS = 8
-NET_API = "2024-05-01"
 
 
 def wrk(server: MimicServer, connections: int, env: dict) -> dict:

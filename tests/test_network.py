@@ -21,9 +21,8 @@ import ipaddress
 import re
 from pathlib import Path
 
-from mimic_harness import Az, MimicServer
+from mimic_harness import NET_API, Az, MimicServer
 
-NET_API = "2024-05-01"
 VM_API = "2024-07-01"
 # Mimic's public pool (mimic-domain/src/network.rs): RFC 2544's benchmarking range, never routed.
 PUBLIC_POOL = ipaddress.ip_network("198.18.0.0/15")

@@ -20,15 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from mimic_harness import REPO_ROOT, MimicServer, unique
+from mimic_harness import REPO_ROOT, MimicServer, make_uai, make_vm, unique
 
 PORTAL_DIR = Path(__file__).resolve().parent / "portal"
 CHROMIUM = os.environ.get("MIMIC_CHROMIUM", "/usr/bin/chromium")
 SHOTS = REPO_ROOT / "artifacts" / "portal"
-VM_API = "2024-11-01"
-NET_API = "2024-05-01"
-MSI_API = "2023-01-31"
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 
 pytestmark = pytest.mark.skipif(
     not (PORTAL_DIR / "node_modules" / "playwright-core").exists() or not Path(CHROMIUM).exists() or not shutil.which("node"),
@@ -65,31 +61,6 @@ def portal(mimic: MimicServer, action: str, *, user: tuple[str, str] | None = No
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def make_vm(mimic: MimicServer, rg: str, name: str) -> str:
-    sub = mimic.subscription_id
-    nic = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces/{name}-nic"
-    r = mimic.arm("PUT", nic, api_version=NET_API, json={"location": "westus", "properties": {"ipConfigurations": [
-        {"name": "ipconfig1", "properties": {"privateIPAllocationMethod": "Dynamic"}}]}})
-    assert r.status_code in (200, 201), r.text
-    vm = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}"
-    r = mimic.arm("PUT", vm, api_version=VM_API, json={"location": "westus", "properties": {
-        "hardwareProfile": {"vmSize": "Standard_B1s"},
-        "storageProfile": {"imageReference": {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
-                                              "sku": "22_04-lts-gen2", "version": "latest"},
-                           "osDisk": {"createOption": "FromImage", "osType": "Linux"}},
-        "osProfile": {"computerName": name, "adminUsername": "azureuser", "adminPassword": "myPassword12!x"},
-        "networkProfile": {"networkInterfaces": [{"id": nic}]}}})
-    assert r.status_code in (200, 201), r.text
-    return vm
-
-
-def make_uai(mimic: MimicServer, rg: str, name: str) -> dict:
-    r = mimic.arm("PUT", f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
-                  api_version=MSI_API, json={"location": "westus"})
-    assert r.status_code in (200, 201), r.text
-    return r.json()
-
-
 def identity_show(az_sp, rg: str, vm: str) -> dict:
     return az_sp("vm", "identity", "show", "-g", rg, "-n", vm) or {}
 
@@ -98,7 +69,7 @@ def test_seed_enable_then_disable_system_assigned_on_existing_vm(mimic: MimicSer
     """Seeds 000/001/003: Identity > System assigned > Status On > Save (Yes), then Off > Save."""
     rg = unique("portalsys")
     mimic.create_rg(rg)
-    make_vm(mimic, rg, "vmPortal")
+    make_vm(mimic, rg, "vmPortal", linux=True)
     assert identity_show(az_sp, rg, "vmPortal") == {}
 
     shown = portal(mimic, "enable_system", rg=rg, vm="vmPortal")
@@ -118,7 +89,7 @@ def test_seed_add_then_remove_user_assigned_on_existing_vm(mimic: MimicServer, a
     rg, other = unique("portaluai"), unique("portalids")
     mimic.create_rg(rg)
     mimic.create_rg(other)
-    make_vm(mimic, rg, "vmUser")
+    make_vm(mimic, rg, "vmUser", linux=True)
     name = unique("id")
     uai = make_uai(mimic, other, name)
 
@@ -150,7 +121,7 @@ def test_reader_cannot_save_and_sees_authorization_failed(mimic: MimicServer, az
     (docs/azure-behaviour.md §3), shown as the notification, and nothing changes."""
     rg = unique("portalread")
     mimic.create_rg(rg)
-    vm_id = make_vm(mimic, rg, "vmRead")
+    vm_id = make_vm(mimic, rg, "vmRead", linux=True)["id"]
     upn_name, password = unique("reader"), "Reader-" + uuid.uuid4().hex[:12] + "!A1"
     p = mimic.mimic_cli("admin", "user", "create", "--name", upn_name, "--password", password, "--output", "json")
     assert p.returncode == 0, p.stderr

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from mimic_harness import RG_API, MimicServer, new_postgres_database, unique
+from mimic_harness import RG_API, MimicServer, new_postgres_database, replica_of, unique
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("MIMIC_TEST_POSTGRES"),
@@ -38,12 +38,6 @@ CLUSTER_SCRIPT = REPO / "scripts" / "postgres-test-cluster.sh"
 MAX_WRITES = 300
 CALL_TIMEOUT = 30
 RECOVERY_DEADLINE = 90
-
-
-def replica_of(mimic_factory, first: MimicServer) -> MimicServer:
-    second = mimic_factory(store=first.store, start=False)
-    second.bootstrap = first.bootstrap
-    return second.start()
 
 
 def serves(server: MimicServer) -> bool:

@@ -16,25 +16,32 @@ from pathlib import Path
 import pytest
 import requests
 
-from mimic_harness import ARM_SCOPE, AUTHZ_API, RG_API, Az, MimicServer, jwt_parts, unique
+from mimic_harness import (
+    ARM_SCOPE,
+    AUTHZ_API,
+    GRAPH_SCOPE,
+    RG_API,
+    VM_API,
+    Az,
+    MimicServer,
+    get_vm,
+    jwt_parts,
+    make_uai,
+    make_vm,
+    replica_of,
+    uai_id,
+    unique,
+    vm_id,
+)
 from test_portal_sessions import SESSION_COOKIE, SUBSCRIPTIONS, browser, portal_callback, portal_get, portal_sign_in, signed_in_as
-from test_vm_identity import MSI_API, VM_API, get_vm, make_uai, make_vm, uai_id, vm_id
+from test_vm_identity import MSI_API  # what the msi SDKs send (not mimic_harness.MSI_API)
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("MIMIC_TEST_POSTGRES"),
     reason="MIMIC_TEST_POSTGRES is unset: start a cluster with scripts/postgres-test-cluster.sh start DIR and export its URL",
 )
 
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 PARALLEL_PATCHES = 50
-
-
-def replica_of(mimic_factory, first: MimicServer) -> MimicServer:
-    """A second `mimic serve` over `first`'s store, with its own data directory and ports."""
-    second = mimic_factory(store=first.store, start=False)
-    second.bootstrap = first.bootstrap  # the secrets are printed once, by the replica that created them
-    return second.start()
 
 
 def test_fifty_parallel_patches_of_one_vms_identities_lose_no_update(mimic_factory):
@@ -47,7 +54,7 @@ def test_fifty_parallel_patches_of_one_vms_identities_lose_no_update(mimic_facto
     make_vm(mimic, rg, "vm", identity={"type": "SystemAssigned"})
     uais = [uai_id(mimic, rg, f"id{i}") for i in range(PARALLEL_PATCHES)]
     for i in range(PARALLEL_PATCHES):
-        make_uai(mimic, rg, f"id{i}")
+        make_uai(mimic, rg, f"id{i}", api=MSI_API)
     token = mimic.sp_token()
     url = mimic.arm_url + vm_id(mimic, rg, "vm")
 
@@ -136,7 +143,7 @@ def test_two_replicas_alternating_requests_behave_as_one(mimic_factory, tmp_path
     assert a.arm("GET", scope, api_version=RG_API, token=token_sp).status_code == 403, "and A sees B's removal at once"
 
     # A VM with identities written through B; its async operation polled on A.
-    uai = make_uai(b, rg, "shared-id")
+    uai = make_uai(b, rg, "shared-id", api=MSI_API)
     vm = make_vm(b, rg, "vm1", identity={"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai["id"]: {}}})
     on_a = get_vm(a, rg, "vm1")
     assert on_a["identity"]["principalId"] == vm["identity"]["principalId"]

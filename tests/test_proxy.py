@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 import requests
 
-from mimic_harness import REPO_ROOT, Az, MimicServer, _clean_env, js_clients_installed, jwt_parts, node_script, unique
-from test_vm_identity import check_js_sdk_steps, make_nic
+from mimic_harness import (
+    REPO_ROOT,
+    Az,
+    MimicServer,
+    _clean_env,
+    js_clients_installed,
+    jwt_parts,
+    make_nic,
+    node_script,
+    unique,
+)
+from test_vm_identity import check_js_sdk_steps
 
 VENV_PY = str(REPO_ROOT / ".venv" / "bin" / "python")
 

@@ -22,7 +22,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from mimic_harness import RG_API, MimicError, MimicServer, open_sealed, unique
+from mimic_harness import GRAPH_SCOPE, RG_API, MimicError, MimicServer, open_sealed, unique
 
 needs_postgres = pytest.mark.skipif(
     not os.environ.get("MIMIC_TEST_POSTGRES"),
@@ -30,7 +30,6 @@ needs_postgres = pytest.mark.skipif(
 )
 
 SEALED = b"mimic-sealed:v1:"
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 # Algorithm identifiers as a PKCS#8 private key carries them in DER: rsaEncryption with its NULL
 # parameters, and id-ecPublicKey (the CA's P-256 key).
 RSA_ALGORITHM = bytes.fromhex("06092a864886f70d0101010500")

@@ -33,10 +33,22 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import load_der_private_key
 
-from mimic_harness import RG_API, MimicServer, b64url, open_sealed, jwt_parts, unique, unsigned_jwt
-from test_imds import assign_reader, make_uai, make_vm, vm_imds
+from mimic_harness import (
+    GRAPH_SCOPE,
+    READER,
+    RG_API,
+    MimicServer,
+    assign_role,
+    b64url,
+    jwt_parts,
+    make_uai,
+    make_vm,
+    open_sealed,
+    unique,
+    unsigned_jwt,
+)
+from test_imds import vm_imds
 
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 ARM_REFUSALS = {"InvalidAuthenticationToken", "ExpiredAuthenticationToken", "InvalidAuthenticationTokenAudience",
                 "InvalidAuthenticationTokenTenant", "AuthenticationFailed"}
 
@@ -249,10 +261,11 @@ def test_managed_identity_tokens_replayed_after_their_identity_is_deleted(mimic:
     rg = unique("replay")
     mimic.create_rg(rg)
     uai = make_uai(mimic, rg, "replayuai")
-    vm = make_vm(mimic, rg, "replayvm", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai["id"]: {}}})
+    vm = make_vm(mimic, rg, "replayvm", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai["id"]: {}}},
+                 linux=True, read_back=True)
     scope = mimic.rg_path(rg)
-    assign_reader(mimic, vm["identity"]["principalId"], scope)
-    assign_reader(mimic, uai["properties"]["principalId"], scope)
+    assign_role(mimic, vm["identity"]["principalId"], READER, scope, exists_ok=True)
+    assign_role(mimic, uai["properties"]["principalId"], READER, scope, exists_ok=True)
     system_token = _imds_token(mimic, f"{rg}/replayvm")
     user_token = _imds_token(mimic, f"{rg}/replayvm", f"&client_id={uai['properties']['clientId']}")
     for token in (system_token, user_token):

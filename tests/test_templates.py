@@ -27,13 +27,24 @@ from pathlib import Path
 
 import pytest
 
-from mimic_harness import ARM_SCOPE, Az, MimicServer, unique
+from mimic_harness import (
+    ARM_SCOPE,
+    AUTHZ_API,
+    CONTRIBUTOR,
+    DEPLOY_API,
+    MSI_API,
+    READER,
+    Az,
+    MimicServer,
+    arm_error,
+    assign_role,
+    deployment_id,
+    get_vm,
+    graph_sp,
+    rg_id,
+    unique,
+)
 
-DEPLOY_API = "2025-04-01"  # what az deployment sends (az-cli.md §6)
-VM_API = "2024-11-01"
-AUTHZ_API = "2022-04-01"
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
-CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 GUID_NAMESPACE = uuid.UUID("11fb06fb-712d-4ddd-98c7-e71bbd588830")
 
@@ -211,31 +222,14 @@ def jsonc(text: str):
 # ---- helpers ------------------------------------------------------------------------------
 
 
-def rg_id(mimic: MimicServer, rg: str) -> str:
-    return f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}"
-
-
 def get(mimic: MimicServer, path: str, api: str) -> dict:
     r = mimic.arm("GET", path, api_version=api)
     assert r.status_code == 200, r.text
     return r.json()
 
 
-def vm(mimic: MimicServer, rg: str, name: str = "myVM", api: str = VM_API) -> dict:
-    return get(mimic, f"{rg_id(mimic, rg)}/providers/Microsoft.Compute/virtualMachines/{name}", api)
-
-
 def uai(mimic: MimicServer, rg: str, name: str = "myUserAssignedIdentity") -> dict:
-    return get(mimic, f"{rg_id(mimic, rg)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}", "2023-01-31")
-
-
-def graph_sp(mimic: MimicServer, object_id: str) -> dict | None:
-    r = mimic.http.get(f"{mimic.graph_url}/v1.0/servicePrincipals/{object_id}",
-                       headers={"Authorization": f"Bearer {mimic.sp_token('https://graph.microsoft.com/.default')}"}, timeout=30)
-    if r.status_code == 404:
-        return None
-    assert r.status_code == 200, r.text
-    return r.json()
+    return get(mimic, f"{rg_id(mimic, rg)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}", MSI_API)
 
 
 def assignments_for(mimic: MimicServer, scope: str, principal: str) -> list[dict]:
@@ -243,13 +237,6 @@ def assignments_for(mimic: MimicServer, scope: str, principal: str) -> list[dict
                   params={"$filter": f"principalId eq '{principal}'"})
     assert r.status_code == 200, r.text
     return r.json()["value"]
-
-
-def arm_error(r, status: int, code: str) -> dict:
-    assert r.status_code == status, f"expected {status} {code}, got {r.status_code}: {r.text[:3000]}"
-    err = r.json()["error"]
-    assert err["code"] == code, err
-    return err
 
 
 def unique_string(*parts: str) -> str:
@@ -380,7 +367,7 @@ def test_seed_enable_system_assigned_then_disable_with_none(mimic: MimicServer, 
     enable = add_resources(whole_template(vm_fragment(SEED_SYSTEM_ASSIGNED)), NETWORK)
     out = deployer.deploy(rg, enable, "enable-system")
     assert state(out) == "Succeeded"
-    ident = vm(mimic, rg)["identity"]
+    ident = get_vm(mimic, rg)["identity"]
     assert ident["type"] == "SystemAssigned" and ident["tenantId"] == mimic.tenant_id
     principal = ident["principalId"]
     sp = graph_sp(mimic, principal)
@@ -388,11 +375,11 @@ def test_seed_enable_system_assigned_then_disable_with_none(mimic: MimicServer, 
 
     # Redeploying the same template keeps the identity (incremental, idempotent).
     assert state(deployer.deploy(rg, enable, "enable-system")) == "Succeeded"
-    assert vm(mimic, rg)["identity"]["principalId"] == principal
+    assert get_vm(mimic, rg)["identity"]["principalId"] == principal
 
     disable = add_resources(whole_template(vm_fragment(SEED_REMOVE_SYSTEM_ASSIGNED)), NETWORK)
     assert state(deployer.deploy(rg, disable, "disable-system")) == "Succeeded"
-    assert "identity" not in vm(mimic, rg), "type None removes the identity (seed 004)"
+    assert "identity" not in get_vm(mimic, rg), "type None removes the identity (seed 004)"
     assert graph_sp(mimic, principal) is None, "disabling deletes the service principal (docs/azure-behaviour.md §7)"
 
 
@@ -416,7 +403,7 @@ def test_seed_role_assignment_to_the_vms_system_assigned_identity(mimic: MimicSe
     template = add_resources(add_resources(whole_template(vm_fragment(SEED_SYSTEM_ASSIGNED), outputs=outputs), NETWORK), role_assignment)
     out = deployer.deploy(rg, template, "assign-role")
     assert state(out) == "Succeeded"
-    principal = vm(mimic, rg)["identity"]["principalId"]
+    principal = get_vm(mimic, rg)["identity"]["principalId"]
     outputs = out["properties"]["outputs"]
     assert outputs["principalId"]["value"] == principal
     name = arm_guid(rg_id(mimic, rg), "myVM", "reader")
@@ -444,20 +431,20 @@ def test_seed_assign_user_assigned_identity(mimic: MimicServer, deployer: Deploy
     identity = uai(mimic, rg)
     uid = identity["id"]
     # 2018-06-01 and later: the userAssignedIdentities map (docs/azure-behaviour.md §1).
-    ident = vm(mimic, rg, api="2018-06-01")["identity"]
+    ident = get_vm(mimic, rg, api="2018-06-01")["identity"]
     assert ident["type"] == "UserAssigned", "the seed's 'userAssigned' comes back canonical"
     assert "principalId" not in ident
     ((key, value),) = ident["userAssignedIdentities"].items()
     assert key.lower() == uid.lower()
     assert value == {"principalId": identity["properties"]["principalId"], "clientId": identity["properties"]["clientId"]}
     # 2017-12-01: identityIds.
-    old = vm(mimic, rg, api="2017-12-01")["identity"]
+    old = get_vm(mimic, rg, api="2017-12-01")["identity"]
     assert old["type"] == "UserAssigned" and [i.lower() for i in old["identityIds"]] == [uid.lower()]
 
     # Seed 004: "remove all user-assigned managed identities ... type None".
     remove = add_resources(whole_template(vm_fragment(SEED_REMOVE_USER_ASSIGNED)), NETWORK)
     assert state(deployer.deploy(rg, remove, "remove-user")) == "Succeeded"
-    assert "identity" not in vm(mimic, rg)
+    assert "identity" not in get_vm(mimic, rg)
     assert uai(mimic, rg)["properties"]["principalId"] == identity["properties"]["principalId"], "the identity itself stays"
 
 
@@ -488,11 +475,11 @@ def test_seed_both_identities_then_remove_system_keep_user(mimic: MimicServer, a
         return add_resources(add_resources(whole_template(vm_fragment(fragment, deps)), NETWORK), UAI_RESOURCE)
 
     assert state(az_deployer.deploy(rg, template("SystemAssigned,UserAssigned"), "both")) == "Succeeded"
-    ident = vm(mimic, rg)["identity"]
+    ident = get_vm(mimic, rg)["identity"]
     assert ident["type"] == "SystemAssigned, UserAssigned" and ident["principalId"]
     system = ident["principalId"]
     assert state(az_deployer.deploy(rg, template("UserAssigned"), "keep-user")) == "Succeeded"
-    ident = vm(mimic, rg)["identity"]
+    ident = get_vm(mimic, rg)["identity"]
     assert ident["type"] == "UserAssigned" and "principalId" not in ident and len(ident["userAssignedIdentities"]) == 1
     assert graph_sp(mimic, system) is None
 
@@ -500,12 +487,6 @@ def test_seed_both_identities_then_remove_system_keep_user(mimic: MimicServer, a
 # ==========================================================================================
 # az vm create (CLI seeds 002/004)
 # ==========================================================================================
-
-
-@pytest.fixture
-def seed_server(mimic_factory) -> MimicServer:
-    """A server of the test's own, so the seeds' names (myResourceGroup, myVM) are used verbatim."""
-    return mimic_factory()
 
 
 def seed_az(server: MimicServer, tmp_path: Path) -> Az:
@@ -880,10 +861,6 @@ def test_validate_what_if_show_list_export_operations_delete(mimic: MimicServer,
 # ==========================================================================================
 
 
-def deployment_path(mimic: MimicServer, rg: str, name: str) -> str:
-    return f"{rg_id(mimic, rg)}/providers/Microsoft.Resources/deployments/{name}"
-
-
 def az_style_body(template_text: str, parameters: dict | None = None) -> bytes:
     """What az sends for --template-file: not JSON, an unquoted `template:` and the file as is
     (az-cli.md §6, azure/cli/command_modules/resource/custom.py JsonCTemplatePolicy)."""
@@ -892,7 +869,7 @@ def az_style_body(template_text: str, parameters: dict | None = None) -> bytes:
 
 
 def put_raw(mimic: MimicServer, rg: str, name: str, body: bytes, action: str = ""):
-    return mimic.arm("PUT" if not action else "POST", deployment_path(mimic, rg, name) + action, api_version=DEPLOY_API, data=body,
+    return mimic.arm("PUT" if not action else "POST", deployment_id(mimic, rg, name) + action, api_version=DEPLOY_API, data=body,
                      headers={"Content-Type": "application/json"})
 
 
@@ -921,7 +898,7 @@ def test_az_style_body_with_comments_is_accepted(mimic: MimicServer):
     assert r.json()["properties"]["provisioningState"] == "Accepted"
     status = mimic.http.get(r.headers["Azure-AsyncOperation"], headers={"Authorization": f"Bearer {mimic.sp_token()}"}, timeout=30).json()
     assert status == {"status": "Succeeded"}
-    assert get(mimic, deployment_path(mimic, rg, "raw"), DEPLOY_API)["properties"]["outputs"] == {"x": {"type": "Int", "value": 3}}
+    assert get(mimic, deployment_id(mimic, rg, "raw"), DEPLOY_API)["properties"]["outputs"] == {"x": {"type": "Int", "value": 3}}
 
 
 def test_unknown_function_and_type_errors(mimic: MimicServer):
@@ -942,12 +919,12 @@ def test_unknown_function_and_type_errors(mimic: MimicServer):
     err = arm_error(put_raw(mimic, rg, "badtype", az_style_body(template("[toLower(1)]"))), 400, "InvalidTemplate")
     assert ("The template language function 'toLower' expects its parameter to be of type 'String'. The provided value is of type 'Integer'."
             in err["message"]), err
-    assert mimic.arm("GET", deployment_path(mimic, rg, "badtype"), api_version=DEPLOY_API).status_code == 404, "refused before it started"
+    assert mimic.arm("GET", deployment_id(mimic, rg, "badtype"), api_version=DEPLOY_API).status_code == 404, "refused before it started"
 
     # Outputs are evaluated after the resources: DeploymentOutputEvaluationFailed (Kingsland notes).
     r = put_raw(mimic, rg, "badout", az_style_body(template("fine", "base64(1)")))
     assert r.status_code == 201, r.text
-    d = get(mimic, deployment_path(mimic, rg, "badout"), DEPLOY_API)["properties"]
+    d = get(mimic, deployment_id(mimic, rg, "badout"), DEPLOY_API)["properties"]
     assert d["provisioningState"] == "Failed"
     assert d["error"]["code"] == "DeploymentOutputEvaluationFailed"
     assert d["error"]["message"].startswith("Unable to evaluate template outputs: 'out'.")
@@ -1001,7 +978,7 @@ def test_failed_deployment_keeps_what_was_deployed(mimic: MimicServer, deployer:
         with pytest.raises(HttpResponseError) as e:
             deploy_plain(deployer, rg, template, name)
         assert "DeploymentFailed" in str(e.value)
-    d = get(mimic, deployment_path(mimic, rg, name), DEPLOY_API)["properties"]
+    d = get(mimic, deployment_id(mimic, rg, name), DEPLOY_API)["properties"]
     assert d["provisioningState"] == "Failed"
     assert d["error"]["code"] == "DeploymentFailed"
     assert d["error"]["message"] == ("At least one resource deployment operation failed. Please list deployment operations for details. "
@@ -1009,7 +986,7 @@ def test_failed_deployment_keeps_what_was_deployed(mimic: MimicServer, deployer:
     assert [x["code"] for x in d["error"]["details"]] == ["PrincipalNotFound"]
     names = sorted(i["name"] for i in deployer_list_identities(mimic, rg))
     assert names == ["first", "independent"]
-    ops = get(mimic, deployment_path(mimic, rg, name) + "/operations", DEPLOY_API)["value"]
+    ops = get(mimic, deployment_id(mimic, rg, name) + "/operations", DEPLOY_API)["value"]
     by_name = {o["properties"]["targetResource"]["resourceName"]: o["properties"] for o in ops if "targetResource" in o["properties"]}
     assert by_name["first"]["provisioningState"] == "Succeeded" and by_name["independent"]["provisioningState"] == "Succeeded"
     assert by_name[arm_guid("bad")]["provisioningState"] == "Failed" and by_name[arm_guid("bad")]["statusCode"] == "BadRequest"
@@ -1025,7 +1002,7 @@ def deployer_list_identities(mimic: MimicServer, rg: str) -> list[dict]:
 def test_template_link_is_refused_without_network(mimic: MimicServer):
     rg = new_rg(mimic, "tpllink")
     body = {"properties": {"mode": "Incremental", "templateLink": {"uri": "https://example.com/azuredeploy.json"}}}
-    err = arm_error(mimic.arm("PUT", deployment_path(mimic, rg, "link"), api_version=DEPLOY_API, json=body), 400, "InvalidContentLink")
+    err = arm_error(mimic.arm("PUT", deployment_id(mimic, rg, "link"), api_version=DEPLOY_API, json=body), 400, "InvalidContentLink")
     assert err["message"].startswith("Unable to download deployment content from 'https://example.com/azuredeploy.json'.")
 
 
@@ -1041,23 +1018,17 @@ def test_a_deployment_can_do_only_what_its_caller_may_do(mimic: MimicServer, tmp
     principal = json.loads(p.stdout)
     tok = mimic.client_credentials(client_id=principal["appId"], secret=principal["secret"]).json()["access_token"]
 
-    def grant(role: str):
-        r = mimic.arm("PUT", f"{rg_id(mimic, rg)}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", api_version=AUTHZ_API,
-                      json={"properties": {"roleDefinitionId": f"/subscriptions/{mimic.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}",
-                                           "principalId": principal["objectId"], "principalType": "ServicePrincipal"}})
-        assert r.status_code == 201, r.text
-
     template = {"$schema": SCHEMA, "contentVersion": "1.0.0.0", "resources": [
         {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31", "name": "mine", "location": "westus"},
         {"type": "Microsoft.Authorization/roleAssignments", "apiVersion": "2022-04-01", "name": "[guid('r')]",
          "properties": {"roleDefinitionId": f"[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{READER}')]",
                         "principalId": principal["objectId"]}}]}
-    path = deployment_path(mimic, rg, "rbac")
+    path = deployment_id(mimic, rg, "rbac")
     r = mimic.arm("PUT", path, token=tok, api_version=DEPLOY_API, json={"properties": {"mode": "Incremental", "template": template}})
     err = arm_error(r, 403, "AuthorizationFailed")
     assert "'Microsoft.Resources/deployments/write'" in err["message"]
 
-    grant(CONTRIBUTOR)  # may deploy and write identities, not role assignments
+    assign_role(mimic, principal["objectId"], CONTRIBUTOR, rg_id(mimic, rg))  # may deploy and write identities, not role assignments
     r = mimic.arm("PUT", path, token=tok, api_version=DEPLOY_API, json={"properties": {"mode": "Incremental", "template": template}})
     err = arm_error(r, 400, "InvalidTemplateDeployment")
     oid = principal["objectId"]

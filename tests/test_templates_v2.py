@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mimic_harness import Az, MimicServer, unique
+from mimic_harness import READER, Az, MimicServer, unique
 
 SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 
 
 def template() -> dict:

@@ -16,11 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from mimic_harness import RG_API, Az, MimicServer, jwt_parts, unique
-from test_imds import assign_reader, make_vm, py_workload, vm_run
-
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+from mimic_harness import GRAPH_SCOPE, READER, RG_API, Az, MimicServer, assign_role, jwt_parts, make_vm, unique
+from test_imds import py_workload, vm_run
 
 
 def create_tenant(server: MimicServer, *args: str) -> dict:
@@ -156,7 +153,7 @@ def test_vm_identity_in_the_second_tenant_gets_its_tenant_tokens(mimic: MimicSer
     home_server = mimic
 
     class AsContoso:
-        """make_vm/assign_reader take a server; this one calls ARM as Contoso in its subscription."""
+        """make_vm/assign_role take a server; this one calls ARM as Contoso in its subscription."""
         subscription_id = contoso["subscriptionId"]
 
         def arm(self, method, path, **kw):
@@ -165,10 +162,10 @@ def test_vm_identity_in_the_second_tenant_gets_its_tenant_tokens(mimic: MimicSer
     rg = unique("contosovm")
     r = b.arm("PUT", f"/subscriptions/{b.sub}/resourcegroups/{rg}", api_version=RG_API, json={"location": "westus"})
     assert r.status_code == 201, r.text
-    vm = make_vm(AsContoso(), rg, "vm1", {"type": "SystemAssigned"})
+    vm = make_vm(AsContoso(), rg, "vm1", {"type": "SystemAssigned"}, linux=True, read_back=True)
     principal = vm["identity"]["principalId"]
     assert vm["identity"]["tenantId"] == contoso["tenantId"]
-    assign_reader(AsContoso(), principal, f"/subscriptions/{b.sub}/resourceGroups/{rg}")
+    assign_role(AsContoso(), principal, READER, f"/subscriptions/{b.sub}/resourceGroups/{rg}", exists_ok=True)
     # The VM's service principal lives in Contoso's directory, not the home one.
     assert b.graph(f"/servicePrincipals/{principal}").status_code == 200
     # The home principal may not place a workload on Contoso's VM; Contoso's may.

@@ -19,113 +19,43 @@ from pathlib import Path
 
 import pytest
 
-from mimic_harness import ARM_SCOPE, REPO_ROOT, Az, MimicServer, _clean_env, js_clients_installed, node_script, unique
+from mimic_harness import (
+    ARM_SCOPE,
+    AUTHZ_API,
+    GRAPH_API,
+    READER,
+    REPO_ROOT,
+    RG_API,
+    VM_API,
+    VM_CONTRIBUTOR,
+    Az,
+    MimicServer,
+    _clean_env,
+    arm_error,
+    assign_role,
+    get_vm,
+    graph_sp,
+    js_clients_installed,
+    make_nic,
+    make_uai,
+    make_vm,
+    node_script,
+    rg_id,
+    uai_id,
+    unique,
+    vm_body,
+    vm_id,
+)
 
-VM_API = "2024-11-01"  # what az sends for VM PATCH (az-cli.md §6)
-MSI_API = "2024-11-30"  # what both msi SDKs send (docs/azure-behaviour.md §12.6)
-NET_API = "2022-01-01"
-AUTHZ_API = "2022-04-01"
-RG_API = "2021-04-01"
-GRAPH_API = "v1.0"
+#: What both msi SDKs send (docs/azure-behaviour.md §12.6); newer than mimic_harness.MSI_API, so this
+#: file passes it to make_uai.
+MSI_API = "2024-11-30"
 
-VM_CONTRIBUTOR = "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
 MI_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 ASSIGN_ACTION = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
 
 
-# ---- helpers ------------------------------------------------------------------------------
-
-
-def arm_error(r, status: int, code: str | None = None) -> dict:
-    """ARM's error envelope {"error":{"code","message"}} (docs/azure-behaviour.md §3); returns `error`."""
-    assert r.status_code == status, f"expected {status} {code}, got {r.status_code}: {r.text[:2000]}"
-    err = r.json().get("error")
-    assert isinstance(err, dict) and err.get("code") and err.get("message"), r.text
-    if code is not None:
-        assert err["code"] == code, f"expected {code}, got {err}"
-    return err
-
-
-def rg_id(mimic: MimicServer, rg: str) -> str:
-    return f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}"
-
-
-def vm_id(mimic: MimicServer, rg: str, name: str) -> str:
-    return f"{rg_id(mimic, rg)}/providers/Microsoft.Compute/virtualMachines/{name}"
-
-
-def uai_id(mimic: MimicServer, rg: str, name: str) -> str:
-    # Seeds and az write user-assigned identity ids with lower-case `resourcegroups` (docs/azure-behaviour.md §3).
-    return f"/subscriptions/{mimic.subscription_id}/resourcegroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
-
-
-def make_nic(mimic: MimicServer, rg: str, name: str) -> str:
-    """A NIC as a generic tracked resource (docs/ARCHITECTURE.md "Contract"): Azure needs one for a VM."""
-    nic = f"{rg_id(mimic, rg)}/providers/Microsoft.Network/networkInterfaces/{name}"
-    r = mimic.arm("PUT", nic, api_version=NET_API, json={"location": "westus", "properties": {
-        "ipConfigurations": [{"name": "ipconfig1", "properties": {"privateIPAllocationMethod": "Dynamic"}}]}})
-    assert r.status_code in (200, 201), r.text
-    return nic
-
-
-def vm_body(nic: str, identity: dict | None = None, name: str = "myVM") -> dict:
-    """The REST seed's VM body (seed 004), NIC filled in."""
-    body = {
-        "location": "westus", "name": name,
-        "properties": {
-            "hardwareProfile": {"vmSize": "Standard_D2_v2"},
-            "storageProfile": {
-                "imageReference": {"sku": "2016-Datacenter", "publisher": "MicrosoftWindowsServer", "version": "latest", "offer": "WindowsServer"},
-                "osDisk": {"caching": "ReadWrite", "managedDisk": {"storageAccountType": "StandardSSD_LRS"}, "name": f"{name}osdisk", "createOption": "FromImage"},
-            },
-            "osProfile": {"adminUsername": "azureuser", "computerName": name, "adminPassword": "myPassword12"},
-            "networkProfile": {"networkInterfaces": [{"id": nic, "properties": {"primary": True}}]},
-        },
-    }
-    if identity is not None:
-        body["identity"] = identity
-    return body
-
-
-def make_vm(mimic: MimicServer, rg: str, name: str, identity: dict | None = None, api: str = VM_API) -> dict:
-    nic = make_nic(mimic, rg, f"{name}-nic")
-    r = mimic.arm("PUT", vm_id(mimic, rg, name), api_version=api, json=vm_body(nic, identity, name))
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def make_uai(mimic: MimicServer, rg: str, name: str, token=None) -> dict:
-    kw = {} if token is None else {"token": token}
-    r = mimic.arm("PUT", uai_id(mimic, rg, name), api_version=MSI_API, json={"location": "westus"}, **kw)
-    assert r.status_code in (200, 201), r.text
-    return r.json()
-
-
-def get_vm(mimic: MimicServer, rg: str, name: str, api: str = VM_API) -> dict:
-    r = mimic.arm("GET", vm_id(mimic, rg, name), api_version=api)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def graph_sp(mimic: MimicServer, object_id: str) -> dict | None:
-    """The directory's service principal (Microsoft Graph), or None when it does not exist."""
-    r = mimic.http.get(f"{mimic.graph_url}/{GRAPH_API}/servicePrincipals/{object_id}",
-                       headers={"Authorization": f"Bearer {mimic.sp_token('https://graph.microsoft.com/.default')}"}, timeout=30)
-    if r.status_code == 404:
-        return None
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def assign_role(mimic: MimicServer, principal: str, role: str, scope: str) -> str:
-    name = str(uuid.uuid4())
-    assignment = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
-    r = mimic.arm("PUT", assignment, api_version=AUTHZ_API, json={"properties": {
-        "roleDefinitionId": f"/subscriptions/{mimic.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}",
-        "principalId": principal, "principalType": "ServicePrincipal"}})
-    assert r.status_code == 201, r.text
-    return assignment
+# ---- helpers (the shared ARM ones are in mimic_harness) -----------------------------------
 
 
 def az_login_sp(az: Az, app_id: str, secret: str, *extra: str) -> None:
@@ -159,12 +89,6 @@ def sp_token(server: MimicServer, sp: dict) -> str:
     r = server.client_credentials(client_id=sp["appId"], secret=sp["secret"])
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
-
-
-@pytest.fixture
-def seed_server(mimic_factory) -> MimicServer:
-    """A server of the test's own, so the seeds' names (myResourceGroup, myVM) are used verbatim."""
-    return mimic_factory()
 
 
 # ==========================================================================================
@@ -251,7 +175,7 @@ def test_user_assigned_identity_name_limits_ok(mimic: MimicServer):
     rg = unique("uainame")
     mimic.create_rg(rg)
     for name in ("abc", "a_b-c", "x" * 128, "0digitfirst"):
-        make_uai(mimic, rg, name)
+        make_uai(mimic, rg, name, api=MSI_API)
 
 
 def test_user_assigned_identity_errors(mimic: MimicServer):
@@ -492,8 +416,8 @@ def test_rest_seed_curl_commands_verbatim(seed_server: MimicServer, tmp_path):
     status, vm = curl(mimic, CURL_PATCH_SA_2018, token)
     assert status == 200 and vm["identity"]["principalId"] == sa_pid, vm
 
-    id1 = make_uai(mimic, "myResourceGroup", "ID1")
-    id2 = make_uai(mimic, "myResourceGroup", "ID2")
+    id1 = make_uai(mimic, "myResourceGroup", "ID1", api=MSI_API)
+    id2 = make_uai(mimic, "myResourceGroup", "ID2", api=MSI_API)
     u1, u2 = uai_id(mimic, "myResourceGroup", "ID1"), uai_id(mimic, "myResourceGroup", "ID2")
     # The seed's first SA+UA example has a typo, `<<SUBSCRIPTION ID>>`: that id is not in this
     # subscription, so linked authorization fails on it ("or the linked scope(s) are invalid").
@@ -676,7 +600,7 @@ def test_role_prerequisites_vm_contributor_and_managed_identity_operator(mimic: 
     rg = unique("roles")
     mimic.create_rg(rg)
     vm = make_vm(mimic, rg, "rolevm")
-    ident = make_uai(mimic, rg, "roleIdentity")
+    ident = make_uai(mimic, rg, "roleIdentity", api=MSI_API)
     principal = second_principal(mimic, unique("vmcontrib"))
     token = sp_token(mimic, principal)
     path = vm["id"]
@@ -725,7 +649,7 @@ def test_role_prerequisites_with_az_logged_in_as_vm_contributor(mimic: MimicServ
     rg = unique("azroles")
     mimic.create_rg(rg)
     make_vm(mimic, rg, "azrolevm")
-    make_uai(mimic, rg, "azRoleIdentity")
+    make_uai(mimic, rg, "azRoleIdentity", api=MSI_API)
     principal = second_principal(mimic, unique("azvmcontrib"))
     assign_role(mimic, principal["objectId"], VM_CONTRIBUTOR, rg_id(mimic, rg))
     cfg = tmp_path / "az-vmc"
@@ -753,7 +677,7 @@ def victim(mimic: MimicServer) -> dict:
     """A VM with system-assigned + one user-assigned identity, for bad requests to bounce off."""
     rg = unique("bad")
     mimic.create_rg(rg)
-    ident = make_uai(mimic, rg, "goodIdentity")
+    ident = make_uai(mimic, rg, "goodIdentity", api=MSI_API)
     vm = make_vm(mimic, rg, "badvm", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai_id(mimic, rg, "goodIdentity"): {}}})
     return {"rg": rg, "vm": vm, "ident": ident}
 
@@ -894,7 +818,7 @@ def test_vm_put_is_long_running_with_azure_async_operation(mimic: MimicServer):
 def test_deleting_vm_and_resource_group_deletes_principals_and_orphans_role_assignments(mimic: MimicServer):
     rg = unique("life")
     mimic.create_rg(rg)
-    ident = make_uai(mimic, rg, "lifeIdentity")
+    ident = make_uai(mimic, rg, "lifeIdentity", api=MSI_API)
     vm = make_vm(mimic, rg, "lifevm", {"type": "SystemAssigned"})
     sa = vm["identity"]["principalId"]
     # Give the VM's identity a role, as seed 002's `--role contributor --scope` does.

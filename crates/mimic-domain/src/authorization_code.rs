@@ -36,6 +36,11 @@ pub enum RedeemError {
     VerifierMismatch,
 }
 
+/// Authorization codes are stored by the code's SHA-256, never in clear.
+pub fn storage_key(code: &str) -> String {
+    hex::encode(Sha256::digest(code.as_bytes()))
+}
+
 /// `BASE64URL(SHA256(verifier))`, the S256 transform of RFC 7636 §4.2.
 pub fn s256_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))

@@ -140,7 +140,7 @@ impl NewTenant {
         tx.put_directory_object(&DirectoryObject::User(self.admin.clone()))?;
         tx.put_directory_object(&DirectoryObject::Application(self.app.clone()))?;
         tx.put_directory_object(&DirectoryObject::ServicePrincipal(self.sp.clone()))?;
-        // Both run the directory too: Global Administrator (Graph's authorization, graph/roles.rs).
+        // Both run the directory too: Global Administrator (Graph's authorization, directory/roles.rs).
         crate::directory::roles::assign(tx, tenant_id, self.admin.id, directory::GLOBAL_ADMINISTRATOR)?;
         crate::directory::roles::assign(tx, tenant_id, self.sp.id, directory::GLOBAL_ADMINISTRATOR)?;
         Ok(())
@@ -165,7 +165,7 @@ pub fn ensure(
     let boot = new.secrets.clone();
     // The secrets file first: if we crash before the commit, the next start redoes both.
     let secrets_path = data_dir.join("bootstrap.json");
-    crate::tls::write_private(&secrets_path, serde_json::to_string_pretty(&boot)?.as_bytes())?;
+    crate::data_dir::write_private(&secrets_path, serde_json::to_string_pretty(&boot)?.as_bytes())?;
     let winner = store.write(|tx| {
         if let Some(ids) = existing(tx)? {
             return Ok(Some(ids)); // another replica bootstrapped first

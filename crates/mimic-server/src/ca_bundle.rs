@@ -38,7 +38,7 @@ pub fn write(data_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
     bundle.push_str(&mimic_ca);
     let path = data_dir.join(BUNDLE_FILE);
     if std::fs::read_to_string(&path).ok().as_deref() != Some(bundle.as_str()) {
-        crate::tls::write_private(&path, bundle.as_bytes())?;
+        crate::data_dir::write_private(&path, bundle.as_bytes())?;
     }
     Ok(system.map(|(p, _)| p))
 }

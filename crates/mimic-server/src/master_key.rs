@@ -53,7 +53,7 @@ impl MasterKey {
                 if !path.exists() {
                     let mut key = [0u8; 32];
                     aws_lc_rs::rand::fill(&mut key).map_err(|_| anyhow::anyhow!("the system's random source failed"))?;
-                    crate::tls::write_private(&path, format!("{}\n", B64_STD.encode(key)).as_bytes())?;
+                    crate::data_dir::write_private(&path, format!("{}\n", B64_STD.encode(key)).as_bytes())?;
                 }
                 Self::read(&path)
             }

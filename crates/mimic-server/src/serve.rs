@@ -228,7 +228,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
         let _ = stop_tx.send(true);
     });
-    crate::tls::write_private(&cfg.data_dir.join("endpoints.json"), serde_json::to_string_pretty(&endpoints)?.as_bytes())?;
+    crate::data_dir::write_private(&cfg.data_dir.join("endpoints.json"), serde_json::to_string_pretty(&endpoints)?.as_bytes())?;
     announce_ready(&endpoints, &cfg.data_dir);
 
     while let Some(r) = tasks.join_next().await {

@@ -90,7 +90,7 @@ impl LocalCa {
         // What clients trust: the stored certificate, identical on every replica.
         let ca_path = dir.join("ca.pem");
         if std::fs::read_to_string(&ca_path).ok().as_deref() != Some(cert_pem.as_str()) {
-            write_private(&ca_path, cert_pem.as_bytes())?;
+            crate::data_dir::write_private(&ca_path, cert_pem.as_bytes())?;
         }
         Ok(LocalCa { cert, key })
     }
@@ -130,16 +130,4 @@ fn seal_clear_key(store: &Store, master: &MasterKey) -> anyhow::Result<Option<(S
     tracing::info!("sealed the CA key an older version stored in clear");
     store.scrub()?;
     Ok(after)
-}
-
-/// Writes a file readable only by its owner (secrets: keys, bootstrap.json).
-pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-    f.write_all(contents)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
 }

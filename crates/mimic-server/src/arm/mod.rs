@@ -11,7 +11,7 @@ mod metadata;
 mod providers;
 mod throttle;
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -26,11 +26,14 @@ pub use providers::compute::images::alias_doc as vm_image_alias_doc;
 pub use providers::recover_interrupted as recover_interrupted_deployments;
 pub use throttle::{RateLimit, Throttle};
 
-static REGISTRY: LazyLock<Registry> = LazyLock::new(providers::registry);
+/// The providers, built once.
+fn registry() -> &'static Registry {
+    Registry::install(providers::registry)
+}
 
 /// Every registered namespace with its types and api-versions, as `GET /providers` lists them.
 pub fn catalog() -> &'static [core::catalog::ProviderInfo] {
-    REGISTRY.catalog()
+    registry().catalog()
 }
 
 /// What ARM's handler holds: the shared state, and the throttle that direct and proxied ARM
@@ -42,6 +45,7 @@ struct ArmService {
 }
 
 pub fn router(state: SharedState, throttle: Arc<Throttle>) -> Router {
+    registry();
     Router::new()
         .fallback(handle)
         .with_state(ArmService { state, throttle })
@@ -72,7 +76,7 @@ async fn handle(
         // Open, as the public document az fetches from Azure's blob store is.
         return vm_image_alias_doc();
     }
-    let ctx = match Ctx::new(state, &REGISTRY, method, path, uri.query(), headers, body) {
+    let ctx = match Ctx::new(state, method, path, uri.query(), headers, body) {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -83,9 +87,11 @@ async fn handle(
     // Reads run on the async workers (they take microseconds); writes wait for an fsync, so
     // they go to the blocking pool rather than stall other requests.
     let result = if ctx.method == Method::GET || ctx.method == Method::HEAD {
-        ctx.registry.dispatch(&ctx, &endpoint)
+        Registry::installed().dispatch(&ctx, &endpoint)
     } else {
-        tokio::task::spawn_blocking(move || ctx.registry.dispatch(&ctx, &endpoint)).await.unwrap_or_else(|e| Err(ArmError::internal(e)))
+        tokio::task::spawn_blocking(move || Registry::installed().dispatch(&ctx, &endpoint))
+            .await
+            .unwrap_or_else(|e| Err(ArmError::internal(e)))
     };
     let mut res = result.map(IntoResponse::into_response).unwrap_or_else(IntoResponse::into_response);
     if let Some(a) = admitted {

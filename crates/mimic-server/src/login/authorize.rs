@@ -16,17 +16,11 @@ use mimic_domain::authorization_code::{self as ac, AuthorizationCode};
 use mimic_domain::directory::{self, DirectoryObject, AZURE_PORTAL_CLIENT_ID};
 use mimic_domain::redirect_uri;
 use mimic_store::documents::{Docs, AUTHORIZATION_CODE};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::tenant::{self, TenantRef};
 use super::token::{sign_in, store_err};
 use crate::state::{AppState, SharedState};
-
-/// Authorization codes are stored by the code's SHA-256, never in clear.
-pub(super) fn code_key(code: &str) -> String {
-    hex::encode(Sha256::digest(code.as_bytes()))
-}
 
 type Params = HashMap<String, String>;
 
@@ -70,7 +64,7 @@ pub async fn submit(State(state): State<SharedState>, Path(t): Path<String>, For
         scope: form.get("scope").or(form.get("resource")).cloned().unwrap_or_default(),
         expires: chrono::Utc::now().timestamp() + ac::CODE_LIFETIME_SECS,
     };
-    let key = code_key(&code);
+    let key = ac::storage_key(&code);
     let stored = state.store.write(|tx| tx.put(AUTHORIZATION_CODE, &key, &grant, Some(grant.expires))).map_err(store_err);
     if stored.is_err() {
         return redirect_error(&req, "server_error", "AADSTS90033: A transient error has occurred. Please try again.");

@@ -286,7 +286,7 @@ impl TokenRequest<'_> {
         let client = self.public_client()?;
         let code = self.required("code")?;
         let target = self.target(false)?;
-        let key = super::authorize::code_key(code);
+        let key = mimic_domain::authorization_code::storage_key(code);
         let grant = self
             .state
             .store

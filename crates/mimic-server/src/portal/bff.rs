@@ -15,11 +15,11 @@ use mimic_domain::directory::AZURE_PORTAL_CLIENT_ID;
 use serde_json::json;
 use tower::ServiceExt;
 
+use super::csrf::{csrf_ok, csrf_refused};
 use super::oidc::token_request;
 use super::session::{cookie, Session, Unavailable, SESSION_COOKIE};
-use super::{Portal, PortalState};
+use super::{Portal, PortalState, ARM_AUDIENCE};
 
-pub const ARM_AUDIENCE: &str = mimic_domain::cloud::ARM_AUDIENCES[0];
 pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
 
 #[derive(Clone, Copy)]
@@ -35,24 +35,6 @@ pub async fn me(State(p): State<PortalState>, headers: HeaderMap) -> Response {
         Ok(None) => not_signed_in(),
         Ok(Some(s)) => Json(json!({"name": s.name, "userPrincipalName": s.upn, "objectId": s.user, "tenantId": s.tenant})).into_response(),
     }
-}
-
-/// The portal's CSRF check for state-changing calls (the BFF's and sign-out's): the
-/// `X-Mimic-Portal: 1` header, which a cross-site form or navigation cannot set, and an
-/// `Origin`, when sent, that is the portal's own.
-pub fn csrf_ok(headers: &HeaderMap, portal: &str) -> bool {
-    let origin_ok = headers.get(header::ORIGIN).is_none_or(|o| o.as_bytes() == portal.as_bytes());
-    headers.get("x-mimic-portal").map(HeaderValue::as_bytes) == Some(b"1") && origin_ok
-}
-
-pub fn csrf_refused() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        Json(
-            json!({"error": {"code": "CsrfCheckFailed", "message": "State-changing portal calls must come from the portal's own pages."}}),
-        ),
-    )
-        .into_response()
 }
 
 pub async fn arm(state: State<PortalState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {

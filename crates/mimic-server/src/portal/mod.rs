@@ -12,6 +12,7 @@
 //! * `web/`: the app itself (plain HTML, CSS and ES module; no build step, no external fetches).
 
 mod bff;
+mod csrf;
 mod oidc;
 mod session;
 
@@ -35,6 +36,9 @@ pub struct Portal {
 }
 
 pub type PortalState = Arc<Portal>;
+
+/// The audience of the ARM tokens the portal holds for its user.
+pub const ARM_AUDIENCE: &str = mimic_domain::cloud::ARM_AUDIENCES[0];
 
 /// `arm` is the server's ARM router (the portal calls it in-process, under its throttle).
 pub fn router(state: SharedState, arm: Router) -> Router {

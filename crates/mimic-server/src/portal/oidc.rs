@@ -22,7 +22,7 @@ use crate::login::authorize_escape as escape;
 /// The first token the portal asks for is ARM's, as Azure's portal does: the scopes it asks for,
 /// `https://management.core.windows.net//user_impersonation` first.
 fn scopes() -> String {
-    format!("{}/user_impersonation openid profile offline_access", super::bff::ARM_AUDIENCE)
+    format!("{}/user_impersonation openid profile offline_access", super::ARM_AUDIENCE)
 }
 /// Users sign in to their own tenant: the tenant comes from the user name.
 const AUTHORITY_TENANT: &str = "organizations";
@@ -110,7 +110,7 @@ pub async fn callback(State(p): State<PortalState>, headers: HeaderMap, Query(q)
     };
     if let Some(at) = tokens["access_token"].as_str() {
         let exp = chrono::Utc::now().timestamp() + tokens["expires_in"].as_i64().unwrap_or(0);
-        session.tokens.insert(super::bff::ARM_AUDIENCE.to_string(), (at.to_string(), exp));
+        session.tokens.insert(super::ARM_AUDIENCE.to_string(), (at.to_string(), exp));
     }
     let id = match p.sessions.create(session).await {
         Ok(id) => id,
@@ -129,8 +129,8 @@ pub async fn callback(State(p): State<PortalState>, headers: HeaderMap, Query(q)
 /// `POST /signout` with the portal's CSRF check: a GET, or a POST another page could make,
 /// must not end a session.
 pub async fn signout(State(p): State<PortalState>, headers: HeaderMap) -> Response {
-    if !super::bff::csrf_ok(&headers, &p.state.endpoints.portal) {
-        return super::bff::csrf_refused();
+    if !super::csrf::csrf_ok(&headers, &p.state.endpoints.portal) {
+        return super::csrf::csrf_refused();
     }
     if let Some(id) = cookie(&headers, SESSION_COOKIE) {
         if let Err(e) = p.sessions.remove(id).await {

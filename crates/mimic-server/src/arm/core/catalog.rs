@@ -4,8 +4,6 @@
 //! gathers them), and the locations. Types no provider registers are stored generically and
 //! accept any well-formed api-version.
 
-use super::api_versions;
-use super::ctx::Ctx;
 use super::error::{ArmError, ArmResult};
 
 #[derive(Debug, Clone, Copy)]
@@ -57,21 +55,5 @@ pub fn normalize_location(l: &str) -> ArmResult<String> {
         Ok(n)
     } else {
         Err(ArmError::location_not_available_for_resource_group(l, &LOCATIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>()))
-    }
-}
-
-/// Checks the api-version against the provider's registered list, or its shape for types
-/// Mimic stores generically.
-pub fn check_version(ctx: &Ctx, namespace: &str, type_path: &str, location: Option<&str>) -> ArmResult<()> {
-    match ctx.registry.resource_type(namespace, type_path) {
-        Some(t) if !t.api_versions.iter().any(|v| v.eq_ignore_ascii_case(&ctx.api_version)) => Err(ArmError::no_registered_provider(
-            location.unwrap_or("westus"),
-            &ctx.api_version,
-            &format!("{namespace}/{type_path}"),
-            t.api_versions,
-            &LOCATIONS.iter().map(|(_, d)| *d).collect::<Vec<_>>(),
-        )),
-        Some(_) => Ok(()),
-        None => api_versions::check_generic(&ctx.api_version, &format!("{namespace}/{type_path}")),
     }
 }

@@ -17,7 +17,6 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::error::{ArmError, ArmResult};
-use super::registry::Registry;
 use crate::authn::{self, Caller};
 use crate::state::SharedState;
 
@@ -30,23 +29,13 @@ pub struct Ctx {
     pub caller: Caller,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// The providers; handlers reach other providers' effects through its hooks only.
-    pub registry: &'static Registry,
     /// How many template deployments this request is nested in (0 for a request from the network).
     pub depth: usize,
     assignments: OnceCell<std::sync::Arc<Vec<RoleAssignment>>>,
 }
 
 impl Ctx {
-    pub fn new(
-        state: SharedState,
-        registry: &'static Registry,
-        method: Method,
-        path: String,
-        query: Option<&str>,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> ArmResult<Self> {
+    pub fn new(state: SharedState, method: Method, path: String, query: Option<&str>, headers: HeaderMap, body: Bytes) -> ArmResult<Self> {
         let query: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
         let api_version = query
             .iter()
@@ -59,7 +48,7 @@ impl Ctx {
         audiences.push(&state.endpoints.arm);
         let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let caller = authn::authenticate(&state, auth, &audiences).map_err(|e| ArmError::from_auth(e, &state.endpoints.login))?;
-        Ok(Ctx { state, method, path, query, api_version, caller, headers, body, registry, depth: 0, assignments: OnceCell::new() })
+        Ok(Ctx { state, method, path, query, api_version, caller, headers, body, depth: 0, assignments: OnceCell::new() })
     }
 
     /// An ARM call Mimic makes on the caller's behalf (a template deployment's resources and
@@ -80,7 +69,6 @@ impl Ctx {
             caller: self.caller.clone(),
             headers,
             body: body.map(|b| Bytes::from(serde_json::to_vec(b).unwrap_or_default())).unwrap_or_default(),
-            registry: self.registry,
             depth: self.depth,
             assignments: OnceCell::new(),
         }
@@ -99,7 +87,6 @@ impl Ctx {
             caller: self.caller.clone(),
             headers: self.headers.clone(),
             body: self.body.clone(),
-            registry: self.registry,
             depth: self.depth,
             assignments: OnceCell::new(),
         }

@@ -14,7 +14,7 @@ use mimic_wire::arm::{GenericResource, Page};
 use mimic_wire::jsonnet::JsonNetError;
 use serde_json::{json, Value};
 
-use super::catalog::{check_version, normalize_location};
+use super::catalog::normalize_location;
 use super::ctx::Ctx;
 use super::endpoint::Endpoint;
 use super::error::{ArmError, ArmResult};
@@ -112,7 +112,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId, rules: &dyn Rules) -> ArmResult<Reply>
     };
     let (full_type, type_path) = type_of(id)?;
     let ns = id.namespace.clone().unwrap_or_default();
-    check_version(ctx, &ns, &type_path, None)?;
+    Registry::check_version(ctx, &ns, &type_path, None)?;
     let scope = id.render();
     let key = resource_id::key(&scope);
     let action = |verb: &str| format!("{full_type}/{verb}");
@@ -138,7 +138,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId, rules: &dyn Rules) -> ArmResult<Reply>
             ctx.resource_group(&sub.id.to_string(), rg)?;
             let existed = ctx.state.store.write(|tx| {
                 if let Some(r) = tx.resource(&key)? {
-                    rules.before_delete(ctx.registry, tx, &r)?;
+                    rules.before_delete(Registry::installed(), tx, &r)?;
                 }
                 let existed = tx.delete_resource(&key)?;
                 delete_contents(tx, &key)?;
@@ -193,7 +193,7 @@ fn put(ctx: &Ctx, id: &ResourceId, scope: &str, full_type: &str, body: GenericRe
             created: existing.as_ref().map(|e| e.created).unwrap_or(now),
             changed: now,
         };
-        rules.before_write(ctx.registry, tx, &mut r, existing.as_ref())?;
+        rules.before_write(Registry::installed(), tx, &mut r, existing.as_ref())?;
         tx.put_resource(&r)?;
         Ok::<_, ArmError>((r, existing.is_none()))
     })?;
@@ -307,11 +307,10 @@ pub fn readable_of_type(ctx: &Ctx, parent: &ResourceId, full_type: &str) -> ArmR
 /// `GET .../providers/{ns}/{type}` under a subscription or resource group.
 pub fn list_collection(ctx: &Ctx, parent: &ResourceId, namespace: &str, resource_type: &str) -> ArmResult<Reply> {
     ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
-    check_version(ctx, namespace, resource_type, None)?;
-    let canonical = ctx
-        .registry
+    Registry::check_version(ctx, namespace, resource_type, None)?;
+    let canonical = Registry::installed()
         .resource_type(namespace, resource_type)
-        .map(|t| format!("{}/{}", ctx.registry.namespace(namespace).map(|p| p.namespace).unwrap_or(namespace), t.name))
+        .map(|t| format!("{}/{}", Registry::installed().namespace(namespace).map(|p| p.namespace).unwrap_or(namespace), t.name))
         .unwrap_or_else(|| format!("{namespace}/{resource_type}"));
     let value: Vec<GenericResource> = readable_of_type(ctx, parent, &canonical)?.iter().map(render).collect();
     Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))

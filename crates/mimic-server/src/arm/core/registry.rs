@@ -3,12 +3,19 @@
 //! Providers never call one another: what one provider's change means for another's resources
 //! (a resource group deleted, a VM attached to NICs, whether a VM runs) goes through the
 //! registry's hooks, which ask every provider in registration order.
+//!
+//! There is one registry per process, installed by the edge before the first request
+//! ([`Registry::install`]); handlers reach it with [`Registry::installed`], so the request context
+//! need not carry it (and the context and the registry do not import each other).
+
+use std::sync::OnceLock;
 
 use axum::http::Method;
 use mimic_domain::resource::Resource;
 use mimic_store::Tx;
 
-use super::catalog::{ProviderInfo, ResourceType};
+use super::api_versions;
+use super::catalog::{ProviderInfo, ResourceType, LOCATIONS};
 use super::ctx::Ctx;
 use super::endpoint::Endpoint;
 use super::error::{ArmError, ArmResult};
@@ -67,7 +74,36 @@ pub struct Registry {
     catalog: Vec<ProviderInfo>,
 }
 
+static INSTALLED: OnceLock<Registry> = OnceLock::new();
+
 impl Registry {
+    /// Builds the process's registry on first call (later calls return the same one).
+    pub fn install(build: fn() -> Registry) -> &'static Registry {
+        INSTALLED.get_or_init(build)
+    }
+
+    /// The process's registry. Only a handler reached through the edge, which installs the
+    /// registry before it serves or recovers anything, calls this.
+    pub fn installed() -> &'static Registry {
+        INSTALLED.get().expect("the ARM edge installs the provider registry before any handler runs")
+    }
+
+    /// Checks the api-version against the provider's registered list, or its shape for types
+    /// Mimic stores generically.
+    pub fn check_version(ctx: &Ctx, namespace: &str, type_path: &str, location: Option<&str>) -> ArmResult<()> {
+        match Self::installed().resource_type(namespace, type_path) {
+            Some(t) if !t.api_versions.iter().any(|v| v.eq_ignore_ascii_case(&ctx.api_version)) => Err(ArmError::no_registered_provider(
+                location.unwrap_or("westus"),
+                &ctx.api_version,
+                &format!("{namespace}/{type_path}"),
+                t.api_versions,
+                &LOCATIONS.iter().map(|(_, d)| *d).collect::<Vec<_>>(),
+            )),
+            Some(_) => Ok(()),
+            None => api_versions::check_generic(&ctx.api_version, &format!("{namespace}/{type_path}")),
+        }
+    }
+
     /// Registration order is the order hooks run in.
     pub fn new(providers: Vec<Box<dyn Provider>>) -> Self {
         let mut catalog: Vec<ProviderInfo> = Vec::new();

@@ -53,7 +53,7 @@ use uuid::Uuid;
 use crate::arm::core::catalog::ResourceType;
 use crate::arm::core::endpoint::{self, RESOURCES_NAMESPACE};
 use crate::arm::core::error::DeniedResource;
-use crate::arm::core::{api_versions, json_response, operations, ArmError, ArmResult, Ctx, Endpoint, Provider, Reply};
+use crate::arm::core::{api_versions, json_response, operations, ArmError, ArmResult, Ctx, Endpoint, Provider, Registry, Reply};
 
 pub const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
 const WRITE: &str = "Microsoft.Resources/deployments/write";
@@ -509,7 +509,7 @@ fn call_at(ctx: &Ctx, nested: bool, method: Method, path: &str, api_version: &st
         inner.depth += 1;
     }
     let answer = match endpoint::parse(path) {
-        Some(e) => ctx.registry.dispatch(&inner, &e),
+        Some(e) => Registry::installed().dispatch(&inner, &e),
         None => Err(ArmError::not_found_route(path)),
     };
     match answer {
@@ -533,12 +533,12 @@ fn provider_error(v: &Value, status: StatusCode) -> EvalError {
 }
 
 /// The api-version for a resource when a template names none.
-fn default_api_version(ctx: &Ctx, id: &str) -> String {
+fn default_api_version(id: &str) -> String {
     let parsed = ResourceId::parse(id).ok();
     if let Some(p) = &parsed {
         if let (Some(ns), false) = (&p.namespace, p.types.is_empty()) {
             let path = p.types.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join("/");
-            if let Some(t) = ctx.registry.resource_type(ns, &path) {
+            if let Some(t) = Registry::installed().resource_type(ns, &path) {
                 return t.api_versions[0].to_string();
             }
         }
@@ -549,7 +549,7 @@ fn default_api_version(ctx: &Ctx, id: &str) -> String {
     if let Some(t) = id
         .to_ascii_lowercase()
         .contains("/providers/microsoft.authorization/")
-        .then(|| ctx.registry.resource_type("Microsoft.Authorization", "roleAssignments"))
+        .then(|| Registry::installed().resource_type("Microsoft.Authorization", "roleAssignments"))
         .flatten()
     {
         return t.api_versions[0].to_string();
@@ -564,7 +564,7 @@ struct CallerHost<'a> {
 
 impl Host for CallerHost<'_> {
     fn reference(&self, id: &str, api_version: Option<&str>, full: bool) -> EvalResult<Value> {
-        let api = api_version.map(str::to_string).unwrap_or_else(|| default_api_version(self.ctx, id));
+        let api = api_version.map(str::to_string).unwrap_or_else(|| default_api_version(id));
         let (status, body, _) = call(self.ctx, Method::GET, id, &api, None);
         if !status.is_success() {
             return Err(provider_error(&body, status));
@@ -1026,7 +1026,7 @@ fn complete_mode_deletions(ctx: &Ctx, t: &Target, prepared: &Prepared, out: &mut
     victims.sort_by_key(|(id, ty, _)| (!eq(ty, "Microsoft.Compute/virtualMachines"), std::cmp::Reverse(id.matches('/').count())));
     for (id, ty, name) in victims {
         let started = Utc::now();
-        let api = default_api_version(ctx, &id);
+        let api = default_api_version(&id);
         let (status, response, _) = call(ctx, Method::DELETE, &id, &api, None);
         let target = Planned {
             path: String::new(),

@@ -139,7 +139,7 @@ fn credentials_url(location: &str, id: &str, tenant: &str, principal: &str, clie
 /// `GET|PUT|PATCH|DELETE .../userAssignedIdentities/{name}`
 fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
-    catalog::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
+    Registry::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
     let scope = id.render();
     let key = resource_id::key(&scope);
     let rg = id.resource_group.clone().unwrap_or_default();
@@ -283,7 +283,7 @@ fn delete_principals_in_group(tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult
 /// `GET /subscriptions/{s}[/resourceGroups/{rg}]/providers/Microsoft.ManagedIdentity/userAssignedIdentities`
 fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Reply> {
     ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
-    catalog::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
+    Registry::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
     let value: Vec<_> = generic::readable_of_type(ctx, parent, USER_ASSIGNED_IDENTITY_TYPE)?.iter().map(|r| render(ctx, r)).collect();
     Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
 }
@@ -295,7 +295,7 @@ fn system_assigned_by_scope(ctx: &Ctx, scope_id: &ResourceId) -> ArmResult<Reply
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
     let sub = ctx.subscription(scope_id.subscription.as_deref().unwrap_or_default())?;
-    catalog::check_version(ctx, NAMESPACE, "Identities", None)?;
+    Registry::check_version(ctx, NAMESPACE, "Identities", None)?;
     let scope = scope_id.render();
     ctx.authorize("Microsoft.ManagedIdentity/identities/read", &scope)?;
     let missing = || ArmError::system_identity_not_found(&scope);

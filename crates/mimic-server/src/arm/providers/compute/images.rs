@@ -15,7 +15,7 @@ use axum::Json;
 use mimic_domain::resource_id::ResourceId;
 use serde_json::{json, Value};
 
-use crate::arm::core::{catalog, json_response, ArmError, ArmResult, Ctx, Reply};
+use crate::arm::core::{catalog, json_response, ArmError, ArmResult, Ctx, Registry, Reply};
 
 struct Image {
     alias: Option<(&'static str, &'static str)>,
@@ -303,7 +303,7 @@ fn check(ctx: &Ctx, id: &ResourceId) -> ArmResult<String> {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
-    catalog::check_version(ctx, "Microsoft.Compute", "locations", None)?;
+    Registry::check_version(ctx, "Microsoft.Compute", "locations", None)?;
     let scope = format!("/subscriptions/{}", sub.id);
     ctx.authorize("Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read", &scope)?;
     Ok(sub.id.to_string())

@@ -82,7 +82,7 @@ fn not_found(id: &ResourceId) -> ArmError {
 /// `GET|PUT|PATCH|DELETE .../virtualMachines/{vm}`
 pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
-    catalog::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
+    Registry::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
     let scope = id.render();
     let rg = id.resource_group.clone().unwrap_or_default();
     match ctx.method {
@@ -294,7 +294,7 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
             tx.put(VM_POWER, &key, &VmPower { power_state: PowerState::Running }, None)?;
         }
         let running = power_state(tx, &key)? == PowerState::Running;
-        ctx.registry.on_vm(tx, &VmEvent::Written { before: existing.as_ref(), after: &r, running })?;
+        Registry::installed().on_vm(tx, &VmEvent::Written { before: existing.as_ref(), after: &r, running })?;
         operations::record(tx, &op, &sub, None)?;
         Ok::<_, ArmError>((r, existing.is_none()))
     })?;
@@ -372,7 +372,7 @@ fn delete(ctx: &Ctx, id: &ResourceId, scope: &str, sub: &str) -> ArmResult<Reply
     let op = Uuid::new_v4().to_string();
     let removed = ctx.state.store.write(|tx| {
         let Some(r) = tx.resource(&key)? else { return Ok::<_, ArmError>(None) };
-        delete_in_tx(ctx.registry, tx, &r)?;
+        delete_in_tx(Registry::installed(), tx, &r)?;
         generic::delete_contents(tx, &key)?;
         operations::record(tx, &op, sub, None)?;
         Ok(Some(r))
@@ -407,7 +407,7 @@ pub fn power_state(tx: &mut dyn Tx, key: &str) -> ArmResult<PowerState> {
 /// `POST {vm}/start|powerOff|deallocate|restart`, `GET {vm}/instanceView`.
 pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
-    catalog::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
+    Registry::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
     let scope = id.render();
     let key = resource_id::key(&scope);
     let rg = id.resource_group.clone().unwrap_or_default();
@@ -442,7 +442,7 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
         };
         tx.put(VM_POWER, &key, &VmPower { power_state: next }, None)?;
         if next != state && next != PowerState::Stopped {
-            ctx.registry.on_vm(tx, &VmEvent::Power { vm: &r, running: next == PowerState::Running })?;
+            Registry::installed().on_vm(tx, &VmEvent::Power { vm: &r, running: next == PowerState::Running })?;
         }
         operations::record(tx, &op, &sub_text, None)?;
         Ok::<_, ArmError>(r)
@@ -507,7 +507,7 @@ pub fn operation(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
 /// `GET /subscriptions/{s}[/resourceGroups/{rg}]/providers/Microsoft.Compute/virtualMachines`
 pub fn list(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Reply> {
     ctx.subscription(parent.subscription.as_deref().unwrap_or_default())?;
-    catalog::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
+    Registry::check_version(ctx, "Microsoft.Compute", "virtualMachines", None)?;
     let value: Vec<_> = generic::readable_of_type(ctx, parent, VM_TYPE)?.iter().map(|r| render(ctx, r, "Succeeded", None)).collect();
     Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::rules::{self as network, eq, inline_subnet, SUBNET_TYPE, VNET_TYPE};
-use crate::arm::core::{catalog, json_response, ArmError, ArmResult, Ctx, Reply};
+use crate::arm::core::{json_response, ArmError, ArmResult, Ctx, Registry, Reply};
 
 fn is_vnet(id: &ResourceId) -> bool {
     id.namespace.as_deref().is_some_and(|n| eq(n, "Microsoft.Network")) && id.types.first().is_some_and(|(t, _)| eq(t, "virtualNetworks"))
@@ -75,7 +75,7 @@ struct SubnetWrite {
 
 pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
-    catalog::check_version(ctx, "Microsoft.Network", "virtualNetworks", None)?;
+    Registry::check_version(ctx, "Microsoft.Network", "virtualNetworks", None)?;
     let rg = id.resource_group.clone().unwrap_or_default();
     let scope = id.render();
     let name = id.name().unwrap_or_default().to_string();
@@ -125,7 +125,7 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                 };
                 vnet.properties["subnets"] = Value::Array(subnets);
                 vnet.changed = chrono::Utc::now();
-                network::before_write(ctx.registry, tx, &mut vnet, Some(&old))?; // ids, type, kept ipConfigurations
+                network::before_write(Registry::installed(), tx, &mut vnet, Some(&old))?; // ids, type, kept ipConfigurations
                 tx.put_resource(&vnet)?;
                 let subnet = inline_subnet(&vnet.properties, &name).cloned().unwrap_or_default();
                 Ok::<_, ArmError>((subnet, created))
@@ -162,7 +162,7 @@ pub fn list(ctx: &Ctx, vnet_id: &ResourceId) -> ArmResult<Reply> {
     if ctx.method != Method::GET {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
-    catalog::check_version(ctx, "Microsoft.Network", "virtualNetworks", None)?;
+    Registry::check_version(ctx, "Microsoft.Network", "virtualNetworks", None)?;
     let scope = vnet_id.render();
     ctx.authorize(&format!("{SUBNET_TYPE}/read"), &scope)?;
     ctx.resource_group(&sub.id.to_string(), vnet_id.resource_group.as_deref().unwrap_or_default())?;

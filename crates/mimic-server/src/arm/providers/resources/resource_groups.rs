@@ -9,7 +9,7 @@ use mimic_store::ResourceFilter;
 use mimic_wire::arm as wire;
 use serde_json::{json, Map, Value};
 
-use crate::arm::core::{catalog, generic, operations};
+use crate::arm::core::{catalog, generic, operations, Registry};
 use crate::arm::core::{json_response, ArmError, ArmResult, Ctx, Reply};
 
 pub const READ: &str = "Microsoft.Resources/subscriptions/resourceGroups/read";
@@ -124,7 +124,7 @@ fn delete(ctx: &Ctx, sub: &str, rg: &str, scope: &str) -> ArmResult<Reply> {
         if tx.resource(&key)?.is_none() {
             return Ok::<_, ArmError>(false);
         }
-        ctx.registry.before_group_delete(tx, sub, rg)?;
+        Registry::installed().before_group_delete(tx, sub, rg)?;
         generic::delete_contents(tx, &key)?;
         tx.delete_resource(&key)?;
         Ok(true)

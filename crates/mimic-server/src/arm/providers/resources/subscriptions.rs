@@ -5,7 +5,7 @@ use mimic_domain::directory::Subscription;
 use mimic_wire::arm as wire;
 
 use crate::arm::core::catalog::{self as providers, LOCATIONS};
-use crate::arm::core::{json_response, ArmError, ArmResult, Ctx, Reply};
+use crate::arm::core::{json_response, ArmError, ArmResult, Ctx, Registry, Reply};
 
 fn render(s: &Subscription) -> wire::Subscription {
     wire::Subscription {
@@ -123,7 +123,7 @@ pub fn providers(ctx: &Ctx, sub: Option<&str>) -> ArmResult<Reply> {
         let s = ctx.subscription(s)?;
         ctx.authorize_list(PROVIDERS_READ, &format!("/subscriptions/{}", s.id))?;
     }
-    let value: Vec<wire::Provider> = ctx.registry.catalog().iter().map(|p| render_provider(sub, p)).collect();
+    let value: Vec<wire::Provider> = Registry::installed().catalog().iter().map(|p| render_provider(sub, p)).collect();
     Ok(json_response(StatusCode::OK, &wire::Page { value, next_link: None }))
 }
 
@@ -132,7 +132,7 @@ pub fn provider(ctx: &Ctx, sub: Option<&str>, namespace: &str) -> ArmResult<Repl
         let s = ctx.subscription(s)?;
         ctx.authorize_list(PROVIDERS_READ, &format!("/subscriptions/{}", s.id))?;
     }
-    let p = ctx.registry.namespace(namespace).ok_or_else(|| ArmError::invalid_resource_namespace(namespace))?;
+    let p = Registry::installed().namespace(namespace).ok_or_else(|| ArmError::invalid_resource_namespace(namespace))?;
     if ctx.method == axum::http::Method::POST {
         // `.../providers/{ns}/register`: already registered.
         return Ok(json_response(StatusCode::OK, &render_provider(sub, p)));

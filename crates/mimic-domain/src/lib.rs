@@ -9,6 +9,7 @@ pub mod deployment;
 pub mod directory;
 pub mod identity;
 pub mod imds;
+pub mod keyvault;
 pub mod limits;
 pub mod network;
 pub mod odata_filter;

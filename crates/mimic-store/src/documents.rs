@@ -10,6 +10,7 @@ use mimic_domain::authorization_code::AuthorizationCode;
 use mimic_domain::compute::VmPower;
 use mimic_domain::deployment::{DeploymentIndex, DeploymentRecord, RunningDeployments};
 use mimic_domain::directory::DirectoryRoleAssignments;
+use mimic_domain::keyvault::VaultName;
 use mimic_domain::network::PublicIpAllocation;
 use mimic_domain::operation::AsyncOperation;
 use mimic_domain::sealed::SealedRecord;
@@ -59,6 +60,8 @@ pub const RUNNING_DEPLOYMENTS: Kind<RunningDeployments> = Kind::new("deployment.
 pub const RUNNING_DEPLOYMENTS_ID: &str = "all";
 /// Directory role assignments, by tenant id.
 pub const DIRECTORY_ROLES: Kind<DirectoryRoleAssignments> = Kind::new("directory.roleAssignments");
+/// Key vault names (global, as DNS names are), by the lower-cased name: the live vault.
+pub const KEYVAULT_NAME: Kind<VaultName> = Kind::new("keyvault.name");
 /// Authorization codes not yet redeemed, by the code's hash.
 pub const AUTHORIZATION_CODE: Kind<AuthorizationCode> = Kind::new("authorization_code");
 /// Refresh tokens, by the token's hash.

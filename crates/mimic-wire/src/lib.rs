@@ -6,5 +6,6 @@ pub mod compute;
 pub mod deployments;
 pub mod graph;
 pub mod jsonnet;
+pub mod keyvault;
 pub mod msi;
 pub mod oauth;

@@ -36,6 +36,130 @@ pub struct VaultName {
     pub instance: Uuid,
 }
 
+/// Secret names: 1–127 letters, digits and `-` (Key Vault's object-name rule).
+pub fn valid_secret_name(name: &str) -> bool {
+    (1..=127).contains(&name.len()) && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+}
+
+/// Key Vault's size limit of a secret value: 25 KB ("Azure Key Vault service limits").
+pub const MAX_SECRET_VALUE_BYTES: usize = 25 * 1024;
+/// Bounds Mimic sets so one vault's documents stay small (Azure documents no such limits).
+pub const MAX_SECRETS_PER_VAULT: usize = 10_000;
+pub const MAX_VERSIONS_PER_SECRET: usize = 500;
+
+/// The recovery level a soft-delete vault reports on its objects (`DeletionRecoveryLevel`).
+pub const RECOVERY_LEVEL: &str = "Recoverable+Purgeable";
+/// Days a deleted secret is kept before it may be purged (the vault's default retention).
+pub const RECOVERABLE_DAYS: i64 = 90;
+
+/// One version of a secret, without its value (stored apart, sealed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretVersion {
+    /// 32 lower-case hex digits, as Key Vault makes them.
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    pub created: i64,
+    pub updated: i64,
+    #[serde(default)]
+    pub tags: serde_json::Map<String, serde_json::Value>,
+}
+
+/// When a deleted secret was deleted and may be purged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deletion {
+    pub deleted_date: i64,
+    pub scheduled_purge_date: i64,
+}
+
+/// A secret and its versions, oldest first (the last is the current one). Stored under
+/// `{vault instance}/{lower-cased name}` (store kind `KEYVAULT_SECRET`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretRecord {
+    /// The name as first set (names compare case-insensitively).
+    pub name: String,
+    pub versions: Vec<SecretVersion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Deletion>,
+}
+
+impl SecretRecord {
+    pub fn current(&self) -> Option<&SecretVersion> {
+        self.versions.last()
+    }
+    pub fn version(&self, v: &str) -> Option<&SecretVersion> {
+        self.versions.iter().find(|x| x.version.eq_ignore_ascii_case(v))
+    }
+}
+
+/// The secret names of a vault instance, lower-cased (store kind `KEYVAULT_SECRET_INDEX`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretIndex {
+    pub names: Vec<String>,
+}
+
+/// A version id: 32 random hex digits.
+pub fn new_version() -> String {
+    Uuid::new_v4().simple().to_string()
+}
+
+/// The data action Azure RBAC checks for each secret operation ("Azure RBAC for Key Vault data
+/// plane operations", learn.microsoft.com/azure/key-vault/general/rbac-guide).
+pub mod data_actions {
+    pub const GET_SECRET: &str = "Microsoft.KeyVault/vaults/secrets/getSecret/action";
+    pub const SET_SECRET: &str = "Microsoft.KeyVault/vaults/secrets/setSecret/action";
+    pub const READ_METADATA: &str = "Microsoft.KeyVault/vaults/secrets/readMetadata/action";
+    pub const UPDATE: &str = "Microsoft.KeyVault/vaults/secrets/update/action";
+    pub const DELETE: &str = "Microsoft.KeyVault/vaults/secrets/delete";
+    pub const RECOVER: &str = "Microsoft.KeyVault/vaults/secrets/recover/action";
+    pub const PURGE: &str = "Microsoft.KeyVault/vaults/secrets/purge/action";
+    pub const BACKUP: &str = "Microsoft.KeyVault/vaults/secrets/backup/action";
+    pub const RESTORE: &str = "Microsoft.KeyVault/vaults/secrets/restore/action";
+}
+
+/// Who is calling, as access policies match it.
+pub struct PolicyCaller<'a> {
+    pub tenant: Uuid,
+    pub object_id: Uuid,
+    /// The groups the caller belongs to (directly or nested): a policy may name a group.
+    pub groups: &'a [Uuid],
+    pub app_id: Option<Uuid>,
+}
+
+/// Does an access policy let the caller do `permission` (`get`, `list`, `set`, ...) on the
+/// vault's `kind` (`secrets`, `keys`, `certificates`)? A policy names an object (user,
+/// service principal, group) of the vault's tenant; one with an `applicationId` is a compound
+/// identity and applies only when that application calls on the object's behalf. `all` grants
+/// every permission; names compare case-insensitively.
+pub fn policy_allows(policies: &[mimic_wire::keyvault::AccessPolicyEntry], caller: &PolicyCaller<'_>, kind: &str, permission: &str) -> bool {
+    let is = |s: &str, u: Uuid| s.parse::<Uuid>().ok() == Some(u);
+    policies.iter().any(|p| {
+        let who = is(&p.object_id, caller.object_id) || caller.groups.iter().any(|g| is(&p.object_id, *g));
+        let app = match p.application_id.as_deref().filter(|a| !a.is_empty()) {
+            None => true,
+            Some(a) => caller.app_id.is_some_and(|id| is(a, id)),
+        };
+        let list = match kind {
+            "secrets" => &p.permissions.secrets,
+            "keys" => &p.permissions.keys,
+            "certificates" => &p.permissions.certificates,
+            _ => &p.permissions.storage,
+        };
+        is(&p.tenant_id, caller.tenant)
+            && who
+            && app
+            && list.iter().any(|x| x.eq_ignore_ascii_case(permission) || x.eq_ignore_ascii_case("all"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +172,26 @@ mod tests {
         for bad in ["ab", "1abc", "abc-", "a--b", "a_b", "a23456789012345678901234x", "kv.1"] {
             assert!(!valid_vault_name(bad), "{bad}");
         }
+        assert!(valid_secret_name("my-Secret-1") && !valid_secret_name("a_b") && !valid_secret_name(""));
+    }
+
+    #[test]
+    fn access_policies_match_object_group_and_compound_identity() {
+        use mimic_wire::keyvault::{AccessPolicyEntry, Permissions};
+        let (t, oid, grp, app) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3), Uuid::from_u128(4));
+        let entry = |object: Uuid, application: Option<Uuid>, secrets: &[&str]| AccessPolicyEntry {
+            tenant_id: t.to_string(),
+            object_id: object.to_string(),
+            application_id: application.map(|a| a.to_string()),
+            permissions: Permissions { secrets: secrets.iter().map(|s| s.to_string()).collect(), ..Default::default() },
+        };
+        let caller = PolicyCaller { tenant: t, object_id: oid, groups: &[grp], app_id: Some(Uuid::from_u128(9)) };
+        assert!(policy_allows(&[entry(oid, None, &["Get", "list"])], &caller, "secrets", "get"));
+        assert!(!policy_allows(&[entry(oid, None, &["list"])], &caller, "secrets", "get"));
+        assert!(policy_allows(&[entry(grp, None, &["all"])], &caller, "secrets", "set"), "through a group");
+        assert!(!policy_allows(&[entry(oid, Some(app), &["get"])], &caller, "secrets", "get"), "compound: another app");
+        assert!(!policy_allows(&[entry(oid, None, &["get"])], &caller, "keys", "get"));
+        let other_tenant = PolicyCaller { tenant: Uuid::from_u128(7), ..caller };
+        assert!(!policy_allows(&[entry(oid, None, &["get"])], &other_tenant, "secrets", "get"));
     }
 }

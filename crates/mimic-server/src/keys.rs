@@ -43,6 +43,11 @@ struct Loaded {
 }
 
 impl KeyRing {
+    /// The master key the keys are sealed under, for the other secrets the store keeps sealed.
+    pub fn master_key(&self) -> &MasterKey {
+        &self.0.master
+    }
+
     /// The stored keys, after storing a first one if there is none. Replicas starting together
     /// agree on it: the check and the insert are one (serializable) transaction.
     /// Rows stored in clear (by an older version) are sealed here.

@@ -13,6 +13,7 @@ pub mod graph;
 pub mod http;
 pub mod imds;
 pub mod keys;
+pub mod keyvault;
 pub mod login;
 pub mod master_key;
 pub mod portal;

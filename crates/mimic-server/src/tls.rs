@@ -34,6 +34,7 @@ pub const AZURE_HOSTS: &[&str] = &[
     "sts.windows.net",
     "graph.microsoft.com",
     "azcliprod.blob.core.windows.net", // az's image alias document (proxy/documents.rs)
+    "*.vault.azure.net",               // Key Vault's data plane, one host per vault
 ];
 
 fn ca_params() -> CertificateParams {

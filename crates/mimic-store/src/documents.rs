@@ -10,7 +10,7 @@ use mimic_domain::authorization_code::AuthorizationCode;
 use mimic_domain::compute::VmPower;
 use mimic_domain::deployment::{DeploymentIndex, DeploymentRecord, RunningDeployments};
 use mimic_domain::directory::DirectoryRoleAssignments;
-use mimic_domain::keyvault::VaultName;
+use mimic_domain::keyvault::{SecretIndex, SecretRecord, VaultName};
 use mimic_domain::network::PublicIpAllocation;
 use mimic_domain::operation::AsyncOperation;
 use mimic_domain::sealed::SealedRecord;
@@ -62,6 +62,12 @@ pub const RUNNING_DEPLOYMENTS_ID: &str = "all";
 pub const DIRECTORY_ROLES: Kind<DirectoryRoleAssignments> = Kind::new("directory.roleAssignments");
 /// Key vault names (global, as DNS names are), by the lower-cased name: the live vault.
 pub const KEYVAULT_NAME: Kind<VaultName> = Kind::new("keyvault.name");
+/// Key Vault secrets with their versions' attributes, by `{vault instance}/{lower-cased name}`.
+pub const KEYVAULT_SECRET: Kind<SecretRecord> = Kind::new("keyvault.secret");
+/// The secret values, sealed under the master key, by `{vault instance}/{lower-cased name}/{version}`.
+pub const KEYVAULT_SECRET_VALUE: Kind<String> = Kind::new("keyvault.secret.value");
+/// The secret names of a vault instance, by the instance.
+pub const KEYVAULT_SECRET_INDEX: Kind<SecretIndex> = Kind::new("keyvault.secret.index");
 /// Authorization codes not yet redeemed, by the code's hash.
 pub const AUTHORIZATION_CODE: Kind<AuthorizationCode> = Kind::new("authorization_code");
 /// Refresh tokens, by the token's hash.

@@ -50,3 +50,102 @@ pub struct Permissions {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub storage: Vec<String>,
 }
+
+/// `SecretAttributes` (times in Unix seconds).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretAttributes {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recoverable_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_level: Option<String>,
+}
+
+/// `SecretSetParameters`: the body of `PUT /secrets/{name}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretSetParameters {
+    pub value: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub attributes: Option<SecretAttributes>,
+    #[serde(default)]
+    pub tags: Option<Map<String, Value>>,
+}
+
+/// `SecretUpdateParameters`: the body of `PATCH /secrets/{name}/{version}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretUpdateParameters {
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub attributes: Option<SecretAttributes>,
+    #[serde(default)]
+    pub tags: Option<Map<String, Value>>,
+}
+
+/// `SecretBundle`, and `DeletedSecretBundle` when the deletion members are set. `value` is absent
+/// from answers that carry no value (update, recover, list items).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretBundle {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    pub attributes: SecretAttributes,
+    pub tags: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_date: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_purge_date: Option<i64>,
+}
+
+/// `SecretListResult` / `DeletedSecretListResult`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretList {
+    pub value: Vec<SecretBundle>,
+    #[serde(rename = "nextLink")]
+    pub next_link: Option<String>,
+}
+
+/// `BackupSecretResult` and `SecretRestoreParameters` (`value`: the base64url backup blob).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SecretBackup {
+    pub value: String,
+}
+
+/// `KeyVaultError`: `{"error": {"code", "message", "innererror"?: {"code"}}}`.
+#[derive(Debug, Serialize)]
+pub struct KeyVaultError {
+    pub error: KeyVaultErrorDetail,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KeyVaultErrorDetail {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub innererror: Option<InnerError>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InnerError {
+    pub code: &'static str,
+}

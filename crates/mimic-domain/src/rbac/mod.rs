@@ -135,6 +135,11 @@ pub mod ids {
     pub const STORAGE_BLOB_DATA_READER: Uuid = Uuid::from_u128(0x2a2b9908_6ea1_4ae2_8e65_a410df84e7d1);
     pub const KEY_VAULT_SECRETS_OFFICER: Uuid = Uuid::from_u128(0xb86a8fe4_44ce_4948_aee5_eccb2c155cd7);
     pub const KEY_VAULT_SECRETS_USER: Uuid = Uuid::from_u128(0x4633458b_17de_408a_b874_0445c86b69e6);
+    pub const KEY_VAULT_ADMINISTRATOR: Uuid = Uuid::from_u128(0x00482a5a_887f_4fb3_b363_3b7fe8e74483);
+    pub const KEY_VAULT_READER: Uuid = Uuid::from_u128(0x21090545_7ca7_4776_b22c_e363652d74d2);
+    pub const KEY_VAULT_CRYPTO_OFFICER: Uuid = Uuid::from_u128(0x14b46e9e_c2b7_41b4_b07b_48a6ebf60603);
+    pub const KEY_VAULT_CRYPTO_USER: Uuid = Uuid::from_u128(0x12338af0_0e69_4776_bea7_57ae8d297424);
+    pub const KEY_VAULT_CERTIFICATES_OFFICER: Uuid = Uuid::from_u128(0xa4417e6f_fecd_4de8_b567_7b0420556985);
 }
 
 /// Shape of one entry of `builtin_roles.json` (roleType and assignableScopes
@@ -272,6 +277,11 @@ mod tests {
             ("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", "Storage Blob Data Reader"),
             ("b86a8fe4-44ce-4948-aee5-eccb2c155cd7", "Key Vault Secrets Officer"),
             ("4633458b-17de-408a-b874-0445c86b69e6", "Key Vault Secrets User"),
+            ("00482a5a-887f-4fb3-b363-3b7fe8e74483", "Key Vault Administrator"),
+            ("21090545-7ca7-4776-b22c-e363652d74d2", "Key Vault Reader"),
+            ("14b46e9e-c2b7-41b4-b07b-48a6ebf60603", "Key Vault Crypto Officer"),
+            ("12338af0-0e69-4776-bea7-57ae8d297424", "Key Vault Crypto User"),
+            ("a4417e6f-fecd-4de8-b567-7b0420556985", "Key Vault Certificates Officer"),
         ];
         assert_eq!(builtin_roles().len(), table.len());
         for (guid, name) in table {
@@ -305,6 +315,11 @@ mod tests {
             ids::STORAGE_BLOB_DATA_READER,
             ids::KEY_VAULT_SECRETS_OFFICER,
             ids::KEY_VAULT_SECRETS_USER,
+            ids::KEY_VAULT_ADMINISTRATOR,
+            ids::KEY_VAULT_READER,
+            ids::KEY_VAULT_CRYPTO_OFFICER,
+            ids::KEY_VAULT_CRYPTO_USER,
+            ids::KEY_VAULT_CERTIFICATES_OFFICER,
         ] {
             role(c);
         }
@@ -505,6 +520,10 @@ mod tests {
             (ids::KEY_VAULT_SECRETS_USER, "Microsoft.KeyVault/vaults/secrets/getSecret/action", true),
             (ids::KEY_VAULT_SECRETS_USER, "Microsoft.KeyVault/vaults/secrets/setSecret/action", false),
             (ids::KEY_VAULT_SECRETS_OFFICER, "Microsoft.KeyVault/vaults/secrets/setSecret/action", true),
+            (ids::KEY_VAULT_ADMINISTRATOR, "Microsoft.KeyVault/vaults/secrets/getSecret/action", true),
+            (ids::KEY_VAULT_READER, "Microsoft.KeyVault/vaults/secrets/readMetadata/action", true),
+            (ids::KEY_VAULT_READER, "Microsoft.KeyVault/vaults/secrets/getSecret/action", false),
+            (ids::KEY_VAULT_CRYPTO_USER, "Microsoft.KeyVault/vaults/secrets/getSecret/action", false),
         ];
         for (id, action, want) in table {
             let def = role(*id);

@@ -56,6 +56,8 @@ enum Surface {
     Arm,
     Login,
     Graph,
+    /// Key Vault's data plane: `{vault}.vault.azure.net`.
+    KeyVault,
     /// Azure-owned documents fetched from fixed URLs (documents.rs).
     Documents,
 }
@@ -66,6 +68,7 @@ fn surface_for(host: &str) -> Option<Surface> {
         "login.microsoftonline.com" | "login.windows.net" | "sts.windows.net" | "login.microsoft.com" => Some(Surface::Login),
         "graph.microsoft.com" => Some(Surface::Graph),
         documents::CLI_BLOB_HOST => Some(Surface::Documents),
+        h if h.strip_suffix(".vault.azure.net").is_some_and(|v| !v.is_empty() && !v.contains('.')) => Some(Surface::KeyVault),
         _ => None,
     }
 }
@@ -74,6 +77,7 @@ pub struct Proxy {
     arm: Router,
     login: Router,
     graph: Router,
+    keyvault: Router,
     documents: Router,
     tls: TlsAcceptor,
     others: Others,
@@ -88,7 +92,8 @@ impl Proxy {
         Arc::new(Proxy {
             arm: crate::arm::router(azure.clone(), arm_throttle),
             login: crate::login::router(azure.clone()),
-            graph: crate::graph::router(azure),
+            graph: crate::graph::router(azure.clone()),
+            keyvault: crate::keyvault::router(azure),
             documents: documents::router(),
             tls: TlsAcceptor::from(tls),
             others,
@@ -156,6 +161,7 @@ impl Proxy {
             (Some(Surface::Arm), 443) => self.arm.clone(),
             (Some(Surface::Login), 443) => self.login.clone(),
             (Some(Surface::Graph), 443) => self.graph.clone(),
+            (Some(Surface::KeyVault), 443) => self.keyvault.clone(),
             (Some(Surface::Documents), 443) => self.documents.clone(),
             _ if self.others == Others::Refuse => {
                 return Ok(self.refuse(&host, "not an Azure host that Mimic serves (mimic serve --proxy-others refuse)"));

@@ -29,6 +29,7 @@ pub enum Surface {
     Login,
     Graph,
     Imds,
+    KeyVault,
 }
 
 /// An answer: status, headers and the body as JSON (`Null` when empty, a JSON string when the
@@ -62,6 +63,7 @@ pub struct TestApp {
     login: Router,
     graph: Router,
     imds: Router,
+    keyvault: Router,
     admin_token: tokio::sync::OnceCell<String>,
     // Last: dropped (the directory removed) after everything that uses the store.
     dir: tempfile::TempDir,
@@ -95,6 +97,7 @@ impl TestApp {
             login: mimic_server::login::router(state.clone()),
             graph: mimic_server::graph::router(state.clone()),
             imds: imds.router(state.clone()),
+            keyvault: mimic_server::keyvault::router(state.clone()),
             state,
             boot,
             admin_token: tokio::sync::OnceCell::new(),
@@ -131,6 +134,7 @@ impl TestApp {
             Surface::Login => &self.login,
             Surface::Graph => &self.graph,
             Surface::Imds => &self.imds,
+            Surface::KeyVault => &self.keyvault,
         };
         let method = Method::from_bytes(method.as_bytes()).expect("HTTP method");
         let mut req = Request::builder().method(method).uri(uri);

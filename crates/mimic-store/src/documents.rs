@@ -10,7 +10,7 @@ use mimic_domain::authorization_code::AuthorizationCode;
 use mimic_domain::compute::VmPower;
 use mimic_domain::deployment::{DeploymentIndex, DeploymentRecord, RunningDeployments};
 use mimic_domain::directory::DirectoryRoleAssignments;
-use mimic_domain::keyvault::VaultName;
+use mimic_domain::keyvault::{DeletedVault, DeletedVaultIndex, VaultName};
 use mimic_domain::network::PublicIpAllocation;
 use mimic_domain::operation::AsyncOperation;
 use mimic_domain::sealed::SealedRecord;
@@ -62,6 +62,10 @@ pub const RUNNING_DEPLOYMENTS_ID: &str = "all";
 pub const DIRECTORY_ROLES: Kind<DirectoryRoleAssignments> = Kind::new("directory.roleAssignments");
 /// Key vault names (global, as DNS names are), by the lower-cased name: the live vault.
 pub const KEYVAULT_NAME: Kind<VaultName> = Kind::new("keyvault.name");
+/// Soft-deleted key vaults (their names stay taken, globally), by the lower-cased name.
+pub const KEYVAULT_DELETED: Kind<DeletedVault> = Kind::new("keyvault.deleted");
+/// The soft-deleted vaults of a subscription, by the lower-cased subscription id.
+pub const KEYVAULT_DELETED_IN: Kind<DeletedVaultIndex> = Kind::new("keyvault.deletedIn");
 /// Authorization codes not yet redeemed, by the code's hash.
 pub const AUTHORIZATION_CODE: Kind<AuthorizationCode> = Kind::new("authorization_code");
 /// Refresh tokens, by the token's hash.

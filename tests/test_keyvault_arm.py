@@ -160,6 +160,7 @@ def test_names_check_and_errors_over_http(mimic: MimicServer):
 def test_azure_mgmt_keyvault_create_or_update(mimic: MimicServer, client_ca):
     from azure.identity import ClientSecretCredential
     from azure.mgmt.keyvault import KeyVaultManagementClient
+    from azure.mgmt.keyvault.models import Sku, VaultCreateOrUpdateParameters, VaultProperties
 
     cred = ClientSecretCredential(mimic.tenant_id, mimic.sp["clientId"], mimic.sp["clientSecret"],
                                   authority=mimic.login_url, disable_instance_discovery=True)
@@ -167,11 +168,9 @@ def test_azure_mgmt_keyvault_create_or_update(mimic: MimicServer, client_ca):
     rg = unique("kvsdk")
     mimic.create_rg(rg)
     name = unique("kv")
-    vault = client.vaults.begin_create_or_update(rg, name, {
-        "location": "westus",
-        "properties": {"tenant_id": mimic.tenant_id, "sku": {"family": "A", "name": "premium"}, "access_policies": [],
-                       "enable_rbac_authorization": False},
-    }).result()
+    params = VaultCreateOrUpdateParameters(location="westus", properties=VaultProperties(
+        tenant_id=mimic.tenant_id, sku=Sku(family="A", name="premium"), access_policies=[], enable_rbac_authorization=False))
+    vault = client.vaults.begin_create_or_update(rg, name, params).result()
     assert vault.name == name and vault.properties.sku.name == "premium"
     assert vault.properties.vault_uri == f"https://{name}.vault.azure.net/"
     assert client.vaults.get(rg, name).properties.enable_soft_delete is True

@@ -3,7 +3,7 @@ with az 2.91 (`az keyvault create/show/list/set-policy/delete-policy/delete/list
 purge`), azure-mgmt-keyvault (`KeyVaultManagementClient`) and raw HTTP for what the clients do not
 send.
 
-Expectations are Azure's, with their sources in docs/azure-behaviour.md "Key Vault": the vault's
+Expectations are Azure's, with their sources in docs/azure-behaviour.md §13: the vault's
 shape (keyvault.json and its 2026-02-01 examples), the name rule and `VaultNameNotValid`, global
 names (`VaultAlreadyExists`, `ConflictError` for a soft-deleted vault), soft delete (90 days by
 default), purge as a long-running operation, and what az sends (azure-cli

@@ -319,7 +319,7 @@ async fn apps_are_isolated_from_one_another() {
     assert_eq!(discovery.status, StatusCode::OK, "{}", discovery.body);
 }
 
-// ---- Microsoft.KeyVault (docs/azure-behaviour.md "Key Vault") ---------------------------------
+// ---- Microsoft.KeyVault (docs/azure-behaviour.md §13) ---------------------------------
 
 const KV_API: &str = "2024-11-01";
 
@@ -347,7 +347,12 @@ async fn key_vault_names_follow_azures_rule_and_the_vault_has_azures_shape() {
         .await;
     assert_eq!(arm_error(s, &body, StatusCode::BAD_REQUEST, "BadRequest"), "An invalid value was provided for 'sku'.");
     let (s, body) = app
-        .arm("PUT", &vault_path(&sub, "rg-kv", "kv-notenant"), KV_API, Some(json!({"location": "westus", "properties": {"sku": {"family": "A", "name": "standard"}}})))
+        .arm(
+            "PUT",
+            &vault_path(&sub, "rg-kv", "kv-notenant"),
+            KV_API,
+            Some(json!({"location": "westus", "properties": {"sku": {"family": "A", "name": "standard"}}})),
+        )
         .await;
     assert_eq!(arm_error(s, &body, StatusCode::BAD_REQUEST, "BadRequest"), "An invalid value was provided for 'tenantId'.");
 
@@ -393,10 +398,19 @@ async fn key_vault_names_are_global_across_subscriptions_and_tenants_and_soft_de
         .append_pair("scope", support::ARM_SCOPE)
         .finish();
     let r = app
-        .send(Surface::Login, "POST", &format!("/{tenant_b}/oauth2/v2.0/token"), None, Some("application/x-www-form-urlencoded"), Some(form.into_bytes()))
+        .send(
+            Surface::Login,
+            "POST",
+            &format!("/{tenant_b}/oauth2/v2.0/token"),
+            None,
+            Some("application/x-www-form-urlencoded"),
+            Some(form.into_bytes()),
+        )
         .await;
     let token_b = r.body["access_token"].as_str().expect("token of the second tenant").to_string();
-    let r = app.arm_as(Some(&token_b), "PUT", &format!("/subscriptions/{sub_b}/resourceGroups/rg-b"), RG_API, Some(json!({"location": "westus"}))).await;
+    let r = app
+        .arm_as(Some(&token_b), "PUT", &format!("/subscriptions/{sub_b}/resourceGroups/rg-b"), RG_API, Some(json!({"location": "westus"})))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 
     // The name is taken in the other tenant's subscription, whatever its case.
@@ -417,13 +431,18 @@ async fn key_vault_names_are_global_across_subscriptions_and_tenants_and_soft_de
     let r = app.arm_as(Some(&token_b), "PUT", &vault_path(&sub_b, "rg-b", "kv-global1"), KV_API, Some(vault_body(&tenant_b))).await;
     arm_error(r.status, &r.body, StatusCode::CONFLICT, "VaultAlreadyExists");
     // The other tenant does not see it among its deleted vaults.
-    let r = app.arm_as(Some(&token_b), "GET", &format!("/subscriptions/{sub_b}/providers/Microsoft.KeyVault/deletedVaults"), KV_API, None).await;
+    let r = app
+        .arm_as(Some(&token_b), "GET", &format!("/subscriptions/{sub_b}/providers/Microsoft.KeyVault/deletedVaults"), KV_API, None)
+        .await;
     assert_eq!(r.body["value"], json!([]), "{}", r.body);
     let deleted = format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/westus/deletedVaults/kv-global1");
     let (s, d) = app.arm("GET", &deleted, KV_API, None).await;
     assert_eq!(s, StatusCode::OK, "{d}");
     assert_eq!(d["type"], "Microsoft.KeyVault/deletedVaults");
-    assert_eq!(d["properties"]["vaultId"].as_str().unwrap().to_ascii_lowercase(), vault_path(&sub, "rg-a", "kv-global1").to_ascii_lowercase());
+    assert_eq!(
+        d["properties"]["vaultId"].as_str().unwrap().to_ascii_lowercase(),
+        vault_path(&sub, "rg-a", "kv-global1").to_ascii_lowercase()
+    );
 
     // Recover brings it back with its data instance; purge frees the name everywhere.
     let name_doc = |app: &TestApp| {

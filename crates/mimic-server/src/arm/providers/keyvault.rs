@@ -20,7 +20,7 @@
 //! azure-cli 2.91 `command_modules/keyvault/custom.py` (what az sends: `create_vault`,
 //! `set_policy`/`delete_policy` as GET + PUT of the whole vault, `recover_vault`,
 //! `purge_vault_or_hsm`, `list_deleted_vault_or_hsm` also listing `deletedManagedHSMs`);
-//! docs/azure-behaviour.md "Key Vault" for the errors.
+//! docs/azure-behaviour.md §13 for the errors.
 
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -65,7 +65,9 @@ impl Provider for KeyVault {
     fn handle(&self, ctx: &Ctx, endpoint: &Endpoint) -> ArmResult<Reply> {
         match endpoint {
             Endpoint::ResourceCollection { parent, resource_type, .. } if eq(resource_type, "vaults") => list(ctx, parent),
-            Endpoint::ResourceCollection { parent, resource_type, .. } if eq(resource_type, "deletedVaults") && parent.resource_group.is_none() => {
+            Endpoint::ResourceCollection { parent, resource_type, .. }
+                if eq(resource_type, "deletedVaults") && parent.resource_group.is_none() =>
+            {
                 list_deleted(ctx, parent)
             }
             // az `keyvault list-deleted` lists managed HSMs too; Mimic has none.
@@ -189,14 +191,7 @@ fn bool_member(p: &Map<String, Value>, name: &str) -> ArmResult<Option<bool>> {
 
 /// The stored `properties` of a vault written with `body` (the PUT's properties, or the
 /// existing ones merged with a PATCH's): checked, with Azure's defaults and read-only members.
-fn normalize(
-    ctx: &Ctx,
-    name: &str,
-    tenant: Uuid,
-    body: &Value,
-    existing: Option<&Value>,
-    creating: bool,
-) -> ArmResult<Value> {
+fn normalize(ctx: &Ctx, name: &str, tenant: Uuid, body: &Value, existing: Option<&Value>, creating: bool) -> ArmResult<Value> {
     let Value::Object(src) = body else { return Err(ArmError::vault_invalid_value("properties")) };
     let mut p = src.clone();
     p.remove("createMode");
@@ -308,7 +303,12 @@ fn vault(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                 let r = match tx.resource(&key)? {
                     Some(mut e) => {
                         if e.location.as_deref() != Some(location.as_str()) {
-                            return Err(ArmError::invalid_resource_location(&e.name, e.location.as_deref().unwrap_or_default(), &rg, &location));
+                            return Err(ArmError::invalid_resource_location(
+                                &e.name,
+                                e.location.as_deref().unwrap_or_default(),
+                                &rg,
+                                &location,
+                            ));
                         }
                         e.properties = normalize(ctx, &e.name, sub.tenant_id, &props, Some(&e.properties), false)?;
                         e.tags = body.tags.clone();
@@ -334,7 +334,12 @@ fn vault(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                     }
                 };
                 if tx.get(KEYVAULT_NAME, &kv::name_key(&r.name))?.is_none() {
-                    tx.put(KEYVAULT_NAME, &kv::name_key(&r.name), &VaultName { resource_id: r.id.clone(), instance: Uuid::new_v4() }, None)?;
+                    tx.put(
+                        KEYVAULT_NAME,
+                        &kv::name_key(&r.name),
+                        &VaultName { resource_id: r.id.clone(), instance: Uuid::new_v4() },
+                        None,
+                    )?;
                 }
                 tx.put_resource(&r)?;
                 Ok::<_, ArmError>(r)

@@ -1,5 +1,5 @@
 //! Microsoft.KeyVault: vaults, their access policies, soft-deleted vaults. Codes and texts are
-//! Azure's as clients print them (docs/azure-behaviour.md "Key Vault"); statuses are the
+//! Azure's as clients print them (docs/azure-behaviour.md §13); statuses are the
 //! resource provider's.
 
 use axum::http::StatusCode;

@@ -7,10 +7,85 @@
 //! (learn.microsoft.com/azure/key-vault/general/rbac-guide); access policies
 //! (learn.microsoft.com/azure/key-vault/general/assign-access-policy).
 
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 pub const VAULT_TYPE: &str = "Microsoft.KeyVault/vaults";
+pub const DELETED_VAULT_TYPE: &str = "Microsoft.KeyVault/deletedVaults";
+pub const ACCESS_POLICY_TYPE: &str = "Microsoft.KeyVault/vaults/accessPolicies";
+
+/// `softDeleteRetentionInDays` when a vault does not set it, and its bounds ("It accepts >=7 and
+/// <=90", keyvault.json `VaultProperties.softDeleteRetentionInDays`).
+pub const DEFAULT_RETENTION_DAYS: i64 = 90;
+pub const RETENTION_DAYS: std::ops::RangeInclusive<i64> = 7..=90;
+
+/// The vault's data-plane address as ARM reports it (`vaultUri`).
+pub fn vault_uri(name: &str) -> String {
+    format!("https://{}.vault.azure.net/", name.to_ascii_lowercase())
+}
+
+/// The key of a vault name in the global indexes (`KEYVAULT_NAME`, `KEYVAULT_DELETED`).
+pub fn name_key(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+/// A soft-deleted vault (store kind `KEYVAULT_DELETED`, by the lower-cased name): what a recover
+/// brings back (id, location, tags, properties, and the `instance` its data is filed under) and
+/// when Azure would purge it on its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedVault {
+    /// The vault's ARM resource id, as created.
+    pub resource_id: String,
+    pub name: String,
+    /// The subscription id, lower-cased (the deleted vault is listed there).
+    pub subscription: String,
+    pub location: String,
+    #[serde(default)]
+    pub tags: Map<String, Value>,
+    pub properties: Value,
+    pub deletion_date: DateTime<Utc>,
+    pub scheduled_purge_date: DateTime<Utc>,
+    pub instance: Uuid,
+}
+
+impl DeletedVault {
+    /// Whether purge protection forbids purging it before its scheduled date.
+    pub fn purge_protected(&self) -> bool {
+        self.properties.get("enablePurgeProtection").and_then(Value::as_bool) == Some(true)
+    }
+
+    /// Whether its retention has run out at `now` (Azure purges it then).
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        now >= self.scheduled_purge_date
+    }
+}
+
+/// The scheduled purge date of a vault deleted at `deleted` with `retention_days`.
+pub fn scheduled_purge(deleted: DateTime<Utc>, retention_days: i64) -> DateTime<Utc> {
+    deleted + Duration::days(retention_days)
+}
+
+/// The names of a subscription's soft-deleted vaults (store kind `KEYVAULT_DELETED_IN`, by the
+/// lower-cased subscription id), for `GET .../deletedVaults`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedVaultIndex {
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+impl DeletedVaultIndex {
+    pub fn add(&mut self, name_key: &str) {
+        self.remove(name_key);
+        self.names.push(name_key.to_string());
+    }
+
+    pub fn remove(&mut self, name_key: &str) {
+        self.names.retain(|n| n != name_key);
+    }
+}
 
 /// Key Vault's audience: tokens for the data plane carry it, with or without the slash.
 pub const AUDIENCE: &str = "https://vault.azure.net";
@@ -139,7 +214,12 @@ pub struct PolicyCaller<'a> {
 /// service principal, group) of the vault's tenant; one with an `applicationId` is a compound
 /// identity and applies only when that application calls on the object's behalf. `all` grants
 /// every permission; names compare case-insensitively.
-pub fn policy_allows(policies: &[mimic_wire::keyvault::AccessPolicyEntry], caller: &PolicyCaller<'_>, kind: &str, permission: &str) -> bool {
+pub fn policy_allows(
+    policies: &[mimic_wire::keyvault::AccessPolicyEntry],
+    caller: &PolicyCaller<'_>,
+    kind: &str,
+    permission: &str,
+) -> bool {
     let is = |s: &str, u: Uuid| s.parse::<Uuid>().ok() == Some(u);
     policies.iter().any(|p| {
         let who = is(&p.object_id, caller.object_id) || caller.groups.iter().any(|g| is(&p.object_id, *g));
@@ -193,5 +273,20 @@ mod tests {
         assert!(!policy_allows(&[entry(oid, None, &["get"])], &caller, "keys", "get"));
         let other_tenant = PolicyCaller { tenant: Uuid::from_u128(7), ..caller };
         assert!(!policy_allows(&[entry(oid, None, &["get"])], &other_tenant, "secrets", "get"));
+    }
+
+    #[test]
+    fn uris_keys_and_the_deleted_index() {
+        assert_eq!(vault_uri("MyVault"), "https://myvault.vault.azure.net/");
+        assert_eq!(name_key("MyVault"), "myvault");
+        let mut i = DeletedVaultIndex::default();
+        i.add("a");
+        i.add("b");
+        i.add("a");
+        assert_eq!(i.names, ["b", "a"]);
+        i.remove("b");
+        assert_eq!(i.names, ["a"]);
+        let t = Utc::now();
+        assert_eq!(scheduled_purge(t, 90) - t, Duration::days(90));
     }
 }

@@ -318,3 +318,155 @@ async fn apps_are_isolated_from_one_another() {
         b.send(Surface::Login, "GET", &format!("/{}/v2.0/.well-known/openid-configuration", b.tenant_id()), None, None, None).await;
     assert_eq!(discovery.status, StatusCode::OK, "{}", discovery.body);
 }
+
+// ---- Microsoft.KeyVault (docs/azure-behaviour.md §13) ---------------------------------
+
+const KV_API: &str = "2024-11-01";
+
+fn vault_path(sub: &str, rg: &str, name: &str) -> String {
+    format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}")
+}
+
+fn vault_body(tenant: &str) -> Value {
+    json!({"location": "westus", "properties": {"tenantId": tenant, "sku": {"family": "A", "name": "standard"}, "accessPolicies": []}})
+}
+
+#[tokio::test]
+async fn key_vault_names_follow_azures_rule_and_the_vault_has_azures_shape() {
+    let app = TestApp::new();
+    app.create_rg("rg-kv").await;
+    let (sub, tenant) = (app.subscription_id(), app.tenant_id());
+    for bad in ["ab", "1vault", "vault-", "va--ult", "vault_1", "a23456789012345678901234x"] {
+        let (s, body) = app.arm("PUT", &vault_path(&sub, "rg-kv", bad), KV_API, Some(vault_body(&tenant))).await;
+        let msg = arm_error(s, &body, StatusCode::BAD_REQUEST, "VaultNameNotValid");
+        assert!(msg.starts_with(&format!("The vault name '{bad}' is invalid. A vault's name must be between 3-24 alphanumeric")), "{msg}");
+    }
+    // sku and tenantId are required.
+    let (s, body) = app
+        .arm("PUT", &vault_path(&sub, "rg-kv", "kv-nosku"), KV_API, Some(json!({"location": "westus", "properties": {"tenantId": tenant}})))
+        .await;
+    assert_eq!(arm_error(s, &body, StatusCode::BAD_REQUEST, "BadRequest"), "An invalid value was provided for 'sku'.");
+    let (s, body) = app
+        .arm(
+            "PUT",
+            &vault_path(&sub, "rg-kv", "kv-notenant"),
+            KV_API,
+            Some(json!({"location": "westus", "properties": {"sku": {"family": "A", "name": "standard"}}})),
+        )
+        .await;
+    assert_eq!(arm_error(s, &body, StatusCode::BAD_REQUEST, "BadRequest"), "An invalid value was provided for 'tenantId'.");
+
+    let path = vault_path(&sub, "rg-kv", "Kv-Shape1");
+    let (s, v) = app.arm("PUT", &path, KV_API, Some(vault_body(&tenant))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["type"], "Microsoft.KeyVault/vaults");
+    assert_eq!(v["name"], "Kv-Shape1");
+    let p = &v["properties"];
+    assert_eq!(p["vaultUri"], "https://kv-shape1.vault.azure.net/");
+    assert_eq!(p["sku"], json!({"family": "A", "name": "standard"}));
+    assert_eq!(p["tenantId"], tenant.as_str());
+    assert_eq!((p["enableSoftDelete"].as_bool(), p["softDeleteRetentionInDays"].as_i64()), (Some(true), Some(90)));
+    assert_eq!((p["provisioningState"].as_str(), p["publicNetworkAccess"].as_str()), (Some("Succeeded"), Some("Enabled")));
+    assert_eq!(p["enableRbacAuthorization"], false, "false before 2026-02-01");
+    assert!(p.get("enablePurgeProtection").is_none(), "only when set: {p}");
+    // checkNameAvailability sees it; a fresh valid name is free.
+    let check = format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/checkNameAvailability");
+    let (s, r) = app.arm("POST", &check, KV_API, Some(json!({"name": "kv-shape1", "type": "Microsoft.KeyVault/vaults"}))).await;
+    assert_eq!((s, r["nameAvailable"].as_bool(), r["reason"].as_str()), (StatusCode::OK, Some(false), Some("AlreadyExists")), "{r}");
+    let (_, r) = app.arm("POST", &check, KV_API, Some(json!({"name": "kv-free-name", "type": "Microsoft.KeyVault/vaults"}))).await;
+    assert_eq!(r, json!({"nameAvailable": true}));
+    let (_, r) = app.arm("POST", &check, KV_API, Some(json!({"name": "1bad", "type": "Microsoft.KeyVault/vaults"}))).await;
+    assert_eq!(r["reason"], "AccountNameInvalid", "{r}");
+}
+
+#[tokio::test]
+async fn key_vault_names_are_global_across_subscriptions_and_tenants_and_soft_delete_keeps_them() {
+    let app = TestApp::new();
+    app.create_rg("rg-a").await;
+    let (sub, tenant) = (app.subscription_id(), app.tenant_id());
+    let (s, v) = app.arm("PUT", &vault_path(&sub, "rg-a", "kv-global1"), KV_API, Some(vault_body(&tenant))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // A second tenant with its own subscription (`POST {graph}/mimic/tenants`).
+    let (s, t) = app.graph("POST", "/mimic/tenants", Some(json!({}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let (tenant_b, sub_b) = (t["tenantId"].as_str().unwrap().to_string(), t["subscriptionId"].as_str().unwrap().to_string());
+    let form: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "client_credentials")
+        .append_pair("client_id", t["servicePrincipal"]["clientId"].as_str().unwrap())
+        .append_pair("client_secret", t["servicePrincipal"]["clientSecret"].as_str().unwrap())
+        .append_pair("scope", support::ARM_SCOPE)
+        .finish();
+    let r = app
+        .send(
+            Surface::Login,
+            "POST",
+            &format!("/{tenant_b}/oauth2/v2.0/token"),
+            None,
+            Some("application/x-www-form-urlencoded"),
+            Some(form.into_bytes()),
+        )
+        .await;
+    let token_b = r.body["access_token"].as_str().expect("token of the second tenant").to_string();
+    let r = app
+        .arm_as(Some(&token_b), "PUT", &format!("/subscriptions/{sub_b}/resourceGroups/rg-b"), RG_API, Some(json!({"location": "westus"})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    // The name is taken in the other tenant's subscription, whatever its case.
+    let r = app.arm_as(Some(&token_b), "PUT", &vault_path(&sub_b, "rg-b", "KV-GLOBAL1"), KV_API, Some(vault_body(&tenant_b))).await;
+    let msg = arm_error(r.status, &r.body, StatusCode::CONFLICT, "VaultAlreadyExists");
+    assert!(msg.starts_with("The vault name 'KV-GLOBAL1' is already in use. Vault names are globally unique"), "{msg}");
+    // And in another resource group of the same subscription.
+    app.create_rg("rg-a2").await;
+    let (s, body) = app.arm("PUT", &vault_path(&sub, "rg-a2", "kv-global1"), KV_API, Some(vault_body(&tenant))).await;
+    arm_error(s, &body, StatusCode::CONFLICT, "VaultAlreadyExists");
+
+    // Soft-deleted, the name stays taken: ConflictError in its subscription, VaultAlreadyExists elsewhere.
+    let (s, _) = app.arm("DELETE", &vault_path(&sub, "rg-a", "kv-global1"), KV_API, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, body) = app.arm("PUT", &vault_path(&sub, "rg-a", "kv-global1"), KV_API, Some(vault_body(&tenant))).await;
+    let msg = arm_error(s, &body, StatusCode::CONFLICT, "ConflictError");
+    assert!(msg.starts_with("A vault with the same name already exists in deleted state."), "{msg}");
+    let r = app.arm_as(Some(&token_b), "PUT", &vault_path(&sub_b, "rg-b", "kv-global1"), KV_API, Some(vault_body(&tenant_b))).await;
+    arm_error(r.status, &r.body, StatusCode::CONFLICT, "VaultAlreadyExists");
+    // The other tenant does not see it among its deleted vaults.
+    let r = app
+        .arm_as(Some(&token_b), "GET", &format!("/subscriptions/{sub_b}/providers/Microsoft.KeyVault/deletedVaults"), KV_API, None)
+        .await;
+    assert_eq!(r.body["value"], json!([]), "{}", r.body);
+    let deleted = format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/westus/deletedVaults/kv-global1");
+    let (s, d) = app.arm("GET", &deleted, KV_API, None).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(d["type"], "Microsoft.KeyVault/deletedVaults");
+    assert_eq!(
+        d["properties"]["vaultId"].as_str().unwrap().to_ascii_lowercase(),
+        vault_path(&sub, "rg-a", "kv-global1").to_ascii_lowercase()
+    );
+
+    // Recover brings it back with its data instance; purge frees the name everywhere.
+    let name_doc = |app: &TestApp| {
+        app.state.store.read(|tx| {
+            use mimic_store::documents::{Docs, KEYVAULT_NAME};
+            tx.get(KEYVAULT_NAME, "kv-global1")
+        })
+    };
+    let recover = json!({"location": "westus", "properties": {"tenantId": tenant, "sku": {"family": "A", "name": "standard"}, "createMode": "recover"}});
+    let (s, body) = app.arm("PUT", &vault_path(&sub, "rg-a", "kv-other"), KV_API, Some(recover.clone())).await;
+    arm_error(s, &body, StatusCode::BAD_REQUEST, "SoftDeletedVaultDoesNotExist");
+    let (s, v) = app.arm("PUT", &vault_path(&sub, "rg-a", "kv-global1"), KV_API, Some(recover)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let first = name_doc(&app).unwrap().expect("a live vault has its name document");
+    assert!(first.resource_id.ends_with("/vaults/kv-global1"));
+    let (s, _) = app.arm("DELETE", &vault_path(&sub, "rg-a", "kv-global1"), KV_API, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(name_doc(&app).unwrap().is_none(), "a deleted vault is not live");
+    let r = app.arm_as(Some(&token_b), "POST", &format!("{deleted}/purge"), KV_API, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "another tenant cannot purge it: {}", r.body);
+    let (s, _) = app.arm("POST", &format!("{deleted}/purge"), KV_API, None).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let r = app.arm_as(Some(&token_b), "PUT", &vault_path(&sub_b, "rg-b", "kv-global1"), KV_API, Some(vault_body(&tenant_b))).await;
+    assert_eq!(r.status, StatusCode::OK, "purged, the name is free: {}", r.body);
+    let second = name_doc(&app).unwrap().expect("the new vault's name document");
+    assert_ne!(second.instance, first.instance, "a vault made anew has a new instance");
+}

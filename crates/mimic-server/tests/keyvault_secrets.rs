@@ -87,7 +87,8 @@ async fn rbac_vault_refuses_until_a_data_role_is_assigned() {
     assert!(e["message"].as_str().unwrap().contains("Microsoft.KeyVault/vaults/secrets/setSecret/action"), "{e}");
 
     let officer = app.assign_role(&sp.object_id, SECRETS_OFFICER, &vault).await;
-    let r = kv(&app, Some(&token), "PUT", "kvrbac", "/secrets/db-password", Some(json!({"value": "s3cret", "contentType": "text/plain"}))).await;
+    let r = kv(&app, Some(&token), "PUT", "kvrbac", "/secrets/db-password", Some(json!({"value": "s3cret", "contentType": "text/plain"})))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["value"], "s3cret");
     let id = r.body["id"].as_str().unwrap().to_string();
@@ -111,7 +112,15 @@ async fn rbac_vault_refuses_until_a_data_role_is_assigned() {
     assert!(items[0].get("value").is_none(), "lists carry no values");
 
     // Disabled: metadata stays readable, the value is refused.
-    let r = kv(&app, Some(&token), "PATCH", "kvrbac", "/secrets/db-password/", Some(json!({"attributes": {"enabled": false}, "tags": {"a": "b"}}))).await;
+    let r = kv(
+        &app,
+        Some(&token),
+        "PATCH",
+        "kvrbac",
+        "/secrets/db-password/",
+        Some(json!({"attributes": {"enabled": false}, "tags": {"a": "b"}})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["tags"]["a"], "b");
     let r = kv(&app, Some(&token), "GET", "kvrbac", "/secrets/db-password", None).await;
@@ -132,7 +141,10 @@ async fn rbac_vault_refuses_until_a_data_role_is_assigned() {
     kv(&app, Some(&token), "DELETE", "kvrbac", "/secrets/db-password", None).await;
     assert_eq!(kv(&app, Some(&token), "DELETE", "kvrbac", "/deletedsecrets/db-password", None).await.status, StatusCode::NO_CONTENT);
     kv_error(&kv(&app, Some(&token), "GET", "kvrbac", "/deletedsecrets/db-password", None).await, StatusCode::NOT_FOUND, "SecretNotFound");
-    assert_eq!(kv(&app, Some(&token), "PUT", "kvrbac", "/secrets/db-password", Some(json!({"value": "fresh"}))).await.status, StatusCode::OK);
+    assert_eq!(
+        kv(&app, Some(&token), "PUT", "kvrbac", "/secrets/db-password", Some(json!({"value": "fresh"}))).await.status,
+        StatusCode::OK
+    );
 
     // Secrets User reads values but cannot set; without the assignment, nothing.
     let (s, _) = app.arm("DELETE", &officer, "2022-04-01", None).await;
@@ -159,7 +171,15 @@ async fn access_policy_vault_grants_what_the_policy_lists() {
     assert_eq!(e["innererror"]["code"], "AccessDenied");
     assert!(e["message"].as_str().unwrap().contains("does not have secrets delete permission"), "{e}");
     // Bad names and bodies are Key Vault's 400s.
-    kv_error(&kv(&app, Some(&token), "PUT", "kvpolicy", "/secrets/a_b", Some(json!({"value": "1"}))).await, StatusCode::BAD_REQUEST, "BadParameter");
-    kv_error(&kv(&app, Some(&token), "PUT", "kvpolicy", "/secrets/b", Some(json!({"contentType": "x"}))).await, StatusCode::BAD_REQUEST, "BadParameter");
+    kv_error(
+        &kv(&app, Some(&token), "PUT", "kvpolicy", "/secrets/a_b", Some(json!({"value": "1"}))).await,
+        StatusCode::BAD_REQUEST,
+        "BadParameter",
+    );
+    kv_error(
+        &kv(&app, Some(&token), "PUT", "kvpolicy", "/secrets/b", Some(json!({"contentType": "x"}))).await,
+        StatusCode::BAD_REQUEST,
+        "BadParameter",
+    );
     kv_error(&kv(&app, Some(&token), "GET", "nosuchvault", "/secrets/b", None).await, StatusCode::NOT_FOUND, "VaultNotFound");
 }

@@ -10,7 +10,7 @@ use mimic_domain::authorization_code::AuthorizationCode;
 use mimic_domain::compute::VmPower;
 use mimic_domain::deployment::{DeploymentIndex, DeploymentRecord, RunningDeployments};
 use mimic_domain::directory::DirectoryRoleAssignments;
-use mimic_domain::keyvault::{SecretIndex, SecretRecord, VaultName};
+use mimic_domain::keyvault::{DeletedVault, DeletedVaultIndex, SecretIndex, SecretRecord, VaultName};
 use mimic_domain::network::PublicIpAllocation;
 use mimic_domain::operation::AsyncOperation;
 use mimic_domain::sealed::SealedRecord;
@@ -68,6 +68,10 @@ pub const KEYVAULT_SECRET: Kind<SecretRecord> = Kind::new("keyvault.secret");
 pub const KEYVAULT_SECRET_VALUE: Kind<String> = Kind::new("keyvault.secret.value");
 /// The secret names of a vault instance, by the instance.
 pub const KEYVAULT_SECRET_INDEX: Kind<SecretIndex> = Kind::new("keyvault.secret.index");
+/// Soft-deleted key vaults (their names stay taken, globally), by the lower-cased name.
+pub const KEYVAULT_DELETED: Kind<DeletedVault> = Kind::new("keyvault.deleted");
+/// The soft-deleted vaults of a subscription, by the lower-cased subscription id.
+pub const KEYVAULT_DELETED_IN: Kind<DeletedVaultIndex> = Kind::new("keyvault.deletedIn");
 /// Authorization codes not yet redeemed, by the code's hash.
 pub const AUTHORIZATION_CODE: Kind<AuthorizationCode> = Kind::new("authorization_code");
 /// Refresh tokens, by the token's hash.

@@ -149,3 +149,92 @@ pub struct KeyVaultErrorDetail {
 pub struct InnerError {
     pub code: &'static str,
 }
+
+/// `VaultCreateOrUpdateParameters` (PUT) and `VaultPatchParameters` (PATCH, no location): the
+/// envelope typed, `properties` kept as JSON for the provider to check member by member.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultWrite {
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub properties: Option<Value>,
+}
+
+/// `Vault` as ARM returns it: the tracked resource with its `VaultProperties` (as stored).
+#[derive(Debug, Clone, Serialize)]
+pub struct Vault {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub location: String,
+    pub tags: Map<String, Value>,
+    pub properties: Value,
+}
+
+/// `VaultAccessPolicyParameters`: the body of `PUT .../accessPolicies/{add|replace|remove}` and
+/// its answer (`id`, `name`, `type` are read-only).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultAccessPolicyParameters {
+    #[serde(default, skip_deserializing, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    #[serde(default, skip_deserializing, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(rename = "type", default, skip_deserializing, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    pub properties: VaultAccessPolicyProperties,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultAccessPolicyProperties {
+    #[serde(default)]
+    pub access_policies: Vec<AccessPolicyEntry>,
+}
+
+/// `DeletedVault`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeletedVault {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub properties: DeletedVaultProperties,
+}
+
+/// `DeletedVaultProperties` (dates as ISO 8601 UTC).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedVaultProperties {
+    pub vault_id: String,
+    pub location: String,
+    pub deletion_date: String,
+    pub scheduled_purge_date: String,
+    pub tags: Map<String, Value>,
+    pub purge_protection_enabled: bool,
+}
+
+/// `VaultCheckNameAvailabilityParameters`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CheckNameAvailabilityParameters {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}
+
+/// `CheckNameAvailabilityResult`: `reason` (`AccountNameInvalid` | `AlreadyExists`) and
+/// `message` only when the name is not available.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckNameAvailabilityResult {
+    pub name_available: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}

@@ -93,7 +93,8 @@ impl KvError {
     }
 
     pub fn disabled(op: &str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "Forbidden", format!("Operation {op} is not allowed on a disabled secret.")).inner("SecretDisabled")
+        Self::new(StatusCode::FORBIDDEN, "Forbidden", format!("Operation {op} is not allowed on a disabled secret."))
+            .inner("SecretDisabled")
     }
 
     pub fn limit(message: impl Into<String>) -> Self {

@@ -130,7 +130,8 @@ impl Req {
             }
             return Err(KvError::forbidden_by_rbac(&self.caller_text(), data_action, scope, &self.vault.name, &self.vault.location));
         }
-        let who = PolicyCaller { tenant: self.caller.tenant, object_id: self.caller.object_id, groups: &self.groups, app_id: self.caller.app_id };
+        let who =
+            PolicyCaller { tenant: self.caller.tenant, object_id: self.caller.object_id, groups: &self.groups, app_id: self.caller.app_id };
         if kv::policy_allows(&self.vault.properties.access_policies, &who, kind, permission) {
             Ok(())
         } else {
@@ -150,8 +151,16 @@ fn find_vault(state: &SharedState, name: &str) -> KvResult<Vault> {
     })?;
     let Some((r, instance)) = found else { return Err(KvError::vault_not_found(name)) };
     let properties: VaultProperties = serde_json::from_value(r.properties.clone()).map_err(|_| KvError::internal())?;
-    let uri = properties.vault_uri.clone().unwrap_or_else(|| format!("https://{}.vault.azure.net/", r.name)).trim_end_matches('/').to_string();
-    Ok(Vault { name: r.name.clone(), resource_id: r.id.clone(), instance, location: r.location.clone().unwrap_or_default(), uri, properties })
+    let uri =
+        properties.vault_uri.clone().unwrap_or_else(|| format!("https://{}.vault.azure.net/", r.name)).trim_end_matches('/').to_string();
+    Ok(Vault {
+        name: r.name.clone(),
+        resource_id: r.id.clone(),
+        instance,
+        location: r.location.clone().unwrap_or_default(),
+        uri,
+        properties,
+    })
 }
 
 /// Key Vault's words for a token it refuses, with the challenge.

@@ -139,7 +139,8 @@ fn set(req: &Req, name: &str) -> KvResult<Response> {
         updated: t,
         tags: p.tags.unwrap_or_default(),
     };
-    let sealed = req.state.keys.master_key().seal(&purpose(req, &key, &version.version), value.as_bytes()).map_err(|_| KvError::internal())?;
+    let sealed =
+        req.state.keys.master_key().seal(&purpose(req, &key, &version.version), value.as_bytes()).map_err(|_| KvError::internal())?;
     let stored = req.state.store.write(|tx| -> KvResult<_> {
         let mut record = match load(tx, req, &key)? {
             Some(r) if r.deleted.is_some() => return Err(KvError::deleted_but_recoverable(name)),
@@ -245,11 +246,8 @@ fn page(value: Vec<SecretBundle>) -> KvResult<Response> {
 
 fn list(req: &Req) -> KvResult<Response> {
     req.authorize(da::READ_METADATA, &req.vault.resource_id, "secrets", "list")?;
-    let items = all(req)?
-        .iter()
-        .filter(|r| r.deleted.is_none())
-        .filter_map(|r| r.current().map(|v| bundle(req, r, v, None, false)))
-        .collect();
+    let items =
+        all(req)?.iter().filter(|r| r.deleted.is_none()).filter_map(|r| r.current().map(|v| bundle(req, r, v, None, false))).collect();
     page(items)
 }
 
@@ -291,11 +289,8 @@ fn get_deleted(req: &Req, name: &str) -> KvResult<Response> {
 
 fn list_deleted(req: &Req) -> KvResult<Response> {
     req.authorize(da::READ_METADATA, &req.vault.resource_id, "secrets", "list")?;
-    let items = all(req)?
-        .iter()
-        .filter(|r| r.deleted.is_some())
-        .filter_map(|r| r.current().map(|v| bundle(req, r, v, None, false)))
-        .collect();
+    let items =
+        all(req)?.iter().filter(|r| r.deleted.is_some()).filter_map(|r| r.current().map(|v| bundle(req, r, v, None, false))).collect();
     page(items)
 }
 

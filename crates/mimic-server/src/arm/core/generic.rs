@@ -332,10 +332,12 @@ pub fn list_all(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult<Reply> {
     }
     let rg_key = rg.map(|g| g.to_ascii_lowercase());
     let rgt = RESOURCE_GROUP_TYPE.to_ascii_lowercase();
+    let only_type = ctx.q("$filter").and_then(resource_type_filter);
     let items = ctx.state.store.read(|tx| {
         tx.resources(&ResourceFilter {
             subscription: &sub,
             resource_group: rg_key.as_deref(),
+            resource_type: only_type.as_deref(),
             exclude_type: Some(&rgt),
             limit: 100_000,
             ..Default::default()
@@ -348,4 +350,28 @@ pub fn list_all(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult<Reply> {
         }
     }
     Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
+}
+
+/// The type of a `$filter=resourceType eq '{type}'` (Resources_List; az `keyvault list` without a
+/// group sends it), lower-cased as the store's type key; other filters are not applied.
+fn resource_type_filter(filter: &str) -> Option<String> {
+    let (field, rest) = filter.trim().split_once(char::is_whitespace)?;
+    let (op, value) = rest.trim_start().split_once(char::is_whitespace)?;
+    let value = value.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    (field.eq_ignore_ascii_case("resourceType") && op.eq_ignore_ascii_case("eq") && !value.contains('\''))
+        .then(|| value.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resource_type_filter;
+
+    #[test]
+    fn a_resource_type_filter_names_one_type() {
+        assert_eq!(resource_type_filter("resourceType eq 'Microsoft.KeyVault/vaults'").as_deref(), Some("microsoft.keyvault/vaults"));
+        assert_eq!(resource_type_filter("resourcetype  EQ  'A/b' ").as_deref(), Some("a/b"));
+        for other in ["tagName eq 'x'", "resourceType eq A/b", "resourceType ne 'A/b'", "resourceType eq 'a' or name eq 'b'", ""] {
+            assert_eq!(resource_type_filter(other), None, "{other}");
+        }
+    }
 }

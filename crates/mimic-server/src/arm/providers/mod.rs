@@ -4,6 +4,7 @@
 mod authorization;
 pub mod compute;
 mod deployments;
+mod keyvault;
 mod msi;
 mod network;
 mod resources;
@@ -25,6 +26,7 @@ pub fn registry() -> Registry {
         Box::new(compute::Compute),
         Box::new(msi::ManagedIdentity),
         Box::new(network::Network),
+        Box::new(keyvault::KeyVault),
         Box::new(GenericProvider),
         Box::new(mimic::Control),
     ])

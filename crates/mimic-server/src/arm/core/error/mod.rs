@@ -8,7 +8,7 @@
 //! - `resources`: subscriptions, resource providers and resource groups (Microsoft.Resources);
 //! - `deployments`: the deployment engine (Microsoft.Resources/deployments);
 //! - `authorization`: role definitions and assignments (Microsoft.Authorization);
-//! - `compute`, `network`, `msi`: those resource providers;
+//! - `compute`, `network`, `msi`, `keyvault`: those resource providers;
 //! - `mimic`: Mimic's own provider.
 //!
 //! Nothing else renders ARM errors; `ArmError::new`, `ArmError::bad_request` and `with_target` are this
@@ -18,6 +18,7 @@ mod arm;
 mod authorization;
 mod compute;
 mod deployments;
+pub mod keyvault;
 mod mimic;
 mod msi;
 mod network;

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::client::Target;
 
-const NO_PROXY: &str = "127.0.0.1,localhost,::1,169.254.169.254";
+pub const NO_PROXY: &str = "127.0.0.1,localhost,::1,169.254.169.254";
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Shell {

@@ -75,6 +75,12 @@ pub fn place(target: &Target, vm: &str, subscription: Option<&str>) -> anyhow::R
         ("AZURE_CORE_INSTANCE_DISCOVERY", "false".into()),
         ("MIMIC_VM_ID", body["vmId"].as_str().unwrap_or(&vm_id).to_string()),
         ("MIMIC_ARM_URL", server.endpoint("arm")),
+        // Azure's host names (Key Vault's `{vault}.vault.azure.net`, ARM, login) reach Mimic
+        // through its proxy, as on a VM behind one; IMDS and Mimic's own addresses go direct.
+        ("HTTPS_PROXY", server.endpoint("proxy")),
+        ("https_proxy", server.endpoint("proxy")),
+        ("NO_PROXY", crate::env::NO_PROXY.into()),
+        ("no_proxy", crate::env::NO_PROXY.into()),
     ];
     let listeners = ["arm", "login", "graph", "portal", "imds", "proxy"]
         .iter()

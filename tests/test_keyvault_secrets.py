@@ -1,0 +1,131 @@
+"""The workload uses its identity on Key Vault: code on a VM, under `mimic vm run`, reads a secret
+with azure-keyvault-secrets and DefaultAzureCredential (no credential anywhere), refused with
+403 ForbiddenByRbac until the VM's identity holds Key Vault Secrets User on the vault and again
+after the assignment is deleted; the same with an access-policy vault. The vault and its
+secrets are driven by az 2.91 with the default AzureCloud through Mimic's proxy
+(`az keyvault create`, `az role assignment create --role "Key Vault Secrets User"`,
+`az keyvault secret set/show/list/delete/recover/purge`, `az keyvault set-policy`).
+
+Key Vault's behaviour (the challenge, `ForbiddenByRbac`/`AccessDenied`, soft delete) is in
+docs/azure-behaviour.md §13.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from mimic_harness import MimicServer, make_uai, make_vm, unique
+from test_imds import py_workload, vm_run
+from test_proxy import ProxiedAz
+
+SECRETS_USER = "Key Vault Secrets User"
+SECRETS_OFFICER = "Key Vault Secrets Officer"
+
+READ_SECRET = """
+import json, sys
+from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+from azure.keyvault.secrets import SecretClient
+from azure.core.exceptions import HttpResponseError
+cred = ManagedIdentityCredential(client_id=sys.argv[2]) if len(sys.argv) > 2 else DefaultAzureCredential()
+try:
+    print(json.dumps({"value": SecretClient(sys.argv[1], cred).get_secret("db-password").value}))
+except HttpResponseError as e:
+    print(json.dumps({"status": e.status_code, "code": e.error.code if e.error else None,
+                      "inner": (e.error.innererror or {}).get("code") if e.error else None}))
+"""
+
+
+@pytest.fixture
+def paz(mimic: MimicServer, tmp_path) -> ProxiedAz:
+    config = tmp_path / "azure-config"
+    config.mkdir()
+    az = ProxiedAz(mimic, config)
+    az("login", "--service-principal", "-u", mimic.sp["clientId"], "-p", mimic.sp["clientSecret"], "--tenant", mimic.tenant_id)
+    return az
+
+
+def read_on_vm(mimic: MimicServer, vm: str, vault_url: str, client_id: str | None = None) -> dict:
+    args = [vault_url] + ([client_id] if client_id else [])
+    p = vm_run(mimic, vm, *py_workload(READ_SECRET), *args)
+    assert p.returncode == 0, p.stderr + p.stdout
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def sp_object_id(mimic: MimicServer, paz: ProxiedAz) -> str:
+    return paz("ad", "sp", "show", "--id", mimic.sp["clientId"])["id"]
+
+
+def test_vm_identity_reads_a_secret_only_while_it_holds_secrets_user(mimic: MimicServer, paz: ProxiedAz):
+    rg = unique("kvvm")
+    name = unique("kv")[:20]
+    paz("group", "create", "-n", rg, "-l", "westus")
+    uai = make_uai(mimic, rg, "kvuai")
+    vm = make_vm(mimic, rg, "kvvm", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai["id"]: {}}},
+                 linux=True, read_back=True)
+    vault = paz("keyvault", "create", "-g", rg, "-n", name, "-l", "westus", "--enable-rbac-authorization", "true")
+    url = vault["properties"]["vaultUri"]
+    assert url == f"https://{name}.vault.azure.net/"
+    # The subscription's Owner has no data access until it holds a data role.
+    paz("role", "assignment", "create", "--role", SECRETS_OFFICER, "--assignee-object-id", sp_object_id(mimic, paz),
+        "--assignee-principal-type", "ServicePrincipal", "--scope", vault["id"])
+    paz("keyvault", "secret", "set", "--vault-name", name, "--name", "db-password", "--value", "s3cret")
+    assert paz("keyvault", "secret", "show", "--vault-name", name, "--name", "db-password")["value"] == "s3cret"
+
+    where = f"{rg}/kvvm"
+    assert read_on_vm(mimic, where, url) == {"status": 403, "code": "Forbidden", "inner": "ForbiddenByRbac"}
+    system = vm["identity"]["principalId"]
+    assignment = paz("role", "assignment", "create", "--role", SECRETS_USER, "--assignee-object-id", system,
+                     "--assignee-principal-type", "ServicePrincipal", "--scope", vault["id"])
+    assert read_on_vm(mimic, where, url) == {"value": "s3cret"}
+    # The user-assigned identity, chosen by client id, is its own principal: refused until granted.
+    client_id = uai["properties"]["clientId"]
+    assert read_on_vm(mimic, where, url, client_id)["inner"] == "ForbiddenByRbac"
+    paz("role", "assignment", "create", "--role", SECRETS_USER, "--assignee-object-id", uai["properties"]["principalId"],
+        "--assignee-principal-type", "ServicePrincipal", "--scope", f"{vault['id']}/secrets/db-password")
+    assert read_on_vm(mimic, where, url, client_id) == {"value": "s3cret"}
+
+    paz("role", "assignment", "delete", "--ids", assignment["id"])
+    assert read_on_vm(mimic, where, url) == {"status": 403, "code": "Forbidden", "inner": "ForbiddenByRbac"}
+
+
+def test_access_policy_vault_and_the_secret_lifecycle(mimic: MimicServer, paz: ProxiedAz):
+    rg = unique("kvpol")
+    name = unique("kvp")[:20]
+    paz("group", "create", "-n", rg, "-l", "westus")
+    vm = make_vm(mimic, rg, "polvm", {"type": "SystemAssigned"}, linux=True, read_back=True)
+    vault = paz("keyvault", "create", "-g", rg, "-n", name, "-l", "westus", "--enable-rbac-authorization", "false")
+    url = vault["properties"]["vaultUri"]
+    # az's create gives its own caller every permission by access policy.
+    paz("keyvault", "secret", "set", "--vault-name", name, "--name", "db-password", "--value", "v1")
+    paz("keyvault", "secret", "set", "--vault-name", name, "--name", "db-password", "--value", "v2")
+    versions = paz("keyvault", "secret", "list-versions", "--vault-name", name, "--name", "db-password")
+    assert len(versions) == 2
+    assert [s["name"] for s in paz("keyvault", "secret", "list", "--vault-name", name)] == ["db-password"]
+
+    assert read_on_vm(mimic, f"{rg}/polvm", url) == {"status": 403, "code": "Forbidden", "inner": "AccessDenied"}
+    paz("keyvault", "set-policy", "-n", name, "--object-id", vm["identity"]["principalId"], "--secret-permissions", "get")
+    assert read_on_vm(mimic, f"{rg}/polvm", url) == {"value": "v2"}
+    paz("keyvault", "delete-policy", "-n", name, "--object-id", vm["identity"]["principalId"])
+    assert read_on_vm(mimic, f"{rg}/polvm", url)["inner"] == "AccessDenied"
+
+    # Soft delete, recover, delete again, purge.
+    paz("keyvault", "secret", "delete", "--vault-name", name, "--name", "db-password")
+    deleted = paz("keyvault", "secret", "list-deleted", "--vault-name", name)
+    assert [d["name"] for d in deleted] == ["db-password"]
+    paz("keyvault", "secret", "recover", "--vault-name", name, "--name", "db-password")
+    for _ in range(50):
+        shown = paz.run("keyvault", "secret", "show", "--vault-name", name, "--name", "db-password", check=False)
+        if shown.returncode == 0:
+            break
+        time.sleep(0.2)
+    assert json.loads(shown.stdout)["value"] == "v2"
+    paz("keyvault", "secret", "delete", "--vault-name", name, "--name", "db-password")
+    for _ in range(50):
+        if paz.run("keyvault", "secret", "show-deleted", "--vault-name", name, "--name", "db-password", check=False).returncode == 0:
+            break
+        time.sleep(0.2)
+    paz("keyvault", "secret", "purge", "--vault-name", name, "--name", "db-password")
+    assert paz("keyvault", "secret", "list-deleted", "--vault-name", name) == []

@@ -118,6 +118,22 @@ pub fn valid_secret_name(name: &str) -> bool {
 
 /// Key Vault's size limit of a secret value: 25 KB ("Azure Key Vault service limits").
 pub const MAX_SECRET_VALUE_BYTES: usize = 25 * 1024;
+/// Key Vault's tag limits: 15 tags per object, names and values at most 256 characters; a
+/// content type at most 255 ("Azure Key Vault service limits", object tags).
+pub const MAX_TAGS: usize = 15;
+pub const MAX_TAG_CHARS: usize = 256;
+pub const MAX_CONTENT_TYPE_CHARS: usize = 255;
+
+/// Whether tags and a content type are within Key Vault's limits (and so a secret's document
+/// within a bounded size).
+pub fn within_limits(tags: Option<&serde_json::Map<String, serde_json::Value>>, content_type: Option<&str>) -> bool {
+    let tags_ok = tags.is_none_or(|t| {
+        t.len() <= MAX_TAGS
+            && t.iter().all(|(k, v)| k.chars().count() <= MAX_TAG_CHARS && v.as_str().is_some_and(|v| v.chars().count() <= MAX_TAG_CHARS))
+    });
+    tags_ok && content_type.is_none_or(|c| c.chars().count() <= MAX_CONTENT_TYPE_CHARS)
+}
+
 /// Bounds Mimic sets so one vault's documents stay small (Azure documents no such limits).
 pub const MAX_SECRETS_PER_VAULT: usize = 10_000;
 pub const MAX_VERSIONS_PER_SECRET: usize = 500;

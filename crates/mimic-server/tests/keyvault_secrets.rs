@@ -181,5 +181,11 @@ async fn access_policy_vault_grants_what_the_policy_lists() {
         StatusCode::BAD_REQUEST,
         "BadParameter",
     );
+    // Bounded: Key Vault's tag and value limits.
+    let many: serde_json::Map<String, Value> = (0..16).map(|i| (format!("t{i}"), json!("v"))).collect();
+    let r = kv(&app, Some(&token), "PUT", "kvpolicy", "/secrets/b", Some(json!({"value": "1", "tags": many}))).await;
+    kv_error(&r, StatusCode::BAD_REQUEST, "BadParameter");
+    let r = kv(&app, Some(&token), "PUT", "kvpolicy", "/secrets/b", Some(json!({"value": "x".repeat(25 * 1024 + 1)}))).await;
+    kv_error(&r, StatusCode::BAD_REQUEST, "BadParameter");
     kv_error(&kv(&app, Some(&token), "GET", "nosuchvault", "/secrets/b", None).await, StatusCode::NOT_FOUND, "VaultNotFound");
 }

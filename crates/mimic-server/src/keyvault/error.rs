@@ -51,6 +51,15 @@ impl KvError {
         Self::bad_parameter(format!("The secret value is larger than {} bytes.", mimic_domain::keyvault::MAX_SECRET_VALUE_BYTES))
     }
 
+    pub fn tags_too_large() -> Self {
+        Self::bad_parameter(format!(
+            "An object holds at most {} tags, each name and value a string of at most {} characters, and a content type of at most {} characters.",
+            mimic_domain::keyvault::MAX_TAGS,
+            mimic_domain::keyvault::MAX_TAG_CHARS,
+            mimic_domain::keyvault::MAX_CONTENT_TYPE_CHARS
+        ))
+    }
+
     pub fn not_found_route() -> Self {
         Self::new(StatusCode::NOT_FOUND, "NotFound", "The requested operation is not supported by this vault.")
     }

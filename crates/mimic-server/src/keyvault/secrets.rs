@@ -127,6 +127,9 @@ fn set(req: &Req, name: &str) -> KvResult<Response> {
     if value.len() > kv::MAX_SECRET_VALUE_BYTES {
         return Err(KvError::value_too_large());
     }
+    if !kv::within_limits(p.tags.as_ref(), p.content_type.as_deref()) {
+        return Err(KvError::tags_too_large());
+    }
     let attrs = p.attributes.unwrap_or_default();
     let t = now();
     let version = SecretVersion {
@@ -191,6 +194,9 @@ fn update(req: &Req, name: &str, version: Option<&str>) -> KvResult<Response> {
     let key = checked_name(name)?;
     req.authorize(da::UPDATE, &scope(req, name), "secrets", "set")?;
     let p: SecretUpdateParameters = body(req)?;
+    if !kv::within_limits(p.tags.as_ref(), p.content_type.as_deref()) {
+        return Err(KvError::tags_too_large());
+    }
     let updated = req.state.store.write(|tx| -> KvResult<_> {
         let mut r = live(tx, req, name, &key)?;
         let i = match version.filter(|v| !v.is_empty()) {

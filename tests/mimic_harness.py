@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -163,18 +164,21 @@ def _store_for_new_server(store: str | None) -> str | None:
 #: One master key file per PostgreSQL store, shared by every replica over it, as an operator gives
 #: every replica the same file (`--master-key-file`).
 _MASTER_KEYS: dict[str, Path] = {}
+#: Replicas may start from several threads at once (test_postgres_replicas.py): one file each store.
+_MASTER_KEYS_LOCK = threading.Lock()
 
 
 def master_key_file_for(store: str) -> Path:
     """The master key file of the PostgreSQL store `store` (created, 0600, on first use)."""
     url = store.partition("?")[0]
-    path = _MASTER_KEYS.get(url)
-    if path is None:
-        path = Path(tempfile.mkdtemp(prefix="mimic-master-key-")) / "master.key"
-        path.touch(mode=0o600)
-        path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
-        _MASTER_KEYS[url] = path
-    return path
+    with _MASTER_KEYS_LOCK:
+        path = _MASTER_KEYS.get(url)
+        if path is None:
+            path = Path(tempfile.mkdtemp(prefix="mimic-master-key-")) / "master.key"
+            path.touch(mode=0o600)
+            path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+            _MASTER_KEYS[url] = path
+        return path
 
 
 SEALED_PREFIX = b"mimic-sealed:v1:"

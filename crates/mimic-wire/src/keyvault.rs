@@ -76,12 +76,9 @@ pub struct SecretAttributes {
 #[serde(rename_all = "camelCase")]
 pub struct SecretSetParameters {
     pub value: Option<String>,
-    #[serde(default)]
-    pub content_type: Option<String>,
-    #[serde(default)]
-    pub attributes: Option<SecretAttributes>,
-    #[serde(default)]
-    pub tags: Option<Map<String, Value>>,
+    /// The members a set shares with an update.
+    #[serde(flatten)]
+    pub properties: SecretUpdateParameters,
 }
 
 /// `SecretUpdateParameters`: the body of `PATCH /secrets/{name}/{version}`.

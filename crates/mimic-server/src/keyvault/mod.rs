@@ -60,7 +60,6 @@ pub struct Req {
     pub body: Bytes,
     pub vault: Vault,
     pub caller: Caller,
-    groups: Vec<Uuid>,
 }
 
 async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
@@ -99,8 +98,7 @@ impl Req {
         }
         let path = mimic_domain::percent::decode_path(uri.path());
         let segments = path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
-        let groups = crate::directory::transitive_groups(&state, caller.tenant, caller.object_id)?;
-        Ok(Req { state, method, segments, query, body, vault, caller, groups })
+        Ok(Req { state, method, segments, query, body, vault, caller })
     }
 
     pub fn q(&self, name: &str) -> Option<&str> {
@@ -117,12 +115,13 @@ impl Req {
     /// (the vault, or one secret under it: `{vault id}/secrets/{name}`) when the vault uses the
     /// RBAC model, else an access policy granting `permission` on `kind`.
     pub fn authorize(&self, data_action: &str, scope: &str, kind: &str, permission: &str) -> KvResult<()> {
+        let (tenant, oid) = (self.caller.tenant, self.caller.object_id);
         if self.vault.properties.enable_rbac_authorization == Some(true) {
-            let mut principals = vec![self.caller.object_id];
-            principals.extend(self.groups.iter().copied());
+            // The same cached assignments (direct and through groups) ARM's checks use.
             let generation = self.state.store.generation();
-            let key = (self.caller.tenant, self.caller.object_id);
-            let assignments = self.state.caches.assignments.get_or_load(generation, &key, || {
+            let assignments = self.state.caches.assignments.get_or_load(generation, &(tenant, oid), || {
+                let mut principals = vec![oid];
+                principals.extend(crate::directory::transitive_groups(&self.state, tenant, oid)?);
                 Ok::<_, KvError>(Arc::new(self.state.store.read(|tx| tx.role_assignments_for(&principals))?))
             })?;
             if rbac::is_data_allowed(data_action, scope, assignments.iter(), rbac::builtin_role) {
@@ -130,8 +129,8 @@ impl Req {
             }
             return Err(KvError::forbidden_by_rbac(&self.caller_text(), data_action, scope, &self.vault.name, &self.vault.location));
         }
-        let who =
-            PolicyCaller { tenant: self.caller.tenant, object_id: self.caller.object_id, groups: &self.groups, app_id: self.caller.app_id };
+        let groups = crate::directory::transitive_groups(&self.state, tenant, oid)?;
+        let who = PolicyCaller { tenant, object_id: oid, groups: &groups, app_id: self.caller.app_id };
         if kv::policy_allows(&self.vault.properties.access_policies, &who, kind, permission) {
             Ok(())
         } else {

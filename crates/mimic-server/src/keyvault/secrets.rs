@@ -127,6 +127,7 @@ fn set(req: &Req, name: &str) -> KvResult<Response> {
     if value.len() > kv::MAX_SECRET_VALUE_BYTES {
         return Err(KvError::value_too_large());
     }
+    let p = p.properties;
     if !kv::within_limits(p.tags.as_ref(), p.content_type.as_deref()) {
         return Err(KvError::tags_too_large());
     }

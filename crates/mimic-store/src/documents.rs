@@ -10,7 +10,8 @@ use mimic_domain::authorization_code::AuthorizationCode;
 use mimic_domain::compute::VmPower;
 use mimic_domain::deployment::{DeploymentIndex, DeploymentRecord, RunningDeployments};
 use mimic_domain::directory::DirectoryRoleAssignments;
-use mimic_domain::keyvault::{DeletedVault, DeletedVaultIndex, SecretIndex, SecretRecord, VaultName};
+use mimic_domain::keyvault::keys::KeyRecord;
+use mimic_domain::keyvault::{DeletedVault, DeletedVaultIndex, ObjectIndex, SecretRecord, VaultName};
 use mimic_domain::network::PublicIpAllocation;
 use mimic_domain::operation::AsyncOperation;
 use mimic_domain::sealed::SealedRecord;
@@ -67,7 +68,13 @@ pub const KEYVAULT_SECRET: Kind<SecretRecord> = Kind::new("keyvault.secret");
 /// The secret values, sealed under the master key, by `{vault instance}/{lower-cased name}/{version}`.
 pub const KEYVAULT_SECRET_VALUE: Kind<String> = Kind::new("keyvault.secret.value");
 /// The secret names of a vault instance, by the instance.
-pub const KEYVAULT_SECRET_INDEX: Kind<SecretIndex> = Kind::new("keyvault.secret.index");
+pub const KEYVAULT_SECRET_INDEX: Kind<ObjectIndex> = Kind::new("keyvault.secret.index");
+/// Key Vault keys with their versions' public material and attributes, by `{vault instance}/{lower-cased name}`.
+pub const KEYVAULT_KEY: Kind<KeyRecord> = Kind::new("keyvault.key");
+/// The private keys (PKCS#8), sealed under the master key, by `{vault instance}/{lower-cased name}/{version}`.
+pub const KEYVAULT_KEY_MATERIAL: Kind<String> = Kind::new("keyvault.key.material");
+/// The key names of a vault instance, by the instance.
+pub const KEYVAULT_KEY_INDEX: Kind<ObjectIndex> = Kind::new("keyvault.key.index");
 /// Soft-deleted key vaults (their names stay taken, globally), by the lower-cased name.
 pub const KEYVAULT_DELETED: Kind<DeletedVault> = Kind::new("keyvault.deleted");
 /// The soft-deleted vaults of a subscription, by the lower-cased subscription id.

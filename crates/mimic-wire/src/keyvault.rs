@@ -122,10 +122,128 @@ pub struct SecretList {
     pub next_link: Option<String>,
 }
 
-/// `BackupSecretResult` and `SecretRestoreParameters` (`value`: the base64url backup blob).
+/// `BackupSecretResult`/`BackupKeyResult` and `SecretRestoreParameters`/`KeyRestoreParameters`
+/// (`value`: the base64url backup blob).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct SecretBackup {
+pub struct BackupBlob {
     pub value: String,
+}
+
+/// A key's attributes (`KeyAttributes`): a secret's, by the same names.
+pub type KeyAttributes = SecretAttributes;
+
+/// `JsonWebKey` as Key Vault returns it: the public members only.
+#[derive(Debug, Serialize)]
+pub struct JsonWebKey {
+    pub kid: String,
+    pub kty: String,
+    pub key_ops: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+}
+
+/// `KeyCreateParameters`: the body of `POST /keys/{name}/create`.
+#[derive(Debug, Deserialize)]
+pub struct KeyCreateParameters {
+    pub kty: Option<String>,
+    #[serde(default)]
+    pub key_size: Option<u32>,
+    #[serde(default)]
+    pub public_exponent: Option<u64>,
+    #[serde(default)]
+    pub key_ops: Option<Vec<String>>,
+    #[serde(default)]
+    pub attributes: Option<KeyAttributes>,
+    #[serde(default)]
+    pub tags: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub crv: Option<String>,
+}
+
+/// `KeyUpdateParameters`: the body of `PATCH /keys/{name}/{version}`.
+#[derive(Debug, Deserialize)]
+pub struct KeyUpdateParameters {
+    #[serde(default)]
+    pub key_ops: Option<Vec<String>>,
+    #[serde(default)]
+    pub attributes: Option<KeyAttributes>,
+    #[serde(default)]
+    pub tags: Option<Map<String, Value>>,
+}
+
+/// `KeyBundle`, and `DeletedKeyBundle` when the deletion members are set.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyBundle {
+    pub key: JsonWebKey,
+    pub attributes: KeyAttributes,
+    pub tags: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_date: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_purge_date: Option<i64>,
+}
+
+/// `KeyItem` / `DeletedKeyItem`: a list entry, without the key material.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyItem {
+    pub kid: String,
+    pub attributes: KeyAttributes,
+    pub tags: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_date: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_purge_date: Option<i64>,
+}
+
+/// `KeyListResult` / `DeletedKeyListResult`.
+#[derive(Debug, Serialize)]
+pub struct KeyList {
+    pub value: Vec<KeyItem>,
+    #[serde(rename = "nextLink")]
+    pub next_link: Option<String>,
+}
+
+/// `KeyOperationsParameters` (encrypt, decrypt, wrapKey, unwrapKey) and `KeySignParameters`:
+/// `alg` and the base64url `value` (plaintext, ciphertext, key or digest).
+#[derive(Debug, Deserialize)]
+pub struct KeyOperationsParameters {
+    pub alg: Option<String>,
+    pub value: Option<String>,
+}
+
+/// `KeyVerifyParameters`: the digest and the signature to check.
+#[derive(Debug, Deserialize)]
+pub struct KeyVerifyParameters {
+    pub alg: Option<String>,
+    pub digest: Option<String>,
+    pub value: Option<String>,
+}
+
+/// `KeyOperationResult`: the key version used and the base64url result.
+#[derive(Debug, Serialize)]
+pub struct KeyOperationResult {
+    pub kid: String,
+    pub value: String,
+}
+
+/// `KeyVerifyResult`.
+#[derive(Debug, Serialize)]
+pub struct KeyVerifyResult {
+    pub value: bool,
 }
 
 /// `KeyVaultError`: `{"error": {"code", "message", "innererror"?: {"code"}}}`.

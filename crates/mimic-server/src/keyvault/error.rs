@@ -48,15 +48,15 @@ impl KvError {
     }
 
     pub fn value_too_large() -> Self {
-        Self::bad_parameter(format!("The secret value is larger than {} bytes.", mimic_domain::keyvault::MAX_SECRET_VALUE_BYTES))
+        Self::bad_parameter(format!("The secret value is larger than {} bytes.", mimic_domain::keyvault::secrets::MAX_SECRET_VALUE_BYTES))
     }
 
     pub fn tags_too_large() -> Self {
         Self::bad_parameter(format!(
             "An object holds at most {} tags, each name and value a string of at most {} characters, and a content type of at most {} characters.",
-            mimic_domain::keyvault::MAX_TAGS,
-            mimic_domain::keyvault::MAX_TAG_CHARS,
-            mimic_domain::keyvault::MAX_CONTENT_TYPE_CHARS
+            mimic_domain::keyvault::objects::MAX_TAGS,
+            mimic_domain::keyvault::objects::MAX_TAG_CHARS,
+            mimic_domain::keyvault::objects::MAX_CONTENT_TYPE_CHARS
         ))
     }
 
@@ -68,42 +68,56 @@ impl KvError {
         Self::new(StatusCode::NOT_FOUND, "VaultNotFound", format!("No key vault named '{vault}' exists."))
     }
 
-    pub fn secret_not_found(name: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "SecretNotFound",
+    pub fn new_not_found(code: &'static str, message: String) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    /// `SecretNotFound` / `KeyNotFound` for a live object (or version) that does not exist.
+    pub fn object_not_found(code: &'static str, title: &str, name: &str) -> Self {
+        let noun = title.to_ascii_lowercase();
+        Self::new_not_found(
+            code,
             format!(
-                "A secret with (name/id) {name} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
+                "A {noun} with (name/id) {name} was not found in this key vault. If you recently deleted this {noun} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
             ),
         )
     }
 
-    pub fn secret_version_not_found(name: &str, version: &str) -> Self {
-        Self::secret_not_found(&format!("{name}/{version}"))
-    }
-
-    pub fn deleted_secret_not_found(name: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "SecretNotFound", format!("Deleted Secret not found: {name}"))
-    }
-
-    pub fn deleted_but_recoverable(name: &str) -> Self {
+    pub fn deleted_but_recoverable(title: &str, name: &str) -> Self {
         Self::new(
             StatusCode::CONFLICT,
             "Conflict",
             format!(
-                "Secret {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged."
+                "{title} {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the {} can only be recovered or purged.",
+                title.to_ascii_lowercase()
             ),
         )
         .inner("ObjectIsDeletedButRecoverable")
     }
 
-    pub fn being_deleted(name: &str) -> Self {
-        Self::new(StatusCode::CONFLICT, "Conflict", format!("Secret {name} is currently being deleted.")).inner("ObjectIsBeingDeleted")
+    /// A restore whose name is taken in the vault (live or deleted).
+    pub fn already_exists(title: &str, name: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "Conflict",
+            format!("{title} {name} already exists in this vault; a backup restores only into a free name."),
+        )
     }
 
-    pub fn disabled(op: &str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "Forbidden", format!("Operation {op} is not allowed on a disabled secret."))
-            .inner("SecretDisabled")
+    pub fn disabled(title: &str, op: &str) -> Self {
+        let code = if title == "Key" { "KeyDisabled" } else { "SecretDisabled" };
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!("Operation {op} is not allowed on a disabled {}.", title.to_ascii_lowercase()),
+        )
+        .inner(code)
+    }
+
+    /// The key's `key_ops` do not list the operation.
+    pub fn key_operation_forbidden(op: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "Forbidden", format!("Operation {op} is not permitted on this key."))
+            .inner("KeyOperationForbidden")
     }
 
     pub fn limit(message: impl Into<String>) -> Self {

@@ -1,11 +1,14 @@
 //! Key Vault's data plane, served for `https://{vault}.vault.azure.net` (the proxy routes
 //! Azure's host names here): the caller's token checked as Key Vault checks it, then Azure RBAC
-//! data actions or the vault's access policies, then the secret operations (secrets.rs).
+//! data actions or the vault's access policies, then the secret and key operations (secrets.rs,
+//! keys.rs, on what they share in objects.rs).
 //!
 //! The vault itself is an ARM resource (the `Microsoft.KeyVault` provider keeps it and the
 //! global name index `KEYVAULT_NAME`); this surface reads it and never writes it.
 
 mod error;
+mod keys;
+mod objects;
 mod secrets;
 
 use std::sync::Arc;
@@ -50,6 +53,24 @@ pub struct Vault {
     pub properties: VaultProperties,
 }
 
+impl Vault {
+    /// Whether the vault is of the Premium SKU (HSM-protected keys).
+    pub fn premium(&self) -> bool {
+        let sku = self.properties.extra.get("sku").and_then(|s| s.get("name")).and_then(serde_json::Value::as_str);
+        sku.is_some_and(|s| s.eq_ignore_ascii_case("premium"))
+    }
+}
+
+/// A 200 with a JSON body.
+fn ok<T: serde::Serialize>(body: &T) -> KvResult<Response> {
+    Ok((axum::http::StatusCode::OK, axum::Json(body)).into_response())
+}
+
+/// The request's body as `T`, read as Key Vault's Json.NET reads it.
+fn body<T: serde::de::DeserializeOwned>(req: &Req) -> KvResult<T> {
+    mimic_wire::jsonnet::from_body(&req.body).map_err(|e| KvError::bad_parameter(e.render()))
+}
+
 /// A request to a vault, authenticated.
 pub struct Req {
     pub state: SharedState,
@@ -67,7 +88,10 @@ async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, head
     let name = host.split(['.', ':']).next().unwrap_or_default().to_string();
     let work = move || -> KvResult<Response> {
         let req = Req::new(state, method, &uri, &headers, body, &name)?;
-        secrets::handle(&req)
+        match req.segments.first().map(String::as_str) {
+            Some("keys" | "deletedkeys") => keys::handle(&req),
+            _ => secrets::handle(&req),
+        }
     };
     // Writes wait for a durable commit: off the async workers, as ARM's do.
     let result = tokio::task::spawn_blocking(work).await.unwrap_or_else(|_| Err(KvError::internal()));

@@ -12,6 +12,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+pub mod keys;
+pub mod objects;
+pub mod secrets;
+
+pub use objects::{new_version, valid_object_name, Deletion, ObjectIndex, ObjectRecord, Versioned};
+pub use secrets::{SecretRecord, SecretVersion};
+
 pub const VAULT_TYPE: &str = "Microsoft.KeyVault/vaults";
 pub const DELETED_VAULT_TYPE: &str = "Microsoft.KeyVault/deletedVaults";
 pub const ACCESS_POLICY_TYPE: &str = "Microsoft.KeyVault/vaults/accessPolicies";
@@ -111,109 +118,38 @@ pub struct VaultName {
     pub instance: Uuid,
 }
 
-/// Secret names: 1–127 letters, digits and `-` (Key Vault's object-name rule).
-pub fn valid_secret_name(name: &str) -> bool {
-    (1..=127).contains(&name.len()) && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
-}
-
-/// Key Vault's size limit of a secret value: 25 KB ("Azure Key Vault service limits").
-pub const MAX_SECRET_VALUE_BYTES: usize = 25 * 1024;
-/// Key Vault's tag limits: 15 tags per object, names and values at most 256 characters; a
-/// content type at most 255 ("Azure Key Vault service limits", object tags).
-pub const MAX_TAGS: usize = 15;
-pub const MAX_TAG_CHARS: usize = 256;
-pub const MAX_CONTENT_TYPE_CHARS: usize = 255;
-
-/// Whether tags and a content type are within Key Vault's limits (and so a secret's document
-/// within a bounded size).
-pub fn within_limits(tags: Option<&serde_json::Map<String, serde_json::Value>>, content_type: Option<&str>) -> bool {
-    let tags_ok = tags.is_none_or(|t| {
-        t.len() <= MAX_TAGS
-            && t.iter().all(|(k, v)| k.chars().count() <= MAX_TAG_CHARS && v.as_str().is_some_and(|v| v.chars().count() <= MAX_TAG_CHARS))
-    });
-    tags_ok && content_type.is_none_or(|c| c.chars().count() <= MAX_CONTENT_TYPE_CHARS)
-}
-
-/// Bounds Mimic sets so one vault's documents stay small (Azure documents no such limits).
-pub const MAX_SECRETS_PER_VAULT: usize = 10_000;
-pub const MAX_VERSIONS_PER_SECRET: usize = 500;
-
-/// The recovery level a soft-delete vault reports on its objects (`DeletionRecoveryLevel`).
-pub const RECOVERY_LEVEL: &str = "Recoverable+Purgeable";
-/// Days a deleted secret is kept before it may be purged (the vault's default retention).
-pub const RECOVERABLE_DAYS: i64 = 90;
-
-/// One version of a secret, without its value (stored apart, sealed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretVersion {
-    /// 32 lower-case hex digits, as Key Vault makes them.
-    pub version: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
-    pub enabled: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
-    pub created: i64,
-    pub updated: i64,
-    #[serde(default)]
-    pub tags: serde_json::Map<String, serde_json::Value>,
-}
-
-/// When a deleted secret was deleted and may be purged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Deletion {
-    pub deleted_date: i64,
-    pub scheduled_purge_date: i64,
-}
-
-/// A secret and its versions, oldest first (the last is the current one). Stored under
-/// `{vault instance}/{lower-cased name}` (store kind `KEYVAULT_SECRET`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretRecord {
-    /// The name as first set (names compare case-insensitively).
-    pub name: String,
-    pub versions: Vec<SecretVersion>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<Deletion>,
-}
-
-impl SecretRecord {
-    pub fn current(&self) -> Option<&SecretVersion> {
-        self.versions.last()
-    }
-    pub fn version(&self, v: &str) -> Option<&SecretVersion> {
-        self.versions.iter().find(|x| x.version.eq_ignore_ascii_case(v))
-    }
-}
-
-/// The secret names of a vault instance, lower-cased (store kind `KEYVAULT_SECRET_INDEX`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SecretIndex {
-    pub names: Vec<String>,
-}
-
-/// A version id: 32 random hex digits.
-pub fn new_version() -> String {
-    Uuid::new_v4().simple().to_string()
-}
-
-/// The data action Azure RBAC checks for each secret operation ("Azure RBAC for Key Vault data
-/// plane operations", learn.microsoft.com/azure/key-vault/general/rbac-guide).
+/// The data action Azure RBAC checks for each operation on a vault's objects ("Azure RBAC for
+/// Key Vault data plane operations", learn.microsoft.com/azure/key-vault/general/rbac-guide;
+/// the Microsoft.KeyVault provider operations list).
 pub mod data_actions {
-    pub const GET_SECRET: &str = "Microsoft.KeyVault/vaults/secrets/getSecret/action";
-    pub const SET_SECRET: &str = "Microsoft.KeyVault/vaults/secrets/setSecret/action";
-    pub const READ_METADATA: &str = "Microsoft.KeyVault/vaults/secrets/readMetadata/action";
-    pub const UPDATE: &str = "Microsoft.KeyVault/vaults/secrets/update/action";
-    pub const DELETE: &str = "Microsoft.KeyVault/vaults/secrets/delete";
-    pub const RECOVER: &str = "Microsoft.KeyVault/vaults/secrets/recover/action";
-    pub const PURGE: &str = "Microsoft.KeyVault/vaults/secrets/purge/action";
-    pub const BACKUP: &str = "Microsoft.KeyVault/vaults/secrets/backup/action";
-    pub const RESTORE: &str = "Microsoft.KeyVault/vaults/secrets/restore/action";
+    pub mod secrets {
+        pub const GET: &str = "Microsoft.KeyVault/vaults/secrets/getSecret/action";
+        pub const SET: &str = "Microsoft.KeyVault/vaults/secrets/setSecret/action";
+        pub const READ_METADATA: &str = "Microsoft.KeyVault/vaults/secrets/readMetadata/action";
+        pub const UPDATE: &str = "Microsoft.KeyVault/vaults/secrets/update/action";
+        pub const DELETE: &str = "Microsoft.KeyVault/vaults/secrets/delete";
+        pub const RECOVER: &str = "Microsoft.KeyVault/vaults/secrets/recover/action";
+        pub const PURGE: &str = "Microsoft.KeyVault/vaults/secrets/purge/action";
+        pub const BACKUP: &str = "Microsoft.KeyVault/vaults/secrets/backup/action";
+        pub const RESTORE: &str = "Microsoft.KeyVault/vaults/secrets/restore/action";
+    }
+    pub mod keys {
+        /// List keys, read a key's properties and public material.
+        pub const READ: &str = "Microsoft.KeyVault/vaults/keys/read";
+        pub const CREATE: &str = "Microsoft.KeyVault/vaults/keys/create/action";
+        pub const UPDATE: &str = "Microsoft.KeyVault/vaults/keys/update/action";
+        pub const DELETE: &str = "Microsoft.KeyVault/vaults/keys/delete";
+        pub const RECOVER: &str = "Microsoft.KeyVault/vaults/keys/recover/action";
+        pub const PURGE: &str = "Microsoft.KeyVault/vaults/keys/purge/action";
+        pub const BACKUP: &str = "Microsoft.KeyVault/vaults/keys/backup/action";
+        pub const RESTORE: &str = "Microsoft.KeyVault/vaults/keys/restore/action";
+        pub const SIGN: &str = "Microsoft.KeyVault/vaults/keys/sign/action";
+        pub const VERIFY: &str = "Microsoft.KeyVault/vaults/keys/verify/action";
+        pub const ENCRYPT: &str = "Microsoft.KeyVault/vaults/keys/encrypt/action";
+        pub const DECRYPT: &str = "Microsoft.KeyVault/vaults/keys/decrypt/action";
+        pub const WRAP: &str = "Microsoft.KeyVault/vaults/keys/wrap/action";
+        pub const UNWRAP: &str = "Microsoft.KeyVault/vaults/keys/unwrap/action";
+    }
 }
 
 /// Who is calling, as access policies match it.
@@ -268,7 +204,7 @@ mod tests {
         for bad in ["ab", "1abc", "abc-", "a--b", "a_b", "a23456789012345678901234x", "kv.1"] {
             assert!(!valid_vault_name(bad), "{bad}");
         }
-        assert!(valid_secret_name("my-Secret-1") && !valid_secret_name("a_b") && !valid_secret_name(""));
+        assert!(valid_object_name("my-Secret-1") && !valid_object_name("a_b") && !valid_object_name(""));
     }
 
     #[test]

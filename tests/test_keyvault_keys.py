@@ -14,10 +14,11 @@ import base64
 import hashlib
 import json
 
-from mimic_harness import MimicServer, make_vm, unique
+from mimic_harness import MimicServer, make_vm, replica_of, unique
 from test_imds import py_workload, vm_run
 from test_keyvault_secrets import paz, sp_object_id  # noqa: F401  (paz is a fixture)
 from test_proxy import ProxiedAz
+from test_secrets_at_rest import clear_key_material, needs_postgres
 
 CRYPTO_OFFICER = "Key Vault Crypto Officer"
 CRYPTO_USER = "Key Vault Crypto User"
@@ -116,3 +117,40 @@ def test_vm_identity_signs_and_wraps_only_while_it_holds_crypto_user(mimic: Mimi
     paz("role", "assignment", "create", "--role", CRYPTO_USER, "--assignee-object-id", vm["identity"]["principalId"],
         "--assignee-principal-type", "ServicePrincipal", "--scope", f"{vault['id']}/keys/cmk")
     assert use() == {"verified": True, "unwrapped": True, "kid": kid}
+
+
+def logged_in(server: MimicServer, config) -> ProxiedAz:
+    config.mkdir()
+    az = ProxiedAz(server, config)
+    az("login", "--service-principal", "-u", server.sp["clientId"], "-p", server.sp["clientSecret"], "--tenant", server.tenant_id)
+    return az
+
+
+def test_keys_and_secret_values_are_sealed_at_rest(mimic_factory, tmp_path):
+    server = mimic_factory(store="sqlite")
+    az = logged_in(server, tmp_path / "az")
+    name = unique("kvrest")[:20]
+    rbac_vault(server, az, unique("kvrest"), name)
+    key = az("keyvault", "key", "create", "--vault-name", name, "-n", "k", "--kty", "RSA")
+    az("keyvault", "secret", "set", "--vault-name", name, "-n", "s", "--value", "plain-text-secret-value")
+    db = server.data_dir / "mimic.db"
+    blob = db.read_bytes() + (db.with_name("mimic.db-wal").read_bytes() if db.with_name("mimic.db-wal").exists() else b"")
+    modulus = base64.urlsafe_b64decode(key["key"]["n"] + "==")
+    assert clear_key_material(blob, [modulus]) == [], "the private key is sealed (the public one is kept as base64url text)"
+    assert b"plain-text-secret-value" not in blob
+
+
+@needs_postgres
+def test_keys_and_secrets_made_on_one_replica_serve_on_the_other(mimic_factory, tmp_path):
+    a = mimic_factory(store="postgres")
+    b = replica_of(mimic_factory, a)
+    az_a, az_b = logged_in(a, tmp_path / "a"), logged_in(b, tmp_path / "b")
+    name = unique("kvrep")[:20]
+    rbac_vault(a, az_a, unique("kvrep"), name)
+    az_a("keyvault", "key", "create", "--vault-name", name, "-n", "k", "--kty", "EC")
+    az_a("keyvault", "secret", "set", "--vault-name", name, "-n", "s", "--value", "shared")
+    assert az_b("keyvault", "secret", "show", "--vault-name", name, "-n", "s")["value"] == "shared"
+    digest = b64(hashlib.sha256(b"x").digest())
+    signed = az_b("keyvault", "key", "sign", "--vault-name", name, "-n", "k", "-a", "ES256", "--digest", digest)
+    assert az_a("keyvault", "key", "verify", "--vault-name", name, "-n", "k", "-a", "ES256", "--digest", digest,
+                "--signature", signed["signature"])["isValid"] is True

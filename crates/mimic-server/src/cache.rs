@@ -74,6 +74,8 @@ pub struct Caches {
     pub subscriptions: Derived<Uuid, Option<Subscription>>,
     /// A principal's role assignments, its groups' included, keyed by (tenant, principal).
     pub assignments: Derived<(Uuid, Uuid), Arc<Vec<RoleAssignment>>>,
+    /// A directory's custom role definitions, by tenant.
+    pub custom_roles: Derived<Uuid, Arc<mimic_domain::rbac::custom::CustomRoles>>,
     /// Resources read by key (`resource_id::key`), absent ones too: the resource group behind
     /// every call under it, and the resource a GET returns.
     pub resources: Derived<String, Option<Arc<mimic_domain::resource::Resource>>>,
@@ -89,6 +91,7 @@ impl Default for Caches {
             principals: Derived::default(),
             subscriptions: Derived::default(),
             assignments: Derived::default(),
+            custom_roles: Derived::default(),
             // Documents of a few kilobytes each: a bound of tens of megabytes.
             resources: Derived::with_capacity(10_000),
             vm_identities: Derived::default(),

@@ -6,6 +6,7 @@ pub mod authn;
 pub mod bootstrap;
 pub mod ca_bundle;
 pub mod cache;
+pub mod custom_roles;
 pub mod data_dir;
 pub mod data_dir_lock;
 pub mod directory;

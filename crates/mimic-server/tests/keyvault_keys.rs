@@ -199,3 +199,54 @@ async fn backups_restore_secrets_and_keys_under_their_names_and_only_into_free_n
     let r = kv(&app, &token, "POST", "kvbackup", "/keys/k1/verify", Some(json!({"alg": "ES256", "digest": digest, "value": sig}))).await;
     assert_eq!(r.body["value"], true, "{}", r.body);
 }
+
+#[tokio::test]
+async fn custom_roles_grant_their_data_actions_minus_their_not_data_actions() {
+    let app = TestApp::new();
+    let vault = make_vault(&app, "kvcustom").await;
+    let sub = format!("/subscriptions/{}", app.boot.subscription_id);
+    let role = uuid::Uuid::new_v4();
+    let path = format!("{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}");
+    let body = |name: &str, scopes: Value| {
+        json!({"name": role, "properties": {"roleName": name, "type": "CustomRole", "description": "secrets but not purge",
+            "permissions": [{"actions": [], "dataActions": ["Microsoft.KeyVault/vaults/secrets/*"],
+                             "notDataActions": ["Microsoft.KeyVault/vaults/secrets/purge/action"]}],
+            "assignableScopes": scopes}})
+    };
+    let (s, r) = app.arm("PUT", &path, "2022-04-01", Some(body("Reader", json!([sub])))).await;
+    assert_eq!((s, r["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("RoleDefinitionWithSameNameExists")), "{r}");
+    let (s, r) = app.arm("PUT", &path, "2022-04-01", Some(body("Secrets but not purge", json!(["/"])))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{r}");
+    let (s, r) = app.arm("PUT", &path, "2022-04-01", Some(body("Secrets but not purge", json!([sub])))).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(r["properties"]["type"], "CustomRole");
+    let (s, r) = app
+        .arm(
+            "GET",
+            &format!("{sub}/providers/Microsoft.Authorization/roleDefinitions?$filter=roleName%20eq%20'Secrets%20but%20not%20purge'"),
+            "2022-04-01",
+            None,
+        )
+        .await;
+    assert_eq!((s, r["value"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{r}");
+
+    let sp = app.create_service_principal("kv-custom").await;
+    let assignment = app.assign_role(&sp.object_id, &role.to_string(), &vault).await;
+    let token = app.token(&sp.app_id, &sp.secret, VAULT_SCOPE).await;
+    assert_eq!(kv(&app, &token, "PUT", "kvcustom", "/secrets/s", Some(json!({"value": "v"}))).await.status, StatusCode::OK);
+    assert_eq!(kv(&app, &token, "GET", "kvcustom", "/secrets/s", None).await.body["value"], "v");
+    assert_eq!(kv(&app, &token, "DELETE", "kvcustom", "/secrets/s", None).await.status, StatusCode::OK);
+    let r = kv(&app, &token, "DELETE", "kvcustom", "/deletedsecrets/s", None).await;
+    assert_error(&r, StatusCode::FORBIDDEN, "Forbidden", Some("ForbiddenByRbac"));
+    let r = kv(&app, &token, "POST", "kvcustom", "/keys/k/create", Some(json!({"kty": "EC"}))).await;
+    assert_error(&r, StatusCode::FORBIDDEN, "Forbidden", Some("ForbiddenByRbac"));
+
+    // In use, it cannot be deleted; once unassigned, it can, and grants nothing more.
+    let (s, r) = app.arm("DELETE", &path, "2022-04-01", None).await;
+    assert_eq!((s, r["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("RoleDefinitionHasAssignments")), "{r}");
+    app.arm("DELETE", &assignment, "2022-04-01", None).await;
+    let (s, _) = app.arm("DELETE", &path, "2022-04-01", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app.arm("GET", &path, "2022-04-01", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

@@ -14,6 +14,7 @@ use mimic_domain::keyvault::keys::KeyRecord;
 use mimic_domain::keyvault::{DeletedVault, DeletedVaultIndex, ObjectIndex, SecretRecord, VaultName};
 use mimic_domain::network::PublicIpAllocation;
 use mimic_domain::operation::AsyncOperation;
+use mimic_domain::rbac::custom::CustomRoles;
 use mimic_domain::sealed::SealedRecord;
 use mimic_domain::token::RefreshGrant;
 use serde::de::DeserializeOwned;
@@ -61,6 +62,8 @@ pub const RUNNING_DEPLOYMENTS: Kind<RunningDeployments> = Kind::new("deployment.
 pub const RUNNING_DEPLOYMENTS_ID: &str = "all";
 /// Directory role assignments, by tenant id.
 pub const DIRECTORY_ROLES: Kind<DirectoryRoleAssignments> = Kind::new("directory.roleAssignments");
+/// A directory's custom role definitions, by tenant id.
+pub const CUSTOM_ROLES: Kind<CustomRoles> = Kind::new("rbac.customRoles");
 /// Key vault names (global, as DNS names are), by the lower-cased name: the live vault.
 pub const KEYVAULT_NAME: Kind<VaultName> = Kind::new("keyvault.name");
 /// Key Vault secrets with their versions' attributes, by `{vault instance}/{lower-cased name}`.

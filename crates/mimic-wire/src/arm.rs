@@ -134,12 +134,16 @@ pub struct GenericResource {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Permission {
+    #[serde(default)]
     pub actions: Vec<String>,
+    #[serde(default)]
     pub not_actions: Vec<String>,
+    #[serde(default)]
     pub data_actions: Vec<String>,
+    #[serde(default)]
     pub not_data_actions: Vec<String>,
 }
 
@@ -152,10 +156,33 @@ pub struct RoleDefinitionProperties {
     pub description: String,
     pub assignable_scopes: Vec<String>,
     pub permissions: Vec<Permission>,
-    pub created_on: &'static str,
-    pub updated_on: &'static str,
+    pub created_on: String,
+    pub updated_on: String,
     pub created_by: Option<String>,
     pub updated_by: Option<String>,
+}
+
+/// Body of `PUT {scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}` (a custom role).
+#[derive(Debug, Deserialize)]
+pub struct RoleDefinitionCreate {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub properties: RoleDefinitionCreateProperties,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleDefinitionCreateProperties {
+    #[serde(default)]
+    pub role_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, rename = "type")]
+    pub role_type: Option<String>,
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+    #[serde(default)]
+    pub assignable_scopes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]

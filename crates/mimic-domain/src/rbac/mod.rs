@@ -11,6 +11,7 @@
 //! the operation. Data actions work the same way with `dataActions` /
 //! `notDataActions`. Deny assignments and ABAC conditions are not evaluated.
 
+pub mod custom;
 mod matching;
 
 use std::sync::OnceLock;
@@ -85,6 +86,15 @@ pub struct RoleDefinition {
     pub role_type: RoleType,
     pub permissions: Vec<Permission>,
     pub assignable_scopes: Vec<String>,
+    /// When and by whom a custom role was written (built-in roles carry none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_on: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_on: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<Uuid>,
 }
 
 /// A role assignment (`Microsoft.Authorization/roleAssignments`).
@@ -169,6 +179,10 @@ pub fn builtin_roles() -> &'static [RoleDefinition] {
                 role_type: RoleType::BuiltInRole,
                 permissions: e.permissions,
                 assignable_scopes: vec!["/".to_owned()],
+                created_on: None,
+                updated_on: None,
+                created_by: None,
+                updated_by: None,
             })
             .collect()
     })

@@ -148,7 +148,8 @@ impl Req {
                 principals.extend(crate::directory::transitive_groups(&self.state, tenant, oid)?);
                 Ok::<_, KvError>(Arc::new(self.state.store.read(|tx| tx.role_assignments_for(&principals))?))
             })?;
-            if rbac::is_data_allowed(data_action, scope, assignments.iter(), rbac::builtin_role) {
+            let roles = crate::custom_roles::of_tenant(&self.state, tenant)?;
+            if rbac::is_data_allowed(data_action, scope, assignments.iter(), |id| roles.role(id)) {
                 return Ok(());
             }
             return Err(KvError::forbidden_by_rbac(&self.caller_text(), data_action, scope, &self.vault.name, &self.vault.location));

@@ -133,7 +133,8 @@ impl Ctx {
     }
 
     pub fn allowed(&self, action: &str, scope: &str) -> ArmResult<bool> {
-        Ok(rbac::is_allowed(action, scope, self.assignments()?, rbac::builtin_role))
+        let roles = crate::custom_roles::of_tenant(&self.state, self.caller.tenant)?;
+        Ok(rbac::is_allowed(action, scope, self.assignments()?, |id| roles.role(id)))
     }
 
     /// Fails with Azure's `AuthorizationFailed` unless the caller may do `action` at `scope`.

@@ -29,6 +29,42 @@ impl ArmError {
         Self::bad_request("RoleDefinitionDoesNotExist", Self::role_definition_text(id))
     }
 
+    pub fn invalid_role_definition_id(id: &str) -> Self {
+        Self::bad_request(
+            "InvalidRoleDefinitionId",
+            format!("The role definition ID '{id}' is not valid. The role definition ID must be a GUID."),
+        )
+    }
+
+    pub fn invalid_role_definition(message: &str) -> Self {
+        Self::bad_request("InvalidRoleDefinition", message.to_string())
+    }
+
+    pub fn built_in_role_not_modifiable() -> Self {
+        Self::bad_request("InvalidRoleDefinition", "Built-in role definitions cannot be created, updated or deleted.")
+    }
+
+    /// Another role of the directory (or a built-in one) has the name.
+    pub fn role_definition_name_exists() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "RoleDefinitionWithSameNameExists",
+            "A role definition cannot be updated with a name that already exists.",
+        )
+    }
+
+    pub fn role_definition_limit_exceeded() -> Self {
+        Self::bad_request("RoleDefinitionLimitExceeded", "Role definition limit exceeded. No more role definitions can be created.")
+    }
+
+    pub fn role_definition_has_assignments() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "RoleDefinitionHasAssignments",
+            "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments).",
+        )
+    }
+
     fn role_definition_text(id: &str) -> String {
         format!("The specified role definition with ID '{id}' does not exist.")
     }

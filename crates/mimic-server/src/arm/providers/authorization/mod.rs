@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use chrono::{SecondsFormat, Utc};
 use mimic_domain::directory::DirectoryObject;
-use mimic_domain::rbac::{self, RoleAssignment, RoleDefinition};
+use mimic_domain::rbac::{self, RoleAssignment};
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_wire::arm as wire;
 use uuid::Uuid;
@@ -13,6 +13,8 @@ use crate::arm::core::api_versions as v;
 use crate::arm::core::catalog::ResourceType;
 use crate::arm::core::endpoint::AUTHORIZATION_NAMESPACE;
 use crate::arm::core::{generic, json_response, ArmError, ArmResult, Ctx, Endpoint, Provider, Reply};
+
+mod definitions;
 
 pub struct Authorization;
 
@@ -38,8 +40,8 @@ impl Provider for Authorization {
         };
         v::check(&ctx.api_version, versions)?;
         match endpoint {
-            Endpoint::RoleDefinitions { scope } => list_role_definitions(ctx, scope),
-            Endpoint::RoleDefinition { scope, id } => role_definition(ctx, scope, id),
+            Endpoint::RoleDefinitions { scope } => definitions::list(ctx, scope),
+            Endpoint::RoleDefinition { scope, id } => definitions::one(ctx, scope, id),
             Endpoint::RoleAssignments { scope } => list_role_assignments(ctx, scope),
             Endpoint::RoleAssignment { scope, name } => role_assignment(ctx, scope, name),
             Endpoint::Permissions { scope } => permissions(ctx, scope),
@@ -51,31 +53,11 @@ impl Provider for Authorization {
 const RA_READ: &str = "Microsoft.Authorization/roleAssignments/read";
 const RA_WRITE: &str = "Microsoft.Authorization/roleAssignments/write";
 const RA_DELETE: &str = "Microsoft.Authorization/roleAssignments/delete";
-const RD_READ: &str = "Microsoft.Authorization/roleDefinitions/read";
 
 fn definition_id(scope: &str, name: Uuid) -> String {
     match ResourceId::parse(scope).ok().and_then(|p| p.subscription) {
         Some(sub) => format!("/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{name}"),
         None => format!("/providers/Microsoft.Authorization/roleDefinitions/{name}"),
-    }
-}
-
-fn render_definition(scope: &str, d: &RoleDefinition) -> wire::RoleDefinition {
-    wire::RoleDefinition {
-        id: definition_id(scope, d.name),
-        kind: "Microsoft.Authorization/roleDefinitions",
-        name: d.name.to_string(),
-        properties: wire::RoleDefinitionProperties {
-            role_name: d.role_name.clone(),
-            role_type: d.role_type.as_str(),
-            description: d.description.clone(),
-            assignable_scopes: d.assignable_scopes.clone(),
-            permissions: d.permissions.iter().map(render_permission).collect(),
-            created_on: "2015-02-02T21:55:09.8806423Z",
-            updated_on: "2024-01-01T00:00:00.0000000Z",
-            created_by: None,
-            updated_by: None,
-        },
     }
 }
 
@@ -89,45 +71,6 @@ fn check_scope(ctx: &Ctx, scope: &str) -> ArmResult<ResourceId> {
         }
     }
     Ok(id)
-}
-
-/// `$filter=roleName eq 'X'` / `type eq 'BuiltInRole'`.
-type DefinitionFilter = Box<dyn Fn(&RoleDefinition) -> bool>;
-
-fn definition_filter(f: Option<&str>) -> ArmResult<DefinitionFilter> {
-    let Some(f) = f else { return Ok(Box::new(|_| true)) };
-    let (k, v) = f.split_once(" eq ").ok_or_else(|| ArmError::invalid_filter(f))?;
-    let v = v.trim().trim_matches('\'').replace("''", "'");
-    match k.trim() {
-        k if k.eq_ignore_ascii_case("roleName") => Ok(Box::new(move |d| d.role_name.eq_ignore_ascii_case(&v))),
-        k if k.eq_ignore_ascii_case("type") => Ok(Box::new(move |d| d.role_type.as_str().eq_ignore_ascii_case(&v))),
-        _ => Err(ArmError::invalid_filter(f)),
-    }
-}
-
-fn list_role_definitions(ctx: &Ctx, scope: &str) -> ArmResult<Reply> {
-    if ctx.method != Method::GET {
-        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
-    }
-    check_scope(ctx, scope)?;
-    if scope != "/" {
-        ctx.authorize(RD_READ, scope)?;
-    }
-    let keep = definition_filter(ctx.q("$filter"))?;
-    let value: Vec<wire::RoleDefinition> = rbac::builtin_roles().iter().filter(|d| keep(d)).map(|d| render_definition(scope, d)).collect();
-    Ok(json_response(StatusCode::OK, &wire::Page { value, next_link: None }))
-}
-
-fn role_definition(ctx: &Ctx, scope: &str, id: &str) -> ArmResult<Reply> {
-    if ctx.method != Method::GET {
-        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
-    }
-    check_scope(ctx, scope)?;
-    if scope != "/" {
-        ctx.authorize(RD_READ, scope)?;
-    }
-    let d = id.parse().ok().and_then(rbac::builtin_role).ok_or_else(|| ArmError::role_definition_not_found(id))?;
-    Ok(json_response(StatusCode::OK, &render_definition(scope, d)))
 }
 
 fn assignment_id(a: &RoleAssignment) -> String {
@@ -214,8 +157,13 @@ fn create(ctx: &Ctx, scope: &str, name: &str, target: &str, key: &str) -> ArmRes
         }
     }
     let role_guid = p.role_definition_id.rsplit('/').next().unwrap_or_default();
-    let role =
-        role_guid.parse().ok().and_then(rbac::builtin_role).ok_or_else(|| ArmError::assigned_role_definition_not_found(role_guid))?;
+    // A custom role exists only where it is assignable (at or below its assignable scopes).
+    let roles = crate::custom_roles::of_tenant(&ctx.state, ctx.caller.tenant)?;
+    let role = role_guid
+        .parse()
+        .ok()
+        .and_then(|id| definitions::role_at(&roles, id, scope))
+        .ok_or_else(|| ArmError::assigned_role_definition_not_found(role_guid))?;
     let tenant = ctx.caller.tenant;
     let principal_not_found = || ArmError::principal_not_found(&p.principal_id, tenant);
     let principal: Uuid = p.principal_id.parse().map_err(|_| principal_not_found())?;
@@ -335,10 +283,11 @@ fn permissions(ctx: &Ctx, scope: &str) -> ArmResult<Reply> {
     let mut principals = vec![ctx.caller.object_id];
     principals.extend(crate::directory::transitive_groups(&ctx.state, ctx.caller.tenant, ctx.caller.object_id)?);
     let assignments = ctx.state.store.read(|tx| tx.role_assignments_for(&principals))?;
+    let roles = crate::custom_roles::of_tenant(&ctx.state, ctx.caller.tenant)?;
     let value: Vec<wire::Permission> = assignments
         .iter()
         .filter(|a| rbac::scope_contains(&a.scope, scope))
-        .filter_map(|a| rbac::builtin_role(a.role_definition_id))
+        .filter_map(|a| roles.role(a.role_definition_id))
         .flat_map(|d| d.permissions.iter())
         .map(render_permission)
         .collect();

@@ -4,7 +4,8 @@ with azure-keyvault-secrets and DefaultAzureCredential (no credential anywhere),
 after the assignment is deleted; the same with an access-policy vault. The vault and its
 secrets are driven by az 2.91 with the default AzureCloud through Mimic's proxy
 (`az keyvault create`, `az role assignment create --role "Key Vault Secrets User"`,
-`az keyvault secret set/show/list/delete/recover/purge`, `az keyvault set-policy`).
+`az keyvault secret set/show/list/delete/recover/purge`, `az keyvault set-policy`). The same read in
+JavaScript (@azure/keyvault-secrets with @azure/identity, tests/js/keyvault_read_secret.mjs).
 
 Key Vault's behaviour (the challenge, `ForbiddenByRbac`/`AccessDenied`, soft delete) is in
 docs/azure-behaviour.md §13.
@@ -17,7 +18,7 @@ import time
 
 import pytest
 
-from mimic_harness import MimicServer, make_uai, make_vm, unique
+from mimic_harness import JS_DIR, MimicServer, js_clients_installed, make_uai, make_vm, unique
 from test_imds import py_workload, vm_run
 from test_proxy import ProxiedAz
 
@@ -50,6 +51,15 @@ def paz(mimic: MimicServer, tmp_path) -> ProxiedAz:
 def read_on_vm(mimic: MimicServer, vm: str, vault_url: str, client_id: str | None = None) -> dict:
     args = [vault_url] + ([client_id] if client_id else [])
     p = vm_run(mimic, vm, *py_workload(READ_SECRET), *args)
+    assert p.returncode == 0, p.stderr + p.stdout
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def js_read_on_vm(mimic: MimicServer, vm: str, vault_url: str, client_id: str | None = None) -> dict:
+    """tests/js/keyvault_read_secret.mjs under `mimic vm run`: only what the VM gives a workload
+    (its IMDS, HTTPS_PROXY/NO_PROXY, NODE_EXTRA_CA_CERTS), no credential and no endpoint setting."""
+    args = [vault_url, "db-password"] + ([client_id] if client_id else [])
+    p = vm_run(mimic, vm, "node", str(JS_DIR / "keyvault_read_secret.mjs"), *args)
     assert p.returncode == 0, p.stderr + p.stdout
     return json.loads(p.stdout.strip().splitlines()[-1])
 
@@ -129,3 +139,33 @@ def test_access_policy_vault_and_the_secret_lifecycle(mimic: MimicServer, paz: P
         time.sleep(0.2)
     paz("keyvault", "secret", "purge", "--vault-name", name, "--name", "db-password")
     assert paz("keyvault", "secret", "list-deleted", "--vault-name", name) == []
+
+
+@pytest.mark.skipif(not js_clients_installed(), reason="node packages not installed (scripts/test-setup.sh)")
+def test_javascript_workload_reads_a_secret_only_while_it_holds_secrets_user(mimic: MimicServer, paz: ProxiedAz):
+    """The issue's JavaScript route: `SecretClient(vaultUrl, new DefaultAzureCredential()).getSecret(...)`
+    (and `ManagedIdentityCredential({clientId})`) on an RBAC vault, refused with 403
+    ForbiddenByRbac until Key Vault Secrets User is assigned on the vault (docs/azure-behaviour.md §14)."""
+    rg = unique("kvjs")
+    name = unique("kvjs")[:20]
+    paz("group", "create", "-n", rg, "-l", "westus")
+    uai = make_uai(mimic, rg, "jsuai")
+    vm = make_vm(mimic, rg, "jsvm", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai["id"]: {}}},
+                 linux=True, read_back=True)
+    vault = paz("keyvault", "create", "-g", rg, "-n", name, "-l", "westus", "--enable-rbac-authorization", "true")
+    url = vault["properties"]["vaultUri"]
+    paz("role", "assignment", "create", "--role", SECRETS_OFFICER, "--assignee-object-id", sp_object_id(mimic, paz),
+        "--assignee-principal-type", "ServicePrincipal", "--scope", vault["id"])
+    paz("keyvault", "secret", "set", "--vault-name", name, "--name", "db-password", "--value", "js-s3cret")
+
+    where = f"{rg}/jsvm"
+    assert js_read_on_vm(mimic, where, url) == {"status": 403, "code": "Forbidden", "inner": "ForbiddenByRbac"}
+    paz("role", "assignment", "create", "--role", SECRETS_USER, "--assignee-object-id", vm["identity"]["principalId"],
+        "--assignee-principal-type", "ServicePrincipal", "--scope", vault["id"])
+    assert js_read_on_vm(mimic, where, url) == {"value": "js-s3cret"}
+    # The user-assigned identity by client id is another principal, with no role on the vault yet.
+    client_id = uai["properties"]["clientId"]
+    assert js_read_on_vm(mimic, where, url, client_id) == {"status": 403, "code": "Forbidden", "inner": "ForbiddenByRbac"}
+    paz("role", "assignment", "create", "--role", SECRETS_USER, "--assignee-object-id", uai["properties"]["principalId"],
+        "--assignee-principal-type", "ServicePrincipal", "--scope", vault["id"])
+    assert js_read_on_vm(mimic, where, url, client_id) == {"value": "js-s3cret"}

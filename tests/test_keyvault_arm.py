@@ -1,7 +1,9 @@
 """Microsoft.KeyVault in ARM: vaults, access policies, soft delete, recover and purge — driven
 with az 2.91 (`az keyvault create/show/list/set-policy/delete-policy/delete/list-deleted/recover/
 purge`), azure-mgmt-keyvault (`KeyVaultManagementClient`) and raw HTTP for what the clients do not
-send.
+send; and one ARM template (`az deployment group create`) that makes a VM with a system-assigned
+identity, an RBAC vault and the VM's Key Vault Secrets User assignment on that vault, after which
+the VM's identity reads a secret under `mimic vm run`.
 
 Expectations are Azure's, with their sources in docs/azure-behaviour.md §13: the vault's
 shape (keyvault.json and its 2026-02-01 examples), the name rule and `VaultNameNotValid`, global
@@ -12,11 +14,15 @@ default), purge as a long-running operation, and what az sends (azure-cli
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from mimic_harness import ARM_SCOPE, Az, MimicServer, arm_error, unique
+from mimic_harness import ARM_SCOPE, AUTHZ_API, Az, MimicServer, arm_error, get_vm, rg_id, unique
+from test_keyvault_secrets import SECRETS_OFFICER, read_on_vm, sp_object_id
+from test_proxy import ProxiedAz
+from test_templates import arm_guid
 
 KV_API = "2024-11-01"
 
@@ -182,3 +188,110 @@ def test_azure_mgmt_keyvault_create_or_update(mimic: MimicServer, client_ca):
     assert d.properties.vault_id.lower() == vault.id.lower()
     client.vaults.begin_purge_deleted(name, "westus").result()
     assert name not in [x.name for x in client.vaults.list_deleted()]
+
+
+SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6"  # Key Vault Secrets User (built-in-roles/security)
+
+#: A VM with a system-assigned identity on its NIC, an RBAC vault of the subscription's tenant, and
+#: the VM's identity given Key Vault Secrets User on the vault: a role assignment as an extension
+#: resource (`scope`), its principal read with reference(..., 'full') (learn.microsoft.com
+#: "Assign Azure roles using Azure Resource Manager templates", "Scope to a resource"; Key Vault's
+#: quickstart template "key-vault-secret-rbac" / "Microsoft.KeyVault vaults" template reference).
+VM_VAULT_TEMPLATE = {
+    "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+    "contentVersion": "1.0.0.0",
+    "parameters": {
+        "vmName": {"type": "string", "defaultValue": "kvTplVm"},
+        "vaultName": {"type": "string"},
+        "adminPassword": {"type": "securestring"},
+    },
+    "variables": {
+        "nicName": "[concat(parameters('vmName'), 'Nic')]",
+        "secretsUser": f"[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{SECRETS_USER_ROLE}')]",
+    },
+    "resources": [
+        {"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2024-05-01", "name": "kvTplVnet",
+         "location": "[resourceGroup().location]",
+         "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+                        "subnets": [{"name": "default", "properties": {"addressPrefix": "10.0.0.0/24"}}]}},
+        {"type": "Microsoft.Network/networkInterfaces", "apiVersion": "2024-05-01", "name": "[variables('nicName')]",
+         "location": "[resourceGroup().location]",
+         "dependsOn": ["[resourceId('Microsoft.Network/virtualNetworks', 'kvTplVnet')]"],
+         "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {
+             "privateIPAllocationMethod": "Dynamic",
+             "subnet": {"id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'kvTplVnet', 'default')]"}}}]}},
+        {"type": "Microsoft.Compute/virtualMachines", "apiVersion": "2023-09-01", "name": "[parameters('vmName')]",
+         "location": "[resourceGroup().location]",
+         "identity": {"type": "SystemAssigned"},
+         "dependsOn": ["[resourceId('Microsoft.Network/networkInterfaces', variables('nicName'))]"],
+         "properties": {
+             "hardwareProfile": {"vmSize": "Standard_B1s"},
+             "storageProfile": {"imageReference": {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
+                                                   "sku": "22_04-lts-gen2", "version": "latest"},
+                                "osDisk": {"createOption": "FromImage", "osType": "Linux"}},
+             "osProfile": {"computerName": "[parameters('vmName')]", "adminUsername": "azureuser",
+                           "adminPassword": "[parameters('adminPassword')]"},
+             "networkProfile": {"networkInterfaces": [{"id": "[resourceId('Microsoft.Network/networkInterfaces', variables('nicName'))]"}]},
+         }},
+        {"type": "Microsoft.KeyVault/vaults", "apiVersion": "2023-07-01", "name": "[parameters('vaultName')]",
+         "location": "[resourceGroup().location]",
+         "properties": {"tenantId": "[subscription().tenantId]", "sku": {"family": "A", "name": "standard"},
+                        "enableRbacAuthorization": True, "accessPolicies": []}},
+        {"type": "Microsoft.Authorization/roleAssignments", "apiVersion": "2022-04-01",
+         "name": f"[guid(resourceId('Microsoft.KeyVault/vaults', parameters('vaultName')), parameters('vmName'), '{SECRETS_USER_ROLE}')]",
+         "scope": "[resourceId('Microsoft.KeyVault/vaults', parameters('vaultName'))]",
+         "dependsOn": ["[resourceId('Microsoft.KeyVault/vaults', parameters('vaultName'))]",
+                       "[resourceId('Microsoft.Compute/virtualMachines', parameters('vmName'))]"],
+         "properties": {
+             "roleDefinitionId": "[variables('secretsUser')]",
+             "principalId": "[reference(resourceId('Microsoft.Compute/virtualMachines', parameters('vmName')), '2023-09-01', 'full').identity.principalId]",
+             "principalType": "ServicePrincipal",
+         }},
+    ],
+    "outputs": {
+        "vaultUri": {"type": "string", "value": "[reference(resourceId('Microsoft.KeyVault/vaults', parameters('vaultName')), '2023-07-01').vaultUri]"},
+        "principalId": {"type": "string",
+                        "value": "[reference(resourceId('Microsoft.Compute/virtualMachines', parameters('vmName')), '2023-09-01', 'full').identity.principalId]"},
+    },
+}
+
+
+def test_template_vm_vault_and_secrets_user_assignment_then_the_vm_reads_a_secret(mimic: MimicServer, tmp_path: Path):
+    cfg = tmp_path / "azure-config"
+    cfg.mkdir()
+    paz = ProxiedAz(mimic, cfg)  # the default AzureCloud through Mimic's proxy: ARM and the vault's host
+    paz("login", "--service-principal", "-u", mimic.sp["clientId"], "-p", mimic.sp["clientSecret"], "--tenant", mimic.tenant_id)
+    rg = unique("kvtpl")
+    name = unique("kvt")[:20]
+    paz("group", "create", "-n", rg, "-l", "westus")
+    template = tmp_path / "vm-vault.json"
+    template.write_text(json.dumps(VM_VAULT_TEMPLATE, indent=2))
+    out = paz("deployment", "group", "create", "-g", rg, "-n", "vm-vault", "--template-file", str(template),
+              "--parameters", f"vaultName={name}", "adminPassword=Tpl-Passw0rd!x")
+    assert out["properties"]["provisioningState"] == "Succeeded", out
+
+    vault = mimic.arm("GET", vault_path(mimic, rg, name), api_version=KV_API)
+    assert vault.status_code == 200, vault.text
+    vault = vault.json()
+    url = vault["properties"]["vaultUri"]
+    assert url == f"https://{name}.vault.azure.net/" and out["properties"]["outputs"]["vaultUri"]["value"] == url
+    assert vault["properties"]["enableRbacAuthorization"] is True and vault["properties"]["tenantId"] == mimic.tenant_id
+
+    principal = get_vm(mimic, rg, "kvTplVm")["identity"]["principalId"]
+    assert out["properties"]["outputs"]["principalId"]["value"] == principal
+    r = mimic.arm("GET", f"{vault['id']}/providers/Microsoft.Authorization/roleAssignments", api_version=AUTHZ_API,
+                  params={"$filter": "atScope()"})
+    assert r.status_code == 200, r.text
+    [a] = [a for a in r.json()["value"] if a["properties"]["principalId"] == principal]
+    assert a["properties"]["scope"].lower() == vault["id"].lower()
+    # name: guid(resourceId(...vaults...), vmName, role), resourceId spelling `resourceGroups`
+    assert a["name"] == arm_guid(f"{rg_id(mimic, rg)}/providers/Microsoft.KeyVault/vaults/{name}", "kvTplVm", SECRETS_USER_ROLE)
+    assert a["id"].lower() == f"{vault['id']}/providers/Microsoft.Authorization/roleAssignments/{a['name']}".lower()
+    assert a["properties"]["roleDefinitionId"].endswith(f"/roleDefinitions/{SECRETS_USER_ROLE}")
+    assert a["properties"]["principalType"] == "ServicePrincipal"
+
+    # The deploying principal (the subscription's Owner) has no data access until it holds a data role.
+    paz("role", "assignment", "create", "--role", SECRETS_OFFICER, "--assignee-object-id", sp_object_id(mimic, paz),
+        "--assignee-principal-type", "ServicePrincipal", "--scope", vault["id"])
+    paz("keyvault", "secret", "set", "--vault-name", name, "--name", "db-password", "--value", "from-a-template")
+    assert read_on_vm(mimic, f"{rg}/kvTplVm", url) == {"value": "from-a-template"}

@@ -4,25 +4,34 @@ with azure-keyvault-secrets and DefaultAzureCredential (no credential anywhere),
 after the assignment is deleted; the same with an access-policy vault. The vault and its
 secrets are driven by az 2.91 with the default AzureCloud through Mimic's proxy
 (`az keyvault create`, `az role assignment create --role "Key Vault Secrets User"`,
-`az keyvault secret set/show/list/delete/recover/purge`, `az keyvault set-policy`).
+`az keyvault secret set/show/list/delete/recover/purge`, `az keyvault set-policy`). The same read in
+JavaScript (@azure/keyvault-secrets with @azure/identity, tests/js/keyvault_read_secret.mjs).
+
+Tokens Key Vault refuses (none, ARM's audience, an altered signature, another tenant's) are sent
+with plain requests through the proxy.
 
 Key Vault's behaviour (the challenge, `ForbiddenByRbac`/`AccessDenied`, soft delete) is in
-docs/azure-behaviour.md §13.
+docs/azure-behaviour.md §13-14.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
+import requests
 
-from mimic_harness import MimicServer, make_uai, make_vm, unique
+from mimic_harness import ARM_SCOPE, JS_DIR, MimicServer, js_clients_installed, jwt_parts, make_uai, make_vm, unique
 from test_imds import py_workload, vm_run
 from test_proxy import ProxiedAz
+from test_tenants import Tenant, create_tenant
 
 SECRETS_USER = "Key Vault Secrets User"
 SECRETS_OFFICER = "Key Vault Secrets Officer"
+KV_SCOPE = "https://vault.azure.net/.default"
+KV_ARM_API = "2024-11-01"
 
 READ_SECRET = """
 import json, sys
@@ -50,6 +59,15 @@ def paz(mimic: MimicServer, tmp_path) -> ProxiedAz:
 def read_on_vm(mimic: MimicServer, vm: str, vault_url: str, client_id: str | None = None) -> dict:
     args = [vault_url] + ([client_id] if client_id else [])
     p = vm_run(mimic, vm, *py_workload(READ_SECRET), *args)
+    assert p.returncode == 0, p.stderr + p.stdout
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def js_read_on_vm(mimic: MimicServer, vm: str, vault_url: str, client_id: str | None = None) -> dict:
+    """tests/js/keyvault_read_secret.mjs under `mimic vm run`: only what the VM gives a workload
+    (its IMDS, HTTPS_PROXY/NO_PROXY, NODE_EXTRA_CA_CERTS), no credential and no endpoint setting."""
+    args = [vault_url, "db-password"] + ([client_id] if client_id else [])
+    p = vm_run(mimic, vm, "node", str(JS_DIR / "keyvault_read_secret.mjs"), *args)
     assert p.returncode == 0, p.stderr + p.stdout
     return json.loads(p.stdout.strip().splitlines()[-1])
 
@@ -129,3 +147,95 @@ def test_access_policy_vault_and_the_secret_lifecycle(mimic: MimicServer, paz: P
         time.sleep(0.2)
     paz("keyvault", "secret", "purge", "--vault-name", name, "--name", "db-password")
     assert paz("keyvault", "secret", "list-deleted", "--vault-name", name) == []
+
+
+@pytest.mark.skipif(not js_clients_installed(), reason="node packages not installed (scripts/test-setup.sh)")
+def test_javascript_workload_reads_a_secret_only_while_it_holds_secrets_user(mimic: MimicServer, paz: ProxiedAz):
+    """The issue's JavaScript route: `SecretClient(vaultUrl, new DefaultAzureCredential()).getSecret(...)`
+    (and `ManagedIdentityCredential({clientId})`) on an RBAC vault, refused with 403
+    ForbiddenByRbac until Key Vault Secrets User is assigned on the vault (docs/azure-behaviour.md §14)."""
+    rg = unique("kvjs")
+    name = unique("kvjs")[:20]
+    paz("group", "create", "-n", rg, "-l", "westus")
+    uai = make_uai(mimic, rg, "jsuai")
+    vm = make_vm(mimic, rg, "jsvm", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai["id"]: {}}},
+                 linux=True, read_back=True)
+    vault = paz("keyvault", "create", "-g", rg, "-n", name, "-l", "westus", "--enable-rbac-authorization", "true")
+    url = vault["properties"]["vaultUri"]
+    paz("role", "assignment", "create", "--role", SECRETS_OFFICER, "--assignee-object-id", sp_object_id(mimic, paz),
+        "--assignee-principal-type", "ServicePrincipal", "--scope", vault["id"])
+    paz("keyvault", "secret", "set", "--vault-name", name, "--name", "db-password", "--value", "js-s3cret")
+
+    where = f"{rg}/jsvm"
+    assert js_read_on_vm(mimic, where, url) == {"status": 403, "code": "Forbidden", "inner": "ForbiddenByRbac"}
+    paz("role", "assignment", "create", "--role", SECRETS_USER, "--assignee-object-id", vm["identity"]["principalId"],
+        "--assignee-principal-type", "ServicePrincipal", "--scope", vault["id"])
+    assert js_read_on_vm(mimic, where, url) == {"value": "js-s3cret"}
+    # The user-assigned identity by client id is another principal, with no role on the vault yet.
+    client_id = uai["properties"]["clientId"]
+    assert js_read_on_vm(mimic, where, url, client_id) == {"status": 403, "code": "Forbidden", "inner": "ForbiddenByRbac"}
+    paz("role", "assignment", "create", "--role", SECRETS_USER, "--assignee-object-id", uai["properties"]["principalId"],
+        "--assignee-principal-type", "ServicePrincipal", "--scope", vault["id"])
+    assert js_read_on_vm(mimic, where, url, client_id) == {"value": "js-s3cret"}
+
+
+def proxied(mimic: MimicServer) -> requests.Session:
+    """requests as a shell after `mimic env`: Azure's host names through the proxy, Mimic's CA trusted."""
+    s = requests.Session()
+    s.trust_env = False
+    s.proxies = {"https": mimic.proxy_url}
+    s.verify = str(mimic.ca_path)
+    return s
+
+
+def refused(r: requests.Response, tenant: str) -> str:
+    """Key Vault's 401: `{"error": {"code": "Unauthorized", "message"}}` and the bearer challenge
+    naming the vault's tenant and Key Vault's resource (docs/azure-behaviour.md §14); returns the message."""
+    assert r.status_code == 401, f"{r.status_code} {r.text}"
+    body = r.json()
+    assert set(body) == {"error"} and body["error"]["code"] == "Unauthorized", r.text
+    challenge = r.headers.get("WWW-Authenticate", "")
+    m = re.fullmatch(r'Bearer authorization="([^"]+)", resource="([^"]+)"', challenge)
+    assert m, challenge
+    assert m.group(1) == f"https://login.microsoftonline.com/{tenant}", challenge
+    assert m.group(2) == "https://vault.azure.net", challenge
+    return body["error"]["message"]
+
+
+def test_data_plane_refuses_wrong_tokens_with_401_and_the_vaults_challenge(mimic: MimicServer):
+    """No token, a token of ARM's audience, one whose signature was altered, and a token of Key
+    Vault's audience from another tenant: each 401 Unauthorized with the challenge for the
+    vault's own tenant (docs/azure-behaviour.md §14; AKV10000, AKV10022, AKV10032)."""
+    rg = unique("kvtok")
+    mimic.create_rg(rg)
+    name = unique("kvtok")[:20]
+    r = mimic.arm("PUT", f"{mimic.rg_path(rg)}/providers/Microsoft.KeyVault/vaults/{name}", api_version=KV_ARM_API,
+                  json={"location": "westus", "properties": {"tenantId": mimic.tenant_id, "sku": {"family": "A", "name": "standard"},
+                                                             "enableRbacAuthorization": True}})
+    assert r.status_code == 200, r.text
+    url = f"https://{name}.vault.azure.net/secrets/db-password?api-version=7.5"
+    s = proxied(mimic)
+    get = lambda token: s.get(url, headers={"Authorization": f"Bearer {token}"} if token else {}, timeout=30)  # noqa: E731
+
+    assert refused(get(None), mimic.tenant_id) == "AKV10000: Request is missing a Bearer or PoP token."
+
+    arm_token = mimic.sp_token(ARM_SCOPE)
+    aud = jwt_parts(arm_token)[1]["aud"]
+    assert aud.rstrip("/") == "https://management.azure.com"
+    assert refused(get(arm_token), mimic.tenant_id).startswith(f"AKV10022: Invalid audience. Expected https://vault.azure.net, found: {aud}")
+
+    kv_token = mimic.sp_token(KV_SCOPE)
+    head, payload, sig = kv_token.split(".")
+    i = len(sig) // 2  # a character in the middle: every bit of it is signature (the last one may be padding)
+    altered = f"{head}.{payload}.{sig[:i]}{'A' if sig[i] != 'A' else 'B'}{sig[i + 1:]}"
+    refused(get(altered), mimic.tenant_id)
+
+    other = Tenant(mimic, create_tenant(mimic, "--name", "Fabrikam"))
+    other_token = other.token(KV_SCOPE)
+    claims = jwt_parts(other_token)[1]
+    assert claims["tid"] == other.b["tenantId"] != mimic.tenant_id and claims["aud"].rstrip("/") == "https://vault.azure.net"
+    assert refused(get(other_token), mimic.tenant_id).startswith("AKV10032: Invalid issuer.")
+
+    # The same principal's untouched token gets past authentication: it is refused by RBAC instead.
+    r = get(kv_token)
+    assert r.status_code == 403 and r.json()["error"]["innererror"]["code"] == "ForbiddenByRbac", r.text

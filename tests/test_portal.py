@@ -1,6 +1,9 @@
 """The portal seeds (000, 001, 003: "Configure managed identities on a VM using the Azure portal")
 followed step by step in headless Chromium (Debian's, driven by playwright-core from
-tests/portal/portal_flow.mjs), each checked against `az vm identity show` on the same VM.
+tests/portal/portal_flow.mjs), each checked against `az vm identity show` on the same VM; and the
+portal path of "give the VM access" on a key vault (its Access control (IAM) blade assigns Key
+Vault Secrets User to the VM's identity picked by name), checked against ARM and by the VM reading
+a secret.
 
 Screenshots of every blade state are written to artifacts/portal/ (not committed).
 """
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from mimic_harness import REPO_ROOT, MimicServer, make_uai, make_vm, unique
+from mimic_harness import AUTHZ_API, REPO_ROOT, MimicServer, assign_role, make_uai, make_vm, unique
 
 PORTAL_DIR = Path(__file__).resolve().parent / "portal"
 CHROMIUM = os.environ.get("MIMIC_CHROMIUM", "/usr/bin/chromium")
@@ -135,6 +138,56 @@ def test_reader_cannot_save_and_sees_authorization_failed(mimic: MimicServer, az
     assert shown["readOnlyNote"]  # the blade says it is read-only before the attempt
     assert not shown["principalShown"]
     assert identity_show(az_sp, rg, "vmRead") == {}
+
+
+SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6"  # Key Vault Secrets User
+SECRETS_OFFICER_ROLE = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"  # Key Vault Secrets Officer
+
+
+def test_key_vault_iam_gives_a_vms_identity_secrets_user_by_name(mimic: MimicServer):
+    """Key vaults > the vault > Access control (IAM) > + Add > Add role assignment: Key Vault
+    Secrets User, Assign access to: Managed identity, Virtual machine, the VM by name (the Azure
+    portal's Members tab); the assignment is the VM's principal at the vault's scope, and the VM
+    then reads a secret under `mimic vm run`."""
+    import requests
+
+    from test_keyvault_secrets import read_on_vm
+
+    rg = unique("portalkv")
+    mimic.create_rg(rg)
+    vm_name = unique("vmkv")
+    principal = make_vm(mimic, rg, vm_name, {"type": "SystemAssigned"}, linux=True, read_back=True)["identity"]["principalId"]
+    vault = unique("pkv")[:20]
+    vault_id = f"{mimic.rg_path(rg)}/providers/Microsoft.KeyVault/vaults/{vault}"
+    r = mimic.arm("PUT", vault_id, api_version="2023-07-01", json={"location": "westus", "properties": {
+        "tenantId": mimic.tenant_id, "sku": {"family": "A", "name": "standard"}, "enableRbacAuthorization": True}})
+    assert r.status_code == 200, r.text
+    vault_id = r.json()["id"]
+
+    shown = portal(mimic, "vault_access", vault=vault, vm=vm_name, role="Key Vault Secrets User")
+    essentials = shown["essentials"]
+    assert essentials["Vault URI"] == f"https://{vault}.vault.azure.net/"
+    assert essentials["Permission model"] == "Azure role-based access control"
+    assert essentials["Resource group"] == rg and essentials["Location"] == "westus"
+    assert essentials["Directory ID"] == mimic.tenant_id
+    assert {"role": "Key Vault Secrets User", "principal": principal, "type": "ServicePrincipal", "scope": "This resource"} in shown["assignments"]
+
+    r = mimic.arm("GET", f"{vault_id}/providers/Microsoft.Authorization/roleAssignments", api_version=AUTHZ_API,
+                  params={"$filter": f"principalId eq '{principal}'"})
+    assert r.status_code == 200, r.text
+    [a] = r.json()["value"]
+    assert a["properties"]["scope"].lower() == vault_id.lower()
+    assert a["properties"]["roleDefinitionId"].endswith(f"/roleDefinitions/{SECRETS_USER_ROLE}")
+    assert a["properties"]["principalType"] == "ServicePrincipal"
+
+    # A secret set by the bootstrap principal (given Secrets Officer), read on the VM with its identity.
+    assign_role(mimic, mimic.sp["objectId"], SECRETS_OFFICER_ROLE, vault_id)
+    s = requests.Session()
+    s.trust_env, s.proxies, s.verify = False, {"https": mimic.proxy_url}, str(mimic.ca_path)
+    r = s.put(f"https://{vault}.vault.azure.net/secrets/db-password?api-version=7.5", json={"value": "from-the-portal"},
+              headers={"Authorization": f"Bearer {mimic.sp_token('https://vault.azure.net/.default')}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert read_on_vm(mimic, f"{rg}/{vm_name}", f"https://{vault}.vault.azure.net/") == {"value": "from-the-portal"}
 
 
 def test_sign_out_button_ends_the_session(mimic: MimicServer):

@@ -2,7 +2,8 @@
 // using only accessible roles and names (what a person reads on the page), as the seeds word them.
 //
 //   node portal_flow.mjs '{"portal": "...", "username": "...", "password": "...", "action": "enable_system",
-//                          "rg": "...", "vm": "...", "identity": "...", "shots": "artifacts/portal", "spki": ["..."]}'
+//                          "rg": "...", "vm": "...", "identity": "...", "vault": "...", "role": "...",
+//                          "shots": "artifacts/portal", "spki": ["..."]}'
 //
 // Prints one JSON line with what the page showed. Screenshots of each blade state go to `shots`.
 import { chromium } from "playwright-core";
@@ -158,6 +159,39 @@ try {
       out.error = (await alert.innerText()).trim();
       out.principalShown = await page.locator("#principal-id").count() > 0;
       await shot("authorization-failed");
+      break;
+    }
+    case "vault_access": {
+      // "Give the VM access" on a key vault: Key vaults > the vault (its Overview) > Access control
+      // (IAM) > + Add > Add role assignment: the role, Assign access to: Managed identity, Virtual
+      // machine, the VM by its name, Save.
+      await page.getByRole("navigation", { name: "Portal menu" }).getByRole("link", { name: "Key vaults" }).click();
+      await page.getByRole("table", { name: "Key vaults" }).getByRole("link", { name: args.vault, exact: true }).click();
+      await page.getByRole("heading", { name: args.vault, exact: true }).waitFor();
+      await page.getByRole("heading", { name: "Essentials" }).waitFor();
+      const terms = await page.getByRole("term").allInnerTexts();
+      const values = await page.getByRole("definition").allInnerTexts();
+      out.essentials = Object.fromEntries(terms.map((t, i) => [t.trim(), (values[i] ?? "").trim()]));
+      await shot("overview");
+      await page.getByRole("navigation", { name: "Resource menu" }).getByRole("link", { name: "Access control (IAM)" }).click();
+      await page.getByRole("heading", { name: `${args.vault} | Access control (IAM)` }).waitFor();
+      await page.getByRole("toolbar", { name: "Role assignment commands" }).getByRole("button", { name: "+ Add" }).click();
+      const panel = page.getByRole("dialog", { name: "Add role assignment" });
+      await panel.getByRole("combobox", { name: "Role", exact: true }).selectOption({ label: args.role });
+      await panel.getByRole("radiogroup", { name: "Assign access to" }).getByRole("radio", { name: "Managed identity" }).check();
+      await panel.getByRole("combobox", { name: "Managed identity", exact: true }).selectOption({ label: "Virtual machine" });
+      await panel.getByRole("combobox", { name: "Member", exact: true }).selectOption({ label: args.vm });
+      await shot("add-role-assignment");
+      await panel.getByRole("button", { name: "Save" }).click();
+      await notification("Added role assignment");
+      await panel.waitFor({ state: "detached" });
+      const grid = page.getByRole("grid", { name: "Role assignments" });
+      await grid.getByRole("row").filter({ hasText: args.role }).first().waitFor();
+      out.assignments = await grid.locator("tbody tr").evaluateAll((rows) => rows.map((r) => {
+        const [, role, principal, type, scope] = [...r.cells].map((c) => c.innerText.trim());
+        return { role, principal, type, scope };
+      }));
+      await shot("after");
       break;
     }
     case "sign_out": {

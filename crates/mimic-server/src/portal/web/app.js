@@ -1,7 +1,7 @@
 // Mimic's portal: a hash-routed single page over the portal's same-origin BFF (/api/arm, /api/graph).
 // The browser never holds a token; state-changing calls carry X-Mimic-Portal (the BFF's CSRF check).
 
-const API = { vm: "2024-07-01", msi: "2023-01-31", rg: "2021-04-01", net: "2024-05-01", authz: "2022-04-01", subs: "2022-12-01" };
+const API = { vm: "2024-07-01", msi: "2023-01-31", rg: "2021-04-01", net: "2024-05-01", authz: "2022-04-01", subs: "2022-12-01", kv: "2023-07-01" };
 const main = document.getElementById("main");
 let me = null;
 let subscription = null;
@@ -264,16 +264,23 @@ async function createVmPage() {
       h("button", { class: "secondary", onclick: () => { location.hash = "#/virtualMachines"; } }, "Cancel")));
 }
 
-/** The VM's blade frame: breadcrumb, title, resource menu with its sections. */
-function vmBlade(vm, rg, section, ...content) {
-  const base = `#/vm/${rg}/${vm.name}`;
-  const item = (label, href, key) => h("li", {}, h("a", { href, "aria-current": section === key ? "page" : undefined }, label));
-  page({ crumbs: [["Home", "#/"], ["Virtual machines", "#/virtualMachines"], [vm.name, base]], title: section === "overview" ? vm.name : `${vm.name} | ${section === "identity" ? "Identity" : "Access control (IAM)"}`, subtitle: "Virtual machine" },
+/** A resource's blade frame: breadcrumb, title, resource menu. `menu`: [label, key] items (key "" is
+ * the overview at `base`) and group headings as plain strings. */
+function resourceBlade({ name, kind, list, base, section, menu }, ...content) {
+  const item = (label, key) => h("li", {}, h("a", { href: key ? `${base}/${key}` : base, "aria-current": section === key ? "page" : undefined }, label));
+  const current = menu.find((m) => Array.isArray(m) && m[1] === section);
+  page({ crumbs: [["Home", "#/"], list, [name, base]], title: section ? `${name} | ${current[0]}` : name, subtitle: kind },
     h("div", { class: "resource-layout" },
       h("nav", { class: "resource-menu", "aria-label": "Resource menu" }, h("ul", {},
-        item("Overview", base, "overview"), item("Access control (IAM)", `${base}/iam`, "iam"),
-        h("li", { class: "group", role: "presentation" }, "Security"), item("Identity", `${base}/identity`, "identity"))),
+        menu.map((m) => (Array.isArray(m) ? item(...m) : h("li", { class: "group", role: "presentation" }, m))))),
       h("div", { class: "blade-content" }, ...content)));
+}
+
+/** The VM's blade frame. */
+function vmBlade(vm, rg, section, ...content) {
+  resourceBlade({ name: vm.name, kind: "Virtual machine", list: ["Virtual machines", "#/virtualMachines"], base: `#/vm/${rg}/${vm.name}`,
+    section: section === "overview" ? "" : section,
+    menu: [["Overview", ""], ["Access control (IAM)", "iam"], "Security", ["Identity", "identity"]] }, ...content);
 }
 
 async function vmOverviewPage(rg, name) {
@@ -436,12 +443,60 @@ async function roleAssignmentsPage({ scope, principalId, frame }) {
     const groups = (await arm("GET", `${subPath()}/resourcegroups`, API.rg).catch(() => ({ value: [] }))).value;
     const scopeSel = select([{ value: subPath(), label: `Subscription: ${subscription.displayName}` }, ...groups.map((g) => ({ value: g.id, label: `Resource group: ${g.name}` }))], scope);
     const member = h("input", { type: "text", value: principalId ?? "", placeholder: "Object ID or user principal name" });
-    panel.append(...(principalId ? [field("Scope", scopeSel)] : []), field("Role", role), ...(principalId ? [] : [field("Member", member)]),
+    // Members, as the Azure portal's Members tab: "Assign access to" a user, group or service
+    // principal (by object id or user principal name) or a managed identity picked by name.
+    const members = h("div");
+    const assignTo = uid("assignto");
+    const toPrincipal = h("input", { type: "radio", name: assignTo, value: "principal", checked: true, onchange: () => showPrincipal() });
+    const toManaged = h("input", { type: "radio", name: assignTo, value: "managed", onchange: () => showManaged() });
+    let chosen = async () => {
+      let pid = member.value.trim();
+      let type = principalId ? "ServicePrincipal" : undefined;
+      if (pid.includes("@")) { pid = (await graph("GET", `/v1.0/users/${encodeURIComponent(pid)}`)).id; type = "User"; }
+      return { pid, type };
+    };
+    const principalChoice = chosen;
+    const showPrincipal = () => { members.replaceChildren(field("Member", member)); chosen = principalChoice; };
+    const identities = {}; // kind -> [{ name, rg, principalId }], listed once per panel
+    const showManaged = () => {
+      const kind = select([{ value: "vm", label: "Virtual machine" }, { value: "uai", label: "User-assigned managed identity" }]);
+      const who = h("select", {});
+      const status = h("p", { class: "empty", role: "status" });
+      let fills = 0;
+      const fill = async () => {
+        const n = ++fills;
+        who.replaceChildren(); status.textContent = "Loading…";
+        try {
+          identities[kind.value] ??= kind.value === "vm"
+            ? (await arm("GET", `${subPath()}/providers/Microsoft.Compute/virtualMachines`, API.vm)).value
+              .filter((v) => /systemassigned/i.test(v.identity?.type ?? "") && v.identity.principalId)
+              .map((v) => ({ name: v.name, rg: parseId(v.id).rg, principalId: v.identity.principalId }))
+            : (await arm("GET", `${subPath()}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`, API.msi)).value
+              .map((i) => ({ name: i.name, rg: parseId(i.id).rg, principalId: i.properties?.principalId }));
+          if (n !== fills) return; // another kind was chosen meanwhile
+          const found = identities[kind.value].slice().sort((a, b) => a.name.localeCompare(b.name));
+          // By name; a name that occurs in several resource groups is told apart by its group.
+          const twice = (i) => found.filter((o) => o.name.toLowerCase() === i.name.toLowerCase()).length > 1;
+          who.replaceChildren(...found.map((i) => h("option", { value: i.principalId }, twice(i) ? `${i.name} (${i.rg})` : i.name)));
+          status.textContent = found.length ? "" : `No ${kind.value === "vm" ? "virtual machines with a system assigned managed identity" : "user-assigned managed identities"} found in ${subscription.displayName}.`;
+        } catch (e) { if (n === fills) status.textContent = e.message; }
+      };
+      kind.addEventListener("change", fill);
+      members.replaceChildren(field("Managed identity", kind), field("Member", who), status);
+      chosen = async () => ({ pid: who.value, type: "ServicePrincipal" });
+      fill();
+    };
+    if (!principalId) showPrincipal();
+    const legend = uid("assignto-legend");
+    const membersSection = principalId ? [] : [
+      h("fieldset", { role: "radiogroup", "aria-labelledby": legend, class: "choices" }, h("legend", { id: legend, class: "label" }, "Assign access to"),
+        h("label", {}, toPrincipal, " User, group, or service principal"), h("label", {}, toManaged, " Managed identity")),
+      members];
+    panel.append(...(principalId ? [field("Scope", scopeSel)] : []), field("Role", role), ...membersSection,
       h("div", { class: "actions" }, h("button", { class: "primary", onclick: async () => {
         try {
-          let pid = member.value.trim();
-          let type = principalId ? "ServicePrincipal" : undefined;
-          if (pid.includes("@")) { pid = (await graph("GET", `/v1.0/users/${encodeURIComponent(pid)}`)).id; type = "User"; }
+          const { pid, type } = await chosen();
+          if (!pid) { notify("Validation failed", "Select a member to assign the role to.", "error"); return; }
           const at = principalId ? scopeSel.value : scope;
           await arm("PUT", `${at}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}`, API.authz,
             { properties: { roleDefinitionId: role.value, principalId: pid, ...(type ? { principalType: type } : {}) } });
@@ -493,6 +548,45 @@ async function managedIdentitiesPage() {
     ], all, { selectable: true, onSelect: (s) => { selection = s; del.disabled = s.length === 0; } }));
 }
 
+// ---- Key vaults ----------------------------------------------------------------------------------------
+
+const vaultPath = (rg, name) => `${subPath()}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/${name}`;
+
+async function keyVaultsPage() {
+  const vaults = (await arm("GET", `${subPath()}/providers/Microsoft.KeyVault/vaults`, API.kv)).value;
+  page({ crumbs: [["Home", "#/"], ["Key vaults"]], title: "Key vaults", subtitle: subscription.displayName },
+    h("div", { class: "commandbar", role: "toolbar", "aria-label": "Key vaults commands" }, h("button", { onclick: route }, "Refresh")),
+    table("Key vaults", [
+      { title: "Name", text: (v) => v.name, cell: (v) => h("a", { href: `#/keyvault/${parseId(v.id).rg}/${v.name}` }, v.name) },
+      { title: "Type", text: () => "Key vault" },
+      { title: "Resource group", text: (v) => parseId(v.id).rg },
+      { title: "Location", text: (v) => v.location },
+      { title: "Subscription", text: () => subscription.displayName },
+    ], vaults));
+}
+
+/** The key vault's blade frame. */
+function vaultBlade(vault, rg, section, ...content) {
+  resourceBlade({ name: vault.name, kind: "Key vault", list: ["Key vaults", "#/keyVaults"], base: `#/keyvault/${rg}/${vault.name}`, section,
+    menu: [["Overview", ""], ["Access control (IAM)", "iam"]] }, ...content);
+}
+
+/** The permission model of a vault, in the words of its Access configuration blade. */
+const permissionModel = (vault) => (vault.properties?.enableRbacAuthorization ? "Azure role-based access control" : "Vault access policy");
+
+async function vaultOverviewPage(rg, name) {
+  const vault = await arm("GET", vaultPath(rg, name), API.kv);
+  const p = vault.properties ?? {};
+  const essentials = [["Resource group", rg], ["Location", vault.location], ["Subscription", subscription.displayName],
+    ["Subscription ID", subscription.subscriptionId], ["Vault URI", p.vaultUri], ["Sku (Pricing tier)", p.sku?.name === "premium" ? "Premium" : "Standard"],
+    ["Directory ID", p.tenantId], ["Permission model", permissionModel(vault)],
+    ["Soft-delete", p.enableSoftDelete === false ? "Disabled" : "Enabled"], ["Purge protection", p.enablePurgeProtection ? "Enabled" : "Disabled"]];
+  vaultBlade(vault, rg, "",
+    h("div", { class: "commandbar", role: "toolbar", "aria-label": "Key vault commands" }, h("button", { onclick: route }, "Refresh")),
+    h("h2", { id: "essentials-heading" }, "Essentials"),
+    h("dl", { class: "essentials", "aria-labelledby": "essentials-heading" }, essentials.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v ?? "")])));
+}
+
 // ---- Router and start -------------------------------------------------------------------------------
 
 async function route() {
@@ -510,6 +604,11 @@ async function route() {
       await roleAssignmentsPage({ scope: vm.id, frame: (...c) => vmBlade(vm, parts[1], "iam", ...c) });
     } else if (parts[0] === "vm") await vmOverviewPage(parts[1], parts[2]);
     else if (parts[0] === "managedIdentities") await managedIdentitiesPage();
+    else if (parts[0] === "keyVaults") await keyVaultsPage();
+    else if (parts[0] === "keyvault" && parts[3] === "iam") {
+      const vault = await arm("GET", vaultPath(parts[1], parts[2]), API.kv);
+      await roleAssignmentsPage({ scope: vault.id, frame: (...c) => vaultBlade(vault, parts[1], "iam", ...c) });
+    } else if (parts[0] === "keyvault") await vaultOverviewPage(parts[1], parts[2]);
     else if (parts[0] === "iam") await roleAssignmentsPage({ scope: params.get("scope") ?? subPath() });
     else if (parts[0] === "roleAssignments") await roleAssignmentsPage({ principalId: parts[1] });
     else await resourceGroupsPage();

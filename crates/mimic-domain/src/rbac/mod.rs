@@ -564,6 +564,10 @@ mod tests {
                 Permission { actions: vec!["Microsoft.Authorization/roleAssignments/write".into()], ..Permission::default() },
             ],
             assignable_scopes: vec![SUB.into()],
+            created_on: None,
+            updated_on: None,
+            created_by: None,
+            updated_by: None,
         };
         assert!(role_allows(&def, "Microsoft.Authorization/roleAssignments/write"));
         assert!(!role_allows(&def, "Microsoft.Authorization/roleDefinitions/write"));

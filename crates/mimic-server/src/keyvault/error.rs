@@ -120,6 +120,16 @@ impl KvError {
             .inner("KeyOperationForbidden")
     }
 
+    /// Key Vault's throttling answer ("Azure Key Vault throttling guidance"): the SDKs retry
+    /// after `Retry-After`.
+    pub fn throttled(reason: &str) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Throttled",
+            format!("Request was not processed because too many requests were received. Reason: {reason}"),
+        )
+    }
+
     pub fn limit(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "BadParameter", message)
     }
@@ -184,6 +194,9 @@ impl IntoResponse for KvError {
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         r
     }

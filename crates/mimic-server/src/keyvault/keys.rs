@@ -152,6 +152,31 @@ fn checked_ops(ops: &[String]) -> KvResult<Vec<String>> {
     Ok(out)
 }
 
+/// Key generations under way in this process. An RSA-4096 key costs about a second of one
+/// core: at most one per core (four at least) run at once and the rest are throttled (429, the SDKs retry), so a
+/// flood of creates cannot take every blocking thread or starve the other requests.
+static GENERATING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+struct GenerationSlot;
+
+impl GenerationSlot {
+    fn take() -> KvResult<GenerationSlot> {
+        use std::sync::atomic::Ordering;
+        let slots = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(4);
+        if GENERATING.fetch_add(1, Ordering::AcqRel) >= slots {
+            GENERATING.fetch_sub(1, Ordering::AcqRel);
+            return Err(KvError::throttled("key generations in progress"));
+        }
+        Ok(GenerationSlot)
+    }
+}
+
+impl Drop for GenerationSlot {
+    fn drop(&mut self) {
+        GENERATING.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 fn create(req: &Req, name: &str) -> KvResult<Response> {
     let key = K.key(name)?;
     req.authorize(da::CREATE, &K.scope(req, name), "keys", "create")?;
@@ -175,7 +200,10 @@ fn create(req: &Req, name: &str) -> KvResult<Response> {
         Some(ops) => checked_ops(ops)?,
         None => k::default_ops(family),
     };
-    let made = k::generate(family, p.key_size, p.public_exponent, curve).map_err(key_error)?;
+    let made = {
+        let _slot = GenerationSlot::take()?;
+        k::generate(family, p.key_size, p.public_exponent, curve).map_err(key_error)?
+    };
     let attrs = p.attributes.unwrap_or_default();
     let t = now();
     let version = KeyVersion {

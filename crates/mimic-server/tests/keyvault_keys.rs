@@ -7,8 +7,6 @@ mod support;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use mimic_domain::keyvault::VaultName;
-use mimic_store::documents::{Docs, KEYVAULT_NAME};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use support::{Surface, TestApp, TestResponse};
@@ -19,22 +17,7 @@ const CRYPTO_USER: &str = "12338af0-0e69-4776-bea7-57ae8d297424";
 const SECRETS_OFFICER: &str = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
 
 async fn make_vault(app: &TestApp, name: &str) -> String {
-    app.create_rg("rg").await;
-    let id = format!("{}/providers/Microsoft.KeyVault/vaults/{name}", app.rg_path("rg"));
-    let props = json!({"tenantId": app.tenant_id(), "sku": {"family": "A", "name": "standard"}, "enableRbacAuthorization": true});
-    let (s, body) = app.arm("PUT", &id, "2023-07-01", Some(json!({"location": "westus", "properties": props}))).await;
-    assert!(s.is_success(), "vault: {s} {body}");
-    let key = name.to_ascii_lowercase();
-    app.state
-        .store
-        .write(|tx| -> mimic_store::Result<()> {
-            if tx.get(KEYVAULT_NAME, &key)?.is_none() {
-                tx.put(KEYVAULT_NAME, &key, &VaultName { resource_id: id.clone(), instance: uuid::Uuid::new_v4() }, None)?;
-            }
-            Ok(())
-        })
-        .unwrap();
-    id
+    app.make_vault("rg", name, json!({"enableRbacAuthorization": true})).await
 }
 
 async fn kv(app: &TestApp, token: &str, method: &str, vault: &str, path: &str, body: Option<Value>) -> TestResponse {

@@ -6,8 +6,6 @@
 mod support;
 
 use axum::http::StatusCode;
-use mimic_domain::keyvault::VaultName;
-use mimic_store::documents::{Docs, KEYVAULT_NAME};
 use serde_json::{json, Value};
 use support::{Surface, TestApp, TestResponse};
 
@@ -16,27 +14,9 @@ const VAULT_SCOPE: &str = "https://vault.azure.net/.default";
 const SECRETS_OFFICER: &str = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
 const SECRETS_USER: &str = "4633458b-17de-408a-b874-0445c86b69e6";
 
-/// A vault stored as ARM stores one, and its entry in the global name index.
+/// A vault made through ARM (which names it in the global index the data plane finds it by).
 async fn make_vault(app: &TestApp, rg: &str, name: &str, properties: Value) -> String {
-    app.create_rg(rg).await;
-    let id = format!("{}/providers/Microsoft.KeyVault/vaults/{name}", app.rg_path(rg));
-    let mut props = json!({"tenantId": app.tenant_id(), "sku": {"family": "A", "name": "standard"}, "vaultUri": format!("https://{name}.vault.azure.net/")});
-    for (k, v) in properties.as_object().unwrap() {
-        props[k] = v.clone();
-    }
-    let (s, body) = app.arm("PUT", &id, "2023-07-01", Some(json!({"location": "westus", "properties": props}))).await;
-    assert!(s.is_success(), "vault: {s} {body}");
-    let key = name.to_ascii_lowercase();
-    app.state
-        .store
-        .write(|tx| -> mimic_store::Result<()> {
-            if tx.get(KEYVAULT_NAME, &key)?.is_none() {
-                tx.put(KEYVAULT_NAME, &key, &VaultName { resource_id: id.clone(), instance: uuid::Uuid::new_v4() }, None)?;
-            }
-            Ok(())
-        })
-        .unwrap();
-    id
+    app.make_vault(rg, name, properties).await
 }
 
 async fn kv(app: &TestApp, token: Option<&str>, method: &str, vault: &str, path: &str, body: Option<Value>) -> TestResponse {

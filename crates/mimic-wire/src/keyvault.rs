@@ -105,6 +105,16 @@ pub struct SecretBundle {
     pub content_type: Option<String>,
     pub attributes: SecretAttributes,
     pub tags: Map<String, Value>,
+    /// Set on deleted objects (`Deleted*Bundle`, `Deleted*Item`).
+    #[serde(flatten)]
+    pub deletion: DeletionInfo,
+}
+
+/// What a deleted object's bundle and list item add: where it is recovered from, when it was
+/// deleted and when it is purged (all absent on live objects).
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletionInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovery_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,22 +142,30 @@ pub struct BackupBlob {
 /// A key's attributes (`KeyAttributes`): a secret's, by the same names.
 pub type KeyAttributes = SecretAttributes;
 
+/// A key's public JSON Web Key members, base64url without padding (RSA: `n`, `e`; EC: `crv`,
+/// `x`, `y`). Also the stored form of a key version's public half.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicJwk {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+}
+
 /// `JsonWebKey` as Key Vault returns it: the public members only.
 #[derive(Debug, Serialize)]
 pub struct JsonWebKey {
     pub kid: String,
     pub kty: String,
     pub key_ops: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub n: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub e: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub crv: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub x: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub y: Option<String>,
+    #[serde(flatten)]
+    pub public: PublicJwk,
 }
 
 /// `KeyCreateParameters`: the body of `POST /keys/{name}/create`.
@@ -186,12 +204,9 @@ pub struct KeyBundle {
     pub key: JsonWebKey,
     pub attributes: KeyAttributes,
     pub tags: Map<String, Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recovery_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deleted_date: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scheduled_purge_date: Option<i64>,
+    /// Set on deleted objects (`Deleted*Bundle`, `Deleted*Item`).
+    #[serde(flatten)]
+    pub deletion: DeletionInfo,
 }
 
 /// `KeyItem` / `DeletedKeyItem`: a list entry, without the key material.
@@ -201,12 +216,9 @@ pub struct KeyItem {
     pub kid: String,
     pub attributes: KeyAttributes,
     pub tags: Map<String, Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recovery_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deleted_date: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scheduled_purge_date: Option<i64>,
+    /// Set on deleted objects (`Deleted*Bundle`, `Deleted*Item`).
+    #[serde(flatten)]
+    pub deletion: DeletionInfo,
 }
 
 /// `KeyListResult` / `DeletedKeyListResult`.

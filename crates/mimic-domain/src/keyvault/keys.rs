@@ -16,9 +16,10 @@ use aws_lc_rs::rsa::{OaepAlgorithm, PrivateDecryptingKey, OAEP_SHA1_MGF1SHA1, OA
 use aws_lc_rs::signature::{self, EcdsaKeyPair, EcdsaSigningAlgorithm, EcdsaVerificationAlgorithm, KeyPair, UnparsedPublicKey};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use mimic_wire::keyvault::PublicJwk;
 use serde::{Deserialize, Serialize};
 
-use super::objects::{ObjectRecord, Versioned};
+use super::objects::{Lifetime, ObjectRecord, Versioned};
 
 /// A key's family: Key Vault's `kty` without `-HSM` (an HSM key is the same key kept in a
 /// premium vault's HSM; here both are software keys).
@@ -103,22 +104,6 @@ impl Curve {
     }
 }
 
-/// A key's public half as JSON Web Key members, base64url without padding (RSA: `n`, `e`;
-/// EC: `crv`, `x`, `y`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct PublicJwk {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub e: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crv: Option<Curve>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<String>,
-}
-
 /// One version of a key: its public material and attributes (the private key, PKCS#8, is
 /// stored apart, sealed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,13 +114,8 @@ pub struct KeyVersion {
     pub kty: String,
     pub key_ops: Vec<String>,
     pub public: PublicJwk,
-    pub enabled: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
-    pub created: i64,
-    pub updated: i64,
+    #[serde(flatten)]
+    pub life: Lifetime,
     #[serde(default)]
     pub tags: serde_json::Map<String, serde_json::Value>,
 }
@@ -238,7 +218,7 @@ fn rsa_public(pair: &rsa::KeyPair) -> PublicJwk {
 fn ec_public(curve: Curve, point: &[u8]) -> Result<PublicJwk, KeyError> {
     let coordinates = point.strip_prefix(&[4u8]).filter(|c| !c.is_empty() && c.len() % 2 == 0).ok_or(KeyError::Failed)?;
     let (x, y) = coordinates.split_at(coordinates.len() / 2);
-    Ok(PublicJwk { crv: Some(curve), x: Some(b64(x)), y: Some(b64(y)), ..Default::default() })
+    Ok(PublicJwk { crv: Some(curve.name().to_string()), x: Some(b64(x)), y: Some(b64(y)), ..Default::default() })
 }
 
 /// A key loaded for use: the family decides which algorithms apply.
@@ -250,7 +230,7 @@ pub struct Material<'a> {
 
 impl<'a> Material<'a> {
     pub fn of(version: &KeyVersion, pkcs8: &'a [u8]) -> Self {
-        Material { family: version.family(), curve: version.public.crv, pkcs8 }
+        Material { family: version.family(), curve: version.public.crv.as_deref().and_then(Curve::parse), pkcs8 }
     }
 
     fn ec(&self, alg: &str) -> Result<(Curve, EcdsaKeyPair), KeyError> {
@@ -463,7 +443,7 @@ mod tests {
             (Curve::P256K, "ES256K", &digest::SHA256, 32),
         ] {
             let key = generate(Family::Ec, None, None, Some(curve)).unwrap();
-            assert_eq!(key.public.crv, Some(curve));
+            assert_eq!(key.public.crv.as_deref(), Some(curve.name()));
             assert_eq!(URL_SAFE_NO_PAD.decode(key.public.x.as_ref().unwrap()).unwrap().len(), len);
             let m = Material { family: Family::Ec, curve: Some(curve), pkcs8: &key.pkcs8 };
             let sig = sign(&m, alg, &sha(d)).unwrap();

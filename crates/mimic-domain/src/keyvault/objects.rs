@@ -43,6 +43,34 @@ pub fn new_version() -> String {
     Uuid::new_v4().simple().to_string()
 }
 
+/// A version's lifetime attributes (Key Vault's `enabled`, `nbf`, `exp`, `created`, `updated`,
+/// in Unix seconds), the same for secrets and keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifetime {
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    pub created: i64,
+    pub updated: i64,
+}
+
+impl Lifetime {
+    /// A new version's, made at `t` (enabled unless told otherwise).
+    pub fn new(enabled: Option<bool>, nbf: Option<i64>, exp: Option<i64>, t: i64) -> Self {
+        Lifetime { enabled: enabled.unwrap_or(true), nbf, exp, created: t, updated: t }
+    }
+
+    /// An update at `t`: what it sets replaces, what it leaves out stays.
+    pub fn update(&mut self, enabled: Option<bool>, nbf: Option<i64>, exp: Option<i64>, t: i64) {
+        self.enabled = enabled.unwrap_or(self.enabled);
+        self.nbf = nbf.or(self.nbf);
+        self.exp = exp.or(self.exp);
+        self.updated = t;
+    }
+}
+
 /// One version of an object.
 pub trait Versioned {
     fn version(&self) -> &str;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::objects::{ObjectRecord, Versioned};
+use super::objects::{Lifetime, ObjectRecord, Versioned};
 
 /// Key Vault's size limit of a secret value: 25 KB ("Azure Key Vault service limits").
 pub const MAX_SECRET_VALUE_BYTES: usize = 25 * 1024;
@@ -15,13 +15,8 @@ pub struct SecretVersion {
     pub version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
-    pub enabled: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
-    pub created: i64,
-    pub updated: i64,
+    #[serde(flatten)]
+    pub life: Lifetime,
     #[serde(default)]
     pub tags: serde_json::Map<String, serde_json::Value>,
 }

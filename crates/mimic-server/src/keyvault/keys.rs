@@ -14,13 +14,13 @@ use base64::Engine;
 use mimic_domain::keyvault::data_actions::keys as da;
 use mimic_domain::keyvault::keys::{self as k, Curve, KeyError, KeyRecord, KeyVersion, Material};
 use mimic_domain::keyvault::new_version;
-use mimic_domain::keyvault::objects::{within_limits, RECOVERABLE_DAYS, RECOVERY_LEVEL};
+use mimic_domain::keyvault::objects::{within_limits, Lifetime};
 use mimic_wire::keyvault::{
-    JsonWebKey, KeyAttributes, KeyBundle, KeyCreateParameters, KeyItem, KeyList, KeyOperationResult, KeyOperationsParameters,
-    KeyUpdateParameters, KeyVerifyParameters, KeyVerifyResult,
+    JsonWebKey, KeyBundle, KeyCreateParameters, KeyItem, KeyList, KeyOperationResult, KeyOperationsParameters, KeyUpdateParameters,
+    KeyVerifyParameters, KeyVerifyResult,
 };
 
-use super::objects::{now, KEYS as K};
+use super::objects::{attributes, now, KEYS as K};
 use super::{body, ok, KvError, KvResult, Req};
 
 /// The cryptographic operations by their path segment: the `key_ops` entry that must allow
@@ -64,18 +64,6 @@ pub fn handle(req: &Req) -> KvResult<Response> {
     }
 }
 
-fn attributes(v: &KeyVersion) -> KeyAttributes {
-    KeyAttributes {
-        enabled: Some(v.enabled),
-        nbf: v.nbf,
-        exp: v.exp,
-        created: Some(v.created),
-        updated: Some(v.updated),
-        recoverable_days: Some(RECOVERABLE_DAYS),
-        recovery_level: Some(RECOVERY_LEVEL.into()),
-    }
-}
-
 fn kid(req: &Req, r: &KeyRecord, v: &KeyVersion, with_version: bool) -> String {
     let id = format!("{}/keys/{}", req.vault.uri, r.name);
     if with_version {
@@ -85,44 +73,18 @@ fn kid(req: &Req, r: &KeyRecord, v: &KeyVersion, with_version: bool) -> String {
     }
 }
 
-fn deletion(req: &Req, r: &KeyRecord) -> (Option<String>, Option<i64>, Option<i64>) {
-    let d = r.deleted;
-    (d.map(|_| format!("{}/deletedkeys/{}", req.vault.uri, r.name)), d.map(|d| d.deleted_date), d.map(|d| d.scheduled_purge_date))
-}
-
 /// A key's bundle: the public JSON Web Key of the version, its attributes and tags.
 fn bundle(req: &Req, r: &KeyRecord, v: &KeyVersion) -> KeyBundle {
-    let p = &v.public;
-    let (recovery_id, deleted_date, scheduled_purge_date) = deletion(req, r);
     KeyBundle {
-        key: JsonWebKey {
-            kid: kid(req, r, v, true),
-            kty: v.kty.clone(),
-            key_ops: v.key_ops.clone(),
-            n: p.n.clone(),
-            e: p.e.clone(),
-            crv: p.crv.map(|c| c.name().to_string()),
-            x: p.x.clone(),
-            y: p.y.clone(),
-        },
-        attributes: attributes(v),
+        key: JsonWebKey { kid: kid(req, r, v, true), kty: v.kty.clone(), key_ops: v.key_ops.clone(), public: v.public.clone() },
+        attributes: attributes(&v.life),
         tags: v.tags.clone(),
-        recovery_id,
-        deleted_date,
-        scheduled_purge_date,
+        deletion: K.deletion(req, r),
     }
 }
 
 fn item(req: &Req, r: &KeyRecord, v: &KeyVersion, with_version: bool) -> KeyItem {
-    let (recovery_id, deleted_date, scheduled_purge_date) = deletion(req, r);
-    KeyItem {
-        kid: kid(req, r, v, with_version),
-        attributes: attributes(v),
-        tags: v.tags.clone(),
-        recovery_id,
-        deleted_date,
-        scheduled_purge_date,
-    }
+    KeyItem { kid: kid(req, r, v, with_version), attributes: attributes(&v.life), tags: v.tags.clone(), deletion: K.deletion(req, r) }
 }
 
 fn current(req: &Req, r: &KeyRecord) -> KvResult<Response> {
@@ -211,11 +173,7 @@ fn create(req: &Req, name: &str) -> KvResult<Response> {
         kty,
         key_ops,
         public: made.public,
-        enabled: attrs.enabled.unwrap_or(true),
-        nbf: attrs.nbf,
-        exp: attrs.exp,
-        created: t,
-        updated: t,
+        life: Lifetime::new(attrs.enabled, attrs.nbf, attrs.exp, t),
         tags: p.tags.unwrap_or_default(),
     };
     let sealed = K.seal(req, &key, &version.version, &made.pkcs8)?;
@@ -243,15 +201,11 @@ fn update(req: &Req, name: &str, version: Option<&str>) -> KvResult<Response> {
         if let Some(ops) = &ops {
             v.key_ops = ops.clone();
         }
-        if let Some(a) = &p.attributes {
-            v.enabled = a.enabled.unwrap_or(v.enabled);
-            v.nbf = a.nbf.or(v.nbf);
-            v.exp = a.exp.or(v.exp);
-        }
+        let a = p.attributes.as_ref();
+        v.life.update(a.and_then(|a| a.enabled), a.and_then(|a| a.nbf), a.and_then(|a| a.exp), t);
         if let Some(tags) = &p.tags {
             v.tags = tags.clone();
         }
-        v.updated = t;
     })?;
     ok(&bundle(req, &r, &r.versions[i]))
 }
@@ -272,7 +226,7 @@ fn crypto(req: &Req, name: &str, version: Option<&str>, segment: &str) -> KvResu
         let r = K.live(tx, req, name, &key)?;
         let i = K.pick(&r, name, version)?;
         let v = &r.versions[i];
-        if !v.enabled {
+        if !v.life.enabled {
             return Err(KvError::disabled(K.title, op));
         }
         if !v.key_ops.iter().any(|o| o.eq_ignore_ascii_case(op)) {

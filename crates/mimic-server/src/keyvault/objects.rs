@@ -11,12 +11,13 @@ use axum::body::Bytes;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use mimic_domain::keyvault::keys::KeyVersion;
+use mimic_domain::keyvault::objects::{Lifetime, RECOVERABLE_DAYS, RECOVERY_LEVEL};
 use mimic_domain::keyvault::objects::{MAX_OBJECTS_PER_VAULT, MAX_VERSIONS_PER_OBJECT};
 use mimic_domain::keyvault::{self as kv, Deletion, ObjectRecord, SecretVersion, Versioned};
 use mimic_store::documents::{Docs, Kind, KEYVAULT_KEY, KEYVAULT_KEY_INDEX, KEYVAULT_KEY_MATERIAL};
 use mimic_store::documents::{KEYVAULT_SECRET, KEYVAULT_SECRET_INDEX, KEYVAULT_SECRET_VALUE};
 use mimic_store::Tx;
-use mimic_wire::keyvault::BackupBlob;
+use mimic_wire::keyvault::{BackupBlob, DeletionInfo, SecretAttributes};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +71,19 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// A version's attributes as Key Vault answers them (secrets' and keys' alike).
+pub fn attributes(l: &Lifetime) -> SecretAttributes {
+    SecretAttributes {
+        enabled: Some(l.enabled),
+        nbf: l.nbf,
+        exp: l.exp,
+        created: Some(l.created),
+        updated: Some(l.updated),
+        recoverable_days: Some(RECOVERABLE_DAYS),
+        recovery_level: Some(RECOVERY_LEVEL.into()),
+    }
+}
+
 impl<V: Versioned + Clone + Serialize + DeserializeOwned> Family<V> {
     /// The name's key, or Key Vault's 400 for a name it would refuse.
     pub fn key(&self, name: &str) -> KvResult<String> {
@@ -110,6 +124,16 @@ impl<V: Versioned + Clone + Serialize + DeserializeOwned> Family<V> {
 
     pub fn load(&self, tx: &mut dyn Tx, req: &Req, key: &str) -> KvResult<Option<ObjectRecord<V>>> {
         Ok(tx.get(self.record, &self.record_id(req, key))?)
+    }
+
+    /// The deletion members of a record's bundle (`recoveryId` `{vaultUri}/deleted{noun}/{name}`).
+    pub fn deletion(&self, req: &Req, r: &ObjectRecord<V>) -> DeletionInfo {
+        let Some(d) = r.deleted else { return DeletionInfo::default() };
+        DeletionInfo {
+            recovery_id: Some(format!("{}/deleted{}/{}", req.vault.uri, self.noun, r.name)),
+            deleted_date: Some(d.deleted_date),
+            scheduled_purge_date: Some(d.scheduled_purge_date),
+        }
     }
 
     pub fn not_found(&self, name: &str) -> KvError {

@@ -8,12 +8,12 @@
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mimic_domain::keyvault::data_actions::secrets as da;
-use mimic_domain::keyvault::objects::{within_limits, RECOVERABLE_DAYS, RECOVERY_LEVEL};
+use mimic_domain::keyvault::objects::{within_limits, Lifetime};
 use mimic_domain::keyvault::secrets::MAX_SECRET_VALUE_BYTES;
 use mimic_domain::keyvault::{new_version, SecretRecord, SecretVersion};
-use mimic_wire::keyvault::{SecretAttributes, SecretBundle, SecretList, SecretSetParameters, SecretUpdateParameters};
+use mimic_wire::keyvault::{SecretBundle, SecretList, SecretSetParameters, SecretUpdateParameters};
 
-use super::objects::{now, SECRETS as S};
+use super::objects::{attributes, now, SECRETS as S};
 use super::{body, ok, KvError, KvResult, Req};
 
 pub fn handle(req: &Req) -> KvResult<Response> {
@@ -38,34 +38,19 @@ pub fn handle(req: &Req) -> KvResult<Response> {
     }
 }
 
-fn attributes(v: &SecretVersion) -> SecretAttributes {
-    SecretAttributes {
-        enabled: Some(v.enabled),
-        nbf: v.nbf,
-        exp: v.exp,
-        created: Some(v.created),
-        updated: Some(v.updated),
-        recoverable_days: Some(RECOVERABLE_DAYS),
-        recovery_level: Some(RECOVERY_LEVEL.into()),
-    }
-}
-
 /// A secret's bundle: `id` with the version for a version, without it for list items.
 fn bundle(req: &Req, r: &SecretRecord, v: &SecretVersion, value: Option<String>, with_version: bool) -> SecretBundle {
     let mut id = format!("{}/secrets/{}", req.vault.uri, r.name);
     if with_version {
         id = format!("{id}/{}", v.version);
     }
-    let deleted = r.deleted;
     SecretBundle {
         value,
         id,
         content_type: v.content_type.clone(),
-        attributes: attributes(v),
+        attributes: attributes(&v.life),
         tags: v.tags.clone(),
-        recovery_id: deleted.map(|_| format!("{}/deletedsecrets/{}", req.vault.uri, r.name)),
-        deleted_date: deleted.map(|d| d.deleted_date),
-        scheduled_purge_date: deleted.map(|d| d.scheduled_purge_date),
+        deletion: S.deletion(req, r),
     }
 }
 
@@ -92,11 +77,7 @@ fn set(req: &Req, name: &str) -> KvResult<Response> {
     let version = SecretVersion {
         version: new_version(),
         content_type: p.content_type,
-        enabled: attrs.enabled.unwrap_or(true),
-        nbf: attrs.nbf,
-        exp: attrs.exp,
-        created: t,
-        updated: t,
+        life: Lifetime::new(attrs.enabled, attrs.nbf, attrs.exp, t),
         tags: p.tags.unwrap_or_default(),
     };
     let sealed = S.seal(req, &key, &version.version, value.as_bytes())?;
@@ -110,7 +91,7 @@ fn get(req: &Req, name: &str, version: Option<&str>) -> KvResult<Response> {
     let (r, i, value) = req.state.store.read(|tx| -> KvResult<_> {
         let r = S.live(tx, req, name, &key)?;
         let i = S.pick(&r, name, version)?;
-        if !r.versions[i].enabled {
+        if !r.versions[i].life.enabled {
             return Err(KvError::disabled(S.title, "get"));
         }
         let value = S.open(tx, req, &key, &r.versions[i].version)?;
@@ -130,15 +111,11 @@ fn update(req: &Req, name: &str, version: Option<&str>) -> KvResult<Response> {
         if let Some(ct) = &p.content_type {
             v.content_type = Some(ct.clone());
         }
-        if let Some(a) = &p.attributes {
-            v.enabled = a.enabled.unwrap_or(v.enabled);
-            v.nbf = a.nbf.or(v.nbf);
-            v.exp = a.exp.or(v.exp);
-        }
+        let a = p.attributes.as_ref();
+        v.life.update(a.and_then(|a| a.enabled), a.and_then(|a| a.nbf), a.and_then(|a| a.exp), t);
         if let Some(tags) = &p.tags {
             v.tags = tags.clone();
         }
-        v.updated = t;
     })?;
     ok(&bundle(req, &r, &r.versions[i], None, true))
 }

@@ -242,6 +242,21 @@ impl TestApp {
     }
 
     /// Gives `principal_id` a built-in role (by its GUID) at `scope`; returns the assignment's id.
+    /// A key vault made through ARM (`enableRbacAuthorization` and the rest from `properties`
+    /// over a Standard vault of this tenant); its id.
+    #[allow(dead_code)]
+    pub async fn make_vault(&self, rg: &str, name: &str, properties: Value) -> String {
+        self.create_rg(rg).await;
+        let id = format!("{}/providers/Microsoft.KeyVault/vaults/{name}", self.rg_path(rg));
+        let mut props = json!({"tenantId": self.tenant_id(), "sku": {"family": "A", "name": "standard"}});
+        for (k, v) in properties.as_object().into_iter().flatten() {
+            props[k] = v.clone();
+        }
+        let (s, body) = self.arm("PUT", &id, "2023-07-01", Some(json!({"location": "westus", "properties": props}))).await;
+        assert!(s.is_success(), "vault: {s} {body}");
+        id
+    }
+
     pub async fn assign_role(&self, principal_id: &str, role: &str, scope: &str) -> String {
         let assignment = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{}", uuid::Uuid::new_v4());
         let definition = format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", self.boot.subscription_id);

@@ -6,7 +6,8 @@
 //! "Understand role definitions", .../role-definitions#assignablescopes): a custom role belongs to
 //! one directory; its name is unique there (built-in names included); `assignableScopes` lists at
 //! least one subscription, resource group or resource, never the root `/`; it can be assigned
-//! only at or below one of them; a directory holds at most 5,000 custom roles.
+//! only at or below one of them; a directory holds at most 5,000 custom roles (Mimic: 500, so
+//! one directory's roles stay a document of a few megabytes at most).
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -14,11 +15,12 @@ use uuid::Uuid;
 use super::{builtin_role, builtin_roles, RoleDefinition};
 use crate::resource_id::ResourceId;
 
-/// Azure's limit of custom roles per directory.
-pub const MAX_CUSTOM_ROLES: usize = 5000;
-/// Mimic's bound on one role's pattern lists (all four together) and its assignable scopes, so a
-/// directory's roles stay a bounded document (Azure documents no such count).
-pub const MAX_PATTERNS: usize = 200;
+/// Custom roles per directory: Azure's limit is 5,000; Mimic keeps 500.
+pub const MAX_CUSTOM_ROLES: usize = 500;
+/// Mimic's bound on one role's pattern lists (all four together), each pattern's length, and its
+/// assignable scopes, so a directory's roles stay a bounded document (Azure documents no count).
+pub const MAX_PATTERNS: usize = 100;
+pub const MAX_PATTERN_CHARS: usize = 256;
 pub const MAX_ASSIGNABLE_SCOPES: usize = 50;
 /// Longest role name and description Mimic keeps.
 pub const MAX_NAME_CHARS: usize = 256;
@@ -103,7 +105,9 @@ pub fn validate(role: &RoleDefinition) -> Result<(), CustomRoleError> {
     if patterns.len() > MAX_PATTERNS {
         return Err(CustomRoleError::TooManyPatterns);
     }
-    if let Some(bad) = patterns.iter().find(|p| p.is_empty() || p.len() > 512 || p.chars().any(|c| c.is_whitespace() || c.is_control())) {
+    if let Some(bad) =
+        patterns.iter().find(|p| p.is_empty() || p.len() > MAX_PATTERN_CHARS || p.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
         return Err(CustomRoleError::Pattern(bad.to_string()));
     }
     Ok(())

@@ -1,5 +1,6 @@
-//! Microsoft.Authorization: role definitions (the built-in roles with their real GUIDs) and
-//! role assignments at any scope, with Azure's validation and errors (docs/azure-behaviour.md §4).
+//! Microsoft.Authorization: role assignments at any scope and the caller's permissions, with
+//! Azure's validation and errors (docs/azure-behaviour.md §4); role definitions, built-in and
+//! custom, in definitions.rs.
 
 use axum::http::{Method, StatusCode};
 use chrono::{SecondsFormat, Utc};

@@ -40,16 +40,12 @@ pub fn parse_kty(kty: &str) -> Option<(Family, bool)> {
     }
 }
 
-/// Elliptic curves Key Vault offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Elliptic curves Key Vault offers (spelt as `Curve::name` where stored or answered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Curve {
-    #[serde(rename = "P-256")]
     P256,
-    #[serde(rename = "P-384")]
     P384,
-    #[serde(rename = "P-521")]
     P521,
-    #[serde(rename = "P-256K")]
     P256K,
 }
 
@@ -383,11 +379,6 @@ pub fn decrypt(key: &Material<'_>, alg: &str, ciphertext: &[u8]) -> Result<Vec<u
     };
     out.truncate(n);
     Ok(out)
-}
-
-/// The operation a request performs, and the `key_ops` entry that must allow it.
-pub fn required_op(operation: &str) -> Option<&'static str> {
-    OPERATIONS.iter().find(|o| o.eq_ignore_ascii_case(operation)).copied()
 }
 
 #[cfg(test)]

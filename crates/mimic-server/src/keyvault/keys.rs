@@ -309,5 +309,5 @@ fn backup(req: &Req, name: &str) -> KvResult<Response> {
 
 fn restore(req: &Req) -> KvResult<Response> {
     req.authorize(da::RESTORE, &req.vault.resource_id, "keys", "restore")?;
-    current(req, &K.restore(req, &req.body)?)
+    current(req, &K.restore(req)?)
 }

@@ -7,7 +7,6 @@
 //! within the subscription and geography it was made in), never reveals a value, and a blob
 //! altered in transit does not open.
 
-use axum::body::Bytes;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use mimic_domain::keyvault::keys::KeyVersion;
@@ -289,8 +288,8 @@ impl<V: Versioned + Clone + Serialize + DeserializeOwned> Family<V> {
     }
 
     /// `POST /{noun}/restore`: the object of a blob back under its name, which must be free.
-    pub fn restore(&self, req: &Req, body: &Bytes) -> KvResult<ObjectRecord<V>> {
-        let blob: BackupBlob = mimic_wire::jsonnet::from_body(body).map_err(|e| KvError::bad_parameter(e.render()))?;
+    pub fn restore(&self, req: &Req) -> KvResult<ObjectRecord<V>> {
+        let blob: BackupBlob = super::body(req)?;
         let invalid =
             || KvError::bad_parameter(format!("The backup blob is not a valid {} backup of this vault's subscription.", self.title));
         let sealed = URL_SAFE_NO_PAD.decode(blob.value.trim_end_matches('=')).map_err(|_| invalid())?;

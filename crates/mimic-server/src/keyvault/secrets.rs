@@ -171,5 +171,5 @@ fn backup(req: &Req, name: &str) -> KvResult<Response> {
 
 fn restore(req: &Req) -> KvResult<Response> {
     req.authorize(da::RESTORE, &req.vault.resource_id, "secrets", "restore")?;
-    current(req, &S.restore(req, &req.body)?, true)
+    current(req, &S.restore(req)?, true)
 }

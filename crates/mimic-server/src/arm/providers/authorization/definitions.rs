@@ -177,9 +177,17 @@ fn delete(ctx: &Ctx, scope: &str, id: &str) -> ArmResult<Reply> {
     let removed = ctx.state.store.write(|tx| -> ArmResult<_> {
         let mut all: CustomRoles = tx.get(CUSTOM_ROLES, &tenant)?.unwrap_or_default();
         let Some(role) = all.get(name).filter(|r| scope == "/" || custom::assignable_at(r, scope)).cloned() else { return Ok(None) };
-        for s in &role.assignable_scopes {
-            let sub = mimic_domain::resource_id::ResourceId::parse(s).ok().and_then(|id| id.subscription).unwrap_or_default();
-            if tx.role_assignments_in(&sub)?.iter().any(|a| a.role_definition_id == name) {
+        // Assignments can only be where the role is assignable: each subscription read once.
+        let mut subs: Vec<String> = role
+            .assignable_scopes
+            .iter()
+            .filter_map(|s| mimic_domain::resource_id::ResourceId::parse(s).ok()?.subscription)
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
+        subs.sort();
+        subs.dedup();
+        for sub in &subs {
+            if tx.role_assignments_in(sub)?.iter().any(|a| a.role_definition_id == name) {
                 return Err(ArmError::role_definition_has_assignments());
             }
         }

@@ -21,6 +21,8 @@ pub const MAX_CUSTOM_ROLES: usize = 500;
 /// assignable scopes, so a directory's roles stay a bounded document (Azure documents no count).
 pub const MAX_PATTERNS: usize = 100;
 pub const MAX_PATTERN_CHARS: usize = 256;
+/// Permission blocks per role (Azure's roles have one; a few are allowed).
+pub const MAX_PERMISSION_BLOCKS: usize = 10;
 pub const MAX_ASSIGNABLE_SCOPES: usize = 50;
 /// Longest role name and description Mimic keeps.
 pub const MAX_NAME_CHARS: usize = 256;
@@ -73,7 +75,7 @@ pub enum CustomRoleError {
     NoAssignableScopes,
     #[error("The assignable scope '{0}' is not valid: a custom role is assignable at subscriptions, resource groups or resources, not the root scope.")]
     AssignableScope(String),
-    #[error("A role holds at most {MAX_PATTERNS} action patterns in Mimic.")]
+    #[error("A role holds at most {MAX_PERMISSION_BLOCKS} permission blocks and {MAX_PATTERNS} action patterns in Mimic.")]
     TooManyPatterns,
     #[error("The action '{0}' is not valid.")]
     Pattern(String),
@@ -102,7 +104,7 @@ pub fn validate(role: &RoleDefinition) -> Result<(), CustomRoleError> {
         .iter()
         .flat_map(|p| p.actions.iter().chain(&p.not_actions).chain(&p.data_actions).chain(&p.not_data_actions))
         .collect();
-    if patterns.len() > MAX_PATTERNS {
+    if patterns.len() > MAX_PATTERNS || role.permissions.len() > MAX_PERMISSION_BLOCKS {
         return Err(CustomRoleError::TooManyPatterns);
     }
     if let Some(bad) =
@@ -146,6 +148,9 @@ mod tests {
         assert_eq!(validate(&role(" ", &[sub])), Err(CustomRoleError::Name));
         assert_eq!(validate(&role("x", &[])), Err(CustomRoleError::NoAssignableScopes));
         assert!(matches!(validate(&role("x", &["/"])), Err(CustomRoleError::AssignableScope(_))));
+        let mut many = role("x", &[sub]);
+        many.permissions = vec![Permission::default(); MAX_PERMISSION_BLOCKS + 1];
+        assert_eq!(validate(&many), Err(CustomRoleError::TooManyPatterns), "empty blocks are bounded too");
         assert!(assignable_at(&r, &format!("{sub}/resourceGroups/rg")));
         assert!(!assignable_at(&r, "/subscriptions/00000000-0000-0000-0000-000000000002"));
         let mut all = CustomRoles::default();

@@ -22,5 +22,6 @@ pub mod resource;
 pub mod resource_id;
 pub mod sealed;
 pub mod secrets;
+pub mod storage;
 pub mod template;
 pub mod token;

@@ -22,6 +22,7 @@ pub mod progress;
 pub mod proxy;
 pub mod serve;
 pub mod state;
+pub mod storage_accounts;
 pub mod tls;
 
 pub use serve::{serve, Listeners, ServeConfig};

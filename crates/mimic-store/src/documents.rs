@@ -16,6 +16,8 @@ use mimic_domain::network::PublicIpAllocation;
 use mimic_domain::operation::AsyncOperation;
 use mimic_domain::rbac::custom::CustomRoles;
 use mimic_domain::sealed::SealedRecord;
+use mimic_domain::storage::blob::Uncommitted;
+use mimic_domain::storage::{AccountKeys, AccountName};
 use mimic_domain::token::RefreshGrant;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -78,6 +80,12 @@ pub const KEYVAULT_KEY: Kind<KeyRecord> = Kind::new("keyvault.key");
 pub const KEYVAULT_KEY_MATERIAL: Kind<String> = Kind::new("keyvault.key.material");
 /// The key names of a vault instance, by the instance.
 pub const KEYVAULT_KEY_INDEX: Kind<ObjectIndex> = Kind::new("keyvault.key.index");
+/// Storage account names (global, as DNS names are), by the lower-cased name: the live account.
+pub const STORAGE_NAME: Kind<AccountName> = Kind::new("storage.name");
+/// A storage account instance's access keys, sealed under the master key, by the instance.
+pub const STORAGE_KEYS: Kind<AccountKeys> = Kind::new("storage.keys");
+/// A blob's staged, uncommitted blocks, by `{container key}/{blob name}`, kept a week.
+pub const STORAGE_UNCOMMITTED: Kind<Uncommitted> = Kind::new("storage.uncommitted");
 /// Soft-deleted key vaults (their names stay taken, globally), by the lower-cased name.
 pub const KEYVAULT_DELETED: Kind<DeletedVault> = Kind::new("keyvault.deleted");
 /// The soft-deleted vaults of a subscription, by the lower-cased subscription id.

@@ -13,6 +13,7 @@ mod sqlite;
 use mimic_domain::directory::{DirectoryObject, Subscription, Tenant};
 use mimic_domain::rbac::RoleAssignment;
 use mimic_domain::resource::Resource;
+use mimic_domain::storage::blob::BlobRecord;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -114,6 +115,25 @@ pub trait Tx {
     fn put_signing_key(&mut self, k: &StoredKey) -> Result<()>;
     /// Unpublishes a retired key (once no token it signed can still be valid).
     fn delete_signing_key(&mut self, kid: &str) -> Result<bool>;
+
+    // Blob storage: each blob's record by (container key, name), ordered by name as Azure lists
+    // them (byte order of the UTF-8 name); its bytes in chunk rows by (data id, sequence).
+    fn blob(&mut self, container: &str, name: &str) -> Result<Option<BlobRecord>>;
+    /// Blobs of `container` whose names are at least `from` and greater than `after` (when
+    /// given), in name order, at most `limit`.
+    fn blobs(&mut self, container: &str, from: &str, after: Option<&str>, limit: usize) -> Result<Vec<BlobRecord>>;
+    fn put_blob(&mut self, container: &str, b: &BlobRecord) -> Result<()>;
+    fn delete_blob(&mut self, container: &str, name: &str) -> Result<bool>;
+    /// Deletes every blob of container `container`.
+    fn delete_blobs_in(&mut self, container: &str) -> Result<usize>;
+    /// Deletes every blob of every container whose key starts with `prefix/` (an account's).
+    fn delete_blobs_under(&mut self, prefix: &str) -> Result<usize>;
+    fn chunk(&mut self, data: &str, seq: u32) -> Result<Option<Vec<u8>>>;
+    fn put_chunk(&mut self, data: &str, seq: u32, bytes: &[u8]) -> Result<()>;
+    /// Deletes the chunks of data `data`.
+    fn delete_chunks(&mut self, data: &str) -> Result<usize>;
+    /// Deletes the chunks of every data id starting with `prefix/` (a container's, an account's).
+    fn delete_chunks_under(&mut self, prefix: &str) -> Result<usize>;
 
     /// Documents with an expiry (refresh tokens, async-operation status, ...), by kind and id.
     /// Only [`documents::Docs`] calls these, with a declared kind: a [`DocName`] cannot be made

@@ -33,6 +33,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY(kind, id));
      -- The store's generation (Backend::generation): advanced after every committed write.
      CREATE SEQUENCE mimic_generation;"#,
+    // 2: Blob storage: blob records and their bytes in chunks.
+    r#"CREATE TABLE blobs(container TEXT COLLATE "C" NOT NULL, name TEXT COLLATE "C" NOT NULL, doc TEXT NOT NULL,
+        PRIMARY KEY(container, name));
+     CREATE TABLE chunks(data TEXT COLLATE "C" NOT NULL, seq INTEGER NOT NULL, bytes BYTEA NOT NULL, PRIMARY KEY(data, seq));"#,
 ];
 
 /// Any fixed number: the advisory lock that keeps two replicas from migrating at once.

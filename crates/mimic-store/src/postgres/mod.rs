@@ -20,6 +20,7 @@ use std::time::Duration;
 use mimic_domain::directory::{DirectoryObject, Subscription, Tenant};
 use mimic_domain::rbac::RoleAssignment;
 use mimic_domain::resource::Resource;
+use mimic_domain::storage::blob::BlobRecord;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{IsolationLevel, NoTls, Statement};
@@ -503,6 +504,52 @@ impl Tx for PgTx<'_, '_> {
 
     fn delete_signing_key(&mut self, kid: &str) -> Result<bool> {
         Ok(self.exec("DELETE FROM signing_keys WHERE kid = $1", &[&kid])? > 0)
+    }
+
+    fn blob(&mut self, container: &str, name: &str) -> Result<Option<BlobRecord>> {
+        self.one("SELECT doc FROM blobs WHERE container = $1 AND name = $2", &[&container, &name])
+    }
+    fn blobs(&mut self, container: &str, from: &str, after: Option<&str>, limit: usize) -> Result<Vec<BlobRecord>> {
+        self.many(
+            "SELECT doc FROM blobs WHERE container = $1 AND name >= $2 AND ($3::text IS NULL OR name > $3) ORDER BY name LIMIT $4",
+            &[&container, &from, &after, &(limit as i64)],
+        )
+    }
+    fn put_blob(&mut self, container: &str, b: &BlobRecord) -> Result<()> {
+        self.exec(
+            "INSERT INTO blobs(container, name, doc) VALUES ($1, $2, $3) ON CONFLICT(container, name) DO UPDATE SET doc = excluded.doc",
+            &[&container, &b.name, &to_json(b)?],
+        )?;
+        Ok(())
+    }
+    fn delete_blob(&mut self, container: &str, name: &str) -> Result<bool> {
+        Ok(self.exec("DELETE FROM blobs WHERE container = $1 AND name = $2", &[&container, &name])? > 0)
+    }
+    fn delete_blobs_in(&mut self, container: &str) -> Result<usize> {
+        Ok(self.exec("DELETE FROM blobs WHERE container = $1", &[&container])? as usize)
+    }
+    fn delete_blobs_under(&mut self, prefix: &str) -> Result<usize> {
+        let (lo, hi) = columns::under(prefix);
+        Ok(self.exec("DELETE FROM blobs WHERE container >= $1 AND container < $2", &[&lo, &hi])? as usize)
+    }
+    fn chunk(&mut self, data: &str, seq: u32) -> Result<Option<Vec<u8>>> {
+        let seq = seq as i32;
+        Ok(self.rows("SELECT bytes FROM chunks WHERE data = $1 AND seq = $2", &[&data, &seq])?.first().map(|r| r.get(0)))
+    }
+    fn put_chunk(&mut self, data: &str, seq: u32, bytes: &[u8]) -> Result<()> {
+        let seq = seq as i32;
+        self.exec(
+            "INSERT INTO chunks(data, seq, bytes) VALUES ($1, $2, $3) ON CONFLICT(data, seq) DO UPDATE SET bytes = excluded.bytes",
+            &[&data, &seq, &bytes],
+        )?;
+        Ok(())
+    }
+    fn delete_chunks(&mut self, data: &str) -> Result<usize> {
+        Ok(self.exec("DELETE FROM chunks WHERE data = $1", &[&data])? as usize)
+    }
+    fn delete_chunks_under(&mut self, prefix: &str) -> Result<usize> {
+        let (lo, hi) = columns::under(prefix);
+        Ok(self.exec("DELETE FROM chunks WHERE data >= $1 AND data < $2", &[&lo, &hi])? as usize)
     }
 
     fn document(&mut self, kind: DocName, id: &str) -> Result<Option<Value>> {

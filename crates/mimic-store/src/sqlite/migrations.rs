@@ -30,6 +30,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE signing_keys(kid TEXT PRIMARY KEY, pkcs8 BLOB NOT NULL, created INTEGER NOT NULL, active INTEGER NOT NULL);
      CREATE TABLE documents(kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, expires INTEGER,
         PRIMARY KEY(kind, id));",
+    // 2: Blob storage: blob records and their bytes in chunks.
+    "CREATE TABLE blobs(container TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY(container, name));
+     CREATE TABLE chunks(data TEXT NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY(data, seq));",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<()> {

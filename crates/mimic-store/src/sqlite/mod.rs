@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use mimic_domain::directory::{DirectoryObject, Subscription, Tenant};
 use mimic_domain::rbac::RoleAssignment;
 use mimic_domain::resource::Resource;
+use mimic_domain::storage::blob::BlobRecord;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -316,6 +317,56 @@ impl Tx for SqliteTx<'_> {
 
     fn delete_signing_key(&mut self, kid: &str) -> Result<bool> {
         Ok(self.0.prepare_cached("DELETE FROM signing_keys WHERE kid = ?1")?.execute([kid])? > 0)
+    }
+
+    fn blob(&mut self, container: &str, name: &str) -> Result<Option<BlobRecord>> {
+        self.one("SELECT doc FROM blobs WHERE container = ?1 AND name = ?2", [container, name])
+    }
+    fn blobs(&mut self, container: &str, from: &str, after: Option<&str>, limit: usize) -> Result<Vec<BlobRecord>> {
+        self.many(
+            "SELECT doc FROM blobs WHERE container = ?1 AND name >= ?2 AND (?3 IS NULL OR name > ?3) ORDER BY name LIMIT ?4",
+            params![container, from, after, limit as i64],
+        )
+    }
+    fn put_blob(&mut self, container: &str, b: &BlobRecord) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO blobs(container, name, doc) VALUES (?1, ?2, ?3) ON CONFLICT(container, name) DO UPDATE SET doc = excluded.doc",
+            )?
+            .execute(params![container, b.name, to_json(b)?])?;
+        Ok(())
+    }
+    fn delete_blob(&mut self, container: &str, name: &str) -> Result<bool> {
+        Ok(self.0.prepare_cached("DELETE FROM blobs WHERE container = ?1 AND name = ?2")?.execute([container, name])? > 0)
+    }
+    fn delete_blobs_in(&mut self, container: &str) -> Result<usize> {
+        Ok(self.0.prepare_cached("DELETE FROM blobs WHERE container = ?1")?.execute([container])?)
+    }
+    fn delete_blobs_under(&mut self, prefix: &str) -> Result<usize> {
+        let (lo, hi) = columns::under(prefix);
+        Ok(self.0.prepare_cached("DELETE FROM blobs WHERE container >= ?1 AND container < ?2")?.execute([lo, hi])?)
+    }
+    fn chunk(&mut self, data: &str, seq: u32) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT bytes FROM chunks WHERE data = ?1 AND seq = ?2")?
+            .query_row(params![data, seq], |r| r.get(0))
+            .optional()?)
+    }
+    fn put_chunk(&mut self, data: &str, seq: u32, bytes: &[u8]) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO chunks(data, seq, bytes) VALUES (?1, ?2, ?3) ON CONFLICT(data, seq) DO UPDATE SET bytes = excluded.bytes",
+            )?
+            .execute(params![data, seq, bytes])?;
+        Ok(())
+    }
+    fn delete_chunks(&mut self, data: &str) -> Result<usize> {
+        Ok(self.0.prepare_cached("DELETE FROM chunks WHERE data = ?1")?.execute([data])?)
+    }
+    fn delete_chunks_under(&mut self, prefix: &str) -> Result<usize> {
+        let (lo, hi) = columns::under(prefix);
+        Ok(self.0.prepare_cached("DELETE FROM chunks WHERE data >= ?1 AND data < ?2")?.execute([lo, hi])?)
     }
 
     fn document(&mut self, kind: DocName, id: &str) -> Result<Option<Value>> {

@@ -8,9 +8,9 @@ use mimic_domain::rbac::custom::CustomRoles;
 use mimic_store::documents::{Docs, CUSTOM_ROLES};
 use uuid::Uuid;
 
-use crate::state::SharedState;
+use crate::state::AppState;
 
-pub fn of_tenant(state: &SharedState, tenant: Uuid) -> mimic_store::Result<Arc<CustomRoles>> {
+pub fn of_tenant(state: &AppState, tenant: Uuid) -> mimic_store::Result<Arc<CustomRoles>> {
     let generation = state.store.generation();
     state.caches.custom_roles.get_or_load(generation, &tenant, || {
         Ok(Arc::new(state.store.read(|tx| tx.get(CUSTOM_ROLES, &tenant.to_string()))?.unwrap_or_default()))

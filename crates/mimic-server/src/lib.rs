@@ -1,6 +1,7 @@
 //! Mimic's surfaces, one module each (arm, login, graph, imds, portal), and the wiring that serves
 //! them: TLS from the local CA, request ids, listeners, graceful shutdown.
 
+pub mod access;
 pub mod arm;
 pub mod authn;
 pub mod bootstrap;

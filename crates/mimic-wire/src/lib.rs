@@ -2,6 +2,7 @@
 //! back; nothing else in Mimic defines a wire format.
 
 pub mod arm;
+pub mod blob;
 pub mod compute;
 pub mod deployments;
 pub mod graph;

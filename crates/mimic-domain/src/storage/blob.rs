@@ -108,13 +108,7 @@ pub struct Uncommitted {
     pub blocks: Vec<Block>,
 }
 
-/// Which list a Put Block List entry takes its block from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockSource {
-    Committed,
-    Uncommitted,
-    Latest,
-}
+pub use mimic_wire::blob::BlockSource;
 
 /// Why a block list cannot be committed.
 #[derive(Debug, PartialEq, Eq)]

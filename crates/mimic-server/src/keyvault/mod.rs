@@ -11,15 +11,12 @@ mod keys;
 mod objects;
 mod secrets;
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use mimic_domain::keyvault::{self as kv, PolicyCaller, VaultName};
-use mimic_domain::rbac;
 use mimic_store::documents::{Docs, KEYVAULT_NAME};
 use mimic_wire::keyvault::VaultProperties;
 use uuid::Uuid;
@@ -141,15 +138,7 @@ impl Req {
     pub fn authorize(&self, data_action: &str, scope: &str, kind: &str, permission: &str) -> KvResult<()> {
         let (tenant, oid) = (self.caller.tenant, self.caller.object_id);
         if self.vault.properties.enable_rbac_authorization == Some(true) {
-            // The same cached assignments (direct and through groups) ARM's checks use.
-            let generation = self.state.store.generation();
-            let assignments = self.state.caches.assignments.get_or_load(generation, &(tenant, oid), || {
-                let mut principals = vec![oid];
-                principals.extend(crate::directory::transitive_groups(&self.state, tenant, oid)?);
-                Ok::<_, KvError>(Arc::new(self.state.store.read(|tx| tx.role_assignments_for(&principals))?))
-            })?;
-            let roles = crate::custom_roles::of_tenant(&self.state, tenant)?;
-            if rbac::is_data_allowed(data_action, scope, assignments.iter(), |id| roles.role(id)) {
+            if crate::access::data_allowed(&self.state, tenant, oid, data_action, scope)? {
                 return Ok(());
             }
             return Err(KvError::forbidden_by_rbac(&self.caller_text(), data_action, scope, &self.vault.name, &self.vault.location));

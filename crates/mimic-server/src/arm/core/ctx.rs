@@ -122,13 +122,7 @@ impl Ctx {
         if let Some(a) = self.assignments.get() {
             return Ok(a);
         }
-        let (tenant, oid) = (self.caller.tenant, self.caller.object_id);
-        let generation = self.state.store.generation();
-        let a = self.state.caches.assignments.get_or_load(generation, &(tenant, oid), || {
-            let mut principals = vec![oid];
-            principals.extend(crate::directory::transitive_groups(&self.state, tenant, oid)?);
-            Ok::<_, ArmError>(std::sync::Arc::new(self.state.store.read(|tx| tx.role_assignments_for(&principals))?))
-        })?;
+        let a = crate::access::assignments(&self.state, self.caller.tenant, self.caller.object_id)?;
         Ok(self.assignments.get_or_init(|| a))
     }
 

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod arm;
 pub mod authn;
+pub mod blob;
 pub mod bootstrap;
 pub mod ca_bundle;
 pub mod cache;

@@ -35,6 +35,7 @@ pub const AZURE_HOSTS: &[&str] = &[
     "graph.microsoft.com",
     "azcliprod.blob.core.windows.net", // az's image alias document (proxy/documents.rs)
     "*.vault.azure.net",               // Key Vault's data plane, one host per vault
+    "*.blob.core.windows.net",         // the Blob service, one host per storage account
 ];
 
 fn ca_params() -> CertificateParams {

@@ -49,6 +49,13 @@ pub fn blob_endpoint(name: &str) -> String {
     format!("https://{}{BLOB_HOST_SUFFIX}/", name.to_ascii_lowercase())
 }
 
+/// Whether `resource` names one account's Blob service (`https://{account}.blob.core.windows.net`),
+/// which Entra accepts as Storage's resource as well as [`AUDIENCE`].
+pub fn is_account_resource(resource: &str) -> bool {
+    let host = resource.strip_prefix("https://").unwrap_or_default().trim_end_matches('/');
+    host.strip_suffix(BLOB_HOST_SUFFIX).is_some_and(valid_account_name)
+}
+
 /// A container name: 3–63 characters, lower-case letters, digits and hyphens, starting and
 /// ending with a letter or digit, no consecutive hyphens; or `$root`, `$web`, `$logs`.
 pub fn valid_container_name(name: &str) -> bool {
@@ -166,6 +173,14 @@ mod tests {
         for bad in ["ab", "Abc", "a-b-c", "a_bc", "a234567890123456789012345", "abc.d", ""] {
             assert!(!valid_account_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn account_urls_are_storage_resources() {
+        assert!(is_account_resource("https://mimicstore1.blob.core.windows.net"));
+        assert!(is_account_resource("https://mimicstore1.blob.core.windows.net/"));
+        assert!(!is_account_resource("https://a.b.blob.core.windows.net"));
+        assert!(!is_account_resource("http://mimicstore1.blob.core.windows.net"));
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub fn resource_exists(state: &AppState, tenant: Uuid, resource: &str) -> Result
     if FIRST_PARTY_RESOURCES.iter().copied().chain([ep.arm.as_str(), ep.graph.as_str()]).any(|r| same_resource(r, resource)) {
         return Ok(true);
     }
+    if mimic_domain::storage::is_account_resource(resource) {
+        return Ok(true);
+    }
     let Ok(app_id) = resource.strip_prefix("api://").unwrap_or(resource).trim_end_matches('/').parse::<Uuid>() else {
         return Ok(false);
     };

@@ -58,6 +58,8 @@ enum Surface {
     Graph,
     /// Key Vault's data plane: `{vault}.vault.azure.net`.
     KeyVault,
+    /// The Blob service: `{account}.blob.core.windows.net`.
+    Blob,
     /// Azure-owned documents fetched from fixed URLs (documents.rs).
     Documents,
 }
@@ -69,6 +71,9 @@ fn surface_for(host: &str) -> Option<Surface> {
         "graph.microsoft.com" => Some(Surface::Graph),
         documents::CLI_BLOB_HOST => Some(Surface::Documents),
         h if h.strip_suffix(".vault.azure.net").is_some_and(|v| !v.is_empty() && !v.contains('.')) => Some(Surface::KeyVault),
+        h if h.strip_suffix(mimic_domain::storage::BLOB_HOST_SUFFIX).is_some_and(|v| !v.is_empty() && !v.contains('.')) => {
+            Some(Surface::Blob)
+        }
         _ => None,
     }
 }
@@ -78,6 +83,7 @@ pub struct Proxy {
     login: Router,
     graph: Router,
     keyvault: Router,
+    blob: Router,
     documents: Router,
     tls: TlsAcceptor,
     others: Others,
@@ -93,7 +99,8 @@ impl Proxy {
             arm: crate::arm::router(azure.clone(), arm_throttle),
             login: crate::login::router(azure.clone()),
             graph: crate::graph::router(azure.clone()),
-            keyvault: crate::keyvault::router(azure),
+            keyvault: crate::keyvault::router(azure.clone()),
+            blob: crate::blob::router(azure),
             documents: documents::router(),
             tls: TlsAcceptor::from(tls),
             others,
@@ -162,6 +169,7 @@ impl Proxy {
             (Some(Surface::Login), 443) => self.login.clone(),
             (Some(Surface::Graph), 443) => self.graph.clone(),
             (Some(Surface::KeyVault), 443) => self.keyvault.clone(),
+            (Some(Surface::Blob), 443) => self.blob.clone(),
             (Some(Surface::Documents), 443) => self.documents.clone(),
             _ if self.others == Others::Refuse => {
                 return Ok(self.refuse(&host, "not an Azure host that Mimic serves (mimic serve --proxy-others refuse)"));

@@ -30,6 +30,7 @@ pub enum Surface {
     Graph,
     Imds,
     KeyVault,
+    Blob,
 }
 
 /// An answer: status, headers and the body as JSON (`Null` when empty, a JSON string when the
@@ -64,6 +65,7 @@ pub struct TestApp {
     graph: Router,
     imds: Router,
     keyvault: Router,
+    blob: Router,
     admin_token: tokio::sync::OnceCell<String>,
     // Last: dropped (the directory removed) after everything that uses the store.
     dir: tempfile::TempDir,
@@ -98,6 +100,7 @@ impl TestApp {
             graph: mimic_server::graph::router(state.clone()),
             imds: imds.router(state.clone()),
             keyvault: mimic_server::keyvault::router(state.clone()),
+            blob: mimic_server::blob::router(state.clone()),
             state,
             boot,
             admin_token: tokio::sync::OnceCell::new(),
@@ -129,13 +132,7 @@ impl TestApp {
         content_type: Option<&str>,
         body: Option<Vec<u8>>,
     ) -> TestResponse {
-        let router = match surface {
-            Surface::Arm => &self.arm,
-            Surface::Login => &self.login,
-            Surface::Graph => &self.graph,
-            Surface::Imds => &self.imds,
-            Surface::KeyVault => &self.keyvault,
-        };
+        let router = self.router(surface);
         let method = Method::from_bytes(method.as_bytes()).expect("HTTP method");
         let mut req = Request::builder().method(method).uri(uri);
         if let Some(t) = token {
@@ -154,6 +151,26 @@ impl TestApp {
             serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         TestResponse { status: parts.status, headers: parts.headers, body }
+    }
+
+    fn router(&self, surface: Surface) -> &Router {
+        match surface {
+            Surface::Arm => &self.arm,
+            Surface::Login => &self.login,
+            Surface::Graph => &self.graph,
+            Surface::Imds => &self.imds,
+            Surface::KeyVault => &self.keyvault,
+            Surface::Blob => &self.blob,
+        }
+    }
+
+    /// Sends a request as built to a surface's router; the answer's body as bytes.
+    pub async fn raw(&self, surface: Surface, req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let router = self.router(surface);
+        let res = router.clone().oneshot(req).await.unwrap_or_else(|never| match never {});
+        let (parts, body) = res.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("response body");
+        (parts.status, parts.headers, bytes.to_vec())
     }
 
     /// A token from the token service's v2 endpoint by client credentials.

@@ -9,3 +9,4 @@ pub mod jsonnet;
 pub mod keyvault;
 pub mod msi;
 pub mod oauth;
+pub mod storage;

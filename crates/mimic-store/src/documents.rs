@@ -84,6 +84,8 @@ pub const KEYVAULT_KEY_INDEX: Kind<ObjectIndex> = Kind::new("keyvault.key.index"
 pub const STORAGE_NAME: Kind<AccountName> = Kind::new("storage.name");
 /// A storage account instance's access keys, sealed under the master key, by the instance.
 pub const STORAGE_KEYS: Kind<AccountKeys> = Kind::new("storage.keys");
+/// A storage account create's async operation, by operation id: the account it made (kept a day).
+pub const STORAGE_OPERATION: Kind<AccountName> = Kind::new("storage.operation");
 /// A blob's staged, uncommitted blocks, by `{container key}/{blob name}`, kept a week.
 pub const STORAGE_UNCOMMITTED: Kind<Uncommitted> = Kind::new("storage.uncommitted");
 /// Soft-deleted key vaults (their names stay taken, globally), by the lower-cased name.

@@ -10,3 +10,4 @@ pub mod jsonnet;
 pub mod keyvault;
 pub mod msi;
 pub mod oauth;
+pub mod storage;

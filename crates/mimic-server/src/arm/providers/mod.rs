@@ -8,6 +8,7 @@ mod keyvault;
 mod msi;
 mod network;
 mod resources;
+mod storage;
 // Registered last, to show that a provider is one module and one line in `registry`.
 mod mimic;
 
@@ -27,6 +28,7 @@ pub fn registry() -> Registry {
         Box::new(msi::ManagedIdentity),
         Box::new(network::Network),
         Box::new(keyvault::KeyVault),
+        Box::new(storage::Storage),
         Box::new(GenericProvider),
         Box::new(mimic::Control),
     ])

@@ -8,7 +8,7 @@
 //! - `resources`: subscriptions, resource providers and resource groups (Microsoft.Resources);
 //! - `deployments`: the deployment engine (Microsoft.Resources/deployments);
 //! - `authorization`: role definitions and assignments (Microsoft.Authorization);
-//! - `compute`, `network`, `msi`, `keyvault`: those resource providers;
+//! - `compute`, `network`, `msi`, `keyvault`, `storage`: those resource providers;
 //! - `mimic`: Mimic's own provider.
 //!
 //! Nothing else renders ARM errors; `ArmError::new`, `ArmError::bad_request` and `with_target` are this
@@ -23,6 +23,7 @@ mod mimic;
 mod msi;
 mod network;
 mod resources;
+pub mod storage;
 
 pub use deployments::DeniedResource;
 

@@ -21,5 +21,7 @@ try {
   console.log(JSON.stringify({ text: buffer.toString("utf8") }));
 } catch (e) {
   if (e?.name !== "RestError") throw e;
-  console.log(JSON.stringify({ status: e.statusCode, code: e.code ?? null }));
+  // A HEAD's refusal has no body: the client keeps Storage's x-ms-error-code header as
+  // `details.errorCode` (the operation's declared error headers).
+  console.log(JSON.stringify({ status: e.statusCode, code: e.details?.errorCode ?? e.code ?? null }));
 }

@@ -29,8 +29,9 @@ use crate::state::SharedState;
 use crate::storage_accounts::{self, Account};
 pub use error::{BlobError, BlobResult};
 
-/// The newest service version Mimic answers (azure-storage-blob 12.29's newest).
-pub const LATEST_VERSION: &str = "2026-04-06";
+/// The newest service version Mimic answers: what the newest pinned client sends
+/// (@azure/storage-blob 12.34: 2026-10-06; azure-storage-blob 12.29: 2026-04-06).
+pub const LATEST_VERSION: &str = "2026-10-06";
 /// The oldest one Azure still documents.
 const OLDEST_VERSION: &str = "2009-09-19";
 

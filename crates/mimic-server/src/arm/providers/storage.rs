@@ -216,7 +216,9 @@ fn bool_member(p: &Map<String, Value>, name: &str) -> ArmResult<Option<bool>> {
 fn enum_member(p: &Map<String, Value>, name: &str, allowed: &[&'static str]) -> ArmResult<Option<&'static str>> {
     match p.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => allowed.iter().copied().find(|a| eq(a, s)).map(Some).ok_or_else(|| ArmError::storage_invalid_parameter(name)),
+        Some(Value::String(s)) => {
+            allowed.iter().copied().find(|a| eq(a, s)).map(Some).ok_or_else(|| ArmError::storage_invalid_parameter(name))
+        }
         Some(_) => Err(ArmError::storage_invalid_parameter(name)),
     }
 }
@@ -232,7 +234,8 @@ fn endpoints(name: &str, kind: &str) -> Value {
     };
     let mut m = Map::new();
     for s in services {
-        let url = if *s == "blob" { st::blob_endpoint(name) } else { format!("https://{}.{s}.core.windows.net/", name.to_ascii_lowercase()) };
+        let url =
+            if *s == "blob" { st::blob_endpoint(name) } else { format!("https://{}.{s}.core.windows.net/", name.to_ascii_lowercase()) };
         m.insert((*s).into(), url.into());
     }
     Value::Object(m)
@@ -291,8 +294,11 @@ fn normalize(ctx: &Ctx, f: &Facts<'_>, sent: &Value, old: Option<&Value>, creati
     }
     let https = bool_member(&p, "supportsHttpsTrafficOnly")?.unwrap_or(true);
     p.insert("supportsHttpsTrafficOnly".into(), https.into());
-    let tls = enum_member(&p, "minimumTlsVersion", &["TLS1_0", "TLS1_1", "TLS1_2", "TLS1_3"])?
-        .unwrap_or(if secure || !creating { "TLS1_2" } else { "TLS1_0" });
+    let tls = enum_member(&p, "minimumTlsVersion", &["TLS1_0", "TLS1_1", "TLS1_2", "TLS1_3"])?.unwrap_or(if secure || !creating {
+        "TLS1_2"
+    } else {
+        "TLS1_0"
+    });
     p.insert("minimumTlsVersion".into(), tls.into());
     match enum_member(&p, "accessTier", &["Hot", "Cool", "Cold", "Premium"])? {
         Some(t) => {
@@ -307,7 +313,10 @@ fn normalize(ctx: &Ctx, f: &Facts<'_>, sent: &Value, old: Option<&Value>, creati
     }
     p.insert("encryption".into(), encryption(p.get("encryption"), old.and_then(|o| o.get("encryption")), f.now)?);
     if p.get("networkAcls").is_none_or(Value::is_null) {
-        p.insert("networkAcls".into(), json!({"bypass": "AzureServices", "virtualNetworkRules": [], "ipRules": [], "defaultAction": "Allow"}));
+        p.insert(
+            "networkAcls".into(),
+            json!({"bypass": "AzureServices", "virtualNetworkRules": [], "ipRules": [], "defaultAction": "Allow"}),
+        );
     } else if !p["networkAcls"].is_object() {
         return Err(ArmError::storage_invalid_parameter("networkAcls"));
     }
@@ -400,7 +409,8 @@ fn account(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                 rg_exists(tx, &sub, &rg)?;
                 let mut r = tx.resource(&key)?.ok_or_else(|| account_not_found(id))?;
                 let a = account_at(tx, &key, &r.name)?.ok_or_else(|| account_not_found(id))?;
-                let keys = tx.get(STORAGE_KEYS, &a.instance.to_string())?.ok_or_else(|| ArmError::internal("storage account without keys"))?;
+                let keys =
+                    tx.get(STORAGE_KEYS, &a.instance.to_string())?.ok_or_else(|| ArmError::internal("storage account without keys"))?;
                 if let Some(t) = &body.tags {
                     r.tags = Some(t.clone());
                 }
@@ -599,7 +609,8 @@ fn list_keys(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
         rg_exists(tx, &sub, &rg)?;
         let a = account_at(tx, &key, &name)?.ok_or_else(|| account_not_found(id))?;
         let k = tx.get(STORAGE_KEYS, &a.instance.to_string())?.ok_or_else(|| ArmError::internal("storage account without keys"))?;
-        let clear = storage_accounts::open_keys(tx, master, a.instance).map_err(ArmError::internal)?.ok_or_else(|| ArmError::internal("keys"))?;
+        let clear =
+            storage_accounts::open_keys(tx, master, a.instance).map_err(ArmError::internal)?.ok_or_else(|| ArmError::internal("keys"))?;
         Ok::<_, ArmError>(keys_result(clear, &k))
     })?;
     Ok(json_response(StatusCode::OK, &result))
@@ -636,7 +647,8 @@ fn regenerate_key(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
         r.properties["keyCreationTime"] = json!({"key1": iso(k.key1_created), "key2": iso(k.key2_created)});
         r.changed = now;
         tx.put_resource(&r)?;
-        let clear = storage_accounts::open_keys(tx, master, a.instance).map_err(ArmError::internal)?.ok_or_else(|| ArmError::internal("keys"))?;
+        let clear =
+            storage_accounts::open_keys(tx, master, a.instance).map_err(ArmError::internal)?.ok_or_else(|| ArmError::internal("keys"))?;
         Ok::<_, ArmError>(keys_result(clear, &k))
     })?;
     Ok(json_response(StatusCode::OK, &result))
@@ -832,8 +844,13 @@ struct ContainerWrite {
     kept: Map<String, Value>,
 }
 
-const KEPT_CONTAINER_MEMBERS: &[&str] =
-    &["defaultEncryptionScope", "denyEncryptionScopeOverride", "enableNfsV3RootSquash", "enableNfsV3AllSquash", "immutableStorageWithVersioning"];
+const KEPT_CONTAINER_MEMBERS: &[&str] = &[
+    "defaultEncryptionScope",
+    "denyEncryptionScopeOverride",
+    "enableNfsV3RootSquash",
+    "enableNfsV3AllSquash",
+    "immutableStorageWithVersioning",
+];
 
 fn container_write(ctx: &Ctx) -> ArmResult<ContainerWrite> {
     let body: wire::BlobContainerWrite = ctx.json()?;
@@ -844,7 +861,11 @@ fn container_write(ctx: &Ctx) -> ArmResult<ContainerWrite> {
     };
     let public_access = enum_member(&p, "publicAccess", &["None", "Container", "Blob"])?;
     let metadata = metadata_of(p.get("metadata"))?;
-    let kept = p.iter().filter(|(k, v)| KEPT_CONTAINER_MEMBERS.contains(&k.as_str()) && !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let kept = p
+        .iter()
+        .filter(|(k, v)| KEPT_CONTAINER_MEMBERS.contains(&k.as_str()) && !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     Ok(ContainerWrite { public_access, metadata, kept })
 }
 
@@ -903,12 +924,19 @@ fn container(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                         (p, false)
                     }
                     None if !replace => return Err(ArmError::container_not_found()),
-                    None => (ContainerProperties::new(now, w.public_access.unwrap_or("None"), w.metadata.clone().unwrap_or_default()), true),
+                    None => {
+                        (ContainerProperties::new(now, w.public_access.unwrap_or("None"), w.metadata.clone().unwrap_or_default()), true)
+                    }
                 };
                 for (k, v) in &w.kept {
                     props.extra.insert(k.clone(), v.clone());
                 }
-                let mut r = storage_accounts::container_resource(&account, existing.as_ref().map(|e| e.name.as_str()).unwrap_or(&name), &props, now);
+                let mut r = storage_accounts::container_resource(
+                    &account,
+                    existing.as_ref().map(|e| e.name.as_str()).unwrap_or(&name),
+                    &props,
+                    now,
+                );
                 if let Some(e) = &existing {
                     r.created = e.created;
                 }

@@ -15,6 +15,7 @@ use mimic_domain::rbac::RoleAssignment;
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::key;
 use mimic_domain::sealed::SealedRecord;
+use mimic_domain::storage::blob::{BlobRecord, Block};
 use mimic_store::documents::{Docs, Kind, ARM_OPERATION, PORTAL_SESSION, PORTAL_SIGNIN, RUNNING_DEPLOYMENTS};
 use mimic_store::{ResourceFilter, Store, StoreError, StoredKey};
 use serde_json::json;
@@ -103,6 +104,7 @@ contract!(
     signing_keys_are_stored_retired_and_deleted,
     concurrent_read_modify_writes_lose_no_update,
     generation_moves_with_every_commit,
+    blobs_list_in_byte_order_and_chunks_delete_by_prefix,
 );
 
 enum TestError {
@@ -306,4 +308,56 @@ fn generation_moves_with_every_commit(db: &Db) {
         assert_ne!(b.generation(), seen, "a write through one replica moves the other's generation");
         assert_eq!(b.read(|tx| tx.meta("k")).unwrap().as_deref(), Some("2"));
     }
+}
+
+fn blob(name: &str) -> BlobRecord {
+    let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    BlobRecord {
+        name: name.into(),
+        size: 3,
+        etag: "\"0x1\"".into(),
+        created: now,
+        last_modified: now,
+        content: Default::default(),
+        metadata: vec![],
+        blocks: vec![Block { id: String::new(), data: format!("i1/c/{name}"), size: 3 }],
+    }
+}
+
+fn blobs_list_in_byte_order_and_chunks_delete_by_prefix(db: &Db) {
+    let s = db.open();
+    // Names in UTF-8 byte order, as Azure lists them: upper case before lower case, "a/" before
+    // "a0", "é" (two bytes from 0xC3) after every ASCII name.
+    let names = ["B", "a", "a/x", "a0", "ab", "é"];
+    s.write(|tx| {
+        for n in names.iter().rev() {
+            tx.put_blob("i1/c", &blob(n))?;
+        }
+        tx.put_blob("i1/cc", &blob("other"))?;
+        tx.put_blob("i2/c", &blob("elsewhere"))?;
+        for seq in 0..3 {
+            tx.put_chunk("i1/c/x", seq, &[seq as u8; 4])?;
+        }
+        tx.put_chunk("i1/cc/y", 0, b"y")?;
+        tx.put_chunk("i2/c/z", 0, b"z")
+    })
+    .unwrap();
+    let listed = |from: &str, after: Option<&str>, limit| -> Vec<String> {
+        s.read(|tx| tx.blobs("i1/c", from, after, limit)).unwrap().into_iter().map(|b| b.name).collect()
+    };
+    assert_eq!(listed("", None, 100), names);
+    assert_eq!(listed("a", Some("a/x"), 2), ["a0", "ab"]);
+    assert_eq!(listed("b", None, 100), ["é"]);
+    assert_eq!(s.read(|tx| tx.blob("i1/c", "a0")).unwrap().unwrap(), blob("a0"));
+    assert_eq!(s.read(|tx| tx.chunk("i1/c/x", 2)).unwrap().as_deref(), Some(&[2u8; 4][..]));
+    // A container's chunks go by its prefix, and not its neighbour's ("i1/cc").
+    assert_eq!(s.write(|tx| tx.delete_chunks_under("i1/c")).unwrap(), 3);
+    assert!(s.read(|tx| tx.chunk("i1/cc/y", 0)).unwrap().is_some());
+    assert_eq!(s.write(|tx| tx.delete_blobs_in("i1/c")).unwrap(), names.len());
+    assert!(s.read(|tx| tx.blob("i1/cc", "other")).unwrap().is_some());
+    // An account's blobs and chunks go by its instance.
+    assert_eq!(s.write(|tx| tx.delete_blobs_under("i1")).unwrap(), 1);
+    assert_eq!(s.write(|tx| tx.delete_chunks_under("i1")).unwrap(), 1);
+    assert!(s.write(|tx| tx.delete_blob("i2/c", "elsewhere")).unwrap());
+    assert_eq!(s.write(|tx| tx.delete_chunks("i2/c/z")).unwrap(), 1);
 }

@@ -153,6 +153,7 @@ def test_azure_mgmt_storage_client(mimic: MimicServer, client_ca):
     acct = poller.result()
     assert acct.name == name and acct.sku.name == "Standard_RAGRS" and acct.provisioning_state == "Succeeded"
     assert acct.primary_endpoints.blob == f"https://{name}.blob.core.windows.net/"
+    assert acct.secondary_location == "eastus" and acct.secondary_endpoints.blob == f"https://{name}-secondary.blob.core.windows.net/"
     assert acct.allow_shared_key_access is True and acct.key_creation_time.key1 is not None
     keys = client.storage_accounts.list_keys(rg, name).keys_property
     assert [k.key_name for k in keys] == ["key1", "key2"]

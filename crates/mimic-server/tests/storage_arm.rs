@@ -32,7 +32,10 @@ async fn create_account(app: &TestApp, rg: &str, name: &str, body: Value) -> Val
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     assert_eq!(r.header("retry-after"), Some("1"));
     let location = r.header("location").expect("Location").to_string();
-    let prefix = format!("https://arm.mimic.test/subscriptions/{}/providers/Microsoft.Storage/locations/westus/asyncoperations/", app.subscription_id());
+    let prefix = format!(
+        "https://arm.mimic.test/subscriptions/{}/providers/Microsoft.Storage/locations/westus/asyncoperations/",
+        app.subscription_id()
+    );
     assert!(location.starts_with(&prefix) && location.contains("?monitor=true&api-version=2025-08-01"), "{location}");
     let poll = app.send(Surface::Arm, "GET", location.strip_prefix("https://arm.mimic.test").unwrap(), Some(&token), None, None).await;
     assert_eq!(poll.status, StatusCode::OK, "{}", poll.body);
@@ -101,6 +104,12 @@ async fn accounts_are_created_read_listed_updated_and_deleted_as_azure_does() {
         .await;
     assert_eq!(s, StatusCode::OK, "{u}");
     assert_eq!(u["sku"]["name"], "Standard_GRS");
+    assert_eq!(
+        (u["properties"]["secondaryLocation"].as_str(), u["properties"]["statusOfSecondary"].as_str()),
+        (Some("eastus"), Some("available"))
+    );
+    assert!(u["properties"].get("secondaryEndpoints").is_none(), "GRS has no read access to the secondary");
+    assert!(p.get("secondaryLocation").is_none(), "LRS has no secondary");
     assert_eq!(u["tags"], json!({"c": "d"}));
     assert_eq!(u["properties"]["allowSharedKeyAccess"], false);
     assert_eq!(u["properties"]["minimumTlsVersion"], "TLS1_1");
@@ -110,6 +119,7 @@ async fn accounts_are_created_read_listed_updated_and_deleted_as_azure_does() {
     assert_eq!(s, StatusCode::OK, "{again}");
     assert_eq!(again["properties"]["allowSharedKeyAccess"], false, "kept from before");
     assert_eq!(again["sku"]["name"], "Standard_LRS");
+    assert!(again["properties"].get("secondaryLocation").is_none());
 
     // Bad bodies.
     let bad = app.arm("PUT", &path, API, Some(json!({"location": "westus", "kind": "StorageV2", "sku": {"name": "Standard_XYZ"}}))).await;
@@ -156,7 +166,10 @@ async fn names_follow_azure_and_are_global_across_subscriptions_and_tenants() {
     let ask = |name: &str| json!({"name": name, "type": "Microsoft.Storage/storageAccounts"});
     let (s, r) = app.arm("POST", &check, API, Some(ask("globalsa1"))).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(r, json!({"nameAvailable": false, "reason": "AlreadyExists", "message": "The storage account named globalsa1 is already taken."}));
+    assert_eq!(
+        r,
+        json!({"nameAvailable": false, "reason": "AlreadyExists", "message": "The storage account named globalsa1 is already taken."})
+    );
     let (_, r) = app.arm("POST", &check, API, Some(ask("freename1"))).await;
     assert_eq!(r, json!({"nameAvailable": true}));
     let (_, r) = app.arm("POST", &check, API, Some(ask("Bad_Name"))).await;
@@ -175,10 +188,19 @@ async fn names_follow_azure_and_are_global_across_subscriptions_and_tenants() {
         .append_pair("scope", ARM_SCOPE)
         .finish();
     let r = app
-        .send(Surface::Login, "POST", &format!("/{tenant_b}/oauth2/v2.0/token"), None, Some("application/x-www-form-urlencoded"), Some(form.into_bytes()))
+        .send(
+            Surface::Login,
+            "POST",
+            &format!("/{tenant_b}/oauth2/v2.0/token"),
+            None,
+            Some("application/x-www-form-urlencoded"),
+            Some(form.into_bytes()),
+        )
         .await;
     let token_b = r.body["access_token"].as_str().unwrap().to_string();
-    let r = app.arm_as(Some(&token_b), "PUT", &format!("/subscriptions/{sub_b}/resourceGroups/rgb"), RG_API, Some(json!({"location": "westus"}))).await;
+    let r = app
+        .arm_as(Some(&token_b), "PUT", &format!("/subscriptions/{sub_b}/resourceGroups/rgb"), RG_API, Some(json!({"location": "westus"})))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let r = app.arm_as(Some(&token_b), "PUT", &account_path(&sub_b, "rgb", "globalsa1"), API, Some(account_body())).await;
     arm_error(r.status, &r.body, StatusCode::CONFLICT, "StorageAccountAlreadyTaken");
@@ -232,7 +254,10 @@ async fn containers_and_the_blob_service_are_served_as_azure_does() {
     let (s, c) = app.arm("PUT", &c1, API, Some(json!({"properties": {"metadata": {"team": "x"}}}))).await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     assert_eq!(c["id"], c1);
-    assert_eq!((c["name"].as_str(), c["type"].as_str()), (Some("c1-data"), Some("Microsoft.Storage/storageAccounts/blobServices/containers")));
+    assert_eq!(
+        (c["name"].as_str(), c["type"].as_str()),
+        (Some("c1-data"), Some("Microsoft.Storage/storageAccounts/blobServices/containers"))
+    );
     assert_eq!(c["properties"]["publicAccess"], "None");
     assert_eq!(c["properties"]["metadata"], json!({"team": "x"}));
     assert_eq!(c["properties"]["leaseState"], "Available");
@@ -276,7 +301,12 @@ async fn containers_and_the_blob_service_are_served_as_azure_does() {
     assert_eq!((b["name"].as_str(), b["type"].as_str()), (Some("default"), Some("Microsoft.Storage/storageAccounts/blobServices")));
     assert_eq!(b["properties"]["deleteRetentionPolicy"]["enabled"], false);
     let (s, b) = app
-        .arm("PUT", &svc, API, Some(json!({"properties": {"isVersioningEnabled": true, "deleteRetentionPolicy": {"enabled": true, "days": 7}}})))
+        .arm(
+            "PUT",
+            &svc,
+            API,
+            Some(json!({"properties": {"isVersioningEnabled": true, "deleteRetentionPolicy": {"enabled": true, "days": 7}}})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["properties"]["isVersioningEnabled"], true);
@@ -342,7 +372,9 @@ async fn deleting_the_resource_group_deletes_the_accounts_data() {
     let (name, keys) = app
         .state
         .store
-        .read(|tx| Ok::<_, mimic_store::StoreError>((tx.get(STORAGE_NAME, "rgdelsa1")?, tx.get(STORAGE_KEYS, &entry.instance.to_string())?)))
+        .read(|tx| {
+            Ok::<_, mimic_store::StoreError>((tx.get(STORAGE_NAME, "rgdelsa1")?, tx.get(STORAGE_KEYS, &entry.instance.to_string())?))
+        })
         .unwrap();
     assert!(name.is_none() && keys.is_none(), "name and keys gone with the group");
     // The name can be used again, by a new instance.
@@ -350,7 +382,9 @@ async fn deleting_the_resource_group_deletes_the_accounts_data() {
     create_account(&app, "rgnew", "rgdelsa1", account_body()).await;
     let again: AccountName = app.state.store.read(|tx| tx.get(STORAGE_NAME, "rgdelsa1")).unwrap().unwrap();
     assert_ne!(again.instance, entry.instance);
-    let (s, b) = app.arm("GET", &format!("{}/blobServices/default/containers", account_path(&app.subscription_id(), "rgnew", "rgdelsa1")), API, None).await;
+    let (s, b) = app
+        .arm("GET", &format!("{}/blobServices/default/containers", account_path(&app.subscription_id(), "rgnew", "rgdelsa1")), API, None)
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b["value"], json!([]));
 }

@@ -216,7 +216,9 @@ fn bool_member(p: &Map<String, Value>, name: &str) -> ArmResult<Option<bool>> {
 fn enum_member(p: &Map<String, Value>, name: &str, allowed: &[&'static str]) -> ArmResult<Option<&'static str>> {
     match p.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => allowed.iter().copied().find(|a| eq(a, s)).map(Some).ok_or_else(|| ArmError::storage_invalid_parameter(name)),
+        Some(Value::String(s)) => {
+            allowed.iter().copied().find(|a| eq(a, s)).map(Some).ok_or_else(|| ArmError::storage_invalid_parameter(name))
+        }
         Some(_) => Err(ArmError::storage_invalid_parameter(name)),
     }
 }
@@ -232,8 +234,56 @@ fn endpoints(name: &str, kind: &str) -> Value {
     };
     let mut m = Map::new();
     for s in services {
-        let url = if *s == "blob" { st::blob_endpoint(name) } else { format!("https://{}.{s}.core.windows.net/", name.to_ascii_lowercase()) };
+        let url =
+            if *s == "blob" { st::blob_endpoint(name) } else { format!("https://{}.{s}.core.windows.net/", name.to_ascii_lowercase()) };
         m.insert((*s).into(), url.into());
+    }
+    Value::Object(m)
+}
+
+/// The region a geo-redundant account replicates to: Azure's region pairs
+/// (learn.microsoft.com/azure/reliability/cross-region-replication-azure), for the catalogue's locations.
+fn paired_region(location: &str) -> Option<&'static str> {
+    const PAIRS: &[(&str, &str)] = &[
+        ("eastus", "westus"),
+        ("westus", "eastus"),
+        ("eastus2", "centralus"),
+        ("centralus", "eastus2"),
+        ("westus2", "westcentralus"),
+        ("westcentralus", "westus2"),
+        ("westus3", "eastus"),
+        ("northcentralus", "southcentralus"),
+        ("southcentralus", "northcentralus"),
+        ("canadacentral", "canadaeast"),
+        ("brazilsouth", "southcentralus"),
+        ("northeurope", "westeurope"),
+        ("westeurope", "northeurope"),
+        ("uksouth", "ukwest"),
+        ("francecentral", "francesouth"),
+        ("germanywestcentral", "germanynorth"),
+        ("swedencentral", "swedensouth"),
+        ("switzerlandnorth", "switzerlandwest"),
+        ("norwayeast", "norwaywest"),
+        ("eastasia", "southeastasia"),
+        ("southeastasia", "eastasia"),
+        ("japaneast", "japanwest"),
+        ("koreacentral", "koreasouth"),
+        ("australiaeast", "australiasoutheast"),
+        ("centralindia", "southindia"),
+        ("uaenorth", "uaecentral"),
+        ("southafricanorth", "southafricawest"),
+    ];
+    PAIRS.iter().find(|(l, _)| *l == location).map(|(_, p)| *p)
+}
+
+/// The read-only secondary endpoints of a read-access geo-redundant account
+/// (`https://{name}-secondary.{service}.core.windows.net/`; Azure Files has none).
+fn secondary_endpoints(name: &str, kind: &str) -> Value {
+    let mut m = Map::new();
+    if let Value::Object(primary) = endpoints(name, kind) {
+        for service in primary.keys().filter(|s| *s != "file") {
+            m.insert(service.clone(), format!("https://{}-secondary.{service}.core.windows.net/", name.to_ascii_lowercase()).into());
+        }
     }
     Value::Object(m)
 }
@@ -261,6 +311,8 @@ const READ_ONLY: &[&str] = &[
 struct Facts<'a> {
     name: &'a str,
     kind: &'a str,
+    /// The sku name (`Standard_RAGRS`, ...).
+    sku: &'a str,
     location: &'a str,
     created: DateTime<Utc>,
     keys: &'a AccountKeys,
@@ -291,8 +343,11 @@ fn normalize(ctx: &Ctx, f: &Facts<'_>, sent: &Value, old: Option<&Value>, creati
     }
     let https = bool_member(&p, "supportsHttpsTrafficOnly")?.unwrap_or(true);
     p.insert("supportsHttpsTrafficOnly".into(), https.into());
-    let tls = enum_member(&p, "minimumTlsVersion", &["TLS1_0", "TLS1_1", "TLS1_2", "TLS1_3"])?
-        .unwrap_or(if secure || !creating { "TLS1_2" } else { "TLS1_0" });
+    let tls = enum_member(&p, "minimumTlsVersion", &["TLS1_0", "TLS1_1", "TLS1_2", "TLS1_3"])?.unwrap_or(if secure || !creating {
+        "TLS1_2"
+    } else {
+        "TLS1_0"
+    });
     p.insert("minimumTlsVersion".into(), tls.into());
     match enum_member(&p, "accessTier", &["Hot", "Cool", "Cold", "Premium"])? {
         Some(t) => {
@@ -307,7 +362,10 @@ fn normalize(ctx: &Ctx, f: &Facts<'_>, sent: &Value, old: Option<&Value>, creati
     }
     p.insert("encryption".into(), encryption(p.get("encryption"), old.and_then(|o| o.get("encryption")), f.now)?);
     if p.get("networkAcls").is_none_or(Value::is_null) {
-        p.insert("networkAcls".into(), json!({"bypass": "AzureServices", "virtualNetworkRules": [], "ipRules": [], "defaultAction": "Allow"}));
+        p.insert(
+            "networkAcls".into(),
+            json!({"bypass": "AzureServices", "virtualNetworkRules": [], "ipRules": [], "defaultAction": "Allow"}),
+        );
     } else if !p["networkAcls"].is_object() {
         return Err(ArmError::storage_invalid_parameter("networkAcls"));
     }
@@ -316,6 +374,16 @@ fn normalize(ctx: &Ctx, f: &Facts<'_>, sent: &Value, old: Option<&Value>, creati
     p.insert("primaryEndpoints".into(), endpoints(f.name, f.kind));
     p.insert("primaryLocation".into(), f.location.into());
     p.insert("statusOfPrimary".into(), "available".into());
+    for ro in ["secondaryLocation", "statusOfSecondary", "secondaryEndpoints"] {
+        p.remove(ro);
+    }
+    if let Some(pair) = f.sku.contains("GRS").then(|| paired_region(f.location)).flatten() {
+        p.insert("secondaryLocation".into(), pair.into());
+        p.insert("statusOfSecondary".into(), "available".into());
+        if f.sku.contains("RAG") {
+            p.insert("secondaryEndpoints".into(), secondary_endpoints(f.name, f.kind));
+        }
+    }
     p.insert("provisioningState".into(), "Succeeded".into());
     Ok(Value::Object(p))
 }
@@ -371,6 +439,10 @@ fn kind_str(r: &Resource) -> String {
     r.extra.get("kind").and_then(Value::as_str).unwrap_or("StorageV2").to_string()
 }
 
+fn sku_name_of(r: &Resource) -> String {
+    r.extra.get("sku").and_then(|s| s.get("name")).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
 fn created_of(r: &Resource) -> DateTime<Utc> {
     r.properties.get("creationTime").and_then(Value::as_str).and_then(|t| t.parse().ok()).unwrap_or(r.created)
 }
@@ -400,7 +472,8 @@ fn account(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                 rg_exists(tx, &sub, &rg)?;
                 let mut r = tx.resource(&key)?.ok_or_else(|| account_not_found(id))?;
                 let a = account_at(tx, &key, &r.name)?.ok_or_else(|| account_not_found(id))?;
-                let keys = tx.get(STORAGE_KEYS, &a.instance.to_string())?.ok_or_else(|| ArmError::internal("storage account without keys"))?;
+                let keys =
+                    tx.get(STORAGE_KEYS, &a.instance.to_string())?.ok_or_else(|| ArmError::internal("storage account without keys"))?;
                 if let Some(t) = &body.tags {
                     r.tags = Some(t.clone());
                 }
@@ -418,8 +491,10 @@ fn account(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                     patch::merge(&mut merged, p, Merge::TopLevel);
                 }
                 let kind = kind_str(&r);
+                let sku_name = sku_name_of(&r);
                 let location = r.location.clone().unwrap_or_default();
-                let f = Facts { name: &r.name, kind: &kind, location: &location, created: created_of(&r), keys: &keys, now };
+                let f =
+                    Facts { name: &r.name, kind: &kind, sku: &sku_name, location: &location, created: created_of(&r), keys: &keys, now };
                 r.properties = normalize(ctx, &f, &merged, Some(&r.properties), false)?;
                 r.changed = now;
                 tx.put_resource(&r)?;
@@ -487,7 +562,8 @@ fn put_account(ctx: &Ctx, id: &ResourceId, sub: &str, rg: &str, key: &str, name:
             e.extra.insert("sku".into(), sku.clone());
             e.extra.insert("kind".into(), kind.into());
             e.tags = body.tags.clone();
-            let f = Facts { name: &e.name, kind, location: &location, created: created_of(&e), keys: &keys, now };
+            let sku_name = sku_name_of(&e);
+            let f = Facts { name: &e.name, kind, sku: &sku_name, location: &location, created: created_of(&e), keys: &keys, now };
             e.properties = normalize(ctx, &f, &merged, Some(&e.properties), false)?;
             e.changed = now;
             tx.put_resource(&e)?;
@@ -499,7 +575,8 @@ fn put_account(ctx: &Ctx, id: &ResourceId, sub: &str, rg: &str, key: &str, name:
                 return Err(ArmError::storage_account_already_taken(name));
             }
         }
-        let f = Facts { name, kind, location: &location, created: now, keys: &new_keys, now };
+        let sku_name = sku["name"].as_str().unwrap_or_default();
+        let f = Facts { name, kind, sku: sku_name, location: &location, created: now, keys: &new_keys, now };
         let properties = normalize(ctx, &f, &props, None, true)?;
         let mut extra = Map::new();
         extra.insert("kind".into(), kind.into());
@@ -599,7 +676,8 @@ fn list_keys(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
         rg_exists(tx, &sub, &rg)?;
         let a = account_at(tx, &key, &name)?.ok_or_else(|| account_not_found(id))?;
         let k = tx.get(STORAGE_KEYS, &a.instance.to_string())?.ok_or_else(|| ArmError::internal("storage account without keys"))?;
-        let clear = storage_accounts::open_keys(tx, master, a.instance).map_err(ArmError::internal)?.ok_or_else(|| ArmError::internal("keys"))?;
+        let clear =
+            storage_accounts::open_keys(tx, master, a.instance).map_err(ArmError::internal)?.ok_or_else(|| ArmError::internal("keys"))?;
         Ok::<_, ArmError>(keys_result(clear, &k))
     })?;
     Ok(json_response(StatusCode::OK, &result))
@@ -636,7 +714,8 @@ fn regenerate_key(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
         r.properties["keyCreationTime"] = json!({"key1": iso(k.key1_created), "key2": iso(k.key2_created)});
         r.changed = now;
         tx.put_resource(&r)?;
-        let clear = storage_accounts::open_keys(tx, master, a.instance).map_err(ArmError::internal)?.ok_or_else(|| ArmError::internal("keys"))?;
+        let clear =
+            storage_accounts::open_keys(tx, master, a.instance).map_err(ArmError::internal)?.ok_or_else(|| ArmError::internal("keys"))?;
         Ok::<_, ArmError>(keys_result(clear, &k))
     })?;
     Ok(json_response(StatusCode::OK, &result))
@@ -832,8 +911,13 @@ struct ContainerWrite {
     kept: Map<String, Value>,
 }
 
-const KEPT_CONTAINER_MEMBERS: &[&str] =
-    &["defaultEncryptionScope", "denyEncryptionScopeOverride", "enableNfsV3RootSquash", "enableNfsV3AllSquash", "immutableStorageWithVersioning"];
+const KEPT_CONTAINER_MEMBERS: &[&str] = &[
+    "defaultEncryptionScope",
+    "denyEncryptionScopeOverride",
+    "enableNfsV3RootSquash",
+    "enableNfsV3AllSquash",
+    "immutableStorageWithVersioning",
+];
 
 fn container_write(ctx: &Ctx) -> ArmResult<ContainerWrite> {
     let body: wire::BlobContainerWrite = ctx.json()?;
@@ -844,7 +928,11 @@ fn container_write(ctx: &Ctx) -> ArmResult<ContainerWrite> {
     };
     let public_access = enum_member(&p, "publicAccess", &["None", "Container", "Blob"])?;
     let metadata = metadata_of(p.get("metadata"))?;
-    let kept = p.iter().filter(|(k, v)| KEPT_CONTAINER_MEMBERS.contains(&k.as_str()) && !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let kept = p
+        .iter()
+        .filter(|(k, v)| KEPT_CONTAINER_MEMBERS.contains(&k.as_str()) && !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     Ok(ContainerWrite { public_access, metadata, kept })
 }
 
@@ -903,12 +991,19 @@ fn container(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                         (p, false)
                     }
                     None if !replace => return Err(ArmError::container_not_found()),
-                    None => (ContainerProperties::new(now, w.public_access.unwrap_or("None"), w.metadata.clone().unwrap_or_default()), true),
+                    None => {
+                        (ContainerProperties::new(now, w.public_access.unwrap_or("None"), w.metadata.clone().unwrap_or_default()), true)
+                    }
                 };
                 for (k, v) in &w.kept {
                     props.extra.insert(k.clone(), v.clone());
                 }
-                let mut r = storage_accounts::container_resource(&account, existing.as_ref().map(|e| e.name.as_str()).unwrap_or(&name), &props, now);
+                let mut r = storage_accounts::container_resource(
+                    &account,
+                    existing.as_ref().map(|e| e.name.as_str()).unwrap_or(&name),
+                    &props,
+                    now,
+                );
                 if let Some(e) = &existing {
                     r.created = e.created;
                 }

@@ -28,7 +28,9 @@ impl ArmError {
     pub fn storage_identity_not_supported(kind: &str) -> Self {
         Self::bad_request(
             "InvalidValuesForRequestParameters",
-            format!("Values for request parameters are invalid: identity.type. Mimic does not support '{kind}' identities on storage accounts."),
+            format!(
+                "Values for request parameters are invalid: identity.type. Mimic does not support '{kind}' identities on storage accounts."
+            ),
         )
     }
 
@@ -59,7 +61,10 @@ impl ArmError {
 
     /// `blobServices/{name}` other than `default`. [INFERRED]
     pub fn blob_service_name_invalid(name: &str) -> Self {
-        Self::bad_request("InvalidValuesForRequestParameters", format!("Values for request parameters are invalid: BlobServicesName '{name}'."))
+        Self::bad_request(
+            "InvalidValuesForRequestParameters",
+            format!("Values for request parameters are invalid: BlobServicesName '{name}'."),
+        )
     }
 
     /// A poll of an async operation Mimic has no record of (or of another subscription).

@@ -366,7 +366,7 @@ fn normalize(ctx: &Ctx, f: &Facts<'_>, sent: &Value, old: Option<&Value>, creati
             "networkAcls".into(),
             json!({"bypass": "AzureServices", "virtualNetworkRules": [], "ipRules": [], "defaultAction": "Allow"}),
         );
-    } else if !p["networkAcls"].is_object() {
+    } else if !p.get("networkAcls").is_some_and(Value::is_object) {
         return Err(ArmError::storage_invalid_parameter("networkAcls"));
     }
     p.insert("keyCreationTime".into(), json!({"key1": iso(f.keys.key1_created), "key2": iso(f.keys.key2_created)}));
@@ -374,9 +374,6 @@ fn normalize(ctx: &Ctx, f: &Facts<'_>, sent: &Value, old: Option<&Value>, creati
     p.insert("primaryEndpoints".into(), endpoints(f.name, f.kind));
     p.insert("primaryLocation".into(), f.location.into());
     p.insert("statusOfPrimary".into(), "available".into());
-    for ro in ["secondaryLocation", "statusOfSecondary", "secondaryEndpoints"] {
-        p.remove(ro);
-    }
     if let Some(pair) = f.sku.contains("GRS").then(|| paired_region(f.location)).flatten() {
         p.insert("secondaryLocation".into(), pair.into());
         p.insert("statusOfSecondary".into(), "available".into());
@@ -711,7 +708,9 @@ fn regenerate_key(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
         }
         tx.put(STORAGE_KEYS, &instance, &k, None)?;
         let mut r = a.resource;
-        r.properties["keyCreationTime"] = json!({"key1": iso(k.key1_created), "key2": iso(k.key2_created)});
+        if let Value::Object(p) = &mut r.properties {
+            p.insert("keyCreationTime".into(), json!({"key1": iso(k.key1_created), "key2": iso(k.key2_created)}));
+        }
         r.changed = now;
         tx.put_resource(&r)?;
         let clear =

@@ -104,6 +104,12 @@ async fn accounts_are_created_read_listed_updated_and_deleted_as_azure_does() {
         .await;
     assert_eq!(s, StatusCode::OK, "{u}");
     assert_eq!(u["sku"]["name"], "Standard_GRS");
+    assert_eq!(
+        (u["properties"]["secondaryLocation"].as_str(), u["properties"]["statusOfSecondary"].as_str()),
+        (Some("eastus"), Some("available"))
+    );
+    assert!(u["properties"].get("secondaryEndpoints").is_none(), "GRS has no read access to the secondary");
+    assert!(p.get("secondaryLocation").is_none(), "LRS has no secondary");
     assert_eq!(u["tags"], json!({"c": "d"}));
     assert_eq!(u["properties"]["allowSharedKeyAccess"], false);
     assert_eq!(u["properties"]["minimumTlsVersion"], "TLS1_1");
@@ -113,6 +119,7 @@ async fn accounts_are_created_read_listed_updated_and_deleted_as_azure_does() {
     assert_eq!(s, StatusCode::OK, "{again}");
     assert_eq!(again["properties"]["allowSharedKeyAccess"], false, "kept from before");
     assert_eq!(again["sku"]["name"], "Standard_LRS");
+    assert!(again["properties"].get("secondaryLocation").is_none());
 
     // Bad bodies.
     let bad = app.arm("PUT", &path, API, Some(json!({"location": "westus", "kind": "StorageV2", "sku": {"name": "Standard_XYZ"}}))).await;
@@ -277,6 +284,24 @@ async fn containers_and_the_blob_service_are_served_as_azure_does() {
     arm_error(s, &b, StatusCode::BAD_REQUEST, "InvalidValuesForRequestParameters");
     let (s, b) = app.arm("PUT", &c2, API, Some(json!({"properties": {"metadata": {"not-ident": "x"}}}))).await;
     arm_error(s, &b, StatusCode::BAD_REQUEST, "ContainerOperationFailure");
+    let big: serde_json::Map<String, Value> = (0..100).map(|i| (format!("k{i}"), Value::from("v".repeat(100)))).collect();
+    let (s, b) = app.arm("PUT", &c2, API, Some(json!({"properties": {"metadata": big}}))).await;
+    arm_error(s, &b, StatusCode::BAD_REQUEST, "ContainerOperationFailure");
+    let (s, b) = app.arm("PUT", &c2, API, Some(json!({"properties": "x"}))).await;
+    arm_error(s, &b, StatusCode::BAD_REQUEST, "InvalidValuesForRequestParameters");
+    let r = app
+        .send(Surface::Arm, "PUT", &format!("{c2}?api-version={API}"), Some(&app.token_for_admin().await), None, Some(b"{".to_vec()))
+        .await;
+    arm_error(r.status, &r.body, StatusCode::BAD_REQUEST, "InvalidRequestContent");
+    for bad in [
+        json!({"properties": []}),
+        json!({"properties": {"allowBlobPublicAccess": "yes"}}),
+        json!({"properties": {"minimumTlsVersion": "TLS9"}}),
+        json!({"identity": {"type": "SystemAssigned"}}),
+    ] {
+        let (s, b) = app.arm("PATCH", &path, API, Some(bad)).await;
+        arm_error(s, &b, StatusCode::BAD_REQUEST, "InvalidValuesForRequestParameters");
+    }
     let (s, _) = app.arm("PATCH", &path, API, Some(json!({"properties": {"allowBlobPublicAccess": true}}))).await;
     assert_eq!(s, StatusCode::OK);
     let (s, b) = app.arm("PUT", &c2, API, Some(json!({"properties": {"publicAccess": "Container"}}))).await;
@@ -420,4 +445,30 @@ async fn a_template_deploys_an_account_and_a_container() {
     assert_eq!(s, StatusCode::OK, "{p}");
     let types: Vec<_> = p["resourceTypes"].as_array().unwrap().iter().map(|t| t["resourceType"].as_str().unwrap().to_string()).collect();
     assert!(types.contains(&"storageAccounts/blobServices/containers".to_string()), "{types:?}");
+}
+
+#[tokio::test]
+async fn containers_the_blob_service_made_are_served_by_arm() {
+    let app = TestApp::new();
+    app.create_rg("rg").await;
+    let path = account_path(&app.subscription_id(), "rg", "dataplanesa1");
+    create_account(&app, "rg", "dataplanesa1", account_body()).await;
+    // What the Blob service's Create Container does, through the same helpers.
+    app.state
+        .store
+        .write(|tx| {
+            let a = mimic_server::storage_accounts::find(tx, "dataplanesa1")?.expect("account");
+            let mut meta = serde_json::Map::new();
+            meta.insert("from".into(), "blob".into());
+            tx.put_resource(&mimic_server::storage_accounts::new_container(&a, "made-by-blob", "None", meta, chrono::Utc::now()))
+        })
+        .unwrap();
+    let (s, l) = app.arm("GET", &format!("{path}/blobServices/default/containers"), API, None).await;
+    assert_eq!(s, StatusCode::OK, "{l}");
+    assert_eq!(l["value"][0]["name"], "made-by-blob");
+    let (s, c) = app.arm("GET", &format!("{path}/blobServices/default/containers/made-by-blob"), API, None).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["properties"]["metadata"], json!({"from": "blob"}));
+    let (s, _) = app.arm("DELETE", &format!("{path}/blobServices/default/containers/made-by-blob"), API, None).await;
+    assert_eq!(s, StatusCode::OK);
 }

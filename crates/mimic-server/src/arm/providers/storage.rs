@@ -241,6 +241,53 @@ fn endpoints(name: &str, kind: &str) -> Value {
     Value::Object(m)
 }
 
+/// The region a geo-redundant account replicates to: Azure's region pairs
+/// (learn.microsoft.com/azure/reliability/cross-region-replication-azure), for the catalogue's locations.
+fn paired_region(location: &str) -> Option<&'static str> {
+    const PAIRS: &[(&str, &str)] = &[
+        ("eastus", "westus"),
+        ("westus", "eastus"),
+        ("eastus2", "centralus"),
+        ("centralus", "eastus2"),
+        ("westus2", "westcentralus"),
+        ("westcentralus", "westus2"),
+        ("westus3", "eastus"),
+        ("northcentralus", "southcentralus"),
+        ("southcentralus", "northcentralus"),
+        ("canadacentral", "canadaeast"),
+        ("brazilsouth", "southcentralus"),
+        ("northeurope", "westeurope"),
+        ("westeurope", "northeurope"),
+        ("uksouth", "ukwest"),
+        ("francecentral", "francesouth"),
+        ("germanywestcentral", "germanynorth"),
+        ("swedencentral", "swedensouth"),
+        ("switzerlandnorth", "switzerlandwest"),
+        ("norwayeast", "norwaywest"),
+        ("eastasia", "southeastasia"),
+        ("southeastasia", "eastasia"),
+        ("japaneast", "japanwest"),
+        ("koreacentral", "koreasouth"),
+        ("australiaeast", "australiasoutheast"),
+        ("centralindia", "southindia"),
+        ("uaenorth", "uaecentral"),
+        ("southafricanorth", "southafricawest"),
+    ];
+    PAIRS.iter().find(|(l, _)| *l == location).map(|(_, p)| *p)
+}
+
+/// The read-only secondary endpoints of a read-access geo-redundant account
+/// (`https://{name}-secondary.{service}.core.windows.net/`; Azure Files has none).
+fn secondary_endpoints(name: &str, kind: &str) -> Value {
+    let mut m = Map::new();
+    if let Value::Object(primary) = endpoints(name, kind) {
+        for service in primary.keys().filter(|s| *s != "file") {
+            m.insert(service.clone(), format!("https://{}-secondary.{service}.core.windows.net/", name.to_ascii_lowercase()).into());
+        }
+    }
+    Value::Object(m)
+}
+
 /// Read-only members of an account's properties: Mimic's, never the body's.
 const READ_ONLY: &[&str] = &[
     "provisioningState",
@@ -264,6 +311,8 @@ const READ_ONLY: &[&str] = &[
 struct Facts<'a> {
     name: &'a str,
     kind: &'a str,
+    /// The sku name (`Standard_RAGRS`, ...).
+    sku: &'a str,
     location: &'a str,
     created: DateTime<Utc>,
     keys: &'a AccountKeys,
@@ -317,7 +366,7 @@ fn normalize(ctx: &Ctx, f: &Facts<'_>, sent: &Value, old: Option<&Value>, creati
             "networkAcls".into(),
             json!({"bypass": "AzureServices", "virtualNetworkRules": [], "ipRules": [], "defaultAction": "Allow"}),
         );
-    } else if !p["networkAcls"].is_object() {
+    } else if !p.get("networkAcls").is_some_and(Value::is_object) {
         return Err(ArmError::storage_invalid_parameter("networkAcls"));
     }
     p.insert("keyCreationTime".into(), json!({"key1": iso(f.keys.key1_created), "key2": iso(f.keys.key2_created)}));
@@ -325,6 +374,13 @@ fn normalize(ctx: &Ctx, f: &Facts<'_>, sent: &Value, old: Option<&Value>, creati
     p.insert("primaryEndpoints".into(), endpoints(f.name, f.kind));
     p.insert("primaryLocation".into(), f.location.into());
     p.insert("statusOfPrimary".into(), "available".into());
+    if let Some(pair) = f.sku.contains("GRS").then(|| paired_region(f.location)).flatten() {
+        p.insert("secondaryLocation".into(), pair.into());
+        p.insert("statusOfSecondary".into(), "available".into());
+        if f.sku.contains("RAG") {
+            p.insert("secondaryEndpoints".into(), secondary_endpoints(f.name, f.kind));
+        }
+    }
     p.insert("provisioningState".into(), "Succeeded".into());
     Ok(Value::Object(p))
 }
@@ -380,6 +436,10 @@ fn kind_str(r: &Resource) -> String {
     r.extra.get("kind").and_then(Value::as_str).unwrap_or("StorageV2").to_string()
 }
 
+fn sku_name_of(r: &Resource) -> String {
+    r.extra.get("sku").and_then(|s| s.get("name")).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
 fn created_of(r: &Resource) -> DateTime<Utc> {
     r.properties.get("creationTime").and_then(Value::as_str).and_then(|t| t.parse().ok()).unwrap_or(r.created)
 }
@@ -428,8 +488,10 @@ fn account(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
                     patch::merge(&mut merged, p, Merge::TopLevel);
                 }
                 let kind = kind_str(&r);
+                let sku_name = sku_name_of(&r);
                 let location = r.location.clone().unwrap_or_default();
-                let f = Facts { name: &r.name, kind: &kind, location: &location, created: created_of(&r), keys: &keys, now };
+                let f =
+                    Facts { name: &r.name, kind: &kind, sku: &sku_name, location: &location, created: created_of(&r), keys: &keys, now };
                 r.properties = normalize(ctx, &f, &merged, Some(&r.properties), false)?;
                 r.changed = now;
                 tx.put_resource(&r)?;
@@ -497,7 +559,8 @@ fn put_account(ctx: &Ctx, id: &ResourceId, sub: &str, rg: &str, key: &str, name:
             e.extra.insert("sku".into(), sku.clone());
             e.extra.insert("kind".into(), kind.into());
             e.tags = body.tags.clone();
-            let f = Facts { name: &e.name, kind, location: &location, created: created_of(&e), keys: &keys, now };
+            let sku_name = sku_name_of(&e);
+            let f = Facts { name: &e.name, kind, sku: &sku_name, location: &location, created: created_of(&e), keys: &keys, now };
             e.properties = normalize(ctx, &f, &merged, Some(&e.properties), false)?;
             e.changed = now;
             tx.put_resource(&e)?;
@@ -509,7 +572,8 @@ fn put_account(ctx: &Ctx, id: &ResourceId, sub: &str, rg: &str, key: &str, name:
                 return Err(ArmError::storage_account_already_taken(name));
             }
         }
-        let f = Facts { name, kind, location: &location, created: now, keys: &new_keys, now };
+        let sku_name = sku["name"].as_str().unwrap_or_default();
+        let f = Facts { name, kind, sku: sku_name, location: &location, created: now, keys: &new_keys, now };
         let properties = normalize(ctx, &f, &props, None, true)?;
         let mut extra = Map::new();
         extra.insert("kind".into(), kind.into());
@@ -644,7 +708,9 @@ fn regenerate_key(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
         }
         tx.put(STORAGE_KEYS, &instance, &k, None)?;
         let mut r = a.resource;
-        r.properties["keyCreationTime"] = json!({"key1": iso(k.key1_created), "key2": iso(k.key2_created)});
+        if let Value::Object(p) = &mut r.properties {
+            p.insert("keyCreationTime".into(), json!({"key1": iso(k.key1_created), "key2": iso(k.key2_created)}));
+        }
         r.changed = now;
         tx.put_resource(&r)?;
         let clear =

@@ -16,15 +16,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-import requests
-
-from mimic_harness import JS_DIR, MimicServer, js_clients_installed, make_vm, unique
+from mimic_harness import JS_DIR, MimicServer, js_clients_installed, make_vm, replica_of, unique
 from test_imds import py_workload, vm_run
 from test_proxy import ProxiedAz
+from test_secrets_at_rest import needs_postgres
 
 CONTRIBUTOR = "Storage Blob Data Contributor"
 READER = "Storage Blob Data Reader"
@@ -238,3 +236,38 @@ def test_a_large_upload_streams_in_blocks_in_bounded_memory_and_survives_kill_9(
     server.start()
     again = run("download")
     assert again == result
+
+
+@needs_postgres
+def test_blobs_written_on_one_replica_are_read_and_deleted_on_the_other(mimic_factory, tmp_path: Path):
+    """Blob bytes live in the shared store: azure-storage-blob uploads 9 MiB in blocks through
+    replica A's proxy, reads it back through replica B's, deletes it there; A no longer finds it."""
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.storage.blob import BlobServiceClient
+
+    a = mimic_factory(store="postgres")
+    b = replica_of(mimic_factory, a)
+    config = tmp_path / "az"
+    config.mkdir()
+    az = ProxiedAz(a, config)
+    az("login", "--service-principal", "-u", a.sp["clientId"], "-p", a.sp["clientSecret"], "--tenant", a.tenant_id)
+    rg = unique("blobrep")
+    az("group", "create", "-n", rg, "-l", "westus")
+    account = make_account(az, rg, "blobrep")
+    key = az("storage", "account", "keys", "list", "-n", account["name"])[0]["value"]
+    url = account["primaryEndpoints"]["blob"]
+
+    def client(server: MimicServer) -> BlobServiceClient:
+        return BlobServiceClient(url, credential=key, proxies={"https": server.proxy_url}, connection_verify=str(server.ca_path),
+                                 max_block_size=4 << 20, max_single_put_size=4 << 20)
+
+    data = os.urandom(9 << 20)
+    on_a = client(a).get_container_client("shared")
+    on_a.create_container()
+    on_a.upload_blob("nine.bin", data)
+    on_b = client(b).get_container_client("shared")
+    assert [p.name for p in on_b.list_blobs()] == ["nine.bin"]
+    assert on_b.download_blob("nine.bin").readall() == data
+    on_b.delete_blob("nine.bin")
+    with pytest.raises(ResourceNotFoundError):
+        on_a.get_blob_client("nine.bin").get_blob_properties()

@@ -523,8 +523,12 @@ pub fn list(r: &Req) -> BlobResult<Response> {
     // the delimiter after the prefix into one BlobPrefix each.
     let mut records: Vec<BlobRecord> = Vec::new();
     let mut prefixes: Vec<(usize, String)> = Vec::new();
-    let mut after = marker.clone();
+    // A marker that is a BlobPrefix resumes after everything under it.
     let mut skip_under: Option<String> = marker.clone().filter(|m| delimiter.as_deref().is_some_and(|d| m.ends_with(d)));
+    let mut after = match &skip_under {
+        Some(p) => Some(format!("{p}\u{10FFFF}")),
+        None => marker.clone(),
+    };
     let mut next = None;
     let batch = (max + 1).min(1000);
     'walk: loop {
@@ -553,8 +557,12 @@ pub fn list(r: &Req) -> BlobResult<Response> {
             }
             match entry {
                 Some(p) => {
+                    // Jump past every name under the prefix: one query per folded prefix, however
+                    // many blobs it holds (U+10FFFF sorts after anything that can follow it).
+                    after = Some(format!("{p}\u{10FFFF}"));
                     skip_under = Some(p.clone());
                     prefixes.push((records.len(), p));
+                    continue 'walk;
                 }
                 None => records.push(b),
             }

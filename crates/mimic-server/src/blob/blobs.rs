@@ -24,6 +24,7 @@ use super::containers::{self, xml_response};
 use super::content::{self, Received};
 use super::xml::{self, Echo, Listed};
 use super::{blocking, empty, set, BlobError, BlobResult, Req};
+use crate::state::SharedState;
 
 /// The largest Put Block List body read (50,000 ids of up to 64 bytes, in XML).
 const MAX_BLOCK_LIST_BODY: usize = 16 << 20;
@@ -70,12 +71,34 @@ fn allow_write(r: &Req, exists: bool) -> BlobResult<()> {
 
 /// Before a body is received: the container exists, the caller may write, the conditions
 /// hold for the blob as it is now.
-fn precheck(r: &Req) -> BlobResult<chrono::DateTime<Utc>> {
-    let (container, _) = containers::require(r)?;
+fn precheck(r: &Req) -> BlobResult<()> {
+    containers::require(r)?;
     let existing = r.state.store.read(|tx| tx.blob(&r.container_key(), r.blob_name()))?;
     allow_write(r, existing.is_some())?;
-    r.conditions()?.check(current(existing.as_ref()), false).map_err(failure)?;
-    Ok(container.created)
+    r.conditions()?.check(current(existing.as_ref()), false).map_err(failure)
+}
+
+/// An upload's body, received into new chunks after the checks that need none (so a refused
+/// upload is refused before its bytes are stored), its `Content-MD5` checked.
+async fn receive(r: Req, body: Body, limit: u64) -> BlobResult<(Req, Received)> {
+    let declared = declared_length(&r)?;
+    let r = blocking(move || precheck(&r).map(|()| r)).await?;
+    let prefix = st::data_prefix(r.account.instance, Some(r.container_name()));
+    let got = content::receive(&r.state, &prefix, body, declared, limit).await?;
+    if let Err(e) = check_md5(&r, &got) {
+        content::discard(&r.state, vec![got.data]).await;
+        return Err(e);
+    }
+    Ok((r, got))
+}
+
+/// Commits received data with `commit`; the data's chunks go if the commit fails.
+async fn commit(state: SharedState, data: String, commit: impl FnOnce() -> BlobResult<Response> + Send + 'static) -> BlobResult<Response> {
+    let result = blocking(commit).await;
+    if result.is_err() {
+        content::discard(&state, vec![data]).await;
+    }
+    result
 }
 
 /// `Content-Length` of an upload (required, as Azure requires it).
@@ -153,19 +176,10 @@ async fn put_blob(r: Req, body: Body) -> BlobResult<Response> {
         Some(t) if t.eq_ignore_ascii_case("BlockBlob") => {}
         Some(t) => return Err(BlobError::blob_type_not_supported(t)),
     }
-    let declared = declared_length(&r)?;
     let metadata = r.metadata()?;
     let conditions = r.conditions()?;
-    let (r, _) = blocking(move || precheck(&r).map(|c| (r, c))).await?;
-    let prefix = st::data_prefix(r.account.instance, Some(r.container_name()));
-    let got = content::receive(&r.state, &prefix, body, declared, MAX_PUT_BLOB_BYTES).await?;
-    if let Err(e) = check_md5(&r, &got) {
-        content::discard(&r.state, vec![got.data]).await;
-        return Err(e);
-    }
-    let data = got.data.clone();
-    let state = r.state.clone();
-    let result = blocking(move || {
+    let (r, got) = receive(r, body, MAX_PUT_BLOB_BYTES).await?;
+    commit(r.state.clone(), got.data.clone(), move || {
         let mut content = content_headers(&r, true);
         content.content_md5.get_or_insert_with(|| STANDARD.encode(got.md5));
         let md5 = content.content_md5.clone();
@@ -204,11 +218,7 @@ async fn put_blob(r: Req, body: Body) -> BlobResult<Response> {
         }
         Ok(res)
     })
-    .await;
-    if result.is_err() {
-        content::discard(&state, vec![data]).await;
-    }
-    result
+    .await
 }
 
 async fn put_block(r: Req, body: Body) -> BlobResult<Response> {
@@ -216,17 +226,8 @@ async fn put_block(r: Req, body: Body) -> BlobResult<Response> {
     if !rules::valid_block_id(&id) {
         return Err(BlobError::invalid_query("blockid", &id, "The block id must be base64 of at most 64 bytes."));
     }
-    let declared = declared_length(&r)?;
-    let (r, _) = blocking(move || precheck(&r).map(|c| (r, c))).await?;
-    let prefix = st::data_prefix(r.account.instance, Some(r.container_name()));
-    let got = content::receive(&r.state, &prefix, body, declared, MAX_BLOCK_BYTES).await?;
-    if let Err(e) = check_md5(&r, &got) {
-        content::discard(&r.state, vec![got.data]).await;
-        return Err(e);
-    }
-    let data = got.data.clone();
-    let state = r.state.clone();
-    let result = blocking(move || {
+    let (r, got) = receive(r, body, MAX_BLOCK_BYTES).await?;
+    commit(r.state.clone(), got.data.clone(), move || {
         let key = uncommitted_key(&r);
         let ck = r.container_key();
         r.state.store.write(|tx| {
@@ -256,11 +257,7 @@ async fn put_block(r: Req, body: Body) -> BlobResult<Response> {
         set(&mut res, "x-ms-request-server-encrypted", "true");
         Ok(res)
     })
-    .await;
-    if result.is_err() {
-        content::discard(&state, vec![data]).await;
-    }
-    result
+    .await
 }
 
 /// A small request body, read whole (at most `limit` bytes).
@@ -281,7 +278,7 @@ async fn small_body(mut body: Body, limit: usize) -> BlobResult<Vec<u8>> {
 async fn put_block_list(r: Req, body: Body) -> BlobResult<Response> {
     let metadata = r.metadata()?;
     let conditions = r.conditions()?;
-    let (r, _) = blocking(move || precheck(&r).map(|c| (r, c))).await?;
+    let r = blocking(move || precheck(&r).map(|()| r)).await?;
     let xml_body = small_body(body, MAX_BLOCK_LIST_BODY).await?;
     let wanted = mimic_wire::blob::parse_block_list(&xml_body, MAX_COMMITTED_BLOCKS).ok_or_else(BlobError::invalid_xml)?;
     blocking(move || {

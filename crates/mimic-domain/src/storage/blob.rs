@@ -92,7 +92,29 @@ pub struct BlobRecord {
 }
 
 impl BlobRecord {
-    /// The data ids of its blocks (each once).
+    /// The blob `name` committed at `now` with `blocks`, replacing `old` (whose creation time it
+    /// keeps), with a new ETag.
+    pub fn commit(
+        name: &str,
+        blocks: Vec<Block>,
+        content: ContentHeaders,
+        metadata: Vec<(String, String)>,
+        old: Option<&BlobRecord>,
+        now: DateTime<Utc>,
+    ) -> BlobRecord {
+        BlobRecord {
+            name: name.to_string(),
+            size: blocks.iter().map(|b| b.size).sum(),
+            etag: super::etag(now),
+            created: old.map_or(now, |o| o.created),
+            last_modified: now,
+            content,
+            metadata,
+            blocks,
+        }
+    }
+
+    /// The data ids of its blocks.
     pub fn data_ids(&self) -> impl Iterator<Item = &str> {
         self.blocks.iter().map(|b| b.data.as_str())
     }

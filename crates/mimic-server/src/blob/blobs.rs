@@ -191,16 +191,7 @@ async fn put_blob(r: Req, body: Body) -> BlobResult<Response> {
             let old = tx.blob(&ck, r.blob_name())?;
             conditions.check(current(old.as_ref()), false).map_err(failure)?;
             let blocks = if got.size == 0 { vec![] } else { vec![Block { id: String::new(), data: got.data.clone(), size: got.size }] };
-            let record = BlobRecord {
-                name: r.blob_name().to_string(),
-                size: got.size,
-                etag: st::etag(now),
-                created: old.as_ref().map_or(now, |o| o.created),
-                last_modified: now,
-                content: content.clone(),
-                metadata: metadata.clone(),
-                blocks,
-            };
+            let record = BlobRecord::commit(r.blob_name(), blocks, content.clone(), metadata.clone(), old.as_ref(), now);
             tx.put_blob(&ck, &record)?;
             let staged = tx.get(STORAGE_UNCOMMITTED, &key)?.map(|u| u.blocks).unwrap_or_default();
             let old_data = old.iter().flat_map(|o| o.data_ids().map(str::to_string).collect::<Vec<_>>());
@@ -297,16 +288,7 @@ async fn put_block_list(r: Req, body: Body) -> BlobResult<Response> {
                 BlockListError::TooMany => BlobError::block_count_exceeds_limit(),
                 BlockListError::BadId => BlobError::invalid_block_id(),
             })?;
-            let record = BlobRecord {
-                name: r.blob_name().to_string(),
-                size: blocks.iter().map(|b| b.size).sum(),
-                etag: st::etag(now),
-                created: old.as_ref().map_or(now, |o| o.created),
-                last_modified: now,
-                content: content.clone(),
-                metadata: metadata.clone(),
-                blocks,
-            };
+            let record = BlobRecord::commit(r.blob_name(), blocks, content.clone(), metadata.clone(), old.as_ref(), now);
             tx.put_blob(&ck, &record)?;
             // Staged blocks not committed are discarded, as are committed ones left out.
             let tx_old: Vec<String> = committed.into_iter().chain(staged.blocks).map(|b| b.data).collect();

@@ -20,10 +20,9 @@ use mimic_store::documents::{Docs, STORAGE_UNCOMMITTED};
 use mimic_store::Tx;
 
 use super::auth::{BLOB_ADD, BLOB_DELETE, BLOB_READ, BLOB_WRITE};
-use super::containers::{self, xml_response};
 use super::content::{self, Received};
 use super::xml::{self, Echo, Listed};
-use super::{blocking, empty, set, BlobError, BlobResult, Req};
+use super::{blocking, empty, set, xml_response, BlobError, BlobResult, Req};
 use crate::state::SharedState;
 
 /// The largest Put Block List body read (50,000 ids of up to 64 bytes, in XML).
@@ -72,7 +71,7 @@ fn allow_write(r: &Req, exists: bool) -> BlobResult<()> {
 /// Before a body is received: the container exists, the caller may write, the conditions
 /// hold for the blob as it is now.
 fn precheck(r: &Req) -> BlobResult<()> {
-    containers::require(r)?;
+    r.container()?;
     let existing = r.state.store.read(|tx| tx.blob(&r.container_key(), r.blob_name()))?;
     allow_write(r, existing.is_some())?;
     r.conditions()?.check(current(existing.as_ref()), false).map_err(failure)
@@ -302,7 +301,7 @@ async fn put_block_list(r: Req, body: Body) -> BlobResult<Response> {
 }
 
 fn get_block_list(r: &Req) -> BlobResult<Response> {
-    let (container, props) = containers::require(r)?;
+    let (container, props) = r.container()?;
     let public = props.public_access.eq_ignore_ascii_case("container") || props.public_access.eq_ignore_ascii_case("blob");
     r.allow_data(BLOB_READ, public)?;
     let which = r.q("blocklisttype").unwrap_or("committed").to_ascii_lowercase();
@@ -333,7 +332,7 @@ fn get_block_list(r: &Req) -> BlobResult<Response> {
 
 /// The blob for a read: the container's public access opens it to anonymous callers.
 fn readable(r: &Req) -> BlobResult<BlobRecord> {
-    let (_, props) = containers::require(r)?;
+    let (_, props) = r.container()?;
     let public = !props.public_access.eq_ignore_ascii_case("none");
     r.allow_data(BLOB_READ, public)?;
     r.state.store.read(|tx| tx.blob(&r.container_key(), r.blob_name()))?.ok_or_else(BlobError::blob_not_found)
@@ -439,7 +438,7 @@ fn get_metadata(r: &Req) -> BlobResult<Response> {
 
 /// Changes a committed blob's record (its properties or metadata) under its conditions.
 fn update(r: &Req, change: impl Fn(&mut BlobRecord)) -> BlobResult<Response> {
-    containers::require(r)?;
+    r.container()?;
     r.allow_data(BLOB_WRITE, false)?;
     let conditions = r.conditions()?;
     let ck = r.container_key();
@@ -467,7 +466,7 @@ fn set_metadata(r: &Req) -> BlobResult<Response> {
 }
 
 fn delete(r: &Req) -> BlobResult<Response> {
-    containers::require(r)?;
+    r.container()?;
     r.allow_data(BLOB_DELETE, false)?;
     let conditions = r.conditions()?;
     let ck = r.container_key();
@@ -489,13 +488,13 @@ fn delete(r: &Req) -> BlobResult<Response> {
 
 /// `GET /{container}?restype=container&comp=list`.
 pub fn list(r: &Req) -> BlobResult<Response> {
-    let found = containers::find(r)?;
-    r.allow_data(BLOB_READ, found.as_ref().is_some_and(|(_, p)| containers::public_list(p)))?;
+    let found = r.find_container()?;
+    r.allow_data(BLOB_READ, found.as_ref().is_some_and(|(_, p)| p.public_access.eq_ignore_ascii_case("container")))?;
     found.ok_or_else(BlobError::container_not_found)?;
     let prefix = r.q("prefix").unwrap_or_default().to_string();
     let delimiter = r.q("delimiter").filter(|d| !d.is_empty()).map(str::to_string);
     let marker = r.q("marker").filter(|m| !m.is_empty()).map(str::to_string);
-    let max = containers::max_results(r)?;
+    let max = r.max_results()?;
     let with_metadata = r.q("include").is_some_and(|i| i.split(',').any(|x| x.trim().eq_ignore_ascii_case("metadata")));
     let ck = r.container_key();
     // Walk the names in order from the prefix (or after the marker), folding names that hold

@@ -3,18 +3,17 @@
 //! Containers are the same resources ARM serves (`storage_accounts.rs`).
 
 use axum::body::Body;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use chrono::Utc;
 use mimic_domain::resource_id;
-use mimic_domain::storage::blob::MAX_RESULTS;
 use mimic_domain::storage::{self as st, ContainerProperties};
 use mimic_store::ResourceFilter;
 use serde_json::{Map, Value};
 
 use super::auth::{CONTAINER_DELETE, CONTAINER_READ, CONTAINER_WRITE};
 use super::xml::{self, Echo};
-use super::{blocking, empty, set, BlobError, BlobResult, Req};
+use super::{blocking, empty, set, xml_response, BlobError, BlobResult, Req};
 use crate::storage_accounts;
 
 /// `GET /?comp=list`, `GET /?restype=account&comp=properties`.
@@ -83,31 +82,6 @@ fn service_properties(r: &Req) -> BlobResult<Response> {
     Ok(xml_response(StatusCode::OK, body))
 }
 
-pub fn xml_response(status: StatusCode, body: String) -> Response {
-    let mut res = Response::new(Body::from(body));
-    *res.status_mut() = status;
-    res.headers_mut().insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/xml"));
-    res
-}
-
-/// The container's resource, if it exists.
-pub fn find(r: &Req) -> BlobResult<Option<(mimic_domain::resource::Resource, ContainerProperties)>> {
-    let key = resource_id::key(&r.container_id());
-    let found = r.state.store.read(|tx| tx.resource(&key))?;
-    Ok(match found {
-        Some(res) => {
-            let props: ContainerProperties = serde_json::from_value(res.properties.clone()).map_err(|_| BlobError::internal())?;
-            Some((res, props))
-        }
-        None => None,
-    })
-}
-
-/// The container's properties, or 404 `ContainerNotFound`.
-pub fn require(r: &Req) -> BlobResult<(mimic_domain::resource::Resource, ContainerProperties)> {
-    find(r)?.ok_or_else(BlobError::container_not_found)
-}
-
 fn metadata_map(pairs: Vec<(String, String)>) -> Map<String, Value> {
     pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
 }
@@ -171,7 +145,7 @@ fn delete(r: &Req) -> BlobResult<Response> {
 
 /// Get Container Properties / Get Container Metadata.
 fn properties(r: &Req) -> BlobResult<Response> {
-    let found = find(r)?;
+    let found = r.find_container()?;
     let public = found.as_ref().is_some_and(|(_, p)| p.public_access.eq_ignore_ascii_case("container"));
     r.allow_action_or_public(CONTAINER_READ, public)?;
     let (_, p) = found.ok_or_else(BlobError::container_not_found)?;
@@ -206,7 +180,7 @@ fn properties(r: &Req) -> BlobResult<Response> {
 /// empty list).
 fn acl(r: &Req) -> BlobResult<Response> {
     r.allow_action(CONTAINER_READ, &r.container_id())?;
-    let (_, p) = require(r)?;
+    let (_, p) = r.container()?;
     let mut res = xml_response(StatusCode::OK, format!("{}<SignedIdentifiers />", mimic_wire::blob::XML_DECLARATION));
     set(&mut res, "etag", &p.etag);
     set(&mut res, "last-modified", &xml::http_date(p.last_modified_time));
@@ -240,17 +214,6 @@ fn set_metadata(r: &Req) -> BlobResult<Response> {
     Ok(res)
 }
 
-/// `maxresults`: 1–5000, 5000 when absent.
-pub fn max_results(r: &Req) -> BlobResult<usize> {
-    match r.q("maxresults") {
-        None => Ok(MAX_RESULTS),
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if n >= 1 => Ok(n.min(MAX_RESULTS)),
-            _ => Err(BlobError::invalid_query("maxresults", v, "The value must be a positive integer.")),
-        },
-    }
-}
-
 /// The greatest key below every key that starts with `s` (for a name made of ASCII below
 /// DEL, which container names are): so an exclusive `after_key` includes `s` itself.
 fn just_before(s: &str) -> String {
@@ -264,7 +227,7 @@ fn list_containers(r: &Req) -> BlobResult<Response> {
     r.allow_action(CONTAINER_READ, &r.account.resource.id)?;
     let prefix = r.q("prefix").unwrap_or_default();
     let marker = r.q("marker").filter(|m| !m.is_empty());
-    let max = max_results(r)?;
+    let max = r.max_results()?;
     let with_metadata = r.q("include").is_some_and(|i| i.split(',').any(|x| x.trim().eq_ignore_ascii_case("metadata")));
     let base = format!("{}/blobservices/default/containers/", r.account.resource.key());
     let start = match marker {
@@ -312,9 +275,4 @@ impl Req {
             _ => self.allow_action(action, &self.container_id()),
         }
     }
-}
-
-/// Whether the list of blobs in the container is open to anonymous callers.
-pub fn public_list(props: &ContainerProperties) -> bool {
-    props.public_access.eq_ignore_ascii_case("container")
 }

@@ -21,7 +21,8 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::Response;
 use axum::Router;
-use mimic_domain::storage::{self as st, blob::Conditions};
+use mimic_domain::resource::Resource;
+use mimic_domain::storage::{self as st, blob::Conditions, ContainerProperties};
 
 use crate::authn::Caller;
 use crate::http::RequestId;
@@ -208,6 +209,30 @@ impl Req {
         st::container_key(self.account.instance, self.container_name())
     }
 
+    /// The container's resource and properties, if it exists.
+    pub fn find_container(&self) -> BlobResult<Option<(Resource, ContainerProperties)>> {
+        let key = mimic_domain::resource_id::key(&self.container_id());
+        let Some(res) = self.state.store.read(|tx| tx.resource(&key))? else { return Ok(None) };
+        let props: ContainerProperties = serde_json::from_value(res.properties.clone()).map_err(|_| BlobError::internal())?;
+        Ok(Some((res, props)))
+    }
+
+    /// The container's resource and properties, or 404 `ContainerNotFound`.
+    pub fn container(&self) -> BlobResult<(Resource, ContainerProperties)> {
+        self.find_container()?.ok_or_else(BlobError::container_not_found)
+    }
+
+    /// `maxresults`: 1–5000, 5000 when absent.
+    pub fn max_results(&self) -> BlobResult<usize> {
+        match self.q("maxresults") {
+            None => Ok(st::blob::MAX_RESULTS),
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(n.min(st::blob::MAX_RESULTS)),
+                _ => Err(BlobError::invalid_query("maxresults", v, "The value must be a positive integer.")),
+            },
+        }
+    }
+
     /// `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`.
     pub fn conditions(&self) -> BlobResult<Conditions> {
         let date = |name: &str| -> BlobResult<Option<chrono::DateTime<chrono::Utc>>> {
@@ -243,6 +268,14 @@ pub fn empty(status: axum::http::StatusCode) -> Response {
     let mut r = Response::new(Body::empty());
     *r.status_mut() = status;
     r
+}
+
+/// A response of `status` with an XML body.
+pub fn xml_response(status: axum::http::StatusCode, body: String) -> Response {
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() = status;
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    res
 }
 
 /// Inserts a header, skipping values that cannot be one.

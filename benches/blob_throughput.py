@@ -11,7 +11,7 @@ Small: COUNT Put Blob of 4 KiB, each to a new name, then COUNT Get Blob of them 
 on a pool of THREADS threads with one client (its own pipeline and connection pool) each.
 
 Where the time goes: the client's own CPU (this process, all threads) and, with SERVER_PID, the
-server's, for every phase.
+server's, and all the machine's busy time (/proc/stat), for every phase.
 
 Usage: blob_throughput.py --url URL --key KEY [--ca PEM] [--mib 256] [--runs 3] [--count 2000]
        [--threads 4] [--server-pid PID] [--deadline SECONDS]
@@ -88,6 +88,12 @@ def proc_cpu(pid: int) -> float:
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy() -> float:
+    """CPU seconds all cores have been busy so far (all but idle and iowait, /proc/stat)."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return (sum(f[:8]) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def vm_hwm_kib(pid: int) -> int:
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmHWM:"):
@@ -104,15 +110,18 @@ class Phase:
     def __enter__(self):
         self.t0, self.c0 = time.perf_counter(), time.process_time()
         self.s0 = proc_cpu(self.pid) if self.pid else None
+        self.b0 = machine_busy()
         return self
 
     def __exit__(self, *exc):
         self.wall = time.perf_counter() - self.t0
         self.client_cpu = time.process_time() - self.c0
         self.server_cpu = proc_cpu(self.pid) - self.s0 if self.pid else None
+        self.busy = machine_busy() - self.b0
 
     def record(self, **extra):
-        return dict(extra, seconds=self.wall, client_cpu_s=self.client_cpu, server_cpu_s=self.server_cpu)
+        return dict(extra, seconds=self.wall, client_cpu_s=self.client_cpu, server_cpu_s=self.server_cpu,
+                    machine_busy_s=self.busy)
 
 
 def mimic_account(data_dir: str) -> tuple[str, str]:

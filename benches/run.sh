@@ -376,7 +376,7 @@ stop_pid "$HYPER_PID"
 # A fresh Mimic (so its peak RSS is the blob work's), a storage account made through ARM, the
 # client at https://{account}.blob.core.windows.net with `mimic env`'s proxy and CA. Then
 # Azurite, started by its own CLI with the throwaway certificate made for oauth2-mock-server (both
-# sides pay TLS), and once more over plain HTTP (the client's ceiling without TLS). Every
+# sides pay TLS), and once more over plain HTTP (the same client without TLS). Every
 # side: BLOB_RUNS uploads and downloads of BLOB_MIB MiB, then BLOB_COUNT 4 KiB Put and Get Blob.
 blob_run() { # NAME PID [blob_throughput.py args...]: bounded by the helper's deadline and by timeout(1)
   local name="$1" pid="$2"; shift 2
@@ -415,7 +415,7 @@ log "peer Azurite $AZURITE_VERSION over HTTPS (its --cert/--key, the throwaway c
 start_azurite blob-azurite-https --cert "$WORK/peer-cert.pem" --key "$WORK/peer-key.pem"
 blob_run blob-azurite-https "$AZ_PID" --url "https://127.0.0.1:$AZ_PORT/devstoreaccount1" --key "$AZURITE_KEY" --ca "$WORK/peer-cert.pem"
 stop_pid_grace "$AZ_PID" 5   # Azurite 3.37.0 says it has closed on SIGTERM but its process lingers
-log "peer Azurite $AZURITE_VERSION over HTTP (the client's ceiling without TLS)"
+log "peer Azurite $AZURITE_VERSION over HTTP (the same client without TLS)"
 start_azurite blob-azurite-http
 blob_run blob-azurite-http "$AZ_PID" --url "http://127.0.0.1:$AZ_PORT/devstoreaccount1" --key "$AZURITE_KEY"
 stop_pid_grace "$AZ_PID" 5

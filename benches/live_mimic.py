@@ -6,6 +6,7 @@ loopback port, ready when endpoints.json appears.
 Shared by benches/run.sh (through mimic_setup.py), proxy_latency.py and vm_scale.py."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -101,6 +102,14 @@ class LiveMimic(MimicApi):
         args = [binary, "serve", "--data-dir", str(data)]
         if store:
             args += ["--store", store]
+            if not store.startswith("sqlite"):
+                # A PostgreSQL store needs a master key (storage account keys are sealed under it);
+                # one per data directory, kept across the restarts on that store.
+                key = data / "bench-master.key"
+                if not key.exists():
+                    key.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+                    key.chmod(0o600)
+                args += ["--master-key-file", str(key)]
         for surface in SURFACES:
             args += [f"--{surface}", "127.0.0.1:0"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

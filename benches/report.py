@@ -26,6 +26,8 @@ OPENSSL_SIGN_1 = float(os.environ["OPENSSL_SIGN_1"])
 FSYNC = float(os.environ["FSYNC_RATE"])
 PEER_VERSION = os.environ["PEER_VERSION"]
 MOTO_VERSION = os.environ.get("MOTO_VERSION", "?")
+AZURITE_VERSION = os.environ.get("AZURITE_VERSION", "?")
+AZURE_BLOB_VERSION = os.environ.get("AZURE_BLOB_VERSION", "?")
 IDLE_BUSY = float(os.environ.get("IDLE_BUSY", "0"))
 WARMUP = int(os.environ.get("WARMUP_SECONDS", "3"))
 PEER_WARMUP = int(os.environ.get("PEER_WARMUP_SECONDS", "5"))
@@ -140,6 +142,113 @@ def scale_section(verdict):
     return lines
 
 
+def blob_section():
+    """Blob throughput and small-blob rates, Mimic beside Azurite in the same run, same client."""
+    paths = {k: f"{OUT}/blob-{k}.json" for k in ("mimic", "azurite-https", "azurite-http")}
+    if not all(os.path.exists(p) for p in paths.values()):
+        return ["Blob throughput: not measured in this run (no `blob-*.json`)."]
+    m, a, h = (json.load(open(paths[k])) for k in ("mimic", "azurite-https", "azurite-http"))
+
+    def idle(name):
+        f = f"{OUT}/{name}-idle.rss"
+        return int(open(f).read()) / 1024 if os.path.exists(f) else float("nan")
+
+    def spread(d, phase):
+        v = [r[phase]["mib_s"] for r in d["runs"]]
+        return f"**{statistics.median(v):,.0f} MiB/s** ({min(v):,.0f}–{max(v):,.0f})"
+
+    def med(d, phase):
+        return statistics.median(r[phase]["mib_s"] for r in d["runs"])
+
+    def cores(rec, who):
+        v = rec[f"{who}_cpu_s"]
+        return "?" if v is None else f"{v / rec['seconds']:.2f}"
+
+    def large_cores(d, phase, who):
+        recs = [r[phase] for r in d["runs"]]
+        cpu = [x.get(f"{who}_cpu_s") for x in recs]
+        return "?" if None in cpu else f"{sum(cpu) / sum(x['seconds'] for x in recs):.2f}"
+
+    def rest(rec):  # cores busy with neither the client nor the server
+        if rec.get("machine_busy_s") is None or rec.get("server_cpu_s") is None:
+            return None
+        return max(0.0, rec["machine_busy_s"] - rec["client_cpu_s"] - rec["server_cpu_s"]) / rec["seconds"]
+
+    def large_rest(d, phase):
+        recs = [r[phase] for r in d["runs"]]
+        v = [rest(x) for x in recs]
+        return None if None in v else sum(x * r["seconds"] for x, r in zip(v, recs)) / sum(r["seconds"] for r in recs)
+
+    def fmt_rest(v):
+        return "?" if v is None else f"{v:.2f}" + (" ⚠" if v >= BUSY_FLAG else "")
+
+    mib, runs, count, threads = m["mib"], len(m["runs"]), m["count"], m["threads"]
+    ratio = lambda x, y: f"**{x / y:.2f}×**" if y else "?"
+    lines = [
+        f"Blob service (`benches/blob_throughput.py`): azure-storage-blob {AZURE_BLOB_VERSION} with the account key "
+        f"(Shared Key) against Mimic's Blob service at `https://{{account}}.blob.core.windows.net` through Mimic's proxy "
+        f"(`mimic env`: `HTTPS_PROXY` and Mimic's CA; a storage account made through ARM, a fresh server) and against the "
+        f"npm peer Azurite {AZURITE_VERSION} (`azurite-blob`'s `main.js`, `devstoreaccount1` with its documented key, "
+        f"`--loose --skipApiVersionCheck`, on disk in the same filesystem), over HTTPS with a throwaway RSA-2048 certificate "
+        f"(`--cert/--key`, like for like) and over plain HTTP (the same client without TLS; Azurite remains the slower side there, see the CPU table, so it is not the client's ceiling). Large: {mib} MiB of "
+        f"non-repeating bytes (AES-CTR keystream, generated while uploading) as a block blob in 4 MiB blocks "
+        f"(`max_block_size` = `max_single_put_size` = 4 MiB, `max_concurrency=4`), then downloaded with "
+        f"`max_concurrency=4`, SHA-256 checked both ways; median of {runs} runs (min–max). Small: {count:,} × 4 KiB "
+        f"Put Blob to new names, then {count:,} Get Blob of them (each checked), {threads} threads with a client each.",
+        "",
+        f"| Measure | Mimic (HTTPS, through its proxy) | Azurite {AZURITE_VERSION}, HTTPS | Mimic ÷ Azurite (HTTPS) | Azurite, HTTP |",
+        "|---|---|---|---|---|",
+        f"| Upload {mib} MiB, 4 MiB blocks ×4 concurrent (Put Block, Put Block List) | {spread(m, 'upload')} | "
+        f"{spread(a, 'upload')} | {ratio(med(m, 'upload'), med(a, 'upload'))} | {spread(h, 'upload')} |",
+        f"| Download {mib} MiB, ×4 concurrent ranged Get Blob | {spread(m, 'download')} | {spread(a, 'download')} | "
+        f"{ratio(med(m, 'download'), med(a, 'download'))} | {spread(h, 'download')} |",
+        f"| 4 KiB Put Blob, {threads} threads | **{m['small']['put']['ops_s']:,.0f}/s** | {a['small']['put']['ops_s']:,.0f}/s | "
+        f"{ratio(m['small']['put']['ops_s'], a['small']['put']['ops_s'])} | {h['small']['put']['ops_s']:,.0f}/s |",
+        f"| 4 KiB Get Blob, {threads} threads | **{m['small']['get']['ops_s']:,.0f}/s** | {a['small']['get']['ops_s']:,.0f}/s | "
+        f"{ratio(m['small']['get']['ops_s'], a['small']['get']['ops_s'])} | {h['small']['get']['ops_s']:,.0f}/s |",
+        f"| Server peak RSS (VmHWM) after the {runs} large uploads and downloads | **{m['server_hwm_kib_after_large'] / 1024:.1f} MiB** "
+        f"(idle {idle('blob-mimic'):.1f} MiB) | {a['server_hwm_kib_after_large'] / 1024:.1f} MiB (idle {idle('blob-azurite-https'):.1f} MiB) | "
+        f"Azurite ÷ Mimic: {a['server_hwm_kib_after_large'] / m['server_hwm_kib_after_large']:.1f}× | "
+        f"{h['server_hwm_kib_after_large'] / 1024:.1f} MiB (idle {idle('blob-azurite-http'):.1f} MiB) |",
+        "",
+        f"Where the {NPROC} cores went (cores busy over each phase; client: the Python process, all its threads, "
+        "from `time.process_time()`; server: user+system from `/proc/PID/stat`; rest: all other busy time from "
+        f"`/proc/stat`, the kernel's loopback and disk work and any other process; ⚠ where it reached {BUSY_FLAG} cores):",
+        "",
+        "| Phase | Mimic: client / server / rest | Azurite HTTPS: client / server / rest | Azurite HTTP: client / server / rest |",
+        "|---|---|---|---|",
+    ]
+    for label, phase in (("Upload", "upload"), ("Download", "download")):
+        lines.append(f"| {label} {mib} MiB | " + " | ".join(
+            f"{large_cores(d, phase, 'client')} / {large_cores(d, phase, 'server')} / {fmt_rest(large_rest(d, phase))}"
+            for d in (m, a, h)) + " |")
+    for label, op in (("4 KiB Put Blob", "put"), ("4 KiB Get Blob", "get")):
+        lines.append(f"| {label} | " + " | ".join(
+            f"{cores(d['small'][op], 'client')} / {cores(d['small'][op], 'server')} / {fmt_rest(rest(d['small'][op]))}"
+            for d in (m, a, h)) + " |")
+
+    def per_mib(d, phase):  # server CPU ms per MiB over the large runs
+        cpu = [r[phase]["server_cpu_s"] for r in d["runs"]]
+        return None if None in cpu else sum(cpu) * 1000 / (d["mib"] * len(d["runs"]))
+
+    def per_op(d, op):  # server CPU µs per small-blob call
+        v = d["small"][op]["server_cpu_s"]
+        return None if v is None else v * 1e6 / d["count"]
+
+    def pair(x, y, unit):
+        if x is None or y is None or not x:
+            return "?"
+        f = "{:,.1f}" if unit == "ms" else "{:,.0f}"
+        return f"Mimic {f.format(x)} {unit}, Azurite {f.format(y)} {unit} (Azurite ÷ Mimic {y / x:.1f}×)"
+
+    lines += ["", "Server CPU for the same work, HTTPS on both sides (independent of which side limited the rate): "
+              f"per MiB uploaded {pair(per_mib(m, 'upload'), per_mib(a, 'upload'), 'ms')}; per MiB downloaded "
+              f"{pair(per_mib(m, 'download'), per_mib(a, 'download'), 'ms')}; per 4 KiB Put Blob "
+              f"{pair(per_op(m, 'put'), per_op(a, 'put'), 'µs')}; per 4 KiB Get Blob {pair(per_op(m, 'get'), per_op(a, 'get'), 'µs')}. "
+              "Mimic's durable commits (an `fsync` for every 1 MiB chunk and every committed blob) are waiting time, not CPU."]
+    return lines
+
+
 def main():
     tok = load("mimic-token")
     peer_http = load("peer-token-http")
@@ -224,7 +333,7 @@ def main():
         "",
     ]
     if QUICK:
-        lines += ["**Development run (`BENCH_QUICK=1`): short load runs, 1k and 10k VMs only. Not for the record.**", ""]
+        lines += ["**Development run (`BENCH_QUICK=1`): short load runs, 1k and 10k VMs only, a 64 MiB blob and 300 small ones. Not for the record.**", ""]
     lines += [
         f"Machine: {NPROC} cores (`nproc`), {cpu}, {mem_gib:.0f} GiB RAM, Linux {platform.release()}; "
         f"{openssl_v}; Node.js {node_v}; {wrk_v}.",
@@ -324,7 +433,7 @@ def main():
     if problems:
         lines += ["", f"**Errors during the run** (non-2xx or socket errors) in: {', '.join(problems)}; "
                       f"see `benches/target/last-run/`. The figures above are not valid."]
-    lines += [""] + scale_section(verdict) + ["", END]
+    lines += [""] + blob_section() + [""] + scale_section(verdict) + ["", END]
     section = "\n".join(lines) + "\n"
 
     print(section)

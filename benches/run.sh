@@ -10,13 +10,17 @@
 #     ReplaceIamInstanceProfileAssociation, SigV4-signed)
 #   - the IMDS managed-identity token, cached and uncached, beside moto's instance-metadata
 #     credentials and a bare hyper server (benches/bare-hyper)
+#   - blob upload and download throughput (a large block blob in 4 MiB blocks) and 4 KiB Put/Get
+#     Blob rates with azure-storage-blob and Shared Key, Mimic's Blob service through its proxy
+#     beside the npm peer Azurite (pinned in benches/package-lock.json) over HTTPS and over HTTP,
+#     with each server's peak RSS (benches/blob_throughput.py)
 #   - cold start to ready and idle memory, beside oauth2-mock-server and moto
 #   - latency against store size (1k/10k/100k VMs) on SQLite and PostgreSQL (vm_scale.py)
 # and writes the results section of BENCHMARKS.md (between its marker comments).
 #
 # Usage: benches/run.sh
 # Environment: BENCH_QUICK=1 (development: 2 s load runs, 1 s warm-ups, 2 cold starts, 1k and
-# 10k VMs; not for the record); MIMIC_BIN=path (measure that binary, no build); BENCH_SECONDS
+# 10k VMs, a 64 MiB blob and 300 small ones; not for the record); MIMIC_BIN=path (measure that binary, no build); BENCH_SECONDS
 # (each load run, default 8, at most 10); BENCH_COLD_RUNS (default 5); BENCH_SCALE_SIZES (default
 # 1000,10000,100000); BENCH_NO_WRITE=1 (print the section, leave BENCHMARKS.md alone).
 # Raw outputs of the last run: benches/target/last-run/. Peers are installed under benches/
@@ -31,15 +35,20 @@ RUN_START="$(date +%s)"
 if [[ "$QUICK" == 1 ]]; then
   SECONDS_PER_RUN="${BENCH_SECONDS:-2}"; WARMUP_SECONDS=1; PEER_WARMUP_SECONDS=1
   COLD_RUNS="${BENCH_COLD_RUNS:-2}"; SCALE_SIZES="${BENCH_SCALE_SIZES:-1000,10000}"; SCALE_SECONDS=1
+  BLOB_MIB=64; BLOB_COUNT=300
 else
   SECONDS_PER_RUN="${BENCH_SECONDS:-8}"; WARMUP_SECONDS=3
   PEER_WARMUP_SECONDS=5          # Node.js needs longer for its JIT to settle
   COLD_RUNS="${BENCH_COLD_RUNS:-5}"; SCALE_SIZES="${BENCH_SCALE_SIZES:-1000,10000,100000}"; SCALE_SECONDS=3
+  BLOB_MIB=256; BLOB_COUNT=2000
 fi
+BLOB_RUNS=3; BLOB_THREADS=4      # large blob: median of 3 runs; small blobs: a pool of 4 threads
 (( SECONDS_PER_RUN > 10 )) && SECONDS_PER_RUN=10
 MOTO_VERSION=5.2.5               # the peer in moto's server mode, in its own venv
 BENCH_VENV="$BENCH/target/moto-venv"
 BPY="$BENCH_VENV/bin/python"     # the helpers' Python (requests, boto3 and botocore come with moto)
+AZURE_BLOB_VERSION=12.29.0b1     # azure-storage-blob, the blob benchmark's client (in the same venv)
+AZURITE_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="  # Azurite's documented devstoreaccount1 key
 NPROC="$(nproc)"
 CONC=$(( 4 * NPROC ))            # every load run: 4 keep-alive connections per core
 WRK_THREADS=$(( NPROC / 2 )); (( WRK_THREADS < 1 )) && WRK_THREADS=1   # leave the cores to the server
@@ -58,9 +67,16 @@ stop_pid() { # pid [signal]
   for p in "${PIDS[@]:-}"; do [[ -n "$p" && "$p" != "$1" ]] && keep+=("$p"); done
   PIDS=("${keep[@]:-}")
 }
+stop_pid_grace() { # pid seconds: SIGTERM, then SIGKILL if it has not exited within that many seconds
+  kill -TERM "$1" 2>/dev/null || true
+  local i=0
+  while kill -0 "$1" 2>/dev/null && (( i++ < $2 * 10 )); do sleep 0.1; done
+  kill -0 "$1" 2>/dev/null && { log "process $1 still running $2 s after SIGTERM: SIGKILL"; echo "$1" >>"$OUT/sigkilled.pids"; }
+  stop_pid "$1" KILL
+}
 cleanup() {
   local p
-  for p in "${PIDS[@]:-}"; do [[ -n "$p" ]] && stop_pid "$p"; done
+  for p in "${PIDS[@]:-}"; do [[ -n "$p" ]] && stop_pid_grace "$p" 10; done
   if [[ -n "$PG_DIR" ]]; then "$ROOT/scripts/postgres-test-cluster.sh" stop "$PG_DIR" || true; rm -rf "$PG_DIR"; fi
   rm -rf "$WORK"
 }
@@ -96,16 +112,20 @@ fi
 # The npm peer, as pinned by benches/package-lock.json. `npm ci` only when the installed version
 # is not the pinned one, and never through a symlinked node_modules (a worktree sharing another
 # checkout's install: npm ci would empty the shared directory).
-PEER_PINNED="$(node -p "require('$BENCH/package-lock.json').packages['node_modules/oauth2-mock-server'].version")"
-peer_installed() { node -p "try { require('$BENCH/node_modules/oauth2-mock-server/package.json').version } catch (e) { '' }"; }
-if [[ "$(peer_installed)" != "$PEER_PINNED" ]]; then
-  [[ -L "$BENCH/node_modules" ]] && die "benches/node_modules is a symlink to an install without oauth2-mock-server $PEER_PINNED; not running npm ci through it"
-  log "installing the peer (npm ci in benches/)"
+pinned() { node -p "require('$BENCH/package-lock.json').packages['node_modules/$1'].version"; }
+installed() { node -p "try { require('$BENCH/node_modules/$1/package.json').version } catch (e) { '' }"; }
+PEER_PINNED="$(pinned oauth2-mock-server)"; AZURITE_PINNED="$(pinned azurite)"
+if [[ "$(installed oauth2-mock-server)" != "$PEER_PINNED" || "$(installed azurite)" != "$AZURITE_PINNED" ]]; then
+  [[ -L "$BENCH/node_modules" ]] && die "benches/node_modules is a symlink to an install without oauth2-mock-server $PEER_PINNED and azurite $AZURITE_PINNED; not running npm ci through it"
+  log "installing the npm peers (npm ci in benches/)"
   (cd "$BENCH" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 PEER_CLI="$BENCH/node_modules/oauth2-mock-server/dist/oauth2-mock-server.mjs"
-PEER_VERSION="$(peer_installed)"
+PEER_VERSION="$(installed oauth2-mock-server)"
 [[ "$PEER_VERSION" == "$PEER_PINNED" ]] || die "oauth2-mock-server $PEER_PINNED is not installed in benches/node_modules"
+AZURITE_CLI="$BENCH/node_modules/azurite/dist/src/blob/main.js"   # what its azurite-blob bin runs
+AZURITE_VERSION="$(installed azurite)"
+[[ "$AZURITE_VERSION" == "$AZURITE_PINNED" ]] || die "azurite $AZURITE_PINNED is not installed in benches/node_modules"
 
 if [[ "$("$BENCH_VENV/bin/pip" show moto 2>/dev/null | awk '/^Version:/ {print $2}')" != "$MOTO_VERSION" ]]; then
   log "installing moto[server]==$MOTO_VERSION into $BENCH_VENV"
@@ -114,6 +134,11 @@ if [[ "$("$BENCH_VENV/bin/pip" show moto 2>/dev/null | awk '/^Version:/ {print $
     || die "pip install moto failed (see benches/target/moto-install.log)"
 fi
 MOTO_SERVER="$BENCH_VENV/bin/moto_server"
+if [[ "$("$BENCH_VENV/bin/pip" show azure-storage-blob 2>/dev/null | awk '/^Version:/ {print $2}')" != "$AZURE_BLOB_VERSION" ]]; then
+  log "installing azure-storage-blob==$AZURE_BLOB_VERSION into $BENCH_VENV"
+  "$BENCH_VENV/bin/pip" install -q "azure-storage-blob==$AZURE_BLOB_VERSION" >"$BENCH/target/azure-blob-install.log" 2>&1 \
+    || die "pip install azure-storage-blob failed (see benches/target/azure-blob-install.log)"
+fi
 
 log "building the bare hyper reference (benches/bare-hyper)"
 BARE_HYPER="$BENCH/target/bare-hyper/release/bare-hyper"
@@ -148,6 +173,8 @@ wait_for_file() { # path pid seconds
 
 # Resident memory of a process, KiB.
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# Peak resident memory of a process so far (VmHWM), KiB.
+hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 # CPU seconds (user+system) a process has used so far.
 cpu_seconds() { python3 -c 'import os,sys; f=open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")",1)[1].split(); print((int(f[11])+int(f[12]))/os.sysconf("SC_CLK_TCK"))' "$1"; }
 # CPU seconds all cores have been busy so far (all but idle and iowait, /proc/stat), and the
@@ -345,6 +372,54 @@ log "bare hyper: fixed 1.5 KB JSON"
 CPU_PID="$HYPER_PID" run_wrk bare-hyper "http://127.0.0.1:$HYPER_PORT" BENCH_PATH="$IMDS_PATH" BENCH_HEADERS="Metadata: true"
 stop_pid "$HYPER_PID"
 
+# --- blob throughput: Mimic (through its proxy) and Azurite, the same client ---------------------
+# A fresh Mimic (so its peak RSS is the blob work's), a storage account made through ARM, the
+# client at https://{account}.blob.core.windows.net with `mimic env`'s proxy and CA. Then
+# Azurite, started by its own CLI with the throwaway certificate made for oauth2-mock-server (both
+# sides pay TLS), and once more over plain HTTP (the same client without TLS). Every
+# side: BLOB_RUNS uploads and downloads of BLOB_MIB MiB, then BLOB_COUNT 4 KiB Put and Get Blob.
+blob_run() { # NAME PID [blob_throughput.py args...]: bounded by the helper's deadline and by timeout(1)
+  local name="$1" pid="$2"; shift 2
+  (cd "$BENCH" && timeout 900 "$BPY" blob_throughput.py --mib "$BLOB_MIB" --runs "$BLOB_RUNS" --count "$BLOB_COUNT" \
+    --threads "$BLOB_THREADS" --server-pid "$pid" --deadline 600 "$@") >"$OUT/$name.json" 2>"$OUT/$name.log" \
+    || die "the blob benchmark against $name failed (see $OUT/$name.log)"
+  log "$name: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("up %.0f MiB/s, down %.0f MiB/s (median of %d, %d MiB); 4 KiB put %.0f/s, get %.0f/s; peak RSS %.0f MiB" % (d["upload_mib_s"], d["download_mib_s"], len(d["runs"]), d["mib"], d["small"]["put"]["ops_s"], d["small"]["get"]["ops_s"], d["server_hwm_kib_after_large"] / 1024))' "$OUT/$name.json")"
+}
+log "blob throughput: $BLOB_RUNS × $BLOB_MIB MiB up and down, $BLOB_COUNT × 4 KiB put and get, azure-storage-blob $AZURE_BLOB_VERSION"
+BDATA="$WORK/blob-data"; mkdir -p "$BDATA"
+MIMIC_LOG=warn "$MIMIC" serve --data-dir "$BDATA" --arm 127.0.0.1:0 --login 127.0.0.1:0 --graph 127.0.0.1:0 \
+  --portal 127.0.0.1:0 --imds 127.0.0.1:0 --proxy 127.0.0.1:0 --log-format json >"$OUT/blob-mimic.stdout" 2>"$OUT/blob-mimic.serve.log" &
+BMIMIC_PID=$!; PIDS+=("$BMIMIC_PID")
+wait_for_file "$BDATA/endpoints.json" "$BMIMIC_PID" 20
+sleep 0.5; rss_kib "$BMIMIC_PID" >"$OUT/blob-mimic-idle.rss"
+"$MIMIC" env --data-dir "$BDATA" --output json >"$OUT/blob-mimic-env.json" || die "mimic env failed"
+blob_run blob-mimic "$BMIMIC_PID" --mimic-data "$BDATA" --env-json "$OUT/blob-mimic-env.json"
+stop_pid "$BMIMIC_PID"
+
+start_azurite() { # NAME [extra CLI args...]; sets AZ_PID and AZ_PORT
+  local name="$1"; shift
+  AZ_PORT="$(free_port)"; mkdir -p "$WORK/$name"
+  : >"$OUT/$name.serve.log"
+  node "$AZURITE_CLI" --blobHost 127.0.0.1 --blobPort "$AZ_PORT" --location "$WORK/$name" --silent \
+    --skipApiVersionCheck --loose "$@" >>"$OUT/$name.serve.log" 2>&1 &
+  AZ_PID=$!; PIDS+=("$AZ_PID")
+  local i=0
+  until grep -q 'successfully listens' "$OUT/$name.serve.log"; do
+    kill -0 "$AZ_PID" 2>/dev/null || die "$name exited: $(cat "$OUT/$name.serve.log")"
+    (( i++ > 3000 )) && die "$name did not start"
+    sleep 0.01
+  done
+  sleep 0.5; rss_kib "$AZ_PID" >"$OUT/$name-idle.rss"
+}
+log "peer Azurite $AZURITE_VERSION over HTTPS (its --cert/--key, the throwaway certificate)"
+start_azurite blob-azurite-https --cert "$WORK/peer-cert.pem" --key "$WORK/peer-key.pem"
+blob_run blob-azurite-https "$AZ_PID" --url "https://127.0.0.1:$AZ_PORT/devstoreaccount1" --key "$AZURITE_KEY" --ca "$WORK/peer-cert.pem"
+stop_pid_grace "$AZ_PID" 5   # Azurite 3.37.0 says it has closed on SIGTERM but its process lingers
+log "peer Azurite $AZURITE_VERSION over HTTP (the same client without TLS)"
+start_azurite blob-azurite-http
+blob_run blob-azurite-http "$AZ_PID" --url "http://127.0.0.1:$AZ_PORT/devstoreaccount1" --key "$AZURITE_KEY"
+stop_pid_grace "$AZ_PID" 5
+
 # --- cold start to ready -----------------------------------------------------------------------
 log "cold start: $COLD_RUNS fresh, $COLD_RUNS restarts, $COLD_RUNS starts of the peer"
 python3 "$BENCH/coldstart.py" "$MIMIC" "$WORK/cold" "$COLD_RUNS" "$PEER_CLI" "$MOTO_SERVER" >"$OUT/coldstart.json"
@@ -368,7 +443,7 @@ log "store scale: $SCALE_SIZES VMs, SQLite${PG_ARGS:+ and PostgreSQL}"
 RUN_SECONDS=$(( $(date +%s) - RUN_START ))
 log "the run took ${RUN_SECONDS}s"
 VARS=(BENCH_COMMIT BENCH_DIRTY BENCH_DATE IDLE_BUSY NPROC CONC WRK_THREADS SECONDS_PER_RUN WARMUP_SECONDS PEER_WARMUP_SECONDS OPENSSL_SIGN OPENSSL_SIGN_1
-      FSYNC_RATE PEER_VERSION MOTO_VERSION QUICK RUN_SECONDS)
+      FSYNC_RATE PEER_VERSION MOTO_VERSION AZURITE_VERSION AZURE_BLOB_VERSION QUICK RUN_SECONDS)
 export "${VARS[@]}" OUT ROOT
 for v in "${VARS[@]}"; do
   printf '%s=%q\n' "$v" "${!v}"

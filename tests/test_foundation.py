@@ -267,6 +267,14 @@ def test_az_role_assignment_create_list_delete(az_sp, mimic: MimicServer):
     assert [x["name"] for x in listed] == [ra["name"]]
     assert listed[0]["roleDefinitionName"] == "Reader"
 
+    # `az role assignment update` PUTs the listed assignment back with its edits: the description
+    # changes (the azure-cli `role` module's own scenario test does this).
+    edited = dict(listed[0], description="updated by az")
+    updated = az_sp("role", "assignment", "update", "--role-assignment", json.dumps(edited))
+    assert prop(updated, "description") == "updated by az"
+    again = az_sp("role", "assignment", "list", "--scope", scope, "--assignee-object-id", oid, "--fill-principal-name", "false")
+    assert [prop(x, "description") for x in again] == ["updated by az"]
+
     assert az_sp("role", "assignment", "delete", "--assignee-object-id", oid, "--role", "Reader",
                  "--scope", scope) is None
     assert az_sp("role", "assignment", "list", "--scope", scope, "--assignee-object-id", oid,

@@ -184,9 +184,24 @@ fn create(ctx: &Ctx, scope: &str, name: &str, target: &str, key: &str) -> ArmRes
     let scope_key = resource_id::key(&scope_text);
     let sub = ResourceId::parse(scope).ok().and_then(|p| p.subscription).unwrap_or_default();
     let (a, created) = ctx.state.store.write(|tx| {
-        if let Some(existing) = tx.role_assignment(key)? {
+        if let Some(mut existing) = tx.role_assignment(key)? {
             if existing.principal_id != principal || existing.role_definition_id != role.name {
                 return Err(ArmError::role_assignment_update_not_permitted());
+            }
+            // A PUT of an existing assignment replaces what may change: its description and
+            // condition (what `az role assignment update` sends, the GET's body edited).
+            let changed = existing.description != p.description
+                || existing.condition != p.condition
+                || existing.condition_version != p.condition_version
+                || existing.principal_type != principal_type;
+            if changed {
+                existing.description = p.description.clone();
+                existing.condition = p.condition.clone();
+                existing.condition_version = p.condition_version.clone();
+                existing.principal_type = principal_type.clone();
+                existing.updated_on = now;
+                existing.updated_by = Some(ctx.caller.object_id);
+                tx.put_role_assignment(&existing)?;
             }
             return Ok((existing, false));
         }

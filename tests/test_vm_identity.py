@@ -837,3 +837,30 @@ def test_deleting_vm_and_resource_group_deletes_principals_and_orphans_role_assi
     assert r.status_code == 202
     assert graph_sp(mimic, vm2["identity"]["principalId"]) is None
     assert graph_sp(mimic, ident["properties"]["principalId"]) is None
+
+
+def test_az_identity_list_resources_lists_what_the_identity_is_attached_to(mimic: MimicServer, az_sp: Az):
+    """`az identity list-resources` (POST .../listAssociatedResources, api-version
+    2022-01-31-preview): the VMs that carry the identity, with Azure Resource Graph's shape;
+    `$filter`, `$orderby`, `$skip`/`$top` as the spec's example sends them."""
+    rg = unique("assoc")
+    mimic.create_rg(rg)
+    uai = make_uai(mimic, rg, "shared")
+    other = make_uai(mimic, rg, "unused")
+    for vm in ("vm-b", "vm-a"):
+        make_vm(mimic, rg, vm, {"type": "UserAssigned", "userAssignedIdentities": {uai["id"]: {}}}, linux=True)
+    make_vm(mimic, rg, "vm-c", {"type": "UserAssigned", "userAssignedIdentities": {other["id"]: {}}}, linux=True)
+    listed = az_sp("identity", "list-resources", "-g", rg, "-n", "shared")
+    assert [r["name"] for r in listed] == ["vm-a", "vm-b"]
+    assert listed[0]["type"] == "microsoft.compute/virtualmachines" and listed[0]["resourceGroup"] == rg
+    assert listed[0]["subscriptionId"] == mimic.subscription_id and listed[0]["subscriptionDisplayName"]
+    assert az_sp("identity", "list-resources", "-g", rg, "-n", "unused")[0]["name"] == "vm-c"
+    path = f"{uai['id']}/listAssociatedResources"
+    r = mimic.arm("POST", path, api_version="2022-01-31-preview",
+                  params={"$filter": "contains(name, 'b')", "$orderby": "name desc", "$top": "10"})
+    assert r.status_code == 200, r.text
+    assert r.json()["totalCount"] == 1 and [x["name"] for x in r.json()["value"]] == ["vm-b"]
+    r = mimic.arm("POST", path, api_version="2022-01-31-preview", params={"$orderby": "name desc", "$skip": "1"})
+    assert r.json()["totalCount"] == 2 and [x["name"] for x in r.json()["value"]] == ["vm-a"]
+    r = mimic.arm("POST", path, api_version="2022-01-31-preview", params={"$filter": "location eq 'x'"})
+    assert r.status_code == 400, r.text

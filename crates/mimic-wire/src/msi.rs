@@ -60,3 +60,27 @@ pub struct SystemAssignedIdentity {
     pub tags: Option<Map<String, Value>>,
     pub properties: SystemAssignedIdentityProperties,
 }
+
+/// One entry of `POST .../userAssignedIdentities/{name}/listAssociatedResources`
+/// (2022-01-31-preview `AzureResource`): the type lower-cased, as Azure Resource Graph answers it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociatedResource {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub resource_group: String,
+    pub subscription_id: String,
+    pub subscription_display_name: String,
+}
+
+/// The list answer (`AssociatedResourcesListResult`): the count before `$skip`/`$top`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociatedResources {
+    pub total_count: usize,
+    pub value: Vec<AssociatedResource>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_link: Option<String>,
+}

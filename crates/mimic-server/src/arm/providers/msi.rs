@@ -49,6 +49,9 @@ impl Provider for ManagedIdentity {
         match endpoint {
             Endpoint::ResourceCollection { parent, resource_type, .. } if eq(resource_type, "userAssignedIdentities") => list(ctx, parent),
             Endpoint::Resource { id } if is_user_assigned(id) => handle(ctx, id),
+            Endpoint::ResourceAction { id, action } if is_user_assigned(id) && eq(action, "listAssociatedResources") => {
+                list_associated_resources(ctx, id)
+            }
             Endpoint::Resource { id } => match system_identity_scope(id) {
                 Some(scope) => system_assigned_by_scope(ctx, &scope),
                 None => generic::serve(ctx, endpoint, &generic::Plain),
@@ -336,6 +339,114 @@ fn system_assigned_by_scope(ctx: &Ctx, scope_id: &ResourceId) -> ArmResult<Reply
             },
         },
     ))
+}
+
+/// `POST .../userAssignedIdentities/{name}/listAssociatedResources` (2021-09-30-preview and
+/// 2022-01-31-preview; `az identity list-resources`): the resources of the identity's subscription
+/// that the identity is attached to and the caller may read, by name, with `$filter` (one of
+/// `contains(name, '…')`, `name eq '…'`, `type eq '…'`, `resourceGroup eq '…'`), `$orderby`
+/// (`name asc|desc`), `$skip` and `$top`; `totalCount` counts the filtered set before paging.
+fn list_associated_resources(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
+    let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
+    Registry::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
+    if ctx.method != Method::POST {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    let scope = id.render();
+    ctx.authorize(&format!("{USER_ASSIGNED_IDENTITY_TYPE}/listAssociatedResources/action"), &scope)?;
+    ctx.resource(&resource_id::key(&scope))?.ok_or_else(|| not_found(id))?;
+    let filter = associated_filter(ctx.q("$filter"))?;
+    let descending = match ctx.q("$orderby").map(|o| o.trim().to_ascii_lowercase()) {
+        None => false,
+        Some(o) if o == "name" || o == "name asc" => false,
+        Some(o) if o == "name desc" => true,
+        Some(o) => return Err(ArmError::invalid_order_by(&o)),
+    };
+    let number = |name: &str| -> ArmResult<Option<usize>> {
+        ctx.q(name).map(|v| v.parse::<usize>().map_err(|_| ArmError::invalid_paging_parameter(name, v))).transpose()
+    };
+    let (skip, top) = (number("$skip")?.unwrap_or(0), number("$top")?.unwrap_or(usize::MAX));
+    let sub_id = sub.id.to_string();
+    let all = ctx
+        .state
+        .store
+        .read(|tx| tx.resources(&mimic_store::ResourceFilter { subscription: &sub_id, limit: usize::MAX >> 1, ..Default::default() }))?;
+    let mine = scope.to_ascii_lowercase();
+    let mut found = Vec::new();
+    for r in all {
+        let attached = r.identity.as_ref().and_then(|i| i.get("userAssignedIdentities")).and_then(Value::as_object);
+        if !attached.is_some_and(|m| m.keys().any(|k| k.to_ascii_lowercase() == mine)) {
+            continue;
+        }
+        let parsed = r.parsed_id();
+        let rg = parsed.as_ref().and_then(|p| p.resource_group.clone()).unwrap_or_default();
+        let item = wire::AssociatedResource {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            kind: r.resource_type.to_ascii_lowercase(),
+            resource_group: rg,
+            subscription_id: sub_id.clone(),
+            subscription_display_name: sub.display_name.clone(),
+        };
+        if filter.matches(&item) && ctx.allowed(&format!("{}/read", r.resource_type), &r.id)? {
+            found.push(item);
+        }
+    }
+    found.sort_by_key(|a| a.name.to_ascii_lowercase());
+    if descending {
+        found.reverse();
+    }
+    let total_count = found.len();
+    let value = found.into_iter().skip(skip).take(top).collect();
+    Ok(json_response(StatusCode::OK, &wire::AssociatedResources { total_count, value, next_link: None }))
+}
+
+/// The one clause `listAssociatedResources` filters by.
+enum AssociatedFilter {
+    All,
+    NameContains(String),
+    Equals(&'static str, String),
+}
+
+impl AssociatedFilter {
+    fn matches(&self, r: &wire::AssociatedResource) -> bool {
+        match self {
+            AssociatedFilter::All => true,
+            AssociatedFilter::NameContains(s) => r.name.to_ascii_lowercase().contains(s),
+            AssociatedFilter::Equals(field, v) => {
+                let have = match *field {
+                    "name" => &r.name,
+                    "type" => &r.kind,
+                    _ => &r.resource_group,
+                };
+                have.eq_ignore_ascii_case(v)
+            }
+        }
+    }
+}
+
+fn associated_filter(f: Option<&str>) -> ArmResult<AssociatedFilter> {
+    let Some(f) = f.map(str::trim).filter(|f| !f.is_empty()) else { return Ok(AssociatedFilter::All) };
+    let bad = || ArmError::invalid_filter(f);
+    let quoted = |s: &str| -> ArmResult<String> {
+        let s = s.trim();
+        s.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')).map(str::to_string).ok_or_else(bad)
+    };
+    if let Some(inner) = f.strip_prefix("contains(").and_then(|r| r.strip_suffix(')')) {
+        let (field, value) = inner.split_once(',').ok_or_else(bad)?;
+        if !field.trim().eq_ignore_ascii_case("name") {
+            return Err(bad());
+        }
+        return Ok(AssociatedFilter::NameContains(quoted(value)?.to_ascii_lowercase()));
+    }
+    let (field, value) = f.split_once(" eq ").ok_or_else(bad)?;
+    let field = match field.trim().to_ascii_lowercase().as_str() {
+        "name" => "name",
+        "type" => "type",
+        "resourcegroup" => "resourceGroup",
+        _ => return Err(bad()),
+    };
+    Ok(AssociatedFilter::Equals(field, quoted(value)?))
 }
 
 const API_VERSIONS: &[&str] = &[

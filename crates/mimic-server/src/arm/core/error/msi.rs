@@ -21,4 +21,14 @@ impl ArmError {
     pub fn system_identity_not_found(scope: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NotFound", format!("The system assigned identity of resource '{scope}' was not found."))
     }
+
+    /// A `$orderby` of `listAssociatedResources` other than by name ([INFERRED] wording).
+    pub fn invalid_order_by(order_by: &str) -> Self {
+        Self::bad_request("InvalidOrderBy", format!("The $orderby '{order_by}' is not supported: use 'name asc' or 'name desc'."))
+    }
+
+    /// A `$skip` or `$top` that is not a non-negative integer ([INFERRED] wording).
+    pub fn invalid_paging_parameter(name: &str, value: &str) -> Self {
+        Self::bad_request("InvalidParameter", format!("The value '{value}' of {name} is not a non-negative integer."))
+    }
 }

@@ -293,3 +293,25 @@ pub struct ProviderResourceType {
     pub api_versions: Vec<String>,
     pub capabilities: &'static str,
 }
+
+/// A provider's `checkNameAvailability` body (Key Vault's `VaultCheckNameAvailabilityParameters`,
+/// Storage's `StorageAccountCheckNameAvailabilityParameters`: the same two members).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CheckNameAvailabilityParameters {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}
+
+/// Its answer (`CheckNameAvailabilityResult` of both): `reason` (`AccountNameInvalid` |
+/// `AlreadyExists`) and `message` only when the name is not available.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckNameAvailabilityResult {
+    pub name_available: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}

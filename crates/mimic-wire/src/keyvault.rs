@@ -344,24 +344,3 @@ pub struct DeletedVaultProperties {
     pub tags: Map<String, Value>,
     pub purge_protection_enabled: bool,
 }
-
-/// `VaultCheckNameAvailabilityParameters`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct CheckNameAvailabilityParameters {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-}
-
-/// `CheckNameAvailabilityResult`: `reason` (`AccountNameInvalid` | `AlreadyExists`) and
-/// `message` only when the name is not available.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CheckNameAvailabilityResult {
-    pub name_available: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}

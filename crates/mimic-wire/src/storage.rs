@@ -80,26 +80,6 @@ pub struct RegenerateKeyParameters {
     pub key_name: Option<String>,
 }
 
-/// `StorageAccountCheckNameAvailabilityParameters`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct CheckNameAvailabilityParameters {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-}
-
-/// `CheckNameAvailabilityResult`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CheckNameAvailabilityResult {
-    pub name_available: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
-
 /// `BlobContainer` (PUT and PATCH bodies): only `properties` is read.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct BlobContainerWrite {

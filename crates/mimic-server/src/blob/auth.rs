@@ -35,8 +35,10 @@ pub const CONTAINER_DELETE: &str = "Microsoft.Storage/storageAccounts/blobServic
 /// The tenant the account belongs to (its subscription's).
 fn tenant_of(state: &SharedState, account: &Account) -> BlobResult<Uuid> {
     let sub: Uuid = account.subscription().parse().map_err(|_| BlobError::internal())?;
-    let s = state.store.read(|tx| tx.subscription(sub))?.ok_or_else(BlobError::account_not_found)?;
-    Ok(s.tenant_id)
+    // The hot-path cache ARM's subscription checks use: no store read per request.
+    let generation = state.store.generation();
+    let s = state.caches.subscriptions.get_or_load(generation, &sub, || state.store.read(|tx| tx.subscription(sub)))?;
+    Ok(s.ok_or_else(BlobError::account_not_found)?.tenant_id)
 }
 
 pub fn authenticate(state: &SharedState, parts: &Parts, account: &Account, endpoint: &str) -> BlobResult<Who> {

@@ -32,7 +32,7 @@ use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_store::documents::{Docs, KEYVAULT_DELETED, KEYVAULT_DELETED_IN, KEYVAULT_NAME};
 use mimic_store::Tx;
-use mimic_wire::arm::Page;
+use mimic_wire::arm::{CheckNameAvailabilityResult, Page};
 use mimic_wire::keyvault as wire;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -670,10 +670,10 @@ fn check_name_availability(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Reply> {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
     ctx.authorize_list("Microsoft.KeyVault/checkNameAvailability/read", &format!("/subscriptions/{}", s.id))?;
-    let body: wire::CheckNameAvailabilityParameters = ctx.json()?;
+    let body: mimic_wire::arm::CheckNameAvailabilityParameters = ctx.json()?;
     let name = body.name.unwrap_or_default();
     let result = if !kv::valid_vault_name(&name) {
-        wire::CheckNameAvailabilityResult {
+        CheckNameAvailabilityResult {
             name_available: false,
             reason: Some("AccountNameInvalid"),
             message: Some(vault_name_invalid_message(&name)),
@@ -690,13 +690,9 @@ fn check_name_availability(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Reply> {
             Ok::<_, ArmError>(live || deleted)
         })?;
         if taken {
-            wire::CheckNameAvailabilityResult {
-                name_available: false,
-                reason: Some("AlreadyExists"),
-                message: Some(vault_in_use_message(&name)),
-            }
+            CheckNameAvailabilityResult { name_available: false, reason: Some("AlreadyExists"), message: Some(vault_in_use_message(&name)) }
         } else {
-            wire::CheckNameAvailabilityResult { name_available: true, reason: None, message: None }
+            CheckNameAvailabilityResult { name_available: true, reason: None, message: None }
         }
     };
     Ok(json_response(StatusCode::OK, &result))

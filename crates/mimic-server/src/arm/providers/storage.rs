@@ -28,7 +28,7 @@ use mimic_domain::resource_id::{self, ResourceId};
 use mimic_domain::storage::{self as st, AccountKeys, AccountName, ContainerProperties, ACCOUNT_TYPE, BLOB_SERVICE_TYPE, CONTAINER_TYPE};
 use mimic_store::documents::{Docs, STORAGE_KEYS, STORAGE_NAME, STORAGE_OPERATION};
 use mimic_store::{ResourceFilter, Tx};
-use mimic_wire::arm::Page;
+use mimic_wire::arm::{CheckNameAvailabilityResult, Page};
 use mimic_wire::storage as wire;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -730,25 +730,25 @@ fn check_name_availability(ctx: &Ctx, parent: &ResourceId) -> ArmResult<Reply> {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
     ctx.authorize_list("Microsoft.Storage/checkNameAvailability/read", &format!("/subscriptions/{}", s.id))?;
-    let body: wire::CheckNameAvailabilityParameters = ctx.json()?;
+    let body: mimic_wire::arm::CheckNameAvailabilityParameters = ctx.json()?;
     if !body.kind.as_deref().is_some_and(|t| eq(t, ACCOUNT_TYPE)) {
         return Err(ArmError::storage_invalid_parameter("type"));
     }
     let name = body.name.unwrap_or_default();
     let result = if !st::valid_account_name(&name) {
-        wire::CheckNameAvailabilityResult {
+        CheckNameAvailabilityResult {
             name_available: false,
             reason: Some("AccountNameInvalid"),
             message: Some(storage_name_invalid_message(&name)),
         }
     } else if ctx.state.store.read(|tx| storage_accounts::find(tx, &name))?.is_some() {
-        wire::CheckNameAvailabilityResult {
+        CheckNameAvailabilityResult {
             name_available: false,
             reason: Some("AlreadyExists"),
             message: Some(storage_name_taken_message(&name)),
         }
     } else {
-        wire::CheckNameAvailabilityResult { name_available: true, reason: None, message: None }
+        CheckNameAvailabilityResult { name_available: true, reason: None, message: None }
     };
     Ok(json_response(StatusCode::OK, &result))
 }

@@ -116,6 +116,12 @@ pub struct Application {
     /// without a credential. `false` (Graph's default) makes it a confidential client.
     #[serde(default)]
     pub is_fallback_public_client: bool,
+    /// `keyCredentials`: certificates whose keys sign the app's client assertions.
+    #[serde(default)]
+    pub key_credentials: Vec<crate::certificate::KeyCredential>,
+    /// `federatedIdentityCredentials`: external identities that may sign in as the app.
+    #[serde(default)]
+    pub federated_identity_credentials: Vec<crate::federation::FederatedCredential>,
 }
 
 impl Application {
@@ -252,6 +258,8 @@ pub fn new_application_with_principal(tenant_id: Uuid, display_name: &str, now: 
         public_client_redirect_uris: vec![],
         spa_redirect_uris: vec![],
         is_fallback_public_client: false,
+        key_credentials: vec![],
+        federated_identity_credentials: vec![],
     };
     let sp = ServicePrincipal {
         id: Uuid::new_v4(),

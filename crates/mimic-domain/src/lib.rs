@@ -3,9 +3,11 @@
 
 pub mod authorization_code;
 pub mod catalog;
+pub mod certificate;
 pub mod cloud;
 pub mod compute;
 pub mod deployment;
+pub mod federation;
 pub mod directory;
 pub mod identity;
 pub mod imds;

@@ -12,6 +12,7 @@ pub mod custom_roles;
 pub mod data_dir;
 pub mod data_dir_lock;
 pub mod directory;
+pub mod federation;
 pub mod graph;
 pub mod http;
 pub mod imds;

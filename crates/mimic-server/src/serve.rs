@@ -189,7 +189,9 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     let handle = Handle::new();
     let imds_host = imds.local_addr()?.ip().to_string();
     let imds_registry = Arc::new(crate::imds::ImdsRegistry::new(handle.clone(), imds_host));
-    let state = Arc::new(AppState::new(store, keys, endpoints.clone(), tenant, subscription, imds_registry.clone()));
+    let mut state = AppState::new(store, keys, endpoints.clone(), tenant, subscription, imds_registry.clone());
+    state.issuers = Arc::new(crate::federation::Issuers::new(cfg.data_dir.join(crate::ca_bundle::BUNDLE_FILE)));
+    let state = Arc::new(state);
     let arm_throttle = Arc::new(crate::arm::Throttle::new(cfg.arm_rate_limit));
     let arm_router = crate::arm::router(state.clone(), arm_throttle.clone());
 

@@ -36,6 +36,8 @@ pub struct AppState {
     pub caches: Arc<crate::cache::Caches>,
     /// Per-VM IMDS listeners.
     pub imds: Arc<dyn VmMetadataEndpoints>,
+    /// Keys of the issuers federated identity credentials trust (fetched and hosted ones).
+    pub issuers: Arc<crate::federation::Issuers>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -110,6 +112,7 @@ impl AppState {
             verified: Default::default(),
             caches: Default::default(),
             imds,
+            issuers: Default::default(),
         }
     }
 

@@ -10,6 +10,7 @@ use mimic_domain::authorization_code::AuthorizationCode;
 use mimic_domain::compute::VmPower;
 use mimic_domain::deployment::{DeploymentIndex, DeploymentRecord, RunningDeployments};
 use mimic_domain::directory::DirectoryRoleAssignments;
+use mimic_domain::federation::hosted::HostedIssuer;
 use mimic_domain::keyvault::keys::KeyRecord;
 use mimic_domain::keyvault::{DeletedVault, DeletedVaultIndex, ObjectIndex, SecretRecord, VaultName};
 use mimic_domain::network::PublicIpAllocation;
@@ -100,6 +101,11 @@ pub const REFRESH_TOKEN: Kind<RefreshGrant> = Kind::new("refresh_token");
 pub const PORTAL_SESSION: Kind<SealedRecord> = Kind::new("portal_session");
 /// Portal sign-ins in progress, sealed under their `state`, by its locator.
 pub const PORTAL_SIGNIN: Kind<SealedRecord> = Kind::new("portal_signin");
+
+/// Issuers Mimic hosts for tests (`mimic oidc-token`), by name (global: the name is the URL).
+pub const OIDC_ISSUER: Kind<HostedIssuer> = Kind::new("federation.issuer");
+/// The names of the hosted issuers a tenant owns, by tenant id (bounds them per tenant).
+pub const OIDC_ISSUERS_OF: Kind<Vec<String>> = Kind::new("federation.issuers_of");
 
 /// Typed access to documents, for any transaction.
 pub trait Docs {

@@ -3,8 +3,10 @@
 //! token endpoints (v2.0 and v1).
 
 mod authorize;
+mod certificate;
 mod discovery;
 mod error;
+mod federated;
 mod tenant;
 mod token;
 

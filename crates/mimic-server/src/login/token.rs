@@ -28,6 +28,8 @@ use crate::state::{AppState, SharedState};
 
 const APP_TOKEN_LIFETIME: i64 = 3599;
 const REFRESH_TOKEN_LIFETIME: i64 = 90 * 24 * 3600;
+/// `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2).
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// Which token endpoint was called: v2 takes `scope`, v1 takes `resource` and answers strings.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -66,12 +68,16 @@ async fn token(
 ) -> Response {
     let correlation = headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let req = TokenRequest { state: &state, tenant: &t, form: &form, headers: &headers, ep, confidential: Default::default() };
+    let federated = match federated_exchange(&state, &t, &form).await {
+        Ok(f) => f,
+        Err(e) => return e.traced(rid.0, correlation).into_response(),
+    };
+    let req = TokenRequest { state: &state, tenant: &t, form: &form, headers: &headers, ep, confidential: Default::default(), federated };
     // ROPC verifies an argon2 hash, a code redemption writes: keep both off the async workers.
     let result = if matches!(form.get("grant_type").map(String::as_str), Some("password" | "authorization_code")) {
         let (state2, t2, form2, headers2) = (state.clone(), t.clone(), form.clone(), headers.clone());
         tokio::task::spawn_blocking(move || {
-            TokenRequest { state: &state2, tenant: &t2, form: &form2, headers: &headers2, ep, confidential: Default::default() }.issue()
+            TokenRequest { state: &state2, tenant: &t2, form: &form2, headers: &headers2, ep, confidential: Default::default(), federated: None }.issue()
         })
         .await
         .unwrap_or_else(|_| {
@@ -91,6 +97,27 @@ async fn token(
     }
 }
 
+/// The federated exchange's verdict, for a client_credentials request whose assertion is an
+/// external token (verified here, before the request is served, because the issuer's keys may
+/// have to be fetched); `None` for every other request.
+async fn federated_exchange(state: &AppState, t: &str, form: &HashMap<String, String>) -> Result<Option<super::federated::Federated>, OAuthError> {
+    let get = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let (Some("client_credentials"), Some(JWT_BEARER), Some(assertion), Some(client_id)) =
+        (get("grant_type"), get("client_assertion_type"), get("client_assertion"), get("client_id"))
+    else {
+        return Ok(None);
+    };
+    if !super::federated::is_external(assertion, client_id) {
+        return Ok(None);
+    }
+    let tenant = match tenant::try_resolve(state, t).map_err(store_err)? {
+        Some(TenantRef::Tenant(tenant)) => tenant,
+        // Unknown or multi-tenant authorities: the grant answers as it does without an assertion.
+        _ => return Ok(None),
+    };
+    super::federated::authenticate(state, &tenant, client_id, assertion).await.map(Some)
+}
+
 struct TokenRequest<'a> {
     state: &'a AppState,
     tenant: &'a str,
@@ -100,6 +127,9 @@ struct TokenRequest<'a> {
     /// Set when the client authenticated with its credential (a confidential client): its
     /// refresh tokens then need the credential too.
     confidential: std::cell::Cell<bool>,
+    /// The client the federated exchange (`super::federated`) signed in, when the request
+    /// carried an external token as its assertion.
+    federated: Option<super::federated::Federated>,
 }
 
 /// What the caller asked a token for.
@@ -217,6 +247,9 @@ impl TokenRequest<'_> {
         let (client_id, secret) = self.client_credentials_pair();
         let client_id = client_id.ok_or_else(|| OAuthError::missing_parameter("client_id"))?;
         let target = self.target(true)?;
+        if let Some(super::federated::Federated::ManagedIdentity(subject)) = &self.federated {
+            return self.respond(&tenant, subject, &target, APP_TOKEN_LIFETIME, None, None);
+        }
         let app_id: Uuid = client_id.parse().map_err(|_| unknown_client(&client_id, &tenant))?;
         let generation = self.state.store.generation();
         let client = self
@@ -236,7 +269,15 @@ impl TokenRequest<'_> {
         let Some(DirectoryObject::Application(app)) = app else {
             return Err(unknown_client(&client_id, &tenant));
         };
-        verify_secret(app, secret.as_deref())?;
+        match (&self.federated, self.param("client_assertion")) {
+            // The federated exchange already checked the assertion against the app's credentials.
+            (Some(_), _) => {}
+            (None, Some(assertion)) => {
+                self.check_assertion_type()?;
+                super::certificate::authenticate(app, assertion, &self.assertion_audiences(&tenant), chrono::Utc::now().timestamp())?
+            }
+            (None, None) => verify_secret(app, secret.as_deref())?,
+        }
         let Some(DirectoryObject::ServicePrincipal(sp)) = sp else {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
@@ -255,6 +296,36 @@ impl TokenRequest<'_> {
         }
         let subject = Subject::App { object_id: sp.id, app_id, display_name: sp.display_name.clone() };
         self.respond(&tenant, &subject, &target, APP_TOKEN_LIFETIME, None, None)
+    }
+
+    /// A `client_assertion` must say it is a JWT bearer assertion (RFC 7523).
+    fn check_assertion_type(&self) -> Result<(), OAuthError> {
+        match self.param("client_assertion_type") {
+            Some(JWT_BEARER) => Ok(()),
+            None => Err(OAuthError::missing_parameter("client_assertion_type")),
+            Some(other) => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                50027,
+                format!("Invalid client_assertion_type '{other}': only '{JWT_BEARER}' is supported. JWT token is invalid or malformed."),
+            )),
+        }
+    }
+
+    /// The `aud` values a client assertion may carry: this token endpoint (v2 or v1, under the
+    /// tenant as the path names it or by id) or the tenant's v2 issuer, as Entra accepts them.
+    fn assertion_audiences(&self, tenant: &Tenant) -> Vec<String> {
+        let bases = [self.state.endpoints.login.trim_end_matches('/'), "https://login.microsoftonline.com"];
+        let tenants = [self.tenant.to_string(), tenant.id.to_string()];
+        let mut out = Vec::new();
+        for base in bases {
+            for t in &tenants {
+                for path in ["/oauth2/v2.0/token", "/oauth2/token", "/v2.0", "/"] {
+                    out.push(format!("{base}/{t}{path}"));
+                }
+            }
+        }
+        out
     }
 
     fn public_client(&self) -> Result<Uuid, OAuthError> {
@@ -625,7 +696,7 @@ fn invalid_scope(scope: &str) -> OAuthError {
     )
 }
 
-fn unknown_client(client_id: &str, tenant: &Tenant) -> OAuthError {
+pub(super) fn unknown_client(client_id: &str, tenant: &Tenant) -> OAuthError {
     OAuthError::new(
         StatusCode::BAD_REQUEST,
         "unauthorized_client",

@@ -1,0 +1,146 @@
+//! The keys of the issuers federated identity credentials trust: issuers Mimic hosts
+//! (`hosted.rs`, read from the store) and any other issuer's published JWKS, found through its
+//! OpenID configuration (`fetch.rs`) and cached.
+//!
+//! The cache keeps an issuer's keys for [`FRESH`]; a token whose `kid` the cached set lacks
+//! refetches at most every [`REFETCH_AFTER`] (the issuer may have rotated), and a failed fetch
+//! is remembered for [`REFETCH_AFTER`] so that a token endpoint flooded with assertions naming
+//! a dead issuer does not flood the issuer.
+
+pub mod fetch;
+pub mod hosted;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use mimic_domain::federation::external_token::Jwks;
+use serde_json::Value;
+
+use crate::state::AppState;
+
+pub const FRESH: Duration = Duration::from_secs(300);
+pub const REFETCH_AFTER: Duration = Duration::from_secs(30);
+/// Issuers cached at once; past it the cache starts over.
+const MAX_CACHED: usize = 1024;
+
+#[derive(Debug)]
+pub enum KeysError {
+    /// The issuer's documents could not be read (AADSTS50166).
+    Unreachable,
+    /// The store failed while reading a hosted issuer.
+    Store(mimic_store::StoreError),
+}
+
+struct Entry {
+    keys: Option<Arc<Jwks>>,
+    fetched: Instant,
+}
+
+/// The process's view of external issuers' keys.
+#[derive(Default)]
+pub struct Issuers {
+    /// The PEM bundle HTTPS fetches trust (`DATA_DIR/ca-bundle.pem`); none: HTTPS fails.
+    ca_bundle: Option<PathBuf>,
+    tls: OnceLock<Option<Arc<rustls::ClientConfig>>>,
+    cache: Mutex<HashMap<String, Entry>>,
+    /// Hosted issuers' keys, opened once (an issuer's key never changes).
+    hosted: Mutex<HashMap<String, Arc<mimic_domain::token::SigningKey>>>,
+}
+
+impl Issuers {
+    pub fn new(ca_bundle: PathBuf) -> Self {
+        Issuers { ca_bundle: Some(ca_bundle), ..Default::default() }
+    }
+
+    fn tls(&self) -> Option<&Arc<rustls::ClientConfig>> {
+        self.tls.get_or_init(|| self.ca_bundle.as_deref().and_then(fetch::client_config)).as_ref()
+    }
+
+    /// The keys `issuer` signs with, enough to check a token whose header names `kid`.
+    pub async fn keys(&self, state: &AppState, issuer: &str, kid: Option<&str>) -> Result<Arc<Jwks>, KeysError> {
+        if let Some(name) = mimic_domain::federation::hosted::name_of(issuer) {
+            return hosted::jwks(state, name).map_err(KeysError::Store)?.ok_or(KeysError::Unreachable);
+        }
+        if let Some(cached) = self.cached(issuer, kid) {
+            return cached;
+        }
+        let fetched = self.fetch(issuer).await;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        let keys = fetched.map(Arc::new);
+        if let Err(why) = &keys {
+            tracing::warn!(issuer, error = %why, "cannot read a federated issuer's keys");
+        }
+        cache.insert(issuer.to_string(), Entry { keys: keys.clone().ok(), fetched: Instant::now() });
+        keys.map_err(|_| KeysError::Unreachable)
+    }
+
+    /// What the cache answers without a fetch: fresh keys that have `kid`, keys or a failure
+    /// fetched too recently to fetch again.
+    fn cached(&self, issuer: &str, kid: Option<&str>) -> Option<Result<Arc<Jwks>, KeysError>> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let e = cache.get(issuer)?;
+        let age = e.fetched.elapsed();
+        match &e.keys {
+            None if age < REFETCH_AFTER => Some(Err(KeysError::Unreachable)),
+            None => None,
+            Some(k) if age < FRESH && kid.is_none_or(|kid| k.has_kid(kid)) => Some(Ok(k.clone())),
+            Some(k) if age < REFETCH_AFTER => Some(Ok(k.clone())),
+            Some(_) => None,
+        }
+    }
+
+    fn hosted_key(&self, name: &str) -> Option<Arc<mimic_domain::token::SigningKey>> {
+        self.hosted.lock().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
+    }
+
+    fn remember_hosted_key(&self, name: &str, key: mimic_domain::token::SigningKey) -> Arc<mimic_domain::token::SigningKey> {
+        let mut hosted = self.hosted.lock().unwrap_or_else(|p| p.into_inner());
+        hosted.entry(name.to_string()).or_insert_with(|| Arc::new(key)).clone()
+    }
+
+    /// The issuer's OpenID configuration (whose `issuer` must be the issuer), then its JWKS.
+    async fn fetch(&self, issuer: &str) -> Result<Jwks, String> {
+        let config = fetch::get_json(&format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')), self.tls()).await?;
+        let stated = config.get("issuer").and_then(Value::as_str).unwrap_or_default();
+        if stated.trim_end_matches('/') != issuer.trim_end_matches('/') {
+            return Err(format!("its OpenID configuration names another issuer ('{stated}')"));
+        }
+        let jwks_uri = config.get("jwks_uri").and_then(Value::as_str).ok_or("its OpenID configuration has no jwks_uri")?;
+        let doc = fetch::get_json(jwks_uri, self.tls()).await?;
+        Jwks::parse(&doc).ok_or_else(|| "its JWKS has no keys array".to_string())
+    }
+}
+
+/// The ARM type of a user-assigned identity's federated identity credentials.
+pub const USER_ASSIGNED_CREDENTIAL_TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials";
+
+/// The federated identity credentials of the user-assigned identity `identity_id` (child
+/// resources the ARM provider validated when they were written).
+pub fn user_assigned_credentials(
+    tx: &mut dyn mimic_store::Tx,
+    identity_id: &str,
+) -> Result<Vec<mimic_domain::federation::FederatedCredential>, mimic_store::StoreError> {
+    use mimic_domain::resource_id::{self, ResourceId};
+    let Ok(parsed) = ResourceId::parse(identity_id) else { return Ok(vec![]) };
+    let (Some(sub), Some(rg)) = (parsed.subscription, parsed.resource_group) else { return Ok(vec![]) };
+    let (sub, rg) = (sub.to_ascii_lowercase(), rg.to_ascii_lowercase());
+    let ty = USER_ASSIGNED_CREDENTIAL_TYPE.to_ascii_lowercase();
+    let prefix = format!("{}/", resource_id::key(&format!("{identity_id}/federatedIdentityCredentials")));
+    let children = tx.resources(&mimic_store::ResourceFilter {
+        subscription: &sub,
+        resource_group: Some(&rg),
+        resource_type: Some(&ty),
+        limit: 10_000,
+        ..Default::default()
+    })?;
+    Ok(children
+        .iter()
+        .filter(|r| resource_id::key(&r.id).starts_with(&prefix))
+        .filter_map(|r| mimic_domain::federation::FederatedCredential::from_arm_properties(&r.name, &r.properties).ok())
+        .collect())
+}

@@ -33,9 +33,10 @@ pub const AZURE_HOSTS: &[&str] = &[
     "login.windows.net",
     "sts.windows.net",
     "graph.microsoft.com",
-    "azcliprod.blob.core.windows.net", // az's image alias document (proxy/documents.rs)
-    "*.vault.azure.net",               // Key Vault's data plane, one host per vault
-    "*.blob.core.windows.net",         // the Blob service, one host per storage account
+    "azcliprod.blob.core.windows.net",     // az's image alias document (proxy/documents.rs)
+    "*.vault.azure.net",                   // Key Vault's data plane, one host per vault
+    "*.blob.core.windows.net",             // the Blob service, one host per storage account
+    "token.actions.githubusercontent.com", // hosted OIDC issuers (federation/hosted.rs)
 ];
 
 fn ca_params() -> CertificateParams {

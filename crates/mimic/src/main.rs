@@ -4,6 +4,7 @@ mod admin;
 mod client;
 mod env;
 mod netns;
+mod oidc;
 mod vm;
 
 use std::path::PathBuf;
@@ -90,6 +91,9 @@ enum Command {
     /// Directory administration (service principals, secrets, users, groups, directory roles)
     /// through the running server's Microsoft Graph.
     Admin(admin::AdminArgs),
+    /// Mint a token from one of Mimic's hosted OIDC issuers (a pipeline's token, to exchange
+    /// through a federated identity credential).
+    OidcToken(oidc::OidcTokenArgs),
     /// Run workloads on a VM: they get that VM's managed-identity tokens from its IMDS.
     Vm {
         #[command(subcommand)]
@@ -186,6 +190,7 @@ fn main() {
                 .and_then(|rt| rt.block_on(mimic_server::serve(cfg)))
         }
         Command::Admin(args) => admin::run(args),
+        Command::OidcToken(args) => oidc::run(args),
         Command::Env { dir, shell, direct, output } => env::print(&dir, shell, output == Some(Output::Json), direct),
         Command::Vm { command: VmCommand::Run { dir, vm, subscription, command } } => {
             match vm::run(&dir, &vm, subscription.as_deref(), &command) {

@@ -220,9 +220,13 @@ mod tests {
             1,
         )
         .unwrap();
-        let ok = claims(json!({"sub": "repo:contoso/app:ref:refs/heads/release", "job_workflow_ref": "contoso/app/.github/workflows/ci.yml@refs/heads/main"}));
+        let ok = claims(
+            json!({"sub": "repo:contoso/app:ref:refs/heads/release", "job_workflow_ref": "contoso/app/.github/workflows/ci.yml@refs/heads/main"}),
+        );
         assert!(e.matches(&ok));
-        let other = claims(json!({"sub": "repo:contoso/app:pull_request", "job_workflow_ref": "contoso/app/.github/workflows/ci.yml@refs/heads/main"}));
+        let other = claims(
+            json!({"sub": "repo:contoso/app:pull_request", "job_workflow_ref": "contoso/app/.github/workflows/ci.yml@refs/heads/main"}),
+        );
         assert!(!e.matches(&other));
         assert!(!e.matches(&claims(json!({"sub": "repo:contoso/app:ref:refs/heads/x"}))), "a missing claim fails its term");
         let stored: ClaimsExpression = serde_json::from_value(serde_json::to_value(&e).unwrap()).unwrap();
@@ -232,9 +236,15 @@ mod tests {
 
     #[test]
     fn malformed_expressions_are_refused() {
-        for bad in ["", "sub eq 'x'", "claims['sub'] like 'x'", "claims['sub'] eq 'x' or claims['a'] eq 'b'", "claims['sub'] eq 'x",
-            "claims[''] eq 'x'", "claims['sub'] eq 'x' claims['a'] eq 'b'"]
-        {
+        for bad in [
+            "",
+            "sub eq 'x'",
+            "claims['sub'] like 'x'",
+            "claims['sub'] eq 'x' or claims['a'] eq 'b'",
+            "claims['sub'] eq 'x",
+            "claims[''] eq 'x'",
+            "claims['sub'] eq 'x' claims['a'] eq 'b'",
+        ] {
             assert!(ClaimsExpression::parse(bad, 1).is_err(), "{bad}");
         }
         assert!(ClaimsExpression::parse("claims['sub'] eq 'x'", 2).is_err());

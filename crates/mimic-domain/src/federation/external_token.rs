@@ -94,9 +94,9 @@ impl UnverifiedToken {
         let params = self.algorithm()?;
         let kid = self.kid();
         let candidates = keys.keys.iter().filter(|k| kid.is_none() || k.kid.as_deref() == kid);
-        let verified = candidates
-            .into_iter()
-            .any(|k| PublicKeyComponents { n: &k.n[..], e: &k.e[..] }.verify(params, self.signing_input.as_bytes(), &self.signature).is_ok());
+        let verified = candidates.into_iter().any(|k| {
+            PublicKeyComponents { n: &k.n[..], e: &k.e[..] }.verify(params, self.signing_input.as_bytes(), &self.signature).is_ok()
+        });
         if !verified {
             return Err(ExternalTokenError::Signature);
         }

@@ -32,6 +32,9 @@ pub const MAX_NAME_CHARS: usize = 120;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FederatedCredential {
+    /// Graph's object id of an application's credential (ARM's are named, not numbered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
     pub name: String,
     pub issuer: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -166,6 +169,7 @@ impl FederatedCredential {
             return Err(CredentialError::Description);
         }
         Ok(FederatedCredential {
+            id: None,
             name: name.to_string(),
             issuer: issuer.to_string(),
             subject: subject.map(str::to_string),
@@ -209,7 +213,9 @@ impl FederatedCredential {
         };
         let audiences = match props.get("audiences") {
             None | Some(Value::Null) => None,
-            Some(Value::Array(a)) => Some(a.iter().map(|v| v.as_str().map(str::to_string).ok_or(CredentialError::Audiences)).collect::<Result<_, _>>()?),
+            Some(Value::Array(a)) => {
+                Some(a.iter().map(|v| v.as_str().map(str::to_string).ok_or(CredentialError::Audiences)).collect::<Result<_, _>>()?)
+            }
             Some(_) => return Err(CredentialError::Audiences),
         };
         if props.get("subject").is_some_and(|s| !s.is_string() && !s.is_null()) {
@@ -284,9 +290,18 @@ mod tests {
         assert!(valid_issuer("https://oidc.prod-aks.azure.com/11111111-1111-1111-1111-111111111111/"));
         assert!(valid_issuer("http://127.0.0.1:8080/issuer"));
         assert!(valid_issuer("http://localhost:9/x"));
-        for bad in ["", "token.actions.githubusercontent.com", "http://example.com", "https://", "https://a@b", "https://h/a?x=1",
-            "https://h/../x", "ftp://h", "https://h:0/", "https://h x/"]
-        {
+        for bad in [
+            "",
+            "token.actions.githubusercontent.com",
+            "http://example.com",
+            "https://",
+            "https://a@b",
+            "https://h/a?x=1",
+            "https://h/../x",
+            "ftp://h",
+            "https://h:0/",
+            "https://h x/",
+        ] {
             assert!(!valid_issuer(bad), "{bad}");
         }
         let l = issuer_location("https://Example.com:8443/a/b/").unwrap();
@@ -311,7 +326,8 @@ mod tests {
 
     #[test]
     fn sets_stay_unique_and_bounded() {
-        let mk = |n: usize| FederatedCredential::new(&format!("fic{n}"), "https://i.example", Some(&format!("s{n}")), None, None, None).unwrap();
+        let mk =
+            |n: usize| FederatedCredential::new(&format!("fic{n}"), "https://i.example", Some(&format!("s{n}")), None, None, None).unwrap();
         let set: Vec<_> = (0..MAX_PER_OWNER).map(mk).collect();
         assert_eq!(check_set(&set, &mk(99)), Err(CredentialError::TooMany));
         assert!(check_set(&set, &mk(3)).is_ok(), "replacing one by name stays within the limit");

@@ -73,7 +73,14 @@ fn jwks_document(k: &SigningKey, name: &str) -> Value {
 
 /// Mints a token of the hosted issuer `name` for `tenant`, creating the issuer (owned by
 /// `tenant`) on first use.
-pub fn mint(state: &AppState, tenant: Uuid, name: &str, subject: &str, audience: &str, extra: &Map<String, Value>) -> Result<String, MintError> {
+pub fn mint(
+    state: &AppState,
+    tenant: Uuid,
+    name: &str,
+    subject: &str,
+    audience: &str,
+    extra: &Map<String, Value>,
+) -> Result<String, MintError> {
     if !hosted::valid_name(name) {
         return Err(MintError::Name(name.to_string()));
     }

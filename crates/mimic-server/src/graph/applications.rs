@@ -56,6 +56,7 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
         };
     }
     match (rest[0].to_ascii_lowercase().as_str(), rest.len(), &ctx.method) {
+        ("federatedidentitycredentials", _, _) => super::federated_credentials::route(ctx, app, &rest[1..]),
         ("addpassword", 1, &Method::POST) => add_password(ctx, app.id),
         ("removepassword", 1, &Method::POST) => remove_password(ctx, app.id),
         ("addpassword" | "removepassword", 1, _) => Err(GraphError::method_not_allowed()),

@@ -16,6 +16,7 @@ pub fn route(ctx: &Ctx) -> GraphResult<Response> {
     match path.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["signing-keys", "rotate"] => rotate_signing_keys(ctx),
         ["tenants"] => create_tenant(ctx),
+        ["oidc-issuers", _, "token"] => mint_oidc_token(ctx, &ctx.segments[1]),
         _ => Err(GraphError::segment_not_found(ctx.segments.first().map(String::as_str).unwrap_or("mimic"))),
     }
 }
@@ -32,6 +33,38 @@ fn rotate_signing_keys(ctx: &Ctx) -> GraphResult<Response> {
     let kid = ctx.state.keys.rotate().map_err(GraphError::internal)?;
     let keys: Vec<String> = ctx.state.keys.keys().iter().map(|k| k.kid.clone()).collect();
     Ok(ctx.respond(StatusCode::OK, json!({ "kid": kid, "keys": keys })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MintRequest {
+    subject: String,
+    audience: Option<String>,
+    #[serde(default)]
+    claims: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `POST /mimic/oidc-issuers/{name}/token` `{"subject", "audience"?, "claims"?}` →
+/// `{"token", "issuer"}`: a token of the hosted issuer `name` (`crate::federation::hosted`),
+/// which the caller's tenant owns or, on first use, comes to own. Minting lets its holder sign
+/// in wherever a credential trusts the issuer, so it takes what managing app registrations
+/// takes (Application Administrator or above, `DirectoryAction::ManageApplications`).
+fn mint_oidc_token(ctx: &Ctx, name: &str) -> GraphResult<Response> {
+    use crate::federation::hosted::{self, MintError};
+    if ctx.method != Method::POST {
+        return Err(GraphError::method_not_allowed());
+    }
+    ctx.require(mimic_domain::directory::DirectoryAction::ManageApplications)?;
+    let req: MintRequest = ctx.json()?;
+    let audience = req.audience.unwrap_or_else(|| mimic_domain::federation::DEFAULT_AUDIENCE.to_string());
+    let token = hosted::mint(&ctx.state, ctx.tenant_id(), name, &req.subject, &audience, &req.claims).map_err(|e| match e {
+        MintError::NotOwner(_) => GraphError::new(StatusCode::FORBIDDEN, "Authorization_RequestDenied", e.to_string()),
+        MintError::Store(s) => s.into(),
+        MintError::Internal(m) => GraphError::internal(m),
+        other => GraphError::bad_request(other.to_string()),
+    })?;
+    let issuer = mimic_domain::federation::hosted::issuer_url(name);
+    Ok(ctx.respond(StatusCode::OK, json!({ "token": token, "issuer": issuer })))
 }
 
 /// What only the platform's operator may do: a `POST` by a Global Administrator of the home

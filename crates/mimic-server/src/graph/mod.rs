@@ -19,6 +19,7 @@ mod ctx;
 mod directory_objects;
 mod directory_roles;
 mod error;
+mod federated_credentials;
 mod groups;
 mod mimic;
 mod objects;

@@ -8,10 +8,5 @@ use super::OAuthError;
 /// the app's certificates and the token endpoint's audiences.
 pub(super) fn authenticate(app: &Application, assertion: &str, endpoint_audiences: &[String], now: i64) -> Result<(), OAuthError> {
     let _ = (app, assertion, endpoint_audiences, now);
-    Err(OAuthError::new(
-        axum::http::StatusCode::UNAUTHORIZED,
-        "invalid_client",
-        700027,
-        "Client assertion failed signature validation.",
-    ))
+    Err(OAuthError::new(axum::http::StatusCode::UNAUTHORIZED, "invalid_client", 700027, "Client assertion failed signature validation."))
 }

@@ -52,7 +52,9 @@ pub(super) async fn authenticate(state: &AppState, tenant: &Tenant, client_id: &
         return Err(no_match(&NoMatch::Issuer, &token));
     }
     let keys = state.issuers.keys(state, &issuer, token.kid()).await.map_err(|e| match e {
-        KeysError::Unreachable => OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", 50166, "Request to External OIDC endpoint failed."),
+        KeysError::Unreachable => {
+            OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", 50166, "Request to External OIDC endpoint failed.")
+        }
         KeysError::Store(e) => store_err(e),
     })?;
     token.verify(&keys, chrono::Utc::now().timestamp()).map_err(|e| match e {

@@ -77,7 +77,16 @@ async fn token(
     let result = if matches!(form.get("grant_type").map(String::as_str), Some("password" | "authorization_code")) {
         let (state2, t2, form2, headers2) = (state.clone(), t.clone(), form.clone(), headers.clone());
         tokio::task::spawn_blocking(move || {
-            TokenRequest { state: &state2, tenant: &t2, form: &form2, headers: &headers2, ep, confidential: Default::default(), federated: None }.issue()
+            TokenRequest {
+                state: &state2,
+                tenant: &t2,
+                form: &form2,
+                headers: &headers2,
+                ep,
+                confidential: Default::default(),
+                federated: None,
+            }
+            .issue()
         })
         .await
         .unwrap_or_else(|_| {
@@ -100,7 +109,11 @@ async fn token(
 /// The federated exchange's verdict, for a client_credentials request whose assertion is an
 /// external token (verified here, before the request is served, because the issuer's keys may
 /// have to be fetched); `None` for every other request.
-async fn federated_exchange(state: &AppState, t: &str, form: &HashMap<String, String>) -> Result<Option<super::federated::Federated>, OAuthError> {
+async fn federated_exchange(
+    state: &AppState,
+    t: &str,
+    form: &HashMap<String, String>,
+) -> Result<Option<super::federated::Federated>, OAuthError> {
     let get = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let (Some("client_credentials"), Some(JWT_BEARER), Some(assertion), Some(client_id)) =
         (get("grant_type"), get("client_assertion_type"), get("client_assertion"), get("client_id"))

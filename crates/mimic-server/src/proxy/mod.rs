@@ -62,6 +62,8 @@ enum Surface {
     Blob,
     /// Azure-owned documents fetched from fixed URLs (documents.rs).
     Documents,
+    /// Mimic's hosted OIDC issuers, under GitHub Actions' issuer host (federation/hosted.rs).
+    Issuers,
 }
 
 fn surface_for(host: &str) -> Option<Surface> {
@@ -70,6 +72,7 @@ fn surface_for(host: &str) -> Option<Surface> {
         "login.microsoftonline.com" | "login.windows.net" | "sts.windows.net" | "login.microsoft.com" => Some(Surface::Login),
         "graph.microsoft.com" => Some(Surface::Graph),
         documents::CLI_BLOB_HOST => Some(Surface::Documents),
+        mimic_domain::federation::hosted::HOST => Some(Surface::Issuers),
         h if h.strip_suffix(".vault.azure.net").is_some_and(|v| !v.is_empty() && !v.contains('.')) => Some(Surface::KeyVault),
         h if h.strip_suffix(mimic_domain::storage::BLOB_HOST_SUFFIX).is_some_and(|v| !v.is_empty() && !v.contains('.')) => {
             Some(Surface::Blob)
@@ -85,6 +88,7 @@ pub struct Proxy {
     keyvault: Router,
     blob: Router,
     documents: Router,
+    issuers: Router,
     tls: TlsAcceptor,
     others: Others,
     /// Hosts already logged (refused or tunnelled), so each is logged once.
@@ -100,7 +104,8 @@ impl Proxy {
             login: crate::login::router(azure.clone()),
             graph: crate::graph::router(azure.clone()),
             keyvault: crate::keyvault::router(azure.clone()),
-            blob: crate::blob::router(azure),
+            blob: crate::blob::router(azure.clone()),
+            issuers: crate::federation::hosted::router(azure),
             documents: documents::router(),
             tls: TlsAcceptor::from(tls),
             others,
@@ -171,6 +176,7 @@ impl Proxy {
             (Some(Surface::KeyVault), 443) => self.keyvault.clone(),
             (Some(Surface::Blob), 443) => self.blob.clone(),
             (Some(Surface::Documents), 443) => self.documents.clone(),
+            (Some(Surface::Issuers), 443) => self.issuers.clone(),
             _ if self.others == Others::Refuse => {
                 return Ok(self.refuse(&host, "not an Azure host that Mimic serves (mimic serve --proxy-others refuse)"));
             }

@@ -292,8 +292,13 @@ pub fn readable_of_type(ctx: &Ctx, parent: &ResourceId, full_type: &str) -> ArmR
             ..Default::default()
         })
     })?;
+    // A child collection (`{parent}/{type}`) lists the children of that parent only.
+    let under = (!parent.types.is_empty()).then(|| format!("{}/", resource_id::key(&scope)));
     let mut value = Vec::new();
     for r in items {
+        if under.as_deref().is_some_and(|p| !resource_id::key(&r.id).starts_with(p)) {
+            continue;
+        }
         if whole || ctx.allowed(&read, &r.id)? {
             value.push(r);
         }

@@ -49,6 +49,7 @@ impl Provider for ManagedIdentity {
         match endpoint {
             Endpoint::ResourceCollection { parent, resource_type, .. } if eq(resource_type, "userAssignedIdentities") => list(ctx, parent),
             Endpoint::Resource { id } if is_user_assigned(id) => handle(ctx, id),
+            Endpoint::Resource { id } if is_federated_credential(id) => generic::handle(ctx, id, &FederatedCredentials),
             Endpoint::ResourceAction { id, action } if is_user_assigned(id) && eq(action, "listAssociatedResources") => {
                 list_associated_resources(ctx, id)
             }
@@ -76,6 +77,42 @@ fn is_user_assigned(id: &ResourceId) -> bool {
         && id.namespace.as_deref().is_some_and(|n| eq(n, NAMESPACE))
         && id.types.len() == 1
         && eq(&id.types[0].0, "userAssignedIdentities")
+}
+
+/// `{user-assigned identity}/federatedIdentityCredentials/{name}`
+fn is_federated_credential(id: &ResourceId) -> bool {
+    id.resource_group.is_some()
+        && id.namespace.as_deref().is_some_and(|n| eq(n, NAMESPACE))
+        && id.types.len() == 2
+        && eq(&id.types[0].0, "userAssignedIdentities")
+        && eq(&id.types[1].0, "federatedIdentityCredentials")
+}
+
+/// Entra's rules for an identity's federated identity credentials (`mimic_domain::federation`):
+/// checked on every write, and the stored properties are the normalised ones (default
+/// audience) that the token service matches against.
+struct FederatedCredentials;
+
+impl generic::Rules for FederatedCredentials {
+    fn before_write(&self, _reg: &Registry, tx: &mut dyn Tx, r: &mut Resource, _existing: Option<&Resource>) -> ArmResult<()> {
+        use mimic_domain::federation::{self, FederatedCredential};
+        let new =
+            FederatedCredential::from_arm_properties(&r.name, &r.properties).map_err(|e| ArmError::invalid_federated_credential(&e))?;
+        let identity = r.id.rsplitn(3, '/').nth(2).unwrap_or_default().to_string();
+        let existing = crate::federation::user_assigned_credentials(tx, &identity)?;
+        federation::check_set(&existing, &new).map_err(|e| ArmError::invalid_federated_credential(&e))?;
+        let mut props = Map::new();
+        props.insert("issuer".into(), new.issuer.clone().into());
+        if let Some(s) = &new.subject {
+            props.insert("subject".into(), s.clone().into());
+        }
+        props.insert("audiences".into(), json!(new.audiences));
+        if let Some(e) = &new.claims_matching_expression {
+            props.insert("claimsMatchingExpression".into(), json!({"value": e.value, "languageVersion": e.language_version}));
+        }
+        r.properties = Value::Object(props);
+        Ok(())
+    }
 }
 
 /// The scope of `{scope}/providers/Microsoft.ManagedIdentity/identities/default`, if `id` is one.

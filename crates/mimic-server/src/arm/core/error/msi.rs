@@ -31,4 +31,17 @@ impl ArmError {
     pub fn invalid_paging_parameter(name: &str, value: &str) -> Self {
         Self::bad_request("InvalidParameter", format!("The value '{value}' of {name} is not a non-negative integer."))
     }
+
+    /// A federated identity credential Entra's rules refuse (`mimic_domain::federation`); the
+    /// messages are Mimic's ([INFERRED]: the resource provider's exact texts were not found).
+    pub fn invalid_federated_credential(e: &mimic_domain::federation::CredentialError) -> Self {
+        use mimic_domain::federation::CredentialError as E;
+        let code = match e {
+            E::Name(_) => "InvalidResourceName",
+            E::TooMany => "MaxFederatedIdentityCredentialsReached",
+            E::Duplicate { .. } => "Conflict",
+            _ => "BadRequest",
+        };
+        Self::bad_request(code, e.to_string())
+    }
 }

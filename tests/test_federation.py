@@ -404,3 +404,28 @@ def test_a_dead_issuer_is_refused_with_entras_error(mimic: MimicServer, uai):
     assert r.status_code in (200, 201), r.text
     r = exchange(mimic, identity["properties"]["clientId"], dead.sign({"sub": "s"}))
     assert r.status_code == 400 and aadsts(r) == 50166, r.text
+
+
+def test_az_identity_federated_credential_commands_round_trip(mimic: MimicServer, az_sp, uai):
+    """`az identity federated-credential` create (subject or claims expression, default
+    audience), show, list, update and delete, as the Azure CLI's own scenario drives them."""
+    rg, _ = uai
+    iss = "https://token.actions.githubusercontent.com"
+    common = ["--identity-name", "pipeline", "--resource-group", rg]
+    az_sp("identity", "federated-credential", "create", "--name", "fic1", *common, "--subject", "system:serviceaccount:ns:a",
+          "--issuer", iss)
+    made = az_sp("identity", "federated-credential", "create", "--name", "fic2", *common, "--issuer", iss,
+                 "--claims-matching-expression-version", "1", "--claims-matching-expression-value", "claims['sub'] eq 'foo'")
+    assert made["claimsMatchingExpression"] == {"languageVersion": 1, "value": "claims['sub'] eq 'foo'"}, made
+    assert made["audiences"] == [EXCHANGE_AUDIENCE]
+    listed = az_sp("identity", "federated-credential", "list", *common)
+    assert [c["name"] for c in listed] == ["fic1", "fic2"]
+    updated = az_sp("identity", "federated-credential", "update", "--name", "fic1", *common, "--subject",
+                    "system:serviceaccount:ns:b", "--issuer", iss, "--audiences", EXCHANGE_AUDIENCE)
+    assert updated["subject"] == "system:serviceaccount:ns:b"
+    bad = az_sp.run("identity", "federated-credential", "create", "--name", "fic3", *common, "--issuer", iss,
+                    "--subject", "system:serviceaccount:ns:b", check=False)
+    assert bad.returncode != 0, "issuer and subject must be unique on the identity"
+    for name in ("fic1", "fic2"):
+        az_sp("identity", "federated-credential", "delete", "--name", name, *common, "--yes")
+    assert az_sp("identity", "federated-credential", "list", *common) == []

@@ -45,6 +45,8 @@ pub struct Issuers {
     ca_bundle: Option<PathBuf>,
     tls: OnceLock<Option<Arc<rustls::ClientConfig>>>,
     cache: Mutex<HashMap<String, Entry>>,
+    /// One fetch in flight per issuer.
+    gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Hosted issuers' keys, opened once (an issuer's key never changes).
     hosted: Mutex<HashMap<String, Arc<mimic_domain::token::SigningKey>>>,
 }
@@ -64,6 +66,12 @@ impl Issuers {
             return hosted::jwks(state, name).map_err(KeysError::Store)?.ok_or(KeysError::Unreachable);
         }
         if let Some(cached) = self.cached(issuer, kid) {
+            return cached;
+        }
+        // One fetch per issuer at a time: requests that queue here find its result cached.
+        let gate = self.gate(issuer);
+        let _turn = gate.lock().await;
+        if let Some(cached) = self.cached_since(issuer, kid, REFETCH_AFTER) {
             return cached;
         }
         let fetched = self.fetch(issuer).await;
@@ -92,6 +100,28 @@ impl Issuers {
             Some(k) if age < REFETCH_AFTER => Some(Ok(k.clone())),
             Some(_) => None,
         }
+    }
+
+    /// An answer fetched within `window`, whatever it holds (a request that waited for another's
+    /// fetch takes that fetch's result).
+    fn cached_since(&self, issuer: &str, kid: Option<&str>, window: Duration) -> Option<Result<Arc<Jwks>, KeysError>> {
+        let recent = {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache.get(issuer).is_some_and(|e| e.fetched.elapsed() < window)
+        };
+        if recent {
+            self.cached(issuer, kid)
+        } else {
+            None
+        }
+    }
+
+    fn gate(&self, issuer: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
+        if gates.len() >= MAX_CACHED {
+            gates.retain(|_, g| Arc::strong_count(g) > 1);
+        }
+        gates.entry(issuer.to_string()).or_default().clone()
     }
 
     fn hosted_key(&self, name: &str) -> Option<Arc<mimic_domain::token::SigningKey>> {

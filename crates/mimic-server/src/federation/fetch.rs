@@ -79,3 +79,66 @@ pub fn client_config(bundle: &std::path::Path) -> Option<Arc<rustls::ClientConfi
     let cfg = rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions().ok()?;
     Some(Arc::new(cfg.with_root_certificates(roots).with_no_client_auth()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A loopback server answering every connection with `response` (or never, for `None`).
+    async fn serve(response: Option<Vec<u8>>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let response = response.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf).await;
+                    match response {
+                        Some(r) => {
+                            let _ = s.write_all(&r).await;
+                        }
+                        None => std::future::pending::<()>().await,
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    fn http(status: &str, extra: &str, body: &[u8]) -> Vec<u8> {
+        let mut r = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n{extra}\r\n", body.len()).into_bytes();
+        r.extend_from_slice(body);
+        r
+    }
+
+    #[tokio::test]
+    async fn reads_json_from_a_loopback_issuer() {
+        let url = serve(Some(http("200 OK", "Content-Type: application/json\r\n", br#"{"keys":[]}"#))).await;
+        assert_eq!(get_json(&format!("{url}/keys"), None).await.unwrap(), serde_json::json!({"keys": []}));
+    }
+
+    #[tokio::test]
+    async fn refuses_redirects_large_bodies_and_non_json() {
+        let url = serve(Some(http("302 Found", "Location: http://127.0.0.1:1/\r\n", b""))).await;
+        assert!(get_json(&url, None).await.unwrap_err().contains("302"));
+        let url = serve(Some(http("200 OK", "", &vec![b' '; MAX_BYTES + 1]))).await;
+        assert!(get_json(&url, None).await.unwrap_err().contains("larger"));
+        let url = serve(Some(http("200 OK", "", b"<html>"))).await;
+        assert!(get_json(&url, None).await.unwrap_err().contains("not JSON"));
+    }
+
+    #[tokio::test]
+    async fn refuses_plain_http_off_loopback_and_https_without_roots() {
+        assert!(get_json("http://example.com/x", None).await.is_err());
+        let url = serve(Some(http("200 OK", "", b"{}"))).await.replace("http://", "https://");
+        assert!(get_json(&url, None).await.unwrap_err().contains("roots"));
+    }
+
+    #[tokio::test]
+    async fn gives_up_on_an_issuer_that_never_answers() {
+        let url = serve(None).await;
+        assert!(get_json(&url, None).await.unwrap_err().contains("no answer"));
+    }
+}

@@ -48,6 +48,12 @@ impl ClaimsExpression {
         Ok(ClaimsExpression { value: value.to_string(), language_version, terms })
     }
 
+    /// The wire form both ARM and Graph use: `{"value": "...", "languageVersion": 1}`.
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        let value = v.get("value").and_then(Value::as_str).unwrap_or_default();
+        Self::parse(value, v.get("languageVersion").and_then(Value::as_i64).unwrap_or(0))
+    }
+
     /// A stored expression read back (its parsed form is not stored).
     pub fn reparsed(self) -> Option<Self> {
         Self::parse(&self.value, self.language_version).ok()

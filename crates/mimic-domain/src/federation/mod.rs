@@ -205,11 +205,7 @@ impl FederatedCredential {
         let text = |k: &str| props.get(k).and_then(Value::as_str);
         let expression = match props.get("claimsMatchingExpression") {
             None | Some(Value::Null) => None,
-            Some(e) => {
-                let value = e.get("value").and_then(Value::as_str).unwrap_or_default();
-                let version = e.get("languageVersion").and_then(Value::as_i64).unwrap_or(0);
-                Some(ClaimsExpression::parse(value, version).map_err(CredentialError::Expression)?)
-            }
+            Some(e) => Some(ClaimsExpression::from_json(e).map_err(CredentialError::Expression)?),
         };
         let audiences = match props.get("audiences") {
             None | Some(Value::Null) => None,

@@ -48,7 +48,7 @@ fn render(c: &FederatedCredential) -> Value {
     m.insert("name".into(), json!(c.name));
     m.insert("subject".into(), json!(c.subject));
     if let Some(e) = &c.claims_matching_expression {
-        m.insert("claimsMatchingExpression".into(), json!({"value": e.value, "languageVersion": e.language_version}));
+        m.insert("claimsMatchingExpression".into(), json!(e));
     }
     Value::Object(m)
 }
@@ -113,11 +113,7 @@ fn from_body(ctx: &Ctx, base: Option<&FederatedCredential>) -> GraphResult<Feder
     let expression = match get("claimsMatchingExpression") {
         None => base.and_then(|b| b.claims_matching_expression.clone()),
         Some(Value::Null) => None,
-        Some(e) => {
-            let value = e.get("value").and_then(Value::as_str).unwrap_or_default();
-            let version = e.get("languageVersion").and_then(Value::as_i64).unwrap_or(0);
-            Some(ClaimsExpression::parse(value, version).map_err(GraphError::bad_request)?)
-        }
+        Some(e) => Some(ClaimsExpression::from_json(e).map_err(GraphError::bad_request)?),
     };
     let mut c = FederatedCredential::new(&name, &issuer, subject.as_deref(), expression, audiences, description.as_deref())
         .map_err(|e| GraphError::bad_request(e.to_string()))?;

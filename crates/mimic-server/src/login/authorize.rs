@@ -18,8 +18,9 @@ use mimic_domain::redirect_uri;
 use mimic_store::documents::{Docs, AUTHORIZATION_CODE};
 use uuid::Uuid;
 
+use super::error::store_err;
 use super::tenant::{self, TenantRef};
-use super::token::{sign_in, store_err};
+use super::token::sign_in;
 use crate::state::{AppState, SharedState};
 
 type Params = HashMap<String, String>;

@@ -89,3 +89,29 @@ pub async fn not_found() -> Response {
     )
         .into_response()
 }
+
+pub(super) fn store_err(e: mimic_store::StoreError) -> OAuthError {
+    tracing::error!(error = %e, "store failure in token service");
+    // The store down for a moment: the OAuth2 `temporarily_unavailable` with a 503 (and
+    // Retry-After, added in `into_response`), which MSAL and azure-identity retry.
+    let status = match e {
+        mimic_store::StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let error = if status == StatusCode::SERVICE_UNAVAILABLE { "temporarily_unavailable" } else { "server_error" };
+    OAuthError::new(status, error, 90033, "A transient error has occurred. Please try again.")
+}
+
+pub(super) fn unknown_client(client_id: &str, tenant: &mimic_domain::directory::Tenant) -> OAuthError {
+    OAuthError::new(
+        StatusCode::BAD_REQUEST,
+        "unauthorized_client",
+        700016,
+        format!(
+            "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has \
+             not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your \
+             authentication request to the wrong tenant.",
+            tenant.display_name
+        ),
+    )
+}

@@ -11,13 +11,15 @@
 
 use axum::http::StatusCode;
 use mimic_domain::directory::{DirectoryObject, ServicePrincipalType, Tenant};
-use mimic_domain::federation::external_token::{ExternalTokenError, UnverifiedToken};
+use std::sync::Arc;
+
+use mimic_domain::federation::external_token::{ExternalTokenError, Jwks, UnverifiedToken};
 use mimic_domain::federation::{self, FederatedCredential, NoMatch};
 use mimic_domain::token::Subject;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::token::store_err;
+use super::error::{store_err, unknown_client};
 use super::OAuthError;
 use crate::federation::KeysError;
 use crate::state::AppState;
@@ -51,7 +53,7 @@ pub(super) async fn authenticate(state: &AppState, tenant: &Tenant, client_id: &
     if !owner.credentials.iter().any(|c| c.issuer == issuer) {
         return Err(no_match(&NoMatch::Issuer, &token));
     }
-    let keys = state.issuers.keys(state, &issuer, token.kid()).await.map_err(|e| match e {
+    let keys = issuer_keys(state, &issuer, token.kid()).await.map_err(|e| match e {
         KeysError::Unreachable => {
             OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", 50166, "Request to External OIDC endpoint failed.")
         }
@@ -87,9 +89,17 @@ pub(super) async fn authenticate(state: &AppState, tenant: &Tenant, client_id: &
     Ok(owner.federated)
 }
 
+/// The keys of `issuer`: a hosted one's from the store, any other's published JWKS.
+async fn issuer_keys(state: &AppState, issuer: &str, kid: Option<&str>) -> Result<Arc<Jwks>, KeysError> {
+    match federation::hosted::name_of(issuer) {
+        Some(name) => crate::federation::hosted::jwks(state, name).map_err(KeysError::Store)?.ok_or(KeysError::Unreachable),
+        None => state.issuers.keys(issuer, kid).await,
+    }
+}
+
 /// The application, or else the user-assigned identity, whose client id is `client_id`.
 fn owner(state: &AppState, tenant: &Tenant, client_id: &str) -> Result<Owner, OAuthError> {
-    let unknown = || super::token::unknown_client(client_id, tenant);
+    let unknown = || unknown_client(client_id, tenant);
     let app_id: Uuid = client_id.parse().map_err(|_| unknown())?;
     state
         .store

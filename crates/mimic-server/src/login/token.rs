@@ -21,6 +21,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::error::{store_err, unknown_client};
 use super::tenant::{self, TenantRef};
 use super::OAuthError;
 use crate::http::RequestId;
@@ -153,18 +154,6 @@ struct Target {
     scope: String,
     wants_id_token: bool,
     wants_refresh: bool,
-}
-
-pub(super) fn store_err(e: mimic_store::StoreError) -> OAuthError {
-    tracing::error!(error = %e, "store failure in token service");
-    // The store down for a moment: the OAuth2 `temporarily_unavailable` with a 503 (and
-    // Retry-After, added in `into_response`), which MSAL and azure-identity retry.
-    let status = match e {
-        mimic_store::StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    let error = if status == StatusCode::SERVICE_UNAVAILABLE { "temporarily_unavailable" } else { "server_error" };
-    OAuthError::new(status, error, 90033, "A transient error has occurred. Please try again.")
 }
 
 impl TokenRequest<'_> {
@@ -705,20 +694,6 @@ fn invalid_scope(scope: &str) -> OAuthError {
         format!(
             "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default \
              suffixed to the resource identifier (application ID URI)."
-        ),
-    )
-}
-
-pub(super) fn unknown_client(client_id: &str, tenant: &Tenant) -> OAuthError {
-    OAuthError::new(
-        StatusCode::BAD_REQUEST,
-        "unauthorized_client",
-        700016,
-        format!(
-            "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has \
-             not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your \
-             authentication request to the wrong tenant.",
-            tenant.display_name
         ),
     )
 }

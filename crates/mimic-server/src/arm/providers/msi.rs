@@ -108,7 +108,7 @@ impl generic::Rules for FederatedCredentials {
         }
         props.insert("audiences".into(), json!(new.audiences));
         if let Some(e) = &new.claims_matching_expression {
-            props.insert("claimsMatchingExpression".into(), json!({"value": e.value, "languageVersion": e.language_version}));
+            props.insert("claimsMatchingExpression".into(), json!(e));
         }
         r.properties = Value::Object(props);
         Ok(())

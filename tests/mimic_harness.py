@@ -118,10 +118,10 @@ def _clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 JS_DIR = REPO_ROOT / "tests" / "js"
 
 
-def node_script(script: str, env: Mapping[str, str], timeout: float = 120) -> Any:
-    """Runs one of tests/js/*.mjs (Microsoft's JavaScript clients) with `env` and returns the JSON
-    its last output line holds; fails with its output when it exits non-zero."""
-    p = subprocess.run(["node", str(JS_DIR / script)], capture_output=True, text=True, timeout=timeout,
+def node_script(script: str, env: Mapping[str, str], timeout: float = 120, args: Sequence[str] = ()) -> Any:
+    """Runs one of tests/js/*.mjs (Microsoft's JavaScript clients) with `env` and `args` and returns
+    the JSON its last output line holds; fails with its output when it exits non-zero."""
+    p = subprocess.run(["node", str(JS_DIR / script), *args], capture_output=True, text=True, timeout=timeout,
                        env=dict(env), cwd=JS_DIR)
     if p.returncode != 0:
         raise AssertionError(f"node {script} exited {p.returncode}:\n{p.stderr}\n{p.stdout}")

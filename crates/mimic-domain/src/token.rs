@@ -135,8 +135,16 @@ pub fn verify(token: &str, keys: &[SigningKey], now: i64) -> Result<Map<String, 
 #[derive(Debug, Clone)]
 pub enum Subject {
     User { object_id: Uuid, upn: String, name: String, client_app_id: Uuid, scopes: String },
-    App { object_id: Uuid, app_id: Uuid, display_name: String },
+    App { object_id: Uuid, app_id: Uuid, display_name: String, credential: AppCredential },
     ManagedIdentity { object_id: Uuid, client_id: Uuid, resource_id: String },
+}
+
+/// How an application proved itself: the `appidacr`/`azpacr` claim ("1" a secret, "2" a
+/// certificate or another client assertion; access-token-claims-reference).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppCredential {
+    Secret,
+    Assertion,
 }
 
 impl Subject {
@@ -204,9 +212,13 @@ pub fn access_token_claims(r: &AccessTokenRequest) -> Value {
                 c.insert("preferred_username".into(), upn.as_str().into());
             }
         }
-        Subject::App { object_id, app_id, .. } => {
+        Subject::App { object_id, app_id, credential, .. } => {
             c.insert(app_claim.into(), app_id.to_string().into());
-            c.insert(acr_claim.into(), "1".into());
+            let acr = match credential {
+                AppCredential::Secret => "1",
+                AppCredential::Assertion => "2",
+            };
+            c.insert(acr_claim.into(), acr.into());
             insert_groups(&mut c, r);
             if v1 {
                 c.insert("idp".into(), format!("https://sts.windows.net/{}/", r.tenant).into());
@@ -306,7 +318,8 @@ mod tests {
     #[test]
     fn signs_and_verifies_round_trip() {
         let k = key();
-        let sub = Subject::App { object_id: Uuid::new_v4(), app_id: Uuid::new_v4(), display_name: "x".into() };
+        let sub =
+            Subject::App { object_id: Uuid::new_v4(), app_id: Uuid::new_v4(), display_name: "x".into(), credential: AppCredential::Secret };
         let tenant = Uuid::new_v4();
         let iss = issuer_v1(tenant);
         let claims = access_token_claims(&AccessTokenRequest {
@@ -343,7 +356,8 @@ mod tests {
 
     #[test]
     fn groups_claim_and_overage() {
-        let sub = Subject::App { object_id: Uuid::new_v4(), app_id: Uuid::new_v4(), display_name: "x".into() };
+        let sub =
+            Subject::App { object_id: Uuid::new_v4(), app_id: Uuid::new_v4(), display_name: "x".into(), credential: AppCredential::Secret };
         let claims = |n: usize| {
             let groups: Vec<Uuid> = (0..n).map(|_| Uuid::new_v4()).collect();
             access_token_claims(&AccessTokenRequest {

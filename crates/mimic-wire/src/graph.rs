@@ -61,6 +61,44 @@ pub struct PasswordCredential {
     pub start_date_time: String,
 }
 
+/// A `keyCredential` (certificate). `key` is null on reads of the owning object.
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyCredential {
+    pub custom_key_identifier: Option<String>,
+    pub display_name: Option<String>,
+    pub end_date_time: String,
+    pub key: Option<String>,
+    pub key_id: String,
+    pub start_date_time: String,
+    #[serde(rename = "type")]
+    pub key_type: &'static str,
+    pub usage: &'static str,
+}
+
+/// A `keyCredential` as clients write it (`keyCredentials` of POST/PATCH, `addKey`): what a
+/// read returned (`key` null, to keep it) or a new certificate.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyCredentialInput {
+    #[serde(default)]
+    pub custom_key_identifier: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub end_date_time: Option<String>,
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub key_id: Option<String>,
+    #[serde(default)]
+    pub start_date_time: Option<String>,
+    #[serde(default, rename = "type")]
+    pub key_type: Option<String>,
+    #[serde(default)]
+    pub usage: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
@@ -166,7 +204,7 @@ pub struct Application {
     pub api: Value,
     pub app_roles: Vec<Value>,
     pub info: Value,
-    pub key_credentials: Vec<Value>,
+    pub key_credentials: Vec<KeyCredential>,
     pub optional_claims: Option<Value>,
     pub password_credentials: Vec<PasswordCredential>,
     pub public_client: Value,
@@ -311,6 +349,24 @@ pub struct PasswordCredentialInput {
     pub end_date_time: Option<String>,
     #[serde(default)]
     pub start_date_time: Option<String>,
+}
+
+/// `POST /applications/{id}/addKey`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddKeyRequest {
+    pub key_credential: KeyCredentialInput,
+    #[serde(default)]
+    pub password_credential: Option<Value>,
+    pub proof: String,
+}
+
+/// `POST /applications/{id}/removeKey`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveKeyRequest {
+    pub key_id: String,
+    pub proof: String,
 }
 
 /// `POST /applications/{id}/removePassword`.

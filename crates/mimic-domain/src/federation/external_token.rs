@@ -62,7 +62,7 @@ impl UnverifiedToken {
         Ok(UnverifiedToken { header, claims, signing_input: format!("{h}.{p}"), signature })
     }
 
-    fn header_str(&self, name: &str) -> Option<&str> {
+    pub fn header_str(&self, name: &str) -> Option<&str> {
         self.header.get(name).and_then(Value::as_str)
     }
 
@@ -75,7 +75,7 @@ impl UnverifiedToken {
     }
 
     /// The verification parameters of the header's `alg`, or why it is refused.
-    fn algorithm(&self) -> Result<&'static RsaParameters, ExternalTokenError> {
+    pub fn rsa_parameters(&self) -> Result<&'static RsaParameters, ExternalTokenError> {
         let alg = self.header_str("alg").unwrap_or_default();
         Ok(match alg {
             "RS256" => &signature::RSA_PKCS1_2048_8192_SHA256,
@@ -91,7 +91,7 @@ impl UnverifiedToken {
     /// Checks the signature against `keys` (the key named by `kid`, or every key when the
     /// header names none) and the lifetime at `now`.
     pub fn verify(&self, keys: &Jwks, now: i64) -> Result<(), ExternalTokenError> {
-        let params = self.algorithm()?;
+        let params = self.rsa_parameters()?;
         let kid = self.kid();
         let candidates = keys.keys.iter().filter(|k| kid.is_none() || k.kid.as_deref() == kid);
         let verified = candidates.into_iter().any(|k| {
@@ -101,6 +101,15 @@ impl UnverifiedToken {
             return Err(ExternalTokenError::Signature);
         }
         self.check_lifetime(now)
+    }
+
+    /// Checks the signature against one RSA public key (PKCS#1 `RSAPublicKey` DER, as a
+    /// certificate holds it).
+    pub fn verify_rsa_key(&self, public_key: &[u8]) -> Result<(), ExternalTokenError> {
+        let params = self.rsa_parameters()?;
+        signature::UnparsedPublicKey::new(params, public_key)
+            .verify(self.signing_input.as_bytes(), &self.signature)
+            .map_err(|_| ExternalTokenError::Signature)
     }
 
     /// `exp` is required; `nbf`, when present, must have passed (both with [`SKEW_SECS`]).

@@ -4,15 +4,16 @@
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use mimic_domain::directory::{self, DirectoryAction, DirectoryObject};
 use mimic_wire::graph as wire;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::ctx::{parse_id, Ctx};
+use super::ctx::{parse_id, parse_time, Ctx};
 use super::directory_objects;
 use super::error::{GraphError, GraphResult};
+use super::key_credentials;
 use super::objects::{self, Kind};
 
 pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) -> GraphResult<Response> {
@@ -59,7 +60,9 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
         ("federatedidentitycredentials", _, _) => super::federated_credentials::route(ctx, app, &rest[1..]),
         ("addpassword", 1, &Method::POST) => add_password(ctx, app.id),
         ("removepassword", 1, &Method::POST) => remove_password(ctx, app.id),
-        ("addpassword" | "removepassword", 1, _) => Err(GraphError::method_not_allowed()),
+        ("addkey", 1, &Method::POST) => key_credentials::add_key(ctx, app.id),
+        ("removekey", 1, &Method::POST) => key_credentials::remove_key(ctx, app.id),
+        ("addpassword" | "removepassword" | "addkey" | "removekey", 1, _) => Err(GraphError::method_not_allowed()),
         _ => directory_objects::membership(ctx, &obj, rest).unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0]))),
     }
 }
@@ -78,7 +81,7 @@ fn display_name(m: &Map<String, Value>) -> GraphResult<Option<String>> {
 }
 
 /// What of an application the token service uses: `web`/`publicClient`/`spa` `redirectUris`
-/// (the sign-in page redirects only to those) and `isFallbackPublicClient`.
+/// (the sign-in page redirects only to those), `isFallbackPublicClient` and `keyCredentials`.
 fn apply_settings(m: &Map<String, Value>, app: &mut directory::Application) -> GraphResult<()> {
     for (platform, slot) in
         [("web", &mut app.web_redirect_uris), ("publicClient", &mut app.public_client_redirect_uris), ("spa", &mut app.spa_redirect_uris)]
@@ -111,11 +114,14 @@ fn apply_settings(m: &Map<String, Value>, app: &mut directory::Application) -> G
             v => v.as_bool().ok_or_else(|| GraphError::invalid_value("isFallbackPublicClient", "Application"))?,
         };
     }
+    if let Some(v) = prop(m, "keyCredentials") {
+        app.key_credentials = key_credentials::replace(&app.key_credentials, v)?;
+    }
     Ok(())
 }
 
 /// `POST /applications` (application-post-applications). Modelled: `displayName`, the redirect
-/// URIs and `isFallbackPublicClient`; other application properties are accepted and not kept
+/// URIs, `isFallbackPublicClient` and `keyCredentials`; other application properties are accepted and not kept
 /// (Mimic's token service does not use them).
 fn create(ctx: &Ctx) -> GraphResult<Response> {
     ctx.require(DirectoryAction::ManageApplications)?;
@@ -145,15 +151,6 @@ fn update(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
         Ok(())
     })?;
     Ok(ctx.no_content())
-}
-
-fn parse_time(s: Option<&str>, field: &str) -> GraphResult<Option<DateTime<Utc>>> {
-    match s {
-        None => Ok(None),
-        Some(s) => DateTime::parse_from_rfc3339(s).map(|d| Some(d.with_timezone(&Utc))).map_err(|_| {
-            GraphError::invalid_body(&format!("Cannot convert the literal '{s}' to the expected type 'Edm.DateTimeOffset' for '{field}'."))
-        }),
-    }
 }
 
 /// `POST /applications/{id}/addPassword` (application-addpassword): a new secret, returned

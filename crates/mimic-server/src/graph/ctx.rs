@@ -7,6 +7,7 @@ use std::cell::OnceCell;
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use mimic_domain::directory::{self, DirectoryAction, DirectoryObject, Tenant};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -364,4 +365,14 @@ fn default_user() -> Vec<String> {
 /// An object id from a path or body: a GUID, or Graph's 400.
 pub fn parse_id(id: &str) -> GraphResult<Uuid> {
     Uuid::parse_str(id.trim()).map_err(|_| GraphError::invalid_object_id(id))
+}
+
+/// An `Edm.DateTimeOffset` property of a body.
+pub fn parse_time(s: Option<&str>, field: &str) -> GraphResult<Option<DateTime<Utc>>> {
+    match s {
+        None => Ok(None),
+        Some(s) => DateTime::parse_from_rfc3339(s).map(|d| Some(d.with_timezone(&Utc))).map_err(|_| {
+            GraphError::invalid_body(&format!("Cannot convert the literal '{s}' to the expected type 'Edm.DateTimeOffset' for '{field}'."))
+        }),
+    }
 }

@@ -21,6 +21,7 @@ mod directory_roles;
 mod error;
 mod federated_credentials;
 mod groups;
+mod key_credentials;
 mod mimic;
 mod objects;
 pub mod odata;

@@ -138,7 +138,7 @@ pub fn application(a: &Application, tenant: &Tenant) -> Map<String, Value> {
         api: json!({"acceptMappedClaims": null, "knownClientApplications": [], "requestedAccessTokenVersion": null, "oauth2PermissionScopes": [], "preAuthorizedApplications": []}),
         app_roles: vec![],
         info: json!({"logoUrl": null, "marketingUrl": null, "privacyStatementUrl": null, "supportUrl": null, "termsOfServiceUrl": null}),
-        key_credentials: vec![],
+        key_credentials: a.key_credentials.iter().map(|c| super::key_credentials::render(c, false)).collect(),
         optional_claims: None,
         password_credentials: a.password_credentials.iter().map(|c| password_credential(c, None)).collect(),
         public_client: json!({"redirectUris": a.public_client_redirect_uris}),

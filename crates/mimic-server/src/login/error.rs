@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use mimic_domain::federation::external_token::ExternalTokenError;
 use uuid::Uuid;
 
 #[derive(Debug)]
@@ -114,4 +115,38 @@ pub(super) fn unknown_client(client_id: &str, tenant: &mimic_domain::directory::
             tenant.display_name
         ),
     )
+}
+
+pub(super) fn malformed_assertion() -> OAuthError {
+    OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", 50027, "JWT token is invalid or malformed.")
+}
+
+/// Entra's answer to a client assertion (federated or certificate-signed) refused for its form,
+/// algorithm or lifetime; `signature` says why no key verified it, which differs between the two.
+pub(super) fn assertion_token_error(e: ExternalTokenError, signature: impl FnOnce() -> OAuthError) -> OAuthError {
+    match e {
+        ExternalTokenError::Malformed => malformed_assertion(),
+        ExternalTokenError::Algorithm(alg) => OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            5002738,
+            format!("Invalid JWT token. '{alg}' is not a supported signature algorithm. Supported signing algorithms are: 'RS256, RS384, RS512, PS256, PS384, PS512'"),
+        ),
+        ExternalTokenError::Signature => signature(),
+        ExternalTokenError::Lifetime { now, nbf, exp } => OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            700024,
+            format!(
+                "Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
+                iso(Some(now)),
+                iso(nbf),
+                iso(exp)
+            ),
+        ),
+    }
+}
+
+fn iso(t: Option<i64>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).unwrap_or_default()
 }

@@ -13,13 +13,13 @@ use axum::http::StatusCode;
 use mimic_domain::directory::{DirectoryObject, ServicePrincipalType, Tenant};
 use std::sync::Arc;
 
-use mimic_domain::federation::external_token::{ExternalTokenError, Jwks, UnverifiedToken};
+use mimic_domain::federation::external_token::{Jwks, UnverifiedToken};
 use mimic_domain::federation::{self, FederatedCredential, NoMatch};
 use mimic_domain::token::Subject;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::error::{store_err, unknown_client};
+use super::error::{assertion_token_error, malformed_assertion, store_err, unknown_client};
 use super::OAuthError;
 use crate::federation::KeysError;
 use crate::state::AppState;
@@ -47,7 +47,7 @@ pub(super) fn is_external(assertion: &str, client_id: &str) -> bool {
 }
 
 pub(super) async fn authenticate(state: &AppState, tenant: &Tenant, client_id: &str, assertion: &str) -> Result<Federated, OAuthError> {
-    let token = UnverifiedToken::parse(assertion).map_err(|_| malformed())?;
+    let token = UnverifiedToken::parse(assertion).map_err(|_| malformed_assertion())?;
     let owner = owner(state, tenant, client_id)?;
     let issuer = token.claim_str("iss").unwrap_or_default().to_string();
     if !owner.credentials.iter().any(|c| c.issuer == issuer) {
@@ -59,31 +59,18 @@ pub(super) async fn authenticate(state: &AppState, tenant: &Tenant, client_id: &
         }
         KeysError::Store(e) => store_err(e),
     })?;
-    token.verify(&keys, chrono::Utc::now().timestamp()).map_err(|e| match e {
-        ExternalTokenError::Malformed => malformed(),
-        ExternalTokenError::Algorithm(alg) => OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            5002738,
-            format!("Invalid JWT token. '{alg}' is not a supported signature algorithm. Supported signing algorithms are: 'RS256, RS384, RS512, PS256, PS384, PS512'"),
-        ),
-        ExternalTokenError::Signature => OAuthError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            700027,
-            format!("Client assertion failed signature validation. [Reason - The key was not found., Key id: '{}']", token.kid().unwrap_or_default()),
-        ),
-        ExternalTokenError::Lifetime { now, nbf, exp } => OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_client",
-            700024,
-            format!(
-                "Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
-                iso(Some(now)),
-                iso(nbf),
-                iso(exp)
-            ),
-        ),
+    token.verify(&keys, chrono::Utc::now().timestamp()).map_err(|e| {
+        assertion_token_error(e, || {
+            OAuthError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                700027,
+                format!(
+                    "Client assertion failed signature validation. [Reason - The key was not found., Key id: '{}']",
+                    token.kid().unwrap_or_default()
+                ),
+            )
+        })
     })?;
     federation::find_match(&owner.credentials, &token.claims).map_err(|m| no_match(&m, &token))?;
     Ok(owner.federated)
@@ -124,10 +111,6 @@ fn owner(state: &AppState, tenant: &Tenant, client_id: &str) -> Result<Owner, OA
         .ok_or_else(unknown)
 }
 
-fn malformed() -> OAuthError {
-    OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", 50027, "JWT token is invalid or malformed.")
-}
-
 fn no_match(why: &NoMatch, token: &UnverifiedToken) -> OAuthError {
     let claim = |c: &str| match token.claims.get(c) {
         Some(Value::String(s)) => s.clone(),
@@ -161,8 +144,4 @@ fn no_match(why: &NoMatch, token: &UnverifiedToken) -> OAuthError {
         ),
     };
     OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", code, message)
-}
-
-fn iso(t: Option<i64>) -> String {
-    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).unwrap_or_default()
 }

@@ -15,7 +15,7 @@ use base64::Engine;
 use mimic_domain::authorization_code::RedeemError;
 use mimic_domain::directory::{self, DirectoryObject, Tenant};
 use mimic_domain::secrets;
-use mimic_domain::token::{self as tok, AccessTokenRequest, RefreshGrant, Subject, TokenVersion};
+use mimic_domain::token::{self as tok, AccessTokenRequest, AppCredential, RefreshGrant, Subject, TokenVersion};
 use mimic_store::documents::{Docs, AUTHORIZATION_CODE, REFRESH_TOKEN};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -274,11 +274,7 @@ impl TokenRequest<'_> {
         match (&self.federated, self.param("client_assertion")) {
             // The federated exchange already checked the assertion against the app's credentials.
             (Some(_), _) => {}
-            (None, Some(assertion)) => {
-                self.check_assertion_type()?;
-                super::certificate::authenticate(app, assertion, &self.assertion_audiences(&tenant), chrono::Utc::now().timestamp())?
-            }
-            (None, None) => verify_secret(app, secret.as_deref())?,
+            (None, _) => self.verify_credential(&tenant, app, secret.as_deref())?,
         }
         let Some(DirectoryObject::ServicePrincipal(sp)) = sp else {
             return Err(OAuthError::new(
@@ -296,8 +292,21 @@ impl TokenRequest<'_> {
                 format!("Application '{app_id}'({}) is disabled.", sp.display_name),
             ));
         }
-        let subject = Subject::App { object_id: sp.id, app_id, display_name: sp.display_name.clone() };
+        let credential = if self.param("client_assertion").is_some() { AppCredential::Assertion } else { AppCredential::Secret };
+        let subject = Subject::App { object_id: sp.id, app_id, display_name: sp.display_name.clone(), credential };
         self.respond(&tenant, &subject, &target, APP_TOKEN_LIFETIME, None, None)
+    }
+
+    /// A confidential client's credential: a certificate-signed `client_assertion`, or else its
+    /// secret.
+    fn verify_credential(&self, tenant: &Tenant, app: &directory::Application, secret: Option<&str>) -> Result<(), OAuthError> {
+        match self.param("client_assertion") {
+            Some(assertion) => {
+                self.check_assertion_type()?;
+                super::certificate::authenticate(app, assertion, &self.assertion_audiences(tenant), chrono::Utc::now())
+            }
+            None => verify_secret(app, secret),
+        }
     }
 
     /// A `client_assertion` must say it is a JWT bearer assertion (RFC 7523).
@@ -425,10 +434,10 @@ impl TokenRequest<'_> {
             ClientFlow::Code(redirect) => app.is_public_redirect(redirect),
             ClientFlow::Refresh { confidential } => !confidential,
         };
-        if public && secret.is_none() {
+        if public && secret.is_none() && self.param("client_assertion").is_none() {
             return Ok(());
         }
-        verify_secret(&app, secret.as_deref())?;
+        self.verify_credential(tenant, &app, secret.as_deref())?;
         self.confidential.set(true);
         Ok(())
     }

@@ -322,3 +322,37 @@ def test_add_key_and_remove_key_need_a_proof_from_a_current_certificate(mimic: M
     assert r.status_code == 204, r.text
     r = exchange(mimic, app["appId"], cert.sign(assertion_claims(mimic, app["appId"])))
     assert r.status_code == 401 and aadsts(r) == 700027, r.text
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ROPC, on purpose
+def test_a_confidential_client_proves_itself_with_its_certificate_on_user_flows(mimic: MimicServer, client_ca, monkeypatch):
+    """MSAL's ConfidentialClientApplication with a certificate (PS256, `x5t#S256`) in place of a
+    secret: the password grant, then the refresh of its token, which needs the credential again."""
+    import msal
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+    from msal.authority import Authority
+
+    monkeypatch.setattr(Authority, "_domains_without_user_realm_discovery", {"127.0.0.1"})
+
+    cert = Cert()
+    app = new_app(mimic, keyCredentials=[{"type": "AsymmetricX509Cert", "usage": "Verify", "key": cert.key_b64}])
+    domain = mimic.admin["userName"].split("@")[1]
+    upn, password = f"{unique('cu')}@{domain}", "Cert-Flow-Passw0rd!"
+    r = graph(mimic, "POST", "/v1.0/users", json={"accountEnabled": True, "displayName": upn, "mailNickname": upn.split("@")[0],
+                                                  "userPrincipalName": upn, "passwordProfile": {"password": password}})
+    assert r.status_code == 201, r.text
+    credential = {"private_key": cert.key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode(),
+                  "public_certificate": cert.cert.public_bytes(Encoding.PEM).decode()}
+    cca = msal.ConfidentialClientApplication(app["appId"], client_credential=credential,
+                                             authority=f"{mimic.login_url}/{mimic.tenant_id}", instance_discovery=False)
+    result = cca.acquire_token_by_username_password(upn, password, scopes=[ARM_SCOPE])
+    assert "access_token" in result, result
+    refreshed = cca.acquire_token_by_refresh_token(result["refresh_token"], scopes=[ARM_SCOPE])
+    assert "access_token" in refreshed, refreshed
+    # Another certificate does not stand in for it.
+    stranger = Cert()
+    other = msal.ConfidentialClientApplication(
+        app["appId"], authority=f"{mimic.login_url}/{mimic.tenant_id}", instance_discovery=False,
+        client_credential={"private_key": stranger.key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode(),
+                           "public_certificate": stranger.cert.public_bytes(Encoding.PEM).decode()})
+    assert 700027 in other.acquire_token_by_username_password(upn, password, scopes=[ARM_SCOPE])["error_codes"]

@@ -356,3 +356,48 @@ def test_a_confidential_client_proves_itself_with_its_certificate_on_user_flows(
         client_credential={"private_key": stranger.key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode(),
                            "public_certificate": stranger.cert.public_bytes(Encoding.PEM).decode()})
     assert 700027 in other.acquire_token_by_username_password(upn, password, scopes=[ARM_SCOPE])["error_codes"]
+
+
+def test_service_principal_credentials_sign_the_application_in(mimic: MimicServer, az_sp, az, home: Path, tmp_path: Path):
+    """`az ad sp credential reset`: a secret, then a certificate, on the service principal rather
+    than the application; either signs the application in (as Entra accepts both objects')."""
+    rg = unique("sp-cred")
+    mimic.create_rg(rg)
+    app = az_sp("ad", "app", "create", "--display-name", unique("sp-cred"))
+    sp = az_sp("ad", "sp", "create", "--id", app["appId"])
+    assign_role(mimic, sp["id"], READER, rg_id(mimic, rg))
+    reset = az_sp("ad", "sp", "credential", "reset", "--id", app["appId"])
+    assert reset["password"], reset
+    shown = graph(mimic, "GET", f"/v1.0/servicePrincipals/{sp['id']}").json()
+    assert len(shown["passwordCredentials"]) == 1 and shown["passwordCredentials"][0]["secretText"] is None, shown
+    assert graph(mimic, "GET", f"/v1.0/applications/{app['id']}").json()["passwordCredentials"] == []
+    ci = type(az)(mimic, tmp_path / "ci-config")
+    (tmp_path / "ci-config").mkdir()
+    ci.register_cloud()
+    ci("cloud", "set", "--name", "Mimic")
+    ci("login", "--service-principal", "-u", app["appId"], "-p", reset["password"], "--tenant", mimic.tenant_id)
+    assert ci("group", "show", "--name", rg)["name"] == rg
+
+    cert = az_sp("ad", "sp", "credential", "reset", "--id", app["appId"], "--create-cert")
+    pem = Path(cert["fileWithCertAndPrivateKey"])
+    listed = az_sp("ad", "sp", "credential", "list", "--id", app["appId"], "--cert")
+    assert [c["customKeyIdentifier"] for c in listed] == [pem_thumbprint(pem)], listed
+    ci("login", "--service-principal", "-u", app["appId"], "--tenant", mimic.tenant_id, "--certificate", str(pem))
+    assert ci("group", "show", "--name", rg)["name"] == rg
+    # The reset removed the secret.
+    r = mimic.token_request({"grant_type": "client_credentials", "client_id": app["appId"], "client_secret": reset["password"],
+                             "scope": ARM_SCOPE})
+    assert r.status_code == 401 and aadsts(r) == 7000215, r.text
+
+
+def test_managed_identity_principals_have_no_settable_credentials(mimic: MimicServer):
+    from mimic_harness import make_uai
+    rg = unique("mi-cred")
+    mimic.create_rg(rg)
+    identity = make_uai(mimic, rg, "noKeys")
+    sp_id = identity["properties"]["principalId"]
+    r = graph(mimic, "POST", f"/v1.0/servicePrincipals/{sp_id}/addPassword", json={})
+    assert r.status_code == 400, r.text
+    r = graph(mimic, "PATCH", f"/v1.0/servicePrincipals/{sp_id}", json={"keyCredentials": [
+        {"type": "AsymmetricX509Cert", "usage": "Verify", "key": Cert().key_b64}]})
+    assert r.status_code == 400, r.text

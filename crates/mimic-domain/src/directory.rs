@@ -167,6 +167,12 @@ pub struct ServicePrincipal {
     pub service_principal_names: Vec<String>,
     pub account_enabled: bool,
     pub created: DateTime<Utc>,
+    /// Secrets and certificates on the principal itself: they sign the application in within
+    /// this tenant as the application's own do (`az ad sp credential reset`).
+    #[serde(default)]
+    pub password_credentials: Vec<PasswordCredential>,
+    #[serde(default)]
+    pub key_credentials: Vec<crate::certificate::KeyCredential>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -196,6 +202,18 @@ pub enum DirectoryObject {
 }
 
 impl DirectoryObject {
+    /// The secrets and certificates of an application or of an application's principal; `None`
+    /// for users, groups and managed identities (whose credentials Azure manages).
+    pub fn credentials_mut(&mut self) -> Option<(&mut Vec<PasswordCredential>, &mut Vec<crate::certificate::KeyCredential>)> {
+        match self {
+            DirectoryObject::Application(a) => Some((&mut a.password_credentials, &mut a.key_credentials)),
+            DirectoryObject::ServicePrincipal(sp) if sp.service_principal_type != ServicePrincipalType::ManagedIdentity => {
+                Some((&mut sp.password_credentials, &mut sp.key_credentials))
+            }
+            _ => None,
+        }
+    }
+
     pub fn id(&self) -> Uuid {
         match self {
             DirectoryObject::User(o) => o.id,
@@ -271,6 +289,8 @@ pub fn new_application_with_principal(tenant_id: Uuid, display_name: &str, now: 
         service_principal_names: vec![app_id.to_string()],
         account_enabled: true,
         created: now,
+        password_credentials: vec![],
+        key_credentials: vec![],
     };
     (app, sp)
 }
@@ -298,6 +318,8 @@ pub fn new_managed_identity_principal(
         service_principal_names: vec![app_id.to_string(), format!("https://identity.azure.net/{}", Uuid::new_v4().simple())],
         account_enabled: true,
         created: now,
+        password_credentials: vec![],
+        key_credentials: vec![],
     }
 }
 

@@ -250,7 +250,7 @@ pub struct ServicePrincipal {
     pub verified_publisher: Value,
     pub add_ins: Vec<Value>,
     pub app_roles: Vec<Value>,
-    pub key_credentials: Vec<Value>,
+    pub key_credentials: Vec<KeyCredential>,
     pub oauth2_permission_scopes: Vec<Value>,
     pub password_credentials: Vec<PasswordCredential>,
     pub resource_specific_application_permissions: Vec<Value>,

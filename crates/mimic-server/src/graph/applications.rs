@@ -1,19 +1,17 @@
-//! `/applications`: app registrations and their client secrets (`addPassword` returns the
-//! `secretText` once; only its salted hash is kept, and the token service checks secrets
-//! against it), as `az ad app ...` and `az ad sp create-for-rbac` use them.
+//! `/applications`: app registrations, as `az ad app ...` and `az ad sp create-for-rbac` use
+//! them; their credentials are `credentials.rs`'s.
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use chrono::Utc;
 use mimic_domain::directory::{self, DirectoryAction, DirectoryObject};
-use mimic_wire::graph as wire;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::ctx::{parse_id, parse_time, Ctx};
+use super::credentials;
+use super::ctx::{parse_id, Ctx};
 use super::directory_objects;
 use super::error::{GraphError, GraphResult};
-use super::key_credentials;
 use super::objects::{self, Kind};
 
 pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) -> GraphResult<Response> {
@@ -56,13 +54,11 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
             _ => Err(GraphError::method_not_allowed()),
         };
     }
+    if let (Some(r), 1) = (credentials::action(ctx, &obj, &rest[0]), rest.len()) {
+        return r;
+    }
     match (rest[0].to_ascii_lowercase().as_str(), rest.len(), &ctx.method) {
         ("federatedidentitycredentials", _, _) => super::federated_credentials::route(ctx, app, &rest[1..]),
-        ("addpassword", 1, &Method::POST) => add_password(ctx, app.id),
-        ("removepassword", 1, &Method::POST) => remove_password(ctx, app.id),
-        ("addkey", 1, &Method::POST) => key_credentials::add_key(ctx, app.id),
-        ("removekey", 1, &Method::POST) => key_credentials::remove_key(ctx, app.id),
-        ("addpassword" | "removepassword" | "addkey" | "removekey", 1, _) => Err(GraphError::method_not_allowed()),
         _ => directory_objects::membership(ctx, &obj, rest).unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0]))),
     }
 }
@@ -115,7 +111,7 @@ fn apply_settings(m: &Map<String, Value>, app: &mut directory::Application) -> G
         };
     }
     if let Some(v) = prop(m, "keyCredentials") {
-        app.key_credentials = key_credentials::replace(&app.key_credentials, v)?;
+        app.key_credentials = credentials::replace(&app.key_credentials, v)?;
     }
     Ok(())
 }
@@ -147,64 +143,6 @@ fn update(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
             app.display_name = n.clone();
         }
         apply_settings(&m, &mut app)?;
-        tx.put_directory_object(&DirectoryObject::Application(app))?;
-        Ok(())
-    })?;
-    Ok(ctx.no_content())
-}
-
-/// `POST /applications/{id}/addPassword` (application-addpassword): a new secret, returned
-/// once in `secretText`. Default lifetime two years, as Graph's.
-fn add_password(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
-    ctx.require(DirectoryAction::ManageApplications)?;
-    let req: wire::AddPasswordRequest = if ctx.body.is_empty() { Default::default() } else { ctx.json()? };
-    let input = req.password_credential.unwrap_or_default();
-    let now = Utc::now();
-    let start = parse_time(input.start_date_time.as_deref(), "startDateTime")?;
-    let end = parse_time(input.end_date_time.as_deref(), "endDateTime")?;
-    let (mut cred, secret) = directory::new_password_credential(input.display_name, now, 2);
-    if let Some(s) = start {
-        cred.start = s;
-    }
-    if let Some(e) = end {
-        cred.end = e;
-    }
-    if cred.end <= cred.start {
-        return Err(GraphError::bad_request("Key credential end date is invalid."));
-    }
-    let tenant = ctx.tenant_id();
-    ctx.state.store.write(|tx| {
-        let Some(DirectoryObject::Application(mut app)) = tx.directory_object(tenant, id)? else {
-            return Err(GraphError::not_found(&id.to_string()));
-        };
-        app.password_credentials.push(cred.clone());
-        tx.put_directory_object(&DirectoryObject::Application(app))?;
-        Ok(())
-    })?;
-    let mut out = Map::new();
-    out.insert("@odata.context".into(), Value::String(ctx.context_url("microsoft.graph.passwordCredential")));
-    if let Value::Object(m) = serde_json::to_value(objects::password_credential(&cred, Some(secret))).expect("serializes") {
-        out.extend(m);
-    }
-    Ok(ctx.respond(StatusCode::OK, Value::Object(out)))
-}
-
-/// `POST /applications/{id}/removePassword` `{"keyId"}` → 204.
-fn remove_password(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
-    ctx.require(DirectoryAction::ManageApplications)?;
-    let req: wire::RemovePasswordRequest = ctx.json()?;
-    let key = parse_id(&req.key_id)?;
-    let tenant = ctx.tenant_id();
-    ctx.state.store.write(|tx| {
-        let Some(DirectoryObject::Application(mut app)) = tx.directory_object(tenant, id)? else {
-            return Err(GraphError::not_found(&id.to_string()));
-        };
-        let before = app.password_credentials.len();
-        app.password_credentials.retain(|c| c.key_id != key);
-        if app.password_credentials.len() == before {
-            // Unverified text.
-            return Err(GraphError::bad_request(format!("No password credential found with keyId '{key}'.")));
-        }
         tx.put_directory_object(&DirectoryObject::Application(app))?;
         Ok(())
     })?;

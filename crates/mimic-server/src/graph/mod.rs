@@ -15,13 +15,13 @@
 //! Mimic's own control calls under `/mimic/` (signing-key rotation).
 
 mod applications;
+mod credentials;
 mod ctx;
 mod directory_objects;
 mod directory_roles;
 mod error;
 mod federated_credentials;
 mod groups;
-mod key_credentials;
 mod mimic;
 mod objects;
 pub mod odata;

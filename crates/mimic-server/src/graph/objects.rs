@@ -4,9 +4,7 @@
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
-use mimic_domain::directory::{
-    self, Application, DirectoryObject, Group, PasswordCredential, ServicePrincipal, ServicePrincipalType, Tenant, User,
-};
+use mimic_domain::directory::{self, Application, DirectoryObject, Group, ServicePrincipal, ServicePrincipalType, Tenant, User};
 use mimic_wire::graph as wire;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -25,18 +23,6 @@ fn to_map<T: serde::Serialize>(v: &T) -> Map<String, Value> {
     match serde_json::to_value(v).expect("wire types serialize") {
         Value::Object(m) => m,
         _ => unreachable!("wire types are objects"),
-    }
-}
-
-pub fn password_credential(c: &PasswordCredential, secret: Option<String>) -> wire::PasswordCredential {
-    wire::PasswordCredential {
-        custom_key_identifier: None,
-        display_name: c.display_name.clone(),
-        end_date_time: time(c.end),
-        hint: Some(c.hint.clone()),
-        key_id: c.key_id.to_string(),
-        secret_text: secret,
-        start_date_time: time(c.start),
     }
 }
 
@@ -138,9 +124,9 @@ pub fn application(a: &Application, tenant: &Tenant) -> Map<String, Value> {
         api: json!({"acceptMappedClaims": null, "knownClientApplications": [], "requestedAccessTokenVersion": null, "oauth2PermissionScopes": [], "preAuthorizedApplications": []}),
         app_roles: vec![],
         info: json!({"logoUrl": null, "marketingUrl": null, "privacyStatementUrl": null, "supportUrl": null, "termsOfServiceUrl": null}),
-        key_credentials: a.key_credentials.iter().map(|c| super::key_credentials::render(c, false)).collect(),
+        key_credentials: super::credentials::render_keys(&a.key_credentials),
         optional_claims: None,
-        password_credentials: a.password_credentials.iter().map(|c| password_credential(c, None)).collect(),
+        password_credentials: super::credentials::render_passwords(&a.password_credentials),
         public_client: json!({"redirectUris": a.public_client_redirect_uris}),
         required_resource_access: vec![],
         web: json!({"homePageUrl": null, "logoutUrl": null, "redirectUris": a.web_redirect_uris, "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}, "redirectUriSettings": []}),
@@ -185,9 +171,9 @@ pub fn service_principal(sp: &ServicePrincipal, tenant: &Tenant) -> Map<String, 
         verified_publisher: json!({"displayName": null, "verifiedPublisherId": null, "addedDateTime": null}),
         add_ins: vec![],
         app_roles: vec![],
-        key_credentials: vec![],
+        key_credentials: super::credentials::render_keys(&sp.key_credentials),
         oauth2_permission_scopes: vec![],
-        password_credentials: vec![],
+        password_credentials: super::credentials::render_passwords(&sp.password_credentials),
         resource_specific_application_permissions: vec![],
     })
 }

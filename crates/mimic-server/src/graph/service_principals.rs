@@ -53,6 +53,9 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
             _ => Err(GraphError::method_not_allowed()),
         };
     }
+    if let (Some(r), 1) = (super::credentials::action(ctx, &obj, &rest[0]), rest.len()) {
+        return r;
+    }
     directory_objects::membership(ctx, &obj, rest).unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0])))
 }
 
@@ -108,6 +111,8 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
             service_principal_names: vec![app_id.to_string()],
             account_enabled,
             created: Utc::now(),
+            password_credentials: vec![],
+            key_credentials: vec![],
         };
         tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp.clone()))?;
         Ok(sp)
@@ -115,8 +120,8 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
     ctx.entity(StatusCode::CREATED, Kind::ServicePrincipal, objects::service_principal(&sp, &tenant))
 }
 
-/// `PATCH /servicePrincipals/{id}`: display name and account state. A managed identity's
-/// principal is its Azure resource's to change.
+/// `PATCH /servicePrincipals/{id}`: display name, account state and certificates. A managed
+/// identity's principal is its Azure resource's to change.
 fn update(ctx: &Ctx, mut sp: ServicePrincipal) -> GraphResult<Response> {
     ctx.require(DirectoryAction::ManageApplications)?;
     let m = ctx.entity_body(Kind::ServicePrincipal)?;
@@ -135,6 +140,9 @@ fn update(ctx: &Ctx, mut sp: ServicePrincipal) -> GraphResult<Response> {
     }
     if let Some(v) = prop(&m, "accountEnabled") {
         sp.account_enabled = v.as_bool().ok_or_else(|| GraphError::invalid_value("accountEnabled", "ServicePrincipal"))?;
+    }
+    if let Some(v) = prop(&m, "keyCredentials") {
+        sp.key_credentials = super::credentials::replace(&sp.key_credentials, v)?;
     }
     ctx.state.store.write(|tx| tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp.clone())))?;
     Ok(ctx.no_content())

@@ -3,24 +3,26 @@
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use mimic_domain::certificate::{self, AssertionError, Thumbprint};
-use mimic_domain::directory::Application;
+use mimic_domain::certificate::{self, AssertionError, KeyCredential, Thumbprint};
 use mimic_domain::federation::external_token::UnverifiedToken;
+use uuid::Uuid;
 
 use super::error::{assertion_token_error, malformed_assertion};
 use super::OAuthError;
 
-/// Checks a client assertion the app signed itself (`iss` its client id) against the app's
-/// certificates and the token endpoint's audiences.
+/// Checks a client assertion the app signed itself (`iss` its client id) against its
+/// certificates (the application's and its service principal's) and the token endpoint's
+/// audiences.
 pub(super) fn authenticate(
-    app: &Application,
+    app_id: Uuid,
+    certificates: &[KeyCredential],
     assertion: &str,
     endpoint_audiences: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), OAuthError> {
     let token = UnverifiedToken::parse(assertion).map_err(|_| malformed_assertion())?;
-    let client_id = app.app_id.to_string();
-    certificate::verify_assertion(&app.key_credentials, &token, &client_id, endpoint_audiences, now)
+    let client_id = app_id.to_string();
+    certificate::verify_assertion(certificates, &token, &client_id, endpoint_audiences, now)
         .map(|_| ())
         .map_err(|e| refusal(e, &client_id, &token))
 }

@@ -274,7 +274,13 @@ impl TokenRequest<'_> {
         match (&self.federated, self.param("client_assertion")) {
             // The federated exchange already checked the assertion against the app's credentials.
             (Some(_), _) => {}
-            (None, _) => self.verify_credential(&tenant, app, secret.as_deref())?,
+            (None, _) => {
+                let sp = match sp {
+                    Some(DirectoryObject::ServicePrincipal(sp)) => Some(sp),
+                    _ => None,
+                };
+                self.verify_credential(&tenant, app, sp, secret.as_deref())?
+            }
         }
         let Some(DirectoryObject::ServicePrincipal(sp)) = sp else {
             return Err(OAuthError::new(
@@ -298,14 +304,25 @@ impl TokenRequest<'_> {
     }
 
     /// A confidential client's credential: a certificate-signed `client_assertion`, or else its
-    /// secret.
-    fn verify_credential(&self, tenant: &Tenant, app: &directory::Application, secret: Option<&str>) -> Result<(), OAuthError> {
+    /// secret; the application's own or its service principal's in this tenant.
+    fn verify_credential(
+        &self,
+        tenant: &Tenant,
+        app: &directory::Application,
+        sp: Option<&directory::ServicePrincipal>,
+        secret: Option<&str>,
+    ) -> Result<(), OAuthError> {
         match self.param("client_assertion") {
             Some(assertion) => {
                 self.check_assertion_type()?;
-                super::certificate::authenticate(app, assertion, &self.assertion_audiences(tenant), chrono::Utc::now())
+                let mut keys = app.key_credentials.clone();
+                keys.extend(sp.iter().flat_map(|sp| sp.key_credentials.iter().cloned()));
+                super::certificate::authenticate(app.app_id, &keys, assertion, &self.assertion_audiences(tenant), chrono::Utc::now())
             }
-            None => verify_secret(app, secret),
+            None => {
+                let passwords = app.password_credentials.iter().chain(sp.iter().flat_map(|sp| sp.password_credentials.iter()));
+                verify_secret(app.app_id, passwords, secret)
+            }
         }
     }
 
@@ -424,9 +441,22 @@ impl TokenRequest<'_> {
         if directory::is_first_party_public_client(client) {
             return Ok(());
         }
-        let app = self.state.store.read(|tx| tx.directory_object_by_app_id(tenant.id, "application", client)).map_err(store_err)?;
+        let (app, sp) = self
+            .state
+            .store
+            .read(|tx| {
+                Ok::<_, mimic_store::StoreError>((
+                    tx.directory_object_by_app_id(tenant.id, "application", client)?,
+                    tx.directory_object_by_app_id(tenant.id, "servicePrincipal", client)?,
+                ))
+            })
+            .map_err(store_err)?;
         let Some(DirectoryObject::Application(app)) = app else {
             return Err(unknown_client(&client.to_string(), tenant));
+        };
+        let sp = match &sp {
+            Some(DirectoryObject::ServicePrincipal(sp)) => Some(sp),
+            _ => None,
         };
         let (_, secret) = self.client_credentials_pair();
         let public = match flow {
@@ -437,7 +467,7 @@ impl TokenRequest<'_> {
         if public && secret.is_none() && self.param("client_assertion").is_none() {
             return Ok(());
         }
-        self.verify_credential(tenant, &app, secret.as_deref())?;
+        self.verify_credential(tenant, &app, sp, secret.as_deref())?;
         self.confidential.set(true);
         Ok(())
     }
@@ -670,7 +700,11 @@ enum ClientFlow<'a> {
 
 /// A confidential client's secret: required (AADSTS7000218) and one of its valid ones
 /// (AADSTS7000215).
-fn verify_secret(app: &directory::Application, secret: Option<&str>) -> Result<(), OAuthError> {
+fn verify_secret<'a>(
+    app_id: Uuid,
+    mut credentials: impl Iterator<Item = &'a directory::PasswordCredential>,
+    secret: Option<&str>,
+) -> Result<(), OAuthError> {
     let secret = secret.ok_or_else(|| {
         OAuthError::new(
             StatusCode::UNAUTHORIZED,
@@ -680,7 +714,7 @@ fn verify_secret(app: &directory::Application, secret: Option<&str>) -> Result<(
         )
     })?;
     let now = chrono::Utc::now();
-    if app.password_credentials.iter().any(|c| c.start <= now && now < c.end && secrets::verify_client_secret(&c.secret_hash, secret)) {
+    if credentials.any(|c| c.start <= now && now < c.end && secrets::verify_client_secret(&c.secret_hash, secret)) {
         return Ok(());
     }
     Err(OAuthError::new(
@@ -689,8 +723,7 @@ fn verify_secret(app: &directory::Application, secret: Option<&str>) -> Result<(
         7000215,
         format!(
             "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, \
-             not the client secret ID, for a secret added to app '{}'.",
-            app.app_id
+             not the client secret ID, for a secret added to app '{app_id}'."
         ),
     ))
 }

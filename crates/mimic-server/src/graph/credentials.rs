@@ -1,20 +1,55 @@
-//! An application's certificates (`keyCredentials`): written as a whole list on POST/PATCH of the
-//! application (`az ad sp create-for-rbac --create-cert`, `az ad app credential reset --cert`),
-//! or one at a time by `addKey`/`removeKey`, which prove possession of a current certificate
-//! (application-addkey). Entra's rules are `mimic_domain::certificate`'s; the token service
-//! verifies client assertions against the stored list (`login/certificate.rs`).
+//! The credentials of applications and of their service principals: secrets (`addPassword`
+//! returns the `secretText` once; only its salted hash is kept) and certificates
+//! (`keyCredentials`, written as a whole list on POST/PATCH — `az ad sp create-for-rbac
+//! --create-cert`, `az ad app credential reset --cert` — or one at a time by `addKey`/`removeKey`,
+//! which prove possession of a current certificate: application-addkey). Entra's rules are
+//! `mimic_domain::certificate`'s; the token service checks secrets and client assertions against
+//! both objects' lists (`login/token.rs`, `login/certificate.rs`).
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use chrono::Utc;
 use mimic_domain::certificate::{self, KeyCredential, KeyCredentialError, KeyCredentialInput, ProofError};
-use mimic_domain::directory::{DirectoryAction, DirectoryObject};
+use mimic_domain::directory::{self, DirectoryAction, DirectoryObject, PasswordCredential};
 use mimic_wire::graph as wire;
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
 use super::ctx::{parse_id, parse_time, Ctx};
 use super::error::{GraphError, GraphResult};
+
+/// `addPassword`, `removePassword`, `addKey`, `removeKey` on an application or service
+/// principal; `None` for any other segment.
+pub fn action(ctx: &Ctx, obj: &DirectoryObject, segment: &str) -> Option<GraphResult<Response>> {
+    let run: fn(&Ctx, &DirectoryObject) -> GraphResult<Response> = match segment.to_ascii_lowercase().as_str() {
+        "addpassword" => add_password,
+        "removepassword" => remove_password,
+        "addkey" => add_key,
+        "removekey" => remove_key,
+        _ => return None,
+    };
+    Some(if ctx.method == Method::POST { run(ctx, obj) } else { Err(GraphError::method_not_allowed()) })
+}
+
+/// Graph lists credentials newest first.
+pub fn render_passwords(list: &[PasswordCredential]) -> Vec<wire::PasswordCredential> {
+    list.iter().rev().map(|c| password_credential(c, None)).collect()
+}
+
+pub fn render_keys(list: &[KeyCredential]) -> Vec<wire::KeyCredential> {
+    list.iter().rev().map(|c| render(c, false)).collect()
+}
+
+pub fn password_credential(c: &PasswordCredential, secret: Option<String>) -> wire::PasswordCredential {
+    wire::PasswordCredential {
+        custom_key_identifier: None,
+        display_name: c.display_name.clone(),
+        end_date_time: super::objects::time(c.end),
+        hint: Some(c.hint.clone()),
+        key_id: c.key_id.to_string(),
+        secret_text: secret,
+        start_date_time: super::objects::time(c.start),
+    }
+}
 
 /// How Graph renders a credential; `key` only in `addKey`'s answer.
 pub fn render(c: &KeyCredential, with_key: bool) -> wire::KeyCredential {
@@ -96,16 +131,15 @@ fn proof_refusal(e: ProofError) -> GraphError {
     })
 }
 
-/// `POST /applications/{id}/addKey` `{keyCredential, passwordCredential, proof}` → 200 with the
-/// new credential.
-pub fn add_key(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
+/// `POST .../addKey` `{keyCredential, passwordCredential, proof}` → 200 with the new credential.
+fn add_key(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
     ctx.require(DirectoryAction::ManageApplications)?;
     let req: wire::AddKeyRequest = ctx.json()?;
     if req.password_credential.as_ref().is_some_and(|p| !p.is_null()) {
         return Err(GraphError::bad_request("Keys with a password (X509CertAndPassword) are not modelled by Mimic."));
     }
     let new = certificate::new_key_credential(input(req.key_credential)?).map_err(refusal)?;
-    write(ctx, id, &req.proof, |held| {
+    with_proof(ctx, obj, &req.proof, |held| {
         if held.iter().any(|c| c.key_id == new.key_id) {
             return Err(refusal(KeyCredentialError::DuplicateKeyId(new.key_id)));
         }
@@ -123,12 +157,12 @@ pub fn add_key(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
     Ok(ctx.respond(StatusCode::OK, Value::Object(out)))
 }
 
-/// `POST /applications/{id}/removeKey` `{keyId, proof}` → 204.
-pub fn remove_key(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
+/// `POST .../removeKey` `{keyId, proof}` → 204.
+fn remove_key(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
     ctx.require(DirectoryAction::ManageApplications)?;
     let req: wire::RemoveKeyRequest = ctx.json()?;
     let key = parse_id(&req.key_id)?;
-    write(ctx, id, &req.proof, |held| {
+    with_proof(ctx, obj, &req.proof, |held| {
         let before = held.len();
         held.retain(|c| c.key_id != key);
         if held.len() == before {
@@ -140,17 +174,89 @@ pub fn remove_key(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
     Ok(ctx.no_content())
 }
 
-/// Changes the application's credentials once `proof` verifies against those it holds, read in
-/// the same transaction (`change` may run again when the store retries it).
-fn write(ctx: &Ctx, id: Uuid, proof: &str, change: impl Fn(&mut Vec<KeyCredential>) -> GraphResult<()>) -> GraphResult<()> {
-    let tenant = ctx.tenant_id();
+/// Changes the object's certificates once `proof` verifies against those it holds, read in the
+/// same transaction (`change` may run again when the store retries it). The proof's `iss` is the
+/// object's id.
+fn with_proof(
+    ctx: &Ctx,
+    obj: &DirectoryObject,
+    proof: &str,
+    change: impl Fn(&mut Vec<KeyCredential>) -> GraphResult<()>,
+) -> GraphResult<()> {
+    let id = obj.id();
+    update(ctx, obj, |_, keys| {
+        certificate::verify_proof(keys, proof, id, Utc::now()).map_err(proof_refusal)?;
+        change(keys)
+    })
+}
+
+/// Reads the object afresh in a write transaction, changes its credentials and stores it.
+fn update(
+    ctx: &Ctx,
+    obj: &DirectoryObject,
+    change: impl Fn(&mut Vec<PasswordCredential>, &mut Vec<KeyCredential>) -> GraphResult<()>,
+) -> GraphResult<()> {
+    ctx.require(DirectoryAction::ManageApplications)?;
+    let (tenant, id) = (ctx.tenant_id(), obj.id());
     ctx.state.store.write(|tx| {
-        let Some(DirectoryObject::Application(mut app)) = tx.directory_object(tenant, id)? else {
-            return Err(GraphError::not_found(&id.to_string()));
-        };
-        certificate::verify_proof(&app.key_credentials, proof, app.id, Utc::now()).map_err(proof_refusal)?;
-        change(&mut app.key_credentials)?;
-        tx.put_directory_object(&DirectoryObject::Application(app))?;
+        let mut fresh =
+            tx.directory_object(tenant, id)?.filter(|o| o.kind() == obj.kind()).ok_or_else(|| GraphError::not_found(&id.to_string()))?;
+        let (passwords, keys) = fresh.credentials_mut().ok_or_else(managed_by_azure)?;
+        change(passwords, keys)?;
+        tx.put_directory_object(&fresh)?;
         Ok(())
     })
+}
+
+/// A managed identity's credentials are Azure's (unverified text).
+fn managed_by_azure() -> GraphError {
+    GraphError::bad_request("The credentials of a managed identity's service principal are managed by Azure and cannot be changed.")
+}
+
+/// `POST .../addPassword` (application-addpassword, serviceprincipal-addpassword): a new secret,
+/// returned once in `secretText`. Default lifetime two years, as Graph's.
+fn add_password(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
+    ctx.require(DirectoryAction::ManageApplications)?;
+    let req: wire::AddPasswordRequest = if ctx.body.is_empty() { Default::default() } else { ctx.json()? };
+    let input = req.password_credential.unwrap_or_default();
+    let now = Utc::now();
+    let start = parse_time(input.start_date_time.as_deref(), "startDateTime")?;
+    let end = parse_time(input.end_date_time.as_deref(), "endDateTime")?;
+    let (mut cred, secret) = directory::new_password_credential(input.display_name, now, 2);
+    if let Some(s) = start {
+        cred.start = s;
+    }
+    if let Some(e) = end {
+        cred.end = e;
+    }
+    if cred.end <= cred.start {
+        return Err(GraphError::bad_request("Key credential end date is invalid."));
+    }
+    update(ctx, obj, |passwords, _| {
+        passwords.push(cred.clone());
+        Ok(())
+    })?;
+    let mut out = Map::new();
+    out.insert("@odata.context".into(), Value::String(ctx.context_url("microsoft.graph.passwordCredential")));
+    if let Value::Object(m) = serde_json::to_value(password_credential(&cred, Some(secret))).expect("serializes") {
+        out.extend(m);
+    }
+    Ok(ctx.respond(StatusCode::OK, Value::Object(out)))
+}
+
+/// `POST .../removePassword` `{"keyId"}` → 204.
+fn remove_password(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
+    ctx.require(DirectoryAction::ManageApplications)?;
+    let req: wire::RemovePasswordRequest = ctx.json()?;
+    let key = parse_id(&req.key_id)?;
+    update(ctx, obj, |passwords, _| {
+        let before = passwords.len();
+        passwords.retain(|c| c.key_id != key);
+        if passwords.len() == before {
+            // Unverified text.
+            return Err(GraphError::bad_request(format!("No password credential found with keyId '{key}'.")));
+        }
+        Ok(())
+    })?;
+    Ok(ctx.no_content())
 }

@@ -122,6 +122,17 @@ pub struct Application {
     /// `federatedIdentityCredentials`: external identities that may sign in as the app.
     #[serde(default)]
     pub federated_identity_credentials: Vec<crate::federation::FederatedCredential>,
+    /// `identifierUris` (App ID URIs): unique in the tenant; its service principal is named by
+    /// them too.
+    #[serde(default)]
+    pub identifier_uris: Vec<String>,
+    /// The other Graph properties (`signInAudience`, `appRoles`, `api`, `web.homePageUrl`, ...),
+    /// as written, for clients to read back; the token service does not act on them.
+    #[serde(default)]
+    pub properties: serde_json::Map<String, serde_json::Value>,
+    /// `owners`: users and service principals that own the registration.
+    #[serde(default)]
+    pub owners: Vec<Uuid>,
 }
 
 impl Application {
@@ -173,6 +184,9 @@ pub struct ServicePrincipal {
     pub password_credentials: Vec<PasswordCredential>,
     #[serde(default)]
     pub key_credentials: Vec<crate::certificate::KeyCredential>,
+    /// `owners`: users and service principals that own the principal.
+    #[serde(default)]
+    pub owners: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -189,6 +203,9 @@ pub struct Group {
     /// and their members hold those roles.
     #[serde(default)]
     pub is_assignable_to_role: bool,
+    /// `owners`: users and service principals that own the group.
+    #[serde(default)]
+    pub owners: Vec<Uuid>,
 }
 
 /// Anything with an object id in a tenant.
@@ -211,6 +228,28 @@ impl DirectoryObject {
                 Some((&mut sp.password_credentials, &mut sp.key_credentials))
             }
             _ => None,
+        }
+    }
+
+    /// Who owns an application, a service principal or a group (`None` for users, which have
+    /// no owners, and for managed identities' principals, which their resource owns).
+    pub fn owners_mut(&mut self) -> Option<&mut Vec<Uuid>> {
+        match self {
+            DirectoryObject::Application(a) => Some(&mut a.owners),
+            DirectoryObject::ServicePrincipal(sp) if sp.service_principal_type != ServicePrincipalType::ManagedIdentity => {
+                Some(&mut sp.owners)
+            }
+            DirectoryObject::Group(g) => Some(&mut g.owners),
+            _ => None,
+        }
+    }
+
+    pub fn owners(&self) -> &[Uuid] {
+        match self {
+            DirectoryObject::Application(a) => &a.owners,
+            DirectoryObject::ServicePrincipal(sp) => &sp.owners,
+            DirectoryObject::Group(g) => &g.owners,
+            DirectoryObject::User(_) => &[],
         }
     }
 
@@ -278,6 +317,9 @@ pub fn new_application_with_principal(tenant_id: Uuid, display_name: &str, now: 
         is_fallback_public_client: false,
         key_credentials: vec![],
         federated_identity_credentials: vec![],
+        identifier_uris: vec![],
+        properties: serde_json::Map::new(),
+        owners: vec![],
     };
     let sp = ServicePrincipal {
         id: Uuid::new_v4(),
@@ -291,8 +333,14 @@ pub fn new_application_with_principal(tenant_id: Uuid, display_name: &str, now: 
         created: now,
         password_credentials: vec![],
         key_credentials: vec![],
+        owners: vec![],
     };
     (app, sp)
+}
+
+/// An application's service principal is named by its app id and its App ID URIs.
+pub fn service_principal_names(app: &Application) -> Vec<String> {
+    std::iter::once(app.app_id.to_string()).chain(app.identifier_uris.iter().cloned()).collect()
 }
 
 /// A managed identity's service principal (docs/azure-behaviour.md §7): display name = the resource's name,
@@ -320,6 +368,7 @@ pub fn new_managed_identity_principal(
         created: now,
         password_credentials: vec![],
         key_credentials: vec![],
+        owners: vec![],
     }
 }
 

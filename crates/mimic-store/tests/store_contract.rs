@@ -213,6 +213,7 @@ fn role_assignments_by_principal_and_group_membership(db: &Db) {
             security_enabled: true,
             is_assignable_to_role: false,
             members: vec![principal],
+            owners: vec![],
             created: now,
         }))
     })

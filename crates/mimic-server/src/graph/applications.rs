@@ -8,6 +8,7 @@ use mimic_domain::directory::{self, DirectoryAction, DirectoryObject};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::application_properties;
 use super::credentials;
 use super::ctx::{parse_id, Ctx};
 use super::directory_objects;
@@ -59,7 +60,9 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
     }
     match (rest[0].to_ascii_lowercase().as_str(), rest.len(), &ctx.method) {
         ("federatedidentitycredentials", _, _) => super::federated_credentials::route(ctx, app, &rest[1..]),
-        _ => directory_objects::membership(ctx, &obj, rest).unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0]))),
+        _ => super::owners::route(ctx, &obj, rest)
+            .or_else(|| directory_objects::membership(ctx, &obj, rest))
+            .unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0]))),
     }
 }
 
@@ -117,8 +120,8 @@ fn apply_settings(m: &Map<String, Value>, app: &mut directory::Application) -> G
 }
 
 /// `POST /applications` (application-post-applications). Modelled: `displayName`, the redirect
-/// URIs, `isFallbackPublicClient` and `keyCredentials`; other application properties are accepted and not kept
-/// (Mimic's token service does not use them).
+/// URIs, `isFallbackPublicClient`, `keyCredentials` and `identifierUris`; the other properties
+/// are kept as written (`application_properties`). A user who registers an app owns it.
 fn create(ctx: &Ctx) -> GraphResult<Response> {
     ctx.require(DirectoryAction::ManageApplications)?;
     let m = ctx.entity_body(Kind::Application)?;
@@ -126,23 +129,61 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
     let tenant = ctx.tenant()?.clone();
     let (mut app, _) = directory::new_application_with_principal(tenant.id, &name, Utc::now());
     apply_settings(&m, &mut app)?;
-    ctx.state.store.write(|tx| tx.put_directory_object(&DirectoryObject::Application(app.clone())))?;
-    ctx.entity(StatusCode::CREATED, Kind::Application, objects::application(&app, &tenant))
+    application_properties::apply(&m, &mut app)?;
+    let uris = application_properties::identifier_uris(&m, &tenant.default_domain)?.unwrap_or_default();
+    if ctx.caller.is_user() {
+        app.owners.push(ctx.caller.object_id);
+    }
+    ctx.state
+        .store
+        .write(|tx| {
+            let mut app = app.clone();
+            set_identifier_uris(tx, &mut app, uris.clone())?;
+            tx.put_directory_object(&DirectoryObject::Application(app.clone()))?;
+            Ok::<_, GraphError>(app)
+        })
+        .and_then(|app| ctx.entity(StatusCode::CREATED, Kind::Application, objects::application(&app, &tenant)))
+}
+
+/// Sets `identifierUris`, refusing one another application of the tenant holds, and names the
+/// application's service principal by them.
+fn set_identifier_uris(tx: &mut dyn mimic_store::Tx, app: &mut directory::Application, uris: Vec<String>) -> GraphResult<()> {
+    if uris == app.identifier_uris {
+        return Ok(());
+    }
+    let taken = tx.directory_objects(app.tenant_id, "application")?.into_iter().any(|o| match o {
+        DirectoryObject::Application(other) => other.id != app.id && other.identifier_uris.iter().any(|u| uris.contains(u)),
+        _ => false,
+    });
+    if taken {
+        return Err(application_properties::conflict());
+    }
+    app.identifier_uris = uris;
+    if let Some(DirectoryObject::ServicePrincipal(mut sp)) = tx.directory_object_by_app_id(app.tenant_id, "servicePrincipal", app.app_id)? {
+        sp.service_principal_names = directory::service_principal_names(app);
+        tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp))?;
+    }
+    Ok(())
 }
 
 fn update(ctx: &Ctx, id: Uuid) -> GraphResult<Response> {
     ctx.require(DirectoryAction::ManageApplications)?;
     let m = ctx.entity_body(Kind::Application)?;
     let name = display_name(&m)?;
-    let tenant = ctx.tenant_id();
+    let tenant = ctx.tenant()?.clone();
+    let uris = application_properties::identifier_uris(&m, &tenant.default_domain)?;
     ctx.state.store.write(|tx| {
-        let Some(DirectoryObject::Application(mut app)) = tx.directory_object(tenant, id)? else {
+        let Some(DirectoryObject::Application(mut app)) = tx.directory_object(tenant.id, id)? else {
             return Err(GraphError::not_found(&id.to_string()));
         };
         if let Some(n) = &name {
             app.display_name = n.clone();
         }
         apply_settings(&m, &mut app)?;
+        application_properties::apply(&m, &mut app)?;
+        if let Some(uris) = &uris {
+            set_identifier_uris(tx, &mut app, uris.clone())?;
+        }
         tx.put_directory_object(&DirectoryObject::Application(app))?;
         Ok(())
     })?;

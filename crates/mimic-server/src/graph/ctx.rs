@@ -376,3 +376,12 @@ pub fn parse_time(s: Option<&str>, field: &str) -> GraphResult<Option<DateTime<U
         }),
     }
 }
+
+/// The object id an `@odata.id` / `@odata.bind` URL names (`.../directoryObjects/{id}`, or a
+/// key segment `directoryObjects('{id}')`).
+pub fn referenced_id(odata_id: &str) -> GraphResult<Uuid> {
+    let last = odata_id.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let (_, key) = super::split_key(last);
+    let id = key.map(|(_, v)| v).unwrap_or_else(|| last.to_string());
+    Uuid::parse_str(&id).map_err(|_| GraphError::bad_request(format!("Invalid URL format specified in @odata.bind for {odata_id}")))
+}

@@ -161,8 +161,9 @@ pub fn membership(ctx: &Ctx, obj: &DirectoryObject, rest: &[String]) -> Option<G
                 }
                 object_collection(ctx, &groups)
             }
-            // Ownership is not modelled: nothing is owned by anyone.
-            ("ownedobjects", false) | ("owners", false) => object_collection(ctx, &[]),
+            ("ownedobjects", false) => object_collection(ctx, &super::owners::owned_objects(ctx, id)?),
+            // Users have no owners.
+            ("owners", false) => object_collection(ctx, &[]),
             ("checkmembergroups", true) => {
                 let req: wire::CheckMemberGroupsRequest = ctx.json()?;
                 if req.group_ids.len() > 20 {

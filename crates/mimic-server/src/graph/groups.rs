@@ -11,7 +11,7 @@ use mimic_wire::graph as wire;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::ctx::{parse_id, Ctx};
+use super::ctx::{parse_id, referenced_id, Ctx};
 use super::directory_objects;
 use super::error::{GraphError, GraphResult};
 use super::objects::{self, Kind};
@@ -84,7 +84,9 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
             let ids = transitive_members(ctx, g)?;
             directory_objects::object_collection(ctx, &load(ctx, &ids)?)
         }
-        _ => directory_objects::membership(ctx, &obj, rest).unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0]))),
+        _ => super::owners::route(ctx, &obj, rest)
+            .or_else(|| directory_objects::membership(ctx, &obj, rest))
+            .unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0]))),
     }
 }
 
@@ -122,13 +124,6 @@ fn transitive_members(ctx: &Ctx, g: &Group) -> GraphResult<Vec<Uuid>> {
 
 /// The object id at the end of an `@odata.id` (`https://graph.microsoft.com/v1.0/directoryObjects/{id}`,
 /// or `.../users/{id}`, `.../servicePrincipals/{id}`, ...), as Graph accepts them.
-fn referenced_id(odata_id: &str) -> GraphResult<Uuid> {
-    let last = odata_id.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    let (_, key) = super::split_key(last);
-    let id = key.map(|(_, v)| v).unwrap_or_else(|| last.to_string());
-    Uuid::parse_str(&id).map_err(|_| GraphError::bad_request(format!("Invalid URL format specified in @odata.bind for {odata_id}")))
-}
-
 fn str_prop<'a>(m: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
     m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
 }
@@ -186,10 +181,14 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
         description,
         security_enabled,
         members,
+        owners: super::owners::bound(&m, "Group")?,
         created: Utc::now(),
         is_assignable_to_role: assignable,
     };
     ctx.state.store.write(|tx| {
+        for o in &group.owners {
+            super::owners::check_owner(tx, tenant, *o)?;
+        }
         for m in &group.members {
             if tx.directory_object(tenant, *m)?.is_none() {
                 return Err(GraphError::not_found(&m.to_string()));

@@ -14,6 +14,7 @@
 //! per collection, `error.rs` Graph's errors, `mimic.rs`
 //! Mimic's own control calls under `/mimic/` (signing-key rotation).
 
+mod application_properties;
 mod applications;
 mod credentials;
 mod ctx;
@@ -25,6 +26,7 @@ mod groups;
 mod mimic;
 mod objects;
 pub mod odata;
+mod owners;
 
 mod service_principals;
 mod users;

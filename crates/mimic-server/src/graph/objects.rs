@@ -102,7 +102,7 @@ pub fn group(g: &Group) -> Map<String, Value> {
 }
 
 pub fn application(a: &Application, tenant: &Tenant) -> Map<String, Value> {
-    to_map(&wire::Application {
+    let mut out = to_map(&wire::Application {
         odata_type: wire::APPLICATION_TYPE,
         id: a.id.to_string(),
         deleted_date_time: None,
@@ -131,7 +131,9 @@ pub fn application(a: &Application, tenant: &Tenant) -> Map<String, Value> {
         required_resource_access: vec![],
         web: json!({"homePageUrl": null, "logoutUrl": null, "redirectUris": a.web_redirect_uris, "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}, "redirectUriSettings": []}),
         spa: json!({"redirectUris": a.spa_redirect_uris}),
-    })
+    });
+    super::application_properties::render(a, &mut out);
+    out
 }
 
 /// `app_display_name`: the application's name for application principals.
@@ -240,6 +242,7 @@ pub fn sample_group() -> &'static Map<String, Value> {
             description: None,
             security_enabled: true,
             members: vec![],
+            owners: vec![],
             created: DateTime::<Utc>::MIN_UTC,
             is_assignable_to_role: true,
         })

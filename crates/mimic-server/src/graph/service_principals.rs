@@ -56,7 +56,9 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
     if let (Some(r), 1) = (super::credentials::action(ctx, &obj, &rest[0]), rest.len()) {
         return r;
     }
-    directory_objects::membership(ctx, &obj, rest).unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0])))
+    super::owners::route(ctx, &obj, rest)
+        .or_else(|| directory_objects::membership(ctx, &obj, rest))
+        .unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0])))
 }
 
 fn by_app_id(ctx: &Ctx, app_id: &str) -> GraphResult<DirectoryObject> {
@@ -108,11 +110,12 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
             display_name,
             service_principal_type: ServicePrincipalType::Application,
             alternative_names: vec![],
-            service_principal_names: vec![app_id.to_string()],
+            service_principal_names: mimic_domain::directory::service_principal_names(&app),
             account_enabled,
             created: Utc::now(),
             password_credentials: vec![],
             key_credentials: vec![],
+            owners: vec![],
         };
         tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp.clone()))?;
         Ok(sp)

@@ -88,10 +88,23 @@ fn bool_prop(m: &Map<String, Value>, name: &str) -> Option<bool> {
     m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_bool())
 }
 
+/// The new password a `passwordProfile` holds, if any. A profile may carry only
+/// `forceChangePasswordNextSignIn` (Graph answers 204); Mimic accepts that flag but does not
+/// make the next sign-in change the password.
 fn password_of(m: &Map<String, Value>) -> GraphResult<Option<String>> {
     let Some((_, profile)) = m.iter().find(|(k, _)| k.eq_ignore_ascii_case("passwordProfile")) else { return Ok(None) };
-    let Some(p) = profile.get("password").and_then(Value::as_str) else {
-        return Err(GraphError::invalid_value("passwordProfile", "User"));
+    let invalid = || GraphError::invalid_value("passwordProfile", "User");
+    let profile = profile.as_object().ok_or_else(invalid)?;
+    for (k, v) in profile {
+        let known_flag =
+            ["forceChangePasswordNextSignIn", "forceChangePasswordNextSignInWithMfa"].iter().any(|f| f.eq_ignore_ascii_case(k));
+        if known_flag && !(v.is_boolean() || v.is_null()) {
+            return Err(invalid());
+        }
+    }
+    let p = match profile.iter().find(|(k, _)| k.eq_ignore_ascii_case("password")).map(|(_, v)| v) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(v) => v.as_str().ok_or_else(invalid)?,
     };
     if !directory::password_meets_complexity(p) {
         // Entra's answer to a weak password on create and on reset.

@@ -1,0 +1,191 @@
+"""Applications, service principals and groups as the Azure CLI's own Graph scenario tests use
+them (azure-cli `role/tests/latest/test_graph.py`, run here with az's own commands): an
+application's full property set kept and returned, App ID URIs (resolution, uniqueness, verified
+domains), credentials listed newest first, owners on applications, service principals and groups,
+and password profiles that only force a change.
+"""
+
+from __future__ import annotations
+
+import json
+
+from mimic_harness import MimicServer, graph, unique
+
+APP_ROLES = [
+    {"allowedMemberTypes": ["User"], "displayName": "Writer", "id": "d1c2ade8-0000-0000-0000-6d06b947c66f", "isEnabled": True,
+     "description": "Writers can create tasks.", "value": "Writer"},
+    {"allowedMemberTypes": ["Application"], "displayName": "ConsumerApps", "id": "47fbb575-0000-0000-0000-0f7a6c30beac",
+     "isEnabled": True, "description": "Consumer apps read consumer data.", "value": "Consumer"},
+]
+OPTIONAL_CLAIMS = {"idToken": [{"name": "auth_time", "essential": False}], "accessToken": [{"name": "ipaddr", "essential": False}],
+                   "saml2Token": [{"name": "upn", "essential": False}]}
+REQUIRED_RESOURCE_ACCESS = [
+    {"resourceAccess": [{"id": "41094075-9dad-400e-a0bd-54e686782033", "type": "Scope"}],
+     "resourceAppId": "797f4846-ba00-4fd7-ba43-dac1f8f63013"},
+    {"resourceAccess": [{"id": "c79f8feb-a9db-4090-85f9-90d820caa0eb", "type": "Scope"},
+                        {"id": "18a4783c-866b-4cc7-a460-3d5e5662c884", "type": "Role"}],
+     "resourceAppId": "00000003-0000-0000-c000-000000000000"},
+]
+PASSWORD = "Gr4ph-Scenario-Passw0rd!"
+
+
+def property_args() -> list[str]:
+    return ["--is-fallback-public-client", "True",
+            "--web-home-page-url", "https://myapp.com/",
+            "--web-redirect-uris", "http://localhost/webtest1", "http://localhost/webtest2",
+            "--enable-access-token-issuance", "true", "--enable-id-token-issuance", "true",
+            "--public-client-redirect-uris", "http://localhost/publicclienttest1", "http://localhost/publicclienttest2",
+            "--app-roles", json.dumps(APP_ROLES), "--optional-claims", json.dumps(OPTIONAL_CLAIMS),
+            "--required-resource-accesses", json.dumps(REQUIRED_RESOURCE_ACCESS)]
+
+
+def check_properties(app: dict, name: str, uri: str) -> None:
+    assert app["displayName"] == name and app["identifierUris"] == [uri], app
+    assert app["isFallbackPublicClient"] is True
+    assert app["web"]["homePageUrl"] == "https://myapp.com/"
+    assert sorted(app["web"]["redirectUris"]) == ["http://localhost/webtest1", "http://localhost/webtest2"]
+    assert app["web"]["implicitGrantSettings"] == {"enableIdTokenIssuance": True, "enableAccessTokenIssuance": True}
+    assert len(app["publicClient"]["redirectUris"]) == 2
+    assert app["appRoles"] == APP_ROLES
+    assert len(app["optionalClaims"]) == 3 and app["requiredResourceAccess"] == REQUIRED_RESOURCE_ACCESS
+
+
+def new_user(mimic: MimicServer) -> dict:
+    domain = mimic.admin["userName"].split("@")[1]
+    upn = f"{unique('owner')}@{domain}"
+    r = graph(mimic, "POST", "/v1.0/users", json={"accountEnabled": True, "displayName": upn, "mailNickname": upn.split("@")[0],
+                                                  "userPrincipalName": upn, "passwordProfile": {"password": PASSWORD}})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_an_application_keeps_its_properties_on_create_and_update(mimic: MimicServer, az_sp):
+    name = unique("azure-cli-test")
+    uri = f"api://{name}"
+    app = az_sp("ad", "app", "create", "--display-name", name, "--identifier-uris", uri, "--sign-in-audience", "AzureADMultipleOrgs",
+                *property_args())
+    check_properties(app, name, uri)
+    assert app["signInAudience"] == "AzureADMultipleOrgs"
+    az_sp("ad", "app", "delete", "--id", app["appId"])
+    assert az_sp.run("ad", "app", "show", "--id", app["appId"], check=False).returncode != 0
+
+    # Create, then update: PATCH keeps what it does not name.
+    app = az_sp("ad", "app", "create", "--display-name", unique("azure-cli-test"))
+    name3 = unique("azure-cli-test")
+    az_sp("ad", "app", "update", "--id", app["appId"], "--display-name", name3, "--identifier-uris", f"api://{name3}",
+          *property_args(), output=None)
+    shown = az_sp("ad", "app", "show", "--id", app["appId"])
+    check_properties(shown, name3, f"api://{name3}")
+    az_sp("ad", "app", "update", "--id", app["appId"], "--web-home-page-url", "https://other.example/", output=None)
+    shown = az_sp("ad", "app", "show", "--id", app["appId"])
+    assert shown["web"]["homePageUrl"] == "https://other.example/" and len(shown["web"]["redirectUris"]) == 2, shown["web"]
+    assert shown["web"]["implicitGrantSettings"]["enableIdTokenIssuance"] is True
+    assert shown["appRoles"] == APP_ROLES
+
+    # Shapes Graph refuses.
+    for body in ({"signInAudience": "Everyone"}, {"appRoles": [{"value": "x"}]}, {"appRoles": [APP_ROLES[0], APP_ROLES[0]]},
+                 {"tags": "one"}, {"web": "https://x"}):
+        r = graph(mimic, "PATCH", f"/v1.0/applications/{app['id']}", json=body)
+        assert r.status_code == 400, (body, r.text)
+
+
+def test_app_id_uris_resolve_apps_and_principals_and_are_unique(mimic: MimicServer, az_sp):
+    name = unique("azure-cli-test")
+    uri = f"api://{name}"
+    app = az_sp("ad", "app", "create", "--display-name", name, "--identifier-uris", uri)
+    assert az_sp("ad", "app", "show", "--id", uri)["appId"] == app["appId"]
+    sp = az_sp("ad", "sp", "create", "--id", app["appId"])
+    assert sp["servicePrincipalNames"][0] == app["appId"] and uri in sp["servicePrincipalNames"], sp
+    assert sp["appDisplayName"] == name
+    assert az_sp("ad", "sp", "show", "--id", uri)["id"] == sp["id"]
+
+    # Another application cannot take the URI.
+    other = graph(mimic, "POST", "/v1.0/applications", json={"displayName": unique("dup"), "identifierUris": [uri]})
+    assert other.status_code == 400, other.text
+    assert other.json()["error"]["message"] == "Another object with the same value for property identifierUris already exists."
+    # A URI off the tenant's domains is refused; one on it is not.
+    r = graph(mimic, "POST", "/v1.0/applications", json={"displayName": unique("web"), "identifierUris": ["https://contoso.example/api"]})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "HostNameNotOnVerifiedDomain", r.text
+    domain = mimic.admin["userName"].split("@")[1]
+    r = graph(mimic, "POST", "/v1.0/applications", json={"displayName": unique("web"), "identifierUris": [f"https://{domain}/api"]})
+    assert r.status_code == 201, r.text
+
+    # Renaming the URI renames the principal.
+    renamed = f"api://{unique('renamed')}"
+    az_sp("ad", "app", "update", "--id", app["appId"], "--identifier-uris", renamed, output=None)
+    assert az_sp("ad", "sp", "show", "--id", renamed)["id"] == sp["id"]
+    assert az_sp.run("ad", "sp", "show", "--id", uri, check=False).returncode != 0
+
+
+def credential_scenario(az_sp, kind: str, app_id: str) -> None:
+    """azure-cli's `_test_credential`, step by step."""
+    az_sp("ad", kind, "credential", "reset", "--id", app_id, "--append", "--years", "2", "--display-name", "key1")
+    listed = az_sp("ad", kind, "credential", "list", "--id", app_id)
+    assert len(listed) == 1, listed
+    key_id = listed[0]["keyId"]
+    az_sp("ad", kind, "credential", "reset", "--id", app_id, "--append", "--display-name", "key2")
+    listed = az_sp("ad", kind, "credential", "list", "--id", app_id)
+    assert [c["displayName"] for c in listed] == ["key2", "key1"], listed  # Graph lists newest first
+    az_sp("ad", kind, "credential", "delete", "--id", app_id, "--key-id", key_id, output=None)
+    assert len(az_sp("ad", kind, "credential", "list", "--id", app_id)) == 1
+    az_sp("ad", kind, "credential", "reset", "--id", app_id, "--end-date", "2100-12-31T11:59:59+00:00")
+    assert az_sp("ad", kind, "credential", "list", "--id", app_id)[0]["endDateTime"] == "2100-12-31T11:59:59Z"
+    az_sp("ad", kind, "credential", "reset", "--id", app_id, "--end-date", "2100-12-31")
+    assert az_sp("ad", kind, "credential", "list", "--id", app_id)[0]["endDateTime"] == "2100-12-31T00:00:00Z"
+
+
+def test_application_and_service_principal_credentials(mimic: MimicServer, az_sp):
+    app = az_sp("ad", "app", "create", "--display-name", unique("azure-cli-test"))
+    credential_scenario(az_sp, "app", app["appId"])
+    app2 = az_sp("ad", "app", "create", "--display-name", unique("azure-cli-test"))
+    az_sp("ad", "sp", "create", "--id", app2["appId"])
+    credential_scenario(az_sp, "sp", app2["appId"])
+
+
+def test_owners_of_applications_principals_and_groups(mimic: MimicServer, az_sp):
+    user = new_user(mimic)
+    app = az_sp("ad", "app", "create", "--display-name", unique("azure-cli-test"))
+    az_sp("ad", "app", "owner", "add", "--owner-object-id", user["id"], "--id", app["appId"], output=None)
+    az_sp("ad", "app", "owner", "add", "--owner-object-id", user["id"], "--id", app["appId"], output=None)  # idempotent in az
+    owners = az_sp("ad", "app", "owner", "list", "--id", app["appId"])
+    assert [o["userPrincipalName"] for o in owners] == [user["userPrincipalName"]], owners
+    # Graph itself refuses a second add.
+    r = graph(mimic, "POST", f"/v1.0/applications/{app['id']}/owners/$ref",
+              json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{user['id']}"})
+    assert r.status_code == 400 and "already exist" in r.text, r.text
+    owned = graph(mimic, "GET", f"/v1.0/users/{user['id']}/ownedObjects").json()["value"]
+    assert [o["id"] for o in owned] == [app["id"]], owned
+    az_sp("ad", "app", "owner", "remove", "--owner-object-id", user["id"], "--id", app["appId"], output=None)
+    assert az_sp("ad", "app", "owner", "list", "--id", app["appId"]) == []
+
+    az_sp("ad", "sp", "create", "--id", app["appId"])
+    assert az_sp("ad", "sp", "owner", "list", "--id", app["appId"]) == []
+
+    group = unique("testgroup")
+    g = az_sp("ad", "group", "create", "--display-name", group, "--mail-nickname", group, "--description", group)
+    assert az_sp("ad", "group", "owner", "list", "-g", g["id"]) == []
+    user2 = new_user(mimic)
+    az_sp("ad", "group", "owner", "add", "-g", g["id"], "--owner-object-id", user["id"], output=None)
+    az_sp("ad", "group", "owner", "add", "-g", g["id"], "--owner-object-id", user2["id"], output=None)
+    assert len(az_sp("ad", "group", "owner", "list", "-g", g["id"])) == 2
+    az_sp("ad", "group", "owner", "remove", "-g", g["id"], "--owner-object-id", user["id"], output=None)
+    assert [o["id"] for o in az_sp("ad", "group", "owner", "list", "-g", g["id"])] == [user2["id"]]
+    # A group is no owner, and removing a non-owner is a 404.
+    r = graph(mimic, "POST", f"/v1.0/groups/{g['id']}/owners/$ref",
+              json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{g['id']}"})
+    assert r.status_code == 400, r.text
+    assert graph(mimic, "DELETE", f"/v1.0/groups/{g['id']}/owners/{user['id']}/$ref").status_code == 404
+
+
+def test_a_password_profile_may_only_force_a_change(mimic: MimicServer, az_sp):
+    domain = mimic.admin["userName"].split("@")[1]
+    name = unique("graphusertest")
+    user = az_sp("ad", "user", "create", "--display-name", name, "--mail-nickname", name, "--password", PASSWORD,
+                 "--force-change-password-next-sign-in", "true", "--user-principal-name", f"{name}@{domain}")
+    az_sp("ad", "user", "update", "--id", user["id"], "--display-name", name + "x", "--account-enabled", "false",
+          "--password", PASSWORD, "--force-change-password-next-sign-in", "true", output=None)
+    assert az_sp("ad", "user", "show", "--id", f"{name}@{domain}")["displayName"] == name + "x"
+    r = graph(mimic, "PATCH", f"/v1.0/users/{user['id']}", json={"passwordProfile": {"forceChangePasswordNextSignIn": True}})
+    assert r.status_code == 204, r.text
+    r = graph(mimic, "PATCH", f"/v1.0/users/{user['id']}", json={"passwordProfile": {"forceChangePasswordNextSignIn": "yes"}})
+    assert r.status_code == 400, r.text

@@ -189,3 +189,54 @@ def test_a_password_profile_may_only_force_a_change(mimic: MimicServer, az_sp):
     assert r.status_code == 204, r.text
     r = graph(mimic, "PATCH", f"/v1.0/users/{user['id']}", json={"passwordProfile": {"forceChangePasswordNextSignIn": "yes"}})
     assert r.status_code == 400, r.text
+
+
+def test_deleted_items_are_restorable_and_purgeable(mimic: MimicServer, az_sp):
+    from mimic_harness import ARM_SCOPE
+    uri = f"api://{unique('bin')}"
+    app = az_sp("ad", "app", "create", "--display-name", unique("bin"), "--identifier-uris", uri)
+    sp = az_sp("ad", "sp", "create", "--id", app["appId"])
+    secret = graph(mimic, "POST", f"/v1.0/applications/{app['id']}/addPassword", json={}).json()["secretText"]
+
+    def sign_in() -> int:
+        return mimic.token_request({"grant_type": "client_credentials", "client_id": app["appId"], "client_secret": secret,
+                                    "scope": ARM_SCOPE}).status_code
+
+    assert sign_in() == 200
+    az_sp("ad", "app", "delete", "--id", app["appId"], output=None)
+    assert sign_in() == 400
+    apps = graph(mimic, "GET", "/v1.0/directory/deletedItems/microsoft.graph.application").json()["value"]
+    deleted = next(a for a in apps if a["id"] == app["id"])
+    assert deleted["deletedDateTime"] and deleted["identifierUris"] == [uri], deleted
+    sps = graph(mimic, "GET", "/v1.0/directory/deletedItems/microsoft.graph.servicePrincipal").json()["value"]
+    assert sp["id"] in [s["id"] for s in sps]
+    assert graph(mimic, "GET", f"/v1.0/directory/deletedItems/{app['id']}").json()["displayName"] == app["displayName"]
+    # Its App ID URI stays taken while it can be restored.
+    r = graph(mimic, "POST", "/v1.0/applications", json={"displayName": unique("taker"), "identifierUris": [uri]})
+    assert r.status_code == 400, r.text
+    # The principal cannot come back before its application.
+    assert graph(mimic, "POST", f"/v1.0/directory/deletedItems/{sp['id']}/restore").status_code == 400
+
+    r = graph(mimic, "POST", f"/v1.0/directory/deletedItems/{app['id']}/restore")
+    assert r.status_code == 200 and r.json()["id"] == app["id"], r.text
+    assert graph(mimic, "POST", f"/v1.0/directory/deletedItems/{sp['id']}/restore").status_code == 200
+    assert sign_in() == 200
+    assert az_sp("ad", "app", "show", "--id", uri)["id"] == app["id"]
+
+    # Deleted again and purged, as az's own tests clean up.
+    az_sp("ad", "app", "delete", "--id", app["appId"], output=None)
+    assert graph(mimic, "DELETE", f"/v1.0/directory/deletedItems/{app['id']}").status_code == 204
+    assert graph(mimic, "GET", f"/v1.0/directory/deletedItems/{app['id']}").status_code == 404
+    assert graph(mimic, "POST", "/v1.0/applications", json={"displayName": unique("taker"), "identifierUris": [uri]}).status_code == 201
+
+    # Users come back; security groups are gone at once.
+    user = new_user(mimic)
+    assert graph(mimic, "DELETE", f"/v1.0/users/{user['id']}").status_code == 204
+    assert graph(mimic, "GET", f"/v1.0/users/{user['id']}").status_code == 404
+    assert graph(mimic, "POST", f"/v1.0/directory/deletedItems/{user['id']}/restore").status_code == 200
+    assert graph(mimic, "GET", f"/v1.0/users/{user['id']}").status_code == 200
+    g = graph(mimic, "POST", "/v1.0/groups", json={"displayName": "g", "mailEnabled": False, "mailNickname": unique("g"),
+                                                   "securityEnabled": True}).json()
+    assert graph(mimic, "DELETE", f"/v1.0/groups/{g['id']}").status_code == 204
+    assert graph(mimic, "GET", f"/v1.0/directory/deletedItems/{g['id']}").status_code == 404
+    assert graph(mimic, "GET", "/v1.0/directory/deletedItems").status_code == 400

@@ -338,6 +338,33 @@ pub fn new_application_with_principal(tenant_id: Uuid, display_name: &str, now: 
     (app, sp)
 }
 
+/// A deleted directory object in the tenant's recycle bin (`/directory/deletedItems`), restorable
+/// until [`DELETED_RETENTION_DAYS`] have passed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeletedObject {
+    pub object: DirectoryObject,
+    pub deleted: DateTime<Utc>,
+}
+
+/// How long Entra keeps deleted applications, service principals and users restorable
+/// (learn.microsoft.com/entra/architecture/recover-from-deletions: 30 days).
+pub const DELETED_RETENTION_DAYS: i64 = 30;
+
+impl DeletedObject {
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        now >= self.deleted + chrono::Duration::days(DELETED_RETENTION_DAYS)
+    }
+}
+
+impl DirectoryObject {
+    /// Whether a delete moves the object to the recycle bin: applications, their service
+    /// principals and users do; security groups are deleted at once (only Microsoft 365 groups
+    /// are soft-deleted in Entra, and Mimic has none).
+    pub fn is_soft_deleted(&self) -> bool {
+        !matches!(self, DirectoryObject::Group(_))
+    }
+}
+
 /// An application's service principal is named by its app id and its App ID URIs.
 pub fn service_principal_names(app: &Application) -> Vec<String> {
     std::iter::once(app.app_id.to_string()).chain(app.identifier_uris.iter().cloned()).collect()

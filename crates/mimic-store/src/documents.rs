@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use mimic_domain::authorization_code::AuthorizationCode;
 use mimic_domain::compute::VmPower;
 use mimic_domain::deployment::{DeploymentIndex, DeploymentRecord, RunningDeployments};
-use mimic_domain::directory::DirectoryRoleAssignments;
+use mimic_domain::directory::{DeletedObject, DirectoryRoleAssignments};
 use mimic_domain::federation::hosted::HostedIssuer;
 use mimic_domain::keyvault::keys::KeyRecord;
 use mimic_domain::keyvault::{DeletedVault, DeletedVaultIndex, ObjectIndex, SecretRecord, VaultName};
@@ -106,6 +106,11 @@ pub const PORTAL_SIGNIN: Kind<SealedRecord> = Kind::new("portal_signin");
 pub const OIDC_ISSUER: Kind<HostedIssuer> = Kind::new("federation.issuer");
 /// The names of the hosted issuers a tenant owns, by tenant id (bounds them per tenant).
 pub const OIDC_ISSUERS_OF: Kind<Vec<String>> = Kind::new("federation.issuers_of");
+
+/// Deleted directory objects (Graph's `deletedItems`), by `{tenant}/{object id}`.
+pub const DELETED_DIRECTORY_OBJECT: Kind<DeletedObject> = Kind::new("directory.deleted");
+/// The ids of a tenant's deleted directory objects, by tenant id.
+pub const DELETED_DIRECTORY_OBJECTS_OF: Kind<Vec<uuid::Uuid>> = Kind::new("directory.deleted_of");
 
 /// Typed access to documents, for any transaction.
 pub trait Docs {

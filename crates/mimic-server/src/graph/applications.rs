@@ -145,13 +145,15 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
         .and_then(|app| ctx.entity(StatusCode::CREATED, Kind::Application, objects::application(&app, &tenant)))
 }
 
-/// Sets `identifierUris`, refusing one another application of the tenant holds, and names the
-/// application's service principal by them.
+/// Sets `identifierUris`, refusing one another application of the tenant holds (deleted ones
+/// too), and names the application's service principal by them.
 fn set_identifier_uris(tx: &mut dyn mimic_store::Tx, app: &mut directory::Application, uris: Vec<String>) -> GraphResult<()> {
     if uris == app.identifier_uris {
         return Ok(());
     }
-    let taken = tx.directory_objects(app.tenant_id, "application")?.into_iter().any(|o| match o {
+    // Deleted applications keep theirs while they can be restored.
+    let deleted = super::deleted_items::all(tx, app.tenant_id, Utc::now())?.into_iter().map(|d| d.object);
+    let taken = tx.directory_objects(app.tenant_id, "application")?.into_iter().chain(deleted).any(|o| match o {
         DirectoryObject::Application(other) => other.id != app.id && other.identifier_uris.iter().any(|u| uris.contains(u)),
         _ => false,
     });

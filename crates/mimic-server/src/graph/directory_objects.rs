@@ -202,7 +202,8 @@ pub fn manage_action(obj: &DirectoryObject) -> DirectoryAction {
 }
 
 /// Deletes an object the way Entra does: out of every group it was in, its directory roles
-/// gone; an application takes its service principal with it. Managed identities' principals
+/// gone, into the recycle bin unless a group (`deleted_items`); an application takes its service
+/// principal with it. Managed identities' principals
 /// belong to their Azure resource and are refused.
 pub fn delete(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
     match obj {
@@ -231,10 +232,15 @@ pub fn delete(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
                 victims.push(sp.id());
             }
         }
+        let now = chrono::Utc::now();
         for v in victims {
             detach(tx, tenant, v)?;
             crate::directory::roles::remove_principal(tx, tenant, v)?;
+            let held = tx.directory_object(tenant, v)?;
             tx.delete_directory_object(tenant, v)?;
+            if let Some(o) = held.filter(DirectoryObject::is_soft_deleted) {
+                super::deleted_items::recycle(tx, o, now)?;
+            }
         }
         Ok::<_, mimic_store::StoreError>(())
     })?;

@@ -18,6 +18,7 @@ mod application_properties;
 mod applications;
 mod credentials;
 mod ctx;
+mod deleted_items;
 mod directory_objects;
 mod directory_roles;
 mod error;
@@ -161,6 +162,7 @@ fn dispatch(ctx: &Ctx) -> GraphResult<Response> {
         "directoryroles" => directory_roles::directory_roles(ctx, key, rest),
         "rolemanagement" => directory_roles::role_management(ctx, rest),
         "organization" => directory_objects::organization(ctx, rest),
+        "directory" if key.is_none() => deleted_items::route(ctx, rest),
         _ => Err(GraphError::segment_not_found(first)),
     }
 }

@@ -240,3 +240,73 @@ def test_deleted_items_are_restorable_and_purgeable(mimic: MimicServer, az_sp):
     assert graph(mimic, "DELETE", f"/v1.0/groups/{g['id']}").status_code == 204
     assert graph(mimic, "GET", f"/v1.0/directory/deletedItems/{g['id']}").status_code == 404
     assert graph(mimic, "GET", "/v1.0/directory/deletedItems").status_code == 400
+
+
+GRAPH_APP = "00000003-0000-0000-c000-000000000000"
+ARM_APP = "797f4846-ba00-4fd7-ba43-dac1f8f63013"
+
+
+def permission_id(sp: dict, collection: str, value: str) -> str:
+    return next(p["id"] for p in sp[collection] if p["value"] == value)
+
+
+def test_microsoft_apis_publish_permissions_that_apps_request_and_are_granted(mimic: MimicServer, az_sp):
+    """azure-cli's `test_app_permission` and `test_app_permission_grant`, and an application
+    permission granted as an app role assignment showing in the app's token (`roles`)."""
+    graph_sp = az_sp("ad", "sp", "show", "--id", GRAPH_APP)
+    assert graph_sp["displayName"] == "Microsoft Graph" and graph_sp["appOwnerOrganizationId"] == "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+    scope = permission_id(graph_sp, "oauth2PermissionScopes", "Application.Read.All")
+    role = permission_id(graph_sp, "appRoles", "Application.ReadWrite.OwnedBy")
+    arm_sp = az_sp("ad", "sp", "show", "--id", ARM_APP)
+    impersonation = permission_id(arm_sp, "oauth2PermissionScopes", "user_impersonation")
+
+    created = az_sp("ad", "sp", "create-for-rbac", "--name", unique("cli-app-"))
+    app_id = created["appId"]
+    az_sp("ad", "app", "permission", "add", "--id", app_id, "--api", GRAPH_APP, "--api-permissions", f"{scope}=Scope", f"{role}=Role",
+          output=None)
+    az_sp("ad", "app", "permission", "add", "--id", app_id, "--api", ARM_APP, "--api-permissions", f"{impersonation}=Scope", output=None)
+    permissions = az_sp("ad", "app", "permission", "list", "--id", app_id)
+    graph_access = next(p for p in permissions if p["resourceAppId"] == GRAPH_APP)
+    assert graph_access["resourceAccess"] == [{"id": scope, "type": "Scope"}, {"id": role, "type": "Role"}], permissions
+    az_sp("ad", "app", "permission", "delete", "--id", app_id, "--api", GRAPH_APP, "--api-permissions", scope, output=None)
+    graph_access = next(p for p in az_sp("ad", "app", "permission", "list", "--id", app_id) if p["resourceAppId"] == GRAPH_APP)
+    assert graph_access["resourceAccess"] == [{"id": role, "type": "Role"}]
+
+    # Delegated consent.
+    az_sp("ad", "app", "permission", "grant", "--id", app_id, "--api", GRAPH_APP, "--scope", "Directory.Read.All")
+    grants = az_sp("ad", "app", "permission", "list-grants", "--id", app_id, "--show-resource-name")
+    assert len(grants) == 1 and grants[0]["resourceId"] == graph_sp["id"], grants
+    assert grants[0]["resourceDisplayName"] == "Microsoft Graph" and grants[0]["scope"] == "Directory.Read.All"
+    az_sp("ad", "app", "permission", "grant", "--id", app_id, "--api", GRAPH_APP, "--scope", "Directory.Read.All", "Application.Read.All")
+    grants = az_sp("ad", "app", "permission", "list-grants", "--id", app_id)
+    assert len(grants) == 1 and grants[0]["scope"] == "Directory.Read.All Application.Read.All", grants
+
+    # Application permission: an app role assignment on Microsoft Graph, then in the token.
+    client_sp = az_sp("ad", "sp", "show", "--id", app_id)
+
+    def app_token_roles() -> list | None:
+        r = mimic.token_request({"grant_type": "client_credentials", "client_id": app_id, "client_secret": created["password"],
+                                 "scope": "https://graph.microsoft.com/.default"})
+        assert r.status_code == 200, r.text
+        from mimic_harness import jwt_parts
+        return jwt_parts(r.json()["access_token"])[1].get("roles")
+
+    assert app_token_roles() is None
+    r = graph(mimic, "POST", f"/v1.0/servicePrincipals/{client_sp['id']}/appRoleAssignments",
+              json={"principalId": client_sp["id"], "resourceId": graph_sp["id"], "appRoleId": role})
+    assert r.status_code == 201, r.text
+    assignment = r.json()
+    assert assignment["resourceDisplayName"] == "Microsoft Graph" and assignment["appRoleId"] == role, assignment
+    assert app_token_roles() == ["Application.ReadWrite.OwnedBy"]
+    assigned_to = graph(mimic, "GET", f"/v1.0/servicePrincipals/{graph_sp['id']}/appRoleAssignedTo").json()["value"]
+    assert assignment["id"] in [a["id"] for a in assigned_to]
+    # A role the resource does not publish, and the same role twice, are refused.
+    for role_id in ("11111111-2222-3333-4444-555555555555", role):
+        r = graph(mimic, "POST", f"/v1.0/servicePrincipals/{client_sp['id']}/appRoleAssignments",
+                  json={"principalId": client_sp["id"], "resourceId": graph_sp["id"], "appRoleId": role_id})
+        assert r.status_code == 400, r.text
+    assert graph(mimic, "DELETE", f"/v1.0/servicePrincipals/{client_sp['id']}/appRoleAssignments/{assignment['id']}").status_code == 204
+    assert app_token_roles() is None
+    # Microsoft's principals are not the tenant's to change.
+    assert graph(mimic, "POST", f"/v1.0/servicePrincipals/{graph_sp['id']}/addPassword", json={}).status_code == 400
+    assert graph(mimic, "DELETE", f"/v1.0/servicePrincipals/{graph_sp['id']}").status_code == 400

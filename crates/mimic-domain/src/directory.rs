@@ -187,6 +187,40 @@ pub struct ServicePrincipal {
     /// `owners`: users and service principals that own the principal.
     #[serde(default)]
     pub owners: Vec<Uuid>,
+    /// `appRoleAssignments`: app roles of resource principals granted to this one (application
+    /// permissions); their values are the `roles` of its app-only tokens for that resource.
+    #[serde(default)]
+    pub app_role_assignments: Vec<AppRoleAssignment>,
+}
+
+/// An app role of a resource principal granted to a service principal (Graph `appRoleAssignment`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppRoleAssignment {
+    /// Graph's opaque id of the assignment.
+    pub id: String,
+    pub app_role_id: Uuid,
+    pub resource_id: Uuid,
+    pub created: DateTime<Utc>,
+}
+
+/// A delegated permission grant (Graph `oauth2PermissionGrant`): the client may act for users
+/// (`AllPrincipals`) or for one user (`Principal`) with these scopes of the resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionGrant {
+    pub id: String,
+    pub client_id: Uuid,
+    pub consent_type: String,
+    pub principal_id: Option<Uuid>,
+    pub resource_id: Uuid,
+    pub scope: String,
+}
+
+impl ServicePrincipal {
+    /// Whether the tenant manages the principal (its credentials, owners, properties): not a
+    /// managed identity's, which its Azure resource owns, nor a Microsoft API's.
+    pub fn is_tenant_managed(&self) -> bool {
+        self.service_principal_type != ServicePrincipalType::ManagedIdentity && crate::first_party_apis::by_app_id(self.app_id).is_none()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -224,7 +258,7 @@ impl DirectoryObject {
     pub fn credentials_mut(&mut self) -> Option<(&mut Vec<PasswordCredential>, &mut Vec<crate::certificate::KeyCredential>)> {
         match self {
             DirectoryObject::Application(a) => Some((&mut a.password_credentials, &mut a.key_credentials)),
-            DirectoryObject::ServicePrincipal(sp) if sp.service_principal_type != ServicePrincipalType::ManagedIdentity => {
+            DirectoryObject::ServicePrincipal(sp) if sp.is_tenant_managed() => {
                 Some((&mut sp.password_credentials, &mut sp.key_credentials))
             }
             _ => None,
@@ -334,6 +368,7 @@ pub fn new_application_with_principal(tenant_id: Uuid, display_name: &str, now: 
         password_credentials: vec![],
         key_credentials: vec![],
         owners: vec![],
+        app_role_assignments: vec![],
     };
     (app, sp)
 }
@@ -396,6 +431,7 @@ pub fn new_managed_identity_principal(
         password_credentials: vec![],
         key_credentials: vec![],
         owners: vec![],
+        app_role_assignments: vec![],
     }
 }
 

@@ -9,6 +9,7 @@ pub mod compute;
 pub mod deployment;
 pub mod directory;
 pub mod federation;
+pub mod first_party_apis;
 pub mod identity;
 pub mod imds;
 pub mod keyvault;

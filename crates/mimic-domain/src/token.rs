@@ -180,6 +180,8 @@ pub struct AccessTokenRequest<'a> {
     pub issued_at: i64,
     pub lifetime_secs: i64,
     pub groups: &'a [Uuid],
+    /// App roles granted to an application or managed identity on the audience (`roles`).
+    pub roles: &'a [String],
 }
 
 /// Entra's claim set for an access token of the given subject and version.
@@ -220,6 +222,7 @@ pub fn access_token_claims(r: &AccessTokenRequest) -> Value {
             };
             c.insert(acr_claim.into(), acr.into());
             insert_groups(&mut c, r);
+            insert_roles(&mut c, r);
             if v1 {
                 c.insert("idp".into(), format!("https://sts.windows.net/{}/", r.tenant).into());
             }
@@ -232,6 +235,7 @@ pub fn access_token_claims(r: &AccessTokenRequest) -> Value {
             c.insert(app_claim.into(), client_id.to_string().into());
             c.insert(acr_claim.into(), "2".into());
             insert_groups(&mut c, r);
+            insert_roles(&mut c, r);
             if v1 {
                 c.insert("idp".into(), format!("https://sts.windows.net/{}/", r.tenant).into());
             }
@@ -246,6 +250,12 @@ pub fn access_token_claims(r: &AccessTokenRequest) -> Value {
     c.insert("uti".into(), opaque(22).into());
     c.insert("ver".into(), if v1 { "1.0" } else { "2.0" }.into());
     Value::Object(c)
+}
+
+fn insert_roles(c: &mut Map<String, Value>, r: &AccessTokenRequest) {
+    if !r.roles.is_empty() {
+        c.insert("roles".into(), json!(r.roles));
+    }
 }
 
 /// Entra's JWT group limit: beyond it the token carries no `groups` but a pointer to where
@@ -331,6 +341,7 @@ mod tests {
             issued_at: 1000,
             lifetime_secs: 3600,
             groups: &[],
+            roles: &[],
         });
         let t = k.sign(&claims);
         let got = verify(&t, std::slice::from_ref(&k), 2000).unwrap();
@@ -369,6 +380,7 @@ mod tests {
                 issued_at: 0,
                 lifetime_secs: 1,
                 groups: &groups,
+                roles: &[],
             })
         };
         assert!(claims(0).get("groups").is_none());

@@ -140,11 +140,27 @@ impl NewTenant {
         tx.put_directory_object(&DirectoryObject::User(self.admin.clone()))?;
         tx.put_directory_object(&DirectoryObject::Application(self.app.clone()))?;
         tx.put_directory_object(&DirectoryObject::ServicePrincipal(self.sp.clone()))?;
+        for sp in mimic_domain::first_party_apis::principals(tenant_id, self.now) {
+            tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp))?;
+        }
         // Both run the directory too: Global Administrator (Graph's authorization, directory/roles.rs).
         crate::directory::roles::assign(tx, tenant_id, self.admin.id, directory::GLOBAL_ADMINISTRATOR)?;
         crate::directory::roles::assign(tx, tenant_id, self.sp.id, directory::GLOBAL_ADMINISTRATOR)?;
         Ok(())
     }
+}
+
+/// Gives every tenant of a store made before they existed the first-party APIs' principals.
+fn add_first_party_principals(tx: &mut dyn mimic_store::Tx) -> mimic_store::Result<()> {
+    let now = chrono::Utc::now();
+    for tenant in tx.tenants()? {
+        for sp in mimic_domain::first_party_apis::principals(tenant.id, now) {
+            if tx.directory_object_by_app_id(tenant.id, "servicePrincipal", sp.app_id)?.is_none() {
+                tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Creates the first tenant unless the store already has one. Returns the default tenant and
@@ -159,6 +175,7 @@ pub fn ensure(
 ) -> anyhow::Result<(Uuid, Uuid, Option<Bootstrap>)> {
     if let Some(ids) = store.read(existing)? {
         let (t, s) = parse_ids(ids)?;
+        store.write(add_first_party_principals)?;
         return Ok((t, s, None));
     }
     let new = NewTenant::new(tenant, subscription, "Mimic");

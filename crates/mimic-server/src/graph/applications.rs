@@ -55,7 +55,7 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
             _ => Err(GraphError::method_not_allowed()),
         };
     }
-    if let (Some(r), 1) = (credentials::action(ctx, &obj, &rest[0]), rest.len()) {
+    if let Some(r) = rest.get(..1).filter(|_| rest.len() == 1).and_then(|seg| credentials::action(ctx, &obj, &seg[0])) {
         return r;
     }
     match (rest[0].to_ascii_lowercase().as_str(), rest.len(), &ctx.method) {

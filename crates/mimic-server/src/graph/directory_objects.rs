@@ -211,6 +211,13 @@ pub fn delete(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
         _ => ctx.require(manage_action(obj))?,
     }
     if let DirectoryObject::ServicePrincipal(sp) = obj {
+        if mimic_domain::first_party_apis::by_app_id(sp.app_id).is_some() {
+            // Unverified text: Mimic keeps Microsoft's API principals in every tenant.
+            return Err(GraphError::bad_request(format!(
+                "Service principal '{}' belongs to a Microsoft API and cannot be deleted.",
+                sp.id
+            )));
+        }
         if sp.service_principal_type == mimic_domain::directory::ServicePrincipalType::ManagedIdentity {
             // Unverified text: Entra refuses to delete a managed identity's principal directly.
             return Err(GraphError::bad_request(format!(

@@ -16,6 +16,7 @@
 
 mod application_properties;
 mod applications;
+mod consent;
 mod credentials;
 mod ctx;
 mod deleted_items;
@@ -163,6 +164,7 @@ fn dispatch(ctx: &Ctx) -> GraphResult<Response> {
         "rolemanagement" => directory_roles::role_management(ctx, rest),
         "organization" => directory_objects::organization(ctx, rest),
         "directory" if key.is_none() => deleted_items::route(ctx, rest),
+        "oauth2permissiongrants" if key.is_none() => consent::grants_route(ctx, rest),
         _ => Err(GraphError::segment_not_found(first)),
     }
 }

@@ -139,6 +139,12 @@ pub fn application(a: &Application, tenant: &Tenant) -> Map<String, Value> {
 /// `app_display_name`: the application's name for application principals.
 pub fn service_principal(sp: &ServicePrincipal, tenant: &Tenant) -> Map<String, Value> {
     let mi = sp.service_principal_type == ServicePrincipalType::ManagedIdentity;
+    let api = mimic_domain::first_party_apis::by_app_id(sp.app_id);
+    let owner = match (mi, api) {
+        (true, _) => MANAGED_IDENTITY_OWNER_TENANT.to_string(),
+        (_, Some(_)) => mimic_domain::first_party_apis::MICROSOFT_TENANT.to_string(),
+        _ => tenant.id.to_string(),
+    };
     to_map(&wire::ServicePrincipal {
         odata_type: wire::SERVICE_PRINCIPAL_TYPE,
         id: sp.id.to_string(),
@@ -149,7 +155,7 @@ pub fn service_principal(sp: &ServicePrincipal, tenant: &Tenant) -> Map<String, 
         app_display_name: if mi { None } else { Some(sp.display_name.clone()) },
         app_id: sp.app_id.to_string(),
         application_template_id: None,
-        app_owner_organization_id: Some(if mi { MANAGED_IDENTITY_OWNER_TENANT.to_string() } else { tenant.id.to_string() }),
+        app_owner_organization_id: Some(owner),
         app_role_assignment_required: false,
         created_date_time: time(sp.created),
         description: None,
@@ -172,12 +178,24 @@ pub fn service_principal(sp: &ServicePrincipal, tenant: &Tenant) -> Map<String, 
         saml_single_sign_on_settings: None,
         verified_publisher: json!({"displayName": null, "verifiedPublisherId": null, "addedDateTime": null}),
         add_ins: vec![],
-        app_roles: vec![],
+        app_roles: api.map(|a| a.app_roles.iter().map(|p| permission(p, "Application")).collect()).unwrap_or_default(),
         key_credentials: super::credentials::render_keys(&sp.key_credentials),
-        oauth2_permission_scopes: vec![],
+        oauth2_permission_scopes: api.map(|a| a.scopes.iter().map(|p| permission(p, "Scope")).collect()).unwrap_or_default(),
         password_credentials: super::credentials::render_passwords(&sp.password_credentials),
         resource_specific_application_permissions: vec![],
     })
+}
+
+/// A first-party API's published permission as Graph shows it: an `appRole` (`Application`) or
+/// an `oauth2PermissionScope` (`Scope`).
+fn permission(p: &mimic_domain::first_party_apis::Permission, kind: &str) -> Value {
+    if kind == "Scope" {
+        json!({"adminConsentDescription": p.display_name, "adminConsentDisplayName": p.display_name, "id": p.id, "isEnabled": true,
+               "type": "Admin", "userConsentDescription": p.display_name, "userConsentDisplayName": p.display_name, "value": p.value})
+    } else {
+        json!({"allowedMemberTypes": ["Application"], "description": p.display_name, "displayName": p.display_name, "id": p.id,
+               "isEnabled": true, "origin": "Application", "value": p.value})
+    }
 }
 
 pub fn object(o: &DirectoryObject, tenant: &Tenant) -> Map<String, Value> {

@@ -53,10 +53,11 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
             _ => Err(GraphError::method_not_allowed()),
         };
     }
-    if let (Some(r), 1) = (super::credentials::action(ctx, &obj, &rest[0]), rest.len()) {
+    if let Some(r) = rest.get(..1).filter(|_| rest.len() == 1).and_then(|seg| super::credentials::action(ctx, &obj, &seg[0])) {
         return r;
     }
     super::owners::route(ctx, &obj, rest)
+        .or_else(|| super::consent::app_role_route(ctx, sp, rest))
         .or_else(|| directory_objects::membership(ctx, &obj, rest))
         .unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0])))
 }
@@ -116,6 +117,7 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
             password_credentials: vec![],
             key_credentials: vec![],
             owners: vec![],
+            app_role_assignments: vec![],
         };
         tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp.clone()))?;
         Ok(sp)
@@ -133,6 +135,10 @@ fn update(ctx: &Ctx, mut sp: ServicePrincipal) -> GraphResult<Response> {
             "Service principal '{}' belongs to a managed identity and cannot be changed through Graph.",
             sp.id
         )));
+    }
+    if !sp.is_tenant_managed() && !m.is_empty() {
+        // Unverified text: Microsoft's API principals are Microsoft's.
+        return Err(GraphError::bad_request(format!("Service principal '{}' belongs to a Microsoft API and cannot be changed.", sp.id)));
     }
     if let Some(v) = prop(&m, "displayName") {
         sp.display_name = v

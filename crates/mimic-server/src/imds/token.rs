@@ -184,6 +184,7 @@ fn mint(state: &AppState, tenant: Uuid, id: &AttachedIdentity, resource: &str, n
         resource_id: resource_id::lowercase_resource_groups(&id.resource_id),
     };
     let groups = crate::directory::transitive_groups(state, tenant, subject.object_id())?;
+    let roles = crate::directory::app_roles(state, tenant, subject.object_id(), resource)?;
     let issuer = tok::issuer_v1(tenant);
     let claims = tok::access_token_claims(&AccessTokenRequest {
         subject: &subject,
@@ -194,6 +195,7 @@ fn mint(state: &AppState, tenant: Uuid, id: &AttachedIdentity, resource: &str, n
         issued_at: now,
         lifetime_secs: LIFETIME,
         groups: &groups,
+        roles: &roles,
     });
     let keys = state.keys.keys();
     let key = keys.first().ok_or_else(ImdsError::internal)?;

@@ -551,6 +551,10 @@ impl TokenRequest<'_> {
         self.check_resource(tenant, &target.resource)?;
         let now = chrono::Utc::now().timestamp();
         let groups = crate::directory::transitive_groups(self.state, tenant.id, subject.object_id()).map_err(store_err)?;
+        let roles = match subject {
+            Subject::User { .. } => vec![],
+            _ => crate::directory::app_roles(self.state, tenant.id, subject.object_id(), &target.resource).map_err(store_err)?,
+        };
         let issuer = tok::issuer_v1(tenant.id);
         let claims = tok::access_token_claims(&AccessTokenRequest {
             subject,
@@ -561,6 +565,7 @@ impl TokenRequest<'_> {
             issued_at: now,
             lifetime_secs: lifetime,
             groups: &groups,
+            roles: &roles,
         });
         let keys = self.state.keys.keys();
         let signer = keys.first().ok_or_else(|| store_err(mimic_store::StoreError::Backend("no signing key".into())))?;

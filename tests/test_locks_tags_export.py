@@ -283,3 +283,161 @@ def test_deployment_into_a_locked_group_fails(mimic: MimicServer, az_sp: Az, rg:
     assert held["properties"]["addressSpace"]["addressPrefixes"] == ["10.0.0.0/16"]
     # The deployment's own history cannot be deleted under CanNotDelete.
     scope_locked(mimic.arm("DELETE", deployment_id(mimic, rg, "partly"), api_version=DEPLOY_API), "delete", scope)
+
+
+# ==========================================================================================
+# The Tags API
+# ==========================================================================================
+
+
+def tags_path(scope: str) -> str:
+    return f"{scope}/providers/Microsoft.Resources/tags/default"
+
+
+def test_az_tag_at_group_resource_and_subscription_scope(mimic: MimicServer, az_sp: Az, rg: str):
+    scope = rg_id(mimic, rg)
+    # Before Azure's Tags API existed in Mimic this answered 400 LocationRequired.
+    made = az_sp("tag", "create", "--resource-id", scope, "--tags", "env=dev", "team=a")
+    made.pop("resourceGroup", None)  # az adds it, parsed from the id
+    assert made == {"id": tags_path(scope), "name": "default", "type": "Microsoft.Resources/tags",
+                    "properties": {"tags": {"env": "dev", "team": "a"}}}
+    assert az_sp("group", "show", "-n", rg)["tags"] == {"env": "dev", "team": "a"}
+    merged = az_sp("tag", "update", "--resource-id", scope, "--operation", "Merge", "--tags", "env=prod", "cost=1")
+    assert merged["properties"]["tags"] == {"env": "prod", "team": "a", "cost": "1"}
+    pruned = az_sp("tag", "update", "--resource-id", scope, "--operation", "Delete", "--tags", "cost=1")
+    assert pruned["properties"]["tags"] == {"env": "prod", "team": "a"}
+    replaced = az_sp("tag", "update", "--resource-id", scope, "--operation", "Replace", "--tags", "only=this")
+    assert replaced["properties"]["tags"] == {"only": "this"}
+    assert az_sp("tag", "list", "--resource-id", scope)["properties"]["tags"] == {"only": "this"}
+    az_sp("tag", "delete", "--resource-id", scope, "--yes", output=None)
+    assert az_sp("tag", "list", "--resource-id", scope)["properties"]["tags"] == {}
+
+    v = vnet(mimic, rg)
+    got = az_sp("tag", "update", "--resource-id", v, "--operation", "Merge", "--tags", "layer=2")
+    assert got["id"] == tags_path(v) and got["properties"]["tags"] == {"tier": "net", "layer": "2"}
+    assert mimic.arm("GET", v, api_version=NET_API).json()["tags"] == {"tier": "net", "layer": "2"}
+
+    sub = f"/subscriptions/{mimic.subscription_id}"
+    key = unique("subtag")
+    try:
+        s = az_sp("tag", "update", "--resource-id", sub, "--operation", "Merge", "--tags", f"{key}=1")
+        assert s["id"] == tags_path(sub) and s["properties"]["tags"][key] == "1"
+        assert az_sp("tag", "list", "--resource-id", sub)["properties"]["tags"][key] == "1"
+    finally:
+        az_sp("tag", "update", "--resource-id", sub, "--operation", "Delete", "--tags", f"{key}=1")
+
+    r = mimic.arm("GET", tags_path(f"{scope}/providers/Microsoft.Network/virtualNetworks/none"), api_version=TAGS_API)
+    arm_error(r, 404, "ResourceNotFound")
+    r = mimic.arm("PATCH", tags_path(scope), api_version=TAGS_API, json={"operation": "Upsert", "properties": {"tags": {}}})
+    arm_error(r, 400, "InvalidTagOperation")
+
+
+def test_tags_api_rbac_and_read_only_lock(mimic: MimicServer, rg: str, client_ca: Path):
+    from azure.core.exceptions import HttpResponseError
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.resource import ResourceManagementClient
+
+    scope = rg_id(mimic, rg)
+    reader = second_principal(mimic, unique("tagreader"))
+    assign_role(mimic, reader["objectId"], READER, scope)
+    token = sp_token(mimic, reader)
+    assert mimic.arm("GET", tags_path(scope), api_version=TAGS_API, token=token).status_code == 200
+    err = arm_error(mimic.arm("PUT", tags_path(scope), api_version=TAGS_API, token=token,
+                              json={"properties": {"tags": {"a": "b"}}}), 403, "AuthorizationFailed")
+    assert "'Microsoft.Resources/tags/write'" in err["message"], err
+
+    cred = ClientSecretCredential(mimic.tenant_id, mimic.sp["clientId"], mimic.sp["clientSecret"],
+                                  authority=mimic.login_url, disable_instance_discovery=True)
+    client = ResourceManagementClient(cred, mimic.subscription_id, base_url=mimic.arm_url, credential_scopes=[ARM_SCOPE])
+    done = client.tags.begin_create_or_update_at_scope(scope, {"properties": {"tags": {"sdk": "yes"}}}).result()
+    assert done.properties.tags == {"sdk": "yes"}
+    assert client.tags.get_at_scope(scope).properties.tags == {"sdk": "yes"}
+
+    assert put_lock(mimic, scope, "ro", "ReadOnly").status_code == 201
+    with pytest.raises(HttpResponseError) as e:
+        client.tags.begin_update_at_scope(scope, {"operation": "Merge", "properties": {"tags": {"x": "1"}}}).result()
+    assert e.value.error.code == "ScopeLocked" and "write operation" in e.value.message
+    scope_locked(mimic.arm("DELETE", tags_path(scope), api_version=TAGS_API), "write", scope)
+    assert client.tags.get_at_scope(scope).properties.tags == {"sdk": "yes"}
+    # CanNotDelete leaves tag changes (removal included) alone.
+    assert put_lock(mimic, scope, "ro", "CanNotDelete").status_code == 200
+    assert mimic.arm("DELETE", tags_path(scope), api_version=TAGS_API).status_code == 200
+
+
+def test_az_tag_names_and_values(mimic: MimicServer, az_sp: Az, rg: str):
+    name = unique("costcenter")
+    made = az_sp("tag", "create", "--name", name)
+    assert made["tagName"] == name and made["id"] == f"/subscriptions/{mimic.subscription_id}/tagNames/{name}"
+    assert made["count"] == {"type": "Total", "value": 0} and made["values"] == []
+    value = az_sp("tag", "add-value", "--name", name, "--value", "42")
+    assert value["tagValue"] == "42" and value["id"] == f"{made['id']}/tagValues/42"
+    mimic.arm("PATCH", rg_id(mimic, rg), api_version=RG_API, json={"tags": {name: "42", "other": "x"}})
+    listed = {t["tagName"]: t for t in az_sp("tag", "list")}
+    assert listed[name]["count"] == {"type": "Total", "value": 1}
+    assert [(v["tagValue"], v["count"]["value"]) for v in listed[name]["values"]] == [("42", 1)]
+    assert listed["other"]["values"][0]["tagValue"] == "x"
+    # A name in use, or with values, stays.
+    res = az_sp.run("tag", "delete", "--name", name, "--yes", check=False)
+    assert res.returncode != 0 and "TagNameHasValues" in res.stderr, res.stderr
+    az_sp("tag", "remove-value", "--name", name, "--value", "42", output=None)
+    res = az_sp.run("tag", "delete", "--name", name, "--yes", check=False)
+    assert res.returncode != 0 and "TagNameInUse" in res.stderr, res.stderr
+    mimic.arm("PATCH", rg_id(mimic, rg), api_version=RG_API, json={"tags": {}})
+    az_sp("tag", "delete", "--name", name, "--yes", output=None)
+    assert name not in {t["tagName"] for t in az_sp("tag", "list")}
+    r = mimic.arm("PUT", f"/subscriptions/{mimic.subscription_id}/tagNames/azureThing", api_version=TAGS_API)
+    arm_error(r, 400, "InvalidTagName")
+
+
+# ==========================================================================================
+# Resource group export
+# ==========================================================================================
+
+
+def test_az_group_export_and_redeploy(mimic: MimicServer, az_sp: Az, rg: str, tmp_path: Path):
+    v = vnet(mimic, rg, "net-1")
+    assert mimic.arm("PUT", f"{v}/subnets/front", api_version=NET_API,
+                     json={"properties": {"addressPrefix": "10.0.1.0/24"}}).status_code in (200, 201)
+    t = az_sp("group", "export", "-n", rg)
+    assert t["$schema"].endswith("deploymentTemplate.json#") and t["contentVersion"] == "1.0.0.0"
+    assert t["parameters"] == {"virtualNetworks_net_1_name": {"type": "String"}}
+    (net,) = [r for r in t["resources"] if r["type"] == "Microsoft.Network/virtualNetworks"]
+    assert net["name"] == "[parameters('virtualNetworks_net_1_name')]"
+    assert net["location"] == "westus" and net["tags"] == {"tier": "net"} and net["apiVersion"]
+    assert net["properties"]["addressSpace"] == {"addressPrefixes": ["10.0.0.0/16"]}
+    assert "provisioningState" not in net["properties"] and "resourceGuid" not in net["properties"]
+
+    t = az_sp("group", "export", "-n", rg, "--include-parameter-default-value", "--include-comments")
+    assert t["parameters"]["virtualNetworks_net_1_name"] == {"type": "String", "defaultValue": "net-1"}
+    assert all(r["comments"].startswith("Generalized from resource:") for r in t["resources"])
+    t = az_sp("group", "export", "-n", rg, "--skip-resource-name-params")
+    assert t["parameters"] == {} and "net-1" in [r["name"] for r in t["resources"]]
+
+    plain = az_sp("group", "export", "-n", rg, "--skip-all-params")
+    assert plain["parameters"] == {}
+    f = tmp_path / "exported.json"
+    f.write_text(json.dumps(plain))
+    copy = unique("copy")
+    mimic.create_rg(copy)
+    try:
+        az_sp("deployment", "group", "create", "-g", copy, "--template-file", str(f))
+        got = mimic.arm("GET", f"{rg_id(mimic, copy)}/providers/Microsoft.Network/virtualNetworks/net-1", api_version=NET_API)
+        assert got.status_code == 200 and got.json()["properties"]["addressSpace"]["addressPrefixes"] == ["10.0.0.0/16"], got.text
+    finally:
+        mimic.arm("DELETE", rg_id(mimic, copy), api_version=RG_API)
+
+
+def test_group_export_needs_its_action(mimic: MimicServer, rg: str):
+    scope = rg_id(mimic, rg)
+    reader = second_principal(mimic, unique("exportreader"))
+    assign_role(mimic, reader["objectId"], READER, scope)
+    r = mimic.arm("POST", f"{scope}/exportTemplate", api_version=TAGS_API, token=sp_token(mimic, reader),
+                  json={"resources": ["*"]})
+    err = arm_error(r, 403, "AuthorizationFailed")
+    assert "'Microsoft.Resources/subscriptions/resourceGroups/exportTemplate/action'" in err["message"], err
+    r = mimic.arm("POST", f"{scope}/exportTemplate", api_version=TAGS_API, json={"resources": ["*"], "options": "Nope"})
+    arm_error(r, 400, "InvalidExportTemplateOptions")
+    # A ReadOnly lock leaves export alone: it only reads.
+    assert put_lock(mimic, scope, "ro", "ReadOnly").status_code == 201
+    r = mimic.arm("POST", f"{scope}/exportTemplate", api_version=TAGS_API, json={"resources": ["*"]})
+    assert r.status_code == 200 and r.json()["template"]["resources"] == [], r.text

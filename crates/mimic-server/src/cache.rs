@@ -79,6 +79,9 @@ pub struct Caches {
     /// Resources read by key (`resource_id::key`), absent ones too: the resource group behind
     /// every call under it, and the resource a GET returns.
     pub resources: Derived<String, Option<Arc<mimic_domain::resource::Resource>>>,
+    /// A subscription's management locks, by the lower-cased subscription id: what every ARM
+    /// write and delete is checked against.
+    pub locks: Derived<String, Arc<mimic_domain::lock::SubscriptionLocks>>,
     /// A VM's tenant and the identities IMDS can serve for it, keyed by the VM's id key.
     pub vm_identities: Derived<Arc<str>, (Uuid, Arc<Vec<mimic_domain::imds::AttachedIdentity>>)>,
 }
@@ -94,6 +97,7 @@ impl Default for Caches {
             custom_roles: Derived::default(),
             // Documents of a few kilobytes each: a bound of tens of megabytes.
             resources: Derived::with_capacity(10_000),
+            locks: Derived::with_capacity(10_000),
             vm_identities: Derived::default(),
         }
     }

@@ -13,12 +13,14 @@ use mimic_domain::directory::{DeletedObject, DirectoryRoleAssignments, Permissio
 use mimic_domain::federation::hosted::HostedIssuer;
 use mimic_domain::keyvault::keys::KeyRecord;
 use mimic_domain::keyvault::{DeletedVault, DeletedVaultIndex, ObjectIndex, SecretRecord, VaultName};
+use mimic_domain::lock::SubscriptionLocks;
 use mimic_domain::network::PublicIpAllocation;
 use mimic_domain::operation::AsyncOperation;
 use mimic_domain::rbac::custom::CustomRoles;
 use mimic_domain::sealed::SealedRecord;
 use mimic_domain::storage::blob::Uncommitted;
 use mimic_domain::storage::{AccountKeys, AccountName};
+use mimic_domain::tags::{PredefinedTags, Tags};
 use mimic_domain::token::RefreshGrant;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -67,6 +69,12 @@ pub const RUNNING_DEPLOYMENTS_ID: &str = "all";
 pub const DIRECTORY_ROLES: Kind<DirectoryRoleAssignments> = Kind::new("directory.roleAssignments");
 /// A directory's custom role definitions, by tenant id.
 pub const CUSTOM_ROLES: Kind<CustomRoles> = Kind::new("rbac.customRoles");
+/// A subscription's management locks, every scope's in one document, by the lower-cased subscription id.
+pub const LOCKS: Kind<SubscriptionLocks> = Kind::new("authorization.locks");
+/// A subscription's own tags (the Tags API at subscription scope), by the lower-cased subscription id.
+pub const SUBSCRIPTION_TAGS: Kind<Tags> = Kind::new("resources.subscriptionTags");
+/// A subscription's predefined tag names and values (`tagNames`), by the lower-cased subscription id.
+pub const PREDEFINED_TAGS: Kind<PredefinedTags> = Kind::new("resources.tagNames");
 /// Key vault names (global, as DNS names are), by the lower-cased name: the live vault.
 pub const KEYVAULT_NAME: Kind<VaultName> = Kind::new("keyvault.name");
 /// Key Vault secrets with their versions' attributes, by `{vault instance}/{lower-cased name}`.

@@ -6,6 +6,7 @@
 
 pub mod engine;
 pub mod eval;
+pub mod export;
 pub mod expr;
 pub mod hash;
 

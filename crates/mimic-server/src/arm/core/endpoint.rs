@@ -72,6 +72,37 @@ pub enum Endpoint {
     Permissions {
         scope: String,
     },
+    /// `{scope}/providers/Microsoft.Authorization/locks[/{name}]`: management locks.
+    Locks {
+        scope: String,
+    },
+    Lock {
+        scope: String,
+        name: String,
+    },
+    /// `{scope}/providers/Microsoft.Resources/tags/default`: the Tags API at a subscription,
+    /// resource group or resource.
+    Tags {
+        scope: String,
+    },
+    /// `/subscriptions/{s}/tagNames[/{name}[/tagValues/{value}]]`: predefined tags.
+    TagNames {
+        sub: String,
+    },
+    TagName {
+        sub: String,
+        name: String,
+    },
+    TagValue {
+        sub: String,
+        name: String,
+        value: String,
+    },
+    /// `POST /subscriptions/{s}/resourcegroups/{rg}/exportTemplate`.
+    ExportTemplate {
+        sub: String,
+        rg: String,
+    },
     /// Resources of one type: `/subscriptions/{s}[/resourceGroups/{rg}]/providers/{ns}/{type}`
     /// (and child collections `.../{type}/{name}/{childType}`).
     ResourceCollection {
@@ -100,10 +131,17 @@ impl Endpoint {
             Tenants | Subscriptions | Subscription { .. } | Locations { .. } | Providers { .. } | Provider { .. } | Register { .. } => {
                 RESOURCES_NAMESPACE
             }
-            ResourceGroups { .. } | ResourceGroup { .. } | Resources { .. } | OperationResult { .. } => RESOURCES_NAMESPACE,
-            RoleDefinitions { .. } | RoleDefinition { .. } | RoleAssignments { .. } | RoleAssignment { .. } | Permissions { .. } => {
-                AUTHORIZATION_NAMESPACE
+            ResourceGroups { .. } | ResourceGroup { .. } | Resources { .. } | OperationResult { .. } | ExportTemplate { .. } => {
+                RESOURCES_NAMESPACE
             }
+            Tags { .. } | TagNames { .. } | TagName { .. } | TagValue { .. } => RESOURCES_NAMESPACE,
+            RoleDefinitions { .. }
+            | RoleDefinition { .. }
+            | RoleAssignments { .. }
+            | RoleAssignment { .. }
+            | Permissions { .. }
+            | Locks { .. }
+            | Lock { .. } => AUTHORIZATION_NAMESPACE,
             ResourceCollection { namespace, .. } => namespace,
             Resource { id } | ResourceAction { id, .. } => extension(id).0,
         }
@@ -118,7 +156,10 @@ impl Endpoint {
             Tenants => Some("tenants"),
             Subscriptions | Subscription { .. } | Locations { .. } => Some("subscriptions"),
             Providers { .. } | Provider { .. } | Register { .. } => Some("providers"),
-            ResourceGroups { .. } | ResourceGroup { .. } => Some("resourceGroups"),
+            ResourceGroups { .. } | ResourceGroup { .. } | ExportTemplate { .. } => Some("resourceGroups"),
+            Tags { .. } => Some("tags"),
+            TagNames { .. } | TagName { .. } | TagValue { .. } => Some("tagNames"),
+            Locks { .. } | Lock { .. } => Some("locks"),
             Resources { .. } => Some("resources"),
             OperationResult { .. } => Some("operationresults"),
             RoleDefinitions { .. } | RoleDefinition { .. } => Some("roleDefinitions"),
@@ -150,14 +191,21 @@ fn eq(a: &str, b: &str) -> bool {
 
 pub fn parse(path: &str) -> Option<Endpoint> {
     let trimmed = path.trim_matches('/');
-    let segs: Vec<&str> = if trimmed.is_empty() { vec![] } else { trimmed.split('/').collect() };
-    if segs.iter().any(|s| s.is_empty()) {
+    let all: Vec<&str> = if trimmed.is_empty() { vec![] } else { trimmed.split('/').collect() };
+    // The management SDKs build a resource's lock path with an empty `parentResourcePath`
+    // (`.../providers/Microsoft.Network//virtualNetworks/v/providers/Microsoft.Authorization/locks`),
+    // which ARM reads as if the empty segment were not there; elsewhere one is no route.
+    let segs: Vec<&str> = all.iter().copied().filter(|s| !s.is_empty()).collect();
+    let authorization =
+        (0..segs.len().saturating_sub(1)).rev().find(|&i| eq(segs[i], "providers") && eq(segs[i + 1], "Microsoft.Authorization"));
+    if segs.len() != all.len() && authorization.is_none() {
         return None;
     }
+    if let Some(scope) = tags_scope(&segs) {
+        return Some(Endpoint::Tags { scope });
+    }
     // Microsoft.Authorization at any scope.
-    if let Some(i) =
-        (0..segs.len().saturating_sub(1)).rev().find(|&i| eq(segs[i], "providers") && eq(segs[i + 1], "Microsoft.Authorization"))
-    {
+    if let Some(i) = authorization {
         let scope = if i == 0 { "/".to_string() } else { format!("/{}", segs[..i].join("/")) };
         ResourceId::parse(&scope).ok()?;
         let rest = &segs[i + 2..];
@@ -167,6 +215,8 @@ pub fn parse(path: &str) -> Option<Endpoint> {
             [t] if eq(t, "roleAssignments") => Some(Endpoint::RoleAssignments { scope }),
             [t, name] if eq(t, "roleAssignments") => Some(Endpoint::RoleAssignment { scope, name: name.to_string() }),
             [t] if eq(t, "permissions") => Some(Endpoint::Permissions { scope }),
+            [t] if eq(t, "locks") => Some(Endpoint::Locks { scope }),
+            [t, name] if eq(t, "locks") => Some(Endpoint::Lock { scope, name: name.to_string() }),
             _ => None,
         };
     }
@@ -183,6 +233,17 @@ pub fn parse(path: &str) -> Option<Endpoint> {
     }
 }
 
+/// The scope of `{scope}/providers/Microsoft.Resources/tags/default`, if `segs` name one under a subscription.
+fn tags_scope(segs: &[&str]) -> Option<String> {
+    let [scope @ .., p, ns, t, d] = segs else { return None };
+    if !(eq(p, "providers") && eq(ns, "Microsoft.Resources") && eq(t, "tags") && eq(d, "default")) {
+        return None;
+    }
+    let scope = format!("/{}", scope.join("/"));
+    ResourceId::parse(&scope).ok()?.subscription?;
+    Some(scope)
+}
+
 fn subscription_route(sub: &str, rest: &[&str]) -> Option<Endpoint> {
     let sub = sub.to_string();
     match rest {
@@ -193,6 +254,12 @@ fn subscription_route(sub: &str, rest: &[&str]) -> Option<Endpoint> {
         [r] if eq(r, "resourceGroups") => Some(Endpoint::ResourceGroups { sub }),
         [r, rg] if eq(r, "resourceGroups") => Some(Endpoint::ResourceGroup { sub, rg: rg.to_string() }),
         [r, rg, x] if eq(r, "resourceGroups") && eq(x, "resources") => Some(Endpoint::Resources { sub, rg: Some(rg.to_string()) }),
+        [r, rg, x] if eq(r, "resourceGroups") && eq(x, "exportTemplate") => Some(Endpoint::ExportTemplate { sub, rg: rg.to_string() }),
+        [t] if eq(t, "tagNames") => Some(Endpoint::TagNames { sub }),
+        [t, name] if eq(t, "tagNames") => Some(Endpoint::TagName { sub, name: name.to_string() }),
+        [t, name, v, value] if eq(t, "tagNames") && eq(v, "tagValues") => {
+            Some(Endpoint::TagValue { sub, name: name.to_string(), value: value.to_string() })
+        }
         [r, rg, p, tail @ ..] if eq(r, "resourceGroups") && eq(p, "providers") => provider_route(sub, Some(rg.to_string()), tail),
         // Deployment operations keep their legacy path without `providers` (resources.json
         // `DeploymentOperations_List`): `.../resourcegroups/{rg}/deployments/{name}/operations[/{id}]`.
@@ -259,12 +326,32 @@ mod tests {
             (format!("/subscriptions/{s}/operationresults/xyz"), "OperationResult"),
             (format!("/subscriptions/{s}/resourcegroups/rg/deployments/d/operations"), "ResourceAction"),
             (format!("/subscriptions/{s}/resourcegroups/rg/deployments/d/operations/0123"), "Resource"),
+            (format!("/subscriptions/{s}/providers/Microsoft.Authorization/locks"), "Locks"),
+            (format!("/subscriptions/{s}/resourcegroups/rg/providers/Microsoft.Network//virtualNetworks/v/providers/Microsoft.Authorization/locks/l"), "Lock"),
+            (format!("/subscriptions/{s}/providers/Microsoft.Resources/tags/default"), "Tags"),
+            (format!("/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Resources/tags/default"), "Tags"),
+            (format!("/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/providers/Microsoft.Resources/tags/default"), "Tags"),
+            (format!("/subscriptions/{s}/tagNames"), "TagNames"),
+            (format!("/subscriptions/{s}/tagNames/env"), "TagName"),
+            (format!("/subscriptions/{s}/tagNames/env/tagValues/dev"), "TagValue"),
+            (format!("/subscriptions/{s}/resourcegroups/rg/exportTemplate"), "ExportTemplate"),
         ];
         for (path, want) in cases {
             let got = parse(&path).unwrap_or_else(|| panic!("no route for {path}"));
             assert!(format!("{got:?}").starts_with(want), "{path}: {got:?}");
         }
         assert_eq!(parse("/nothing/here"), None);
+        assert_eq!(parse(&format!("/subscriptions/{s}//resourceGroups/rg")), None);
+        let lock = parse(&format!(
+            "/subscriptions/{s}/resourcegroups/rg/providers/Microsoft.Network//virtualNetworks/v/providers/Microsoft.Authorization/locks/l"
+        ));
+        assert_eq!(
+            lock,
+            Some(Endpoint::Lock {
+                scope: format!("/subscriptions/{s}/resourcegroups/rg/providers/Microsoft.Network/virtualNetworks/v"),
+                name: "l".into()
+            })
+        );
         let ext = parse(&format!(
             "/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/providers/Microsoft.ManagedIdentity/identities/default"
         ))

@@ -1,6 +1,6 @@
 //! The ARM core every provider builds on: the request context ([`Ctx`]), errors, the typed
 //! endpoint, replies, the provider registry, api-versions and the provider catalogue, async
-//! operation records, and the generic resource store. Nothing here knows a provider.
+//! operation records, the generic resource store, and management locks' enforcement. Nothing here knows a provider.
 
 pub mod api_versions;
 pub mod catalog;
@@ -8,6 +8,7 @@ pub mod ctx;
 pub mod endpoint;
 pub mod error;
 pub mod generic;
+pub mod locks;
 pub mod operations;
 pub mod registry;
 pub mod reply;

@@ -161,6 +161,8 @@ impl Registry {
                 }
             }
         }
+        // Management locks, here so that no provider's write or delete goes past one.
+        super::locks::enforce(ctx, endpoint)?;
         match self.provider_for(endpoint) {
             Some(p) => p.handle(ctx, endpoint),
             None => Err(ArmError::not_found_route(&ctx.path)),

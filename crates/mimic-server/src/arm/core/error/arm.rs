@@ -160,6 +160,17 @@ impl ArmError {
         )
     }
 
+    /// A write or delete a management lock stops (docs/azure-behaviour.md "Management locks"):
+    /// `verb` is `write` or `delete`, `locked` the scopes of the locks in the way.
+    pub fn scope_locked(scope: &str, verb: &str, locked: &[&str]) -> Self {
+        let list = locked.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",");
+        Self::new(
+            StatusCode::CONFLICT,
+            "ScopeLocked",
+            format!("The scope '{scope}' cannot perform {verb} operation because following scope(s) are locked: {list}. Please remove the lock and try again."),
+        )
+    }
+
     /// Azure's 403 when the caller may write a resource but not act on the resources it links
     /// (docs/azure-behaviour.md §1b: a VM's user-assigned identities need `.../assign/action`).
     pub fn linked_authorization_failed(

@@ -17,6 +17,39 @@ impl ArmError {
         Self::bad_request("InvalidFilter", format!("The filter '{filter}' is not supported."))
     }
 
+    // ---- management locks --------------------------------------------------------------
+
+    /// `GET`/`PUT` of a lock that does not exist at that scope [INFERRED wording].
+    pub fn lock_not_found(name: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "LockNotFound", format!("The lock '{name}' could not be found."))
+    }
+
+    /// A lock level other than `CanNotDelete` or `ReadOnly` [INFERRED wording].
+    pub fn invalid_lock_level(level: &str) -> Self {
+        Self::bad_request(
+            "InvalidLockLevel",
+            format!("The lock level '{level}' is not valid. The supported levels are 'CanNotDelete' and 'ReadOnly'."),
+        )
+    }
+
+    /// A lock name breaking locks.json's rule [INFERRED wording].
+    pub fn invalid_lock_name(name: &str) -> Self {
+        Self::bad_request(
+            "InvalidLockName",
+            format!("The lock name '{name}' is not valid. It can be at most 260 characters and cannot contain <, >, %, &, :, \\, ?, / or control characters."),
+        )
+    }
+
+    /// Notes longer than locks.json's 512 characters [INFERRED wording].
+    pub fn lock_notes_too_long() -> Self {
+        Self::bad_request("LockNotesTooLong", "The lock notes can be at most 512 characters.")
+    }
+
+    /// A lock outside a subscription (management groups and the tenant root take none).
+    pub fn lock_scope_not_supported(scope: &str) -> Self {
+        Self::bad_request("InvalidScope", format!("The scope '{scope}' is not valid for a management lock."))
+    }
+
     // ---- role definitions --------------------------------------------------------------
 
     /// `GET .../roleDefinitions/{id}` of no role: a 404.

@@ -67,4 +67,47 @@ impl ArmError {
             format!("The filter '{filter}' is not supported. Supported filters are tagName and tagValue."),
         )
     }
+
+    // ---- tags ---------------------------------------------------------------------------
+
+    /// A Tags API PATCH whose `operation` is not `Merge`, `Replace` or `Delete` [INFERRED wording].
+    pub fn invalid_tags_operation(op: &str) -> Self {
+        Self::bad_request(
+            "InvalidTagOperation",
+            format!("The tag operation '{op}' is not valid. The supported operations are 'Merge', 'Replace' and 'Delete'."),
+        )
+    }
+
+    /// A predefined tag name with a reserved prefix or over 512 characters (resources.json
+    /// `Tags_CreateOrUpdate`) [INFERRED code and wording].
+    pub fn invalid_tag_name(name: &str) -> Self {
+        Self::bad_request(
+            "InvalidTagName",
+            format!("The tag name '{name}' is not valid. Tag names can have at most 512 characters and cannot start with 'microsoft', 'azure' or 'windows'."),
+        )
+    }
+
+    /// Deleting a predefined name some resource carries (resources.json `Tags_Delete`) [INFERRED code and wording].
+    pub fn tag_name_in_use(name: &str) -> Self {
+        Self::new(StatusCode::CONFLICT, "TagNameInUse", format!("The tag name '{name}' is in use by resources and cannot be deleted."))
+    }
+
+    /// Deleting a predefined name whose values are still defined (resources.json `Tags_Delete`) [INFERRED code and wording].
+    pub fn tag_name_has_values(name: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "TagNameHasValues",
+            format!("The tag name '{name}' has predefined values; delete them before deleting the name."),
+        )
+    }
+
+    // ---- export ---------------------------------------------------------------------------
+
+    /// An `exportTemplate` option ARM does not know [INFERRED code and wording].
+    pub fn invalid_export_option(option: &str) -> Self {
+        Self::bad_request(
+            "InvalidExportTemplateOptions",
+            format!("The export template option '{option}' is not valid. The supported options are 'IncludeParameterDefaultValue', 'IncludeComments', 'SkipResourceNameParameterization' and 'SkipAllParameterization'."),
+        )
+    }
 }

@@ -1,6 +1,6 @@
 //! Microsoft.Authorization: role assignments at any scope and the caller's permissions, with
 //! Azure's validation and errors (docs/azure-behaviour.md §4); role definitions, built-in and
-//! custom, in definitions.rs.
+//! custom, in definitions.rs; management locks in locks.rs.
 
 use axum::http::{Method, StatusCode};
 use chrono::{SecondsFormat, Utc};
@@ -16,6 +16,7 @@ use crate::arm::core::endpoint::AUTHORIZATION_NAMESPACE;
 use crate::arm::core::{generic, json_response, ArmError, ArmResult, Ctx, Endpoint, Provider, Reply};
 
 mod definitions;
+mod locks;
 
 pub struct Authorization;
 
@@ -29,6 +30,7 @@ impl Provider for Authorization {
             ResourceType { name: "roleAssignments", api_versions: ROLE_ASSIGNMENTS },
             ResourceType { name: "roleDefinitions", api_versions: ROLE_DEFINITIONS },
             ResourceType { name: "permissions", api_versions: PERMISSIONS },
+            ResourceType { name: "locks", api_versions: locks::LOCK_VERSIONS },
         ]
     }
 
@@ -37,6 +39,7 @@ impl Provider for Authorization {
             Endpoint::RoleDefinitions { .. } | Endpoint::RoleDefinition { .. } => ROLE_DEFINITIONS,
             Endpoint::RoleAssignments { .. } | Endpoint::RoleAssignment { .. } => ROLE_ASSIGNMENTS,
             Endpoint::Permissions { .. } => PERMISSIONS,
+            Endpoint::Locks { .. } | Endpoint::Lock { .. } => locks::LOCK_VERSIONS,
             _ => return generic::serve(ctx, endpoint, &generic::Plain),
         };
         v::check(&ctx.api_version, versions)?;
@@ -46,6 +49,8 @@ impl Provider for Authorization {
             Endpoint::RoleAssignments { scope } => list_role_assignments(ctx, scope),
             Endpoint::RoleAssignment { scope, name } => role_assignment(ctx, scope, name),
             Endpoint::Permissions { scope } => permissions(ctx, scope),
+            Endpoint::Locks { scope } => locks::list(ctx, scope),
+            Endpoint::Lock { scope, name } => locks::one(ctx, scope, name),
             _ => Err(ArmError::not_found_route(&ctx.path)),
         }
     }

@@ -1,9 +1,11 @@
 //! Microsoft.Resources: tenants, subscriptions and their locations, the provider catalogue,
-//! resource groups, the resource lists, and operation results. (Deployments, in the same
-//! namespace, are their own provider.)
+//! resource groups, the resource lists, operation results, the Tags API and group export.
+//! (Deployments, in the same namespace, are their own provider.)
 
+mod export_template;
 mod resource_groups;
 mod subscriptions;
+mod tags;
 
 use axum::http::Method;
 
@@ -30,6 +32,11 @@ impl Provider for Resources {
         use Endpoint::*;
         match endpoint {
             OperationResult { sub, id } => operations::result(ctx, sub, id),
+            Tags { scope } => tags::at_scope(ctx, scope),
+            TagNames { sub } => tags::names(ctx, sub),
+            TagName { sub, name } => tags::name(ctx, sub, name),
+            TagValue { sub, name, value } => tags::value(ctx, sub, name, value),
+            ExportTemplate { sub, rg } => export_template::export_group(ctx, sub, rg),
             // Registration takes the namespace's own api-version (az sends Microsoft.Resources').
             Register { sub, namespace } if ctx.method == Method::POST => {
                 let s = ctx.subscription(sub)?;

@@ -392,12 +392,45 @@ impl DeletedObject {
 }
 
 impl DirectoryObject {
+    /// What changing or deleting the object needs the caller to be allowed to do (for a user,
+    /// bounded further by the roles it holds).
+    pub fn manage_action(&self) -> DirectoryAction {
+        match self {
+            DirectoryObject::User(_) => DirectoryAction::SensitiveUserAction,
+            DirectoryObject::Group(g) if g.is_assignable_to_role => DirectoryAction::ManageRoleAssignableGroups,
+            DirectoryObject::Group(_) => DirectoryAction::ManageGroups,
+            DirectoryObject::Application(_) | DirectoryObject::ServicePrincipal(_) => DirectoryAction::ManageApplications,
+        }
+    }
+
     /// Whether a delete moves the object to the recycle bin: applications, their service
     /// principals and users do; security groups are deleted at once (only Microsoft 365 groups
     /// are soft-deleted in Entra, and Mimic has none).
     pub fn is_soft_deleted(&self) -> bool {
         !matches!(self, DirectoryObject::Group(_))
     }
+}
+
+/// The principals of Microsoft's first-party APIs (`first_party_apis`) for a tenant.
+pub fn first_party_principals(tenant_id: Uuid, now: DateTime<Utc>) -> Vec<ServicePrincipal> {
+    crate::first_party_apis::APIS
+        .iter()
+        .map(|api| ServicePrincipal {
+            id: Uuid::new_v4(),
+            tenant_id,
+            app_id: api.app_id.parse().expect("static GUID"),
+            display_name: api.display_name.to_string(),
+            service_principal_type: ServicePrincipalType::Application,
+            alternative_names: vec![],
+            service_principal_names: api.service_principal_names.iter().map(|s| s.to_string()).collect(),
+            account_enabled: true,
+            created: now,
+            password_credentials: vec![],
+            key_credentials: vec![],
+            owners: vec![],
+            app_role_assignments: vec![],
+        })
+        .collect()
 }
 
 /// An application's service principal is named by its app id and its App ID URIs.

@@ -8,10 +8,7 @@
 //! Management API's `user_impersonation` as azure-cli's Graph tests use it). Only the
 //! directory-related part of Graph's catalogue is listed.
 
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
-
-use crate::directory::{ServicePrincipal, ServicePrincipalType};
 
 /// The tenant that owns Microsoft's first-party applications (`appOwnerOrganizationId`).
 pub const MICROSOFT_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
@@ -88,27 +85,6 @@ pub const APIS: &[FirstPartyApi] = &[
 
 pub fn by_app_id(app_id: Uuid) -> Option<&'static FirstPartyApi> {
     APIS.iter().find(|a| a.app_id.parse::<Uuid>().ok() == Some(app_id))
-}
-
-/// The principals of the first-party APIs for a new tenant.
-pub fn principals(tenant_id: Uuid, now: DateTime<Utc>) -> Vec<ServicePrincipal> {
-    APIS.iter()
-        .map(|api| ServicePrincipal {
-            id: Uuid::new_v4(),
-            tenant_id,
-            app_id: api.app_id.parse().expect("static GUID"),
-            display_name: api.display_name.to_string(),
-            service_principal_type: ServicePrincipalType::Application,
-            alternative_names: vec![],
-            service_principal_names: api.service_principal_names.iter().map(|s| s.to_string()).collect(),
-            account_enabled: true,
-            created: now,
-            password_credentials: vec![],
-            key_credentials: vec![],
-            owners: vec![],
-            app_role_assignments: vec![],
-        })
-        .collect()
 }
 
 #[cfg(test)]

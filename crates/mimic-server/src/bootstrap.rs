@@ -140,7 +140,7 @@ impl NewTenant {
         tx.put_directory_object(&DirectoryObject::User(self.admin.clone()))?;
         tx.put_directory_object(&DirectoryObject::Application(self.app.clone()))?;
         tx.put_directory_object(&DirectoryObject::ServicePrincipal(self.sp.clone()))?;
-        for sp in mimic_domain::first_party_apis::principals(tenant_id, self.now) {
+        for sp in mimic_domain::directory::first_party_principals(tenant_id, self.now) {
             tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp))?;
         }
         // Both run the directory too: Global Administrator (Graph's authorization, directory/roles.rs).
@@ -154,7 +154,7 @@ impl NewTenant {
 fn add_first_party_principals(tx: &mut dyn mimic_store::Tx) -> mimic_store::Result<()> {
     let now = chrono::Utc::now();
     for tenant in tx.tenants()? {
-        for sp in mimic_domain::first_party_apis::principals(tenant.id, now) {
+        for sp in mimic_domain::directory::first_party_principals(tenant.id, now) {
             if tx.directory_object_by_app_id(tenant.id, "servicePrincipal", sp.app_id)?.is_none() {
                 tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp))?;
             }

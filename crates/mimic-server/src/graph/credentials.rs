@@ -30,41 +30,6 @@ pub fn action(ctx: &Ctx, obj: &DirectoryObject, segment: &str) -> Option<GraphRe
     Some(if ctx.method == Method::POST { run(ctx, obj) } else { Err(GraphError::method_not_allowed()) })
 }
 
-/// Graph lists credentials newest first.
-pub fn render_passwords(list: &[PasswordCredential]) -> Vec<wire::PasswordCredential> {
-    list.iter().rev().map(|c| password_credential(c, None)).collect()
-}
-
-pub fn render_keys(list: &[KeyCredential]) -> Vec<wire::KeyCredential> {
-    list.iter().rev().map(|c| render(c, false)).collect()
-}
-
-pub fn password_credential(c: &PasswordCredential, secret: Option<String>) -> wire::PasswordCredential {
-    wire::PasswordCredential {
-        custom_key_identifier: None,
-        display_name: c.display_name.clone(),
-        end_date_time: super::objects::time(c.end),
-        hint: Some(c.hint.clone()),
-        key_id: c.key_id.to_string(),
-        secret_text: secret,
-        start_date_time: super::objects::time(c.start),
-    }
-}
-
-/// How Graph renders a credential; `key` only in `addKey`'s answer.
-pub fn render(c: &KeyCredential, with_key: bool) -> wire::KeyCredential {
-    wire::KeyCredential {
-        custom_key_identifier: c.custom_key_identifier.clone(),
-        display_name: c.display_name.clone(),
-        end_date_time: super::objects::time(c.end),
-        key: with_key.then(|| c.key.clone()),
-        key_id: c.key_id.to_string(),
-        start_date_time: super::objects::time(c.start),
-        key_type: certificate::KEY_TYPE,
-        usage: certificate::KEY_USAGE,
-    }
-}
-
 /// The list a `keyCredentials` property sets, given what the application holds.
 pub fn replace(held: &[KeyCredential], value: &Value) -> GraphResult<Vec<KeyCredential>> {
     let inputs: Vec<wire::KeyCredentialInput> = match value {
@@ -151,7 +116,7 @@ fn add_key(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
     })?;
     let mut out = Map::new();
     out.insert("@odata.context".into(), Value::String(ctx.context_url("microsoft.graph.keyCredential")));
-    if let Value::Object(m) = serde_json::to_value(render(&new, true)).expect("serializes") {
+    if let Value::Object(m) = serde_json::to_value(super::objects::key_credential(&new, true)).expect("serializes") {
         out.extend(m);
     }
     Ok(ctx.respond(StatusCode::OK, Value::Object(out)))
@@ -238,7 +203,7 @@ fn add_password(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
     })?;
     let mut out = Map::new();
     out.insert("@odata.context".into(), Value::String(ctx.context_url("microsoft.graph.passwordCredential")));
-    if let Value::Object(m) = serde_json::to_value(password_credential(&cred, Some(secret))).expect("serializes") {
+    if let Value::Object(m) = serde_json::to_value(super::objects::password_credential(&cred, Some(secret))).expect("serializes") {
         out.extend(m);
     }
     Ok(ctx.respond(StatusCode::OK, Value::Object(out)))

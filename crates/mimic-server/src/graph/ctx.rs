@@ -343,6 +343,13 @@ impl Ctx {
         Ok(objs.iter().map(|o| (kind, objects::object(o, &tenant))).collect())
     }
 
+    /// A `directoryObject` collection of the given objects (members, memberOf, owners, ...).
+    pub fn object_collection(&self, objs: &[DirectoryObject]) -> GraphResult<Response> {
+        let tenant = self.tenant()?;
+        let items = objs.iter().map(|o| (Kind::of(o), objects::default_projection(o, objects::object(o, tenant)))).collect();
+        self.collection(Kind::DirectoryObject, items)
+    }
+
     pub fn render(&self, o: &DirectoryObject) -> GraphResult<(Kind, Map<String, Value>)> {
         Ok((Kind::of(o), objects::object(o, self.tenant()?)))
     }

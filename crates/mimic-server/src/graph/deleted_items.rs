@@ -14,7 +14,6 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::ctx::{parse_id, Ctx};
-use super::directory_objects;
 use super::error::{GraphError, GraphResult};
 use super::objects::{self, Kind};
 
@@ -119,8 +118,8 @@ fn purge(ctx: &Ctx, id: &str) -> GraphResult<Response> {
 
 fn require_manage(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<()> {
     match obj {
-        DirectoryObject::User(u) => ctx.require_on_user(directory_objects::manage_action(obj), u.id),
-        _ => ctx.require(directory_objects::manage_action(obj)),
+        DirectoryObject::User(u) => ctx.require_on_user(obj.manage_action(), u.id),
+        _ => ctx.require(obj.manage_action()),
     }
 }
 

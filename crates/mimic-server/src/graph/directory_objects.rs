@@ -111,13 +111,6 @@ fn load_all(ctx: &Ctx, ids: &[Uuid]) -> GraphResult<Vec<DirectoryObject>> {
     })?)
 }
 
-/// A `directoryObject` collection of the given objects (members, memberOf, ...).
-pub fn object_collection(ctx: &Ctx, objs: &[DirectoryObject]) -> GraphResult<Response> {
-    let tenant = ctx.tenant()?;
-    let items = objs.iter().map(|o| (Kind::of(o), objects::default_projection(o, objects::object(o, tenant)))).collect();
-    ctx.collection(Kind::DirectoryObject, items)
-}
-
 fn string_collection(ctx: &Ctx, ids: Vec<String>) -> Response {
     ctx.respond(StatusCode::OK, json!({"@odata.context": ctx.context_url("Collection(Edm.String)"), "value": ids}))
 }
@@ -159,11 +152,11 @@ pub fn membership(ctx: &Ctx, obj: &DirectoryObject, rest: &[String]) -> Option<G
                     let items = groups.iter().map(|o| (Kind::of(o), objects::object(o, tenant))).collect();
                     return ctx.raw_count(Kind::DirectoryObject, items);
                 }
-                object_collection(ctx, &groups)
+                ctx.object_collection(&groups)
             }
-            ("ownedobjects", false) => object_collection(ctx, &super::owners::owned_objects(ctx, id)?),
+            ("ownedobjects", false) => ctx.object_collection(&super::owners::owned_objects(ctx, id)?),
             // Users have no owners.
-            ("owners", false) => object_collection(ctx, &[]),
+            ("owners", false) => ctx.object_collection(&[]),
             ("checkmembergroups", true) => {
                 let req: wire::CheckMemberGroupsRequest = ctx.json()?;
                 if req.group_ids.len() > 20 {
@@ -190,25 +183,14 @@ pub fn membership(ctx: &Ctx, obj: &DirectoryObject, rest: &[String]) -> Option<G
     })())
 }
 
-/// What changing or deleting `obj` needs the caller to be allowed to do (for a user, bounded
-/// further by the roles it holds: `Ctx::require_on_user`).
-pub fn manage_action(obj: &DirectoryObject) -> DirectoryAction {
-    match obj {
-        DirectoryObject::User(_) => DirectoryAction::SensitiveUserAction,
-        DirectoryObject::Group(g) if g.is_assignable_to_role => DirectoryAction::ManageRoleAssignableGroups,
-        DirectoryObject::Group(_) => DirectoryAction::ManageGroups,
-        DirectoryObject::Application(_) | DirectoryObject::ServicePrincipal(_) => DirectoryAction::ManageApplications,
-    }
-}
-
 /// Deletes an object the way Entra does: out of every group it was in, its directory roles
 /// gone, into the recycle bin unless a group (`deleted_items`); an application takes its service
 /// principal with it. Managed identities' principals
 /// belong to their Azure resource and are refused.
 pub fn delete(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
     match obj {
-        DirectoryObject::User(u) => ctx.require_on_user(manage_action(obj), u.id)?,
-        _ => ctx.require(manage_action(obj))?,
+        DirectoryObject::User(u) => ctx.require_on_user(obj.manage_action(), u.id)?,
+        _ => ctx.require(obj.manage_action())?,
     }
     if let DirectoryObject::ServicePrincipal(sp) = obj {
         if mimic_domain::first_party_apis::by_app_id(sp.app_id).is_some() {

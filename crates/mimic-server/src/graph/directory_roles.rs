@@ -14,7 +14,6 @@ use std::sync::OnceLock;
 use uuid::Uuid;
 
 use super::ctx::{parse_id, Ctx, Spec};
-use super::directory_objects;
 use super::error::{GraphError, GraphResult};
 use super::objects::Kind;
 use super::odata::EntityType;
@@ -227,7 +226,7 @@ pub fn directory_roles(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &
         }
         (["members"], &Method::GET) => {
             ctx.require(DirectoryAction::Read)?;
-            directory_objects::object_collection(ctx, &holders()?)
+            ctx.object_collection(&holders()?)
         }
         (["members", "$ref"], &Method::POST) => {
             let r: wire::Reference = ctx.json()?;

@@ -52,7 +52,7 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
     match (seg.as_str(), &rest[1..]) {
         ("members", []) if ctx.method == Method::GET => {
             ctx.require(DirectoryAction::Read)?;
-            directory_objects::object_collection(ctx, &load(ctx, &g.members)?)
+            ctx.object_collection(&load(ctx, &g.members)?)
         }
         ("members", [c]) if c == "$count" && ctx.method == Method::GET => {
             ctx.require(DirectoryAction::Read)?;
@@ -82,7 +82,7 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
         ("transitivemembers", []) if ctx.method == Method::GET => {
             ctx.require(DirectoryAction::Read)?;
             let ids = transitive_members(ctx, g)?;
-            directory_objects::object_collection(ctx, &load(ctx, &ids)?)
+            ctx.object_collection(&load(ctx, &ids)?)
         }
         _ => super::owners::route(ctx, &obj, rest)
             .or_else(|| directory_objects::membership(ctx, &obj, rest))
@@ -201,7 +201,7 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
 }
 
 fn update(ctx: &Ctx, mut g: Group) -> GraphResult<Response> {
-    ctx.require(directory_objects::manage_action(&DirectoryObject::Group(g.clone())))?;
+    ctx.require(DirectoryObject::Group(g.clone()).manage_action())?;
     let m = ctx.entity_body(Kind::Group)?;
     if str_prop(&m, "isAssignableToRole").is_some_and(|v| v.as_bool() != Some(g.is_assignable_to_role)) {
         // isAssignableToRole is fixed at creation (Graph's group resource). Unverified text.
@@ -236,7 +236,7 @@ fn update(ctx: &Ctx, mut g: Group) -> GraphResult<Response> {
 /// `POST /groups/{id}/members/$ref` `{"@odata.id": ".../directoryObjects/{id}"}` → 204
 /// (group-post-members; docs/azure-behaviour.md §7).
 fn add_member(ctx: &Ctx, group: &DirectoryObject) -> GraphResult<Response> {
-    ctx.require(directory_objects::manage_action(group))?;
+    ctx.require(group.manage_action())?;
     let group = group.id();
     let r: wire::Reference = ctx.json()?;
     let member = referenced_id(&r.odata_id)?;
@@ -267,7 +267,7 @@ fn add_member(ctx: &Ctx, group: &DirectoryObject) -> GraphResult<Response> {
 
 /// `DELETE /groups/{id}/members/{memberId}/$ref` → 204; 404 when it is not a member.
 fn remove_member(ctx: &Ctx, group: &DirectoryObject, member: &str) -> GraphResult<Response> {
-    ctx.require(directory_objects::manage_action(group))?;
+    ctx.require(group.manage_action())?;
     let group = group.id();
     let member_id = parse_id(member)?;
     let tenant = ctx.tenant_id();

@@ -4,7 +4,10 @@
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
-use mimic_domain::directory::{self, Application, DirectoryObject, Group, ServicePrincipal, ServicePrincipalType, Tenant, User};
+use mimic_domain::certificate::KeyCredential;
+use mimic_domain::directory::{
+    self, Application, DirectoryObject, Group, PasswordCredential, ServicePrincipal, ServicePrincipalType, Tenant, User,
+};
 use mimic_wire::graph as wire;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -23,6 +26,41 @@ fn to_map<T: serde::Serialize>(v: &T) -> Map<String, Value> {
     match serde_json::to_value(v).expect("wire types serialize") {
         Value::Object(m) => m,
         _ => unreachable!("wire types are objects"),
+    }
+}
+
+/// Graph lists credentials newest first.
+pub fn render_passwords(list: &[PasswordCredential]) -> Vec<wire::PasswordCredential> {
+    list.iter().rev().map(|c| password_credential(c, None)).collect()
+}
+
+pub fn render_keys(list: &[KeyCredential]) -> Vec<wire::KeyCredential> {
+    list.iter().rev().map(|c| key_credential(c, false)).collect()
+}
+
+pub fn password_credential(c: &PasswordCredential, secret: Option<String>) -> wire::PasswordCredential {
+    wire::PasswordCredential {
+        custom_key_identifier: None,
+        display_name: c.display_name.clone(),
+        end_date_time: time(c.end),
+        hint: Some(c.hint.clone()),
+        key_id: c.key_id.to_string(),
+        secret_text: secret,
+        start_date_time: time(c.start),
+    }
+}
+
+/// How Graph renders a credential; `key` only in `addKey`'s answer.
+pub fn key_credential(c: &KeyCredential, with_key: bool) -> wire::KeyCredential {
+    wire::KeyCredential {
+        custom_key_identifier: c.custom_key_identifier.clone(),
+        display_name: c.display_name.clone(),
+        end_date_time: time(c.end),
+        key: with_key.then(|| c.key.clone()),
+        key_id: c.key_id.to_string(),
+        start_date_time: time(c.start),
+        key_type: mimic_domain::certificate::KEY_TYPE,
+        usage: mimic_domain::certificate::KEY_USAGE,
     }
 }
 
@@ -124,9 +162,9 @@ pub fn application(a: &Application, tenant: &Tenant) -> Map<String, Value> {
         api: json!({"acceptMappedClaims": null, "knownClientApplications": [], "requestedAccessTokenVersion": null, "oauth2PermissionScopes": [], "preAuthorizedApplications": []}),
         app_roles: vec![],
         info: json!({"logoUrl": null, "marketingUrl": null, "privacyStatementUrl": null, "supportUrl": null, "termsOfServiceUrl": null}),
-        key_credentials: super::credentials::render_keys(&a.key_credentials),
+        key_credentials: render_keys(&a.key_credentials),
         optional_claims: None,
-        password_credentials: super::credentials::render_passwords(&a.password_credentials),
+        password_credentials: render_passwords(&a.password_credentials),
         public_client: json!({"redirectUris": a.public_client_redirect_uris}),
         required_resource_access: vec![],
         web: json!({"homePageUrl": null, "logoutUrl": null, "redirectUris": a.web_redirect_uris, "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}, "redirectUriSettings": []}),
@@ -179,9 +217,9 @@ pub fn service_principal(sp: &ServicePrincipal, tenant: &Tenant) -> Map<String, 
         verified_publisher: json!({"displayName": null, "verifiedPublisherId": null, "addedDateTime": null}),
         add_ins: vec![],
         app_roles: api.map(|a| a.app_roles.iter().map(|p| permission(p, "Application")).collect()).unwrap_or_default(),
-        key_credentials: super::credentials::render_keys(&sp.key_credentials),
+        key_credentials: render_keys(&sp.key_credentials),
         oauth2_permission_scopes: api.map(|a| a.scopes.iter().map(|p| permission(p, "Scope")).collect()).unwrap_or_default(),
-        password_credentials: super::credentials::render_passwords(&sp.password_credentials),
+        password_credentials: render_passwords(&sp.password_credentials),
         resource_specific_application_permissions: vec![],
     })
 }

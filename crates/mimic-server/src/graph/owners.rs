@@ -12,7 +12,6 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::ctx::{parse_id, referenced_id, Ctx};
-use super::directory_objects;
 use super::error::{GraphError, GraphResult};
 
 /// `owners[/$count]`, `owners/$ref`, `owners/{id}/$ref` of `obj`; `None` for other segments.
@@ -21,7 +20,7 @@ pub fn route(ctx: &Ctx, obj: &DirectoryObject, rest: &[String]) -> Option<GraphR
         return None;
     }
     Some(match (&rest[1..], &ctx.method) {
-        ([], &Method::GET) => read(ctx).and_then(|_| directory_objects::object_collection(ctx, &load(ctx, obj.owners())?)),
+        ([], &Method::GET) => read(ctx).and_then(|_| ctx.object_collection(&load(ctx, obj.owners())?)),
         ([c], &Method::GET) if c == "$count" => read(ctx).and_then(|_| {
             let tenant = ctx.tenant()?;
             let items = load(ctx, obj.owners())?.iter().map(|o| (super::objects::Kind::of(o), super::objects::object(o, tenant))).collect();
@@ -80,7 +79,7 @@ pub fn bound(body: &Map<String, Value>, entity: &str) -> GraphResult<Vec<Uuid>> 
 /// `POST .../owners/$ref` `{"@odata.id": ".../directoryObjects/{id}"}` → 204; an existing owner
 /// is a 400, as az's comment quotes it.
 fn add(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
-    ctx.require(directory_objects::manage_action(obj))?;
+    ctx.require(obj.manage_action())?;
     let r: wire::Reference = ctx.json()?;
     let owner = referenced_id(&r.odata_id)?;
     change(ctx, obj, |tx, owners| {
@@ -97,7 +96,7 @@ fn add(ctx: &Ctx, obj: &DirectoryObject) -> GraphResult<Response> {
 
 /// `DELETE .../owners/{id}/$ref` → 204; 404 when it is not an owner.
 fn remove(ctx: &Ctx, obj: &DirectoryObject, owner: &str) -> GraphResult<Response> {
-    ctx.require(directory_objects::manage_action(obj))?;
+    ctx.require(obj.manage_action())?;
     let id = parse_id(owner)?;
     change(ctx, obj, |_, owners| {
         if !owners.contains(&id) {

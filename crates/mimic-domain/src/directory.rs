@@ -355,21 +355,7 @@ pub fn new_application_with_principal(tenant_id: Uuid, display_name: &str, now: 
         properties: serde_json::Map::new(),
         owners: vec![],
     };
-    let sp = ServicePrincipal {
-        id: Uuid::new_v4(),
-        tenant_id,
-        app_id,
-        display_name: display_name.to_string(),
-        service_principal_type: ServicePrincipalType::Application,
-        alternative_names: vec![],
-        service_principal_names: vec![app_id.to_string()],
-        account_enabled: true,
-        created: now,
-        password_credentials: vec![],
-        key_credentials: vec![],
-        owners: vec![],
-        app_role_assignments: vec![],
-    };
+    let sp = application_principal(tenant_id, app_id, display_name, vec![app_id.to_string()], now);
     (app, sp)
 }
 
@@ -415,22 +401,37 @@ impl DirectoryObject {
 pub fn first_party_principals(tenant_id: Uuid, now: DateTime<Utc>) -> Vec<ServicePrincipal> {
     crate::first_party_apis::APIS
         .iter()
-        .map(|api| ServicePrincipal {
-            id: Uuid::new_v4(),
-            tenant_id,
-            app_id: api.app_id.parse().expect("static GUID"),
-            display_name: api.display_name.to_string(),
-            service_principal_type: ServicePrincipalType::Application,
-            alternative_names: vec![],
-            service_principal_names: api.service_principal_names.iter().map(|s| s.to_string()).collect(),
-            account_enabled: true,
-            created: now,
-            password_credentials: vec![],
-            key_credentials: vec![],
-            owners: vec![],
-            app_role_assignments: vec![],
+        .map(|api| {
+            let names = api.service_principal_names.iter().map(|s| s.to_string()).collect();
+            application_principal(tenant_id, api.app_id.parse().expect("static GUID"), api.display_name, names, now)
         })
         .collect()
+}
+
+/// A new principal of an application (its own tenant's or Microsoft's), enabled, holding
+/// nothing yet.
+pub fn application_principal(
+    tenant_id: Uuid,
+    app_id: Uuid,
+    display_name: &str,
+    names: Vec<String>,
+    now: DateTime<Utc>,
+) -> ServicePrincipal {
+    ServicePrincipal {
+        id: Uuid::new_v4(),
+        tenant_id,
+        app_id,
+        display_name: display_name.to_string(),
+        service_principal_type: ServicePrincipalType::Application,
+        alternative_names: vec![],
+        service_principal_names: names,
+        account_enabled: true,
+        created: now,
+        password_credentials: vec![],
+        key_credentials: vec![],
+        owners: vec![],
+        app_role_assignments: vec![],
+    }
 }
 
 /// An application's service principal is named by its app id and its App ID URIs.

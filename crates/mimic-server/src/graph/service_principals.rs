@@ -104,21 +104,9 @@ fn create(ctx: &Ctx) -> GraphResult<Response> {
             ));
         }
         let display_name = prop(&m, "displayName").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| app.display_name.clone());
-        let sp = ServicePrincipal {
-            id: Uuid::new_v4(),
-            tenant_id: tenant.id,
-            app_id,
-            display_name,
-            service_principal_type: ServicePrincipalType::Application,
-            alternative_names: vec![],
-            service_principal_names: mimic_domain::directory::service_principal_names(&app),
-            account_enabled,
-            created: Utc::now(),
-            password_credentials: vec![],
-            key_credentials: vec![],
-            owners: vec![],
-            app_role_assignments: vec![],
-        };
+        let names = mimic_domain::directory::service_principal_names(&app);
+        let mut sp = mimic_domain::directory::application_principal(tenant.id, app_id, &display_name, names, Utc::now());
+        sp.account_enabled = account_enabled;
         tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp.clone()))?;
         Ok(sp)
     })?;

@@ -441,3 +441,14 @@ def test_group_export_needs_its_action(mimic: MimicServer, rg: str):
     assert put_lock(mimic, scope, "ro", "ReadOnly").status_code == 201
     r = mimic.arm("POST", f"{scope}/exportTemplate", api_version=TAGS_API, json={"resources": ["*"]})
     assert r.status_code == 200 and r.json()["template"]["resources"] == [], r.text
+
+
+def test_resource_list_expands_times_and_provisioning_state(mimic: MimicServer, az_sp: Az, rg: str):
+    """az `resource list` sends `$expand=createdTime,changedTime,provisioningState`; Azure answers
+    them as top-level properties of each resource."""
+    vid = vnet(mimic, rg)
+    listed = az_sp("resource", "list", "--resource-group", rg)
+    item = next(i for i in listed if i["id"].lower() == vid.lower())
+    assert item["createdTime"] and item["changedTime"] and item["provisioningState"] == "Succeeded", item
+    plain = mimic.arm("GET", f"{rg_id(mimic, rg)}/resources", api_version=TAGS_API).json()["value"]
+    assert "createdTime" not in plain[0], plain[0]

@@ -348,13 +348,45 @@ pub fn list_all(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult<Reply> {
             ..Default::default()
         })
     })?;
+    let expand = Expand::parse(ctx.q("$expand"));
     let mut value = Vec::new();
     for r in &items {
         if ctx.allowed(&format!("{}/read", r.resource_type), &r.id)? {
-            value.push(render(r));
+            let mut item = render(r);
+            expand.add(r, &mut item.extra);
+            value.push(item);
         }
     }
     Ok(json_response(StatusCode::OK, &Page { value, next_link: None }))
+}
+
+/// Resources_List's `$expand`: `createdTime`, `changedTime` and `provisioningState` as top-level
+/// properties of each resource (az `resource list` asks for all three); other names are ignored.
+struct Expand {
+    created: bool,
+    changed: bool,
+    provisioning: bool,
+}
+
+impl Expand {
+    fn parse(q: Option<&str>) -> Self {
+        let has = |name: &str| q.is_some_and(|q| q.split(',').any(|p| p.trim().eq_ignore_ascii_case(name)));
+        Expand { created: has("createdTime"), changed: has("changedTime"), provisioning: has("provisioningState") }
+    }
+
+    fn add(&self, r: &Resource, out: &mut serde_json::Map<String, serde_json::Value>) {
+        let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true).into();
+        if self.created {
+            out.insert("createdTime".into(), time(r.created));
+        }
+        if self.changed {
+            out.insert("changedTime".into(), time(r.changed));
+        }
+        if self.provisioning {
+            let state = r.properties.get("provisioningState").and_then(serde_json::Value::as_str).unwrap_or("Succeeded");
+            out.insert("provisioningState".into(), state.into());
+        }
+    }
 }
 
 /// The type of a `$filter=resourceType eq '{type}'` (Resources_List; az `keyvault list` without a

@@ -1041,3 +1041,23 @@ def test_a_deployment_can_do_only_what_its_caller_may_do(mimic: MimicServer, tmp
     r = mimic.arm("PUT", path, token=tok, api_version=DEPLOY_API, json={"properties": {"mode": "Incremental", "template": template}})
     assert r.status_code == 201, r.text
     assert [i["name"] for i in deployer_list_identities(mimic, rg)] == ["mine"]
+
+
+def test_validation_refuses_a_nested_deployment_into_a_missing_group(mimic: MimicServer, az_deployer: Deployer, tmp_path: Path):
+    """A group deployment whose nested deployment targets another resource group: Azure's
+    validation answers ResourceGroupNotFound when that group does not exist, and accepts it once
+    it does."""
+    rg = new_rg(mimic, "tplcross")
+    other = unique("tplcross-missing")
+    template = {"$schema": SCHEMA, "contentVersion": "1.0.0.0", "resources": [{
+        "type": "Microsoft.Resources/deployments", "apiVersion": "2021-04-01", "name": "intoOther", "resourceGroup": other,
+        "properties": {"mode": "Incremental", "template": {"$schema": SCHEMA, "contentVersion": "1.0.0.0", "resources": [
+            {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31", "name": "crossId", "location": "westus"}]}}}]}
+    f = tmp_path / "cross.json"
+    f.write_text(json.dumps(template))
+    res = az_deployer.az.run("deployment", "group", "validate", "-g", rg, "--template-file", str(f), check=False)
+    assert res.returncode != 0 and "ResourceGroupNotFound" in res.stderr, res.stderr
+    mimic.create_rg(other)
+    az_deployer.az("deployment", "group", "validate", "-g", rg, "--template-file", str(f))
+    out = az_deployer.az("deployment", "group", "create", "-g", rg, "--template-file", str(f))
+    assert out["properties"]["provisioningState"] == "Succeeded"

@@ -600,6 +600,29 @@ fn write_action(id: &str, full_type: &str) -> String {
     format!("{full_type}/write")
 }
 
+/// Azure's validation refuses a template that deploys into a resource group other than its
+/// own (a nested deployment's `resourceGroup`) that neither exists nor is declared by the
+/// template itself (ResourceGroupNotFound).
+fn target_groups_exist(ctx: &Ctx, t: &Target, prepared: &Prepared) -> ArmResult<()> {
+    let live = |p: &&Planned| p.condition != Some(false);
+    let declared: Vec<&str> = prepared
+        .resources
+        .iter()
+        .filter(live)
+        .filter(|p| eq(&p.full_type, mimic_domain::resource::RESOURCE_GROUP_TYPE))
+        .map(|p| p.name.as_str())
+        .collect();
+    for p in prepared.resources.iter().filter(live).filter(|p| !p.existing) {
+        let Ok(id) = mimic_domain::resource_id::ResourceId::parse(&p.id) else { continue };
+        let (Some(sub), Some(rg)) = (id.subscription.as_deref(), id.resource_group.as_deref()) else { continue };
+        if t.rg.as_deref().is_some_and(|own| eq(&own.name, rg)) || declared.iter().any(|d| eq(d, rg)) {
+            continue;
+        }
+        ctx.resource_group(sub, rg)?;
+    }
+    Ok(())
+}
+
 /// Azure's preflight: the caller must be allowed to write every resource it deploys.
 fn preflight(ctx: &Ctx, prepared: &Prepared) -> ArmResult<Option<ArmError>> {
     let mut denied = Vec::new();
@@ -700,6 +723,7 @@ fn prepare(ctx: &Ctx, t: &Target) -> Result<(Request, Scope, Prepared), Reply> {
     }
     let scope = scope_for(ctx, t, &req).map_err(ArmError::into_reply)?;
     let prepared = engine::prepare(&req.template, &scope, &req.parameters).map_err(|e| ArmError::from_template(&e).into_reply())?;
+    target_groups_exist(ctx, t, &prepared).map_err(ArmError::into_reply)?;
     match preflight(ctx, &prepared) {
         Ok(None) => {}
         Ok(Some(e)) => return Err(e.into_reply()),

@@ -373,8 +373,16 @@ pub const DELETED_RETENTION_DAYS: i64 = 30;
 
 impl DeletedObject {
     pub fn expired(&self, now: DateTime<Utc>) -> bool {
-        now >= self.deleted + chrono::Duration::days(DELETED_RETENTION_DAYS)
+        deletion_expired(self.deleted, now)
     }
+}
+
+/// A tenant's recycle bin index: each deleted object's id and deletion time.
+pub type DeletedIndex = Vec<(Uuid, DateTime<Utc>)>;
+
+/// Whether an object deleted at `deleted` has left the recycle bin by `now`.
+pub fn deletion_expired(deleted: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now >= deleted + chrono::Duration::days(DELETED_RETENTION_DAYS)
 }
 
 impl DirectoryObject {

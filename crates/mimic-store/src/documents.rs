@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use mimic_domain::authorization_code::AuthorizationCode;
 use mimic_domain::compute::VmPower;
 use mimic_domain::deployment::{DeploymentIndex, DeploymentRecord, RunningDeployments};
-use mimic_domain::directory::{DeletedObject, DirectoryRoleAssignments, PermissionGrant};
+use mimic_domain::directory::{DeletedIndex, DeletedObject, DirectoryRoleAssignments, PermissionGrant};
 use mimic_domain::federation::hosted::HostedIssuer;
 use mimic_domain::keyvault::keys::KeyRecord;
 use mimic_domain::keyvault::{DeletedVault, DeletedVaultIndex, ObjectIndex, SecretRecord, VaultName};
@@ -117,8 +117,8 @@ pub const OIDC_ISSUERS_OF: Kind<Vec<String>> = Kind::new("federation.issuers_of"
 
 /// Deleted directory objects (Graph's `deletedItems`), by `{tenant}/{object id}`.
 pub const DELETED_DIRECTORY_OBJECT: Kind<DeletedObject> = Kind::new("directory.deleted");
-/// The ids of a tenant's deleted directory objects, by tenant id.
-pub const DELETED_DIRECTORY_OBJECTS_OF: Kind<Vec<uuid::Uuid>> = Kind::new("directory.deleted_of");
+/// A tenant's deleted directory objects (id and deletion time), by tenant id.
+pub const DELETED_DIRECTORY_OBJECTS_OF: Kind<DeletedIndex> = Kind::new("directory.deleted_of");
 
 /// A tenant's delegated permission grants (`oauth2PermissionGrants`), by tenant id.
 pub const PERMISSION_GRANTS_OF: Kind<Vec<PermissionGrant>> = Kind::new("directory.permission_grants");

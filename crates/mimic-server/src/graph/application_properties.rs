@@ -100,7 +100,6 @@ pub fn apply(body: &Map<String, Value>, app: &mut Application) -> GraphResult<()
 
 /// The rendered application with the kept properties over its defaults.
 pub fn render(app: &Application, out: &mut Map<String, Value>) {
-    out.insert("identifierUris".into(), app.identifier_uris.clone().into());
     for (name, v) in &app.properties {
         match (out.get_mut(name), v) {
             (Some(Value::Object(default)), Value::Object(held)) => default.extend(held.clone()),

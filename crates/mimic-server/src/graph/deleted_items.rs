@@ -7,7 +7,7 @@
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use mimic_domain::directory::{DeletedObject, DirectoryAction, DirectoryObject, DELETED_RETENTION_DAYS};
+use mimic_domain::directory::{deletion_expired, DeletedObject, DirectoryAction, DirectoryObject, DELETED_RETENTION_DAYS};
 use mimic_store::documents::{Docs, DELETED_DIRECTORY_OBJECT, DELETED_DIRECTORY_OBJECTS_OF};
 use mimic_store::Tx;
 use serde_json::Value;
@@ -26,15 +26,15 @@ fn key(tenant: Uuid, id: Uuid) -> String {
 pub fn recycle(tx: &mut dyn Tx, obj: DirectoryObject, now: DateTime<Utc>) -> mimic_store::Result<()> {
     let (tenant, id) = (obj.tenant_id(), obj.id());
     let expires = (now + chrono::Duration::days(DELETED_RETENTION_DAYS)).timestamp();
-    tx.put(DELETED_DIRECTORY_OBJECT, &key(tenant, id), &DeletedObject { object: obj, deleted: now }, Some(expires))?;
-    let mut ids = Vec::new();
-    for held in tx.get(DELETED_DIRECTORY_OBJECTS_OF, &tenant.to_string())?.unwrap_or_default() {
-        if held != id && deleted(tx, tenant, held, now)?.is_some() {
-            ids.push(held);
-        }
+    let deleted = DeletedObject { object: obj, deleted: now };
+    tx.put(DELETED_DIRECTORY_OBJECT, &key(tenant, id), &deleted, Some(expires))?;
+    let mut index = tx.get(DELETED_DIRECTORY_OBJECTS_OF, &tenant.to_string())?.unwrap_or_default();
+    for (gone, _) in index.iter().filter(|(i, at)| *i != id && deletion_expired(*at, now)) {
+        tx.remove(DELETED_DIRECTORY_OBJECT, &key(tenant, *gone))?;
     }
-    ids.push(id);
-    tx.put(DELETED_DIRECTORY_OBJECTS_OF, &tenant.to_string(), &ids, None)
+    index.retain(|(i, at)| *i != id && !deletion_expired(*at, now));
+    index.push((id, now));
+    tx.put(DELETED_DIRECTORY_OBJECTS_OF, &tenant.to_string(), &index, None)
 }
 
 /// A deleted object still in the bin at `now`.
@@ -45,17 +45,19 @@ fn deleted(tx: &mut dyn Tx, tenant: Uuid, id: Uuid, now: DateTime<Utc>) -> mimic
 /// Every deleted object of the tenant still in the bin.
 pub fn all(tx: &mut dyn Tx, tenant: Uuid, now: DateTime<Utc>) -> mimic_store::Result<Vec<DeletedObject>> {
     let mut out = Vec::new();
-    for id in tx.get(DELETED_DIRECTORY_OBJECTS_OF, &tenant.to_string())?.unwrap_or_default() {
-        out.extend(deleted(tx, tenant, id, now)?);
+    for (id, at) in tx.get(DELETED_DIRECTORY_OBJECTS_OF, &tenant.to_string())?.unwrap_or_default() {
+        if !deletion_expired(at, now) {
+            out.extend(deleted(tx, tenant, id, now)?);
+        }
     }
     Ok(out)
 }
 
 fn forget(tx: &mut dyn Tx, tenant: Uuid, id: Uuid) -> mimic_store::Result<()> {
     tx.remove(DELETED_DIRECTORY_OBJECT, &key(tenant, id))?;
-    let mut ids = tx.get(DELETED_DIRECTORY_OBJECTS_OF, &tenant.to_string())?.unwrap_or_default();
-    ids.retain(|i| *i != id);
-    tx.put(DELETED_DIRECTORY_OBJECTS_OF, &tenant.to_string(), &ids, None)
+    let mut index = tx.get(DELETED_DIRECTORY_OBJECTS_OF, &tenant.to_string())?.unwrap_or_default();
+    index.retain(|(i, _)| *i != id);
+    tx.put(DELETED_DIRECTORY_OBJECTS_OF, &tenant.to_string(), &index, None)
 }
 
 /// `/directory/...`: only `deletedItems` is served.

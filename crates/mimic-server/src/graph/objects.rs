@@ -150,7 +150,7 @@ pub fn application(a: &Application, tenant: &Tenant) -> Map<String, Value> {
         description: None,
         display_name: a.display_name.clone(),
         group_membership_claims: None,
-        identifier_uris: vec![],
+        identifier_uris: a.identifier_uris.clone(),
         is_device_only_auth_supported: None,
         is_fallback_public_client: a.is_fallback_public_client.then_some(true),
         notes: None,

@@ -112,11 +112,10 @@ fn change(ctx: &Ctx, obj: &DirectoryObject, f: impl Fn(&mut dyn Tx, &mut Vec<Uui
     ctx.state.store.write(|tx| {
         let mut fresh = tx.directory_object(tenant, id)?.ok_or_else(|| GraphError::not_found(&id.to_string()))?;
         let Some(owners) = fresh.owners_mut() else {
-            return Err(GraphError::bad_request("A managed identity's service principal is owned by its Azure resource."));
+            // Unverified text.
+            return Err(GraphError::bad_request("This service principal is owned by its Azure resource or by Microsoft."));
         };
-        let mut list = owners.clone();
-        f(tx, &mut list)?;
-        *fresh.owners_mut().expect("checked") = list;
+        f(tx, owners)?;
         tx.put_directory_object(&fresh)?;
         Ok(())
     })?;

@@ -254,6 +254,9 @@ class MimicServer:
                             # readable lines in failure reports (an explicit MIMIC_LOG_FORMAT wins)
                             "MIMIC_LOG_FORMAT": os.environ.get("MIMIC_LOG_FORMAT", "text"),
                             "NO_COLOR": "1",
+                            # deployments run without provisioning time unless a test asks
+                            # for it (tests/test_deployment_lro.py); the default is 1 s per resource
+                            "MIMIC_PROVISIONING_DELAY": os.environ.get("MIMIC_PROVISIONING_DELAY", "off"),
                             **(env or {})}),
             cwd=self.root,
             start_new_session=True,

@@ -14,8 +14,16 @@ Azure's behaviour, with sources:
   provisioningState is Accepted or Running").
 * `az deployment group create --no-wait` returns at once; `az deployment group wait --created`
   polls the deployment until it has succeeded.
-Mimic's own rule (docs/ARCHITECTURE.md): a deployment running when the server stopped ends
-`Failed` with `DeploymentInterrupted` at the next start; what it had written stays.
+* On Azure resources take time to provision, and ARM runs a template's independent resources in
+  parallel, each once what it `dependsOn` has finished ("Define the order for deploying
+  resources in ARM templates", learn.microsoft.com: "Resource Manager deploys resources in
+  parallel when they don't depend on each other"); a cancel stops the deployment before the
+  resources whose turn has not come (`az deployment group cancel` after `--no-wait`, azure-cli's
+  own `test_group_deployment` scenario).
+Mimic's own rules (docs/ARCHITECTURE.md): a deployment running when the server stopped ends
+`Failed` with `DeploymentInterrupted` at the next start; what it had written stays. Each resource
+provisions for `--provisioning-delay` (default 1 s; the suite's servers run with it off unless a
+test sets it), cut short when the server stops gracefully.
 """
 
 from __future__ import annotations
@@ -200,3 +208,88 @@ def test_a_graceful_stop_lets_a_running_deployment_finish(mimic_factory):
     d = show(server, rg, "finishes")
     assert d["properties"]["provisioningState"] == "Succeeded", d["properties"].get("error")
     assert len(identities(server, rg)) == count
+
+
+def chain(*levels: list[str]) -> dict:
+    """Network security groups in `levels`: each depends on every group of the level before."""
+    resources, before = [], []
+    for level in levels:
+        for name in level:
+            resources.append({"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-04-01", "name": name,
+                              "location": "westus", "dependsOn": list(before)})
+        before = level
+    return {"$schema": SCHEMA, "contentVersion": "1.0.0.0", "resources": resources}
+
+
+def nsgs(mimic: MimicServer, rg: str) -> set[str]:
+    r = mimic.arm("GET", f"/subscriptions/{mimic.subscription_id}/resourceGroups/{rg}/providers/Microsoft.Network/networkSecurityGroups",
+                  api_version="2023-04-01")
+    assert r.status_code == 200, r.text
+    return {n["name"] for n in r.json()["value"]}
+
+
+def test_provisioning_runs_independent_resources_together_and_a_cancel_stops_the_rest(mimic_factory):
+    # A long delay, so that the cancel surely arrives while the first level provisions.
+    server: MimicServer = mimic_factory(env={"MIMIC_PROVISIONING_DELAY": "60s"})
+    rg = unique("lrolevels")
+    server.create_rg(rg)
+    r = put(server, rg, "levels", chain(["a", "b"], ["c"]))
+    assert r.status_code == 201, r.text
+    assert show(server, rg, "levels")["properties"]["provisioningState"] in ("Accepted", "Running")
+    c = server.arm("POST", deployment_id(server, rg, "levels") + "/cancel", api_version=DEPLOY_API)
+    assert c.status_code == 204, c.text
+    done = wait_deployment(server, deployment_id(server, rg, "levels"))
+    assert done["properties"]["provisioningState"] == "Canceled"
+    assert nsgs(server, rg) == {"a", "b"}, "both independent resources started at once; the one waiting on them never did"
+
+
+def test_az_no_wait_then_cancel_ends_canceled(mimic_factory, tmp_path: Path):
+    # azure-cli's own test_group_deployment: create --no-wait, cancel, wait for Canceled, show.
+    server: MimicServer = mimic_factory(env={"MIMIC_PROVISIONING_DELAY": "20s"})
+    cfg = tmp_path / "az-config"
+    cfg.mkdir()
+    az = Az(server, cfg)
+    az.setup_sp()
+    rg = unique("lroazcancel")
+    az("group", "create", "-n", rg, "-l", "westus")
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps(chain(["first"], ["second"])))
+    az("deployment", "group", "create", "-g", rg, "-n", "tocancel", "--template-file", str(f), "--no-wait")
+    az("deployment", "group", "cancel", "-n", "tocancel", "-g", rg)
+    az("deployment", "group", "wait", "-n", "tocancel", "-g", rg, "--custom", "provisioningState==Canceled")
+    assert az("deployment", "group", "show", "-n", "tocancel", "-g", rg)["properties"]["provisioningState"] == "Canceled"
+    err = az.run("deployment", "group", "cancel", "-n", "tocancel", "-g", rg, check=False)
+    assert err.returncode != 0 and "DeploymentCannotBeCancelled" in err.stderr, err.stderr
+
+
+def test_sdk_polls_a_provisioning_deployment_to_its_end(mimic_factory, monkeypatch):
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.resource import ResourceManagementClient
+
+    server: MimicServer = mimic_factory(env={"MIMIC_PROVISIONING_DELAY": "1s"})  # the default
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.ca_path))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    sp = server.sp
+    cred = ClientSecretCredential(server.tenant_id, sp["clientId"], sp["clientSecret"], authority=server.login_url,
+                                  disable_instance_discovery=True)
+    client = ResourceManagementClient(cred, server.subscription_id, base_url=server.arm_url,
+                                      credential_scopes=["https://management.azure.com/.default"])
+    rg = unique("lrosdk")
+    client.resource_groups.create_or_update(rg, {"location": "westus"})
+    poller = client.deployments.begin_create_or_update(rg, "polled", {"properties": {"mode": "Incremental", "template": chain(["x"], ["y"])}})
+    assert not poller.done(), "the PUT answers Accepted: the deployment is still provisioning"
+    result = poller.result()
+    assert result.properties.provisioning_state == "Succeeded"
+    assert sorted(o.id.rsplit("/", 1)[1] for o in result.properties.output_resources) == ["x", "y"]
+
+
+def test_a_graceful_stop_cuts_provisioning_short(mimic_factory):
+    server: MimicServer = mimic_factory(env={"MIMIC_PROVISIONING_DELAY": "600s"})
+    rg = unique("lroterm2")
+    server.create_rg(rg)
+    r = put(server, rg, "stopping", chain(["p"], ["q"]))
+    assert r.status_code == 201, r.text
+    assert server.stop() == 0  # SIGTERM: the delay ends, the deployment finishes its resources
+    server.start()
+    assert show(server, rg, "stopping")["properties"]["provisioningState"] == "Succeeded"
+    assert nsgs(server, rg) == {"p", "q"}

@@ -39,6 +39,8 @@ pub struct ServeConfig {
     pub master_key_file: Option<PathBuf>,
     /// What the proxy does with hosts Mimic does not serve (`--proxy-others`).
     pub proxy_others: crate::proxy::Others,
+    /// How long each resource a deployment writes takes (`--provisioning-delay`).
+    pub provisioning_delay: crate::arm::ProvisioningDelay,
 }
 
 /// Every listener, bound before anything else happens (a busy port must fail a start before
@@ -191,6 +193,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     let imds_registry = Arc::new(crate::imds::ImdsRegistry::new(handle.clone(), imds_host));
     let mut state = AppState::new(store, keys, endpoints.clone(), tenant, subscription, imds_registry.clone());
     state.issuers = Arc::new(crate::federation::Issuers::new(cfg.data_dir.join(crate::ca_bundle::BUNDLE_FILE)));
+    state.provisioning = Arc::new(crate::state::Provisioning::new(cfg.provisioning_delay.0));
     let state = Arc::new(state);
     let arm_throttle = Arc::new(crate::arm::Throttle::new(cfg.arm_rate_limit));
     let arm_router = crate::arm::router(state.clone(), arm_throttle.clone());
@@ -221,6 +224,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     let mut term = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     let shutdown = handle.clone();
+    let provisioning = state.provisioning.clone();
     tokio::spawn(async move {
         tokio::select! {
             _ = term.recv() => {},
@@ -228,6 +232,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         }
         tracing::info!("shutting down: draining in-flight requests");
         shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
+        provisioning.stop();
         let _ = stop_tx.send(true);
     });
     crate::data_dir::write_private(&cfg.data_dir.join("endpoints.json"), serde_json::to_string_pretty(&endpoints)?.as_bytes())?;

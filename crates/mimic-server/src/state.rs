@@ -38,6 +38,37 @@ pub struct AppState {
     pub imds: Arc<dyn VmMetadataEndpoints>,
     /// Keys of the issuers federated identity credentials trust (fetched and hosted ones).
     pub issuers: Arc<crate::federation::Issuers>,
+    /// How long each resource a deployment writes takes to provision.
+    pub provisioning: Arc<Provisioning>,
+}
+
+/// How long each resource a deployment writes takes to provision (`--provisioning-delay`;
+/// zero unless `serve` sets it), cut short once the server is stopping, so that a graceful
+/// stop lets running deployments finish at once instead of sleeping through their delays.
+#[derive(Default)]
+pub struct Provisioning {
+    pub delay: std::time::Duration,
+    stopping: std::sync::atomic::AtomicBool,
+}
+
+impl Provisioning {
+    pub fn new(delay: std::time::Duration) -> Self {
+        Provisioning { delay, stopping: Default::default() }
+    }
+    /// The delay still to wait: none once the server is stopping.
+    pub fn delay(&self) -> std::time::Duration {
+        if self.is_stopping() {
+            std::time::Duration::ZERO
+        } else {
+            self.delay
+        }
+    }
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    pub fn stop(&self) {
+        self.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 pub type SharedState = Arc<AppState>;
@@ -113,6 +144,7 @@ impl AppState {
             caches: Default::default(),
             imds,
             issuers: Default::default(),
+            provisioning: Default::default(),
         }
     }
 

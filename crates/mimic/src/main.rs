@@ -74,6 +74,11 @@ enum Command {
         /// writes and deletes 200 +10/s per principal and subscription), or SIZE/REFILL.
         #[arg(long, env = "MIMIC_ARM_RATE_LIMIT", default_value = "off")]
         arm_rate_limit: mimic_server::arm::RateLimit,
+        /// How long each resource a template deployment writes takes to provision, so that
+        /// clients polling, waiting on or cancelling a deployment meet it running as on Azure:
+        /// a duration (1s, 500ms) or off.
+        #[arg(long, env = "MIMIC_PROVISIONING_DELAY", default_value = "1s")]
+        provisioning_delay: mimic_server::arm::ProvisioningDelay,
     },
     /// Print the shell settings that point az and the Azure SDKs at a running Mimic.
     Env {
@@ -171,6 +176,7 @@ fn main() {
             subscription_id,
             log_format,
             arm_rate_limit,
+            provisioning_delay,
         } => {
             init_logs(log_format);
             let cfg = mimic_server::ServeConfig {
@@ -182,6 +188,7 @@ fn main() {
                 arm_rate_limit,
                 master_key_file,
                 proxy_others,
+                provisioning_delay,
             };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

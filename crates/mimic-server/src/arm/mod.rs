@@ -9,6 +9,7 @@
 pub mod core;
 mod metadata;
 mod providers;
+mod provisioning;
 mod throttle;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use core::ArmError;
 use core::{endpoint, Ctx, Endpoint, Registry};
 pub use providers::compute::images::alias_doc as vm_image_alias_doc;
 pub use providers::recover_interrupted as recover_interrupted_deployments;
+pub use provisioning::ProvisioningDelay;
 pub use throttle::{RateLimit, Throttle};
 
 /// The providers, built once.

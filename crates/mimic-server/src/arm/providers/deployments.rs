@@ -29,7 +29,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use chrono::{DateTime, Utc};
@@ -844,18 +844,23 @@ fn op_record(
     }
 }
 
+/// What a running deployment tells its record as it goes; each answers whether to stop (a
+/// cancel request).
+trait Progress {
+    /// The operations so far, each time one is added.
+    fn report(&mut self, operations: &[DeploymentOperation]) -> bool;
+    /// Waits until `deadline` (resources provisioning), or until a cancel.
+    fn wait_until(&mut self, deadline: Instant) -> bool;
+}
+
 /// Runs the deployment: every resource in dependency order through the ARM handlers, then
-/// complete-mode deletions, then outputs. `progress` is told the operations so far each time
-/// one is added and answers whether to stop (a cancel request).
-fn execute(
-    ctx: &Ctx,
-    t: &Target,
-    req: &Request,
-    scope: &Scope,
-    prepared: &Prepared,
-    depth: usize,
-    progress: &mut dyn FnMut(&[DeploymentOperation]) -> bool,
-) -> Outcome {
+/// complete-mode deletions, then outputs.
+///
+/// Each written resource then provisions for the server's provisioning delay, in parallel as
+/// ARM runs a template's resources: a resource starts when everything it depends on has
+/// finished, so a deployment lasts one delay per level of its `dependsOn` chain, and a cancel
+/// stops it before resources whose turn has not come.
+fn execute(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared, depth: usize, progress: &mut dyn Progress) -> Outcome {
     let host = CallerHost { ctx };
     let mut states = vec![State::Pending; prepared.resources.len()];
     let mut out = Outcome {
@@ -867,10 +872,14 @@ fn execute(
         canceled: false,
     };
     let mut reported = 0;
+    let delay = ctx.state.provisioning.delay();
+    let began = Instant::now();
+    // When each resource has finished provisioning, as an offset from `began`.
+    let mut finished = vec![Duration::ZERO; prepared.resources.len()];
     for &i in &prepared.order {
         if out.operations.len() > reported {
             reported = out.operations.len();
-            if progress(&out.operations) {
+            if progress.report(&out.operations) {
                 out.canceled = true;
                 return out;
             }
@@ -880,9 +889,15 @@ fn execute(
             states[i] = State::Blocked;
             continue;
         }
+        let ready = p.depends_on.iter().map(|&d| finished[d]).max().unwrap_or_default();
+        finished[i] = ready;
         if p.existing {
             states[i] = State::Done;
             continue;
+        }
+        if progress.wait_until(began + ready) {
+            out.canceled = true;
+            return out;
         }
         let mut ev = req.template.evaluator(scope, Some(&host), &prepared.params, &prepared.resources);
         ev.resource_copy = p.copy.clone();
@@ -947,14 +962,20 @@ fn execute(
                 continue;
             }
         }
+        // Written; it now provisions (a nested deployment's own resources already did).
+        finished[i] = if p.is_deployment() { began.elapsed() } else { ready + delay };
         out.operations.push(op_record(p, "Create", "Succeeded", status, started, None));
         out.output_resources.push(json!({"id": p.id}));
         states[i] = State::Done;
     }
+    if progress.wait_until(began + finished.iter().copied().max().unwrap_or_default()) {
+        out.canceled = true;
+        return out;
+    }
     if !out.errors.is_empty() {
         return out;
     }
-    if out.operations.len() > reported && progress(&out.operations) {
+    if out.operations.len() > reported && progress.report(&out.operations) {
         out.canceled = true;
         return out;
     }
@@ -1157,17 +1178,9 @@ fn record_accepted(ctx: &Ctx, t: &Target, doc: &DeploymentRecord) -> ArmResult<b
 fn run(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared, depth: usize, mut doc: DeploymentRecord) {
     let started = Utc::now();
     doc.properties.provisioning_state = ProvisioningState::Running;
-    let mut cancel = save(ctx, t, &doc, false).unwrap_or(false);
-    let mut saved = std::time::Instant::now();
-    let outcome = execute(ctx, t, req, scope, prepared, depth, &mut |ops: &[DeploymentOperation]| {
-        // Progress is saved at most every PROGRESS_EVERY (each save is a durable write).
-        if !cancel && saved.elapsed() >= PROGRESS_EVERY {
-            doc.operations = ops.to_vec();
-            cancel = save(ctx, t, &doc, false).unwrap_or(false);
-            saved = std::time::Instant::now();
-        }
-        cancel
-    });
+    let cancel = save(ctx, t, &doc, false).unwrap_or(false);
+    let mut progress = Saver { ctx, t, doc: &mut doc, cancel, saved: Instant::now() };
+    let outcome = execute(ctx, t, req, scope, prepared, depth, &mut progress);
     let finished = Utc::now();
     let failed = !outcome.errors.is_empty();
     let error = if failed {
@@ -1222,6 +1235,44 @@ fn run(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared,
     if let Err(e) = save(ctx, t, &doc, true) {
         tracing::error!(deployment = %t.id, error = ?e, "could not record the end of a deployment");
     }
+}
+
+/// A running deployment's [`Progress`], kept on its record.
+struct Saver<'a> {
+    ctx: &'a Ctx,
+    t: &'a Target,
+    doc: &'a mut DeploymentRecord,
+    cancel: bool,
+    saved: Instant,
+}
+
+impl Progress for Saver<'_> {
+    fn report(&mut self, operations: &[DeploymentOperation]) -> bool {
+        // Progress is saved at most every PROGRESS_EVERY (each save is a durable write).
+        if !self.cancel && self.saved.elapsed() >= PROGRESS_EVERY {
+            self.doc.operations = operations.to_vec();
+            self.cancel = save(self.ctx, self.t, self.doc, false).unwrap_or(false);
+            self.saved = Instant::now();
+        }
+        self.cancel
+    }
+
+    fn wait_until(&mut self, deadline: Instant) -> bool {
+        loop {
+            let now = Instant::now();
+            if self.cancel || now >= deadline || self.ctx.state.provisioning.is_stopping() {
+                return self.cancel;
+            }
+            std::thread::sleep((deadline - now).min(PROGRESS_EVERY));
+            self.cancel = cancel_requested(self.ctx, self.t, &self.doc.status_id);
+        }
+    }
+}
+
+/// Whether a cancel has been asked for this run of the deployment (a read: waiting polls it).
+fn cancel_requested(ctx: &Ctx, t: &Target, status_id: &str) -> bool {
+    let stored = ctx.state.store.read(|tx| tx.get(DEPLOYMENT, &t.key)).ok().flatten();
+    stored.is_some_and(|d| d.cancel_requested && d.status_id == status_id)
 }
 
 /// Saves a deployment's progress (`done`: its end, which also takes it off the in-progress

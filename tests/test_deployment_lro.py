@@ -293,3 +293,72 @@ def test_a_graceful_stop_cuts_provisioning_short(mimic_factory):
     server.start()
     assert show(server, rg, "stopping")["properties"]["provisioningState"] == "Succeeded"
     assert nsgs(server, rg) == {"p", "q"}
+
+
+# ---- onErrorDeployment ---------------------------------------------------------------------
+# learn.microsoft.com "Rollback on error to successful deployment": on failure ARM redeploys the
+# last successful deployment (or a named one) of the group, in complete mode, exactly as it ran
+# (same template and parameters); resource-group deployments only; a named deployment that is not
+# in the history makes the rollback fail. resources.json `OnErrorDeploymentExtended`:
+# `{provisioningState, type, deploymentName}` on the failed deployment.
+
+def failing(*names: str) -> dict:
+    """NSGs `names` and a NIC on a subnet that does not exist, which fails the deployment."""
+    t = chain(list(names))
+    t["resources"].append({"type": "Microsoft.Network/networkInterfaces", "apiVersion": "2023-04-01", "name": "broken", "location": "westus",
+                           "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {
+                               "subnet": {"id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'missing', 'default')]"}}}]}})
+    return t
+
+
+def test_az_rollback_on_error_redeploys_the_last_successful_deployment(mimic: MimicServer, tmp_path: Path):
+    cfg = tmp_path / "az-config"
+    cfg.mkdir()
+    az = Az(mimic, cfg)
+    az.setup_sp()
+    rg = unique("rollback")
+    az("group", "create", "-n", rg, "-l", "westus")
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(chain(["kept"])))
+    bad.write_text(json.dumps(failing("added")))
+    az("deployment", "group", "create", "-g", rg, "-n", "first", "--template-file", str(good))
+    out = az.run("deployment", "group", "create", "-g", rg, "-n", "second", "--template-file", str(bad), "--rollback-on-error", check=False)
+    assert out.returncode != 0 and "DeploymentFailed" in out.stderr, out.stderr
+    second = az("deployment", "group", "show", "-g", rg, "-n", "second")["properties"]
+    assert second["provisioningState"] == "Failed"
+    assert second["onErrorDeployment"] == {"type": "LastSuccessful", "deploymentName": "first", "provisioningState": "Succeeded"}
+    first = az("deployment", "group", "show", "-g", rg, "-n", "first")["properties"]
+    assert first["mode"] == "Complete", "the earlier deployment ran again, in complete mode"
+    assert nsgs(mimic, rg) == {"kept"}, "complete mode removed what the failed deployment had added"
+
+    # A named deployment (`--rollback-on-error NAME`: SpecificDeployment).
+    az("deployment", "group", "create", "-g", rg, "-n", "third", "--template-file", str(bad), "--rollback-on-error", "first", check=False)
+    third = az("deployment", "group", "show", "-g", rg, "-n", "third")["properties"]
+    assert third["onErrorDeployment"] == {"type": "SpecificDeployment", "deploymentName": "first", "provisioningState": "Succeeded"}
+    assert nsgs(mimic, rg) == {"kept"}
+
+
+def test_rollback_to_a_deployment_not_in_the_history_fails_and_sub_scope_refuses_it(mimic: MimicServer):
+    rg = unique("rollbackbad")
+    mimic.create_rg(rg)
+    body = {"properties": {"mode": "Incremental", "template": failing("x"),
+                           "onErrorDeployment": {"type": "SpecificDeployment", "deploymentName": "never-deployed"}}}
+    r = mimic.arm("PUT", deployment_id(mimic, rg, "orphan"), api_version=DEPLOY_API, json=body)
+    assert r.status_code == 201, r.text
+    done = wait_deployment(mimic, deployment_id(mimic, rg, "orphan"))["properties"]
+    assert done["provisioningState"] == "Failed"
+    assert done["onErrorDeployment"] == {"type": "SpecificDeployment", "deploymentName": "never-deployed", "provisioningState": "Failed"}
+    assert nsgs(mimic, rg) == {"x"}, "no rollback ran"
+
+    body["properties"]["onErrorDeployment"] = {"type": "SpecificDeployment"}
+    r = mimic.arm("PUT", deployment_id(mimic, rg, "noname"), api_version=DEPLOY_API, json=body)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidOnErrorDeployment", r.text
+
+    body["properties"]["onErrorDeployment"] = {"type": "Sometimes"}
+    r = mimic.arm("PUT", deployment_id(mimic, rg, "badtype"), api_version=DEPLOY_API, json=body)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidRequestContent", r.text
+
+    sub_body = {"location": "westus", "properties": {"mode": "Incremental", "template": chain([]), "onErrorDeployment": {"type": "LastSuccessful"}}}
+    r = mimic.arm("PUT", f"/subscriptions/{mimic.subscription_id}/providers/Microsoft.Resources/deployments/{unique('subroll')}",
+                  api_version=DEPLOY_API, json=sub_body)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidOnErrorDeployment", r.text

@@ -72,6 +72,26 @@ pub struct DeploymentState {
     pub output_resources: Option<Vec<Value>>,
     #[serde(default)]
     pub error: Option<OperationError>,
+    /// What runs if this deployment fails (`properties.onErrorDeployment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_error_deployment: Option<OnErrorDeployment>,
+}
+
+/// `onErrorDeployment`: on failure, redeploy an earlier successful deployment of the same
+/// resource group, in complete mode with its own template and parameters.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OnErrorDeployment {
+    /// `LastSuccessful` or `SpecificDeployment`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The deployment to redeploy: given for `SpecificDeployment`, found for `LastSuccessful`
+    /// when the rollback runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_name: Option<String>,
+    /// The redeployment's state, once it has run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
 }
 
 /// One deployment, as stored under its resource key.

@@ -42,6 +42,20 @@ pub struct DeploymentProperties {
     pub validated_resources: Option<Vec<Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_error_deployment: Option<OnErrorDeploymentExtended>,
+}
+
+/// resources.json `OnErrorDeploymentExtended`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnErrorDeploymentExtended {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_name: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -34,8 +34,8 @@ use std::time::{Duration, Instant};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use chrono::{DateTime, Utc};
 use mimic_domain::deployment::{
-    DeploymentIndex, DeploymentOperation, DeploymentRecord, DeploymentState, OperationProperties, ProvisioningState, StatusMessage,
-    TargetResource,
+    DeploymentIndex, DeploymentOperation, DeploymentRecord, DeploymentState, OnErrorDeployment, OperationProperties, ProvisioningState,
+    StatusMessage, TargetResource,
 };
 use mimic_domain::directory::Subscription;
 use mimic_domain::operation::OperationError;
@@ -333,6 +333,11 @@ fn render_state(p: &DeploymentState, state_override: Option<ProvisioningState>) 
         output_resources: if accepted { None } else { p.output_resources.clone() },
         validated_resources: None,
         error: if accepted { None } else { p.error.as_ref().map(to_wire) },
+        on_error_deployment: p.on_error_deployment.as_ref().map(|o| wire::OnErrorDeploymentExtended {
+            provisioning_state: o.provisioning_state.clone(),
+            kind: o.kind.clone(),
+            deployment_name: o.deployment_name.clone(),
+        }),
     }
 }
 
@@ -353,6 +358,7 @@ struct Request {
     mode: String,
     location: Option<String>,
     tags: Option<Map<String, Value>>,
+    on_error: Option<OnErrorDeployment>,
 }
 
 /// Parses the body leniently, as Json.NET does (comments, trailing commas, az's unquoted
@@ -428,6 +434,28 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Reply> {
             return Err(ArmError::invalid_request_content(&JsonNetError::convert(&other, "DeploymentMode", "properties.mode")).into_reply());
         }
     };
+    let on_error = match get(&props, "onErrorDeployment") {
+        Value::Null => None,
+        Value::Object(m) => {
+            let field = |k: &str| m.iter().find(|(key, _)| eq(key, k)).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
+            let kind = match field("type") {
+                Value::String(k) if eq(&k, "LastSuccessful") => "LastSuccessful",
+                Value::String(k) if eq(&k, "SpecificDeployment") => "SpecificDeployment",
+                // The enum's default member, as Json.NET leaves an absent one.
+                Value::Null => "LastSuccessful",
+                other => {
+                    let e = JsonNetError::convert(&other, "OnErrorDeploymentType", "properties.onErrorDeployment.type");
+                    return Err(ArmError::invalid_request_content(&e).into_reply());
+                }
+            };
+            let name = field("deploymentName").as_str().filter(|n| !n.is_empty()).map(str::to_string);
+            Some(OnErrorDeployment { kind: kind.into(), deployment_name: name, provisioning_state: None })
+        }
+        other => {
+            let e = JsonNetError::requires_object(&other, "OnErrorDeployment", "properties.onErrorDeployment");
+            return Err(ArmError::invalid_request_content(&e).into_reply());
+        }
+    };
     let template_path = parsed
         .value
         .as_object()
@@ -440,6 +468,7 @@ fn parse_request(ctx: &Ctx) -> Result<Request, Reply> {
         mode,
         location: get(&parsed.value, "location").as_str().map(str::to_string),
         tags: get(&parsed.value, "tags").as_object().cloned(),
+        on_error,
     })
 }
 
@@ -721,6 +750,19 @@ fn prepare(ctx: &Ctx, t: &Target) -> Result<(Request, Scope, Prepared), Reply> {
     if req.mode == "Complete" && t.rg.is_none() {
         return Err(ArmError::complete_mode_at_subscription().into_reply());
     }
+    if let Some(on_error) = &req.on_error {
+        if t.rg.is_none() {
+            return Err(ArmError::invalid_on_error_deployment("it is supported only for deployments to a resource group.").into_reply());
+        }
+        if on_error.kind == "SpecificDeployment" && on_error.deployment_name.is_none() {
+            return Err(
+                ArmError::invalid_on_error_deployment("'deploymentName' is required when 'type' is 'SpecificDeployment'.").into_reply()
+            );
+        }
+        if on_error.deployment_name.as_deref().is_some_and(|n| eq(n, &t.name)) {
+            return Err(ArmError::invalid_on_error_deployment("a deployment cannot redeploy itself on error.").into_reply());
+        }
+    }
     let scope = scope_for(ctx, t, &req).map_err(ArmError::into_reply)?;
     let prepared = engine::prepare(&req.template, &scope, &req.parameters).map_err(|e| ArmError::from_template(&e).into_reply())?;
     target_groups_exist(ctx, t, &prepared).map_err(ArmError::into_reply)?;
@@ -782,6 +824,7 @@ fn new_state(ctx: &Ctx, req: &Request, prepared: &Prepared, state: ProvisioningS
         outputs: None,
         output_resources: None,
         error: None,
+        on_error_deployment: req.on_error.clone(),
     }
 }
 
@@ -1232,9 +1275,71 @@ fn run(ctx: &Ctx, t: &Target, req: &Request, scope: &Scope, prepared: &Prepared,
     p.outputs = outcome.outputs;
     p.output_resources = Some(outcome.output_resources);
     p.error = error.as_ref().map(to_record);
+    if p.provisioning_state == ProvisioningState::Failed && depth == 0 {
+        if let Some(on_error) = p.on_error_deployment.as_mut() {
+            roll_back(ctx, t, on_error);
+        }
+    }
     if let Err(e) = save(ctx, t, &doc, true) {
         tracing::error!(deployment = %t.id, error = ?e, "could not record the end of a deployment");
     }
+}
+
+/// `onErrorDeployment` of a failed root-level deployment: the earlier deployment (named, or the
+/// group's newest successful one) runs again under its own name, in complete mode, with its own
+/// template and parameters ("Rollback on error to successful deployment", learn.microsoft.com);
+/// `on_error` records which one and how it ended. The failed deployment stays `Running` until
+/// then, so a client waiting on it sees the rollback done.
+fn roll_back(ctx: &Ctx, t: &Target, on_error: &mut OnErrorDeployment) {
+    let Some(rg) = &t.rg else { return };
+    let index_key = resource_id::key(&t.scope_id);
+    let earlier = ctx.state.store.read(|tx| {
+        let index = tx.get(DEPLOYMENT_INDEX, &index_key)?.unwrap_or_default();
+        // Newest first, as the group's history lists them.
+        for k in index.keys.iter().rev() {
+            let Some(d) = tx.get(DEPLOYMENT, k)? else { continue };
+            if !d.is_current(Some(rg.created)) || eq(&d.name, &t.name) {
+                continue;
+            }
+            let wanted = match &on_error.deployment_name {
+                Some(n) => eq(n, &d.name),
+                None => d.properties.provisioning_state == ProvisioningState::Succeeded,
+            };
+            if wanted {
+                return Ok::<_, mimic_store::StoreError>(Some(d));
+            }
+        }
+        Ok(None)
+    });
+    let earlier = match earlier {
+        Ok(Some(d)) if d.properties.provisioning_state == ProvisioningState::Succeeded => d,
+        // Named but missing or not successful, or no successful deployment: "If the specified
+        // earlier deployment doesn't exist in the deployment history, the rollback returns an error."
+        _ => {
+            on_error.provisioning_state = Some(ProvisioningState::Failed.as_str().into());
+            return;
+        }
+    };
+    let mut parameters = Map::new();
+    for (name, p) in &earlier.properties.parameters {
+        // Secure values are not kept (docs/compatibility.md): the template's default, if any, applies.
+        if let Some(v) = p.get("value") {
+            parameters.insert(name.clone(), json!({ "value": v }));
+        }
+    }
+    let mut body = json!({"properties": {"mode": "Complete", "template": earlier.template, "parameters": parameters}});
+    if let Some(tags) = &earlier.tags {
+        body["tags"] = Value::Object(tags.clone());
+    }
+    let (status, _, _) = call_at(ctx, true, Method::PUT, &earlier.id, &ctx.api_version, Some(&body));
+    let state = if status.is_success() {
+        let ran = ctx.state.store.read(|tx| tx.get(DEPLOYMENT, &resource_id::key(&earlier.id))).ok().flatten();
+        ran.map(|d| d.properties.provisioning_state).unwrap_or(ProvisioningState::Failed)
+    } else {
+        ProvisioningState::Failed
+    };
+    on_error.deployment_name = Some(earlier.name);
+    on_error.provisioning_state = Some(state.as_str().into());
 }
 
 /// A running deployment's [`Progress`], kept on its record.

@@ -97,6 +97,13 @@ impl ArmError {
         )
     }
 
+    /// `onErrorDeployment` where ARM takes none: at subscription scope (rollback is for
+    /// resource-group deployments only, learn.microsoft.com "Rollback on error to successful
+    /// deployment"), or `SpecificDeployment` without a name. [INFERRED: code and text]
+    pub fn invalid_on_error_deployment(why: &str) -> Self {
+        Self::bad_request("InvalidOnErrorDeployment", format!("The 'onErrorDeployment' property is not valid: {why}"))
+    }
+
     /// A template the engine refuses, with its `TemplateViolation` (line, position, path).
     pub fn from_template(e: &TemplateError) -> Self {
         let mut err = Self::bad_request(&e.code, e.message.clone());

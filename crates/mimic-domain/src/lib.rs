@@ -24,6 +24,7 @@ pub mod rbac;
 pub mod redirect_uri;
 pub mod resource;
 pub mod resource_id;
+pub mod resource_move;
 pub mod sealed;
 pub mod secrets;
 pub mod storage;

@@ -10,6 +10,7 @@ pub mod graph;
 pub mod jsonnet;
 pub mod keyvault;
 pub mod locks;
+pub mod moves;
 pub mod msi;
 pub mod oauth;
 pub mod storage;

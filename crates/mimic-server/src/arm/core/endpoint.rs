@@ -103,6 +103,12 @@ pub enum Endpoint {
         sub: String,
         rg: String,
     },
+    /// `POST /subscriptions/{s}/resourceGroups/{rg}/moveResources|validateMoveResources`.
+    MoveResources {
+        sub: String,
+        rg: String,
+        validate_only: bool,
+    },
     /// Resources of one type: `/subscriptions/{s}[/resourceGroups/{rg}]/providers/{ns}/{type}`
     /// (and child collections `.../{type}/{name}/{childType}`).
     ResourceCollection {
@@ -131,9 +137,12 @@ impl Endpoint {
             Tenants | Subscriptions | Subscription { .. } | Locations { .. } | Providers { .. } | Provider { .. } | Register { .. } => {
                 RESOURCES_NAMESPACE
             }
-            ResourceGroups { .. } | ResourceGroup { .. } | Resources { .. } | OperationResult { .. } | ExportTemplate { .. } => {
-                RESOURCES_NAMESPACE
-            }
+            ResourceGroups { .. }
+            | ResourceGroup { .. }
+            | Resources { .. }
+            | OperationResult { .. }
+            | ExportTemplate { .. }
+            | MoveResources { .. } => RESOURCES_NAMESPACE,
             Tags { .. } | TagNames { .. } | TagName { .. } | TagValue { .. } => RESOURCES_NAMESPACE,
             RoleDefinitions { .. }
             | RoleDefinition { .. }
@@ -156,7 +165,7 @@ impl Endpoint {
             Tenants => Some("tenants"),
             Subscriptions | Subscription { .. } | Locations { .. } => Some("subscriptions"),
             Providers { .. } | Provider { .. } | Register { .. } => Some("providers"),
-            ResourceGroups { .. } | ResourceGroup { .. } | ExportTemplate { .. } => Some("resourceGroups"),
+            ResourceGroups { .. } | ResourceGroup { .. } | ExportTemplate { .. } | MoveResources { .. } => Some("resourceGroups"),
             Tags { .. } => Some("tags"),
             TagNames { .. } | TagName { .. } | TagValue { .. } => Some("tagNames"),
             Locks { .. } | Lock { .. } => Some("locks"),
@@ -255,6 +264,9 @@ fn subscription_route(sub: &str, rest: &[&str]) -> Option<Endpoint> {
         [r, rg] if eq(r, "resourceGroups") => Some(Endpoint::ResourceGroup { sub, rg: rg.to_string() }),
         [r, rg, x] if eq(r, "resourceGroups") && eq(x, "resources") => Some(Endpoint::Resources { sub, rg: Some(rg.to_string()) }),
         [r, rg, x] if eq(r, "resourceGroups") && eq(x, "exportTemplate") => Some(Endpoint::ExportTemplate { sub, rg: rg.to_string() }),
+        [r, rg, x] if eq(r, "resourceGroups") && (eq(x, "moveResources") || eq(x, "validateMoveResources")) => {
+            Some(Endpoint::MoveResources { sub, rg: rg.to_string(), validate_only: eq(x, "validateMoveResources") })
+        }
         [t] if eq(t, "tagNames") => Some(Endpoint::TagNames { sub }),
         [t, name] if eq(t, "tagNames") => Some(Endpoint::TagName { sub, name: name.to_string() }),
         [t, name, v, value] if eq(t, "tagNames") && eq(v, "tagValues") => {
@@ -335,6 +347,8 @@ mod tests {
             (format!("/subscriptions/{s}/tagNames/env"), "TagName"),
             (format!("/subscriptions/{s}/tagNames/env/tagValues/dev"), "TagValue"),
             (format!("/subscriptions/{s}/resourcegroups/rg/exportTemplate"), "ExportTemplate"),
+            (format!("/subscriptions/{s}/resourceGroups/rg/moveResources"), "MoveResources"),
+            (format!("/subscriptions/{s}/resourceGroups/rg/validateMoveResources"), "MoveResources"),
         ];
         for (path, want) in cases {
             let got = parse(&path).unwrap_or_else(|| panic!("no route for {path}"));

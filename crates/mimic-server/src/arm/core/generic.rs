@@ -335,14 +335,14 @@ pub fn list_all(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult<Reply> {
         }
         None => ctx.authorize_list("Microsoft.Resources/subscriptions/resources/read", &format!("/subscriptions/{sub}"))?,
     }
-    let rg_key = rg.map(|g| g.to_ascii_lowercase());
+    let filter = ListFilter::parse(ctx.q("$filter").unwrap_or_default());
+    let rg_key = rg.map(|g| g.to_ascii_lowercase()).or(filter.resource_group.clone());
     let rgt = RESOURCE_GROUP_TYPE.to_ascii_lowercase();
-    let only_type = ctx.q("$filter").and_then(resource_type_filter);
     let items = ctx.state.store.read(|tx| {
         tx.resources(&ResourceFilter {
             subscription: &sub,
             resource_group: rg_key.as_deref(),
-            resource_type: only_type.as_deref(),
+            resource_type: filter.resource_type.as_deref(),
             exclude_type: Some(&rgt),
             limit: 100_000,
             ..Default::default()
@@ -350,7 +350,7 @@ pub fn list_all(ctx: &Ctx, sub: &str, rg: Option<&str>) -> ArmResult<Reply> {
     })?;
     let expand = Expand::parse(ctx.q("$expand"));
     let mut value = Vec::new();
-    for r in &items {
+    for r in items.iter().filter(|r| filter.keeps(r)) {
         if ctx.allowed(&format!("{}/read", r.resource_type), &r.id)? {
             let mut item = render(r);
             expand.add(r, &mut item.extra);
@@ -389,26 +389,108 @@ impl Expand {
     }
 }
 
-/// The type of a `$filter=resourceType eq '{type}'` (Resources_List; az `keyvault list` without a
-/// group sends it), lower-cased as the store's type key; other filters are not applied.
-fn resource_type_filter(filter: &str) -> Option<String> {
-    let (field, rest) = filter.trim().split_once(char::is_whitespace)?;
+/// Resources_List's `$filter`: `eq` clauses joined by `and` on `resourceGroup` (az `resource list
+/// -g` sends it), `resourceType` (az `keyvault list`), `name`, `location`, `tagName` with an
+/// optional `tagValue`; values compared as ARM compares them, case-insensitively. Other clauses
+/// are not applied.
+#[derive(Debug, Default, PartialEq)]
+struct ListFilter {
+    /// Lower-cased, as the store's keys.
+    resource_group: Option<String>,
+    /// Lower-cased, as the store's type key.
+    resource_type: Option<String>,
+    name: Option<String>,
+    location: Option<String>,
+    tag_name: Option<String>,
+    tag_value: Option<String>,
+}
+
+impl ListFilter {
+    fn parse(filter: &str) -> Self {
+        let mut f = ListFilter::default();
+        for clause in split_and(filter) {
+            let Some((field, value)) = eq_clause(clause) else { continue };
+            let slot = match field.to_ascii_lowercase().as_str() {
+                "resourcegroup" => &mut f.resource_group,
+                "resourcetype" => &mut f.resource_type,
+                "name" => &mut f.name,
+                "location" => &mut f.location,
+                "tagname" => &mut f.tag_name,
+                "tagvalue" => &mut f.tag_value,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        f.resource_group = f.resource_group.map(|g| g.to_ascii_lowercase());
+        f.resource_type = f.resource_type.map(|t| t.to_ascii_lowercase());
+        f
+    }
+
+    /// Whether `r` passes the clauses the store's own filter does not apply.
+    fn keeps(&self, r: &Resource) -> bool {
+        let same =
+            |want: &Option<String>, have: Option<&str>| want.as_deref().is_none_or(|w| have.is_some_and(|h| h.eq_ignore_ascii_case(w)));
+        let tag = match &self.tag_name {
+            None => true,
+            Some(name) => r.tags.as_ref().is_some_and(|tags| {
+                tags.iter().any(|(k, v)| {
+                    k.eq_ignore_ascii_case(name)
+                        && self.tag_value.as_deref().is_none_or(|want| v.as_str().is_some_and(|v| v.eq_ignore_ascii_case(want)))
+                })
+            }),
+        };
+        same(&self.name, Some(&r.name)) && same(&self.location, r.location.as_deref()) && tag
+    }
+}
+
+/// The clauses of `a and b and c` (the keyword in any case, outside quotes).
+fn split_and(filter: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    let bytes = filter.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => quoted = !quoted,
+            b' ' if !quoted && filter[i..].len() >= 5 && filter[i..i + 5].eq_ignore_ascii_case(" and ") => {
+                out.push(&filter[start..i]);
+                start = i + 5;
+                i += 4;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&filter[start..]);
+    out
+}
+
+/// `field eq 'value'` (`''` inside the quotes is a quote).
+fn eq_clause(clause: &str) -> Option<(&str, String)> {
+    let (field, rest) = clause.trim().split_once(char::is_whitespace)?;
     let (op, value) = rest.trim_start().split_once(char::is_whitespace)?;
     let value = value.trim().strip_prefix('\'')?.strip_suffix('\'')?;
-    (field.eq_ignore_ascii_case("resourceType") && op.eq_ignore_ascii_case("eq") && !value.contains('\''))
-        .then(|| value.to_ascii_lowercase())
+    if !op.eq_ignore_ascii_case("eq") || value.replace("''", "").contains('\'') {
+        return None;
+    }
+    Some((field, value.replace("''", "'")))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::resource_type_filter;
+    use super::ListFilter;
 
     #[test]
-    fn a_resource_type_filter_names_one_type() {
-        assert_eq!(resource_type_filter("resourceType eq 'Microsoft.KeyVault/vaults'").as_deref(), Some("microsoft.keyvault/vaults"));
-        assert_eq!(resource_type_filter("resourcetype  EQ  'A/b' ").as_deref(), Some("a/b"));
-        for other in ["tagName eq 'x'", "resourceType eq A/b", "resourceType ne 'A/b'", "resourceType eq 'a' or name eq 'b'", ""] {
-            assert_eq!(resource_type_filter(other), None, "{other}");
+    fn list_filters() {
+        let f = ListFilter::parse("resourceType eq 'Microsoft.KeyVault/vaults'");
+        assert_eq!(f.resource_type.as_deref(), Some("microsoft.keyvault/vaults"));
+        let f = ListFilter::parse("resourceGroup eq 'My-RG' AND name eq 'it''s' and tagName eq 'env' and tagValue eq 'prod'");
+        assert_eq!(f.resource_group.as_deref(), Some("my-rg"));
+        assert_eq!(f.name.as_deref(), Some("it's"));
+        assert_eq!((f.tag_name.as_deref(), f.tag_value.as_deref()), (Some("env"), Some("prod")));
+        for other in ["tagName ne 'x'", "resourceType eq A/b", "resourceType ne 'A/b'", "", "name eq 'a' or name eq 'b'"] {
+            assert_eq!(ListFilter::parse(other).resource_type, None, "{other}");
         }
+        assert_eq!(ListFilter::parse("name eq 'a and b'").name.as_deref(), Some("a and b"), "the keyword inside quotes is text");
     }
 }

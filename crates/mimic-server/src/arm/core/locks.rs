@@ -73,6 +73,8 @@ fn guarded(method: &Method, endpoint: &Endpoint) -> Option<(String, Operation)> 
             (!reads).then(|| (id.render(), Operation::Write))
         }
         Endpoint::ResourceGroup { sub, rg } => Some((resource_id::resource_group_id(sub, rg), op)),
+        // A move writes both groups; the handler checks the target's locks itself.
+        Endpoint::MoveResources { sub, rg, validate_only: false } => Some((resource_id::resource_group_id(sub, rg), Operation::Write)),
         // Tags are part of the scope that carries them: removing them changes it, deletes nothing.
         Endpoint::Tags { scope } => Some((scope.clone(), Operation::Write)),
         Endpoint::TagNames { sub } | Endpoint::TagName { sub, .. } | Endpoint::TagValue { sub, .. } => {

@@ -57,6 +57,18 @@ pub trait Provider: Send + Sync {
         Ok(())
     }
 
+    /// Before resources move to another group (inside the transaction, which nothing has
+    /// written yet; also for `validateMoveResources`): refuses what this provider cannot move.
+    fn check_move(&self, _reg: &Registry, _tx: &mut dyn Tx, _moving: &[Moving]) -> ArmResult<()> {
+        Ok(())
+    }
+
+    /// As resources move (inside the transaction, before their rows are rewritten): what this
+    /// provider keeps under their old ids, beyond the rows and the references in them.
+    fn on_move(&self, _reg: &Registry, _tx: &mut dyn Tx, _moving: &[Moving]) -> ArmResult<()> {
+        Ok(())
+    }
+
     /// After a VM changed (inside its transaction): what this provider's resources make of it.
     fn on_vm(&self, _reg: &Registry, _tx: &mut dyn Tx, _event: &VmEvent<'_>) -> ArmResult<()> {
         Ok(())
@@ -65,6 +77,28 @@ pub trait Provider: Send + Sync {
     /// Whether the VM stored under `vm_key` is running, if this provider owns VMs.
     fn vm_running(&self, _tx: &mut dyn Tx, _vm_key: &str) -> ArmResult<Option<bool>> {
         Ok(None)
+    }
+}
+
+/// A resource a move takes (a named one or a child of one): as stored, and its id once moved.
+pub struct Moving {
+    pub resource: Resource,
+    pub new_id: String,
+}
+
+impl Moving {
+    /// Whether this is a resource of `resource_type` (`Namespace/type`).
+    pub fn is(&self, resource_type: &str) -> bool {
+        self.resource.resource_type.eq_ignore_ascii_case(resource_type)
+    }
+
+    /// Refuses a move that takes a resource of one of `types` (a provider's types it cannot
+    /// move yet).
+    pub fn refuse(moving: &[Moving], types: &[&str]) -> ArmResult<()> {
+        match moving.iter().find(|m| types.iter().any(|t| m.is(t))) {
+            Some(m) => Err(ArmError::resource_move_not_supported(&m.resource.resource_type)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -171,6 +205,14 @@ impl Registry {
 
     pub fn before_group_delete(&self, tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {
         self.providers.iter().try_for_each(|p| p.before_group_delete(self, tx, sub, rg))
+    }
+
+    pub fn check_move(&self, tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
+        self.providers.iter().try_for_each(|p| p.check_move(self, tx, moving))
+    }
+
+    pub fn on_move(&self, tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
+        self.providers.iter().try_for_each(|p| p.on_move(self, tx, moving))
     }
 
     pub fn on_vm(&self, tx: &mut dyn Tx, event: &VmEvent<'_>) -> ArmResult<()> {

@@ -39,6 +39,7 @@ use uuid::Uuid;
 
 use crate::arm::core::catalog::ResourceType;
 use crate::arm::core::error::keyvault::{vault_in_use_message, vault_name_invalid_message};
+use crate::arm::core::registry::Moving;
 use crate::arm::core::{catalog, generic, json_response, operations, ArmError, ArmResult, Ctx, Endpoint, Provider, Registry, Reply};
 
 const NAMESPACE: &str = "Microsoft.KeyVault";
@@ -93,6 +94,11 @@ impl Provider for KeyVault {
 
     /// A deleted resource group's vaults are soft-deleted (or gone, without soft delete), as a
     /// DELETE of each would leave them.
+    /// Not movable in Mimic yet: the vault name index points at its id.
+    fn check_move(&self, _reg: &Registry, _tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
+        Moving::refuse(moving, &["Microsoft.KeyVault/vaults"])
+    }
+
     fn before_group_delete(&self, _reg: &Registry, tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {
         let now = Utc::now();
         for r in generic::of_type_in_group(tx, sub, rg, VAULT_TYPE)? {

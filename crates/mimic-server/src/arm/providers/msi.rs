@@ -25,6 +25,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::arm::core::catalog::ResourceType;
+use crate::arm::core::registry::Moving;
 use crate::arm::core::{catalog, generic, json_response, ArmError, ArmResult, Ctx, Endpoint, Provider, Registry, Reply};
 
 const NAMESPACE: &str = "Microsoft.ManagedIdentity";
@@ -62,6 +63,11 @@ impl Provider for ManagedIdentity {
     }
 
     /// The service principals of the group's user-assigned identities go with them.
+    /// Not movable in Mimic yet: its principal's alternative names and tokens (`xms_mirid`) carry its id.
+    fn check_move(&self, _reg: &Registry, _tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
+        Moving::refuse(moving, &["Microsoft.ManagedIdentity/userAssignedIdentities"])
+    }
+
     fn before_group_delete(&self, _reg: &Registry, tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {
         delete_principals_in_group(tx, sub, rg)
     }

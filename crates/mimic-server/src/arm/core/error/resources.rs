@@ -20,6 +20,43 @@ impl ArmError {
         Self::new(StatusCode::NOT_FOUND, "InvalidResourceNamespace", format!("The resource namespace '{namespace}' is invalid."))
     }
 
+    // ---- moves (resources.json `Resources_MoveResources`; codes and texts [INFERRED]) ------
+
+    /// A move request Azure refuses outright: no resources, too many, a child resource, a
+    /// resource of another group, a target that is the source or not a resource group.
+    pub fn invalid_move_request(message: impl Into<String>) -> Self {
+        Self::bad_request("InvalidResourceMoveRequest", message)
+    }
+
+    /// A type Mimic cannot move yet (its provider keeps state under the resource's id).
+    pub fn resource_move_not_supported(resource_type: &str) -> Self {
+        Self::bad_request(
+            "ResourceMoveNotSupported",
+            format!("Resource move is not supported for resource type '{resource_type}' in Mimic yet (docs/compatibility.md)."),
+        )
+    }
+
+    /// A resource that something outside the request depends on or that depends on it (a NIC
+    /// attached to a VM that is not moved with it).
+    pub fn missing_move_dependent_resources(missing: &[String]) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "MissingMoveDependentResources",
+            format!(
+                "The move resources request does not contain all the dependent resources. Please check error details for missing resource identifiers: {}",
+                missing.join(", ")
+            ),
+        )
+    }
+
+    pub fn move_target_exists(id: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "ResourceExistsInTargetResourceGroup",
+            format!("A resource with id '{id}' already exists in the target resource group."),
+        )
+    }
+
     // ---- resource groups ---------------------------------------------------------------
 
     pub fn resource_group_not_found(rg: &str) -> Self {

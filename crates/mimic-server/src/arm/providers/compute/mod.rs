@@ -9,6 +9,7 @@ use mimic_domain::resource_id::ResourceId;
 use mimic_store::Tx;
 
 use crate::arm::core::catalog::ResourceType;
+use crate::arm::core::registry::Moving;
 use crate::arm::core::{generic, ArmResult, Ctx, Endpoint, Provider, Registry, Reply};
 
 pub struct Compute;
@@ -41,6 +42,11 @@ impl Provider for Compute {
 
     /// The group's VMs go first, with what only they own (their system-assigned principals,
     /// power state) and what they hold elsewhere (their NICs, through the `on_vm` hooks).
+    /// Not movable in Mimic yet: its power state, IMDS address and system-assigned principal are kept under its id.
+    fn check_move(&self, _reg: &Registry, _tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
+        Moving::refuse(moving, &["Microsoft.Compute/virtualMachines"])
+    }
+
     fn before_group_delete(&self, reg: &Registry, tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {
         for r in generic::of_type_in_group(tx, sub, rg, vm::VM_TYPE)? {
             vm::delete_in_tx(reg, tx, &r)?;

@@ -9,6 +9,7 @@ use mimic_domain::resource::Resource;
 use mimic_store::Tx;
 
 use crate::arm::core::catalog::ResourceType;
+use crate::arm::core::registry::Moving;
 use crate::arm::core::{generic, ArmResult, Ctx, Endpoint, Provider, Registry, Reply, VmEvent};
 
 pub struct Network;
@@ -54,6 +55,14 @@ impl Provider for Network {
 
     fn on_vm(&self, _reg: &Registry, tx: &mut dyn Tx, event: &VmEvent<'_>) -> ArmResult<()> {
         rules::on_vm(tx, event)
+    }
+
+    fn check_move(&self, _reg: &Registry, _tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
+        rules::check_move(moving)
+    }
+
+    fn on_move(&self, _reg: &Registry, tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
+        rules::on_move(tx, moving)
     }
 }
 

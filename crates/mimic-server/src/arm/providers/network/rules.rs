@@ -28,6 +28,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::arm::core::registry::Moving;
 use crate::arm::core::{generic, ArmError, ArmResult, Registry, VmEvent};
 
 pub const NIC_TYPE: &str = "Microsoft.Network/networkInterfaces";
@@ -429,6 +430,35 @@ fn release_public(tx: &mut dyn Tx, pip: &mut Resource) -> ArmResult<()> {
         if let Some(Value::String(ip)) = p.remove("ipAddress") {
             if tx.get(PUBLIC_IP, &ip)?.is_some_and(|a| eq(&a.id, &pip.id)) {
                 tx.remove(PUBLIC_IP, &ip)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---- moves ---------------------------------------------------------------------------------
+
+/// A NIC attached to a VM moves only with that VM (Azure's `MissingMoveDependentResources`).
+pub fn check_move(moving: &[Moving]) -> ArmResult<()> {
+    let missing: Vec<String> = moving
+        .iter()
+        .filter(|m| m.is(NIC_TYPE))
+        .filter_map(|m| id_of(&m.resource.properties["virtualMachine"]).map(str::to_string))
+        .filter(|vm| !moving.iter().any(|m| eq(&m.resource.id, vm)))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ArmError::missing_move_dependent_resources(&missing))
+    }
+}
+
+/// A moved public IP keeps its address: the pool's record of who holds it follows the new id.
+pub fn on_move(tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
+    for m in moving.iter().filter(|m| m.is(PUBLIC_IP_TYPE)) {
+        if let Some(ip) = m.resource.properties["ipAddress"].as_str() {
+            if tx.get(PUBLIC_IP, ip)?.is_some_and(|a| eq(&a.id, &m.resource.id)) {
+                tx.put(PUBLIC_IP, ip, &PublicIpAllocation { id: m.new_id.clone() }, None)?;
             }
         }
     }

@@ -1,8 +1,9 @@
 //! Microsoft.Resources: tenants, subscriptions and their locations, the provider catalogue,
-//! resource groups, the resource lists, operation results, the Tags API and group export.
+//! resource groups, the resource lists, operation results, the Tags API, group export and moves.
 //! (Deployments, in the same namespace, are their own provider.)
 
 mod export_template;
+mod moves;
 mod resource_groups;
 mod subscriptions;
 mod tags;
@@ -37,6 +38,7 @@ impl Provider for Resources {
             TagName { sub, name } => tags::name(ctx, sub, name),
             TagValue { sub, name, value } => tags::value(ctx, sub, name, value),
             ExportTemplate { sub, rg } => export_template::export_group(ctx, sub, rg),
+            MoveResources { sub, rg, validate_only } => moves::handle(ctx, sub, rg, *validate_only),
             // Registration takes the namespace's own api-version (az sends Microsoft.Resources').
             Register { sub, namespace } if ctx.method == Method::POST => {
                 let s = ctx.subscription(sub)?;

@@ -37,6 +37,10 @@ impl Provider for ManagedIdentity {
         NAMESPACE
     }
 
+    fn operations(&self) -> Option<crate::arm::core::catalog::Operations> {
+        Some(OPERATIONS)
+    }
+
     fn registered_types(&self) -> &'static [ResourceType] {
         &[
             ResourceType { name: "userAssignedIdentities", api_versions: API_VERSIONS },
@@ -496,4 +500,80 @@ const API_VERSIONS: &[&str] = &[
     "2021-09-30-preview",
     "2018-11-30",
     "2015-08-31-preview",
+];
+
+/// `GET /providers/Microsoft.ManagedIdentity/operations`: the actions this provider checks, with
+/// Azure's texts (ManagedIdentity.json 2023-01-31 example `MsiOperationsList`; the others from
+/// learn.microsoft.com "Azure resource provider operations", Microsoft.ManagedIdentity).
+const OPERATIONS: catalog::Operations = catalog::Operations { provider: "Managed Service Identity", origin: None, entries: MSI_OPERATIONS };
+
+const UAI: &str = "User Assigned Identities";
+
+static MSI_OPERATIONS: &[catalog::Operation] = &[
+    catalog::op(
+        "Microsoft.ManagedIdentity/register/action",
+        "Register",
+        "Register Subscription for Managed Identity",
+        "Registers the subscription for the managed identity resource provider",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/operations/read",
+        "Operations",
+        "List Operations",
+        "Lists operations available on Microsoft.ManagedIdentity resource provider",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/identities/read",
+        "Managed Identities",
+        "Get System Assigned Identity",
+        "Gets an existing system assigned identity",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+        UAI,
+        "Get User Assigned Identity",
+        "Gets an existing user assigned identity",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/write",
+        UAI,
+        "Create/Update User Assigned Identity",
+        "Creates a new user assigned identity or updates the tags associated with an existing user assigned identity",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/delete",
+        UAI,
+        "Delete User Assigned Identity",
+        "Deletes an existing user assigned identity",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
+        UAI,
+        "Assign User Assigned Identity",
+        "RBAC action for assigning an existing user assigned identity to a resource",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/listAssociatedResources/action",
+        UAI,
+        "List Associated Resources",
+        "Lists all associated resources for this identity",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read",
+        "Federated Identity Credentials",
+        "Get Federated Identity Credential",
+        "Get or list Federated Identity Credentials",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
+        "Federated Identity Credentials",
+        "Create/Update Federated Identity Credential",
+        "Add or update a Federated Identity Credential",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete",
+        "Federated Identity Credentials",
+        "Delete Federated Identity Credential",
+        "Delete a Federated Identity Credential",
+    ),
 ];

@@ -5,6 +5,7 @@
 
 mod extensions;
 pub mod images;
+mod operations;
 mod vm;
 
 use mimic_domain::resource_id::ResourceId;
@@ -18,6 +19,10 @@ pub struct Compute;
 impl Provider for Compute {
     fn namespace(&self) -> &'static str {
         "Microsoft.Compute"
+    }
+
+    fn operations(&self) -> Option<crate::arm::core::catalog::Operations> {
+        Some(operations::OPERATIONS)
     }
 
     fn registered_types(&self) -> &'static [ResourceType] {

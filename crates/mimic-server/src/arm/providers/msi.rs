@@ -390,7 +390,8 @@ fn system_assigned_by_scope(ctx: &Ctx, scope_id: &ResourceId) -> ArmResult<Reply
 fn list_associated_resources(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
     Registry::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
-    if ctx.method != Method::POST {
+    // POST as the spec has it; GET for the pages after the first, as the SDKs follow `nextLink`.
+    if ctx.method != Method::POST && ctx.method != Method::GET {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
     let scope = id.render();
@@ -407,6 +408,10 @@ fn list_associated_resources(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
         ctx.q(name).map(|v| v.parse::<usize>().map_err(|_| ArmError::invalid_paging_parameter(name, v))).transpose()
     };
     let (skip, top) = (number("$skip")?.unwrap_or(0), number("$top")?.unwrap_or(usize::MAX));
+    let offset = match ctx.q("$skiptoken") {
+        Some(t) => skiptoken::decode(t).ok_or_else(|| ArmError::invalid_paging_parameter("$skiptoken", t))?,
+        None => 0,
+    };
     let sub_id = sub.id.to_string();
     let all = ctx
         .state
@@ -438,8 +443,58 @@ fn list_associated_resources(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
         found.reverse();
     }
     let total_count = found.len();
-    let value = found.into_iter().skip(skip).take(top).collect();
-    Ok(json_response(StatusCode::OK, &wire::AssociatedResources { total_count, value, next_link: None }))
+    let window: Vec<_> = found.into_iter().skip(skip).take(top).collect();
+    let more = window.len() > offset.saturating_add(skiptoken::PAGE);
+    let value = window.into_iter().skip(offset).take(skiptoken::PAGE).collect();
+    let next_link = more.then(|| {
+        let mut q: Vec<(String, String)> = ctx.query.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("$skiptoken")).cloned().collect();
+        q.push(("$skiptoken".into(), skiptoken::encode(offset + skiptoken::PAGE)));
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(q).finish();
+        format!("{}{}?{query}", ctx.arm_url(), ctx.path)
+    });
+    Ok(json_response(StatusCode::OK, &wire::AssociatedResources { total_count, value, next_link }))
+}
+
+/// The paging of `listAssociatedResources`, as Azure Resource Graph pages it: at most [`PAGE`]
+/// rows, then a `nextLink` whose `$skiptoken` is base64 JSON naming the rows to skip (the spec's
+/// example token reads `{"$id":"1","MaxRows":2,"RowsToSkip":2,...}`).
+mod skiptoken {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    pub const PAGE: usize = 50;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Token {
+        #[serde(rename = "$id")]
+        id: String,
+        #[serde(rename = "MaxRows")]
+        max_rows: usize,
+        #[serde(rename = "RowsToSkip")]
+        rows_to_skip: usize,
+    }
+
+    pub fn encode(rows_to_skip: usize) -> String {
+        let t = Token { id: "1".into(), max_rows: PAGE, rows_to_skip };
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&t).unwrap_or_default())
+    }
+
+    /// The rows to skip, if `t` is a token of ours (bounded: at most 256 characters).
+    pub fn decode(t: &str) -> Option<usize> {
+        if t.len() > 256 {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(t.trim_end_matches('=')).ok()?;
+        serde_json::from_slice::<Token>(&bytes).ok().map(|t| t.rows_to_skip)
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn round_trip() {
+        assert_eq!(decode(&encode(150)), Some(150));
+        assert_eq!(decode("not-a-token"), None);
+        assert_eq!(decode(&"A".repeat(1000)), None);
+    }
 }
 
 /// The one clause `listAssociatedResources` filters by.

@@ -285,6 +285,27 @@ pub struct Provider {
     pub resource_types: Vec<ProviderResourceType>,
 }
 
+/// An entry of a provider's operation list (`GET /providers/{namespace}/operations`,
+/// common-types v2 `Operation`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderOperation {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_data_action: Option<bool>,
+    pub display: ProviderOperationDisplay,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProviderOperationDisplay {
+    pub provider: &'static str,
+    pub resource: &'static str,
+    pub operation: &'static str,
+    pub description: &'static str,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderResourceType {

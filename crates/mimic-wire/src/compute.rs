@@ -313,6 +313,9 @@ pub struct VirtualMachineInstanceView {
     pub computer_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub os_name: Option<String>,
+    /// The VM's extensions (`VirtualMachineExtensionInstanceView`), omitted when it has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<crate::vm_extensions::VirtualMachineExtensionInstanceView>,
     pub statuses: Vec<InstanceViewStatus>,
 }
 

@@ -15,3 +15,4 @@ pub mod msi;
 pub mod oauth;
 pub mod storage;
 pub mod tags;
+pub mod vm_extensions;

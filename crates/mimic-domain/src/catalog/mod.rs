@@ -13,6 +13,8 @@
 //! - Both were compiled from recollection of these sources and not yet checked line by line against
 //!   azure-rest-api-specs or the live marketplace: treat versions and per-size figures as plausible, not authoritative.
 
+pub mod extensions;
+
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 

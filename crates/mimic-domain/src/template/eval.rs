@@ -51,6 +51,31 @@ pub trait Host {
     fn reference(&self, id: &str, api_version: Option<&str>, full: bool) -> EvalResult<Value>;
     /// `POST {id}/{action}` (listKeys, listSecrets, ...).
     fn list(&self, id: &str, action: &str, api_version: &str, body: Option<&Value>) -> EvalResult<Value>;
+    /// The provider namespace as the platform registers it (`GET /providers/{namespace}`), for
+    /// `providers()`; `None` when no provider registers it.
+    fn provider(&self, namespace: &str) -> Option<ProviderDescription>;
+}
+
+/// A registered provider namespace: its canonical name and types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderDescription {
+    pub namespace: String,
+    pub resource_types: Vec<ProviderTypeDescription>,
+}
+
+/// A registered resource type: locations (display names, as `/providers` lists them) and
+/// api-versions (newest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderTypeDescription {
+    pub resource_type: String,
+    pub locations: Vec<String>,
+    pub api_versions: Vec<String>,
+}
+
+impl ProviderTypeDescription {
+    fn to_json(&self) -> Value {
+        json!({"resourceType": self.resource_type, "locations": self.locations, "apiVersions": self.api_versions})
+    }
 }
 
 /// Where the deployment runs: what `subscription()`, `resourceGroup()`, `deployment()`,
@@ -497,6 +522,31 @@ impl<'a> Evaluator<'a> {
                     EvalError::Language(format!("The template function 'resourceInfo' is not valid: the template declares no resource with the symbolic name '{target}'."))
                 })?;
                 Ok(serde_json::json!({"id": d.id, "name": d.name, "type": d.full_type, "apiVersion": d.api_version}))
+            }
+            // Deprecated but still evaluated (learn.microsoft.com template-functions-resource
+            // #providers): with a type, `{resourceType, locations, apiVersions}`; without, the
+            // namespace with all its types.
+            "providers" => {
+                range(1, 2)?;
+                let ns = str_arg(f, &a[0], "first ")?;
+                let ty = a.get(1).map(|t| str_arg(f, t, "second ")).transpose()?;
+                let Some(h) = self.host else { return Err(EvalError::Deferred) };
+                let p = h.provider(&ns).ok_or_else(|| EvalError::Provider {
+                    code: "InvalidResourceNamespace".into(),
+                    message: format!("The resource namespace '{ns}' is invalid."),
+                })?;
+                match ty {
+                    Some(t) => p.resource_types.iter().find(|x| x.resource_type.eq_ignore_ascii_case(&t)).map(|x| x.to_json()).ok_or_else(|| {
+                        EvalError::Provider {
+                            code: "InvalidResourceType".into(),
+                            message: format!("The resource type '{t}' could not be found in the namespace '{}'.", p.namespace),
+                        }
+                    }),
+                    None => Ok(json!({
+                        "namespace": p.namespace,
+                        "resourceTypes": p.resource_types.iter().map(ProviderTypeDescription::to_json).collect::<Vec<_>>(),
+                    })),
+                }
             }
             "reference" => {
                 range(1, 3)?;
@@ -1422,6 +1472,7 @@ pub const BUILTINS: &[&str] = &[
     "extensionResourceId",
     "reference",
     "resourceInfo",
+    "providers",
     "utcNow",
     "newGuid",
     "uniqueString",

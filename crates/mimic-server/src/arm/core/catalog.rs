@@ -12,11 +12,51 @@ pub struct ResourceType {
     pub api_versions: &'static [&'static str],
 }
 
-/// A namespace as `GET /providers/{namespace}` shows it: the types its providers register.
+/// A namespace as `GET /providers/{namespace}` shows it: the types its providers register; and
+/// the operations `GET /providers/{namespace}/operations` lists.
 #[derive(Debug, Clone)]
 pub struct ProviderInfo {
     pub namespace: &'static str,
     pub types: Vec<ResourceType>,
+    pub operations: Vec<Operation>,
+}
+
+/// A provider's published operations: its display name (`display.provider`), whether its
+/// entries carry `origin`, and the entries.
+#[derive(Debug, Clone, Copy)]
+pub struct Operations {
+    pub provider: &'static str,
+    pub origin: Option<&'static str>,
+    pub entries: &'static [Operation],
+}
+
+/// One operation: an RBAC action (or data action) with Azure's display texts.
+#[derive(Debug, Clone, Copy)]
+pub struct Operation {
+    pub name: &'static str,
+    pub resource: &'static str,
+    pub operation: &'static str,
+    pub description: &'static str,
+    /// `Some` where the provider's list says `isDataAction`.
+    pub data_action: Option<bool>,
+    pub provider: &'static str,
+    pub origin: Option<&'static str>,
+}
+
+/// An entry of an [`Operations`] table (its provider and origin filled in by the registry).
+pub const fn op(name: &'static str, resource: &'static str, operation: &'static str, description: &'static str) -> Operation {
+    Operation { name, resource, operation, description, data_action: None, provider: "", origin: None }
+}
+
+/// The same, for a list whose entries say `isDataAction`.
+pub const fn op_data(
+    name: &'static str,
+    resource: &'static str,
+    operation: &'static str,
+    description: &'static str,
+    data: bool,
+) -> Operation {
+    Operation { name, resource, operation, description, data_action: Some(data), provider: "", origin: None }
 }
 
 pub const LOCATIONS: &[(&str, &str)] = &[

@@ -30,6 +30,10 @@ pub enum Endpoint {
         sub: Option<String>,
         namespace: String,
     },
+    /// `GET /providers/{ns}/operations`: the operations a provider publishes.
+    ProviderOperations {
+        namespace: String,
+    },
     /// `POST /subscriptions/{s}/providers/{ns}/register`
     Register {
         sub: String,
@@ -134,9 +138,14 @@ impl Endpoint {
         use Endpoint::*;
         match self {
             MetadataEndpoints | MimicVmImds | MimicVmImageAliases => MIMIC_NAMESPACE,
-            Tenants | Subscriptions | Subscription { .. } | Locations { .. } | Providers { .. } | Provider { .. } | Register { .. } => {
-                RESOURCES_NAMESPACE
-            }
+            Tenants
+            | Subscriptions
+            | Subscription { .. }
+            | Locations { .. }
+            | Providers { .. }
+            | Provider { .. }
+            | ProviderOperations { .. }
+            | Register { .. } => RESOURCES_NAMESPACE,
             ResourceGroups { .. }
             | ResourceGroup { .. }
             | Resources { .. }
@@ -164,7 +173,7 @@ impl Endpoint {
             MetadataEndpoints | MimicVmImds | MimicVmImageAliases => None,
             Tenants => Some("tenants"),
             Subscriptions | Subscription { .. } | Locations { .. } => Some("subscriptions"),
-            Providers { .. } | Provider { .. } | Register { .. } => Some("providers"),
+            Providers { .. } | Provider { .. } | ProviderOperations { .. } | Register { .. } => Some("providers"),
             ResourceGroups { .. } | ResourceGroup { .. } | ExportTemplate { .. } | MoveResources { .. } => Some("resourceGroups"),
             Tags { .. } => Some("tags"),
             TagNames { .. } | TagName { .. } | TagValue { .. } => Some("tagNames"),
@@ -226,6 +235,7 @@ pub fn parse(path: &str) -> Option<Endpoint> {
             [t] if eq(t, "permissions") => Some(Endpoint::Permissions { scope }),
             [t] if eq(t, "locks") => Some(Endpoint::Locks { scope }),
             [t, name] if eq(t, "locks") => Some(Endpoint::Lock { scope, name: name.to_string() }),
+            [t] if i == 0 && eq(t, "operations") => Some(Endpoint::ProviderOperations { namespace: segs[1].to_string() }),
             _ => None,
         };
     }
@@ -236,6 +246,7 @@ pub fn parse(path: &str) -> Option<Endpoint> {
         [t] if eq(t, "tenants") => Some(Endpoint::Tenants),
         [p] if eq(p, "providers") => Some(Endpoint::Providers { sub: None }),
         [p, ns] if eq(p, "providers") => Some(Endpoint::Provider { sub: None, namespace: ns.to_string() }),
+        [p, ns, o] if eq(p, "providers") && eq(o, "operations") => Some(Endpoint::ProviderOperations { namespace: ns.to_string() }),
         [s] if eq(s, "subscriptions") => Some(Endpoint::Subscriptions),
         [s, sub, rest @ ..] if eq(s, "subscriptions") => subscription_route(sub, rest),
         _ => None,
@@ -335,6 +346,8 @@ mod tests {
             (format!("/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/start"), "ResourceAction"),
             (format!("/subscriptions/{s}/providers/Microsoft.Compute"), "Provider"),
             (format!("/subscriptions/{s}/providers/Microsoft.Compute/register"), "Register"),
+            ("/providers/Microsoft.ManagedIdentity/operations".into(), "ProviderOperations"),
+            ("/providers/Microsoft.Authorization/operations".into(), "ProviderOperations"),
             (format!("/subscriptions/{s}/operationresults/xyz"), "OperationResult"),
             (format!("/subscriptions/{s}/resourcegroups/rg/deployments/d/operations"), "ResourceAction"),
             (format!("/subscriptions/{s}/resourcegroups/rg/deployments/d/operations/0123"), "Resource"),

@@ -15,7 +15,7 @@ use mimic_domain::resource::Resource;
 use mimic_store::Tx;
 
 use super::api_versions;
-use super::catalog::{ProviderInfo, ResourceType, LOCATIONS};
+use super::catalog::{Operations, ProviderInfo, ResourceType, LOCATIONS};
 use super::ctx::Ctx;
 use super::endpoint::Endpoint;
 use super::error::{ArmError, ArmResult};
@@ -46,6 +46,12 @@ pub trait Provider: Send + Sync {
     /// (`GET /providers/{namespace}`; requests with other versions are refused as ARM does).
     fn registered_types(&self) -> &'static [ResourceType] {
         &[]
+    }
+
+    /// The operations of this provider's namespace (`GET /providers/{namespace}/operations`):
+    /// the RBAC actions its handlers check, with Azure's display texts.
+    fn operations(&self) -> Option<Operations> {
+        None
     }
 
     /// Answers a request for this provider's namespace.
@@ -141,11 +147,20 @@ impl Registry {
     /// Registration order is the order hooks run in.
     pub fn new(providers: Vec<Box<dyn Provider>>) -> Self {
         let mut catalog: Vec<ProviderInfo> = Vec::new();
-        for p in providers.iter().filter(|p| !p.registered_types().is_empty()) {
-            match catalog.iter_mut().find(|c| c.namespace.eq_ignore_ascii_case(p.namespace())) {
-                Some(c) => c.types.extend_from_slice(p.registered_types()),
-                None => catalog.push(ProviderInfo { namespace: p.namespace(), types: p.registered_types().to_vec() }),
-            }
+        for p in providers.iter().filter(|p| !p.registered_types().is_empty() || p.operations().is_some()) {
+            let ops = p.operations().map(|o| {
+                o.entries.iter().map(|e| super::catalog::Operation { provider: o.provider, origin: o.origin, ..*e }).collect::<Vec<_>>()
+            });
+            let i = match catalog.iter().position(|c| c.namespace.eq_ignore_ascii_case(p.namespace())) {
+                Some(i) => i,
+                None => {
+                    catalog.push(ProviderInfo { namespace: p.namespace(), types: Vec::new(), operations: Vec::new() });
+                    catalog.len() - 1
+                }
+            };
+            let info = &mut catalog[i];
+            info.types.extend_from_slice(p.registered_types());
+            info.operations.extend(ops.unwrap_or_default());
         }
         Registry { providers, catalog }
     }

@@ -42,7 +42,7 @@ use mimic_domain::operation::OperationError;
 use mimic_domain::resource::Resource;
 use mimic_domain::resource_id::{self, ResourceId};
 use mimic_domain::template::engine::{self, Planned, Prepared, Template};
-use mimic_domain::template::eval::{EvalError, EvalResult, Host, Scope};
+use mimic_domain::template::eval::{EvalError, EvalResult, Host, ProviderDescription, ProviderTypeDescription, Scope};
 use mimic_domain::template::hash;
 use mimic_store::documents::{Docs, DEPLOYMENT, DEPLOYMENT_INDEX, RUNNING_DEPLOYMENTS, RUNNING_DEPLOYMENTS_ID};
 use mimic_wire::deployments as wire;
@@ -607,6 +607,24 @@ impl Host for CallerHost<'_> {
             return Err(provider_error(&v, status));
         }
         Ok(v)
+    }
+
+    /// The catalogue `GET /providers/{namespace}` answers from.
+    fn provider(&self, namespace: &str) -> Option<ProviderDescription> {
+        let p = Registry::installed().namespace(namespace)?;
+        let locations: Vec<String> = crate::arm::core::catalog::LOCATIONS.iter().map(|(_, d)| d.to_string()).collect();
+        Some(ProviderDescription {
+            namespace: p.namespace.to_string(),
+            resource_types: p
+                .types
+                .iter()
+                .map(|t| ProviderTypeDescription {
+                    resource_type: t.name.to_string(),
+                    locations: locations.clone(),
+                    api_versions: t.api_versions.iter().map(|v| v.to_string()).collect(),
+                })
+                .collect(),
+        })
     }
 }
 

@@ -51,6 +51,10 @@ impl Provider for KeyVault {
         NAMESPACE
     }
 
+    fn operations(&self) -> Option<crate::arm::core::catalog::Operations> {
+        Some(OPERATIONS)
+    }
+
     fn registered_types(&self) -> &'static [ResourceType] {
         &[
             ResourceType { name: "vaults", api_versions: API_VERSIONS },
@@ -728,3 +732,37 @@ const API_VERSIONS: &[&str] = &[
     "2016-10-01",
     "2015-06-01",
 ];
+
+/// `GET /providers/Microsoft.KeyVault/operations`: the actions this provider checks, with the display texts of
+/// Azure's list (learn.microsoft.com "Azure resource provider operations", Microsoft.KeyVault).
+/// The data plane's data actions are listed too (`isDataAction: true`), as Azure lists them.
+const OPERATIONS: crate::arm::core::catalog::Operations =
+    crate::arm::core::catalog::Operations { provider: "Microsoft Key Vault", origin: Some("user,system"), entries: KEYVAULT_OPERATIONS };
+
+#[rustfmt::skip]
+static KEYVAULT_OPERATIONS: &[crate::arm::core::catalog::Operation] = {
+    use crate::arm::core::catalog::op_data;
+    &[
+        op_data("Microsoft.KeyVault/register/action", "Subscription", "Register Subscription", "Registers a subscription", false),
+        op_data("Microsoft.KeyVault/operations/read", "Operations", "List Operations", "Lists operations available on Microsoft.KeyVault resource provider", false),
+        op_data("Microsoft.KeyVault/checkNameAvailability/read", "Name Availability", "Check Name Availability", "Checks that a key vault name is valid and is not in use", false),
+        op_data("Microsoft.KeyVault/vaults/read", "Key Vault", "View Key Vault", "View the properties of a key vault", false),
+        op_data("Microsoft.KeyVault/vaults/write", "Key Vault", "Update Key Vault", "Create a new key vault or update the properties of an existing key vault", false),
+        op_data("Microsoft.KeyVault/vaults/delete", "Key Vault", "Delete Key Vault", "Delete a key vault", false),
+        op_data("Microsoft.KeyVault/vaults/accessPolicies/write", "Access Policy", "Update Access Policy", "Update an existing access policy by merging or replacing, or add a new access policy to the key vault.", false),
+        op_data("Microsoft.KeyVault/deletedVaults/read", "Soft Deleted Key Vault", "View Soft Deleted Vaults", "View the properties of soft deleted key vaults", false),
+        op_data("Microsoft.KeyVault/locations/deletedVaults/read", "Soft Deleted Key Vault", "View Soft Deleted Key Vault", "View the properties of a soft deleted key vault", false),
+        op_data("Microsoft.KeyVault/locations/deletedVaults/purge/action", "Soft Deleted Key Vault", "Purge Soft Deleted Key Vault", "Purge a soft deleted key vault", false),
+        op_data("Microsoft.KeyVault/vaults/secrets/getSecret/action", "Secret", "Get Secret", "Gets the value of a secret.", true),
+        op_data("Microsoft.KeyVault/vaults/secrets/setSecret/action", "Secret", "Set Secret", "Sets the value of a secret.", true),
+        op_data("Microsoft.KeyVault/vaults/secrets/readMetadata/action", "Secret", "Read Secret Properties", "List or view the properties of a secret, but not its value.", true),
+        op_data("Microsoft.KeyVault/vaults/secrets/delete", "Secret", "Delete Secret", "Deletes a secret. Not recoverable.", true),
+        op_data("Microsoft.KeyVault/vaults/keys/read", "Key", "Read Key Properties", "List keys in the specified vault, or read properties and public material of a key.", true),
+        op_data("Microsoft.KeyVault/vaults/keys/create/action", "Key", "Create Key", "Creates a new key.", true),
+        op_data("Microsoft.KeyVault/vaults/keys/sign/action", "Key", "Sign", "Signs a message digest (hash) with a key.", true),
+        op_data("Microsoft.KeyVault/vaults/keys/verify/action", "Key", "Verify", "Verifies the signature of a message digest (hash) with a key.", true),
+        op_data("Microsoft.KeyVault/vaults/keys/encrypt/action", "Key", "Encrypt", "Encrypts plaintext with a key.", true),
+        op_data("Microsoft.KeyVault/vaults/keys/decrypt/action", "Key", "Decrypt", "Decrypts ciphertext with a key.", true),
+        op_data("Microsoft.KeyVault/vaults/keys/delete", "Key", "Delete Key", "Deletes a key.", true),
+    ]
+};

@@ -38,6 +38,10 @@ impl Provider for ManagedIdentity {
         NAMESPACE
     }
 
+    fn operations(&self) -> Option<crate::arm::core::catalog::Operations> {
+        Some(OPERATIONS)
+    }
+
     fn registered_types(&self) -> &'static [ResourceType] {
         &[
             ResourceType { name: "userAssignedIdentities", api_versions: API_VERSIONS },
@@ -392,7 +396,8 @@ fn system_assigned_by_scope(ctx: &Ctx, scope_id: &ResourceId) -> ArmResult<Reply
 fn list_associated_resources(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
     Registry::check_version(ctx, NAMESPACE, "userAssignedIdentities", None)?;
-    if ctx.method != Method::POST {
+    // POST as the spec has it; GET for the pages after the first, as the SDKs follow `nextLink`.
+    if ctx.method != Method::POST && ctx.method != Method::GET {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
     }
     let scope = id.render();
@@ -409,6 +414,10 @@ fn list_associated_resources(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
         ctx.q(name).map(|v| v.parse::<usize>().map_err(|_| ArmError::invalid_paging_parameter(name, v))).transpose()
     };
     let (skip, top) = (number("$skip")?.unwrap_or(0), number("$top")?.unwrap_or(usize::MAX));
+    let offset = match ctx.q("$skiptoken") {
+        Some(t) => skiptoken::decode(t).ok_or_else(|| ArmError::invalid_paging_parameter("$skiptoken", t))?,
+        None => 0,
+    };
     let sub_id = sub.id.to_string();
     let all = ctx
         .state
@@ -440,8 +449,58 @@ fn list_associated_resources(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
         found.reverse();
     }
     let total_count = found.len();
-    let value = found.into_iter().skip(skip).take(top).collect();
-    Ok(json_response(StatusCode::OK, &wire::AssociatedResources { total_count, value, next_link: None }))
+    let window: Vec<_> = found.into_iter().skip(skip).take(top).collect();
+    let more = window.len() > offset.saturating_add(skiptoken::PAGE);
+    let value = window.into_iter().skip(offset).take(skiptoken::PAGE).collect();
+    let next_link = more.then(|| {
+        let mut q: Vec<(String, String)> = ctx.query.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("$skiptoken")).cloned().collect();
+        q.push(("$skiptoken".into(), skiptoken::encode(offset + skiptoken::PAGE)));
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(q).finish();
+        format!("{}{}?{query}", ctx.arm_url(), ctx.path)
+    });
+    Ok(json_response(StatusCode::OK, &wire::AssociatedResources { total_count, value, next_link }))
+}
+
+/// The paging of `listAssociatedResources`, as Azure Resource Graph pages it: at most [`PAGE`]
+/// rows, then a `nextLink` whose `$skiptoken` is base64 JSON naming the rows to skip (the spec's
+/// example token reads `{"$id":"1","MaxRows":2,"RowsToSkip":2,...}`).
+mod skiptoken {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    pub const PAGE: usize = 50;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Token {
+        #[serde(rename = "$id")]
+        id: String,
+        #[serde(rename = "MaxRows")]
+        max_rows: usize,
+        #[serde(rename = "RowsToSkip")]
+        rows_to_skip: usize,
+    }
+
+    pub fn encode(rows_to_skip: usize) -> String {
+        let t = Token { id: "1".into(), max_rows: PAGE, rows_to_skip };
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&t).unwrap_or_default())
+    }
+
+    /// The rows to skip, if `t` is a token of ours (bounded: at most 256 characters).
+    pub fn decode(t: &str) -> Option<usize> {
+        if t.len() > 256 {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(t.trim_end_matches('=')).ok()?;
+        serde_json::from_slice::<Token>(&bytes).ok().map(|t| t.rows_to_skip)
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn round_trip() {
+        assert_eq!(decode(&encode(150)), Some(150));
+        assert_eq!(decode("not-a-token"), None);
+        assert_eq!(decode(&"A".repeat(1000)), None);
+    }
 }
 
 /// The one clause `listAssociatedResources` filters by.
@@ -502,4 +561,80 @@ const API_VERSIONS: &[&str] = &[
     "2021-09-30-preview",
     "2018-11-30",
     "2015-08-31-preview",
+];
+
+/// `GET /providers/Microsoft.ManagedIdentity/operations`: the actions this provider checks, with
+/// Azure's texts (ManagedIdentity.json 2023-01-31 example `MsiOperationsList`; the others from
+/// learn.microsoft.com "Azure resource provider operations", Microsoft.ManagedIdentity).
+const OPERATIONS: catalog::Operations = catalog::Operations { provider: "Managed Service Identity", origin: None, entries: MSI_OPERATIONS };
+
+const UAI: &str = "User Assigned Identities";
+
+static MSI_OPERATIONS: &[catalog::Operation] = &[
+    catalog::op(
+        "Microsoft.ManagedIdentity/register/action",
+        "Register",
+        "Register Subscription for Managed Identity",
+        "Registers the subscription for the managed identity resource provider",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/operations/read",
+        "Operations",
+        "List Operations",
+        "Lists operations available on Microsoft.ManagedIdentity resource provider",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/identities/read",
+        "Managed Identities",
+        "Get System Assigned Identity",
+        "Gets an existing system assigned identity",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+        UAI,
+        "Get User Assigned Identity",
+        "Gets an existing user assigned identity",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/write",
+        UAI,
+        "Create/Update User Assigned Identity",
+        "Creates a new user assigned identity or updates the tags associated with an existing user assigned identity",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/delete",
+        UAI,
+        "Delete User Assigned Identity",
+        "Deletes an existing user assigned identity",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
+        UAI,
+        "Assign User Assigned Identity",
+        "RBAC action for assigning an existing user assigned identity to a resource",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/listAssociatedResources/action",
+        UAI,
+        "List Associated Resources",
+        "Lists all associated resources for this identity",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read",
+        "Federated Identity Credentials",
+        "Get Federated Identity Credential",
+        "Get or list Federated Identity Credentials",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
+        "Federated Identity Credentials",
+        "Create/Update Federated Identity Credential",
+        "Add or update a Federated Identity Credential",
+    ),
+    catalog::op(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete",
+        "Federated Identity Credentials",
+        "Delete Federated Identity Credential",
+        "Delete a Federated Identity Credential",
+    ),
 ];

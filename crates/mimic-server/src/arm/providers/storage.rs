@@ -61,6 +61,10 @@ impl Provider for Storage {
         NAMESPACE
     }
 
+    fn operations(&self) -> Option<crate::arm::core::catalog::Operations> {
+        Some(OPERATIONS)
+    }
+
     fn registered_types(&self) -> &'static [ResourceType] {
         &[
             ResourceType { name: "storageAccounts", api_versions: API_VERSIONS },
@@ -1094,3 +1098,32 @@ const API_VERSIONS: &[&str] = &[
     "2016-05-01",
     "2016-01-01",
 ];
+
+/// `GET /providers/Microsoft.Storage/operations`: the actions this provider checks, with the display texts of
+/// Azure's list (learn.microsoft.com "Azure resource provider operations", Microsoft.Storage).
+/// The Blob service's data actions are listed too (`isDataAction: true`), as Azure lists them.
+const OPERATIONS: crate::arm::core::catalog::Operations =
+    crate::arm::core::catalog::Operations { provider: "Microsoft Storage", origin: Some("user,system"), entries: STORAGE_OPERATIONS };
+
+#[rustfmt::skip]
+static STORAGE_OPERATIONS: &[crate::arm::core::catalog::Operation] = {
+    use crate::arm::core::catalog::op_data;
+    &[
+        op_data("Microsoft.Storage/register/action", "Storage Resource Provider", "Registers the Storage Resource Provider", "Registers the subscription for the storage resource provider and enables the creation of storage accounts.", false),
+        op_data("Microsoft.Storage/operations/read", "Operations", "Poll Asynchronous Operation", "Polls the status of an asynchronous operation.", false),
+        op_data("Microsoft.Storage/checknameavailability/read", "Name Availability", "Check Name Availability", "Checks that account name is valid and is not in use.", false),
+        op_data("Microsoft.Storage/storageAccounts/read", "Storage Accounts", "List/Get Storage Account(s)", "Returns the list of storage accounts or gets the properties for the specified storage account.", false),
+        op_data("Microsoft.Storage/storageAccounts/write", "Storage Accounts", "Create/Update Storage Account", "Creates a storage account with the specified parameters or update the properties or tags or adds custom domain for the specified storage account.", false),
+        op_data("Microsoft.Storage/storageAccounts/delete", "Storage Accounts", "Delete Storage Account", "Deletes an existing storage account.", false),
+        op_data("Microsoft.Storage/storageAccounts/listkeys/action", "Storage Account Keys", "List Storage Account Keys", "Returns the access keys for the specified storage account.", false),
+        op_data("Microsoft.Storage/storageAccounts/regeneratekey/action", "Storage Account Keys", "Regenerate Storage Account Keys", "Regenerates the access keys for the specified storage account.", false),
+        op_data("Microsoft.Storage/storageAccounts/blobServices/read", "Blob Service", "Get Blob Service Properties or Statistics", "Returns blob service properties or statistics", false),
+        op_data("Microsoft.Storage/storageAccounts/blobServices/write", "Blob Service", "Put Blob Service Properties", "Returns the result of put blob service properties", false),
+        op_data("Microsoft.Storage/storageAccounts/blobServices/containers/read", "Blob Container", "Get or list blob containers", "Returns list of containers", false),
+        op_data("Microsoft.Storage/storageAccounts/blobServices/containers/write", "Blob Container", "Put or update blob container", "Returns the result of put blob container", false),
+        op_data("Microsoft.Storage/storageAccounts/blobServices/containers/delete", "Blob Container", "Delete blob container", "Returns the result of deleting a container", false),
+        op_data("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read", "Blob", "Read Blob", "Returns a blob or a list of blobs", true),
+        op_data("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write", "Blob", "Write to Blob", "Returns the result of writing a blob", true),
+        op_data("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete", "Blob", "Delete Blob", "Returns the result of deleting a blob", true),
+    ]
+};

@@ -72,4 +72,41 @@ impl ArmError {
     pub fn vm_image_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "NotFound", "Artifact: VMImage was not found.")
     }
+    /// A VM extension naming a publisher and type the extension repository does not have
+    /// (Azure/azure-powershell#20094: 404 `ArtifactNotFound`).
+    pub fn vm_extension_not_found(publisher: &str, kind: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "ArtifactNotFound",
+            format!("The VM extension with publisher '{publisher}' and type '{kind}' could not be found."),
+        )
+    }
+
+    /// A well-formed `typeHandlerVersion` no published version matches
+    /// (chef-partners/azure-chef-extension#70, MicrosoftDocs/azure-docs#10862).
+    pub fn vm_extension_version_not_found(publisher: &str, kind: &str, version: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "ArtifactNotFound",
+            format!(
+                "Extension with publisher '{publisher}', type '{kind}', and type handler version '{version}' could not be found in the extension repository."
+            ),
+        )
+    }
+
+    /// A `typeHandlerVersion` that is not a version (chef-partners/azure-chef-extension#70).
+    pub fn invalid_type_handler_version() -> Self {
+        Self::bad_request("InvalidParameter", "The value of parameter typeHandlerVersion is invalid.").with_target("typeHandlerVersion")
+    }
+
+    /// A required member of a Compute body that is absent.
+    pub fn compute_required_parameter(name: &str) -> Self {
+        Self::bad_request("InvalidParameter", format!("Required parameter '{name}' is missing (null).")).with_target(name)
+    }
+
+    /// An extension image (publisher, type or version) the repository does not have
+    /// (Azure/azure-powershell#2972: 404 `NotFound` "The entity was not found.").
+    pub fn vm_extension_image_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NotFound", "The entity was not found.")
+    }
 }

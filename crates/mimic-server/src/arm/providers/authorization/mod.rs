@@ -25,6 +25,10 @@ impl Provider for Authorization {
         AUTHORIZATION_NAMESPACE
     }
 
+    fn operations(&self) -> Option<crate::arm::core::catalog::Operations> {
+        Some(OPERATIONS)
+    }
+
     fn registered_types(&self) -> &'static [ResourceType] {
         &[
             ResourceType { name: "roleAssignments", api_versions: ROLE_ASSIGNMENTS },
@@ -368,3 +372,26 @@ const ROLE_DEFINITIONS: &[&str] = &[
 ];
 
 const PERMISSIONS: &[&str] = ROLE_DEFINITIONS;
+
+/// `GET /providers/Microsoft.Authorization/operations`: the actions this provider checks, with the display texts of
+/// Azure's list (learn.microsoft.com "Azure resource provider operations", Microsoft.Authorization).
+const OPERATIONS: crate::arm::core::catalog::Operations =
+    crate::arm::core::catalog::Operations { provider: "Microsoft Authorization", origin: None, entries: AUTHORIZATION_OPERATIONS };
+
+#[rustfmt::skip]
+static AUTHORIZATION_OPERATIONS: &[crate::arm::core::catalog::Operation] = {
+    use crate::arm::core::catalog::{op};
+    &[
+        op("Microsoft.Authorization/operations/read", "Operations", "Get Operations", "Gets the list of operations"),
+        op("Microsoft.Authorization/roleAssignments/read", "Role Assignment", "Get role assignment", "Get information about a role assignment."),
+        op("Microsoft.Authorization/roleAssignments/write", "Role Assignment", "Create role assignment", "Create a role assignment at the specified scope."),
+        op("Microsoft.Authorization/roleAssignments/delete", "Role Assignment", "Delete role assignment", "Delete a role assignment at the specified scope."),
+        op("Microsoft.Authorization/roleDefinitions/read", "Role Definition", "Get role definition", "Get information about a role definition."),
+        op("Microsoft.Authorization/roleDefinitions/write", "Role Definition", "Create or update custom role definition", "Create or update a custom role definition with specified permissions and assignable scopes."),
+        op("Microsoft.Authorization/roleDefinitions/delete", "Role Definition", "Delete custom role definition", "Delete the specified custom role definition."),
+        op("Microsoft.Authorization/permissions/read", "Permissions", "List permissions", "Lists all the permissions the caller has at a given scope."),
+        op("Microsoft.Authorization/locks/read", "Management locks", "Get management locks", "Gets locks at the specified scope."),
+        op("Microsoft.Authorization/locks/write", "Management locks", "Add management locks", "Add locks at the specified scope."),
+        op("Microsoft.Authorization/locks/delete", "Management locks", "Delete management locks", "Delete locks at the specified scope."),
+    ]
+};

@@ -377,7 +377,13 @@ pub fn list(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
         }
     };
     match listing.as_deref() {
-        Some("publishers") => images.iter().for_each(|i| push(i.publisher.into(), format!("{b}/Publishers/{}", i.publisher))),
+        Some("publishers") => {
+            // One publisher list for images and extensions, as Azure's (az's extension image
+            // search lists the publishers first, then each one's `vmextension` types).
+            let extension_publishers = mimic_domain::catalog::extensions::publishers();
+            let all = images.iter().map(|i| i.publisher).chain(extension_publishers);
+            all.for_each(|p| push(p.into(), format!("{b}/Publishers/{p}")))
+        }
         Some("offers") => images
             .iter()
             .for_each(|i| push(i.offer.into(), format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}", i.publisher, i.offer))),

@@ -1,8 +1,11 @@
 //! Microsoft.Compute: virtual machines with their identities, power actions and async
-//! operations ([`vm`]), and the marketplace image lookups ([`images`]). Other Compute types
+//! operations ([`vm`]), their extensions and the extension images ([`extensions`]), and the
+//! marketplace image lookups ([`images`]). Other Compute types
 //! (disks, availability sets, ...) are stored generically.
 
+mod extensions;
 pub mod images;
+mod operations;
 mod vm;
 
 use mimic_domain::resource_id::ResourceId;
@@ -17,6 +20,10 @@ pub struct Compute;
 impl Provider for Compute {
     fn namespace(&self) -> &'static str {
         "Microsoft.Compute"
+    }
+
+    fn operations(&self) -> Option<crate::arm::core::catalog::Operations> {
+        Some(operations::OPERATIONS)
     }
 
     fn registered_types(&self) -> &'static [ResourceType] {
@@ -34,6 +41,10 @@ impl Provider for Compute {
             Endpoint::Resource { id } if vm::is_vm(id) => vm::handle(ctx, id),
             Endpoint::Resource { id } if vm::is_operation(id) => vm::operation(ctx, id),
             Endpoint::Resource { id } if images::is_image_path(id) => images::get(ctx, id),
+            Endpoint::Resource { id } if extensions::is_extension(id) => extensions::handle(ctx, id),
+            Endpoint::Resource { id } if extensions::is_image_path(id) => extensions::get_image(ctx, id),
+            Endpoint::ResourceAction { id, action } if extensions::is_extension_list(id, action) => extensions::list(ctx, id),
+            Endpoint::ResourceAction { id, action } if extensions::is_image_listing(id, action) => extensions::list_images(ctx, id, action),
             Endpoint::ResourceAction { id, action } if vm::is_vm_action(id, action) => vm::action(ctx, id, action),
             Endpoint::ResourceAction { id, action } if images::is_image_listing(id, action) => images::list(ctx, id, action),
             _ => generic::serve(ctx, endpoint, &generic::Plain),

@@ -35,6 +35,7 @@ use mimic_wire::compute as wire;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::extensions;
 use crate::arm::core::{catalog, generic, json_response, operations, ArmError, ArmResult, Ctx, Registry, Reply, VmEvent};
 
 pub const VM_TYPE: &str = "Microsoft.Compute/virtualMachines";
@@ -90,17 +91,17 @@ pub fn handle(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
             ctx.authorize(&format!("{VM_TYPE}/read"), &scope)?;
             ctx.resource_group(&sub.id.to_string(), &rg)?;
             let key = resource_id::key(&scope);
-            let (r, power) = ctx.state.store.read(|tx| {
+            let expand = ctx.q("$expand").is_some_and(|e| e.split(',').any(|x| eq(x.trim(), "instanceView")));
+            let (r, power, exts) = ctx.state.store.read(|tx| {
                 let r = tx.resource(&key)?;
-                let p = match &r {
-                    Some(_) => power_state(tx, &key)?,
-                    None => PowerState::default(),
+                let (p, exts) = match &r {
+                    Some(r) if expand => (power_state(tx, &key)?, extensions::of_vm(tx, r)?),
+                    _ => (PowerState::default(), Vec::new()),
                 };
-                Ok::<_, ArmError>((r, p))
+                Ok::<_, ArmError>((r, p, exts))
             })?;
             let r = r.ok_or_else(|| not_found(id))?;
-            let expand = ctx.q("$expand").is_some_and(|e| e.split(',').any(|x| eq(x.trim(), "instanceView")));
-            let view = expand.then(|| instance_view(&r, &power));
+            let view = expand.then(|| instance_view(&r, &power, &exts));
             Ok(json_response(StatusCode::OK, &render(ctx, &r, "Succeeded", view)))
         }
         Method::PUT | Method::PATCH => write(ctx, id, &scope, sub.tenant_id),
@@ -349,7 +350,7 @@ fn check_network_profile(tx: &mut dyn Tx, vm_id: &str, properties: &Value, creat
 }
 
 /// `Azure-AsyncOperation` (Compute's status URL, docs/azure-behaviour.md §3) and, for 202s, `Location`.
-fn add_async_headers(ctx: &Ctx, res: &mut Reply, r: &Resource, op: &str, location_too: bool) -> ArmResult<()> {
+pub(super) fn add_async_headers(ctx: &Ctx, res: &mut Reply, r: &Resource, op: &str, location_too: bool) -> ArmResult<()> {
     let sub = r.parsed_id().and_then(|p| p.subscription).unwrap_or_default();
     let loc = r.location.clone().unwrap_or_else(|| "westus".into());
     let base = format!("{}/subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/operations/{op}", ctx.arm_url());
@@ -417,13 +418,17 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
         }
         ctx.authorize(&format!("{VM_TYPE}/instanceView/read"), &scope)?;
         ctx.resource_group(&sub.id.to_string(), &rg)?;
-        let (r, power) = ctx.state.store.read(|tx| {
+        let (r, power, exts) = ctx.state.store.read(|tx| {
             let r = tx.resource(&key)?;
             let p = power_state(tx, &key)?;
-            Ok::<_, ArmError>((r, p))
+            let exts = match &r {
+                Some(r) => extensions::of_vm(tx, r)?,
+                None => Vec::new(),
+            };
+            Ok::<_, ArmError>((r, p, exts))
         })?;
         let r = r.ok_or_else(|| not_found(id))?;
-        return Ok(json_response(StatusCode::OK, &instance_view(&r, &power)));
+        return Ok(json_response(StatusCode::OK, &instance_view(&r, &power, &exts)));
     }
     if ctx.method != Method::POST {
         return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
@@ -452,7 +457,7 @@ pub fn action(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
     Ok(res)
 }
 
-fn instance_view(r: &Resource, power: &PowerState) -> wire::VirtualMachineInstanceView {
+fn instance_view(r: &Resource, power: &PowerState, exts: &[Resource]) -> wire::VirtualMachineInstanceView {
     let display = match power {
         PowerState::Stopped => "VM stopped",
         PowerState::Deallocated => "VM deallocated",
@@ -461,6 +466,7 @@ fn instance_view(r: &Resource, power: &PowerState) -> wire::VirtualMachineInstan
     wire::VirtualMachineInstanceView {
         computer_name: r.properties["osProfile"]["computerName"].as_str().map(str::to_string),
         os_name: None,
+        extensions: extensions::instance_views(exts),
         statuses: vec![
             wire::InstanceViewStatus {
                 code: "ProvisioningState/succeeded".into(),

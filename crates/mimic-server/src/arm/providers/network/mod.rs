@@ -31,6 +31,10 @@ impl Provider for Network {
         "Microsoft.Network"
     }
 
+    fn operations(&self) -> Option<crate::arm::core::catalog::Operations> {
+        Some(OPERATIONS)
+    }
+
     fn registered_types(&self) -> &'static [ResourceType] {
         &[
             ResourceType { name: "virtualNetworks", api_versions: API_VERSIONS },
@@ -137,3 +141,36 @@ const API_VERSIONS: &[&str] = &[
     "2015-06-15",
     "2015-05-01-preview",
 ];
+
+/// `GET /providers/Microsoft.Network/operations`: the actions this provider checks, with the display texts of
+/// Azure's list (learn.microsoft.com "Azure resource provider operations", Microsoft.Network).
+const OPERATIONS: crate::arm::core::catalog::Operations =
+    crate::arm::core::catalog::Operations { provider: "Microsoft Network", origin: Some("user,system"), entries: NETWORK_OPERATIONS };
+
+#[rustfmt::skip]
+static NETWORK_OPERATIONS: &[crate::arm::core::catalog::Operation] = {
+    use crate::arm::core::catalog::{op};
+    &[
+        op("Microsoft.Network/register/action", "Network", "Register Subscription", "Registers the subscription"),
+        op("Microsoft.Network/operations/read", "Operation", "Get Available Operations", "Get Available Operations"),
+        op("Microsoft.Network/virtualNetworks/read", "Virtual Network", "Get Virtual Network", "Get the virtual network definition"),
+        op("Microsoft.Network/virtualNetworks/write", "Virtual Network", "Create or Update Virtual Network", "Creates a virtual network or updates an existing virtual network"),
+        op("Microsoft.Network/virtualNetworks/delete", "Virtual Network", "Delete Virtual Network", "Deletes a virtual network"),
+        op("Microsoft.Network/virtualNetworks/subnets/read", "Virtual Network Subnet", "Get Virtual Network Subnet", "Gets a virtual network subnet definition"),
+        op("Microsoft.Network/virtualNetworks/subnets/write", "Virtual Network Subnet", "Create or Update Virtual Network Subnet", "Creates a virtual network subnet or updates an existing virtual network subnet"),
+        op("Microsoft.Network/virtualNetworks/subnets/delete", "Virtual Network Subnet", "Delete Virtual Network Subnet", "Deletes a virtual network subnet"),
+        op("Microsoft.Network/virtualNetworks/subnets/join/action", "Virtual Network Subnet", "Join Virtual Network Subnet", "Joins a virtual network. Not Alertable."),
+        op("Microsoft.Network/networkInterfaces/read", "Network Interface", "Get Network Interface", "Gets a network interface definition. "),
+        op("Microsoft.Network/networkInterfaces/write", "Network Interface", "Create or Update Network Interface", "Creates a network interface or updates an existing network interface. "),
+        op("Microsoft.Network/networkInterfaces/delete", "Network Interface", "Delete Network Interface", "Deletes a network interface"),
+        op("Microsoft.Network/networkInterfaces/join/action", "Network Interface", "Join Network Interface", "Joins a Virtual Machine to a network interface. Not Alertable."),
+        op("Microsoft.Network/publicIPAddresses/read", "Public IP Address", "Get Public IP Address", "Gets a public ip address definition."),
+        op("Microsoft.Network/publicIPAddresses/write", "Public IP Address", "Create or Update Public IP Address", "Creates a public Ip address or updates an existing public Ip address. "),
+        op("Microsoft.Network/publicIPAddresses/delete", "Public IP Address", "Delete Public IP Address", "Deletes a public Ip address."),
+        op("Microsoft.Network/publicIPAddresses/join/action", "Public IP Address", "Join Public IP Address", "Joins a public ip address. Not Alertable."),
+        op("Microsoft.Network/networkSecurityGroups/read", "Network Security Group", "Get Network Security Group", "Gets a network security group definition"),
+        op("Microsoft.Network/networkSecurityGroups/write", "Network Security Group", "Create or Update Network Security Group", "Creates a network security group or updates an existing network security group"),
+        op("Microsoft.Network/networkSecurityGroups/delete", "Network Security Group", "Delete Network Security Group", "Deletes a network security group"),
+        op("Microsoft.Network/networkSecurityGroups/join/action", "Network Security Group", "Join Network Security Group", "Joins a network security group. Not Alertable."),
+    ]
+};

@@ -21,6 +21,10 @@ impl Provider for Resources {
         crate::arm::core::endpoint::RESOURCES_NAMESPACE
     }
 
+    fn operations(&self) -> Option<crate::arm::core::catalog::Operations> {
+        Some(OPERATIONS)
+    }
+
     fn registered_types(&self) -> &'static [ResourceType] {
         &[
             ResourceType { name: "resourceGroups", api_versions: RESOURCES },
@@ -45,6 +49,7 @@ impl Provider for Resources {
                 subscriptions::provider(ctx, Some(&s.id.to_string()), namespace)
             }
             Register { .. } => Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path)),
+            ProviderOperations { namespace } => subscriptions::provider_operations(ctx, namespace),
             Resource { .. } | ResourceAction { .. } | ResourceCollection { .. } => generic::serve(ctx, endpoint, &generic::Plain),
             _ => {
                 v::check(&ctx.api_version, RESOURCES)?;
@@ -64,3 +69,45 @@ impl Provider for Resources {
         }
     }
 }
+
+/// `GET /providers/Microsoft.Resources/operations`: the actions this provider checks, with the display texts of
+/// Azure's list (learn.microsoft.com "Azure resource provider operations", Microsoft.Resources).
+/// One table for the namespace: the deployments provider shares it.
+const OPERATIONS: crate::arm::core::catalog::Operations =
+    crate::arm::core::catalog::Operations { provider: "Microsoft Resources", origin: None, entries: RESOURCES_OPERATIONS };
+
+#[rustfmt::skip]
+static RESOURCES_OPERATIONS: &[crate::arm::core::catalog::Operation] = {
+    use crate::arm::core::catalog::{op};
+    &[
+        op("Microsoft.Resources/checkResourceName/action", "Check Resource Name", "Check Resource Name", "Check the resource name for validity."),
+        op("Microsoft.Resources/subscriptions/read", "Subscription", "Get Subscription", "Gets the list of subscriptions."),
+        op("Microsoft.Resources/subscriptions/locations/read", "Location", "Get Available Locations", "Gets the list of locations supported."),
+        op("Microsoft.Resources/subscriptions/providers/read", "Providers", "Get Resource Providers", "Gets or lists resource providers."),
+        op("Microsoft.Resources/subscriptions/operationresults/read", "Subscription Operation Results", "Get Subscription Operation Results", "Get the subscription operation results."),
+        op("Microsoft.Resources/subscriptions/resources/read", "Subscription Resources", "Get Subscription Resources", "Gets resources of a subscription."),
+        op("Microsoft.Resources/subscriptions/resourceGroups/read", "Resource Group", "Get Resource Group", "Gets or lists resource groups."),
+        op("Microsoft.Resources/subscriptions/resourceGroups/write", "Resource Group", "Create Resource Group", "Creates or updates a resource group."),
+        op("Microsoft.Resources/subscriptions/resourceGroups/delete", "Resource Group", "Delete Resource Group", "Deletes a resource group and all its resources."),
+        op("Microsoft.Resources/subscriptions/resourceGroups/resources/read", "Resource Group Resources", "Get Resource Group Resources", "Gets the resources for the resource group."),
+        op("Microsoft.Resources/subscriptions/resourceGroups/exportTemplate/action", "Resource Group", "Export Resource Group Template", "Export template for a resource group."),
+        op("Microsoft.Resources/subscriptions/tagNames/read", "Tag Name", "Get Tag Name", "Gets or lists subscription tags."),
+        op("Microsoft.Resources/subscriptions/tagNames/write", "Tag Name", "Create Tag Name", "Adds a subscription tag."),
+        op("Microsoft.Resources/subscriptions/tagNames/delete", "Tag Name", "Delete Tag Name", "Deletes a subscription tag."),
+        op("Microsoft.Resources/subscriptions/tagNames/tagValues/read", "Tag Value", "Get Tag Value", "Gets or lists subscription tag values."),
+        op("Microsoft.Resources/subscriptions/tagNames/tagValues/write", "Tag Value", "Create Tag Value", "Adds a subscription tag value."),
+        op("Microsoft.Resources/subscriptions/tagNames/tagValues/delete", "Tag Value", "Delete Tag Value", "Deletes a subscription tag value."),
+        op("Microsoft.Resources/tags/read", "Tags", "Get Tags", "Gets all the tags on a resource."),
+        op("Microsoft.Resources/tags/write", "Tags", "Update Tags", "Updates the tags on a resource by replacing or merging existing tags with a new set of tags, or removing existing tags."),
+        op("Microsoft.Resources/tags/delete", "Tags", "Delete Tags", "Removes all the tags on a resource."),
+        op("Microsoft.Resources/deployments/read", "Deployment", "Get Deployment", "Gets or lists deployments."),
+        op("Microsoft.Resources/deployments/write", "Deployment", "Create Deployment", "Creates or updates an deployment."),
+        op("Microsoft.Resources/deployments/delete", "Deployment", "Delete Deployment", "Deletes a deployment."),
+        op("Microsoft.Resources/deployments/cancel/action", "Deployment", "Cancel Deployment", "Cancels a deployment."),
+        op("Microsoft.Resources/deployments/validate/action", "Deployment", "Validate Deployment", "Validates an deployment."),
+        op("Microsoft.Resources/deployments/whatIf/action", "Deployment", "Predict Deployment Changes", "Predicts template deployment changes."),
+        op("Microsoft.Resources/deployments/exportTemplate/action", "Deployment", "Export Deployment Template", "Export template for a deployment"),
+        op("Microsoft.Resources/deployments/operations/read", "Deployment Operation", "Get Deployment Operation", "Gets or lists deployment operations."),
+        op("Microsoft.Resources/deployments/operationstatuses/read", "Deployment Operation Status", "Get Deployment Operation Status", "Gets or lists deployment operation statuses."),
+    ]
+};

@@ -139,3 +139,31 @@ pub fn provider(ctx: &Ctx, sub: Option<&str>, namespace: &str) -> ArmResult<Repl
     }
     Ok(json_response(StatusCode::OK, &render_provider(sub, p)))
 }
+
+/// `GET /providers/{ns}/operations`: the operations the namespace publishes, open to any
+/// authenticated caller (Operations_List is a tenant-level read, as `/providers` is). The
+/// api-version is the namespace's `operations` line where it registers one.
+pub fn provider_operations(ctx: &Ctx, namespace: &str) -> ArmResult<Reply> {
+    if ctx.method != axum::http::Method::GET {
+        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
+    }
+    let reg = Registry::installed();
+    let p = reg.namespace(namespace).filter(|p| !p.operations.is_empty()).ok_or_else(|| ArmError::invalid_resource_namespace(namespace))?;
+    Registry::check_version(ctx, p.namespace, "operations", None)?;
+    let value: Vec<wire::ProviderOperation> = p
+        .operations
+        .iter()
+        .map(|o| wire::ProviderOperation {
+            name: o.name.to_string(),
+            is_data_action: o.data_action,
+            display: wire::ProviderOperationDisplay {
+                provider: o.provider,
+                resource: o.resource,
+                operation: o.operation,
+                description: o.description,
+            },
+            origin: o.origin,
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &wire::Page { value, next_link: None }))
+}

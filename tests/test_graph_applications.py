@@ -310,3 +310,78 @@ def test_microsoft_apis_publish_permissions_that_apps_request_and_are_granted(mi
     # Microsoft's principals are not the tenant's to change.
     assert graph(mimic, "POST", f"/v1.0/servicePrincipals/{graph_sp['id']}/addPassword", json={}).status_code == 400
     assert graph(mimic, "DELETE", f"/v1.0/servicePrincipals/{graph_sp['id']}").status_code == 400
+
+
+def graph_token(mimic: MimicServer, app_id: str, secret: str) -> str:
+    r = mimic.client_credentials(client_id=app_id, secret=secret, scope="https://graph.microsoft.com/.default")
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+def test_an_app_only_caller_is_authorised_by_its_graph_application_permissions(mimic: MimicServer, az_sp):
+    """Graph's "Permissions" tables: an app-only token's `roles` decide what it may do (List
+    applications — Application: Application.Read.All ...; Create application —
+    Application.ReadWrite.All; List users — User.Read.All ...); without any, 403
+    Authorization_RequestDenied "Insufficient privileges to complete the operation."."""
+    graph_sp = az_sp("ad", "sp", "show", "--id", GRAPH_APP)
+    created = az_sp("ad", "sp", "create-for-rbac", "--name", unique("graph-caller-"))
+    caller_sp = az_sp("ad", "sp", "show", "--id", created["appId"])
+
+    def as_caller(method: str, path: str, **kw):
+        return graph(mimic, method, path, token=graph_token(mimic, created["appId"], created["password"]), **kw)
+
+    denied = as_caller("GET", "/v1.0/applications")
+    assert denied.status_code == 403 and denied.json()["error"]["code"] == "Authorization_RequestDenied", denied.text
+
+    def grant(value: str) -> None:
+        r = graph(mimic, "POST", f"/v1.0/servicePrincipals/{graph_sp['id']}/appRoleAssignedTo",
+                  json={"principalId": caller_sp["id"], "resourceId": graph_sp["id"], "appRoleId": permission_id(graph_sp, "appRoles", value)})
+        assert r.status_code == 201, r.text
+
+    grant("Application.ReadWrite.All")
+    assert as_caller("GET", "/v1.0/applications").status_code == 200
+    made = as_caller("POST", "/v1.0/applications", json={"displayName": unique("made-by-app")})
+    assert made.status_code == 201, made.text
+    assert as_caller("GET", "/v1.0/users").status_code == 403, "Application.ReadWrite.All does not read users"
+    assert as_caller("POST", "/v1.0/groups", json={"displayName": "g", "mailEnabled": False, "mailNickname": "g",
+                                                   "securityEnabled": True}).status_code == 403
+    grant("User.Read.All")
+    assert as_caller("GET", "/v1.0/users").status_code == 200
+    assert as_caller("POST", "/v1.0/users", json={"accountEnabled": True, "displayName": "x", "mailNickname": "x",
+                                                  "userPrincipalName": f"x{unique('u')}@{mimic.admin['userName'].split('@')[1]}",
+                                                  "passwordProfile": {"password": PASSWORD}}).status_code == 403
+
+
+def test_delegated_grants_are_the_scopes_of_user_tokens(mimic: MimicServer, az_sp):
+    """An `oauth2PermissionGrant` from a client to an API puts its scopes in users' tokens for
+    that API (`scp`; the v2 response's `scope` names them under the API), for every user
+    (`AllPrincipals`) or one (`Principal`) — learn.microsoft.com "Overview of permissions and
+    consent"; without one Mimic issues `user_impersonation`."""
+    api_app_uri = f"api://{unique('orders')}"
+    api = graph(mimic, "POST", "/v1.0/applications", json={"displayName": unique("orders-api"), "identifierUris": [api_app_uri]}).json()
+    api_sp = graph(mimic, "POST", "/v1.0/servicePrincipals", json={"appId": api["appId"]}).json()
+    client = az_sp("ad", "sp", "create-for-rbac", "--name", unique("orders-client-"))
+    client_sp = az_sp("ad", "sp", "show", "--id", client["appId"])
+    user, other = new_user(mimic), new_user(mimic)
+
+    def user_token(who: dict) -> tuple[dict, str]:
+        r = mimic.token_request({"grant_type": "password", "client_id": client["appId"], "client_secret": client["password"],
+                                 "username": who["userPrincipalName"], "password": PASSWORD, "scope": f"{api_app_uri}/.default"})
+        assert r.status_code == 200, r.text
+        from mimic_harness import jwt_parts
+        return jwt_parts(r.json()["access_token"])[1], r.json().get("scope", "")
+
+    assert user_token(user)[0]["scp"] == "user_impersonation"
+    r = graph(mimic, "POST", "/v1.0/oauth2PermissionGrants", json={"clientId": client_sp["id"], "consentType": "AllPrincipals",
+                                                                  "resourceId": api_sp["id"], "scope": "Orders.Read Orders.Write"})
+    assert r.status_code == 201, r.text
+    everyone = r.json()
+    claims, scope = user_token(user)
+    assert claims["scp"] == "Orders.Read Orders.Write" and claims["aud"] == api_app_uri
+    assert scope.split() == [f"{api_app_uri}/Orders.Read", f"{api_app_uri}/Orders.Write"]
+    assert graph(mimic, "DELETE", f"/v1.0/oauth2PermissionGrants/{everyone['id']}").status_code == 204
+    r = graph(mimic, "POST", "/v1.0/oauth2PermissionGrants", json={"clientId": client_sp["id"], "consentType": "Principal",
+                                                                  "principalId": user["id"], "resourceId": api_sp["id"], "scope": "Orders.Read"})
+    assert r.status_code == 201, r.text
+    assert user_token(user)[0]["scp"] == "Orders.Read"
+    assert user_token(other)[0]["scp"] == "user_impersonation", "one user's consent is not another's"

@@ -674,6 +674,36 @@ pub fn directory_allows(is_user: bool, roles: &[Uuid], action: DirectoryAction) 
     roles.iter().filter_map(|r| directory_role(*r)).any(|r| r.grants.contains(&action))
 }
 
+/// Whether Microsoft Graph application permissions (the `roles` of an app-only token for Graph,
+/// granted as app role assignments on Microsoft Graph's service principal) allow `action` on
+/// the entity set `collection` names (`users`, `groups`, `applications`, `servicePrincipals`,
+/// ...). From each API's "Permissions" table in Graph's reference (learn.microsoft.com/graph/api,
+/// e.g. "Create application — Application: Application.ReadWrite.OwnedBy,
+/// Application.ReadWrite.All"; "List users — Application: User.Read.All, ... Directory.Read.All")
+/// and learn.microsoft.com/graph/permissions-reference. Reads by an object type's permission
+/// reach that type only; `Directory.Read.All` reads everything.
+pub fn app_permissions_allow(granted: &[&str], action: DirectoryAction, collection: &str) -> bool {
+    use DirectoryAction::*;
+    let c = collection.to_ascii_lowercase();
+    let read_own: &[&str] = match c.as_str() {
+        "users" => &["User.Read.All", "User.ReadWrite.All"],
+        "groups" => &["Group.Read.All", "Group.ReadWrite.All", "GroupMember.Read.All"],
+        "applications" | "serviceprincipals" => &["Application.Read.All", "Application.ReadWrite.All"],
+        "directoryroles" | "rolemanagement" => &["RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory"],
+        _ => &[],
+    };
+    let needed: &[&str] = match action {
+        Read => &["Directory.Read.All", "Directory.ReadWrite.All"],
+        CreateUsers | UpdateUsers | SensitiveUserAction => &["User.ReadWrite.All", "Directory.ReadWrite.All"],
+        ResetPassword => &["User-PasswordProfile.ReadWrite.All"],
+        ManageGroups => &["Group.ReadWrite.All", "Directory.ReadWrite.All"],
+        ManageRoleAssignableGroups | ManageRoles => &["RoleManagement.ReadWrite.Directory"],
+        ManageApplications => &["Application.ReadWrite.All"],
+    };
+    let extra: &[&str] = if action == Read { read_own } else { &[] };
+    granted.iter().any(|g| needed.iter().chain(extra).any(|n| n.eq_ignore_ascii_case(g)))
+}
+
 /// The user an action is performed upon, as the tables below see it: the directory roles it
 /// holds (directly and through role-assignable groups) and whether it is a member of a
 /// role-assignable group.

@@ -28,7 +28,8 @@ pub fn transitive_groups(state: &AppState, tenant: Uuid, principal: Uuid) -> Res
 
 /// Whether `resource` names a resource principal of the tenant (Entra's AADSTS500011
 /// otherwise): one of Microsoft's first-party APIs, Mimic's own ARM or Graph address, or an
-/// application or service principal of the tenant by its application id (also `api://{appId}`).
+/// application or service principal of the tenant by its application id (also `api://{appId}`)
+/// or by one of its application ID URIs.
 /// Shared by the token service and IMDS.
 pub fn resource_exists(state: &AppState, tenant: Uuid, resource: &str) -> Result<bool, mimic_store::StoreError> {
     use mimic_domain::directory::{same_resource, FIRST_PARTY_RESOURCES};
@@ -40,7 +41,11 @@ pub fn resource_exists(state: &AppState, tenant: Uuid, resource: &str) -> Result
         return Ok(true);
     }
     let Ok(app_id) = resource.strip_prefix("api://").unwrap_or(resource).trim_end_matches('/').parse::<Uuid>() else {
-        return Ok(false);
+        // An application ID URI (`identifierUris`) names its service principal.
+        return state.store.read(|tx| {
+            let principals = tx.directory_objects(tenant, "servicePrincipal")?;
+            Ok(principals.iter().any(|o| matches!(o, DirectoryObject::ServicePrincipal(sp) if names_audience(sp, resource))))
+        });
     };
     state.store.read(|tx| {
         Ok(tx.directory_object_by_app_id(tenant, "servicePrincipal", app_id)?.is_some()
@@ -66,19 +71,79 @@ pub fn app_roles_of(tx: &mut dyn mimic_store::Tx, resource: &ServicePrincipal) -
         .collect())
 }
 
-/// The `roles` of an app-only token of `principal` for `audience`: the values of the app roles
-/// assigned to it on the audience's resource principal (Mimic's own ARM and Graph addresses
-/// stand for Microsoft's APIs). One read when the principal holds no assignment.
-pub fn app_roles(state: &AppState, tenant: Uuid, principal: Uuid, audience: &str) -> Result<Vec<String>, mimic_store::StoreError> {
+/// Mimic's own ARM and Graph addresses stand for Microsoft's APIs in token audiences.
+fn canonical_audience<'a>(state: &AppState, audience: &'a str) -> &'a str {
     use mimic_domain::directory::same_resource;
     let ep = &state.endpoints;
-    let audience = if same_resource(audience, &ep.graph) {
+    if same_resource(audience, &ep.graph) {
         "https://graph.microsoft.com"
     } else if same_resource(audience, &ep.arm) {
         "https://management.azure.com/"
     } else {
         audience
-    };
+    }
+}
+
+/// Whether resource principal `resource` is the one `audience` names (a service principal name,
+/// or `api://{appId}`).
+fn names_audience(resource: &ServicePrincipal, audience: &str) -> bool {
+    use mimic_domain::directory::same_resource;
+    let api_uri = format!("api://{}", resource.app_id);
+    let named = resource.service_principal_names.iter().any(|n| same_resource(n, audience));
+    named || same_resource(&api_uri, audience)
+}
+
+/// The delegated scopes (`scp`) of a token for `user` through client application
+/// `client_app_id` for `audience`: the scopes of the tenant's `oauth2PermissionGrants` from the
+/// client's principal to the audience's, for all users (`AllPrincipals`) or for this one
+/// (`Principal`), as Entra issues them once consent is given (learn.microsoft.com/entra/identity-
+/// platform/permissions-consent-overview). `None` when no grant covers the pair: Mimic then
+/// issues `user_impersonation`, as for Microsoft's own clients, which need no consent.
+pub fn delegated_scopes(
+    state: &AppState,
+    tenant: Uuid,
+    user: Uuid,
+    client_app_id: Uuid,
+    audience: &str,
+) -> Result<Option<String>, mimic_store::StoreError> {
+    use mimic_store::documents::{Docs, PERMISSION_GRANTS_OF};
+    let audience = canonical_audience(state, audience);
+    state.store.read(|tx| {
+        let grants = tx.get(PERMISSION_GRANTS_OF, &tenant.to_string())?.unwrap_or_default();
+        if grants.is_empty() {
+            return Ok(None);
+        }
+        let Some(DirectoryObject::ServicePrincipal(client)) = tx.directory_object_by_app_id(tenant, "servicePrincipal", client_app_id)?
+        else {
+            return Ok(None);
+        };
+        let mut scopes: Vec<String> = Vec::new();
+        let mut covered = false;
+        for g in grants.iter().filter(|g| g.client_id == client.id) {
+            let for_user = g.consent_type.eq_ignore_ascii_case("AllPrincipals") || g.principal_id == Some(user);
+            if !for_user {
+                continue;
+            }
+            let Some(DirectoryObject::ServicePrincipal(resource)) = tx.directory_object(tenant, g.resource_id)? else { continue };
+            if !names_audience(&resource, audience) {
+                continue;
+            }
+            covered = true;
+            for s in g.scope.split_whitespace() {
+                if !scopes.iter().any(|x| x == s) {
+                    scopes.push(s.to_string());
+                }
+            }
+        }
+        Ok(covered.then(|| scopes.join(" ")))
+    })
+}
+
+/// The `roles` of an app-only token of `principal` for `audience`: the values of the app roles
+/// assigned to it on the audience's resource principal (Mimic's own ARM and Graph addresses
+/// stand for Microsoft's APIs). One read when the principal holds no assignment.
+pub fn app_roles(state: &AppState, tenant: Uuid, principal: Uuid, audience: &str) -> Result<Vec<String>, mimic_store::StoreError> {
+    let audience = canonical_audience(state, audience);
     state.store.read(|tx| {
         let Some(DirectoryObject::ServicePrincipal(sp)) = tx.directory_object(tenant, principal)? else { return Ok(vec![]) };
         let mut out = Vec::new();
@@ -86,9 +151,7 @@ pub fn app_roles(state: &AppState, tenant: Uuid, principal: Uuid, audience: &str
         resources.dedup();
         for rid in resources {
             let Some(DirectoryObject::ServicePrincipal(resource)) = tx.directory_object(tenant, rid)? else { continue };
-            let names = resource.service_principal_names.iter().map(String::as_str);
-            let api_uri = format!("api://{}", resource.app_id);
-            if !names.chain([api_uri.as_str()]).any(|n| same_resource(n, audience)) {
+            if !names_audience(&resource, audience) {
                 continue;
             }
             let published = app_roles_of(tx, &resource)?;

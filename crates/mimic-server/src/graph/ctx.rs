@@ -107,8 +107,21 @@ impl Ctx {
         Ok(self.roles.get_or_init(|| r))
     }
 
+    /// Whether the caller's directory roles, or for an app-only caller its Graph application
+    /// permissions, allow `action` here.
     pub fn allowed(&self, action: DirectoryAction) -> GraphResult<bool> {
-        Ok(directory::directory_allows(self.caller.is_user(), self.roles()?, action))
+        Ok(directory::directory_allows(self.caller.is_user(), self.roles()?, action) || self.app_permissions_allow(action))
+    }
+
+    /// The application permissions of an app-only token (its `roles`), on the entity set this
+    /// request addresses.
+    fn app_permissions_allow(&self, action: DirectoryAction) -> bool {
+        if self.caller.is_user() {
+            return false;
+        }
+        let granted: Vec<&str> =
+            self.caller.claims.get("roles").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        !granted.is_empty() && directory::app_permissions_allow(&granted, action, self.segments.first().map(String::as_str).unwrap_or(""))
     }
 
     /// Fails with Graph's 403 unless the caller's directory roles allow `action`.
@@ -126,7 +139,12 @@ impl Ctx {
     pub fn require_on_user(&self, action: DirectoryAction, target: Uuid) -> GraphResult<()> {
         let held = self.state.store.read(|tx| crate::directory::roles::held_by(tx, self.caller.tenant, target))?;
         let t = directory::UserTarget { roles: &held.roles, in_role_assignable_group: held.in_role_assignable_group };
-        if directory::directory_allows_on_user(self.caller.is_user(), self.roles()?, action, &t) {
+        // Application permissions reach users who hold no administrator role only (Graph's
+        // "Working with users": privileged targets need an administrator role).
+        let unprivileged = held.roles.is_empty() && !held.in_role_assignable_group;
+        if directory::directory_allows_on_user(self.caller.is_user(), self.roles()?, action, &t)
+            || (unprivileged && self.app_permissions_allow(action))
+        {
             Ok(())
         } else {
             Err(GraphError::forbidden())

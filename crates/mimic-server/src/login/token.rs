@@ -147,6 +147,7 @@ struct TokenRequest<'a> {
 }
 
 /// What the caller asked a token for.
+#[derive(Clone)]
 struct Target {
     /// The audience (the resource's identifier as requested, `/.default` stripped).
     resource: String,
@@ -549,6 +550,32 @@ impl TokenRequest<'_> {
         nonce: Option<&str>,
     ) -> Result<Response, OAuthError> {
         self.check_resource(tenant, &target.resource)?;
+        // A user's token carries the delegated permissions the client was granted on the
+        // resource (its oauth2PermissionGrants), when any were.
+        let consented = match subject {
+            Subject::User { object_id, client_app_id, .. } => {
+                crate::directory::delegated_scopes(self.state, tenant.id, *object_id, *client_app_id, &target.resource)
+                    .map_err(store_err)?
+            }
+            _ => None,
+        };
+        let (subject, target) = match (&consented, subject) {
+            (Some(scp), Subject::User { object_id, upn, name, client_app_id, .. }) => {
+                let s = Subject::User {
+                    object_id: *object_id,
+                    upn: upn.clone(),
+                    name: name.clone(),
+                    client_app_id: *client_app_id,
+                    scopes: scp.clone(),
+                };
+                let granted: Vec<String> =
+                    scp.split_whitespace().map(|p| format!("{}/{p}", target.resource.trim_end_matches('/'))).collect();
+                let t = Target { scope: granted.join(" "), ..target.clone() };
+                (std::borrow::Cow::Owned(s), std::borrow::Cow::Owned(t))
+            }
+            _ => (std::borrow::Cow::Borrowed(subject), std::borrow::Cow::Borrowed(target)),
+        };
+        let (subject, target) = (subject.as_ref(), target.as_ref());
         let now = chrono::Utc::now().timestamp();
         let groups = crate::directory::transitive_groups(self.state, tenant.id, subject.object_id()).map_err(store_err)?;
         let roles = match subject {

@@ -385,3 +385,51 @@ def test_delegated_grants_are_the_scopes_of_user_tokens(mimic: MimicServer, az_s
     assert r.status_code == 201, r.text
     assert user_token(user)[0]["scp"] == "Orders.Read"
     assert user_token(other)[0]["scp"] == "user_impersonation", "one user's consent is not another's"
+
+
+def test_app_roles_assigned_to_users_and_groups_are_the_roles_of_their_tokens(mimic: MimicServer, az_sp):
+    """Graph `appRoleAssignment` to a user (`POST /users/{id}/appRoleAssignments`) or a group
+    (`POST /servicePrincipals/{id}/appRoleAssignedTo`): the role must allow the `User` member type;
+    the values are the `roles` of the user's tokens for that API, a group's for its members
+    (learn.microsoft.com "Add app roles to your application and receive them in the token")."""
+    uri = f"api://{unique('tasks')}"
+    api = graph(mimic, "POST", "/v1.0/applications", json={"displayName": unique("tasks-api"), "identifierUris": [uri],
+                                                           "appRoles": APP_ROLES}).json()
+    api_sp = graph(mimic, "POST", "/v1.0/servicePrincipals", json={"appId": api["appId"]}).json()
+    client = az_sp("ad", "sp", "create-for-rbac", "--name", unique("tasks-client-"))
+    writer, reader = APP_ROLES[0]["id"], APP_ROLES[1]["id"]
+    direct, via_group = new_user(mimic), new_user(mimic)
+    group = graph(mimic, "POST", "/v1.0/groups", json={"displayName": unique("tasks-writers"), "mailEnabled": False,
+                                                       "mailNickname": unique("tw"), "securityEnabled": True}).json()
+    r = graph(mimic, "POST", f"/v1.0/groups/{group['id']}/members/$ref",
+              json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{via_group['id']}"})
+    assert r.status_code == 204, r.text
+
+    def roles_of(who: dict):
+        r = mimic.token_request({"grant_type": "password", "client_id": client["appId"], "client_secret": client["password"],
+                                 "username": who["userPrincipalName"], "password": PASSWORD, "scope": f"{uri}/.default"})
+        assert r.status_code == 200, r.text
+        from mimic_harness import jwt_parts
+        return jwt_parts(r.json()["access_token"])[1].get("roles")
+
+    assert roles_of(direct) is None
+    r = graph(mimic, "POST", f"/v1.0/users/{direct['id']}/appRoleAssignments",
+              json={"principalId": direct["id"], "resourceId": api_sp["id"], "appRoleId": writer})
+    assert r.status_code == 201 and r.json()["principalType"] == "User", r.text
+    to_user = r.json()
+    assert roles_of(direct) == ["Writer"]
+    bad = graph(mimic, "POST", f"/v1.0/users/{direct['id']}/appRoleAssignments",
+                json={"principalId": direct["id"], "resourceId": api_sp["id"], "appRoleId": reader})
+    assert bad.status_code == 400, "an Application-only role is not for users"
+    r = graph(mimic, "POST", f"/v1.0/servicePrincipals/{api_sp['id']}/appRoleAssignedTo",
+              json={"principalId": group["id"], "resourceId": api_sp["id"], "appRoleId": writer})
+    assert r.status_code == 201 and r.json()["principalType"] == "Group", r.text
+    to_group = r.json()
+    assert roles_of(via_group) == ["Writer"], "a group's app role is its members'"
+    assigned = graph(mimic, "GET", f"/v1.0/servicePrincipals/{api_sp['id']}/appRoleAssignedTo").json()["value"]
+    assert {(a["principalId"], a["principalType"]) for a in assigned} == {(direct["id"], "User"), (group["id"], "Group")}
+    mine = graph(mimic, "GET", f"/v1.0/users/{direct['id']}/appRoleAssignments").json()["value"]
+    assert [a["id"] for a in mine] == [to_user["id"]]
+    assert graph(mimic, "DELETE", f"/v1.0/users/{direct['id']}/appRoleAssignments/{to_user['id']}").status_code == 204
+    assert graph(mimic, "DELETE", f"/v1.0/servicePrincipals/{api_sp['id']}/appRoleAssignedTo/{to_group['id']}").status_code == 204
+    assert roles_of(direct) is None and roles_of(via_group) is None

@@ -203,6 +203,16 @@ pub struct AppRoleAssignment {
     pub created: DateTime<Utc>,
 }
 
+/// An app role of a resource principal granted to a user or a group (whose members then hold
+/// it), kept in one list per tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberAppRole {
+    pub principal_id: Uuid,
+    /// `User` or `Group`.
+    pub principal_type: String,
+    pub assignment: AppRoleAssignment,
+}
+
 /// A delegated permission grant (Graph `oauth2PermissionGrant`): the client may act for users
 /// (`AllPrincipals`) or for one user (`Principal`) with these scopes of the resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -180,7 +180,8 @@ pub struct AccessTokenRequest<'a> {
     pub issued_at: i64,
     pub lifetime_secs: i64,
     pub groups: &'a [Uuid],
-    /// App roles granted to an application or managed identity on the audience (`roles`).
+    /// App roles granted on the audience to the subject (an application, a managed identity, or
+    /// a user directly or through its groups): `roles`.
     pub roles: &'a [String],
 }
 
@@ -201,6 +202,7 @@ pub fn access_token_claims(r: &AccessTokenRequest) -> Value {
             c.insert(app_claim.into(), client_app_id.to_string().into());
             c.insert(acr_claim.into(), "0".into());
             insert_groups(&mut c, r);
+            insert_roles(&mut c, r);
             c.insert("idtyp".into(), "user".into());
             c.insert("name".into(), name.as_str().into());
             c.insert("oid".into(), object_id.to_string().into());

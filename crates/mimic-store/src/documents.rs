@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use mimic_domain::authorization_code::AuthorizationCode;
 use mimic_domain::compute::VmPower;
 use mimic_domain::deployment::{DeploymentIndex, DeploymentRecord, RunningDeployments};
-use mimic_domain::directory::{DeletedIndex, DeletedObject, DirectoryRoleAssignments, PermissionGrant};
+use mimic_domain::directory::{DeletedIndex, DeletedObject, DirectoryRoleAssignments, MemberAppRole, PermissionGrant};
 use mimic_domain::federation::hosted::HostedIssuer;
 use mimic_domain::keyvault::keys::KeyRecord;
 use mimic_domain::keyvault::{DeletedVault, DeletedVaultIndex, ObjectIndex, SecretRecord, VaultName};
@@ -122,6 +122,10 @@ pub const DELETED_DIRECTORY_OBJECTS_OF: Kind<DeletedIndex> = Kind::new("director
 
 /// A tenant's delegated permission grants (`oauth2PermissionGrants`), by tenant id.
 pub const PERMISSION_GRANTS_OF: Kind<Vec<PermissionGrant>> = Kind::new("directory.permission_grants");
+
+/// A tenant's app role assignments to users and groups, by tenant id (service principals keep
+/// their own).
+pub const MEMBER_APP_ROLES_OF: Kind<Vec<MemberAppRole>> = Kind::new("directory.member_app_roles");
 
 /// Typed access to documents, for any transaction.
 pub trait Docs {

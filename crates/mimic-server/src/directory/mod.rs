@@ -56,7 +56,21 @@ pub fn resource_exists(state: &AppState, tenant: Uuid, resource: &str) -> Result
 /// The app roles `resource` publishes, as (id, value): a first-party API's, or the application's
 /// own `appRoles` that applications may hold.
 pub fn app_roles_of(tx: &mut dyn mimic_store::Tx, resource: &ServicePrincipal) -> mimic_store::Result<Vec<(Uuid, String)>> {
+    app_roles_for(tx, resource, "Application")
+}
+
+/// The app roles `resource` publishes for `member_type` (`Application`, or `User` for users and
+/// groups: an application's `appRoles` by their `allowedMemberTypes`; Microsoft's APIs publish
+/// theirs to applications only).
+pub fn app_roles_for(
+    tx: &mut dyn mimic_store::Tx,
+    resource: &ServicePrincipal,
+    member_type: &str,
+) -> mimic_store::Result<Vec<(Uuid, String)>> {
     if let Some(api) = mimic_domain::first_party_apis::by_app_id(resource.app_id) {
+        if member_type != "Application" {
+            return Ok(vec![]);
+        }
         return Ok(api.app_roles.iter().filter_map(|p| Some((p.id.parse().ok()?, p.value.to_string()))).collect());
     }
     let Some(DirectoryObject::Application(app)) = tx.directory_object_by_app_id(resource.tenant_id, "application", resource.app_id)? else {
@@ -66,7 +80,7 @@ pub fn app_roles_of(tx: &mut dyn mimic_store::Tx, resource: &ServicePrincipal) -
     Ok(roles
         .iter()
         .filter(|r| r.get("isEnabled").and_then(Value::as_bool) != Some(false))
-        .filter(|r| r.get("allowedMemberTypes").and_then(Value::as_array).is_some_and(|t| t.iter().any(|t| t == "Application")))
+        .filter(|r| r.get("allowedMemberTypes").and_then(Value::as_array).is_some_and(|t| t.iter().any(|t| t == member_type)))
         .filter_map(|r| Some((r.get("id")?.as_str()?.parse().ok()?, r.get("value")?.as_str()?.to_string())))
         .collect())
 }
@@ -136,6 +150,44 @@ pub fn delegated_scopes(
             }
         }
         Ok(covered.then(|| scopes.join(" ")))
+    })
+}
+
+/// The `roles` of a user's token for `audience`: the values of the app roles assigned on the
+/// audience's resource principal to the user or to a group it belongs to (`groups`,
+/// transitively), as Entra puts them in tokens (learn.microsoft.com/entra/identity-platform/
+/// howto-add-app-roles-in-apps: "the roles claim ... the app roles assigned to the user").
+pub fn user_app_roles(
+    state: &AppState,
+    tenant: Uuid,
+    user: Uuid,
+    groups: &[Uuid],
+    audience: &str,
+) -> Result<Vec<String>, mimic_store::StoreError> {
+    use mimic_store::documents::{Docs, MEMBER_APP_ROLES_OF};
+    let audience = canonical_audience(state, audience);
+    state.store.read(|tx| {
+        let all = tx.get(MEMBER_APP_ROLES_OF, &tenant.to_string())?.unwrap_or_default();
+        let mine: Vec<_> = all.iter().filter(|m| m.principal_id == user || groups.contains(&m.principal_id)).collect();
+        let mut out = Vec::new();
+        let mut resources: Vec<Uuid> = mine.iter().map(|m| m.assignment.resource_id).collect();
+        resources.sort();
+        resources.dedup();
+        for rid in resources {
+            let Some(DirectoryObject::ServicePrincipal(resource)) = tx.directory_object(tenant, rid)? else { continue };
+            if !names_audience(&resource, audience) {
+                continue;
+            }
+            let published = app_roles_for(tx, &resource, "User")?;
+            for m in mine.iter().filter(|m| m.assignment.resource_id == rid) {
+                if let Some((_, value)) = published.iter().find(|(id, _)| *id == m.assignment.app_role_id) {
+                    if !out.contains(value) {
+                        out.push(value.clone());
+                    }
+                }
+            }
+        }
+        Ok(out)
     })
 }
 

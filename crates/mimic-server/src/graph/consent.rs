@@ -2,13 +2,15 @@
 //! appRoleAssignments` for the principal granted, `.../appRoleAssignedTo` for the resource), whose
 //! values the token service puts in app-only tokens' `roles`; and delegated permission grants
 //! (`/oauth2PermissionGrants`, `az ad app permission grant/list-grants`). A resource's app roles
-//! are a first-party API's published ones or an application's own `appRoles`.
+//! are a first-party API's published ones or an application's own `appRoles`. Users and groups
+//! hold app roles too (`/users|groups/{id}/appRoleAssignments`, or `appRoleAssignedTo` of the
+//! resource), kept in one list per tenant; their values are the `roles` of users' tokens.
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use chrono::Utc;
-use mimic_domain::directory::{AppRoleAssignment, DirectoryAction, DirectoryObject, PermissionGrant, ServicePrincipal};
-use mimic_store::documents::{Docs, PERMISSION_GRANTS_OF};
+use mimic_domain::directory::{AppRoleAssignment, DirectoryAction, DirectoryObject, MemberAppRole, PermissionGrant, ServicePrincipal};
+use mimic_store::documents::{Docs, MEMBER_APP_ROLES_OF, PERMISSION_GRANTS_OF};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -39,10 +41,10 @@ pub fn app_role_route(ctx: &Ctx, sp: &ServicePrincipal, rest: &[String]) -> Opti
     })
 }
 
-fn render(a: &AppRoleAssignment, principal: &ServicePrincipal, resource_name: &str) -> Value {
+fn render(a: &AppRoleAssignment, principal_name: &str, principal_id: Uuid, principal_type: &str, resource_name: &str) -> Value {
     json!({
         "id": a.id, "deletedDateTime": null, "appRoleId": a.app_role_id, "createdDateTime": super::objects::time(a.created),
-        "principalDisplayName": principal.display_name, "principalId": principal.id, "principalType": "ServicePrincipal",
+        "principalDisplayName": principal_name, "principalId": principal_id, "principalType": principal_type,
         "resourceDisplayName": resource_name, "resourceId": a.resource_id,
     })
 }
@@ -69,7 +71,16 @@ fn list_items(ctx: &Ctx, sp: &ServicePrincipal, as_principal: bool) -> GraphResu
                     Some(r) => r.display_name().to_string(),
                     None => String::new(),
                 };
-                out.push(render(a, p, &name));
+                out.push(render(a, &p.display_name, p.id, "ServicePrincipal", &name));
+            }
+        }
+        if !as_principal {
+            // Users and groups holding the resource's roles.
+            for m in
+                tx.get(MEMBER_APP_ROLES_OF, &tenant.to_string())?.unwrap_or_default().iter().filter(|m| m.assignment.resource_id == sp.id)
+            {
+                let Some(holder) = tx.directory_object(tenant, m.principal_id)? else { continue };
+                out.push(render(&m.assignment, holder.display_name(), m.principal_id, &m.principal_type, &sp.display_name));
             }
         }
         Ok::<_, mimic_store::StoreError>(out)
@@ -111,10 +122,13 @@ fn assign(ctx: &Ctx, sp: &ServicePrincipal, as_principal: bool) -> GraphResult<R
     let first_party = mimic_domain::first_party_apis::by_app_id(resource.app_id).is_some();
     ctx.require(if first_party { DirectoryAction::ManageRoles } else { DirectoryAction::ManageApplications })?;
     let assignment = AppRoleAssignment { id: mimic_domain::token::opaque(43), app_role_id, resource_id, created: Utc::now() };
+    let holder = ctx.state.store.read(|tx| tx.directory_object(tenant, principal_id))?;
+    if let Some(member @ (DirectoryObject::User(_) | DirectoryObject::Group(_))) = &holder {
+        return assign_member(ctx, member, &resource, assignment);
+    }
     let principal = ctx.state.store.write(|tx| {
         let Some(DirectoryObject::ServicePrincipal(mut principal)) = tx.directory_object(tenant, principal_id)? else {
-            // Users and groups hold app roles in Entra too; Mimic assigns them to service principals only.
-            return Err(GraphError::bad_request("Mimic assigns app roles to service principals only."));
+            return Err(GraphError::not_found(&principal_id.to_string()));
         };
         // The default role (the nil id) is always assignable; any other must be published.
         if !app_role_id.is_nil() && !crate::directory::app_roles_of(tx, &resource)?.iter().any(|(id, _)| *id == app_role_id) {
@@ -130,14 +144,121 @@ fn assign(ctx: &Ctx, sp: &ServicePrincipal, as_principal: bool) -> GraphResult<R
     })?;
     let mut out = Map::new();
     out.insert("@odata.context".into(), Value::String(ctx.context_url("appRoleAssignments/$entity")));
-    if let Value::Object(m) = render(&assignment, &principal, &resource.display_name) {
+    if let Value::Object(m) = render(&assignment, &principal.display_name, principal.id, "ServicePrincipal", &resource.display_name) {
         out.extend(m);
     }
     Ok(ctx.respond(StatusCode::CREATED, Value::Object(out)))
 }
 
+/// The most app role assignments to users and groups Mimic keeps per tenant.
+const MAX_MEMBER_ROLES: usize = 5000;
+
+/// An app role assignment to a user or group: the role must be one the resource publishes for
+/// users (`allowedMemberTypes` `User`), or the default role (the nil id), as Graph requires.
+fn assign_member(ctx: &Ctx, member: &DirectoryObject, resource: &ServicePrincipal, assignment: AppRoleAssignment) -> GraphResult<Response> {
+    let tenant = ctx.tenant_id();
+    let (principal_type, principal_id) = match member {
+        DirectoryObject::User(u) => ("User", u.id),
+        DirectoryObject::Group(g) => ("Group", g.id),
+        _ => return Err(GraphError::not_found("principal")),
+    };
+    ctx.state.store.write(|tx| {
+        let role = assignment.app_role_id;
+        if !role.is_nil() && !crate::directory::app_roles_for(tx, resource, "User")?.iter().any(|(id, _)| *id == role) {
+            return Err(GraphError::bad_request("Permission being assigned was not found on application")
+                .with_detail("appRoleId", "InvalidReference"));
+        }
+        let mut all = tx.get(MEMBER_APP_ROLES_OF, &tenant.to_string())?.unwrap_or_default();
+        let same = |m: &MemberAppRole| {
+            m.principal_id == principal_id && m.assignment.resource_id == resource.id && m.assignment.app_role_id == role
+        };
+        if all.iter().any(same) {
+            return Err(GraphError::bad_request("Permission being assigned already exists on the object"));
+        }
+        if all.len() >= MAX_MEMBER_ROLES {
+            return Err(GraphError::bad_request("The tenant holds as many app role assignments to users and groups as Mimic keeps."));
+        }
+        all.push(MemberAppRole { principal_id, principal_type: principal_type.into(), assignment: assignment.clone() });
+        tx.put(MEMBER_APP_ROLES_OF, &tenant.to_string(), &all, None)?;
+        Ok(())
+    })?;
+    let mut out = Map::new();
+    out.insert("@odata.context".into(), Value::String(ctx.context_url("appRoleAssignments/$entity")));
+    if let Value::Object(m) = render(&assignment, member.display_name(), principal_id, principal_type, &resource.display_name) {
+        out.extend(m);
+    }
+    Ok(ctx.respond(StatusCode::CREATED, Value::Object(out)))
+}
+
+/// `/users/{id}/appRoleAssignments` and `/groups/{id}/appRoleAssignments`: list, assign (the
+/// principal must be this one), get, remove.
+pub fn member_route(ctx: &Ctx, member: &DirectoryObject, rest: &[String]) -> Option<GraphResult<Response>> {
+    if !rest.first()?.eq_ignore_ascii_case("appRoleAssignments") {
+        return None;
+    }
+    let holder = member.id();
+    let tenant = ctx.tenant_id();
+    let items = || -> GraphResult<Vec<Value>> {
+        ctx.require(DirectoryAction::Read)?;
+        Ok(ctx.state.store.read(|tx| {
+            let mut out = Vec::new();
+            for m in tx.get(MEMBER_APP_ROLES_OF, &tenant.to_string())?.unwrap_or_default().iter().filter(|m| m.principal_id == holder) {
+                let name = tx.directory_object(tenant, m.assignment.resource_id)?.map(|r| r.display_name().to_string()).unwrap_or_default();
+                out.push(render(&m.assignment, member.display_name(), holder, &m.principal_type, &name));
+            }
+            Ok::<_, mimic_store::StoreError>(out)
+        })?)
+    };
+    Some(match (&rest[1..], &ctx.method) {
+        ([], &Method::GET) => items().map(|value| ctx.respond(StatusCode::OK, json!({"value": value}))),
+        ([], &Method::POST) => (|| {
+            let req: AssignRequest = ctx.json()?;
+            if parse_id(&req.principal_id)? != holder {
+                return Err(GraphError::bad_request("The principalId does not match the object of the request."));
+            }
+            let resource_id = parse_id(&req.resource_id)?;
+            let Some(DirectoryObject::ServicePrincipal(resource)) = ctx.state.store.read(|tx| tx.directory_object(tenant, resource_id))?
+            else {
+                return Err(GraphError::not_found(&resource_id.to_string()));
+            };
+            ctx.require(DirectoryAction::ManageApplications)?;
+            let app_role_id = req.app_role_id.as_deref().map(parse_id).transpose()?.unwrap_or(Uuid::nil());
+            let assignment = AppRoleAssignment { id: mimic_domain::token::opaque(43), app_role_id, resource_id, created: Utc::now() };
+            assign_member(ctx, member, &resource, assignment)
+        })(),
+        ([id], &Method::GET) => items()
+            .and_then(|all| all.into_iter().find(|i| i["id"] == id.as_str()).ok_or_else(|| GraphError::not_found(id)))
+            .map(|item| ctx.respond(StatusCode::OK, item)),
+        ([id], &Method::DELETE) => unassign_member(ctx, |m| m.principal_id == holder && m.assignment.id == *id).and_then(|found| {
+            if found {
+                Ok(ctx.no_content())
+            } else {
+                Err(GraphError::not_found(id))
+            }
+        }),
+        ([] | [_], _) => Err(GraphError::method_not_allowed()),
+        _ => Err(GraphError::segment_not_found(&rest[2])),
+    })
+}
+
+/// Removes the first user or group assignment `which` picks; says whether there was one.
+fn unassign_member(ctx: &Ctx, which: impl Fn(&MemberAppRole) -> bool) -> GraphResult<bool> {
+    ctx.require(DirectoryAction::ManageApplications)?;
+    let tenant = ctx.tenant_id().to_string();
+    Ok(ctx.state.store.write(|tx| {
+        let mut all = tx.get(MEMBER_APP_ROLES_OF, &tenant)?.unwrap_or_default();
+        let Some(i) = all.iter().position(&which) else { return Ok::<_, mimic_store::StoreError>(false) };
+        all.remove(i);
+        tx.put(MEMBER_APP_ROLES_OF, &tenant, &all, None)?;
+        Ok(true)
+    })?)
+}
+
 fn unassign(ctx: &Ctx, sp: &ServicePrincipal, as_principal: bool, id: &str) -> GraphResult<Response> {
     ctx.require(DirectoryAction::ManageApplications)?;
+    if !as_principal && unassign_member(ctx, |m| m.assignment.resource_id == sp.id && m.assignment.id == id)? {
+        return Ok(ctx.no_content());
+    }
     let tenant = ctx.tenant_id();
     ctx.state.store.write(|tx| {
         let candidates: Vec<DirectoryObject> = if as_principal {

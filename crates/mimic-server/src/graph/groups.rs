@@ -85,6 +85,7 @@ pub fn route(ctx: &Ctx, key: Option<(Option<String>, String)>, rest: &[String]) 
             ctx.object_collection(&load(ctx, &ids)?)
         }
         _ => super::owners::route(ctx, &obj, rest)
+            .or_else(|| super::consent::member_route(ctx, &obj, rest))
             .or_else(|| directory_objects::membership(ctx, &obj, rest))
             .unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0]))),
     }

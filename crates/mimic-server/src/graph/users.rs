@@ -77,7 +77,9 @@ fn one(ctx: &Ctx, user: DirectoryObject, rest: &[String]) -> GraphResult<Respons
             _ => Err(GraphError::method_not_allowed()),
         };
     }
-    directory_objects::membership(ctx, &user, rest).unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0])))
+    super::consent::member_route(ctx, &user, rest)
+        .or_else(|| directory_objects::membership(ctx, &user, rest))
+        .unwrap_or_else(|| Err(GraphError::segment_not_found(&rest[0])))
 }
 
 fn str_prop<'a>(m: &'a Map<String, Value>, name: &str) -> Option<&'a str> {

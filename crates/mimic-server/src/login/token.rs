@@ -579,7 +579,9 @@ impl TokenRequest<'_> {
         let now = chrono::Utc::now().timestamp();
         let groups = crate::directory::transitive_groups(self.state, tenant.id, subject.object_id()).map_err(store_err)?;
         let roles = match subject {
-            Subject::User { .. } => vec![],
+            Subject::User { object_id, .. } => {
+                crate::directory::user_app_roles(self.state, tenant.id, *object_id, &groups, &target.resource).map_err(store_err)?
+            }
             _ => crate::directory::app_roles(self.state, tenant.id, subject.object_id(), &target.resource).map_err(store_err)?,
         };
         let issuer = tok::issuer_v1(tenant.id);

@@ -160,7 +160,13 @@ def test_management_lock_client_sdk(mimic: MimicServer, client_ca: Path, rg: str
     on_res = client.management_locks.create_or_update_at_resource_level(
         rg, "Microsoft.Network", "", "virtualNetworks", "vnet1", "reslock", ManagementLockObject(level="ReadOnly"))
     assert on_res.id.lower() == f"{v}/providers/Microsoft.Authorization/locks/reslock".lower()
-    # (The SDK's `*_by_scope` methods percent-encode the scope's slashes; those are not used here.)
+    # The `*_by_scope` methods send the scope as one percent-encoded path parameter
+    # (`/%2Fsubscriptions%2F...`), which ARM reads as the scope it encodes.
+    by_scope = client.management_locks.create_or_update_by_scope(v, "scopelock", ManagementLockObject(level="CanNotDelete"))
+    assert by_scope.id.lower() == f"{v}/providers/Microsoft.Authorization/locks/scopelock".lower()
+    assert client.management_locks.get_by_scope(v, "scopelock").level == "CanNotDelete"
+    assert "scopelock" in {lk.name for lk in client.management_locks.list_by_scope(rg_id(mimic, rg))}
+    client.management_locks.delete_by_scope(v, "scopelock")
     got = client.management_locks.get_at_resource_level(rg, "Microsoft.Network", "", "virtualNetworks", "vnet1", "reslock")
     assert got.level == "ReadOnly"
     assert {lk.name for lk in client.management_locks.list_at_resource_group_level(rg)} == {"sdklock", "reslock"}

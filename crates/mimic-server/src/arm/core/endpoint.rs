@@ -224,7 +224,7 @@ pub fn parse(path: &str) -> Option<Endpoint> {
     }
     // Microsoft.Authorization at any scope.
     if let Some(i) = authorization {
-        let scope = if i == 0 { "/".to_string() } else { format!("/{}", segs[..i].join("/")) };
+        let scope = if i == 0 { "/".to_string() } else { scope_of(&segs[..i]) };
         ResourceId::parse(&scope).ok()?;
         let rest = &segs[i + 2..];
         return match rest {
@@ -259,9 +259,19 @@ fn tags_scope(segs: &[&str]) -> Option<String> {
     if !(eq(p, "providers") && eq(ns, "Microsoft.Resources") && eq(t, "tags") && eq(d, "default")) {
         return None;
     }
-    let scope = format!("/{}", scope.join("/"));
+    let scope = scope_of(scope);
     ResourceId::parse(&scope).ok()?.subscription?;
     Some(scope)
+}
+
+/// The scope that `segs` spell in front of an extension route. Some SDKs send the scope as one
+/// percent-encoded path parameter (azure-mgmt-resource's ManagementLockClient 2016-09-01:
+/// `/%2Fsubscriptions%2F{s}%2FresourceGroups%2F{rg}/providers/Microsoft.Authorization/locks/{name}`),
+/// which ARM takes as the scope it encodes; an encoded `/` anywhere else stays in its segment.
+fn scope_of(segs: &[&str]) -> String {
+    let joined = segs.join("/").replace("%2F", "/").replace("%2f", "/");
+    let parts: Vec<&str> = joined.split('/').filter(|p| !p.is_empty()).collect();
+    format!("/{}", parts.join("/"))
 }
 
 fn subscription_route(sub: &str, rest: &[&str]) -> Option<Endpoint> {
@@ -360,6 +370,7 @@ mod tests {
             (format!("/subscriptions/{s}/tagNames/env"), "TagName"),
             (format!("/subscriptions/{s}/tagNames/env/tagValues/dev"), "TagValue"),
             (format!("/subscriptions/{s}/resourcegroups/rg/exportTemplate"), "ExportTemplate"),
+            (format!("/%2Fsubscriptions%2F{s}%2FresourceGroups%2Frg/providers/Microsoft.Authorization/locks/l"), "Lock"),
             (format!("/subscriptions/{s}/resourceGroups/rg/moveResources"), "MoveResources"),
             (format!("/subscriptions/{s}/resourceGroups/rg/validateMoveResources"), "MoveResources"),
         ];
@@ -378,6 +389,12 @@ mod tests {
                 scope: format!("/subscriptions/{s}/resourcegroups/rg/providers/Microsoft.Network/virtualNetworks/v"),
                 name: "l".into()
             })
+        );
+        let encoded = parse(&format!("/%2Fsubscriptions%2F{s}%2FresourceGroups%2Frg/providers/Microsoft.Authorization/locks/l"));
+        assert_eq!(encoded, Some(Endpoint::Lock { scope: format!("/subscriptions/{s}/resourceGroups/rg"), name: "l".into() }));
+        assert_eq!(
+            parse(&format!("/subscriptions/{s}/resourceGroups/a%2Fb")),
+            Some(Endpoint::ResourceGroup { sub: s.to_string(), rg: "a%2Fb".into() })
         );
         let ext = parse(&format!(
             "/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/providers/Microsoft.ManagedIdentity/identities/default"

@@ -15,15 +15,17 @@ Azure's behaviour, with sources:
   `Microsoft.Resources/subscriptions/resourceGroups/write` on the destination; "You can move up to
   800 resources in a single operation"; dependent resources must move together
   (`MissingMoveDependentResources`).
-Mimic does not move VMs, user-assigned identities, key vaults and storage accounts yet
-(`ResourceMoveNotSupported`, docs/compatibility.md); the other error codes are [INFERRED].
+A moved VM keeps its power state and identities; a managed identity's principal keeps its
+object id, and its resource id follows the move (as role assignments do not). Mimic does not
+move key vaults and storage accounts yet (`ResourceMoveNotSupported`, docs/compatibility.md);
+the other error codes are [INFERRED].
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from mimic_harness import CONTRIBUTOR, NET_API, READER, Az, MimicServer, arm_error, assign_role, make_uai, make_vm, rg_id, unique
+from mimic_harness import CONTRIBUTOR, NET_API, READER, VM_API, Az, MimicServer, arm_error, assign_role, graph, make_uai, make_vm, rg_id, unique
 from test_vm_identity import second_principal, sp_token
 
 MOVE_API = "2021-04-01"
@@ -130,8 +132,10 @@ def test_move_refusals(mimic: MimicServer):
     # Validation reports a refusal as 409.
     arm_error(move(mimic, rg1, [f"{vnet}/subnets/default"], rg2, validate=True), 409, "InvalidResourceMoveRequest")
     # A type Mimic does not move yet.
-    uai = make_uai(mimic, rg1, "id1")["id"]
-    arm_error(move(mimic, rg1, [uai], rg2), 400, "ResourceMoveNotSupported")
+    account = f"{rg_id(mimic, rg1)}/providers/Microsoft.Storage/storageAccounts/{unique('mv').replace('-', '')[:20]}"
+    r = mimic.arm("PUT", account, api_version="2023-05-01", json={"location": "westus", "sku": {"name": "Standard_LRS"}, "kind": "StorageV2"})
+    assert r.status_code in (200, 202), r.text
+    arm_error(move(mimic, rg1, [account], rg2), 400, "ResourceMoveNotSupported")
     # A name the target group already has.
     put(mimic, f"{rg_id(mimic, rg2)}/providers/Microsoft.Network/virtualNetworks/vnet1",
         {"location": "westus", "properties": {"addressSpace": {"addressPrefixes": ["10.3.0.0/16"]}}})
@@ -139,15 +143,30 @@ def test_move_refusals(mimic: MimicServer):
     assert get(mimic, vnet).status_code == 200, "a refused move changes nothing"
 
 
-def test_a_nic_attached_to_a_vm_moves_only_with_it(mimic: MimicServer):
+def test_a_vm_moves_with_its_nic_and_keeps_its_identities(mimic: MimicServer):
     rg1, rg2 = unique("vmsrc"), unique("vmdst")
     mimic.create_rg(rg1)
     mimic.create_rg(rg2)
-    vm = make_vm(mimic, rg1, "vm1", linux=True)
+    uai = make_uai(mimic, rg1, "vm-id")
+    vm = make_vm(mimic, rg1, "vm1", {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai["id"]: {}}}, linux=True)
     nic = vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"]
     err = arm_error(move(mimic, rg1, [nic], rg2), 409, "MissingMoveDependentResources")
-    assert vm["id"].lower() in err["message"].lower()
-    arm_error(move(mimic, rg1, [nic, vm["id"]], rg2), 400, "ResourceMoveNotSupported")
+    assert vm["id"].lower() in err["message"].lower(), "a NIC moves with its VM"
+    err = arm_error(move(mimic, rg1, [vm["id"]], rg2), 409, "MissingMoveDependentResources")
+    assert nic.lower() in err["message"].lower(), "a VM moves with its NICs"
+    assert move(mimic, rg1, [vm["id"], nic, uai["id"]], rg2).status_code == 202
+    moved = mimic.arm("GET", f"{rg_id(mimic, rg2)}/providers/Microsoft.Compute/virtualMachines/vm1", api_version=VM_API,
+                      params={"$expand": "instanceView"}).json()
+    assert moved["identity"]["principalId"] == vm["identity"]["principalId"], "the system-assigned identity stays"
+    new_uai = f"{rg_id(mimic, rg2)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/vm-id"
+    assert [k.lower() for k in moved["identity"]["userAssignedIdentities"]] == [new_uai.lower()], "the VM names the moved identity"
+    assert moved["properties"]["networkProfile"]["networkInterfaces"][0]["id"].lower() == nic.lower().replace(rg1.lower(), rg2.lower())
+    statuses = [s["code"] for s in moved["properties"]["instanceView"]["statuses"]]
+    assert "PowerState/running" in statuses, statuses
+    # The principals' resource ids (their alternative names, the tokens' xms_mirid) follow.
+    for principal, rid in ((vm["identity"]["principalId"], moved["id"]), (uai["properties"]["principalId"], new_uai)):
+        sp = graph(mimic, "GET", f"/v1.0/servicePrincipals/{principal}").json()
+        assert sp["alternativeNames"][1].lower() == rid.lower(), sp["alternativeNames"]
 
 
 def test_move_needs_rights_on_both_groups_and_no_read_only_lock(mimic: MimicServer):

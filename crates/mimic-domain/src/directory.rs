@@ -226,6 +226,14 @@ pub struct PermissionGrant {
 }
 
 impl ServicePrincipal {
+    /// A managed identity's principal after its resource moved: the alternative name that is
+    /// the resource's id (and so the tokens' `xms_mirid`) follows the new id.
+    pub fn set_managed_resource(&mut self, resource_id: &str) {
+        if self.service_principal_type == ServicePrincipalType::ManagedIdentity && self.alternative_names.len() >= 2 {
+            self.alternative_names[1] = crate::resource_id::lowercase_resource_groups(resource_id);
+        }
+    }
+
     /// Whether the tenant manages the principal (its credentials, owners, properties): not a
     /// managed identity's, which its Azure resource owns, nor a Microsoft API's.
     pub fn is_tenant_managed(&self) -> bool {

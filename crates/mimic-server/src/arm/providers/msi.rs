@@ -67,9 +67,18 @@ impl Provider for ManagedIdentity {
     }
 
     /// The service principals of the group's user-assigned identities go with them.
-    /// Not movable in Mimic yet: its principal's alternative names and tokens (`xms_mirid`) carry its id.
-    fn check_move(&self, _reg: &Registry, _tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
-        Moving::refuse(moving, &["Microsoft.ManagedIdentity/userAssignedIdentities"])
+    /// A moved identity keeps its principal, whose resource id (its alternative name, the
+    /// tokens' `xms_mirid`) follows the new id; resources that use it are re-pointed by the move.
+    fn on_move(&self, _reg: &Registry, tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
+        for m in moving.iter().filter(|m| m.is(USER_ASSIGNED_IDENTITY_TYPE)) {
+            let p = |k: &str| m.resource.properties.get(k).and_then(Value::as_str).and_then(|s| s.parse::<Uuid>().ok());
+            let (Some(tenant), Some(principal)) = (p("tenantId"), p("principalId")) else { continue };
+            if let Some(DirectoryObject::ServicePrincipal(mut sp)) = tx.directory_object(tenant, principal)? {
+                sp.set_managed_resource(&m.new_id);
+                tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp))?;
+            }
+        }
+        Ok(())
     }
 
     fn before_group_delete(&self, _reg: &Registry, tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {

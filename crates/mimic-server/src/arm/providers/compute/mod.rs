@@ -53,9 +53,12 @@ impl Provider for Compute {
 
     /// The group's VMs go first, with what only they own (their system-assigned principals,
     /// power state) and what they hold elsewhere (their NICs, through the `on_vm` hooks).
-    /// Not movable in Mimic yet: its power state, IMDS address and system-assigned principal are kept under its id.
     fn check_move(&self, _reg: &Registry, _tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
-        Moving::refuse(moving, &["Microsoft.Compute/virtualMachines"])
+        vm::check_move(moving)
+    }
+
+    fn on_move(&self, _reg: &Registry, tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
+        vm::on_move(tx, moving)
     }
 
     fn before_group_delete(&self, reg: &Registry, tx: &mut dyn Tx, sub: &str, rg: &str) -> ArmResult<()> {

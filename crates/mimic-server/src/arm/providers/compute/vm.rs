@@ -36,6 +36,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::extensions;
+use crate::arm::core::registry::Moving;
 use crate::arm::core::{catalog, generic, json_response, operations, ArmError, ArmResult, Ctx, Registry, Reply, VmEvent};
 
 pub const VM_TYPE: &str = "Microsoft.Compute/virtualMachines";
@@ -382,6 +383,43 @@ fn delete(ctx: &Ctx, id: &ResourceId, scope: &str, sub: &str) -> ArmResult<Reply
     let mut res = Reply::status(StatusCode::ACCEPTED);
     add_async_headers(ctx, &mut res, &r, &op, true)?;
     Ok(res)
+}
+
+/// A VM moves with its network interfaces (Azure's `MissingMoveDependentResources` otherwise).
+pub fn check_move(moving: &[Moving]) -> ArmResult<()> {
+    let missing: Vec<String> = moving
+        .iter()
+        .filter(|m| m.is(VM_TYPE))
+        .flat_map(|m| {
+            let nics = m.resource.properties["networkProfile"]["networkInterfaces"].as_array().cloned().unwrap_or_default();
+            nics.into_iter().filter_map(|n| n["id"].as_str().map(str::to_string))
+        })
+        .filter(|nic| !moving.iter().any(|m| eq(&m.resource.id, nic)))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ArmError::missing_move_dependent_resources(&missing))
+    }
+}
+
+/// A moved VM keeps its power state and its system-assigned identity, whose principal's
+/// resource id (its alternative name, the tokens' `xms_mirid`) follows the new id.
+pub fn on_move(tx: &mut dyn Tx, moving: &[Moving]) -> ArmResult<()> {
+    for m in moving.iter().filter(|m| m.is(VM_TYPE)) {
+        let (old, new) = (m.resource.key(), resource_id::key(&m.new_id));
+        if let Some(power) = tx.get(VM_POWER, &old)? {
+            tx.remove(VM_POWER, &old)?;
+            tx.put(VM_POWER, &new, &power, None)?;
+        }
+        if let Some(s) = VmIdentity::from_stored(m.resource.identity.as_ref()).system {
+            if let Some(DirectoryObject::ServicePrincipal(mut sp)) = tx.directory_object(s.tenant_id, s.principal_id)? {
+                sp.set_managed_resource(&m.new_id);
+                tx.put_directory_object(&DirectoryObject::ServicePrincipal(sp))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Deletes a VM and what only it owns: its system-assigned service principal (the VM's role

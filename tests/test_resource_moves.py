@@ -187,3 +187,30 @@ def test_move_needs_rights_on_both_groups_and_no_read_only_lock(mimic: MimicServ
     arm_error(move(mimic, rg1, [nsg], rg2), 409, "ScopeLocked")
     assert mimic.arm("DELETE", lock, api_version="2016-09-01").status_code == 200
     assert move(mimic, rg1, [nsg], rg2).status_code == 202
+
+
+def test_sdk_validates_and_moves(mimic: MimicServer, monkeypatch):
+    from azure.core.exceptions import HttpResponseError
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.resource import ResourceManagementClient
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(mimic.ca_path))
+    cred = ClientSecretCredential(mimic.tenant_id, mimic.sp["clientId"], mimic.sp["clientSecret"], authority=mimic.login_url,
+                                  disable_instance_discovery=True)
+    client = ResourceManagementClient(cred, mimic.subscription_id, base_url=mimic.arm_url,
+                                      credential_scopes=["https://management.azure.com/.default"])
+    rg1, rg2 = unique("sdksrc"), unique("sdkdst")
+    for g in (rg1, rg2):
+        client.resource_groups.create_or_update(g, {"location": "westus"})
+    nsg = f"{rg_id(mimic, rg1)}/providers/Microsoft.Network/networkSecurityGroups/sdk-nsg"
+    put(mimic, nsg, {"location": "westus"})
+    info = {"resources": [nsg], "targetResourceGroup": rg_id(mimic, rg2)}
+    client.resources.begin_validate_move_resources(rg1, info).result()
+    try:
+        client.resources.begin_validate_move_resources(rg1, {"resources": [nsg], "targetResourceGroup": rg_id(mimic, rg1)}).result()
+        raise AssertionError("validating a move into the source group succeeded")
+    except HttpResponseError as e:
+        assert e.status_code == 409 and e.error.code == "InvalidResourceMoveRequest", e
+    client.resources.begin_move_resources(rg1, info).result()
+    assert [r.name for r in client.resources.list_by_resource_group(rg2)] == ["sdk-nsg"]
+    assert list(client.resources.list_by_resource_group(rg1)) == []

@@ -43,7 +43,7 @@ pub fn handle(ctx: &Ctx, sub: &str, rg: &str, validate_only: bool) -> ArmResult<
     ctx.authorize(if validate_only { VALIDATE } else { MOVE }, &source_id)?;
     let source = ctx.resource_group(&sub, rg)?;
     let body: ResourcesMoveInfo = ctx.json()?;
-    let target = target_of(ctx, &body, &source)?;
+    let target = target_of(ctx, &body, &source).map_err(|e| if validate_only { refusal(e) } else { e })?;
     let target_id = resource_group_id(&target.sub, &target.rg);
     ctx.authorize(TARGET_WRITE, &target_id)?;
     if !validate_only {
@@ -60,15 +60,7 @@ pub fn handle(ctx: &Ctx, sub: &str, rg: &str, validate_only: bool) -> ArmResult<
         })
     };
     if validate_only {
-        // "If validation fails, it returns HTTP response code 409 (Conflict) with an error message."
-        return match checked {
-            Ok(()) => Ok(Reply::status(StatusCode::NO_CONTENT)),
-            Err(mut e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN && e.status != StatusCode::NOT_FOUND => {
-                e.status = StatusCode::CONFLICT;
-                Err(e)
-            }
-            Err(e) => Err(e),
-        };
+        return checked.map(|()| Reply::status(StatusCode::NO_CONTENT)).map_err(refusal);
     }
     checked?;
     let mut res = Reply::status(StatusCode::ACCEPTED);
@@ -76,6 +68,15 @@ pub fn handle(ctx: &Ctx, sub: &str, rg: &str, validate_only: bool) -> ArmResult<
     res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).map_err(ArmError::internal)?);
     res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("0"));
     Ok(res)
+}
+
+/// How validation reports a move it refuses: "If validation fails, it returns HTTP response code
+/// 409 (Conflict) with an error message" (authorisation and missing resources keep theirs).
+fn refusal(mut e: ArmError) -> ArmError {
+    if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN && e.status != StatusCode::NOT_FOUND {
+        e.status = StatusCode::CONFLICT;
+    }
+    e
 }
 
 /// The target group: a resource group id of a subscription of the caller's tenant, that exists

@@ -98,6 +98,17 @@ impl Moving {
         self.resource.resource_type.eq_ignore_ascii_case(resource_type)
     }
 
+    /// Refuses a move that leaves behind any of `needed` (resources the moved ones depend on, or
+    /// that depend on them): Azure's `MissingMoveDependentResources`, naming them.
+    pub fn require_all(moving: &[Moving], needed: impl IntoIterator<Item = String>) -> ArmResult<()> {
+        let missing: Vec<String> = needed.into_iter().filter(|id| !moving.iter().any(|m| m.resource.id.eq_ignore_ascii_case(id))).collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ArmError::missing_move_dependent_resources(&missing))
+        }
+    }
+
     /// Refuses a move that takes a resource of one of `types` (a provider's types it cannot
     /// move yet).
     pub fn refuse(moving: &[Moving], types: &[&str]) -> ArmResult<()> {

@@ -387,20 +387,11 @@ fn delete(ctx: &Ctx, id: &ResourceId, scope: &str, sub: &str) -> ArmResult<Reply
 
 /// A VM moves with its network interfaces (Azure's `MissingMoveDependentResources` otherwise).
 pub fn check_move(moving: &[Moving]) -> ArmResult<()> {
-    let missing: Vec<String> = moving
-        .iter()
-        .filter(|m| m.is(VM_TYPE))
-        .flat_map(|m| {
-            let nics = m.resource.properties["networkProfile"]["networkInterfaces"].as_array().cloned().unwrap_or_default();
-            nics.into_iter().filter_map(|n| n["id"].as_str().map(str::to_string))
-        })
-        .filter(|nic| !moving.iter().any(|m| eq(&m.resource.id, nic)))
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(ArmError::missing_move_dependent_resources(&missing))
-    }
+    let nics = moving.iter().filter(|m| m.is(VM_TYPE)).flat_map(|m| {
+        let nics = m.resource.properties["networkProfile"]["networkInterfaces"].as_array().cloned().unwrap_or_default();
+        nics.into_iter().filter_map(|n| n["id"].as_str().map(str::to_string))
+    });
+    Moving::require_all(moving, nics.collect::<Vec<_>>())
 }
 
 /// A moved VM keeps its power state and its system-assigned identity, whose principal's

@@ -440,17 +440,8 @@ fn release_public(tx: &mut dyn Tx, pip: &mut Resource) -> ArmResult<()> {
 
 /// A NIC attached to a VM moves only with that VM (Azure's `MissingMoveDependentResources`).
 pub fn check_move(moving: &[Moving]) -> ArmResult<()> {
-    let missing: Vec<String> = moving
-        .iter()
-        .filter(|m| m.is(NIC_TYPE))
-        .filter_map(|m| id_of(&m.resource.properties["virtualMachine"]).map(str::to_string))
-        .filter(|vm| !moving.iter().any(|m| eq(&m.resource.id, vm)))
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(ArmError::missing_move_dependent_resources(&missing))
-    }
+    let vms = moving.iter().filter(|m| m.is(NIC_TYPE)).filter_map(|m| id_of(&m.resource.properties["virtualMachine"]).map(str::to_string));
+    Moving::require_all(moving, vms.collect::<Vec<_>>())
 }
 
 /// A moved public IP keeps its address: the pool's record of who holds it follows the new id.

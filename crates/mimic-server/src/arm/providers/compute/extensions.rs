@@ -19,7 +19,8 @@ use mimic_domain::resource_id::{self, ResourceId};
 use mimic_wire::vm_extensions as wire;
 use uuid::Uuid;
 
-use super::vm::{self, add_async_headers, VM_TYPE};
+use super::lro::add_async_headers;
+use super::names::{self as vm, VM_TYPE};
 use crate::arm::core::{catalog, generic, json_response, operations, ArmError, ArmResult, Ctx, Registry, Reply};
 
 pub const EXTENSION_TYPE: &str = "Microsoft.Compute/virtualMachines/extensions";

@@ -5,6 +5,8 @@
 
 mod extensions;
 pub mod images;
+mod lro;
+mod names;
 mod operations;
 mod vm;
 

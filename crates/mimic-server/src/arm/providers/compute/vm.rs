@@ -19,7 +19,7 @@
 //! docs/azure-behaviour.md §1/§1b for identity rules and errors, §3 for LROs, §12.6
 //! (SDKs accept only 200/201 for the first response of PUT/PATCH).
 
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 
 use chrono::{SecondsFormat, Utc};
 use mimic_domain::compute::{PowerAction, PowerState, VmPower};
@@ -36,10 +36,11 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::extensions;
+pub use super::lro::{add_async_headers, is_operation, operation};
+pub use super::names::{is_vm, VM_TYPE};
 use crate::arm::core::registry::Moving;
 use crate::arm::core::{catalog, generic, json_response, operations, ArmError, ArmResult, Ctx, Registry, Reply, VmEvent};
 
-pub const VM_TYPE: &str = "Microsoft.Compute/virtualMachines";
 /// The action linked authorization checks on each user-assigned identity being attached.
 pub const ASSIGN_ACTION: &str = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action";
 /// The type of the NICs a VM names (Microsoft.Network's; checked to exist, never changed here).
@@ -49,25 +50,8 @@ fn eq(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
-/// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}`
-pub fn is_vm(id: &ResourceId) -> bool {
-    id.resource_group.is_some()
-        && id.namespace.as_deref().is_some_and(|n| eq(n, "Microsoft.Compute"))
-        && id.types.len() == 1
-        && eq(&id.types[0].0, "virtualMachines")
-}
-
 pub fn is_vm_type(resource_type: &str) -> bool {
     eq(resource_type, "virtualMachines")
-}
-
-/// `/subscriptions/{s}/providers/Microsoft.Compute/locations/{loc}/operations/{id}`
-pub fn is_operation(id: &ResourceId) -> bool {
-    id.resource_group.is_none()
-        && id.namespace.as_deref().is_some_and(|n| eq(n, "Microsoft.Compute"))
-        && id.types.len() == 2
-        && eq(&id.types[0].0, "locations")
-        && eq(&id.types[1].0, "operations")
 }
 
 /// The actions this module serves on a VM (`POST {vm}/{action}`, `GET {vm}/instanceView`).
@@ -350,22 +334,6 @@ fn check_network_profile(tx: &mut dyn Tx, vm_id: &str, properties: &Value, creat
     Ok(())
 }
 
-/// `Azure-AsyncOperation` (Compute's status URL, docs/azure-behaviour.md §3) and, for 202s, `Location`.
-pub(super) fn add_async_headers(ctx: &Ctx, res: &mut Reply, r: &Resource, op: &str, location_too: bool) -> ArmResult<()> {
-    let sub = r.parsed_id().and_then(|p| p.subscription).unwrap_or_default();
-    let loc = r.location.clone().unwrap_or_else(|| "westus".into());
-    let base = format!("{}/subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/operations/{op}", ctx.arm_url());
-    let async_url = format!("{base}?p={}&api-version={}", Uuid::new_v4(), ctx.api_version);
-    let h = res.headers_mut();
-    h.insert("azure-asyncoperation", HeaderValue::from_str(&async_url).map_err(ArmError::internal)?);
-    if location_too {
-        let location = format!("{base}?p={}&monitor=true&api-version={}", Uuid::new_v4(), ctx.api_version);
-        h.insert(header::LOCATION, HeaderValue::from_str(&location).map_err(ArmError::internal)?);
-    }
-    h.insert(header::RETRY_AFTER, HeaderValue::from_static("0"));
-    Ok(())
-}
-
 fn delete(ctx: &Ctx, id: &ResourceId, scope: &str, sub: &str) -> ArmResult<Reply> {
     ctx.authorize(&format!("{VM_TYPE}/delete"), scope)?;
     let rg = id.resource_group.clone().unwrap_or_default();
@@ -511,30 +479,6 @@ fn instance_view(r: &Resource, power: &PowerState, exts: &[Resource]) -> wire::V
             },
         ],
     }
-}
-
-/// `GET /subscriptions/{s}/providers/Microsoft.Compute/locations/{l}/operations/{id}`: the status
-/// `Azure-AsyncOperation` points at, or with `monitor=true` the `Location` poll (200 when done).
-/// Not RBAC-checked beyond the subscription: the id is an unguessable GUID, as ARM treats it.
-pub fn operation(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
-    if ctx.method != Method::GET {
-        return Err(ArmError::method_not_allowed(ctx.method.as_str(), &ctx.path));
-    }
-    let sub = ctx.subscription(id.subscription.as_deref().unwrap_or_default())?;
-    let op = id.name().unwrap_or_default().to_string();
-    let found = operations::load(ctx, &sub.id.to_string(), &op)?.ok_or_else(|| ArmError::compute_operation_not_found(&op))?;
-    if ctx.q("monitor").is_some_and(|m| eq(m, "true")) {
-        return Ok(Reply::status(StatusCode::OK));
-    }
-    Ok(json_response(
-        StatusCode::OK,
-        &wire::OperationStatus {
-            start_time: found.start_time,
-            end_time: Some(found.end_time),
-            status: found.status.as_str().to_string(),
-            name: op,
-        },
-    ))
 }
 
 // ---- listing and rendering ---------------------------------------------------------------

@@ -64,4 +64,16 @@ impl ArmError {
             ),
         )
     }
+
+    /// learn.microsoft.com, AKS troubleshooting "InUseNetworkSecurityGroupCannotBeDeleted"
+    /// (the resources joined by ", " [INFERRED]).
+    pub fn nsg_in_use(nsg: &str, users: &[String]) -> Self {
+        Self::bad_request(
+            "InUseNetworkSecurityGroupCannotBeDeleted",
+            format!(
+                "Network security group {nsg} cannot be deleted because it is in use by the following resources: {}. In order to delete the Network security group, remove the association with the resource(s).",
+                users.join(", ")
+            ),
+        )
+    }
 }

@@ -3,6 +3,7 @@
 //! child collection of their VNet ([`subnets`]). Everything else in the namespace is stored as is.
 
 mod rules;
+mod shapes;
 mod subnets;
 
 use mimic_domain::resource::Resource;

@@ -28,6 +28,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::shapes::{self, NSG_TYPE};
 use crate::arm::core::registry::Moving;
 use crate::arm::core::{generic, ArmError, ArmResult, Registry, VmEvent};
 
@@ -53,6 +54,10 @@ pub fn before_write(reg: &Registry, tx: &mut dyn Tx, r: &mut Resource, existing:
         public_ip_write(reg, tx, r, existing)
     } else if eq(&r.resource_type, VNET_TYPE) {
         vnet_write(r, existing);
+        shapes::vnet(r, existing);
+        Ok(())
+    } else if eq(&r.resource_type, NSG_TYPE) {
+        shapes::nsg(r, existing);
         Ok(())
     } else {
         Ok(())
@@ -72,8 +77,71 @@ pub fn before_delete(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
         }
         let mut r = r.clone();
         release_public(tx, &mut r)?;
+    } else if eq(&r.resource_type, VNET_TYPE) {
+        vnet_in_use(tx, r)?;
+    } else if eq(&r.resource_type, NSG_TYPE) {
+        nsg_in_use(tx, r)?;
     }
     Ok(())
+}
+
+/// A virtual network one of whose subnets holds an IP configuration cannot be deleted: Azure
+/// answers with the subnet's own refusal (`InUseSubnetCannotBeDeleted`).
+fn vnet_in_use(tx: &mut dyn Tx, vnet: &Resource) -> ArmResult<()> {
+    for s in vnet.properties["subnets"].as_array().into_iter().flatten() {
+        if let Some(user) = s["properties"]["ipConfigurations"].as_array().and_then(|c| c.first()) {
+            return Err(ArmError::subnet_in_use(s["name"].as_str().unwrap_or_default(), id_of(user).unwrap_or_default()));
+        }
+    }
+    // Subnets stored on their own by earlier versions.
+    let prefix = format!("{}/subnets/", resource_id::key(&vnet.id));
+    let sub = ResourceId::parse(&vnet.id).ok().and_then(|p| p.subscription).unwrap_or_default().to_ascii_lowercase();
+    let type_key = SUBNET_TYPE.to_ascii_lowercase();
+    let filter = mimic_store::ResourceFilter {
+        subscription: &sub,
+        resource_type: Some(&type_key),
+        after_key: Some(&prefix[..prefix.len() - 1]),
+        limit: 10_000,
+        ..Default::default()
+    };
+    for s in tx.resources(&filter)?.into_iter().filter(|s| s.key().starts_with(&prefix)) {
+        if let Some(user) = s.properties["ipConfigurations"].as_array().and_then(|c| c.first()) {
+            return Err(ArmError::subnet_in_use(&s.name, id_of(user).unwrap_or_default()));
+        }
+    }
+    Ok(())
+}
+
+/// A network security group named by a NIC or a subnet of the subscription cannot be deleted
+/// (`InUseNetworkSecurityGroupCannotBeDeleted`, naming every such resource).
+fn nsg_in_use(tx: &mut dyn Tx, nsg: &Resource) -> ArmResult<()> {
+    let nsg_key = resource_id::key(&nsg.id);
+    let names_it = |p: &Value| id_of(&p["networkSecurityGroup"]).is_some_and(|n| resource_id::key(n) == nsg_key);
+    let sub = ResourceId::parse(&nsg.id).ok().and_then(|p| p.subscription).unwrap_or_default().to_ascii_lowercase();
+    let mut users = Vec::new();
+    for full_type in [NIC_TYPE, VNET_TYPE, SUBNET_TYPE] {
+        let type_key = full_type.to_ascii_lowercase();
+        let filter =
+            mimic_store::ResourceFilter { subscription: &sub, resource_type: Some(&type_key), limit: 1_000_000, ..Default::default() };
+        for r in tx.resources(&filter)? {
+            if eq(full_type, VNET_TYPE) {
+                for s in r.properties["subnets"].as_array().into_iter().flatten().filter(|s| names_it(&s["properties"])) {
+                    users.push(
+                        id_of(s)
+                            .map(str::to_string)
+                            .unwrap_or_else(|| format!("{}/subnets/{}", r.id, s["name"].as_str().unwrap_or_default())),
+                    );
+                }
+            } else if names_it(&r.properties) {
+                users.push(r.id.clone());
+            }
+        }
+    }
+    if users.is_empty() {
+        Ok(())
+    } else {
+        Err(ArmError::nsg_in_use(&nsg.id, &users))
+    }
 }
 
 /// Before resource group `rg` is deleted: its public addresses go back to the pool. (Private
@@ -249,6 +317,8 @@ fn nic_write(reg: &Registry, tx: &mut dyn Tx, r: &mut Resource, existing: Option
         p["provisioningState"] = "Succeeded".into();
         if i == 0 && !any_primary {
             p["primary"] = true.into();
+        } else if !p["primary"].is_boolean() {
+            p["primary"] = false.into();
         }
         if p["privateIPAddressVersion"].is_null() {
             p["privateIPAddressVersion"] = "IPv4".into();
@@ -288,8 +358,25 @@ fn nic_write(reg: &Registry, tx: &mut dyn Tx, r: &mut Resource, existing: Option
         }
     }
     r.properties["ipConfigurations"] = Value::Array(configs);
+    nic_shape(tx, r, existing)?;
     let running = vm_running(reg, tx, &r.properties)?;
     sync_references(tx, &old, &config_refs(Some(r)), running)
+}
+
+/// Azure's always-present NIC members; the DNS ones read the VNet of the first subnet.
+fn nic_shape(tx: &mut dyn Tx, r: &mut Resource, existing: Option<&Resource>) -> ArmResult<()> {
+    let subnet = r.properties["ipConfigurations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|c| id_of(&c["properties"]["subnet"]).map(str::to_string));
+    let vnet_key = subnet.as_deref().and_then(|s| s.rsplit_once("/subnets/")).map(|(v, _)| resource_id::key(v));
+    let dns = match &vnet_key {
+        Some(k) => tx.resource(k)?.and_then(|v| v.properties["dhcpOptions"]["dnsServers"].as_array().cloned()).unwrap_or_default(),
+        None => vec![],
+    };
+    shapes::nic(r, existing, &dns, vnet_key.as_deref().map(shapes::internal_domain_suffix));
+    Ok(())
 }
 
 /// Whether the NIC's properties name a VM that is running (its dynamic public IPs get addresses).
@@ -399,6 +486,7 @@ fn public_ip_write(reg: &Registry, tx: &mut dyn Tx, r: &mut Resource, existing: 
             },
             None => false,
         };
+    shapes::public_ip(r, existing);
     if method == "Static" || attached_running {
         assign_public(tx, r)
     } else {

@@ -1,9 +1,11 @@
 //! The compute catalogue as data: marketplace images (and the alias document az reads) and VM
 //! sizes (the `locations/{l}/vmSizes` list and the resource SKUs of `Microsoft.Compute/skus`).
-//! Not wired into ARM yet; lookups match names case-insensitively, as ARM does.
+//! Served by mimic-server's `arm/providers/compute/{images,sizes}.rs` (the alias document, the
+//! VirtualMachineImages lookups, `vmSizes`, `Microsoft.Compute/skus` and the VM size check);
+//! lookups match names case-insensitively, as ARM does.
 //!
 //! Sources (also in each file's `_sources` key):
-//! - images.json: today's `CATALOG` in mimic-server's arm/providers/compute/images.rs (aliases kept exactly); az's alias
+//! - images.json: the Rust `CATALOG` table mimic-server had before this file replaced it (its aliases kept exactly); az's alias
 //!   document (Azure/azure-rest-api-specs arm-compute/quickstart-templates/aliases.json); learn.microsoft.com
 //!   "Find and use Azure Marketplace VM images with Azure CLI" and the Linux/Windows VM quickstarts;
 //!   Azure/azure-quickstart-templates (vm-simple-linux, vm-simple-windows). Version strings follow each

@@ -1,6 +1,6 @@
 use super::*;
 
-/// Today's mimic-server CATALOG aliases: (alias, publisher, offer, sku).
+/// The aliases mimic-server's former CATALOG table served, which the alias document keeps: (alias, publisher, offer, sku).
 const TODAY: &[(&str, &str, &str, &str)] = &[
     ("AzureLinux4", "microsoftazurelinux", "azurelinux-4", "4"),
     ("AzureLinux4Arm64", "microsoftazurelinux", "azurelinux-4", "4-arm64"),

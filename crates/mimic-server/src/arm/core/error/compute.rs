@@ -68,6 +68,19 @@ impl ArmError {
         Self::new(StatusCode::NOT_FOUND, "NotFound", format!("The entity was not found in this Azure location. Operation '{op}'."))
     }
 
+    /// A VM size its location does not offer, with the sizes it does (Compute's text; target `vmSize`).
+    pub fn vm_size_not_available(size: &str, available: &[&str]) -> Self {
+        Self::bad_request(
+            "InvalidParameter",
+            format!(
+                "The requested VM size {size} is not available in the current region. The sizes available in the current region are: {}.\r\n\
+                 Find out more on the available VM sizes in each region at https://aka.ms/azure-regions.",
+                available.join(",")
+            ),
+        )
+        .with_target("vmSize")
+    }
+
     /// An image version (or publisher, offer, SKU) the catalogue does not have.
     pub fn vm_image_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "NotFound", "Artifact: VMImage was not found.")

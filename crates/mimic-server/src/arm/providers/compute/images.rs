@@ -1,219 +1,37 @@
-//! Marketplace images, answered offline: the image alias document az fetches from the cloud's
-//! `vmImageAliasDoc` (`GET /mimic/vm-image-aliases`, open as Azure's blob is), and the
-//! VirtualMachineImages lookups `az vm create` and `az vm image list-*` make under
-//! `/subscriptions/{s}/providers/Microsoft.Compute/locations/{l}/publishers/...`.
+//! Marketplace images, answered offline from `mimic_domain::catalog` (its images.json): the
+//! image alias document az fetches from the cloud's `vmImageAliasDoc` (`GET
+//! /mimic/vm-image-aliases`, open as Azure's blob is), and the VirtualMachineImages lookups `az
+//! vm create` and `az vm image list|show|list-*` make under
+//! `/subscriptions/{s}/providers/Microsoft.Compute/locations/{l}/publishers/...`; also the size
+//! lists of the same catalogue (`locations/{l}/vmSizes`, `Microsoft.Compute/skus`).
 //!
 //! Sources: the alias document az 2.91 bundles (azure/cli/command_modules/vm/_alias.py, a copy
 //! of Azure/azure-rest-api-specs arm-compute/quickstart-templates/aliases.json) plus
-//! Ubuntu2404; compute.json `VirtualMachineImage*` (list = bare JSON array, `$orderby=name
-//! desc`, `$top`); docs/azure-behaviour.md §11.6 (what az reads: osDiskImage.operatingSystem,
-//! hyperVGeneration, architecture, features, plan).
+//! Ubuntu2404; compute.json `VirtualMachineImages_*` (lists = bare JSON arrays of `{location,
+//! name, id}`, `$orderby=name desc`, `$top`, `$expand`), `VirtualMachineSizes_List` (`{"value":
+//! [...]}`), skus.json `ResourceSkus_List` (`$filter=location eq '...'`); docs/azure-behaviour.md
+//! §11.6 (what az reads: osDiskImage.operatingSystem, hyperVGeneration, architecture, features,
+//! plan) and its catalogue section.
 
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use mimic_domain::catalog::{self as data, Image};
 use mimic_domain::resource_id::ResourceId;
 use serde_json::{json, Value};
 
 use crate::arm::core::{catalog, json_response, ArmError, ArmResult, Ctx, Registry, Reply};
 
-struct Image {
-    alias: Option<(&'static str, &'static str)>,
-    publisher: &'static str,
-    offer: &'static str,
-    sku: &'static str,
-    /// Newest first.
-    versions: &'static [&'static str],
-    os: &'static str,
-    generation: &'static str,
-    architecture: &'static str,
-    trusted_launch: bool,
-    disk_gb: u32,
-    plan: bool,
-}
-
-// One row of the table below, positional as the table reads (mimic_domain::catalog is to
-// replace the table with its data file).
-#[allow(clippy::too_many_arguments)]
-const fn img(
-    alias: Option<(&'static str, &'static str)>,
-    publisher: &'static str,
-    offer: &'static str,
-    sku: &'static str,
-    versions: &'static [&'static str],
-    os: &'static str,
-    generation: &'static str,
-    architecture: &'static str,
-    trusted_launch: bool,
-    disk_gb: u32,
-) -> Image {
-    Image { alias, publisher, offer, sku, versions, os, generation, architecture, trusted_launch, disk_gb, plan: false }
-}
-
-const L: &str = "Linux";
-const W: &str = "Windows";
-
-static CATALOG: &[Image] = &[
-    img(Some((L, "AzureLinux4")), "microsoftazurelinux", "azurelinux-4", "4", &["4.0.20250702"], L, "V2", "x64", true, 30),
-    img(Some((L, "AzureLinux4Arm64")), "microsoftazurelinux", "azurelinux-4", "4-arm64", &["4.0.20250702"], L, "V2", "Arm64", false, 30),
-    img(Some((L, "AzureLinux4Gen1")), "microsoftazurelinux", "azurelinux-4", "4-gen1", &["4.0.20250702"], L, "V1", "x64", false, 30),
-    img(Some((L, "CentOS85Gen2")), "OpenLogic", "CentOS", "8_5-gen2", &["8.5.2022101401"], L, "V2", "x64", true, 30),
-    img(
-        Some((L, "Debian11")),
-        "Debian",
-        "debian-11",
-        "11-backports-gen2",
-        &["0.20250703.2162", "0.20250519.2119"],
-        L,
-        "V2",
-        "x64",
-        true,
-        30,
-    ),
-    img(None, "Debian", "debian-12", "12-gen2", &["0.20250703.2162"], L, "V2", "x64", true, 30),
-    Image {
-        plan: true,
-        ..img(
-            Some((L, "FlatcarLinuxFreeGen2")),
-            "kinvolk",
-            "flatcar-container-linux-free",
-            "stable-gen2",
-            &["4230.2.1"],
-            L,
-            "V2",
-            "x64",
-            true,
-            30,
-        )
-    },
-    img(Some((L, "OpenSuseLeap154Gen2")), "SUSE", "openSUSE-leap-15-4", "gen2", &["2024.02.07"], L, "V2", "x64", true, 30),
-    img(Some((L, "RHELRaw8LVMGen2")), "RedHat", "RHEL", "8-lvm-gen2", &["8.10.2025061914"], L, "V2", "x64", true, 64),
-    img(Some((L, "SuseSles15SP3")), "SUSE", "sles-15-sp3", "gen2", &["2024.02.07"], L, "V2", "x64", true, 30),
-    img(
-        Some((L, "Ubuntu2204")),
-        "Canonical",
-        "0001-com-ubuntu-server-jammy",
-        "22_04-lts-gen2",
-        &["22.04.202507300", "22.04.202506200"],
-        L,
-        "V2",
-        "x64",
-        true,
-        30,
-    ),
-    img(None, "Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts", &["22.04.202507300"], L, "V1", "x64", false, 30),
-    img(
-        Some((L, "Ubuntu2404")),
-        "Canonical",
-        "ubuntu-24_04-lts",
-        "server",
-        &["24.04.202507290", "24.04.202506260"],
-        L,
-        "V2",
-        "x64",
-        true,
-        30,
-    ),
-    img(None, "Canonical", "ubuntu-24_04-lts", "server-gen1", &["24.04.202507290"], L, "V1", "x64", false, 30),
-    img(
-        Some((W, "Win2022Datacenter")),
-        "MicrosoftWindowsServer",
-        "WindowsServer",
-        "2022-datacenter-g2",
-        &["20348.3932.250705"],
-        W,
-        "V2",
-        "x64",
-        true,
-        127,
-    ),
-    img(
-        Some((W, "Win2022AzureEditionCore")),
-        "MicrosoftWindowsServer",
-        "WindowsServer",
-        "2022-datacenter-azure-edition-core",
-        &["20348.3932.250705"],
-        W,
-        "V2",
-        "x64",
-        true,
-        127,
-    ),
-    img(
-        Some((W, "Win2019Datacenter")),
-        "MicrosoftWindowsServer",
-        "WindowsServer",
-        "2019-datacenter-gensecond",
-        &["17763.7558.250705"],
-        W,
-        "V2",
-        "x64",
-        true,
-        127,
-    ),
-    img(
-        Some((W, "Win2016Datacenter")),
-        "MicrosoftWindowsServer",
-        "WindowsServer",
-        "2016-datacenter-gensecond",
-        &["14393.8246.250705"],
-        W,
-        "V2",
-        "x64",
-        true,
-        127,
-    ),
-    img(
-        Some((W, "Win2012R2Datacenter")),
-        "MicrosoftWindowsServer",
-        "WindowsServer",
-        "2012-R2-Datacenter",
-        &["9600.21620.231004"],
-        W,
-        "V1",
-        "x64",
-        false,
-        127,
-    ),
-    img(
-        Some((W, "Win2012Datacenter")),
-        "MicrosoftWindowsServer",
-        "WindowsServer",
-        "2012-Datacenter",
-        &["9200.24518.231004"],
-        W,
-        "V1",
-        "x64",
-        false,
-        127,
-    ),
-    img(None, "MicrosoftWindowsServer", "WindowsServer", "2022-datacenter", &["20348.3932.250705"], W, "V1", "x64", false, 127),
-    img(None, "MicrosoftWindowsServer", "WindowsServer", "2019-Datacenter", &["17763.7558.250705"], W, "V1", "x64", false, 127),
-    img(None, "MicrosoftWindowsServer", "WindowsServer", "2016-Datacenter", &["14393.8246.250705"], W, "V1", "x64", false, 127),
-];
-
-/// `GET /mimic/vm-image-aliases`: the document az reads `outputs.aliases.value` of. (A template
-/// document, JSON by nature; the image shapes below have no wire types yet: this table gives way
-/// to `mimic_domain::catalog` when the full image catalogue is served.)
+/// `GET /mimic/vm-image-aliases`: the document az reads `outputs.aliases.value` of (a template
+/// document, JSON by nature).
 pub fn alias_doc() -> Response {
-    let mut linux = serde_json::Map::new();
-    let mut windows = serde_json::Map::new();
-    for i in CATALOG {
-        let Some((os, alias)) = i.alias else { continue };
-        let entry = json!({"publisher": i.publisher, "offer": i.offer, "sku": i.sku, "version": "latest", "architecture": i.architecture});
-        if os == L {
-            linux.insert(alias.into(), entry)
-        } else {
-            windows.insert(alias.into(), entry)
-        };
-    }
     let doc = json!({
         "$schema": "http://schema.management.azure.com/schemas/2015-01-01/deploymentTemplate.json",
         "contentVersion": "1.0.0.0",
         "parameters": {},
         "variables": {},
         "resources": [],
-        "outputs": {"aliases": {"type": "object", "value": {"Linux": linux, "Windows": windows}}},
+        "outputs": {"aliases": {"type": "object", "value": data::alias_document()}},
     });
     (StatusCode::OK, Json(doc)).into_response()
 }
@@ -318,18 +136,18 @@ fn version_object(sub: &str, location: &str, i: &Image, v: &str) -> Value {
         features.insert(0, json!({"name": "SecurityType", "value": "TrustedLaunchSupported"}));
     }
     let mut properties = json!({
-        "hyperVGeneration": i.generation,
+        "hyperVGeneration": i.hyper_v_generation,
         "architecture": i.architecture,
         "replicaType": "Unmanaged",
         "disallowed": {"vmDiskType": "Unmanaged"},
         "automaticOSUpgradeProperties": {"automaticOSUpgradeSupported": false},
         "imageDeprecationStatus": {"imageState": "Active"},
         "features": features,
-        "osDiskImage": {"operatingSystem": i.os, "sizeInGb": i.disk_gb},
+        "osDiskImage": {"operatingSystem": i.os_type, "sizeInGb": i.disk_size_gb},
         "dataDiskImages": [],
     });
-    if i.plan {
-        properties["plan"] = json!({"publisher": i.publisher, "name": i.sku, "product": i.offer});
+    if let Some(plan) = &i.plan {
+        properties["plan"] = json!({"publisher": plan.publisher, "name": plan.name, "product": plan.product});
     }
     json!({
         "properties": properties,
@@ -344,82 +162,99 @@ pub fn get(ctx: &Ctx, id: &ResourceId) -> ArmResult<Reply> {
     let sub = check(ctx, id)?;
     let (p, _) = parse(id, None).ok_or_else(not_found)?;
     let location = catalog::normalize_location(&p.location).map_err(|_| not_found())?;
-    let i = CATALOG
-        .iter()
-        .find(|i| {
-            p.publisher.as_deref().is_some_and(|x| eq(x, i.publisher))
-                && p.offer.as_deref().is_some_and(|x| eq(x, i.offer))
-                && p.sku.as_deref().is_some_and(|x| eq(x, i.sku))
-        })
-        .ok_or_else(not_found)?;
-    let want = p.version.unwrap_or_default();
-    let v = if eq(&want, "latest") { Some(i.versions[0]) } else { i.versions.iter().find(|v| eq(v, &want)).copied() };
-    let v = v.ok_or_else(not_found)?;
+    let (i, v) = data::image(
+        p.publisher.as_deref().unwrap_or_default(),
+        p.offer.as_deref().unwrap_or_default(),
+        p.sku.as_deref().unwrap_or_default(),
+        p.version.as_deref().unwrap_or_default(),
+    )
+    .ok_or_else(not_found)?;
     Ok(json_response(StatusCode::OK, &version_object(&sub, &location, i, v)))
 }
 
-/// `GET .../publishers`, `.../offers`, `.../skus`, `.../versions`: bare JSON arrays.
+/// Orders names as Azure orders image versions: dot-separated parts numerically where both are
+/// numbers (`9.10` after `9.9`), otherwise case-insensitively.
+fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.split('.'), b.split('.'));
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(p), Some(q)) => {
+                let o = match (p.parse::<u64>(), q.parse::<u64>()) {
+                    (Ok(m), Ok(n)) => m.cmp(&n),
+                    _ => p.to_ascii_lowercase().cmp(&q.to_ascii_lowercase()),
+                };
+                if o.is_ne() {
+                    return o;
+                }
+            }
+        }
+    }
+}
+
+/// `GET .../publishers`, `.../offers`, `.../skus`, `.../versions`: bare JSON arrays of `{location,
+/// name, id}` (versions in ascending order, as Azure lists them; `$orderby=name [asc|desc]`,
+/// `$top`, and `$expand=properties` for versions).
 pub fn list(ctx: &Ctx, id: &ResourceId, action: &str) -> ArmResult<Reply> {
     let sub = check(ctx, id)?;
     let (p, listing) = parse(id, Some(action)).ok_or_else(not_found)?;
     let location = catalog::normalize_location(&p.location).map_err(|_| not_found())?;
     let b = base(&sub, &location);
     let matching = |i: &&Image| {
-        p.publisher.as_deref().is_none_or(|x| eq(x, i.publisher))
-            && p.offer.as_deref().is_none_or(|x| eq(x, i.offer))
-            && p.sku.as_deref().is_none_or(|x| eq(x, i.sku))
+        p.publisher.as_deref().is_none_or(|x| eq(x, &i.publisher))
+            && p.offer.as_deref().is_none_or(|x| eq(x, &i.offer))
+            && p.sku.as_deref().is_none_or(|x| eq(x, &i.sku))
     };
-    let images: Vec<&Image> = CATALOG.iter().filter(matching).collect();
+    let images: Vec<&Image> = data::images().filter(matching).collect();
     let mut names: Vec<(String, String)> = Vec::new();
-    let mut push = |name: String, id: String| {
-        if !names.iter().any(|(n, _)| eq(n, &name)) {
-            names.push((name, id));
+    let mut push = |name: &str, id: String| {
+        if !names.iter().any(|(n, _)| eq(n, name)) {
+            names.push((name.to_owned(), id));
         }
     };
     match listing.as_deref() {
         Some("publishers") => {
             // One publisher list for images and extensions, as Azure's (az's extension image
             // search lists the publishers first, then each one's `vmextension` types).
-            let extension_publishers = mimic_domain::catalog::extensions::publishers();
-            let all = images.iter().map(|i| i.publisher).chain(extension_publishers);
-            all.for_each(|p| push(p.into(), format!("{b}/Publishers/{p}")))
+            let extension_publishers = data::extensions::publishers();
+            let all = data::publishers(&location).into_iter().chain(extension_publishers);
+            all.for_each(|p| push(p, format!("{b}/Publishers/{p}")))
         }
-        Some("offers") => images
+        Some("offers") => {
+            images.iter().for_each(|i| push(&i.offer, format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}", i.publisher, i.offer)))
+        }
+        Some("skus") => images
             .iter()
-            .for_each(|i| push(i.offer.into(), format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}", i.publisher, i.offer))),
-        Some("skus") => images.iter().for_each(|i| {
-            push(i.sku.into(), format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}/Skus/{}", i.publisher, i.offer, i.sku))
-        }),
+            .for_each(|i| push(&i.sku, format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}/Skus/{}", i.publisher, i.offer, i.sku))),
         _ => {
             for i in &images {
-                for v in i.versions {
-                    push(
-                        v.to_string(),
-                        format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}/Skus/{}/Versions/{v}", i.publisher, i.offer, i.sku),
-                    );
+                for v in &i.versions {
+                    push(v, format!("{b}/Publishers/{}/ArtifactTypes/VMImage/Offers/{}/Skus/{}/Versions/{v}", i.publisher, i.offer, i.sku));
                 }
             }
+            names.sort_by(|a, b| version_order(&a.0, &b.0));
         }
     }
-    if names.is_empty() && (p.publisher.is_some()) {
+    if names.is_empty() && p.publisher.is_some() {
         return Err(not_found());
     }
-    let orderby = ctx.q("$orderby").map(|o| o.to_ascii_lowercase());
-    if let Some(o) = &orderby {
-        names.sort_by(|a, b| a.0.cmp(&b.0));
-        if o.ends_with("desc") {
+    if let Some(o) = ctx.q("$orderby").map(|o| o.trim().to_ascii_lowercase()) {
+        names.sort_by(|a, b| version_order(&a.0, &b.0));
+        if o.ends_with(" desc") {
             names.reverse();
         }
     }
     if let Some(top) = ctx.q("$top").and_then(|t| t.parse::<usize>().ok()) {
         names.truncate(top);
     }
-    let expand = ctx.q("$expand").is_some_and(|e| e.eq_ignore_ascii_case("properties"));
+    let expand = ctx.q("$expand").is_some_and(|e| e.to_ascii_lowercase().starts_with("properties"));
     let value: Vec<Value> = names
         .into_iter()
         .map(|(name, id)| {
             if expand && listing.as_deref() == Some("versions") {
-                if let Some(i) = images.iter().find(|i| i.versions.contains(&name.as_str())) {
+                if let Some(i) = images.iter().find(|i| i.versions.iter().any(|v| v == &name)) {
                     return version_object(&sub, &location, i, &name);
                 }
             }

@@ -1,6 +1,7 @@
 //! Microsoft.Compute: virtual machines with their identities, power actions and async
 //! operations ([`vm`]), their extensions and the extension images ([`extensions`]), and the
-//! marketplace image lookups ([`images`]). Other Compute types
+//! marketplace image lookups ([`images`]) and VM sizes and resource SKUs ([`sizes`]), both from
+//! `mimic_domain::catalog`. Other Compute types
 //! (disks, availability sets, ...) are stored generically.
 
 mod extensions;
@@ -8,6 +9,7 @@ pub mod images;
 mod lro;
 mod names;
 mod operations;
+mod sizes;
 mod vm;
 
 use mimic_domain::resource_id::ResourceId;
@@ -49,6 +51,10 @@ impl Provider for Compute {
             Endpoint::ResourceAction { id, action } if extensions::is_image_listing(id, action) => extensions::list_images(ctx, id, action),
             Endpoint::ResourceAction { id, action } if vm::is_vm_action(id, action) => vm::action(ctx, id, action),
             Endpoint::ResourceAction { id, action } if images::is_image_listing(id, action) => images::list(ctx, id, action),
+            Endpoint::ResourceAction { id, action } if sizes::is_vm_sizes(id, action) => sizes::list_vm_sizes(ctx, id),
+            Endpoint::ResourceCollection { parent, resource_type, .. } if sizes::is_skus(parent, resource_type) => {
+                sizes::list_skus(ctx, parent)
+            }
             _ => generic::serve(ctx, endpoint, &generic::Plain),
         }
     }

@@ -85,6 +85,13 @@ static ENTRIES: &[Operation] = &[
         "Gets the properties of a VirtualMachine Image",
     ),
     op(
+        "Microsoft.Compute/locations/vmSizes/read",
+        "Virtual Machine Size",
+        "List Available Virtual Machine Sizes in Location",
+        "Lists available virtual machine sizes in a location",
+    ),
+    op("Microsoft.Compute/skus/read", "SKU", "Get SKU", "Gets the list of Microsoft.Compute SKUs available for your Subscription"),
+    op(
         "Microsoft.Compute/locations/publishers/artifacttypes/types/versions/read",
         "Virtual Machine Extension Image Versions",
         "Get Virtual Machine Extension Image",

@@ -198,6 +198,10 @@ fn write(ctx: &Ctx, id: &ResourceId, scope: &str, tenant: Uuid) -> ArmResult<Rep
         if let Some(e) = &existing {
             immutable_os_profile(&e.properties, &properties)?;
         }
+        // The size, when the request names one, must be one of the location's (Compute's InvalidParameter).
+        if put || body.properties.as_ref().is_some_and(|p| p.get("hardwareProfile").is_some()) {
+            super::sizes::check_vm_size(&properties)?;
+        }
         check_network_profile(
             tx,
             &vm_id,

@@ -85,15 +85,8 @@ pub fn before_delete(tx: &mut dyn Tx, r: &Resource) -> ArmResult<()> {
     Ok(())
 }
 
-/// A virtual network one of whose subnets holds an IP configuration cannot be deleted: Azure
-/// answers with the subnet's own refusal (`InUseSubnetCannotBeDeleted`).
-fn vnet_in_use(tx: &mut dyn Tx, vnet: &Resource) -> ArmResult<()> {
-    for s in vnet.properties["subnets"].as_array().into_iter().flatten() {
-        if let Some(user) = s["properties"]["ipConfigurations"].as_array().and_then(|c| c.first()) {
-            return Err(ArmError::subnet_in_use(s["name"].as_str().unwrap_or_default(), id_of(user).unwrap_or_default()));
-        }
-    }
-    // Subnets stored on their own by earlier versions.
+/// The subnets of `vnet` stored as resources of their own (by earlier versions of Mimic).
+pub fn stored_subnets(tx: &mut dyn Tx, vnet: &Resource) -> ArmResult<Vec<Resource>> {
     let prefix = format!("{}/subnets/", resource_id::key(&vnet.id));
     let sub = ResourceId::parse(&vnet.id).ok().and_then(|p| p.subscription).unwrap_or_default().to_ascii_lowercase();
     let type_key = SUBNET_TYPE.to_ascii_lowercase();
@@ -104,7 +97,18 @@ fn vnet_in_use(tx: &mut dyn Tx, vnet: &Resource) -> ArmResult<()> {
         limit: 10_000,
         ..Default::default()
     };
-    for s in tx.resources(&filter)?.into_iter().filter(|s| s.key().starts_with(&prefix)) {
+    Ok(tx.resources(&filter)?.into_iter().filter(|s| s.key().starts_with(&prefix)).collect())
+}
+
+/// A virtual network one of whose subnets holds an IP configuration cannot be deleted: Azure
+/// answers with the subnet's own refusal (`InUseSubnetCannotBeDeleted`).
+fn vnet_in_use(tx: &mut dyn Tx, vnet: &Resource) -> ArmResult<()> {
+    for s in vnet.properties["subnets"].as_array().into_iter().flatten() {
+        if let Some(user) = s["properties"]["ipConfigurations"].as_array().and_then(|c| c.first()) {
+            return Err(ArmError::subnet_in_use(s["name"].as_str().unwrap_or_default(), id_of(user).unwrap_or_default()));
+        }
+    }
+    for s in stored_subnets(tx, vnet)? {
         if let Some(user) = s.properties["ipConfigurations"].as_array().and_then(|c| c.first()) {
             return Err(ArmError::subnet_in_use(&s.name, id_of(user).unwrap_or_default()));
         }

@@ -50,17 +50,7 @@ fn named<'a>(subnets: &'a [Value], name: &str) -> Option<&'a Value> {
 /// The VNet's subnets plus any stored on their own under it (older data), by name.
 fn all_subnets(tx: &mut dyn Tx, vnet: &Resource) -> ArmResult<Vec<Value>> {
     let mut out = subnets_of(vnet);
-    let prefix = format!("{}/subnets/", resource_id::key(&vnet.id));
-    let sub = ResourceId::parse(&vnet.id).ok().and_then(|p| p.subscription).unwrap_or_default().to_ascii_lowercase();
-    let type_key = SUBNET_TYPE.to_ascii_lowercase();
-    let filter = mimic_store::ResourceFilter {
-        subscription: &sub,
-        resource_type: Some(&type_key),
-        after_key: Some(&prefix[..prefix.len() - 1]),
-        limit: 10_000,
-        ..Default::default()
-    };
-    for r in tx.resources(&filter)?.into_iter().filter(|r| r.key().starts_with(&prefix)) {
+    for r in network::stored_subnets(tx, vnet)? {
         if named(&out, &r.name).is_none() {
             out.push(json!({ "name": r.name, "id": r.id, "type": SUBNET_TYPE, "properties": r.properties }));
         }

@@ -438,7 +438,14 @@ impl Tx for PgTx<'_, '_> {
                AND ($4::text IS NULL OR type_key <> $4)
                AND ($5::text IS NULL OR key > $5)
              ORDER BY key LIMIT $6",
-            &[&f.subscription.to_ascii_lowercase(), &f.resource_group, &f.resource_type, &f.exclude_type, &f.after_key, &(f.limit as i64)],
+            &[
+                &f.subscription.to_ascii_lowercase(),
+                &f.resource_group,
+                &f.resource_type,
+                &f.exclude_type,
+                &f.after_key,
+                &i64::try_from(f.limit).unwrap_or(i64::MAX),
+            ],
         )
     }
     fn put_resource(&mut self, r: &Resource) -> Result<()> {

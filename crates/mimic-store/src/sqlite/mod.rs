@@ -244,7 +244,14 @@ impl Tx for SqliteTx<'_> {
                AND (?4 IS NULL OR type_key <> ?4)
                AND (?5 IS NULL OR key > ?5)
              ORDER BY key LIMIT ?6",
-            params![f.subscription.to_ascii_lowercase(), f.resource_group, f.resource_type, f.exclude_type, f.after_key, f.limit as i64],
+            params![
+                f.subscription.to_ascii_lowercase(),
+                f.resource_group,
+                f.resource_type,
+                f.exclude_type,
+                f.after_key,
+                i64::try_from(f.limit).unwrap_or(i64::MAX)
+            ],
         )
     }
     fn put_resource(&mut self, r: &Resource) -> Result<()> {
